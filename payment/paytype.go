@@ -1,0 +1,115 @@
+package payment
+
+import (
+	"sort"
+	"strings"
+)
+
+// Mode says who scans whom.
+type Mode int
+
+const (
+	// MPM: merchant-presented QR; the customer scans our screen.
+	MPM Mode = iota
+	// CPM: customer-presented code; the cashier scans the customer's wallet.
+	CPM
+)
+
+// CancelMethod is how an unpaid order is withdrawn at the gateway.
+type CancelMethod int
+
+const (
+	// CancelNone: the gateway has no cancel for this wallet; the order is
+	// left to expire and its final state is decided by query.
+	CancelNone CancelMethod = iota
+	// CancelReversal: POST /trade/v1/reversal.
+	CancelReversal
+	// CancelClose: POST /trade/v1/close.
+	CancelClose
+)
+
+func (c CancelMethod) String() string {
+	switch c {
+	case CancelReversal:
+		return "reversal"
+	case CancelClose:
+		return "close"
+	default:
+		return "none"
+	}
+}
+
+// Names is a customer-facing text in the three languages the kiosk shows.
+type Names struct {
+	En     string
+	ZhHant string // Traditional Chinese (Hong Kong)
+	ZhHans string // Simplified Chinese (mainland visitors)
+}
+
+// PayType is one entry of the gateway's pay-type catalog.
+type PayType struct {
+	Code          string // pay_type as sent to the gateway ("801501")
+	Wallet        string // short key used on the command line ("alipayhk")
+	Mode          Mode
+	Name          Names
+	HonoursExpiry bool // the gateway applies our expired_time
+	Cancel        CancelMethod
+	Refundable    bool
+}
+
+// payTypes is the catalog from the spec (docs/spec: MPM and CPM tables).
+var payTypes = []PayType{
+	{"801501", "alipayhk", MPM, Names{"Alipay HK", "支付寶香港", "支付宝香港"}, true, CancelReversal, true},
+	{"800101", "alipay", MPM, Names{"Alipay", "支付寶", "支付宝"}, true, CancelReversal, true},
+	{"800201", "wechat", MPM, Names{"WeChat Pay", "微信支付", "微信支付"}, true, CancelReversal, true},
+	{"805801", "payme", MPM, Names{"PayMe", "PayMe", "PayMe"}, false, CancelClose, true},
+	{"800701", "unionpay", MPM, Names{"UnionPay QuickPass", "銀聯雲閃付", "银联云闪付"}, false, CancelClose, true},
+	{"802001", "fps", MPM, Names{"FPS", "轉數快", "转数快"}, false, CancelNone, false},
+	{"803701", "octopus", MPM, Names{"Octopus", "八達通", "八达通"}, false, CancelNone, true},
+
+	{"800108", "alipay-cpm", CPM, Names{"Alipay", "支付寶", "支付宝"}, false, CancelReversal, true},
+	{"800208", "wechat-cpm", CPM, Names{"WeChat Pay", "微信支付", "微信支付"}, false, CancelClose, true},
+	{"800008", "allinone-cpm", CPM, Names{"All-in-one", "多合一", "多合一"}, false, CancelClose, true},
+	{"805808", "payme-cpm", CPM, Names{"PayMe", "PayMe", "PayMe"}, false, CancelClose, true},
+	{"800708", "unionpay-cpm", CPM, Names{"UnionPay QuickPass", "銀聯雲閃付", "银联云闪付"}, false, CancelClose, true},
+}
+
+// LookupPayType finds a pay type by its code or wallet key.
+func LookupPayType(codeOrWallet string) (PayType, error) {
+	k := strings.ToLower(strings.TrimSpace(codeOrWallet))
+	for _, p := range payTypes {
+		if p.Code == k || p.Wallet == k {
+			return p, nil
+		}
+	}
+	return PayType{}, fieldErr("pay_type", codeOrWallet, "must be one of "+strings.Join(MPMWallets(), ", ")+" or a pay_type code of the catalog")
+}
+
+// MPMPayTypes returns the pay types a customer can scan from our screen, in
+// the order a Hong Kong counter lists them.
+func MPMPayTypes() []PayType {
+	var out []PayType
+	for _, p := range payTypes {
+		if p.Mode == MPM {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// MPMWallets lists the wallet keys of the MPM pay types, sorted.
+func MPMWallets() []string {
+	var w []string
+	for _, p := range MPMPayTypes() {
+		w = append(w, p.Wallet)
+	}
+	sort.Strings(w)
+	return w
+}
+
+// ExpiryLimits are the gateway's bounds on expired_time, in minutes.
+const (
+	MinExpiryMinutes     = 5
+	MaxExpiryMinutes     = 120
+	DefaultExpiryMinutes = 30
+)
