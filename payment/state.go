@@ -64,6 +64,9 @@ type Snapshot struct {
 	Late bool
 	// PushUp: the push link (relay) is connected; otherwise polling is fast.
 	PushUp bool
+	// GatewayUnreachable: several queries in a row have failed; the order
+	// is still live and will be settled when the gateway answers.
+	GatewayUnreachable bool
 }
 
 // Event is one change of an order, delivered to observers in order.

@@ -1,0 +1,354 @@
+package payment_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"qrkiosk/payment"
+	"qrkiosk/payment/paymenttest"
+)
+
+var t0 = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+
+type harness struct {
+	t      *testing.T
+	clock  *paymenttest.Clock
+	gw     *paymenttest.Gateway
+	order  *payment.Order
+	mu     sync.Mutex
+	events []payment.Event
+	seen   chan payment.Event
+	cancel context.CancelFunc
+}
+
+func hkd(t *testing.T, s string) payment.Amount {
+	t.Helper()
+	cur, _ := payment.LookupCurrency("HKD")
+	a, err := payment.ParseAmount(s, cur)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func start(t *testing.T, gw *paymenttest.Gateway, pushUp bool) *harness {
+	t.Helper()
+	h := &harness{t: t, clock: paymenttest.NewClock(t0), gw: gw, seen: make(chan payment.Event, 100)}
+	pt, _ := payment.LookupPayType("alipayhk")
+	ctx, cancel := context.WithCancel(context.Background())
+	h.cancel = cancel
+	t.Cleanup(func() { cancel(); <-h.order.Closed() })
+	h.order = payment.StartOrder(ctx, payment.MachineConfig{
+		Gateway: gw, Clock: h.clock, PushUp: pushUp,
+		PollFast: 2 * time.Second, PollSlow: 15 * time.Second, SettleRetry: 5 * time.Second,
+	}, payment.CreateRequest{
+		OutTradeNo: "OTN1", Amount: hkd(t, "12.34"), PayType: pt, Expiry: 5 * time.Minute, TxTime: t0,
+	}, func(e payment.Event) {
+		h.mu.Lock()
+		h.events = append(h.events, e)
+		h.mu.Unlock()
+		h.seen <- e
+	})
+	return h
+}
+
+// until waits (in real time) for an event of the given kind.
+func (h *harness) until(kind string) payment.Event {
+	h.t.Helper()
+	timeout := time.After(5 * time.Second)
+	for {
+		select {
+		case e := <-h.seen:
+			if e.Kind == kind {
+				return e
+			}
+		case <-timeout:
+			h.t.Fatalf("no %q event; got %v", kind, h.kinds())
+			return payment.Event{}
+		}
+	}
+}
+
+func (h *harness) kinds() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var k []string
+	for _, e := range h.events {
+		k = append(k, e.Kind)
+	}
+	return k
+}
+
+// tick waits until the machine waits on its deadline and its next poll,
+// then advances the clock.
+func (h *harness) tick(d time.Duration) {
+	h.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for h.clock.Pending() < 2 {
+		if time.Now().After(deadline) {
+			h.t.Fatalf("machine never waited on a timer: pending %d calls %v events %v", h.clock.Pending(), h.gw.Calls(), h.kinds())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	h.clock.Advance(d)
+}
+
+func (h *harness) final(want payment.State) payment.Snapshot {
+	h.t.Helper()
+	select {
+	case <-h.order.Done():
+	case <-time.After(5 * time.Second):
+		h.t.Fatalf("order not final; events %v", h.kinds())
+	}
+	s := h.order.Snapshot()
+	if s.State != want {
+		h.t.Fatalf("state = %s, want %s (reason %q, events %v)", s.State, want, s.Reason, h.kinds())
+	}
+	return s
+}
+
+func paidNote(gw *paymenttest.Gateway) payment.Transaction {
+	n := gw.Record("OTN1")
+	n.Code = payment.CodeSuccess
+	return n
+}
+
+func TestPaidByPoll(t *testing.T) {
+	gw := paymenttest.NewGateway()
+	h := start(t, gw, false)
+	e := h.until("created")
+	if e.QRCode == "" || e.State != payment.StateAwaitingPayment {
+		t.Fatalf("created event %+v", e.Snapshot)
+	}
+	h.tick(2 * time.Second) // a poll: still pending
+	waitCount(t, gw, "query", 1)
+	gw.Pay("OTN1")
+	h.tick(2 * time.Second)
+	h.final(payment.StatePaid)
+	if n := gw.Count("create"); n != 1 {
+		t.Fatalf("creates = %d, want 1", n)
+	}
+}
+
+func TestPaidByPushAtOnce(t *testing.T) {
+	gw := paymenttest.NewGateway()
+	h := start(t, gw, true)
+	h.until("created")
+	gw.Pay("OTN1")
+	h.order.Notify(paidNote(gw))
+	h.final(payment.StatePaid)
+	if n := gw.Count("query"); n != 0 {
+		t.Fatalf("queries = %d: a verified push should settle the order without waiting for a poll", n)
+	}
+}
+
+func TestDuplicatePushIsOneTransition(t *testing.T) {
+	gw := paymenttest.NewGateway()
+	h := start(t, gw, true)
+	h.until("created")
+	gw.Pay("OTN1")
+	for i := 0; i < 3; i++ {
+		h.order.Notify(paidNote(gw))
+	}
+	h.final(payment.StatePaid)
+	h.order.Notify(paidNote(gw)) // and one after the order is final
+	time.Sleep(20 * time.Millisecond)
+	n := 0
+	for _, k := range h.kinds() {
+		if k == "paid" || k == "paid_late" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("paid events = %d, want 1 (%v)", n, h.kinds())
+	}
+}
+
+func TestMismatchedPushChangesNothing(t *testing.T) {
+	gw := paymenttest.NewGateway()
+	h := start(t, gw, true)
+	h.until("created")
+	other := paidNote(gw)
+	other.OutTradeNo = "SOMEONE-ELSE"
+	h.order.Notify(other)
+	cheap := paidNote(gw)
+	cheap.TxAmt = 1
+	h.order.Notify(cheap)
+	foreign := paidNote(gw)
+	foreign.Currency = "USD"
+	h.order.Notify(foreign)
+	time.Sleep(50 * time.Millisecond)
+	if s := h.order.Snapshot(); s.State != payment.StateAwaitingPayment {
+		t.Fatalf("state = %s after mismatched notifications, want awaiting_payment", s.State)
+	}
+	// The real payment still lands.
+	gw.Pay("OTN1")
+	h.order.Notify(paidNote(gw))
+	h.final(payment.StatePaid)
+}
+
+func TestDeclined(t *testing.T) {
+	gw := paymenttest.NewGateway()
+	h := start(t, gw, false)
+	h.until("created")
+	gw.Decline("OTN1", payment.CodeInsufficientBalance)
+	h.tick(2 * time.Second)
+	s := h.final(payment.StateFailed)
+	if s.Code != payment.CodeInsufficientBalance || s.Reason == "" {
+		t.Fatalf("failed with code %q reason %q", s.Code, s.Reason)
+	}
+}
+
+func TestDeadlineWithdrawsAndExpires(t *testing.T) {
+	gw := paymenttest.NewGateway()
+	h := start(t, gw, true)
+	h.until("created")
+	h.tick(5 * time.Minute)
+	h.final(payment.StateExpired)
+	if gw.Count("cancel") != 1 {
+		t.Fatalf("calls %v: want one withdrawal at the deadline", gw.Calls())
+	}
+	if rec := gw.Record("OTN1"); rec.Outcome() != payment.OutcomeClosed {
+		t.Fatalf("gateway record %v: the expired order must be withdrawn", rec.Outcome())
+	}
+}
+
+func TestPaidAfterDeadlineEndsPaid(t *testing.T) {
+	gw := paymenttest.NewGateway()
+	h := start(t, gw, true)
+	h.until("created")
+	gw.Pay("OTN1") // paid at the last second; no push yet
+	h.tick(5 * time.Minute)
+	h.final(payment.StatePaid)
+}
+
+func TestGatewayExpiredAnswerIsFinal(t *testing.T) {
+	gw := paymenttest.NewGateway()
+	h := start(t, gw, false)
+	h.until("created")
+	gw.Expire("OTN1")
+	h.tick(2 * time.Second)
+	h.final(payment.StateExpired)
+}
+
+func TestCancel(t *testing.T) {
+	gw := paymenttest.NewGateway()
+	h := start(t, gw, true)
+	h.until("created")
+	h.order.Cancel()
+	h.final(payment.StateCancelled)
+	if rec := gw.Record("OTN1"); rec.Outcome() != payment.OutcomeClosed {
+		t.Fatalf("gateway record %v after cancel, want closed", rec.Outcome())
+	}
+}
+
+func TestPaidDuringCancelEndsPaid(t *testing.T) {
+	gw := paymenttest.NewGateway()
+	gw.BeforeCancel = func() { gw.Pay("OTN1") }
+	h := start(t, gw, true)
+	h.until("created")
+	h.order.Cancel()
+	h.final(payment.StatePaid)
+}
+
+func TestCancelWalletWithoutCancel(t *testing.T) {
+	gw := paymenttest.NewGateway()
+	gw.NoCancel = true
+	h := start(t, gw, true)
+	h.until("created")
+	h.order.Cancel()
+	h.final(payment.StateCancelled)
+	// The customer pays the still-open order later: the gateway's word wins.
+	gw.Pay("OTN1")
+	h.order.Notify(paidNote(gw))
+	e := h.until("paid_late")
+	if !e.Late || e.State != payment.StatePaid {
+		t.Fatalf("late payment snapshot %+v", e.Snapshot)
+	}
+}
+
+func TestFailingPollStreakKeepsOrderAlive(t *testing.T) {
+	gw := paymenttest.NewGateway()
+	h := start(t, gw, false)
+	h.until("created")
+	down := errors.New("connection refused")
+	gw.QueryErr = []error{down, down, down, down}
+	for i := 0; i < 4; i++ {
+		h.tick(2 * time.Second)
+	}
+	h.until("gateway_unreachable")
+	if s := h.order.Snapshot(); s.State != payment.StateAwaitingPayment || !s.GatewayUnreachable {
+		t.Fatalf("after failing polls: %+v", s)
+	}
+	gw.Pay("OTN1")
+	h.tick(2 * time.Second)
+	h.final(payment.StatePaid)
+}
+
+func TestCreateRefusedFailsWithoutRetry(t *testing.T) {
+	gw := paymenttest.NewGateway()
+	gw.CreateErr = []error{&payment.Error{Op: "create", Code: "1243"}}
+	h := start(t, gw, false)
+	s := h.final(payment.StateFailed)
+	if s.Code != "1243" || gw.Count("create") != 1 || gw.Count("query") != 0 {
+		t.Fatalf("code %q, calls %v", s.Code, gw.Calls())
+	}
+}
+
+func TestUnknownCreateAdoptsExistingOrder(t *testing.T) {
+	gw := paymenttest.NewGateway()
+	gw.CommitThenFail = errors.New("connection reset after sending")
+	h := start(t, gw, false)
+	e := h.until("created")
+	if e.SysSN == "" || e.QRCode == "" {
+		t.Fatalf("adopted order without syssn/qrcode: %+v", e.Snapshot)
+	}
+	if gw.Count("create") != 1 || gw.Orders() != 1 {
+		t.Fatalf("calls %v orders %d: an unknown outcome must never create a second order", gw.Calls(), gw.Orders())
+	}
+	gw.Pay("OTN1")
+	h.tick(2 * time.Second)
+	h.final(payment.StatePaid)
+}
+
+func TestUnknownCreateNothingThereFails(t *testing.T) {
+	gw := paymenttest.NewGateway()
+	gw.CreateErr = []error{errors.New("timeout")}
+	h := start(t, gw, false)
+	s := h.final(payment.StateFailed)
+	if gw.Orders() != 0 || gw.Count("create") != 1 || s.Reason == "" {
+		t.Fatalf("calls %v orders %d reason %q", gw.Calls(), gw.Orders(), s.Reason)
+	}
+}
+
+func TestPushLinkAdaptsPolling(t *testing.T) {
+	gw := paymenttest.NewGateway()
+	h := start(t, gw, true)
+	h.until("created")
+	h.tick(2 * time.Second)
+	time.Sleep(20 * time.Millisecond)
+	if n := gw.Count("query"); n != 0 {
+		t.Fatalf("queries = %d within 2 s while push is up, want 0 (safety poll every 15 s)", n)
+	}
+	h.order.PushLink(false)
+	h.until("push_down")
+	h.tick(2 * time.Second)
+	waitCount(t, gw, "query", 1)
+	h.order.PushLink(true)
+	h.until("push_up")
+	waitCount(t, gw, "query", 2) // one query at once on reconnect
+}
+
+func waitCount(t *testing.T, gw *paymenttest.Gateway, call string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for gw.Count(call) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s calls = %d, want %d (%v)", call, gw.Count(call), n, gw.Calls())
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

@@ -1,0 +1,169 @@
+package payment_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"qrkiosk/payment"
+)
+
+func cur(t *testing.T, code string) payment.Currency {
+	t.Helper()
+	c, err := payment.LookupCurrency(code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestParseAmount(t *testing.T) {
+	tests := []struct {
+		in, currency string
+		minor        int64
+		display      string
+	}{
+		{"12.34", "HKD", 1234, "HK$12.34"},
+		{"12.3", "HKD", 1230, "HK$12.30"},
+		{"12", "HKD", 1200, "HK$12.00"},
+		{"0.01", "HKD", 1, "HK$0.01"},
+		{".5", "HKD", 50, "HK$0.50"},
+		{"1,234.50", "HKD", 123450, "HK$1,234.50"},
+		{" 7 ", "USD", 700, "US$7.00"},
+		{"1500", "JPY", 1500, "¥1,500"},
+		{"999999999.99", "HKD", 99999999999, "HK$999,999,999.99"},
+		{"99999999999", "JPY", 99999999999, "¥99,999,999,999"},
+		{"0001.10", "HKD", 110, "HK$1.10"},
+		{"8.88", "RMB", 888, "¥8.88"},
+	}
+	for _, tt := range tests {
+		a, err := payment.ParseAmount(tt.in, cur(t, tt.currency))
+		if err != nil {
+			t.Errorf("ParseAmount(%q, %s): %v", tt.in, tt.currency, err)
+			continue
+		}
+		if a.Minor != tt.minor || a.Display() != tt.display {
+			t.Errorf("ParseAmount(%q, %s) = %d %q, want %d %q", tt.in, tt.currency, a.Minor, a.Display(), tt.minor, tt.display)
+		}
+		// String is the exact inverse.
+		b, err := payment.ParseAmount(a.String(), a.Currency)
+		if err != nil || b != a {
+			t.Errorf("round trip of %q via %q: %v %v", tt.in, a.String(), b, err)
+		}
+	}
+}
+
+func TestParseAmountRejects(t *testing.T) {
+	tests := []struct{ in, currency, rule string }{
+		{"", "HKD", "is required"},
+		{"abc", "HKD", "must be a number"},
+		{"12.3.4", "HKD", "at most one decimal point"},
+		{"-5", "HKD", "must not have a sign"},
+		{"+5", "HKD", "must not have a sign"},
+		{"1e3", "HKD", "exponent"},
+		{"0", "HKD", "greater than zero"},
+		{"0.00", "HKD", "greater than zero"},
+		{"1.234", "HKD", "more than 2 decimal places"},
+		{"1.5", "JPY", "JPY has no decimal places"},
+		{"1000000000.00", "HKD", "11-digit limit"},
+		{"100000000000", "JPY", "11-digit limit"},
+		{"12 34", "HKD", "must be a number"},
+		{"١٢", "HKD", "must be a number"},
+	}
+	for _, tt := range tests {
+		_, err := payment.ParseAmount(tt.in, cur(t, tt.currency))
+		var fe *payment.FieldError
+		if !errors.As(err, &fe) || fe.Field != "amount" || !strings.Contains(err.Error(), tt.rule) {
+			t.Errorf("ParseAmount(%q, %s) error = %v, want an amount error containing %q", tt.in, tt.currency, err, tt.rule)
+		}
+	}
+}
+
+func TestCurrencies(t *testing.T) {
+	for _, code := range payment.CurrencyCodes() {
+		c := cur(t, code)
+		want := 2
+		if code == "JPY" {
+			want = 0
+		}
+		if c.Exponent != want {
+			t.Errorf("%s exponent %d, want %d (ISO 4217)", code, c.Exponent, want)
+		}
+	}
+	if c := cur(t, "rmb"); c.Code != "CNY" {
+		t.Errorf("RMB resolves to %s, want CNY", c.Code)
+	}
+	if _, err := payment.LookupCurrency("XYZ"); err == nil || !strings.Contains(err.Error(), "currency") {
+		t.Errorf("unknown currency error = %v", err)
+	}
+}
+
+func FuzzParseAmount(f *testing.F) {
+	for _, s := range []string{"12.34", "0.01", "1,000", "1e5", "-1", "99999999999", ""} {
+		f.Add(s)
+	}
+	hkd := payment.Currency{Code: "HKD", Exponent: 2}
+	f.Fuzz(func(t *testing.T, s string) {
+		a, err := payment.ParseAmount(s, hkd)
+		if err != nil {
+			return
+		}
+		if a.Minor <= 0 || a.Minor > payment.MaxMinor {
+			t.Fatalf("%q parsed to out-of-range %d", s, a.Minor)
+		}
+		b, err := payment.ParseAmount(a.String(), hkd)
+		if err != nil || b != a {
+			t.Fatalf("%q: round trip via %q gave %v, %v", s, a.String(), b, err)
+		}
+	})
+}
+
+func TestPayTypeCatalog(t *testing.T) {
+	for wallet, code := range map[string]string{
+		"alipayhk": "801501", "alipay": "800101", "wechat": "800201", "payme": "805801",
+		"unionpay": "800701", "fps": "802001", "octopus": "803701",
+	} {
+		p, err := payment.LookupPayType(wallet)
+		if err != nil || p.Code != code || p.Mode != payment.MPM {
+			t.Errorf("wallet %s = %+v, %v; want MPM %s", wallet, p, err, code)
+		}
+		if p.Name.En == "" || p.Name.ZhHant == "" || p.Name.ZhHans == "" {
+			t.Errorf("%s lacks a name in some language: %+v", wallet, p.Name)
+		}
+	}
+	fps, _ := payment.LookupPayType("802001")
+	if fps.Refundable || fps.Cancel != payment.CancelNone {
+		t.Errorf("FPS must be neither refundable nor cancellable: %+v", fps)
+	}
+	honours := map[string]bool{"800101": true, "801501": true, "800201": true}
+	for _, p := range payment.MPMPayTypes() {
+		if p.HonoursExpiry != honours[p.Code] {
+			t.Errorf("%s HonoursExpiry = %v", p.Code, p.HonoursExpiry)
+		}
+	}
+	if _, err := payment.LookupPayType("visa"); err == nil || !strings.Contains(err.Error(), "pay_type") {
+		t.Errorf("unknown wallet error = %v", err)
+	}
+}
+
+func TestRespcd(t *testing.T) {
+	if len(payment.Codes()) != 52 {
+		t.Errorf("respcd table has %d codes, seed 003 has 52", len(payment.Codes()))
+	}
+	for code, class := range map[payment.Code]payment.Class{
+		"0000": payment.ClassSuccess, "1143": payment.ClassPending, "1145": payment.ClassPending,
+		"1108": payment.ClassFailure, "1181": payment.ClassFailure, "9999": payment.ClassFailure,
+	} {
+		if got := code.Class(); got != class {
+			t.Errorf("%s class %v, want %v", code, got, class)
+		}
+	}
+	if !payment.Code("1298").OutcomeUncertain() {
+		t.Error("1298 says the customer may have paid: it must be confirmed by query")
+	}
+	err := error(&payment.Error{Op: "create", Code: "1201"})
+	var ge *payment.Error
+	if !errors.As(err, &ge) || !strings.Contains(ge.Reason(), "Insufficient balance") {
+		t.Errorf("typed error: %v", err)
+	}
+}

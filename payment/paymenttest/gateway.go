@@ -1,0 +1,165 @@
+package paymenttest
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"qrkiosk/payment"
+)
+
+// Gateway is an in-memory gateway with QFPay's semantics for one merchant:
+// orders are created pending, paid, declined, expired or closed, and a
+// paid order cannot be withdrawn. Hooks inject failures and races.
+type Gateway struct {
+	mu     sync.Mutex
+	orders map[string]*payment.Transaction
+	seq    int
+	calls  []string
+
+	// CreateErr, if set, is returned by the next creates (and consumed).
+	CreateErr []error
+	// CommitThenFail makes the next create store the order and then fail
+	// with this error, as a dropped reply does.
+	CommitThenFail error
+	// QueryErr, if set, is returned by the next queries (and consumed).
+	QueryErr []error
+	// BeforeCancel runs at the start of CancelOrder (e.g. the customer pays
+	// while the cashier cancels).
+	BeforeCancel func()
+	// Cancelable=false makes CancelOrder answer ErrCancelUnsupported.
+	NoCancel bool
+}
+
+// NewGateway returns an empty gateway.
+func NewGateway() *Gateway { return &Gateway{orders: map[string]*payment.Transaction{}} }
+
+func (g *Gateway) record(call string) { g.calls = append(g.calls, call) }
+
+// Calls lists the calls made, e.g. "create", "query", "cancel".
+func (g *Gateway) Calls() []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return append([]string(nil), g.calls...)
+}
+
+// Count counts calls of one kind.
+func (g *Gateway) Count(call string) int {
+	n := 0
+	for _, c := range g.Calls() {
+		if c == call {
+			n++
+		}
+	}
+	return n
+}
+
+// Orders counts orders held.
+func (g *Gateway) Orders() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.orders)
+}
+
+// CreateMPM stores a pending order.
+func (g *Gateway) CreateMPM(ctx context.Context, req payment.CreateRequest) (*payment.Created, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.record("create")
+	if len(g.CreateErr) > 0 {
+		err := g.CreateErr[0]
+		g.CreateErr = g.CreateErr[1:]
+		return nil, err
+	}
+	if _, dup := g.orders[req.OutTradeNo]; dup {
+		return nil, &payment.Error{Op: "create", Code: payment.CodeDuplicateSerial}
+	}
+	g.seq++
+	t := &payment.Transaction{
+		Kind: "payment", SysSN: fmt.Sprintf("2026112200%016d", g.seq), OutTradeNo: req.OutTradeNo,
+		PayType: req.PayType.Code, TxAmt: req.Amount.Minor, Currency: req.Amount.Currency.Code,
+		Code: payment.CodeUserPaying, QRCode: "https://qr.example.invalid/" + req.OutTradeNo,
+	}
+	g.orders[req.OutTradeNo] = t
+	if g.CommitThenFail != nil {
+		err := g.CommitThenFail
+		g.CommitThenFail = nil
+		return nil, err
+	}
+	return &payment.Created{SysSN: t.SysSN, OutTradeNo: t.OutTradeNo, QRCode: t.QRCode, Code: t.Code}, nil
+}
+
+// QueryOrder returns a copy of the order.
+func (g *Gateway) QueryOrder(ctx context.Context, outTradeNo string) (*payment.Transaction, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.record("query")
+	if len(g.QueryErr) > 0 {
+		err := g.QueryErr[0]
+		g.QueryErr = g.QueryErr[1:]
+		return nil, err
+	}
+	t, ok := g.orders[outTradeNo]
+	if !ok {
+		return nil, payment.ErrNotFound
+	}
+	c := *t
+	return &c, nil
+}
+
+// CancelOrder withdraws an unpaid order.
+func (g *Gateway) CancelOrder(ctx context.Context, ref payment.OrderRef) error {
+	if g.BeforeCancel != nil {
+		g.BeforeCancel()
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.record("cancel")
+	if g.NoCancel {
+		return payment.ErrCancelUnsupported
+	}
+	t, ok := g.orders[ref.OutTradeNo]
+	if !ok {
+		return &payment.Error{Op: "cancel", Code: payment.CodeNoSuchTransaction}
+	}
+	if t.Code == payment.CodeSuccess {
+		return &payment.Error{Op: "cancel", Code: payment.CodeOrderAlreadyPaid}
+	}
+	t.Cancel, t.Code = payment.CancelFlagMPMCancelled, payment.CodeOrderClosed
+	return nil
+}
+
+func (g *Gateway) set(outTradeNo string, fn func(*payment.Transaction)) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	t, ok := g.orders[outTradeNo]
+	if !ok {
+		return payment.ErrNotFound
+	}
+	fn(t)
+	return nil
+}
+
+// Pay marks the order paid, as the customer's wallet does.
+func (g *Gateway) Pay(outTradeNo string) error {
+	return g.set(outTradeNo, func(t *payment.Transaction) { t.Code = payment.CodeSuccess })
+}
+
+// Decline fails the order with code.
+func (g *Gateway) Decline(outTradeNo string, code payment.Code) error {
+	return g.set(outTradeNo, func(t *payment.Transaction) { t.Code = code })
+}
+
+// Expire expires the order at the gateway.
+func (g *Gateway) Expire(outTradeNo string) error {
+	return g.set(outTradeNo, func(t *payment.Transaction) { t.Code = payment.CodeOrderExpired })
+}
+
+// Record returns a copy of the order, e.g. to build a notification.
+func (g *Gateway) Record(outTradeNo string) payment.Transaction {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return *g.orders[outTradeNo]
+}
+
+var _ payment.Gateway = (*Gateway)(nil)

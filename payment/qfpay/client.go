@@ -1,0 +1,326 @@
+package qfpay
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"qrkiosk/payment"
+)
+
+// Environments QFPay publishes (spec: "Environments").
+var environments = map[string]string{
+	"sandbox":    "https://openapi-int.qfapi.com",
+	"test":       "https://test-openapi-hk.qfapi.com",
+	"production": "https://openapi-hk.qfapi.com",
+}
+
+// API paths.
+const (
+	PathPayment  = "/trade/v1/payment"
+	PathQuery    = "/trade/v1/query"
+	PathReversal = "/trade/v1/reversal"
+	PathClose    = "/trade/v1/close"
+	PathRefund   = "/trade/v1/refund"
+)
+
+// TimeLayout is the format of txdtm and the other *dtm fields.
+const TimeLayout = "2006-01-02 15:04:05"
+
+// hongKong is QFPay's default zone (UTC+8); txzone is sent only when the
+// merchant's zone differs.
+var hongKong = time.FixedZone("UTC+8", 8*3600)
+
+// Client talks to QFPay's trade/v1 API. It is safe for concurrent use.
+type Client struct {
+	baseURL     string
+	appCode     string
+	key         string
+	mchID       string
+	udid        string
+	signType    SignType
+	http        *http.Client
+	loc         *time.Location
+	log         *slog.Logger
+	maxAttempts int
+	backoff     time.Duration
+	maxBackoff  time.Duration
+}
+
+// Option configures a Client.
+type Option func(*Client) error
+
+// WithEnvironment selects sandbox, test or production.
+func WithEnvironment(name string) Option {
+	return func(c *Client) error {
+		u, ok := environments[strings.ToLower(strings.TrimSpace(name))]
+		if !ok {
+			return fmt.Errorf("QFPAY_ENV %q: must be sandbox, test or production (or set QFPAY_BASE_URL)", name)
+		}
+		c.baseURL = u
+		return nil
+	}
+}
+
+// WithBaseURL points the client at any QFPay-compatible base URL (the
+// simulator, a proxy).
+func WithBaseURL(raw string) Option {
+	return func(c *Client) error {
+		u, err := url.Parse(strings.TrimRight(raw, "/"))
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("QFPAY_BASE_URL %q: must be an http(s) URL", raw)
+		}
+		c.baseURL = u.String()
+		return nil
+	}
+}
+
+// WithMchID sets the merchant id QFPay issued; leave it unset if none was.
+func WithMchID(id string) Option { return func(c *Client) error { c.mchID = id; return nil } }
+
+// WithUDID names this kiosk on every call (≤40 characters).
+func WithUDID(udid string) Option {
+	return func(c *Client) error {
+		if len(udid) > 40 {
+			return &payment.FieldError{Field: "udid", Value: udid, Rule: "must be at most 40 characters"}
+		}
+		c.udid = udid
+		return nil
+	}
+}
+
+// WithSignType selects MD5 (default) or SHA256.
+func WithSignType(t SignType) Option { return func(c *Client) error { c.signType = t; return nil } }
+
+// WithHTTPClient replaces the HTTP client (its Timeout bounds each attempt).
+func WithHTTPClient(h *http.Client) Option { return func(c *Client) error { c.http = h; return nil } }
+
+// WithTimeout bounds each HTTP attempt.
+func WithTimeout(d time.Duration) Option {
+	return func(c *Client) error {
+		h := *c.http
+		h.Timeout = d
+		c.http = &h
+		return nil
+	}
+}
+
+// WithLocation sets the merchant's time zone for txdtm (default UTC+8).
+func WithLocation(loc *time.Location) Option {
+	return func(c *Client) error { c.loc = loc; return nil }
+}
+
+// WithLogger sets the logger. Keys and signatures are never logged.
+func WithLogger(l *slog.Logger) Option { return func(c *Client) error { c.log = l; return nil } }
+
+// WithRetry caps attempts per call (≥1) and sets the first back-off delay;
+// delays double, with jitter, up to 8× the first.
+func WithRetry(maxAttempts int, backoff time.Duration) Option {
+	return func(c *Client) error {
+		if maxAttempts < 1 {
+			maxAttempts = 1
+		}
+		c.maxAttempts, c.backoff, c.maxBackoff = maxAttempts, backoff, 8*backoff
+		return nil
+	}
+}
+
+// NewClient builds a client for the merchant's app code and client key.
+func NewClient(appCode, key string, opts ...Option) (*Client, error) {
+	c := &Client{
+		baseURL:     environments["sandbox"],
+		appCode:     appCode,
+		key:         key,
+		signType:    SignMD5,
+		http:        &http.Client{Timeout: 15 * time.Second},
+		loc:         hongKong,
+		log:         slog.New(slog.DiscardHandler),
+		maxAttempts: 4,
+		backoff:     300 * time.Millisecond,
+		maxBackoff:  2400 * time.Millisecond,
+	}
+	for _, o := range opts {
+		if err := o(c); err != nil {
+			return nil, err
+		}
+	}
+	if strings.TrimSpace(appCode) == "" {
+		return nil, &payment.FieldError{Field: "QFPAY_APPCODE", Rule: "is required"}
+	}
+	if strings.TrimSpace(key) == "" {
+		return nil, &payment.FieldError{Field: "QFPAY_KEY", Rule: "is required"}
+	}
+	return c, nil
+}
+
+// BaseURL is the gateway the client talks to.
+func (c *Client) BaseURL() string { return c.baseURL }
+
+// VerifyNotification checks a notification with this merchant's key.
+func (c *Client) VerifyNotification(rawBody []byte, signHeader string) error {
+	return VerifyNotification(rawBody, signHeader, c.key, SignMD5)
+}
+
+// FormatTime renders t as txdtm in the merchant's zone.
+func (c *Client) FormatTime(t time.Time) string { return t.In(c.loc).Format(TimeLayout) }
+
+// txzone is the "+0800"-style zone, sent only when it is not QFPay's default.
+func (c *Client) txzone(t time.Time) string {
+	_, off := t.In(c.loc).Zone()
+	if off == 8*3600 {
+		return ""
+	}
+	sign := '+'
+	if off < 0 {
+		sign, off = '-', -off
+	}
+	return fmt.Sprintf("%c%02d%02d", sign, off/3600, off%3600/60)
+}
+
+// attemptResult says what a single HTTP exchange established.
+type attemptResult int
+
+const (
+	answered attemptResult = iota // a JSON answer arrived
+	notSent                       // the gateway certainly did not act (dial failure, 429)
+	unknown                       // it may have acted (timeout, dropped reply, 5xx)
+)
+
+// TransportError is a failed exchange with the gateway: no usable answer.
+type TransportError struct {
+	Op     string
+	Status int // HTTP status, 0 when none arrived
+	Err    error
+	// MaybeActed: the request may have reached the gateway and taken
+	// effect (timeout, dropped reply, 5xx, unreadable answer).
+	MaybeActed bool
+}
+
+func (e *TransportError) Error() string {
+	if e.Status != 0 {
+		return fmt.Sprintf("%s: gateway answered HTTP %d", e.Op, e.Status)
+	}
+	return fmt.Sprintf("%s: %v", e.Op, e.Err)
+}
+
+func (e *TransportError) Unwrap() error { return e.Err }
+
+// exchange signs and sends one request and classifies what happened.
+func (c *Client) exchange(ctx context.Context, op, path string, params url.Values) ([]byte, attemptResult, error) {
+	form := url.Values{}
+	for k, v := range params {
+		if len(v) > 0 && v[0] != "" {
+			form.Set(k, v[0])
+		}
+	}
+	if c.mchID != "" {
+		form.Set("mchid", c.mchID)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.baseURL+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, notSent, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=UTF-8")
+	req.Header.Set(HeaderAppCode, c.appCode)
+	req.Header.Set(HeaderSign, Sign(form, c.key, c.signType))
+	if c.signType != SignMD5 {
+		req.Header.Set(HeaderSignType, string(c.signType))
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, unknown, ctx.Err()
+		}
+		var op *net.OpError
+		if errors.As(err, &op) && op.Op == "dial" {
+			return nil, notSent, &TransportError{Op: op.Op, Err: err}
+		}
+		return nil, unknown, &TransportError{Op: "send", Err: err, MaybeActed: true}
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	switch {
+	case resp.StatusCode == http.StatusTooManyRequests:
+		return nil, notSent, &TransportError{Op: "send", Status: resp.StatusCode}
+	case resp.StatusCode >= 500:
+		return nil, unknown, &TransportError{Op: "send", Status: resp.StatusCode, MaybeActed: true}
+	case resp.StatusCode != http.StatusOK:
+		// The gateway refused the request outright: it did not act on it.
+		return nil, answered, &TransportError{Op: "send", Status: resp.StatusCode}
+	case err != nil:
+		return nil, unknown, &TransportError{Op: "read", Err: err, MaybeActed: true}
+	}
+	return body, answered, nil
+}
+
+// call performs op with retries where that is safe: always when the
+// request certainly was not acted on, and for an unknown result only when
+// idempotent is true. It returns the decoded answer.
+func (c *Client) call(ctx context.Context, op, path string, params url.Values, idempotent bool, out any) error {
+	var lastErr error
+	for attempt := 1; attempt <= c.maxAttempts; attempt++ {
+		if attempt > 1 {
+			if err := c.sleep(ctx, attempt-1); err != nil {
+				return err
+			}
+		}
+		start := time.Now()
+		body, res, err := c.exchange(ctx, op, path, params)
+		c.log.Debug("qfpay call", "op", op, "out_trade_no", params.Get("out_trade_no"), "attempt", attempt, "took", time.Since(start), "err", err)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err == nil {
+			if jerr := json.Unmarshal(body, out); jerr != nil {
+				err, res = &TransportError{Op: op, Err: fmt.Errorf("unreadable answer: %w", jerr), MaybeActed: true}, unknown
+			} else {
+				return nil
+			}
+		}
+		lastErr = err
+		if res == answered || (res == unknown && !idempotent) {
+			break
+		}
+	}
+	var te *TransportError
+	if errors.As(lastErr, &te) {
+		te.Op = op
+	}
+	return lastErr
+}
+
+// sleep waits a jittered, doubling back-off, or until ctx ends.
+func (c *Client) sleep(ctx context.Context, n int) error {
+	d := c.backoff << (n - 1)
+	if d > c.maxBackoff || d <= 0 {
+		d = c.maxBackoff
+	}
+	d = d/2 + rand.N(d/2+1)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// isUnknown reports errors after which the gateway may have acted.
+func isUnknown(err error) bool {
+	var te *TransportError
+	return errors.As(err, &te) && te.MaybeActed
+}
+
+func gatewayError(op string, w wireTxn) *payment.Error {
+	return &payment.Error{Op: op, Code: payment.Code(w.Respcd.String()), Message: w.message(), HTTPStatus: http.StatusOK}
+}

@@ -1,0 +1,367 @@
+package qfpay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"qrkiosk/payment"
+)
+
+// ValidateCreate checks a create request against the gateway's rules before
+// anything is sent. The error names the field and the rule.
+func ValidateCreate(req payment.CreateRequest) error {
+	switch {
+	case req.OutTradeNo == "":
+		return &payment.FieldError{Field: "out_trade_no", Rule: "is required"}
+	case len(req.OutTradeNo) > 128:
+		return &payment.FieldError{Field: "out_trade_no", Value: req.OutTradeNo, Rule: "must be at most 128 bytes"}
+	case req.Amount.Minor <= 0 || req.Amount.Minor > payment.MaxMinor:
+		return &payment.FieldError{Field: "amount", Rule: "must be between 1 and 99999999999 minor units"}
+	case req.Amount.Currency.Code == "":
+		return &payment.FieldError{Field: "currency", Rule: "is required"}
+	case req.PayType.Code == "":
+		return &payment.FieldError{Field: "pay_type", Rule: "is required"}
+	case req.PayType.Mode != payment.MPM:
+		return &payment.FieldError{Field: "pay_type", Value: req.PayType.Code, Rule: "must be a merchant-presented (MPM) pay type"}
+	}
+	if err := ValidateExpiry(req.Expiry); err != nil {
+		return err
+	}
+	return ValidateGoodsName(req.GoodsName)
+}
+
+// ValidateExpiry checks expired_time: whole minutes from 5 to 120; zero
+// means the gateway's default.
+func ValidateExpiry(d time.Duration) error {
+	if d == 0 {
+		return nil
+	}
+	if d%time.Minute != 0 || d < payment.MinExpiryMinutes*time.Minute || d > payment.MaxExpiryMinutes*time.Minute {
+		return &payment.FieldError{Field: "expired_time", Value: d.String(), Rule: "must be a whole number of minutes from 5 to 120"}
+	}
+	return nil
+}
+
+// ValidateGoodsName checks goods_name: at most 20 characters, letters,
+// digits and spaces only (Chinese is fine).
+func ValidateGoodsName(s string) error {
+	if !utf8.ValidString(s) {
+		return &payment.FieldError{Field: "goods_name", Rule: "must be UTF-8 text"}
+	}
+	if n := utf8.RuneCountInString(s); n > 20 {
+		return &payment.FieldError{Field: "goods_name", Value: s, Rule: "must be at most 20 characters"}
+	}
+	for _, r := range s {
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != ' ' {
+			return &payment.FieldError{Field: "goods_name", Value: s, Rule: "must contain only letters, digits and spaces"}
+		}
+	}
+	return nil
+}
+
+func (c *Client) createParams(req payment.CreateRequest) url.Values {
+	p := url.Values{}
+	p.Set("txamt", req.Amount.TxAmt())
+	p.Set("txcurrcd", req.Amount.Currency.Code)
+	p.Set("pay_type", req.PayType.Code)
+	p.Set("out_trade_no", req.OutTradeNo)
+	p.Set("txdtm", c.FormatTime(req.TxTime))
+	p.Set("txzone", c.txzone(req.TxTime))
+	if req.Expiry > 0 && req.PayType.HonoursExpiry {
+		p.Set("expired_time", strconv.Itoa(int(req.Expiry/time.Minute)))
+	}
+	p.Set("goods_name", req.GoodsName)
+	p.Set("udid", c.udid)
+	return p
+}
+
+// CreateMPM creates a merchant-presented QR order. When the outcome of the
+// call is unknown (timeout, connection lost after sending, 5xx), it asks the
+// gateway for the out_trade_no: an order found there is adopted; only when
+// the gateway says there is none is the SAME request sent again. It never
+// makes a second order for one sale. If the outcome still cannot be
+// settled, the error wraps payment.ErrOutcomeUnknown: keep querying.
+func (c *Client) CreateMPM(ctx context.Context, req payment.CreateRequest) (*payment.Created, error) {
+	if err := ValidateCreate(req); err != nil {
+		return nil, err
+	}
+	params := c.createParams(req)
+	var lastErr error
+	for round := 1; round <= c.maxAttempts; round++ {
+		if round > 1 {
+			if err := c.sleep(ctx, round-1); err != nil {
+				return nil, err
+			}
+		}
+		var w wireTxn
+		err := c.call(ctx, "create", PathPayment, params, false, &w)
+		if err == nil {
+			code := payment.Code(w.Respcd.String())
+			if code.Class() == payment.ClassFailure && !code.OutcomeUncertain() {
+				c.log.Info("qfpay create refused", "out_trade_no", req.OutTradeNo, "respcd", code)
+				return nil, gatewayError("create", w)
+			}
+			if code.Class() != payment.ClassFailure && w.qrcode() != "" {
+				c.log.Info("qfpay order created", "out_trade_no", req.OutTradeNo, "syssn", w.SysSN.String(), "respcd", code)
+				return &payment.Created{SysSN: w.SysSN.String(), OutTradeNo: req.OutTradeNo, QRCode: w.qrcode(), Code: code}, nil
+			}
+			// A "busy, do not repeat" code or an answer without a QR: the
+			// gateway may hold the order. Settle it like a lost reply.
+			err = &TransportError{Op: "create", Err: fmt.Errorf("respcd %s without a usable order", code), MaybeActed: true}
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if !isUnknown(err) {
+			return nil, err // refused outright, or never reached the gateway
+		}
+		lastErr = err
+		c.log.Warn("qfpay create outcome unknown; asking the gateway", "out_trade_no", req.OutTradeNo, "round", round, "err", err)
+		txn, qerr := c.QueryOrder(ctx, req.OutTradeNo)
+		switch {
+		case qerr == nil:
+			c.log.Info("qfpay order adopted after unknown create", "out_trade_no", req.OutTradeNo, "syssn", txn.SysSN, "respcd", txn.Code)
+			return &payment.Created{SysSN: txn.SysSN, OutTradeNo: req.OutTradeNo, QRCode: txn.QRCode, Code: txn.Code, Adopted: true, Existing: txn}, nil
+		case errors.Is(qerr, payment.ErrNotFound):
+			continue // the gateway has no such order: the same request again is safe
+		case ctx.Err() != nil:
+			return nil, ctx.Err()
+		default:
+			return nil, fmt.Errorf("create %s: %w (%v; query: %v)", req.OutTradeNo, payment.ErrOutcomeUnknown, err, qerr)
+		}
+	}
+	return nil, fmt.Errorf("create %s: %w (gave up after %d attempts: %v)", req.OutTradeNo, payment.ErrOutcomeUnknown, c.maxAttempts, lastErr)
+}
+
+// QueryParams selects transactions; every field is optional.
+type QueryParams struct {
+	SysSNs      []string
+	OutTradeNos []string
+	PayTypes    []string
+	Respcd      payment.Code
+	Start, End  time.Time // must fall in one calendar month
+	Page        int       // from 1
+	PageSize    int       // 1..100; 0 = gateway default (10)
+}
+
+// QueryPage is one page of a query answer.
+type QueryPage struct {
+	Page, PageSize int
+	Transactions   []payment.Transaction
+}
+
+// Query asks the gateway for transactions.
+func (c *Client) Query(ctx context.Context, q QueryParams) (*QueryPage, error) {
+	if q.PageSize < 0 || q.PageSize > 100 {
+		return nil, &payment.FieldError{Field: "page_size", Value: strconv.Itoa(q.PageSize), Rule: "must be from 1 to 100"}
+	}
+	if !q.Start.IsZero() && !q.End.IsZero() {
+		s, e := q.Start.In(c.loc), q.End.In(c.loc)
+		if s.Year() != e.Year() || s.Month() != e.Month() {
+			return nil, &payment.FieldError{Field: "start_time/end_time", Rule: "must fall within one calendar month"}
+		}
+	}
+	p := url.Values{}
+	p.Set("syssn", strings.Join(q.SysSNs, ","))
+	p.Set("out_trade_no", strings.Join(q.OutTradeNos, ","))
+	p.Set("pay_type", strings.Join(q.PayTypes, ","))
+	p.Set("respcd", string(q.Respcd))
+	if !q.Start.IsZero() {
+		p.Set("start_time", c.FormatTime(q.Start))
+	}
+	if !q.End.IsZero() {
+		p.Set("end_time", c.FormatTime(q.End))
+	}
+	if q.Page > 0 {
+		p.Set("page", strconv.Itoa(q.Page))
+	}
+	if q.PageSize > 0 {
+		p.Set("page_size", strconv.Itoa(q.PageSize))
+	}
+	var r queryReply
+	if err := c.call(ctx, "query", PathQuery, p, true, &r); err != nil {
+		return nil, err
+	}
+	if code := payment.Code(r.Respcd.String()); code != payment.CodeSuccess {
+		return nil, gatewayError("query", r.wireTxn)
+	}
+	page := &QueryPage{Page: r.Page.int(), PageSize: r.PageSize.int()}
+	for _, w := range r.Data {
+		t, err := w.transaction()
+		if err != nil {
+			return nil, &TransportError{Op: "query", Err: err}
+		}
+		page.Transactions = append(page.Transactions, t)
+	}
+	return page, nil
+}
+
+// QueryAll pages through every matching transaction.
+func (c *Client) QueryAll(ctx context.Context, q QueryParams) ([]payment.Transaction, error) {
+	if q.PageSize == 0 {
+		q.PageSize = 100
+	}
+	var all []payment.Transaction
+	for q.Page = 1; ; q.Page++ {
+		page, err := c.Query(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, page.Transactions...)
+		if len(page.Transactions) < q.PageSize {
+			return all, nil
+		}
+	}
+}
+
+// QueryOrder returns the payment with this out_trade_no, or
+// payment.ErrNotFound.
+func (c *Client) QueryOrder(ctx context.Context, outTradeNo string) (*payment.Transaction, error) {
+	page, err := c.Query(ctx, QueryParams{OutTradeNos: []string{outTradeNo}})
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range page.Transactions {
+		if t.OutTradeNo == outTradeNo {
+			return &t, nil
+		}
+	}
+	return nil, fmt.Errorf("query %s: %w", outTradeNo, payment.ErrNotFound)
+}
+
+// CancelParams identifies the order to reverse or close.
+type CancelParams struct {
+	SysSN      string
+	OutTradeNo string
+	TxAmt      int64
+	TxTime     time.Time // the original txdtm
+}
+
+func (c *Client) cancelParams(p CancelParams) url.Values {
+	v := url.Values{}
+	v.Set("syssn", p.SysSN)
+	v.Set("out_trade_no", p.OutTradeNo)
+	if p.TxAmt > 0 {
+		v.Set("txamt", strconv.FormatInt(p.TxAmt, 10))
+	}
+	if !p.TxTime.IsZero() {
+		v.Set("txdtm", c.FormatTime(p.TxTime))
+	}
+	v.Set("udid", c.udid)
+	return v
+}
+
+// Reversal withdraws an unfinished order (Alipay and WeChat MPM).
+func (c *Client) Reversal(ctx context.Context, p CancelParams) error {
+	return c.cancel(ctx, "reversal", PathReversal, p)
+}
+
+// Close closes an unfinished order (the other wallets).
+func (c *Client) Close(ctx context.Context, p CancelParams) error {
+	return c.cancel(ctx, "close", PathClose, p)
+}
+
+func (c *Client) cancel(ctx context.Context, op, path string, p CancelParams) error {
+	if p.SysSN == "" && p.OutTradeNo == "" {
+		return &payment.FieldError{Field: "syssn/out_trade_no", Rule: "one of them is required"}
+	}
+	var w wireTxn
+	// Withdrawing twice is harmless (the second answers "already closed"),
+	// so an unknown result may be retried.
+	if err := c.call(ctx, op, path, c.cancelParams(p), true, &w); err != nil {
+		return err
+	}
+	switch code := payment.Code(w.Respcd.String()); code {
+	case payment.CodeSuccess, payment.CodeOrderClosed, payment.CodeOrderCancelled, payment.CodeOrderAlreadyClosed, payment.CodeOrderExpired:
+		c.log.Info("qfpay order withdrawn", "op", op, "out_trade_no", p.OutTradeNo, "respcd", code)
+		return nil
+	default:
+		return gatewayError(op, w)
+	}
+}
+
+// CancelOrder withdraws an unpaid order the way its pay type allows.
+func (c *Client) CancelOrder(ctx context.Context, ref payment.OrderRef) error {
+	p := CancelParams{SysSN: ref.SysSN, OutTradeNo: ref.OutTradeNo, TxAmt: ref.Amount.Minor, TxTime: ref.TxTime}
+	switch ref.PayType.Cancel {
+	case payment.CancelReversal:
+		return c.Reversal(ctx, p)
+	case payment.CancelClose:
+		return c.Close(ctx, p)
+	default:
+		return payment.ErrCancelUnsupported
+	}
+}
+
+// RefundParams describes a refund of a paid transaction.
+type RefundParams struct {
+	SysSN      string // the original payment
+	OutTradeNo string // a NEW unique number for the refund, reused on every retry
+	TxAmt      int64  // may be less than the payment
+	TxTime     time.Time
+}
+
+// Refund gives money back. An unknown outcome is settled by querying the
+// refund's own out_trade_no, like a create.
+func (c *Client) Refund(ctx context.Context, p RefundParams) (*payment.Transaction, error) {
+	switch {
+	case p.SysSN == "":
+		return nil, &payment.FieldError{Field: "syssn", Rule: "is required (the payment to refund)"}
+	case p.OutTradeNo == "":
+		return nil, &payment.FieldError{Field: "out_trade_no", Rule: "is required (a new number for the refund)"}
+	case p.TxAmt <= 0:
+		return nil, &payment.FieldError{Field: "txamt", Rule: "must be greater than zero"}
+	}
+	v := url.Values{}
+	v.Set("syssn", p.SysSN)
+	v.Set("out_trade_no", p.OutTradeNo)
+	v.Set("txamt", strconv.FormatInt(p.TxAmt, 10))
+	v.Set("txdtm", c.FormatTime(p.TxTime))
+	v.Set("udid", c.udid)
+	for round := 1; round <= c.maxAttempts; round++ {
+		var w wireTxn
+		err := c.call(ctx, "refund", PathRefund, v, false, &w)
+		if err == nil {
+			if code := payment.Code(w.Respcd.String()); code != payment.CodeSuccess {
+				return nil, gatewayError("refund", w)
+			}
+			t, terr := w.transaction()
+			if terr != nil {
+				return nil, &TransportError{Op: "refund", Err: terr}
+			}
+			t.Kind, t.OutTradeNo = "refund", p.OutTradeNo
+			if t.OrigSysSN == "" {
+				t.OrigSysSN = p.SysSN
+			}
+			return &t, nil
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if !isUnknown(err) {
+			return nil, err
+		}
+		page, qerr := c.Query(ctx, QueryParams{OutTradeNos: []string{p.OutTradeNo}})
+		if qerr != nil {
+			return nil, fmt.Errorf("refund %s: %w (%v; query: %v)", p.OutTradeNo, payment.ErrOutcomeUnknown, err, qerr)
+		}
+		for _, t := range page.Transactions {
+			if t.OutTradeNo == p.OutTradeNo {
+				return &t, nil
+			}
+		}
+		if err := c.sleep(ctx, round); err != nil {
+			return nil, err
+		}
+	}
+	return nil, fmt.Errorf("refund %s: %w", p.OutTradeNo, payment.ErrOutcomeUnknown)
+}
+
+var _ payment.Gateway = (*Client)(nil)
