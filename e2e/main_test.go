@@ -1,0 +1,234 @@
+// Package e2e runs the real binaries against each other: qfpay-sim,
+// qrkiosk-relay and qrkiosk, as separate processes on loopback.
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+var bin string // folder with the freshly built binaries
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "qrkiosk-e2e-")
+	if err != nil {
+		panic(err)
+	}
+	bin = dir
+	for _, pkg := range []struct{ out, path string }{
+		{"qrkiosk", ".."}, {"qfpay-sim", "../cmd/qfpay-sim"}, {"qrkiosk-relay", "../cmd/qrkiosk-relay"},
+	} {
+		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, pkg.out), pkg.path)
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		if err := cmd.Run(); err != nil {
+			fmt.Fprintf(os.Stderr, "building %s: %v\n", pkg.path, err)
+			os.Exit(1)
+		}
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+const (
+	appCode = "E2EAPPCODE0000000000000000000001"
+	key     = "E2EKEY00000000000000000000000001"
+)
+
+// proc is a started binary whose stdout lines can be read as they come.
+type proc struct {
+	t     *testing.T
+	cmd   *exec.Cmd
+	lines chan string
+	errb  *syncBuffer
+	done  chan struct{}
+	code  int
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func start(t *testing.T, env []string, name string, args ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(bin, name), args...)
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &proc{t: t, cmd: cmd, lines: make(chan string, 1000), errb: &syncBuffer{}, done: make(chan struct{})}
+	cmd.Stderr = p.errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			p.lines <- sc.Text()
+		}
+		close(p.lines)
+		cmd.Wait()
+		p.code = cmd.ProcessState.ExitCode()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-p.done:
+		default:
+			cmd.Process.Kill()
+			<-p.done
+		}
+		if t.Failed() {
+			t.Logf("%s stderr:\n%s", name, p.errb.String())
+		}
+	})
+	return p
+}
+
+func (p *proc) line(timeout time.Duration) string {
+	p.t.Helper()
+	select {
+	case l, ok := <-p.lines:
+		if !ok {
+			p.t.Fatalf("%s ended before printing the expected line; stderr:\n%s", p.cmd.Path, p.errb.String())
+		}
+		return l
+	case <-time.After(timeout):
+		p.t.Fatalf("%s printed nothing for %v; stderr:\n%s", p.cmd.Path, timeout, p.errb.String())
+	}
+	return ""
+}
+
+func (p *proc) wait(timeout time.Duration) int {
+	p.t.Helper()
+	select {
+	case <-p.done:
+		return p.code
+	case <-time.After(timeout):
+		p.t.Fatalf("%s did not exit within %v; stderr:\n%s", p.cmd.Path, timeout, p.errb.String())
+	}
+	return -1
+}
+
+// startSim runs qfpay-sim and returns its base URL.
+func startSim(t *testing.T, args ...string) (string, *proc) {
+	t.Helper()
+	p := start(t, nil, "qfpay-sim", append([]string{"--listen", "127.0.0.1:0", "--app-code", appCode, "--key", key}, args...)...)
+	first := p.line(10 * time.Second)
+	addr, ok := strings.CutPrefix(first, "listening on ")
+	if !ok {
+		t.Fatalf("qfpay-sim's first line %q", first)
+	}
+	return addr, p
+}
+
+type event struct {
+	Event      string `json:"event"`
+	OutTradeNo string `json:"out_trade_no"`
+	SysSN      string `json:"syssn"`
+	QRCode     string `json:"qrcode"`
+	Amount     string `json:"amount"`
+	TxAmt      int64  `json:"txamt"`
+	Currency   string `json:"currency"`
+	PayType    string `json:"pay_type"`
+	ExpiresAt  string `json:"expires_at"`
+	Respcd     string `json:"respcd"`
+	Reason     string `json:"reason"`
+}
+
+func (p *proc) event(timeout time.Duration) event {
+	p.t.Helper()
+	l := p.line(timeout)
+	var e event
+	if err := json.Unmarshal([]byte(l), &e); err != nil {
+		p.t.Fatalf("not a JSON event line: %q", l)
+	}
+	return e
+}
+
+// lastEvent reads events until the process ends and returns the last one.
+func (p *proc) lastEvent(timeout time.Duration) (event, int) {
+	p.t.Helper()
+	var last event
+	deadline := time.After(timeout)
+	for {
+		select {
+		case l, ok := <-p.lines:
+			if !ok {
+				return last, p.wait(timeout)
+			}
+			if err := json.Unmarshal([]byte(l), &last); err != nil {
+				p.t.Fatalf("not a JSON event line: %q", l)
+			}
+		case <-deadline:
+			p.t.Fatalf("charge did not finish within %v; stderr:\n%s", timeout, p.errb.String())
+		}
+	}
+}
+
+func gatewayEnv(base string) []string {
+	return []string{"QFPAY_BASE_URL=" + base, "QFPAY_APPCODE=" + appCode, "QFPAY_KEY=" + key, "QRKIOSK_UDID=e2e-kiosk", "QRKIOSK_RELAY_URL=", "QRKIOSK_RELAY_TOKEN="}
+}
+
+// customer acts on the simulator's customer page, as a phone would.
+func customer(t *testing.T, base, action, syssn string) {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(context.Background(), http.MethodPost, base+"/sim/"+action+"/"+syssn, nil)
+	req.Header.Set("Accept", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("POST /sim/%s/%s: %d %s", action, syssn, resp.StatusCode, b)
+	}
+}
+
+type simOrder struct {
+	SysSN      string `json:"SysSN"`
+	OutTradeNo string `json:"OutTradeNo"`
+	Respcd     string `json:"Respcd"`
+	Cancel     int    `json:"Cancel"`
+	TxAmt      int64  `json:"TxAmt"`
+}
+
+func simOrders(t *testing.T, base string) []simOrder {
+	t.Helper()
+	resp, err := http.Get(base + "/sim/orders")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var orders []simOrder
+	if err := json.NewDecoder(resp.Body).Decode(&orders); err != nil {
+		t.Fatal(err)
+	}
+	return orders
+}
