@@ -1,0 +1,47 @@
+# qrkiosk — see README.md. `make run` and `make test` do all the set-up on a
+# fresh Debian 12 machine with Go 1.26 installed.
+
+SHELL := /bin/bash
+export PATH := $(PATH):/usr/local/go/bin:$(HOME)/go/bin
+GO ?= go
+
+# Debian packages Fyne's OpenGL driver needs to build (cgo) and, for tests
+# and headless runs, an X server in memory.
+DEBS := gcc libc6-dev pkg-config libgl-dev libegl-dev libx11-dev libxrandr-dev \
+	libxinerama-dev libxcursor-dev libxi-dev libxxf86vm-dev libwayland-dev \
+	libxkbcommon-dev xvfb xauth
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: deps build run test bench clean
+
+deps:
+	@command -v $(GO) >/dev/null || { echo "Go 1.26 or newer is required (https://go.dev/doc/install)"; exit 1; }
+	@missing=$$(for p in $(DEBS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:" $$missing; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+build: deps
+	@mkdir -p bin
+	$(GO) build -o bin/qrkiosk .
+	CGO_ENABLED=0 $(GO) build -o bin/qfpay-sim ./cmd/qfpay-sim
+	CGO_ENABLED=0 $(GO) build -o bin/qrkiosk-relay ./cmd/qrkiosk-relay
+
+run: build
+	./bin/qrkiosk $(ARGS)
+
+# Unit, integration and end-to-end tests (e2e/ builds and runs the real
+# binaries against each other).
+test: deps
+	$(GO) vet ./...
+	CGO_ENABLED=0 $(GO) build -o /dev/null ./cmd/qfpay-sim
+	CGO_ENABLED=0 $(GO) build -o /dev/null ./cmd/qrkiosk-relay
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+bench: deps
+	$(GO) test -run '^$$' -bench . -benchmem ./payment/... ./display/...
+
+clean:
+	rm -rf bin
