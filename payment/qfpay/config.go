@@ -1,0 +1,102 @@
+package qfpay
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+)
+
+// Config is the merchant's gateway configuration, usually from the
+// environment. Its String and LogValue never show the key.
+type Config struct {
+	Env      string // sandbox | test | production
+	BaseURL  string // overrides Env
+	AppCode  string
+	Key      string
+	MchID    string
+	SignType SignType
+	UDID     string
+}
+
+// Environment variables read by ConfigFromEnv.
+const (
+	EnvEnv      = "QFPAY_ENV"
+	EnvBaseURL  = "QFPAY_BASE_URL"
+	EnvAppCode  = "QFPAY_APPCODE"
+	EnvKey      = "QFPAY_KEY"
+	EnvMchID    = "QFPAY_MCHID"
+	EnvSignType = "QFPAY_SIGN_TYPE"
+	EnvUDID     = "QRKIOSK_UDID"
+)
+
+// ConfigFromEnv reads the QFPAY_* and QRKIOSK_UDID variables.
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	st, err := ParseSignType(getenv(EnvSignType))
+	if err != nil {
+		return Config{}, err
+	}
+	return Config{
+		Env:      strings.TrimSpace(getenv(EnvEnv)),
+		BaseURL:  strings.TrimSpace(getenv(EnvBaseURL)),
+		AppCode:  strings.TrimSpace(getenv(EnvAppCode)),
+		Key:      strings.TrimSpace(getenv(EnvKey)),
+		MchID:    strings.TrimSpace(getenv(EnvMchID)),
+		SignType: st,
+		UDID:     strings.TrimSpace(getenv(EnvUDID)),
+	}, nil
+}
+
+// HasCredentials reports whether an app code and key are configured.
+func (c Config) HasCredentials() bool { return c.AppCode != "" && c.Key != "" }
+
+// Missing lists what a real gateway connection still needs.
+func (c Config) Missing() []string {
+	var m []string
+	if c.AppCode == "" {
+		m = append(m, EnvAppCode+" (the app code QFPay issued)")
+	}
+	if c.Key == "" {
+		m = append(m, EnvKey+" (the client key QFPay issued)")
+	}
+	return m
+}
+
+// Options turns the configuration into client options.
+func (c Config) Options() []Option {
+	var o []Option
+	switch {
+	case c.BaseURL != "":
+		o = append(o, WithBaseURL(c.BaseURL))
+	case c.Env != "":
+		o = append(o, WithEnvironment(c.Env))
+	}
+	if c.MchID != "" {
+		o = append(o, WithMchID(c.MchID))
+	}
+	if c.UDID != "" {
+		o = append(o, WithUDID(c.UDID))
+	}
+	if c.SignType != "" {
+		o = append(o, WithSignType(c.SignType))
+	}
+	return o
+}
+
+// NewClient builds a client from the configuration.
+func (c Config) NewClient(extra ...Option) (*Client, error) {
+	if m := c.Missing(); len(m) > 0 {
+		return nil, fmt.Errorf("gateway not configured: set %s", strings.Join(m, " and "))
+	}
+	return NewClient(c.AppCode, c.Key, append(c.Options(), extra...)...)
+}
+
+func (c Config) String() string {
+	key := "unset"
+	if c.Key != "" {
+		key = "set (hidden)"
+	}
+	return fmt.Sprintf("env=%q base_url=%q app_code=%q key=%s mchid=%q sign_type=%s udid=%q", c.Env, c.BaseURL, c.AppCode, key, c.MchID, c.SignType, c.UDID)
+}
+
+// LogValue keeps the key out of structured logs.
+func (c Config) LogValue() slog.Value { return slog.StringValue(c.String()) }
