@@ -233,7 +233,9 @@ func TestCreateRejectsBadInputWithoutCalling(t *testing.T) {
 		{func(r *payment.CreateRequest) { r.Expiry = 3 * time.Minute }, "expired_time"},
 		{func(r *payment.CreateRequest) { r.Expiry = 121 * time.Minute }, "expired_time"},
 		{func(r *payment.CreateRequest) { r.GoodsName = "Tea & cake" }, "goods_name"},
-		{func(r *payment.CreateRequest) { r.GoodsName = "一二三四五六七八九十一二三四五六七八九十一" }, "goods_name"},
+		{func(r *payment.CreateRequest) {
+			r.GoodsName = "一二三四五六七八九十一二三四五六七八九十一"
+		}, "goods_name"},
 		{func(r *payment.CreateRequest) { r.OutTradeNo = strings.Repeat("x", 129) }, "out_trade_no"},
 		{func(r *payment.CreateRequest) { r.PayType, _ = payment.LookupPayType("800108") }, "pay_type"},
 	}
