@@ -72,22 +72,22 @@ type Config struct {
 
 // Order is a snapshot of one payment order at the simulated gateway.
 type Order struct {
-	SysSN       string       `json:"syssn"`
-	OutTradeNo  string       `json:"out_trade_no"`
-	PayType     string       `json:"pay_type"`
-	Currency    string       `json:"txcurrcd"`
-	QRCode      string       `json:"qrcode"`
-	GoodsName   string       `json:"goods_name"`
-	UDID        string       `json:"udid"`
-	TxDtm       string       `json:"txdtm"`
-	SysDtm      string       `json:"sysdtm"`
-	PayDtm      string       `json:"paydtm"`
-	TxAmt       int64        `json:"txamt"`
-	RefundedAmt int64        `json:"refunded_amt"`
-	Respcd      payment.Code `json:"respcd"`
-	Cancel      int          `json:"cancel"`
-	ExpiresAt   time.Time    `json:"expires_at"`
-	Notified    int          `json:"notified"` // notification deliveries acknowledged
+	SysSN       string
+	OutTradeNo  string
+	PayType     string
+	Currency    string
+	QRCode      string
+	GoodsName   string
+	UDID        string
+	TxDtm       string
+	SysDtm      string
+	PayDtm      string
+	TxAmt       int64
+	RefundedAmt int64
+	Respcd      payment.Code
+	Cancel      int
+	ExpiresAt   time.Time
+	Notified    int // notification deliveries acknowledged
 }
 
 // Errors of the customer-side operations (Pay, Decline, Expire).
