@@ -24,6 +24,13 @@ type MachineConfig struct {
 	SettleRetry time.Duration
 	// PushUp says whether the push link is up when the order starts.
 	PushUp bool
+	// Resume follows an order recorded before a restart instead of creating
+	// it: the create is never sent again. With Known set (the create's
+	// answer was recorded) the order is followed from AwaitingPayment; without
+	// it the gateway is asked whether the order exists. A deadline already
+	// past withdraws the order and settles it by a final query.
+	Resume bool
+	Known  *Created
 }
 
 func (c *MachineConfig) defaults() {
@@ -222,7 +229,18 @@ func (o *Order) run(ctx context.Context) {
 
 // live takes the order from creation to a final state.
 func (o *Order) live(ctx context.Context) error {
-	created, err := o.createOrder(ctx)
+	var created *Created
+	var err error
+	switch {
+	case o.cfg.Resume && o.cfg.Known != nil:
+		created = o.cfg.Known
+		o.log.Info("resuming order after a restart", "syssn", created.SysSN)
+	case o.cfg.Resume:
+		o.log.Info("resuming order whose create outcome was not recorded; asking the gateway")
+		created, err = o.resolveCreate(ctx)
+	default:
+		created, err = o.createOrder(ctx)
+	}
 	if err != nil {
 		return err
 	}
@@ -240,6 +258,12 @@ func (o *Order) live(ctx context.Context) error {
 	if created.QRCode == "" {
 		o.log.Warn("order exists at the gateway but its QR code was lost; withdrawing it")
 		return o.finish(ctx, StateFailed, "", "The QR code was lost in a network error; nothing was charged. Please charge again.")
+	}
+	if o.cfg.Resume {
+		// Whatever happened while the kiosk was down, one query now.
+		if done, err := o.poll(ctx); done || err != nil {
+			return err
+		}
 	}
 	return o.await(ctx)
 }
@@ -277,10 +301,10 @@ func (o *Order) createOrder(ctx context.Context) (*Created, error) {
 	// The create's outcome is unknown: only the gateway can say whether the
 	// order exists. Ask until it answers; never create again.
 	o.log.Warn("create outcome unknown; resolving by query", "err", err)
-	return o.resolveCreate(ctx, err)
+	return o.resolveCreate(ctx)
 }
 
-func (o *Order) resolveCreate(ctx context.Context, createErr error) (*Created, error) {
+func (o *Order) resolveCreate(ctx context.Context) (*Created, error) {
 	for {
 		var txn *Transaction
 		err := o.call(ctx, func(cctx context.Context) error {
@@ -295,7 +319,7 @@ func (o *Order) resolveCreate(ctx context.Context, createErr error) (*Created, e
 			o.log.Info("order found at the gateway after an unknown create", "syssn", txn.SysSN)
 			return &Created{SysSN: txn.SysSN, OutTradeNo: txn.OutTradeNo, QRCode: txn.QRCode, Code: txn.Code, Adopted: true, Existing: txn}, nil
 		case errors.Is(err, ErrNotFound):
-			o.fail("Could not reach the payment gateway; nothing was charged. Please try again.", "")
+			o.fail("The order never reached the payment gateway; nothing was charged. Please try again.", "")
 			return nil, nil
 		}
 		if o.cancelAsked || !o.cfg.Clock.Now().Before(o.Snapshot().Deadline) {

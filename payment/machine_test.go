@@ -352,3 +352,58 @@ func waitCount(t *testing.T, gw *paymenttest.Gateway, call string, n int) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+func startResumed(t *testing.T, gw *paymenttest.Gateway, known *payment.Created, at time.Time) *harness {
+	t.Helper()
+	h := &harness{t: t, clock: paymenttest.NewClock(at), gw: gw, seen: make(chan payment.Event, 100)}
+	pt, _ := payment.LookupPayType("alipayhk")
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(func() { cancel(); <-h.order.Closed() })
+	h.order = payment.StartOrder(ctx, payment.MachineConfig{Gateway: gw, Clock: h.clock, Resume: true, Known: known},
+		payment.CreateRequest{OutTradeNo: "OTN1", Amount: hkd(t, "12.34"), PayType: pt, Expiry: 5 * time.Minute, TxTime: t0},
+		func(e payment.Event) { h.seen <- e })
+	return h
+}
+
+func TestResumeNeverCreatesAgain(t *testing.T) {
+	gw := paymenttest.NewGateway()
+	pt, _ := payment.LookupPayType("alipayhk")
+	c, _ := gw.CreateMPM(context.Background(), payment.CreateRequest{OutTradeNo: "OTN1", Amount: hkd(t, "12.34"), PayType: pt})
+	gw.Pay("OTN1") // paid while the kiosk was down
+	h := startResumed(t, gw, c, t0.Add(time.Minute))
+	h.final(payment.StatePaid)
+	if gw.Count("create") != 1 {
+		t.Fatalf("calls %v: a resumed order must not be created again", gw.Calls())
+	}
+}
+
+func TestResumeUnrecordedCreateFindsOrder(t *testing.T) {
+	gw := paymenttest.NewGateway()
+	pt, _ := payment.LookupPayType("alipayhk")
+	gw.CreateMPM(context.Background(), payment.CreateRequest{OutTradeNo: "OTN1", Amount: hkd(t, "12.34"), PayType: pt})
+	h := startResumed(t, gw, nil, t0.Add(time.Minute))
+	h.until("created")
+	if s := h.order.Snapshot(); s.QRCode == "" || s.State != payment.StateAwaitingPayment {
+		t.Fatalf("resumed %+v", s)
+	}
+}
+
+func TestResumePastDeadlineWithdraws(t *testing.T) {
+	gw := paymenttest.NewGateway()
+	pt, _ := payment.LookupPayType("alipayhk")
+	c, _ := gw.CreateMPM(context.Background(), payment.CreateRequest{OutTradeNo: "OTN1", Amount: hkd(t, "12.34"), PayType: pt})
+	h := startResumed(t, gw, c, t0.Add(time.Hour))
+	h.final(payment.StateExpired)
+	if rec := gw.Record("OTN1"); rec.Outcome() != payment.OutcomeClosed || gw.Count("create") != 1 {
+		t.Fatalf("record %v calls %v: an order past its deadline is withdrawn, never re-created", rec.Outcome(), gw.Calls())
+	}
+}
+
+func TestResumeNothingAtGatewayFails(t *testing.T) {
+	gw := paymenttest.NewGateway()
+	h := startResumed(t, gw, nil, t0.Add(time.Minute))
+	s := h.final(payment.StateFailed)
+	if gw.Count("create") != 0 || s.Reason == "" {
+		t.Fatalf("calls %v reason %q", gw.Calls(), s.Reason)
+	}
+}
