@@ -66,7 +66,8 @@ type Config struct {
 	// Logger receives the simulator's log; nil = discard. The key and
 	// signatures are never logged.
 	Logger *slog.Logger
-	// Rand drives fault injection; nil = seeded from the clock.
+	// Rand (math/rand/v2) drives fault injection; nil = seeded from the
+	// clock. Set it for a reproducible sequence of faults.
 	Rand *rand.Rand
 }
 
