@@ -1,0 +1,344 @@
+package relay
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// ClientConfig configures the kiosk side of the relay.
+type ClientConfig struct {
+	URL        string // ws:// or wss:// address of the relay's /ws
+	Token      string // the relay's bearer token
+	UDID       string // this kiosk's device id, sent for the relay's logs
+	Logger     *slog.Logger
+	MinBackoff time.Duration // 0 = 0.5s
+	MaxBackoff time.Duration // 0 = 10s
+	// PingInterval is how often the client pings the relay; a link silent
+	// for 2.5× this is declared down. 0 = 20s.
+	PingInterval time.Duration
+}
+
+// Client keeps one websocket to the relay, reconnecting with jittered
+// exponential backoff and resubscribing every active subscription. The
+// relay replays stored notifications on each (re)subscribe, so a
+// subscriber may see one notification more than once.
+type Client struct {
+	cfg ClientConfig
+	log *slog.Logger
+
+	mu      sync.Mutex
+	subs    map[string]map[*subscription]struct{} // by out_trade_no
+	ws      *websocket.Conn                       // nil while down
+	pending map[string]bool                       // resubscriptions not yet acknowledged
+	up      bool
+
+	writeMu sync.Mutex // one writer of data frames at a time
+	linkMu  sync.Mutex
+	link    chan bool
+}
+
+type subscription struct{ ch chan Message }
+
+// subscriberBuffer is per Subscribe channel; a subscriber that lets it
+// fill loses notifications (and falls back on polling).
+const subscriberBuffer = 16
+
+// NewClient returns a client; call Run to connect.
+func NewClient(cfg ClientConfig) *Client {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.MinBackoff <= 0 {
+		cfg.MinBackoff = 500 * time.Millisecond
+	}
+	if cfg.MaxBackoff <= 0 {
+		cfg.MaxBackoff = 10 * time.Second
+	}
+	if cfg.MaxBackoff < cfg.MinBackoff {
+		cfg.MaxBackoff = cfg.MinBackoff
+	}
+	if cfg.PingInterval <= 0 {
+		cfg.PingInterval = 20 * time.Second
+	}
+	if rest, ok := strings.CutPrefix(cfg.URL, "http"); ok {
+		cfg.URL = "ws" + rest // http:// → ws://, https:// → wss://
+	}
+	return &Client{
+		cfg:  cfg,
+		log:  cfg.Logger,
+		subs: make(map[string]map[*subscription]struct{}),
+		link: make(chan bool, 1),
+	}
+}
+
+// Up reports whether the client is connected and every subscription it
+// had when it (re)connected has been acknowledged (replay included).
+func (c *Client) Up() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.up
+}
+
+// LinkChanges receives true each time the link comes up and false each
+// time it goes down. It holds only the latest state: a slow reader misses
+// intermediate flips, never the current one.
+func (c *Client) LinkChanges() <-chan bool { return c.link }
+
+func (c *Client) signal(up bool) {
+	c.linkMu.Lock()
+	defer c.linkMu.Unlock()
+	select {
+	case <-c.link:
+	default:
+	}
+	c.link <- up
+}
+
+// Subscribe delivers every notification for outTradeNo, live and replayed,
+// until unsubscribe is called (which closes msgs). The channel is
+// buffered; delivery never blocks the link, so a full channel drops.
+func (c *Client) Subscribe(outTradeNo string) (msgs <-chan Message, unsubscribe func()) {
+	s := &subscription{ch: make(chan Message, subscriberBuffer)}
+	c.mu.Lock()
+	set := c.subs[outTradeNo]
+	if set == nil {
+		set = make(map[*subscription]struct{}, 1)
+		c.subs[outTradeNo] = set
+	}
+	first := len(set) == 0
+	set[s] = struct{}{}
+	ws := c.ws
+	c.mu.Unlock()
+	if first && ws != nil {
+		c.write(ws, request{Type: TypeSubscribe, OutTradeNo: outTradeNo})
+	}
+	var once sync.Once
+	return s.ch, func() {
+		once.Do(func() {
+			c.mu.Lock()
+			delete(set, s)
+			last := len(set) == 0
+			if last {
+				delete(c.subs, outTradeNo)
+			}
+			close(s.ch)
+			ws := c.ws
+			c.mu.Unlock()
+			if last && ws != nil {
+				c.write(ws, request{Type: TypeUnsubscribe, OutTradeNo: outTradeNo})
+			}
+		})
+	}
+}
+
+// Run connects and keeps the link up until ctx ends. Call it once.
+func (c *Client) Run(ctx context.Context) {
+	attempt := 0
+	for {
+		if c.session(ctx) {
+			attempt = 0
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		d := backoff(attempt, c.cfg.MinBackoff, c.cfg.MaxBackoff)
+		attempt++
+		c.log.Debug("relay: reconnecting", "attempt", attempt, "in", d)
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// backoff is exponential from min to max with equal jitter: at least half
+// the step, so a fleet of kiosks does not reconnect in lockstep after a
+// relay restart.
+func backoff(attempt int, min, max time.Duration) time.Duration {
+	d := max
+	if attempt < 30 {
+		if e := min << attempt; e > 0 && e < max {
+			d = e
+		}
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+// session runs one connection; connected reports whether the dial worked.
+func (c *Client) session(ctx context.Context) (connected bool) {
+	hdr := http.Header{}
+	if c.cfg.Token != "" {
+		hdr.Set("Authorization", "Bearer "+c.cfg.Token)
+	}
+	if c.cfg.UDID != "" {
+		hdr.Set("X-QRKiosk-UDID", c.cfg.UDID)
+	}
+	d := websocket.Dialer{
+		Proxy:            http.ProxyFromEnvironment,
+		HandshakeTimeout: 10 * time.Second,
+		ReadBufferSize:   4096,
+		WriteBufferSize:  1024,
+	}
+	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	ws, resp, err := d.DialContext(dctx, c.cfg.URL, hdr)
+	cancel()
+	if err != nil {
+		status := 0
+		if resp != nil {
+			status = resp.StatusCode
+		}
+		c.log.Warn("relay: connect failed", "err", err, "status", status)
+		return false
+	}
+	ws.SetReadLimit(1 << 20) // a 64 KiB body, base64-encoded, in JSON
+	wait := c.cfg.PingInterval * 5 / 2
+	ws.SetReadDeadline(time.Now().Add(wait))
+	ws.SetPongHandler(func(string) error { return ws.SetReadDeadline(time.Now().Add(wait)) })
+	ws.SetPingHandler(func(data string) error {
+		ws.SetReadDeadline(time.Now().Add(wait))
+		return ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(10*time.Second))
+	})
+
+	c.mu.Lock()
+	c.ws = ws
+	c.pending = make(map[string]bool, len(c.subs))
+	keys := make([]string, 0, len(c.subs))
+	for k := range c.subs {
+		c.pending[k] = true
+		keys = append(keys, k)
+	}
+	if len(keys) == 0 {
+		c.up = true
+	}
+	c.mu.Unlock()
+	c.log.Info("relay: connected", "subscriptions", len(keys))
+	if len(keys) == 0 {
+		c.signal(true)
+	}
+	for _, k := range keys {
+		if c.write(ws, request{Type: TypeSubscribe, OutTradeNo: k}) != nil {
+			break // the read below fails too
+		}
+	}
+
+	stop := make(chan struct{})
+	var pinger sync.WaitGroup
+	pinger.Add(1)
+	go func() {
+		defer pinger.Done()
+		t := time.NewTicker(c.cfg.PingInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-ctx.Done():
+				ws.WriteControl(websocket.CloseMessage,
+					websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
+				ws.Close()
+				return
+			case <-t.C:
+				if ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(10*time.Second)) != nil {
+					ws.Close()
+					return
+				}
+			}
+		}
+	}()
+
+	for {
+		_, data, err := ws.ReadMessage()
+		if err != nil {
+			if ctx.Err() == nil {
+				c.log.Warn("relay: link lost", "err", err)
+			}
+			break
+		}
+		ws.SetReadDeadline(time.Now().Add(wait))
+		c.handle(data)
+	}
+	close(stop)
+	ws.Close()
+	pinger.Wait()
+	c.mu.Lock()
+	c.ws, c.pending = nil, nil
+	wasUp := c.up
+	c.up = false
+	c.mu.Unlock()
+	if wasUp {
+		c.signal(false)
+	}
+	return true
+}
+
+func (c *Client) handle(data []byte) {
+	var m wireMessage
+	if err := json.Unmarshal(data, &m); err != nil {
+		c.log.Warn("relay: undecodable message", "err", err)
+		return
+	}
+	switch m.Type {
+	case TypeNotification:
+		msg := Message{
+			Body:       m.Body,
+			Sign:       m.Sign,
+			SignType:   m.SignType,
+			ID:         m.ID,
+			SysSN:      m.SysSN,
+			NotifyType: m.NotifyType,
+			OutTradeNo: m.OutTradeNo,
+			UDID:       m.UDID,
+			Replay:     m.Replay,
+		}
+		if m.ReceivedAt != nil {
+			msg.ReceivedAt = *m.ReceivedAt
+		}
+		c.mu.Lock()
+		for s := range c.subs[m.OutTradeNo] {
+			select {
+			case s.ch <- msg:
+			default:
+				c.log.Warn("relay: subscriber not reading, notification dropped",
+					"out_trade_no", m.OutTradeNo, "syssn", m.SysSN)
+			}
+		}
+		c.mu.Unlock()
+	case TypeSubscribed:
+		c.mu.Lock()
+		becameUp := false
+		if c.pending != nil && !c.up {
+			delete(c.pending, m.OutTradeNo)
+			if len(c.pending) == 0 {
+				c.up, becameUp = true, true
+			}
+		}
+		c.mu.Unlock()
+		if becameUp {
+			c.signal(true)
+		}
+	case TypeError:
+		c.log.Warn("relay: error from relay", "error", m.Error)
+	}
+}
+
+func (c *Client) write(ws *websocket.Conn, req request) error {
+	data, err := json.Marshal(req)
+	if err != nil {
+		return err
+	}
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	return ws.WriteMessage(websocket.TextMessage, data)
+}
