@@ -1,0 +1,225 @@
+package display
+
+import (
+	"flag"
+	"image"
+	"image/draw"
+	"image/png"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"qrkiosk/payment"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden PNGs in testdata/")
+
+// fakeClock drives the screen's timers from the test goroutine: time moves
+// only when the test says, timers fire when time passes them, and the
+// callbacks the screen would hand to fyne.Do queue up until the test runs
+// them (Fyne's test driver would run them on the timer goroutine, racing
+// with the test).
+type fakeClock struct {
+	mu      sync.Mutex
+	t       time.Time
+	waiters []waiter
+	queued  chan func()
+}
+
+type waiter struct {
+	at time.Time
+	ch chan time.Time
+}
+
+func newFakeClock(t time.Time) *fakeClock {
+	return &fakeClock{t: t, queued: make(chan func(), 64)}
+}
+
+func (c *fakeClock) clock() clock {
+	return clock{now: c.now, after: c.after, do: func(f func()) { c.queued <- f }}
+}
+
+func (c *fakeClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) after(d time.Duration) <-chan time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ch := make(chan time.Time, 1)
+	c.waiters = append(c.waiters, waiter{at: c.t.Add(d), ch: ch})
+	return ch
+}
+
+// pending is how many timers are armed and not yet fired.
+func (c *fakeClock) pending() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.waiters)
+}
+
+// waitPending waits until the screen's goroutines have armed n timers.
+func (c *fakeClock) waitPending(t *testing.T, n int) {
+	t.Helper()
+	for end := time.Now().Add(2 * time.Second); time.Now().Before(end); time.Sleep(time.Millisecond) {
+		if c.pending() >= n {
+			return
+		}
+	}
+	t.Fatalf("%d timers armed, want %d", c.pending(), n)
+}
+
+// advance moves time on and fires the timers that are due.
+func (c *fakeClock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	var keep []waiter
+	for _, w := range c.waiters {
+		if !w.at.After(c.t) {
+			w.ch <- c.t
+		} else {
+			keep = append(keep, w)
+		}
+	}
+	c.waiters = keep
+	c.mu.Unlock()
+}
+
+// runQueued runs the UI callbacks that arrive within wait, on the test
+// goroutine, and returns how many ran.
+func (c *fakeClock) runQueued(wait time.Duration) int {
+	n := 0
+	deadline := time.After(wait)
+	for {
+		select {
+		case f := <-c.queued:
+			f()
+			n++
+		case <-deadline:
+			return n
+		}
+	}
+}
+
+var (
+	t0  = time.Date(2025, 3, 14, 15, 9, 26, 0, time.FixedZone("HKT", 8*3600))
+	hkd = payment.Currency{Code: "HKD", Exponent: 2, Symbol: "HK$"}
+)
+
+func payType(t testing.TB, wallet string) payment.PayType {
+	t.Helper()
+	p, err := payment.LookupPayType(wallet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// order is an awaiting-payment snapshot created at t0 with five minutes to
+// pay, as the order machine would report it.
+func order(t testing.TB) payment.Snapshot {
+	return payment.Snapshot{
+		OutTradeNo: "QK20250314150926A7F3",
+		SysSN:      "20250314150926000123456",
+		QRCode:     "http://192.168.1.20:8080/pay/QK20250314150926A7F3?sig=9f2c41d07b",
+		Amount:     payment.Amount{Minor: 123450, Currency: hkd},
+		PayType:    payType(t, "alipayhk"),
+		State:      payment.StateAwaitingPayment,
+		Created:    t0,
+		Deadline:   t0.Add(5 * time.Minute),
+		PushUp:     true,
+	}
+}
+
+// newTestScreen is a customer screen on a fake clock in a window of size.
+func newTestScreen(t *testing.T, cfg ScreenConfig, size fyne.Size) (*Screen, *fakeClock, fyne.Window) {
+	t.Helper()
+	test.NewTempApp(t)
+	clk := newFakeClock(t0)
+	s := newScreen(cfg, clk.clock())
+	w := test.NewTempWindow(t, s.Content())
+	w.SetPadded(false)
+	w.Resize(size)
+	return s, clk, w
+}
+
+func capture(w fyne.Window) *image.NRGBA {
+	img := w.Canvas().Capture()
+	if n, ok := img.(*image.NRGBA); ok {
+		return n
+	}
+	n := image.NewNRGBA(img.Bounds())
+	draw.Draw(n, n.Bounds(), img, img.Bounds().Min, draw.Src)
+	return n
+}
+
+// assertGolden compares img with testdata/name. Anti-aliased edges may
+// differ by a little between CPUs (fused multiply-add), so it allows small
+// per-channel differences, never a changed layout. With -update it rewrites
+// the file instead.
+func assertGolden(t *testing.T, name string, img *image.NRGBA) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		writePNG(t, path, img)
+		return
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	defer f.Close()
+	raw, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := image.NewNRGBA(raw.Bounds())
+	draw.Draw(want, want.Bounds(), raw, raw.Bounds().Min, draw.Src)
+	if want.Bounds() != img.Bounds() || !closeEnough(want.Pix, img.Pix) {
+		failed := filepath.Join("testdata", "failed", name)
+		writePNG(t, failed, img)
+		t.Errorf("%s does not match the golden image; got %s (run go test -update if the change is intended)", path, failed)
+	}
+}
+
+func closeEnough(a, b []uint8) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	total := 0
+	for i := range a {
+		d := int(a[i]) - int(b[i])
+		if d < 0 {
+			d = -d
+		}
+		if d > 40 {
+			return false
+		}
+		total += d
+	}
+	return float64(total)/float64(len(a)) < 0.5
+}
+
+func writePNG(t *testing.T, path string, img image.Image) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := png.Encode(f, img); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,333 @@
+package display
+
+import (
+	"context"
+	"image/color"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+
+	"qrkiosk/payment"
+)
+
+// DefaultResultHold is how long a result stays on the customer screen.
+const DefaultResultHold = 5 * time.Second
+
+// ScreenConfig is what the customer screen shows besides the orders.
+type ScreenConfig struct {
+	MerchantName string
+	// Wallets are the accepted pay types, in the order to list them
+	// (nil: every wallet the customer can scan, payment.MPMPayTypes).
+	Wallets []payment.PayType
+	// Demo puts a "DEMO — no real money" banner on every state.
+	Demo bool
+	// ResultHold is how long Paid, Failed, Expired or Cancelled stays
+	// before the screen goes back to idle (0: DefaultResultHold).
+	ResultHold time.Duration
+	// Now is the clock the countdown reads (nil: time.Now).
+	Now func() time.Time
+}
+
+// Screen is the customer-facing screen: idle (merchant name and the
+// accepted wallets), then for each order its amount, wallet, QR and
+// countdown, then the result, and back to idle by itself. Every text is in
+// English, Traditional and Simplified Chinese. It draws what Show gives it
+// and never decides an order's state.
+//
+// A Screen is used from the Fyne goroutine only. Several can live side by
+// side (the cashier pane embeds a small one as its mirror).
+type Screen struct {
+	cfg  ScreenConfig
+	clk  clock
+	th   *customerTheme
+	root fyne.CanvasObject
+
+	banner *fyne.Container
+	pages  *fyne.Container // one of the pages below is visible
+
+	idle *fyne.Container
+
+	creating       *fyne.Container
+	creatingAmount *canvas.Text
+	creatingWallet trilingual
+
+	awaiting      *fyne.Container
+	awaitHeading  trilingual
+	awaitAmount   *canvas.Text
+	awaitWallet   trilingual
+	qr            *QRCountdown
+	qrPlaceholder *canvas.Rectangle
+	tickFor       string // the order the countdown is ticking for
+	stopTick      context.CancelFunc
+
+	result          *fyne.Container
+	resultIcon      *resultIcon
+	resultTitle     trilingual
+	resultAmount    *canvas.Text
+	resultDetail    trilingual
+	resultDetailBox *fyne.Container
+	stopHold        context.CancelFunc
+	// resultFor is the order and state the result page shows, so a repeat of
+	// that snapshot after the screen went idle does not bring it back.
+	resultFor string
+}
+
+// NewScreen builds the customer screen, showing idle.
+func NewScreen(cfg ScreenConfig) *Screen {
+	return newScreen(cfg, realClock(cfg.Now))
+}
+
+func newScreen(cfg ScreenConfig, clk clock) *Screen {
+	if cfg.ResultHold <= 0 {
+		cfg.ResultHold = DefaultResultHold
+	}
+	if cfg.Wallets == nil {
+		cfg.Wallets = payment.MPMPayTypes()
+	}
+	s := &Screen{cfg: cfg, clk: clk, th: newCustomerTheme()}
+	s.buildIdle()
+	s.buildCreating()
+	s.buildAwaiting()
+	s.buildResult()
+	s.pages = container.NewStack(s.idle, s.creating, s.awaiting, s.result)
+
+	bannerText := newText(true, color.White)
+	setText(bannerText, inline(txtDemo))
+	s.banner = container.NewStack(canvas.NewRectangle(s.color(theme.ColorNameWarning)),
+		column(0.18, band{obj: bannerText, weight: 1}))
+	s.banner.Hidden = !cfg.Demo
+
+	content := container.NewStack(
+		canvas.NewRectangle(s.color(theme.ColorNameBackground)),
+		column(0, band{obj: s.banner, weight: 0.075}, band{obj: s.pages, weight: 0.925}),
+	)
+	// Built whole before the override: objects added later would not get
+	// the customer theme.
+	s.root = container.NewThemeOverride(content, s.th)
+	s.showPage(s.idle)
+	return s
+}
+
+// Content is the screen's canvas object: make it a window's content, or
+// embed it (at any size) in another pane.
+func (s *Screen) Content() fyne.CanvasObject { return s.root }
+
+// Show draws the order as the snapshot describes it. Call it on the Fyne
+// goroutine (fyne.Do from an observer) with every new snapshot of the order.
+func (s *Screen) Show(snap payment.Snapshot) {
+	key := snap.OutTradeNo + "/" + snap.State.String()
+	if snap.State.Final() && key == s.resultFor && s.idle.Visible() {
+		return // that result was shown and held long enough
+	}
+	s.cancelHold()
+	switch {
+	case snap.State.Final():
+		s.cancelTick()
+		s.showResult(snap)
+		s.resultFor = key
+		s.startHold()
+	case snap.State == payment.StateAwaitingPayment && snap.QRCode != "":
+		s.showAwaiting(snap)
+	default: // creating, or awaiting before the QR is known
+		s.cancelTick()
+		setText(s.creatingAmount, snap.Amount.Display())
+		s.creatingWallet.set(snap.PayType.Name)
+		s.showPage(s.creating)
+	}
+}
+
+func (s *Screen) color(n fyne.ThemeColorName) color.Color {
+	return s.th.Color(n, theme.VariantLight)
+}
+
+func (s *Screen) showPage(p *fyne.Container) {
+	for _, o := range s.pages.Objects {
+		o.(*fyne.Container).Hidden = o != p
+	}
+	// Refresh lays the page out again: its texts may have changed length.
+	p.Refresh()
+}
+
+func (s *Screen) buildIdle() {
+	ink, muted := s.color(theme.ColorNameForeground), s.color(theme.ColorNamePlaceHolder)
+	merchant := newText(true, ink)
+	setText(merchant, s.cfg.MerchantName)
+	merchant.Hidden = s.cfg.MerchantName == ""
+	welcome := newText(false, s.color(theme.ColorNamePrimary))
+	setText(welcome, inline(txtWelcome))
+	accept := newText(false, muted)
+	setText(accept, inline(txtWeAccept))
+
+	tiles := &walletTiles{aspect: 2.6, gap: 0.2}
+	for _, w := range s.cfg.Wallets {
+		names, _ := newTrilingual(1, 1, 0, true, ink)
+		names.set(w.Name)
+		tiles.tiles = append(tiles.tiles, walletTile{bg: canvas.NewRectangle(s.color(theme.ColorNameInputBackground)), names: names})
+	}
+	s.idle = column(0.05,
+		spacer(0.2),
+		band{obj: merchant, weight: 1.5},
+		band{obj: welcome, weight: 0.7},
+		spacer(0.5),
+		band{obj: accept, weight: 0.5},
+		spacer(0.15),
+		band{obj: container.New(tiles, tiles.objects()...), weight: 4},
+	)
+}
+
+func (s *Screen) buildCreating() {
+	ink, muted := s.color(theme.ColorNameForeground), s.color(theme.ColorNamePlaceHolder)
+	label := newText(false, muted)
+	setText(label, inline(txtAmount))
+	s.creatingAmount = newText(true, ink)
+	wallet, walletBands := newTrilingual(0.75, 0.6, 1, true, ink)
+	s.creatingWallet = wallet
+	preparing, preparingBands := newTrilingual(0.6, 0.5, 2, false, muted)
+	preparing.set(txtPreparing)
+	bands := []band{spacer(0.6), {obj: label, weight: 0.5}, {obj: s.creatingAmount, weight: 2}}
+	bands = append(bands, walletBands...)
+	bands = append(bands, spacer(0.7))
+	bands = append(bands, preparingBands...)
+	bands = append(bands, spacer(0.6))
+	s.creating = column(0.06, bands...)
+}
+
+func (s *Screen) buildAwaiting() {
+	ink, muted := s.color(theme.ColorNameForeground), s.color(theme.ColorNamePlaceHolder)
+	heading, headingBands := newTrilingual(0.95, 0.7, 1, true, s.color(theme.ColorNamePrimary))
+	s.awaitHeading = heading
+	label := newText(false, muted)
+	setText(label, inline(txtAmount))
+	s.awaitAmount = newText(true, ink)
+	wallet, walletBands := newTrilingual(0.75, 0.6, 2, true, ink)
+	s.awaitWallet = wallet
+
+	bands := []band{spacer(0.3)}
+	bands = append(bands, headingBands...)
+	bands = append(bands, spacer(0.5), band{obj: label, weight: 0.45}, band{obj: s.awaitAmount, weight: 1.9}, spacer(0.4))
+	bands = append(bands, walletBands...)
+	bands = append(bands, spacer(0.3))
+	info := column(0.06, bands...)
+
+	s.qr = newQRCountdown(s.clk)
+	s.qrPlaceholder = canvas.NewRectangle(s.color(theme.ColorNameInputBackground))
+	s.qrPlaceholder.CornerRadius = 16
+	qrArea := container.New(insetLayout{pad: 0.03}, container.NewStack(s.qrPlaceholder, s.qr))
+	s.awaiting = container.New(splitLayout{}, info, qrArea)
+}
+
+func (s *Screen) showAwaiting(snap payment.Snapshot) {
+	setText(s.awaitAmount, snap.Amount.Display())
+	s.awaitWallet.set(snap.PayType.Name)
+
+	err := s.qr.SetOrder(snap.QRCode, snap.Created, snap.Deadline)
+	if snap.Cancelling || err != nil {
+		// The QR must not be scanned any more (or cannot be drawn): take it
+		// away rather than let a customer pay an order being withdrawn.
+		s.cancelTick()
+		if err != nil {
+			s.awaitHeading.set(reasonShop)
+		} else {
+			s.awaitHeading.set(txtCancelling)
+		}
+		s.qr.Hide()
+		s.qrPlaceholder.Show()
+		s.showPage(s.awaiting)
+		return
+	}
+	s.awaitHeading.set(txtScanToPay)
+	s.qrPlaceholder.Hide()
+	s.qr.Show()
+	s.showPage(s.awaiting)
+	order := snap.OutTradeNo + "/" + snap.QRCode + "/" + snap.Deadline.String()
+	if s.stopTick == nil || s.tickFor != order {
+		s.cancelTick()
+		ctx, cancel := context.WithCancel(context.Background())
+		s.stopTick, s.tickFor = cancel, order
+		s.qr.Start(ctx)
+	}
+}
+
+func (s *Screen) cancelTick() {
+	if s.stopTick != nil {
+		s.stopTick()
+		s.stopTick, s.tickFor = nil, ""
+	}
+}
+
+func (s *Screen) buildResult() {
+	ink := s.color(theme.ColorNameForeground)
+	s.resultIcon = newResultIcon()
+	title, titleBands := newTrilingual(1.1, 0.8, 1, true, ink)
+	s.resultTitle = title
+	// Below the title: the amount (paid) or what to do next (the rest).
+	s.resultAmount = newText(true, ink)
+	amount := column(0, spacer(0.15), band{obj: s.resultAmount, weight: 1}, spacer(0.15))
+	detail, detailBands := newTrilingual(1, 0.9, 2, false, ink)
+	s.resultDetail = detail
+	s.resultDetailBox = column(0, detailBands...)
+
+	bands := []band{spacer(0.3), {obj: s.resultIcon.box, weight: 2.6}, spacer(0.35)}
+	bands = append(bands, titleBands...)
+	bands = append(bands, spacer(0.3), band{obj: container.NewStack(amount, s.resultDetailBox), weight: 1.6}, spacer(0.3))
+	s.result = column(0.05, bands...)
+}
+
+func (s *Screen) showResult(snap payment.Snapshot) {
+	var (
+		icon          [][2]fyne.Position
+		col           color.Color
+		title, detail payment.Names
+		amount        string
+	)
+	switch snap.State {
+	case payment.StatePaid:
+		icon, col, title, amount = strokesCheck, s.color(theme.ColorNameSuccess), txtPaid, snap.Amount.Display()
+	case payment.StateFailed:
+		icon, col, title, detail = strokesCross, s.color(theme.ColorNameError), txtFailed, failureReason(snap.Code)
+	case payment.StateExpired:
+		icon, col, title, detail = strokesClock, s.color(theme.ColorNameWarning), txtExpired, txtAskCashier
+	default:
+		icon, col, title = strokesMinus, s.color(theme.ColorNamePlaceHolder), txtCancelled
+	}
+	s.resultIcon.set(icon, col)
+	s.resultTitle.set(title)
+	s.resultTitle.setColor(col)
+	setText(s.resultAmount, amount)
+	s.resultDetail.set(detail)
+	s.resultDetailBox.Hidden = amount != ""
+	s.showPage(s.result)
+}
+
+// startHold goes back to idle after the result hold, unless another Show
+// comes first.
+func (s *Screen) startHold() {
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stopHold = cancel
+	clk, hold := s.clk, s.cfg.ResultHold
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-clk.after(hold):
+			clk.do(func() {
+				if ctx.Err() == nil {
+					s.showPage(s.idle)
+				}
+			})
+		}
+	}()
+}
+
+func (s *Screen) cancelHold() {
+	if s.stopHold != nil {
+		s.stopHold()
+		s.stopHold = nil
+	}
+}
+
+// inline joins the languages of a short label on one line.
+func inline(n payment.Names) string { return strings.Join(lines(n), "   ") }

@@ -1,0 +1,278 @@
+package display
+
+import (
+	"fmt"
+	"image"
+	"image/color"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
+
+	"qrkiosk/payment"
+)
+
+// TestScreenQRDecodes reads the QR back from the rendered customer screen,
+// as a customer's phone would, and finds the order's exact qrcode string.
+func TestScreenQRDecodes(t *testing.T) {
+	for _, size := range []fyne.Size{landscape, fyne.NewSize(1080, 1920), fyne.NewSize(1024, 768)} {
+		t.Run(fmt.Sprintf("%vx%v", size.Width, size.Height), func(t *testing.T) {
+			s, _, w := newTestScreen(t, ScreenConfig{MerchantName: "Lucky Star"}, size)
+			snap := order(t)
+			s.Show(snap)
+			img := capture(w)
+			if got := decodeQR(t, img); got != snap.QRCode {
+				t.Errorf("decoded %q, want %q", got, snap.QRCode)
+			}
+			checkSymbol(t, img, img.Bounds(), 4)
+		})
+	}
+}
+
+// TestSmallScreenModules: the cashier's mirror and small tablets still get
+// whole pixels per module, at least 2, with the full quiet zone, also on a
+// HiDPI canvas where a Fyne unit is not a pixel.
+func TestSmallScreenModules(t *testing.T) {
+	for _, c := range []struct {
+		size  fyne.Size
+		scale float32
+	}{
+		{fyne.NewSize(480, 300), 1},
+		{fyne.NewSize(400, 240), 1},
+		{fyne.NewSize(320, 480), 1},
+		{fyne.NewSize(640, 400), 1.5},
+		{fyne.NewSize(800, 480), 1.25},
+		{fyne.NewSize(500, 320), 2},
+	} {
+		t.Run(fmt.Sprintf("%vx%v@%v", c.size.Width, c.size.Height, c.scale), func(t *testing.T) {
+			s, _, w := newTestScreen(t, ScreenConfig{}, c.size)
+			w.Canvas().(test.WindowlessCanvas).SetScale(c.scale)
+			w.Resize(c.size)
+			snap := order(t)
+			s.Show(snap)
+			img := capture(w)
+			checkSymbol(t, img, img.Bounds(), 2)
+			if got := decodeQR(t, img); got != snap.QRCode {
+				t.Errorf("decoded %q", got)
+			}
+		})
+	}
+}
+
+func TestCountdown(t *testing.T) {
+	s, clk, _ := newTestScreen(t, ScreenConfig{}, landscape)
+	s.Show(order(t))
+	r := test.WidgetRenderer(s.qr).(*qrRenderer)
+	red := s.color(theme.ColorNameError)
+
+	check := func(text string, urgent bool) {
+		t.Helper()
+		if r.clock.Text != text {
+			t.Errorf("countdown shows %q, want %q", r.clock.Text, text)
+		}
+		if got := r.clock.Color == red && r.bar.FillColor == red; got != urgent {
+			t.Errorf("at %s urgent = %v, want %v", text, got, urgent)
+		}
+	}
+	check("05:00", false)
+	clk.waitPending(t, 1)
+
+	// The ticker wakes when the shown second changes and redraws through
+	// fyne.Do; it reads the clock rather than counting.
+	clk.advance(time.Second + 10*time.Millisecond)
+	if clk.runQueued(200*time.Millisecond) == 0 {
+		t.Fatal("no redraw after a second")
+	}
+	check("04:59", false)
+
+	clk.waitPending(t, 1)
+	clk.advance(4*time.Minute + 28*time.Second) // a tick was missed: no drift
+	clk.runQueued(200 * time.Millisecond)
+	check("00:31", false)
+	clk.waitPending(t, 1)
+	clk.advance(time.Second + 500*time.Millisecond)
+	clk.runQueued(200 * time.Millisecond)
+	check("00:30", true)
+	if got := r.fraction(); got < 0.09 || got > 0.1 {
+		t.Errorf("bar at %.3f, want 29.5 s of 300 s", got)
+	}
+	clk.waitPending(t, 1)
+	clk.advance(time.Minute)
+	clk.runQueued(200 * time.Millisecond)
+	check("00:00", true)
+}
+
+// TestTickerStopsWithOrder: once the order ends the countdown goroutine
+// arms no more timers.
+func TestTickerStopsWithOrder(t *testing.T) {
+	s, clk, _ := newTestScreen(t, ScreenConfig{ResultHold: time.Hour}, landscape)
+	snap := order(t)
+	s.Show(snap)
+	clk.waitPending(t, 1)
+	snap.State = payment.StatePaid
+	s.Show(snap)
+	clk.advance(2 * time.Second)
+	clk.runQueued(50 * time.Millisecond)
+	time.Sleep(20 * time.Millisecond)
+	if clk.pending() != 1 {
+		t.Errorf("%d timers armed after the order ended, want only the result hold", clk.pending())
+	}
+}
+
+func TestResultHold(t *testing.T) {
+	s, clk, _ := newTestScreen(t, ScreenConfig{ResultHold: 3 * time.Second}, landscape)
+	snap := order(t)
+	s.Show(snap)
+	snap.State = payment.StatePaid
+	s.Show(snap)
+	if !s.result.Visible() {
+		t.Fatal("paid: result page not shown")
+	}
+	clk.waitPending(t, 2) // the stopped ticker's last timer and the hold
+	clk.advance(2900 * time.Millisecond)
+	clk.runQueued(50 * time.Millisecond)
+	if !s.result.Visible() {
+		t.Fatal("result gone before the hold")
+	}
+	clk.advance(200 * time.Millisecond)
+	if clk.runQueued(200*time.Millisecond) == 0 || !s.idle.Visible() {
+		t.Fatal("not back to idle after the hold")
+	}
+
+	// The same result again (an observer repeating itself) stays idle...
+	s.Show(snap)
+	if !s.idle.Visible() {
+		t.Error("a repeated result came back after the hold")
+	}
+	// ...but a changed one (paid after it showed expired) is shown.
+	late := order(t)
+	late.OutTradeNo = "QK2"
+	late.State = payment.StateExpired
+	s.Show(late)
+	late.State, late.Late = payment.StatePaid, true
+	s.Show(late)
+	if !s.result.Visible() || s.resultTitle[0].Text != txtPaid.En {
+		t.Error("paid late: not shown as paid")
+	}
+
+	// A new order during the hold cancels it.
+	next := order(t)
+	next.OutTradeNo, next.State = "QK3", payment.StateCreating
+	s.Show(next)
+	clk.advance(10 * time.Second)
+	clk.runQueued(50 * time.Millisecond)
+	if !s.creating.Visible() {
+		t.Error("the hold of the previous result took the new order off the screen")
+	}
+}
+
+func TestDefaultResultHold(t *testing.T) {
+	s, clk, _ := newTestScreen(t, ScreenConfig{}, landscape)
+	snap := order(t)
+	snap.State = payment.StateCancelled
+	s.Show(snap)
+	clk.waitPending(t, 1)
+	clk.advance(DefaultResultHold - time.Millisecond)
+	clk.runQueued(50 * time.Millisecond)
+	if !s.result.Visible() {
+		t.Fatal("result gone before the default hold")
+	}
+	clk.advance(time.Millisecond)
+	clk.runQueued(200 * time.Millisecond)
+	if !s.idle.Visible() {
+		t.Fatal("not back to idle after the default hold")
+	}
+}
+
+func TestCancellingHidesQR(t *testing.T) {
+	s, _, w := newTestScreen(t, ScreenConfig{}, landscape)
+	snap := order(t)
+	s.Show(snap)
+	snap.Cancelling = true
+	s.Show(snap)
+	if s.qr.Visible() || s.awaitHeading[0].Text != txtCancelling.En {
+		t.Error("cancelling: the QR is still offered")
+	}
+	img := capture(w)
+	if box, _ := blackBox(img); !box.Empty() {
+		t.Errorf("cancelling: QR modules still drawn at %v", box)
+	}
+}
+
+func TestFailedShowsReason(t *testing.T) {
+	s, _, _ := newTestScreen(t, ScreenConfig{}, landscape)
+	snap := order(t)
+	snap.State, snap.Code, snap.Reason = payment.StateFailed, payment.CodeBankBusy, "The banking system is busy"
+	s.Show(snap)
+	if s.resultDetail[0].Text != reasonBusy.En || s.resultDetail[1].Text != reasonBusy.ZhHant || s.resultDetail[2].Text != reasonBusy.ZhHans {
+		t.Errorf("failed: detail %q, want the busy reason in three languages", s.resultDetail[0].Text)
+	}
+	if s.resultTitle[0].Color != s.color(theme.ColorNameError) {
+		t.Error("failed: title not red")
+	}
+}
+
+// TestTwoScreens: the cashier pane embeds a second, small Screen as the
+// mirror of the customer's; both draw their own order side by side.
+func TestTwoScreens(t *testing.T) {
+	test.NewTempApp(t)
+	clk := newFakeClock(t0)
+	big, small := newScreen(ScreenConfig{}, clk.clock()), newScreen(ScreenConfig{Demo: true}, clk.clock())
+	w := test.NewTempWindow(t, container.NewGridWithColumns(2, big.Content(), small.Content()))
+	w.SetPadded(false)
+	w.Resize(fyne.NewSize(1600, 600))
+	a, b := order(t), order(t)
+	b.QRCode = "http://192.168.1.20:8080/pay/other-order"
+	big.Show(a)
+	small.Show(b)
+	img := capture(w)
+	half := img.Bounds().Dx() / 2
+	left := img.SubImage(image.Rect(0, 0, half, img.Bounds().Dy()))
+	right := img.SubImage(image.Rect(half, 0, img.Bounds().Dx(), img.Bounds().Dy()))
+	if got := decodeQR(t, left); got != a.QRCode {
+		t.Errorf("left screen: %q", got)
+	}
+	if got := decodeQR(t, right); got != b.QRCode {
+		t.Errorf("right screen: %q", got)
+	}
+	if big.banner.Visible() || !small.banner.Visible() {
+		t.Error("demo banner on the wrong screen")
+	}
+}
+
+// blackBox is the bounding box of pure black pixels.
+func blackBox(img image.Image) (image.Rectangle, int) {
+	var box image.Rectangle
+	n := 0
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			if img.At(x, y) == (color.NRGBA{A: 0xff}) {
+				box = box.Union(image.Rect(x, y, x+1, y+1))
+				n++
+			}
+		}
+	}
+	return box, n
+}
+
+func BenchmarkShowAwaiting(b *testing.B) {
+	test.NewTempApp(b)
+	clk := newFakeClock(t0)
+	s := newScreen(ScreenConfig{MerchantName: "Lucky Star"}, clk.clock())
+	w := test.NewWindow(s.Content())
+	defer w.Close()
+	w.SetPadded(false)
+	w.Resize(fyne.NewSize(1080, 1920))
+	snap := order(b)
+	i := 0
+	for b.Loop() {
+		i++
+		snap.OutTradeNo = fmt.Sprintf("QK%018d", i)
+		snap.QRCode = fmt.Sprintf("http://192.168.1.20:8080/pay/%s?sig=%010x", snap.OutTradeNo, i)
+		s.Show(snap)
+	}
+}
