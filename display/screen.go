@@ -71,8 +71,7 @@ type Screen struct {
 	resultDetail    trilingual
 	resultDetailBox *fyne.Container
 	stopHold        context.CancelFunc
-	// resultFor is the order and state the result page shows, so a repeat of
-	// that snapshot after the screen went idle does not bring it back.
+	// resultFor is the order and state of the last result shown.
 	resultFor string
 }
 
@@ -120,8 +119,8 @@ func (s *Screen) Content() fyne.CanvasObject { return s.root }
 // goroutine (fyne.Do from an observer) with every new snapshot of the order.
 func (s *Screen) Show(snap payment.Snapshot) {
 	key := snap.OutTradeNo + "/" + snap.State.String()
-	if snap.State.Final() && key == s.resultFor && s.idle.Visible() {
-		return // that result was shown and held long enough
+	if snap.State.Final() && key == s.resultFor {
+		return // already shown: a repeat neither extends its hold nor brings it back
 	}
 	s.cancelHold()
 	switch {

@@ -137,6 +137,7 @@ func TestResultHold(t *testing.T) {
 	if !s.result.Visible() {
 		t.Fatal("result gone before the hold")
 	}
+	s.Show(snap) // a repeat does not extend the hold
 	clk.advance(200 * time.Millisecond)
 	if clk.runQueued(200*time.Millisecond) == 0 || !s.idle.Visible() {
 		t.Fatal("not back to idle after the hold")
