@@ -158,6 +158,7 @@ type printer struct {
 	json     bool
 	drawn    bool
 	statusOn bool
+	started  bool // "created" (or a final state) printed: the first line is always one of them
 }
 
 // jsonEvent is one line of --json output.
@@ -175,20 +176,22 @@ type jsonEvent struct {
 	Respcd     string `json:"respcd,omitempty"`
 	Reason     string `json:"reason,omitempty"`
 	Late       bool   `json:"late,omitempty"`
+	Push       bool   `json:"push"` // the relay link is up
 	At         string `json:"at"`
 }
 
 func (p *printer) event(e payment.Event) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if e.Kind == "creating" {
-		return
+	if !p.started && e.Kind != "created" && !e.State.Final() {
+		return // link and progress news before the order exists; the created line carries the link state
 	}
+	p.started = true
 	if p.json {
 		line := jsonEvent{
 			Event: e.Kind, OutTradeNo: e.OutTradeNo, SysSN: e.SysSN, Amount: e.Amount.String(), TxAmt: e.Amount.Minor,
 			Currency: e.Amount.Currency.Code, PayType: e.PayType.Code, State: e.State.String(),
-			Respcd: string(e.Code), Reason: e.Reason, Late: e.Late, At: e.At.UTC().Format(time.RFC3339Nano),
+			Respcd: string(e.Code), Reason: e.Reason, Late: e.Late, Push: e.PushUp, At: e.At.UTC().Format(time.RFC3339Nano),
 		}
 		if e.Kind == "created" {
 			line.QRCode = e.QRCode

@@ -159,6 +159,7 @@ type event struct {
 	ExpiresAt  string `json:"expires_at"`
 	Respcd     string `json:"respcd"`
 	Reason     string `json:"reason"`
+	Push       bool   `json:"push"`
 }
 
 func (p *proc) event(timeout time.Duration) event {

@@ -45,7 +45,9 @@ func TestChargePaidThroughRelay(t *testing.T) {
 	relayAddr, _ := startRelay(t, "127.0.0.1:0", t.TempDir())
 	base, _ := startSim(t, "--notify-url", "http://"+relayAddr+"/notify/qfpay")
 	p, created := charge(t, base, relayEnv(relayAddr), "--amount", "42.00")
-	p.untilEvent("push_up", 15*time.Second)
+	if !created.Push {
+		p.untilEvent("push_up", 15*time.Second)
+	}
 	payAt := time.Now()
 	customer(t, base, "pay", created.SysSN)
 	last, code := p.lastEvent(30 * time.Second)
@@ -66,7 +68,9 @@ func TestChargeSurvivesRelayKill(t *testing.T) {
 	relayAddr, relay := startRelay(t, "127.0.0.1:0", dir)
 	base, _ := startSim(t, "--notify-url", "http://"+relayAddr+"/notify/qfpay", "--notify-scale", "0.01")
 	p, created := charge(t, base, relayEnv(relayAddr), "--amount", "18.80", "--expires", "10")
-	p.untilEvent("push_up", 15*time.Second)
+	if !created.Push {
+		p.untilEvent("push_up", 15*time.Second)
+	}
 
 	relay.cmd.Process.Kill()
 	relay.wait(5 * time.Second)
