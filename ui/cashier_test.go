@@ -1,0 +1,391 @@
+package ui
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"qrkiosk/display"
+	"qrkiosk/payment"
+	"qrkiosk/payment/paymenttest"
+)
+
+var t0 = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+
+// harness is a cashier pane on Fyne's test driver, charging against the
+// in-memory gateway on a manual clock. The pane's fyne.Do callbacks queue up
+// and run on the test goroutine (pump), as they would on Fyne's.
+type harness struct {
+	t      *testing.T
+	gw     *paymenttest.Gateway
+	clk    *paymenttest.Clock
+	c      *cashier
+	w      fyne.Window
+	queued chan func()
+	shown  []payment.Snapshot // what the customer screen was given
+	prefs  fyne.Preferences
+}
+
+func mustPayType(t *testing.T, w string) payment.PayType {
+	t.Helper()
+	p, err := payment.LookupPayType(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func mustCurrency(t *testing.T, code string) payment.Currency {
+	t.Helper()
+	c, err := payment.LookupCurrency(code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+type harnessOpt struct {
+	currency string
+	wallets  []string
+	prefs    fyne.Preferences
+	demo     bool
+}
+
+func newHarness(t *testing.T, o harnessOpt) *harness {
+	t.Helper()
+	app := test.NewTempApp(t)
+	if o.currency == "" {
+		o.currency = "HKD"
+	}
+	if o.wallets == nil {
+		o.wallets = []string{"alipayhk", "wechat", "payme"}
+	}
+	if o.prefs == nil {
+		o.prefs = app.Preferences()
+	}
+	h := &harness{t: t, gw: paymenttest.NewGateway(), clk: paymenttest.NewClock(t0), queued: make(chan func(), 256), prefs: o.prefs}
+	var wallets []payment.PayType
+	for _, w := range o.wallets {
+		wallets = append(wallets, mustPayType(t, w))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var orders []*payment.Order
+	t.Cleanup(func() {
+		cancel()
+		for _, o := range orders {
+			<-o.Closed()
+		}
+	})
+	deps := cashierDeps{
+		Currency: mustCurrency(t, o.currency),
+		Wallets:  wallets,
+		Expiry:   5 * time.Minute,
+		Prefs:    o.prefs,
+		Now:      h.clk.Now,
+		Do:       func(f func()) { h.queued <- f },
+		// The mirror's clock is past every deadline so that its countdown
+		// never ticks from a timer goroutine into the next test (Fyne's test
+		// driver runs fyne.Do on the caller); display/ tests the countdown.
+		Mirror: display.NewScreen(display.ScreenConfig{MerchantName: "Test Shop", Wallets: wallets,
+			Now: func() time.Time { return t0.Add(24 * time.Hour) }, ResultHold: time.Hour}),
+		Show: func(s payment.Snapshot) { h.shown = append(h.shown, s) },
+		Start: func(req payment.CreateRequest, observe func(payment.Event)) *payment.Order {
+			o := payment.StartOrder(ctx, payment.MachineConfig{
+				Gateway: h.gw, Clock: h.clk, PollFast: 2 * time.Second, PollSlow: 15 * time.Second, SettleRetry: 5 * time.Second,
+			}, req, observe)
+			orders = append(orders, o)
+			return o
+		},
+	}
+	if o.demo {
+		deps.Demo = fakeDemo{h.gw}
+	}
+	h.c = newCashier(deps)
+	h.w = test.NewWindow(h.c.content)
+	h.w.Resize(fyne.NewSize(1200, 800))
+	h.c.attach(h.w.Canvas())
+	t.Cleanup(func() {
+		// Leave no countdown ticking into the next test.
+		if h.c.live != "" {
+			h.c.onCancel()
+			h.ready()
+		}
+		h.w.Close()
+	})
+	return h
+}
+
+type fakeDemo struct{ gw *paymenttest.Gateway }
+
+func (d fakeDemo) Pay(s payment.Snapshot) error { return d.gw.Pay(s.OutTradeNo) }
+func (d fakeDemo) Decline(s payment.Snapshot) error {
+	return d.gw.Decline(s.OutTradeNo, payment.CodeInsufficientBalance)
+}
+
+// pump runs queued UI callbacks until cond holds.
+func (h *harness) pump(what string, cond func() bool) {
+	h.t.Helper()
+	deadline := time.After(5 * time.Second)
+	for !cond() {
+		select {
+		case f := <-h.queued:
+			f()
+		case <-deadline:
+			h.t.Fatalf("timed out waiting for %s; gateway calls %v, status %q", what, h.gw.Calls(), h.c.status.Text)
+		}
+	}
+}
+
+// awaiting waits until the customer screen has the order's QR.
+func (h *harness) awaiting() payment.Snapshot {
+	h.t.Helper()
+	h.pump("the QR", func() bool {
+		return len(h.shown) > 0 && h.shown[len(h.shown)-1].State == payment.StateAwaitingPayment && h.shown[len(h.shown)-1].QRCode != ""
+	})
+	return h.shown[len(h.shown)-1]
+}
+
+// tick advances the clock once the machine waits on its deadline and poll.
+func (h *harness) tick(d time.Duration) {
+	h.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for h.clk.Pending() < 2 {
+		if time.Now().After(deadline) {
+			h.t.Fatalf("machine never waited: calls %v", h.gw.Calls())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	h.clk.Advance(d)
+}
+
+func (h *harness) ready() payment.Snapshot {
+	h.t.Helper()
+	h.pump("the order to end", func() bool { return h.c.live == "" })
+	return h.shown[len(h.shown)-1]
+}
+
+func (h *harness) tapKeys(keys ...string) {
+	for _, k := range keys {
+		test.Tap(h.c.keys[k])
+	}
+}
+
+func TestTappingAndTypingAmounts(t *testing.T) {
+	h := newHarness(t, harnessOpt{})
+	if got := h.c.amount.Text; got != "HK$0.00" {
+		t.Fatalf("idle amount %q", got)
+	}
+	h.tapKeys("1", "2", "3", keyPoint, "4", "5")
+	if got := h.c.amount.Text; got != "HK$123.45" {
+		t.Fatalf("tapped amount %q", got)
+	}
+	h.tapKeys(keyBack, keyBack, keyBack)
+	h.tapKeys(keyDoubleZero, keyDoubleZero)
+	if got := h.c.amount.Text; got != "HK$1,230,000" {
+		t.Fatalf("after backspace and 00: %q", got)
+	}
+	h.tapKeys(keyClear)
+	test.TypeOnCanvas(h.w.Canvas(), "0012.5")
+	if got := h.c.amount.Text; got != "HK$12.5" {
+		t.Fatalf("typed amount %q", got)
+	}
+	h.w.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyBackspace})
+	h.w.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyBackspace})
+	if got := h.c.amount.Text; got != "HK$12" {
+		t.Fatalf("after two backspaces %q", got)
+	}
+	h.w.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape}) // idle: Esc clears
+	if h.c.typed != "" || h.c.message.Text != "" {
+		t.Fatalf("Esc when idle: typed %q message %q", h.c.typed, h.c.message.Text)
+	}
+	if h.gw.Count("create") != 0 {
+		t.Fatal("typing reached the gateway")
+	}
+}
+
+func TestInvalidInputNeverReachesGateway(t *testing.T) {
+	for _, tc := range []struct {
+		name, currency, typed string
+		enter                 bool
+		want                  string // in the message
+		amount                string // what stays on screen
+	}{
+		{"third decimal", "HKD", "1.234", false, "more than 2 decimal places", "HK$1.23"},
+		{"letter", "HKD", "12a", false, "must be a number", "HK$12"},
+		{"sign", "HKD", "5-", false, "must not have a sign", "HK$5"},
+		{"second point", "HKD", "1.2.", false, "at most one decimal point", "HK$1.2"},
+		{"too large", "HKD", "12345678901", false, "at most 999999999.99", "HK$123,456,789"},
+		{"empty", "HKD", "", true, "Amount is required", "HK$0.00"},
+		{"zero", "HKD", "0.00", true, "greater than zero", "HK$0.0"},
+		{"yen point", "JPY", "5.", false, "JPY has no decimal places", "¥5"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, harnessOpt{currency: tc.currency})
+			test.TypeOnCanvas(h.w.Canvas(), tc.typed)
+			if tc.enter {
+				h.w.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyReturn})
+			}
+			if !strings.Contains(h.c.message.Text, tc.want) {
+				t.Errorf("message %q, want it to say %q", h.c.message.Text, tc.want)
+			}
+			if h.c.amount.Text != tc.amount {
+				t.Errorf("amount shows %q, want %q", h.c.amount.Text, tc.amount)
+			}
+			if calls := h.gw.Calls(); len(calls) != 0 || h.c.live != "" {
+				t.Errorf("invalid input reached the gateway: %v", calls)
+			}
+		})
+	}
+}
+
+func TestPointKeyOnlyForCurrenciesWithDecimals(t *testing.T) {
+	if h := newHarness(t, harnessOpt{currency: "JPY"}); !h.c.keys[keyPoint].Disabled() {
+		t.Error("JPY has no minor unit: the point key must be disabled")
+	}
+	if h := newHarness(t, harnessOpt{currency: "HKD"}); h.c.keys[keyPoint].Disabled() {
+		t.Error("HKD: point key disabled")
+	}
+}
+
+func TestTouchTargets(t *testing.T) {
+	h := newHarness(t, harnessOpt{demo: true})
+	buttons := []fyne.CanvasObject{h.c.charge, h.c.cancel, h.c.demoPay, h.c.demoDecline}
+	for _, b := range h.c.keys {
+		buttons = append(buttons, b)
+	}
+	for _, b := range h.c.walletButtons {
+		buttons = append(buttons, b)
+	}
+	for _, b := range buttons {
+		if s := b.Size(); s.Width < touchTarget || s.Height < touchTarget {
+			t.Errorf("%T %v is %v, smaller than %d×%d", b, b, s, touchTarget, touchTarget)
+		}
+	}
+}
+
+func TestWalletSelectorListsEnabledAndPreselectsLastUsed(t *testing.T) {
+	h := newHarness(t, harnessOpt{wallets: []string{"payme", "fps", "octopus"}})
+	var labels []string
+	for _, b := range h.c.walletButtons {
+		labels = append(labels, b.Text)
+	}
+	if got := strings.Join(labels, "|"); got != "PayMe|FPS  轉數快|Octopus  八達通" {
+		t.Fatalf("wallets %q", got)
+	}
+	if h.c.wallet != 0 {
+		t.Fatalf("first run preselects %d, want the first wallet", h.c.wallet)
+	}
+	test.Tap(h.c.walletButtons[2])
+	test.TypeOnCanvas(h.w.Canvas(), "8")
+	h.w.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEnter}) // keypad Enter
+	snap := h.awaiting()
+	if snap.PayType.Wallet != "octopus" {
+		t.Fatalf("charged with %s", snap.PayType.Wallet)
+	}
+	h.c.onCancel()
+	h.ready()
+
+	// The next start (same preferences) preselects Octopus: amount + Enter
+	// is a whole sale.
+	again := newHarness(t, harnessOpt{wallets: []string{"payme", "fps", "octopus"}, prefs: h.prefs})
+	if again.c.wallet != 2 {
+		t.Fatalf("last used wallet not preselected: %d", again.c.wallet)
+	}
+	// A last-used wallet that is no longer enabled falls back to the first.
+	fewer := newHarness(t, harnessOpt{wallets: []string{"payme", "fps"}, prefs: h.prefs})
+	if fewer.c.wallet != 0 {
+		t.Fatalf("disabled wallet preselected: %d", fewer.c.wallet)
+	}
+}
+
+func TestChargeToResultAndBackToReady(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		finish func(h *harness, s payment.Snapshot)
+		want   payment.State
+	}{
+		{"paid", func(h *harness, s payment.Snapshot) { h.gw.Pay(s.OutTradeNo); h.tick(2 * time.Second) }, payment.StatePaid},
+		{"failed", func(h *harness, s payment.Snapshot) {
+			h.gw.Decline(s.OutTradeNo, payment.CodeInsufficientBalance)
+			h.tick(2 * time.Second)
+		}, payment.StateFailed},
+		{"expired", func(h *harness, s payment.Snapshot) { h.tick(5 * time.Minute) }, payment.StateExpired},
+		{"cancelled", func(h *harness, s payment.Snapshot) {
+			h.w.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape})
+		}, payment.StateCancelled},
+		{"cancel button", func(h *harness, s payment.Snapshot) { test.Tap(h.c.cancel) }, payment.StateCancelled},
+		{"demo pay", func(h *harness, s payment.Snapshot) { test.Tap(h.c.demoPay); h.tick(2 * time.Second) }, payment.StatePaid},
+		{"demo decline", func(h *harness, s payment.Snapshot) { test.Tap(h.c.demoDecline); h.tick(2 * time.Second) }, payment.StateFailed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, harnessOpt{demo: strings.HasPrefix(tc.name, "demo")})
+			h.tapKeys("1", "2", keyPoint, "3", "4")
+			test.Tap(h.c.charge)
+			if !h.c.charge.Disabled() || h.c.cancel.Disabled() || !h.c.keys["5"].Disabled() {
+				t.Fatal("while charging: Charge and the keypad must be off, Cancel on")
+			}
+			snap := h.awaiting()
+			if snap.Amount.String() != "12.34" || snap.PayType.Wallet != "alipayhk" || h.gw.Count("create") != 1 {
+				t.Fatalf("order %+v, calls %v", snap, h.gw.Calls())
+			}
+			if h.c.demoPay != nil && h.c.demoPay.Disabled() {
+				t.Fatal("demo: Simulate customer payment must be on while the QR shows")
+			}
+			// Typing during a charge changes nothing; Enter does not charge twice.
+			test.TypeOnCanvas(h.w.Canvas(), "9")
+			h.w.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyReturn})
+			if h.c.typed != "12.34" || h.gw.Count("create") != 1 {
+				t.Fatalf("typing during a charge: typed %q, creates %d", h.c.typed, h.gw.Count("create"))
+			}
+
+			tc.finish(h, snap)
+			last := h.ready()
+			if last.State != tc.want {
+				t.Fatalf("customer screen ended on %s, want %s (status %q)", last.State, tc.want, h.c.status.Text)
+			}
+			if !strings.Contains(h.c.status.Text, strings.ToUpper(tc.want.String())) {
+				t.Errorf("status %q", h.c.status.Text)
+			}
+			recent := h.c.deps.History.Recent(10)
+			if len(recent) != 1 || recent[0].State != tc.want || len(h.c.recent.Objects) != 1 {
+				t.Fatalf("recent charges %v", recent)
+			}
+			// Ready again: after Paid from zero, otherwise the same amount
+			// stays so Enter retries.
+			wantTyped := "12.34"
+			if tc.want == payment.StatePaid {
+				wantTyped = ""
+			}
+			if h.c.typed != wantTyped || h.c.charge.Disabled() || !h.c.cancel.Disabled() || h.c.keys["5"].Disabled() {
+				t.Fatalf("not ready again: typed %q", h.c.typed)
+			}
+			if h.c.demoPay != nil && !h.c.demoPay.Disabled() {
+				t.Fatal("demo buttons stay on after the order ended")
+			}
+		})
+	}
+}
+
+func TestSecondSaleAfterFirst(t *testing.T) {
+	h := newHarness(t, harnessOpt{})
+	test.TypeOnCanvas(h.w.Canvas(), "5")
+	h.w.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	first := h.awaiting()
+	h.gw.Pay(first.OutTradeNo)
+	h.tick(2 * time.Second)
+	h.ready()
+	test.TypeOnCanvas(h.w.Canvas(), "7.5")
+	h.w.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	second := h.awaiting()
+	if second.OutTradeNo == first.OutTradeNo || second.Amount.String() != "7.50" {
+		t.Fatalf("second sale %+v", second)
+	}
+	recent := h.c.deps.History.Recent(10)
+	if len(recent) != 1 || recent[0].OutTradeNo != first.OutTradeNo {
+		t.Fatalf("recent %v", recent)
+	}
+}
