@@ -20,15 +20,15 @@ type hub struct {
 	mu     sync.RWMutex
 	closed bool
 	conns  map[*wsConn]struct{}
-	byOTN  map[string]map[*wsConn]struct{}
-	byUDID map[string]map[*wsConn]struct{}
+	byOTN  map[string][]*wsConn // usually one kiosk per key: a slice is a fraction of a map's size
+	byUDID map[string][]*wsConn
 }
 
 func newHub() *hub {
 	return &hub{
 		conns:  make(map[*wsConn]struct{}),
-		byOTN:  make(map[string]map[*wsConn]struct{}),
-		byUDID: make(map[string]map[*wsConn]struct{}),
+		byOTN:  make(map[string][]*wsConn),
+		byUDID: make(map[string][]*wsConn),
 	}
 }
 
@@ -78,6 +78,9 @@ func (h *hub) subscribe(c *wsConn, otn, udid string) {
 	}
 	if udid != "" {
 		index(h.byUDID, udid, c)
+		if c.udids == nil {
+			c.udids = make(map[string]struct{}, 1)
+		}
 		c.udids[udid] = struct{}{}
 	}
 }
@@ -101,7 +104,7 @@ func (h *hub) unsubscribe(c *wsConn, otn, udid string) {
 func (h *hub) broadcast(r *Record, frame []byte) (sent int, dropped []*wsConn) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	m := outbound{data: frame, receivedAt: r.ReceivedAt}
+	m := &outbound{data: frame, receivedAt: r.ReceivedAt}
 	offer := func(c *wsConn) {
 		select {
 		case c.send <- m:
@@ -110,11 +113,11 @@ func (h *hub) broadcast(r *Record, frame []byte) (sent int, dropped []*wsConn) {
 			dropped = append(dropped, c)
 		}
 	}
-	for c := range h.byOTN[r.OutTradeNo] {
+	for _, c := range h.byOTN[r.OutTradeNo] {
 		offer(c)
 	}
 	if r.UDID != "" {
-		for c := range h.byUDID[r.UDID] {
+		for _, c := range h.byUDID[r.UDID] {
 			if _, both := c.otns[r.OutTradeNo]; !both {
 				offer(c)
 			}
@@ -135,21 +138,29 @@ func (h *hub) closeAll() []*wsConn {
 	return out
 }
 
-func index(m map[string]map[*wsConn]struct{}, k string, c *wsConn) {
-	set := m[k]
-	if set == nil {
-		set = make(map[*wsConn]struct{}, 1)
-		m[k] = set
+func index(m map[string][]*wsConn, k string, c *wsConn) {
+	for _, have := range m[k] {
+		if have == c {
+			return
+		}
 	}
-	set[c] = struct{}{}
+	m[k] = append(m[k], c)
 }
 
-func unindex(m map[string]map[*wsConn]struct{}, k string, c *wsConn) {
-	if set := m[k]; set != nil {
-		delete(set, c)
-		if len(set) == 0 {
-			delete(m, k)
+func unindex(m map[string][]*wsConn, k string, c *wsConn) {
+	cs := m[k]
+	for i, have := range cs {
+		if have == c {
+			cs[i] = cs[len(cs)-1]
+			cs[len(cs)-1] = nil
+			cs = cs[:len(cs)-1]
+			break
 		}
+	}
+	if len(cs) == 0 {
+		delete(m, k)
+	} else {
+		m[k] = cs
 	}
 }
 
@@ -157,7 +168,7 @@ func unindex(m map[string]map[*wsConn]struct{}, k string, c *wsConn) {
 // and a writer goroutine (the only one writing data frames).
 type wsConn struct {
 	ws     *websocket.Conn
-	send   chan outbound
+	send   chan *outbound
 	remote string
 	udid   string // as the kiosk announced itself, for logs
 
@@ -173,11 +184,10 @@ type wsConn struct {
 func newWSConn(ws *websocket.Conn, queue int, remote, udid string) *wsConn {
 	return &wsConn{
 		ws:     ws,
-		send:   make(chan outbound, queue),
+		send:   make(chan *outbound, queue),
 		remote: remote,
 		udid:   udid,
-		otns:   make(map[string]struct{}),
-		udids:  make(map[string]struct{}),
+		otns:   make(map[string]struct{}, 1),
 		stop:   make(chan struct{}),
 	}
 }

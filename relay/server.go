@@ -425,24 +425,12 @@ func (s *Server) readPump(c *wsConn) {
 // be longer than the queue.
 func (s *Server) subscribe(c *wsConn, req request) bool {
 	s.hub.subscribe(c, req.OutTradeNo, req.UDID)
-	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.WriteTimeout)
-	defer cancel()
-	var recs []*Record
-	if req.OutTradeNo != "" {
-		rs, err := s.j.ByOutTradeNo(ctx, req.OutTradeNo, maxReplay)
-		if err != nil {
-			s.log.Error("ws: replay", "out_trade_no", req.OutTradeNo, "err", err)
-		}
-		recs = append(recs, rs...)
-	}
-	if req.UDID != "" {
-		rs, err := s.j.ByUDID(ctx, req.UDID, time.Now().Add(-s.cfg.ReplayWindow), maxReplay)
-		if err != nil {
-			s.log.Error("ws: replay", "udid", req.UDID, "err", err)
-		}
-		recs = append(recs, rs...)
-	}
-	sort.Slice(recs, func(i, k int) bool { return recs[i].ID < recs[k].ID })
+	// The query runs on a short-lived goroutine: SQLite's deep call stack
+	// would otherwise stay with this long-lived reader, costing every idle
+	// connection many KB.
+	done := make(chan []*Record, 1)
+	go func() { done <- s.replayRecords(req) }()
+	recs := <-done
 	n := 0
 	for i, r := range recs {
 		if i > 0 && recs[i-1].ID == r.ID {
@@ -452,14 +440,14 @@ func (s *Server) subscribe(c *wsConn, req request) bool {
 		if err != nil {
 			continue
 		}
-		if !s.enqueue(c, outbound{data: frame}) {
+		if !s.enqueue(c, &outbound{data: frame}) {
 			return false
 		}
 		n++
 	}
 	ack := wireMessage{Type: TypeSubscribed, OutTradeNo: req.OutTradeNo, UDID: req.UDID, Replayed: &n}
 	frame, _ := json.Marshal(ack)
-	return s.enqueue(c, outbound{data: frame})
+	return s.enqueue(c, &outbound{data: frame})
 }
 
 // reply queues a control answer without waiting: if the queue is full the
@@ -467,12 +455,12 @@ func (s *Server) subscribe(c *wsConn, req request) bool {
 func (s *Server) reply(c *wsConn, m wireMessage) {
 	frame, _ := json.Marshal(m)
 	select {
-	case c.send <- outbound{data: frame}:
+	case c.send <- &outbound{data: frame}:
 	default:
 	}
 }
 
-func (s *Server) enqueue(c *wsConn, m outbound) bool {
+func (s *Server) enqueue(c *wsConn, m *outbound) bool {
 	t := time.NewTimer(s.cfg.WriteTimeout)
 	defer t.Stop()
 	select {
@@ -495,25 +483,10 @@ func (s *Server) writePump(c *wsConn) {
 		c.ws.Close()
 		s.wg.Done()
 	}()
-	write := func(m outbound) bool {
-		c.ws.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
-		if err := c.ws.WriteMessage(websocket.TextMessage, m.data); err != nil {
-			var ne interface{ Timeout() bool }
-			if errors.As(err, &ne) && ne.Timeout() {
-				s.dropSlow(c, "write timed out")
-			}
-			c.close(0, "", true)
-			return false
-		}
-		if !m.receivedAt.IsZero() {
-			s.m.latency.Observe(time.Since(m.receivedAt).Seconds())
-		}
-		return true
-	}
 	for {
 		select {
 		case m := <-c.send:
-			if !write(m) {
+			if !s.write(c, m) {
 				return
 			}
 		case <-ticker.C:
@@ -529,7 +502,7 @@ func (s *Server) writePump(c *wsConn) {
 			for flushing := true; flushing; {
 				select {
 				case m := <-c.send:
-					if !write(m) {
+					if !s.write(c, m) {
 						return
 					}
 				default:
@@ -541,6 +514,22 @@ func (s *Server) writePump(c *wsConn) {
 			return
 		}
 	}
+}
+
+func (s *Server) write(c *wsConn, m *outbound) bool {
+	c.ws.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
+	if err := c.ws.WriteMessage(websocket.TextMessage, m.data); err != nil {
+		var ne interface{ Timeout() bool }
+		if errors.As(err, &ne) && ne.Timeout() {
+			s.dropSlow(c, "write timed out")
+		}
+		c.close(0, "", true)
+		return false
+	}
+	if !m.receivedAt.IsZero() {
+		s.m.latency.Observe(time.Since(m.receivedAt).Seconds())
+	}
+	return true
 }
 
 // QFPayNotifierAddrs are the addresses QFPay sends notifications from,
@@ -580,4 +569,27 @@ func ParseAllowList(s string) ([]netip.Prefix, error) {
 		}
 	}
 	return out, nil
+}
+
+// replayRecords is what a subscription replays, oldest first, each once.
+func (s *Server) replayRecords(req request) []*Record {
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.WriteTimeout)
+	defer cancel()
+	var recs []*Record
+	if req.OutTradeNo != "" {
+		rs, err := s.j.ByOutTradeNo(ctx, req.OutTradeNo, maxReplay)
+		if err != nil {
+			s.log.Error("ws: replay", "out_trade_no", req.OutTradeNo, "err", err)
+		}
+		recs = append(recs, rs...)
+	}
+	if req.UDID != "" {
+		rs, err := s.j.ByUDID(ctx, req.UDID, time.Now().Add(-s.cfg.ReplayWindow), maxReplay)
+		if err != nil {
+			s.log.Error("ws: replay", "udid", req.UDID, "err", err)
+		}
+		recs = append(recs, rs...)
+	}
+	sort.Slice(recs, func(i, k int) bool { return recs[i].ID < recs[k].ID })
+	return recs
 }

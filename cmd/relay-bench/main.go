@@ -24,8 +24,10 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -53,7 +55,7 @@ func main() {
 	levels := flag.String("kiosks", "1,1000,10000", "connected-kiosk levels for the latency runs")
 	perLevel := flag.Int("notifications", 1000, "notifications per latency level")
 	rate := flag.Int("rate", 500, "notifications/s offered in latency runs")
-	posters := flag.Int("posters", 32, "concurrent posters in the throughput run")
+	posters := flag.Int("posters", 256, "concurrent posters in the throughput run")
 	tput := flag.Duration("throughput-for", 5*time.Second, "length of the throughput run")
 	orders := flag.Int("poll-orders", 300, "orders in the polling-alone comparison")
 	pollEvery := flag.Duration("poll-interval", 2*time.Second, "polling interval")
@@ -88,7 +90,7 @@ func raiseNoFile() {
 // child runs the relay on a free loopback port until stdin closes. SIGUSR1
 // returns freed heap to the OS so idle RSS reflects live memory.
 func child(dir string) int {
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: childLogLevel()}))
 	s, err := relay.NewServer(relay.Config{Key: benchKey, Token: benchToken, DataDir: dir, Logger: log})
 	if err != nil {
 		log.Error("start", "err", err)
@@ -107,6 +109,16 @@ func child(dir string) int {
 	go func() {
 		for range usr1 {
 			debug.FreeOSMemory()
+			var m runtime.MemStats
+			runtime.ReadMemStats(&m)
+			log.Debug("relay memory", "goroutines", runtime.NumGoroutine(), "stack_inuse", m.StackInuse,
+				"heap_inuse", m.HeapInuse, "heap_objects", m.HeapObjects)
+			if childLogLevel() == slog.LevelDebug {
+				if f, err := os.Create(filepath.Join(os.TempDir(), "relay-bench-heap.pprof")); err == nil {
+					pprof.WriteHeapProfile(f)
+					f.Close()
+				}
+			}
 		}
 	}()
 	fmt.Printf("listening on http://%s\n", ln.Addr())
@@ -116,6 +128,15 @@ func child(dir string) int {
 	hs.Shutdown(ctx)
 	s.Shutdown(ctx)
 	return 0
+}
+
+// childLogLevel is Warn, or Debug with RELAY_BENCH_DEBUG=1: then each RSS
+// sample also logs the Go memory breakdown and writes a heap profile.
+func childLogLevel() slog.Level {
+	if os.Getenv("RELAY_BENCH_DEBUG") == "1" {
+		return slog.LevelDebug
+	}
+	return slog.LevelWarn
 }
 
 type bench struct {
@@ -198,9 +219,13 @@ func (b *bench) run(levels []int, orders int, pollEvery time.Duration) error {
 			float64(rss[top]-rss[levels[0]])/float64(top-levels[0])/1000, levels[0], top)
 	}
 
+	cpu0 := b.cpuTime()
 	ok, delivered, failed, elapsed := b.throughput(len(b.conns))
+	relayCPU := b.cpuTime() - cpu0 // includes the 1 s drain after the run
 	fmt.Fprintf(&b.out, "\nThroughput: %d posters for %s with %d kiosks connected: %d notifications verified+journaled+answered SUCCESS (%.0f/s), %d delivered to kiosks, %d failed.\n",
 		b.posters, elapsed.Round(time.Millisecond), len(b.conns), ok, float64(ok)/elapsed.Seconds(), delivered, failed)
+	fmt.Fprintf(&b.out, "The relay process used %.2f s of CPU for them (%.0f µs per notification, %.2f cores on average); the load generator used the rest of the machine.\n",
+		relayCPU.Seconds(), float64(relayCPU.Microseconds())/float64(max(ok, 1)), relayCPU.Seconds()/elapsed.Seconds())
 	fmt.Fprintf(os.Stderr, "throughput %.0f/s\n", float64(ok)/elapsed.Seconds())
 
 	pp50, pp99, pmx, mean := pollingAlone(orders, pollEvery)
@@ -233,6 +258,23 @@ func (b *bench) idleRSS() int64 {
 		}
 	}
 	return 0
+}
+
+// cpuTime is the relay's user+system CPU time so far.
+func (b *bench) cpuTime() time.Duration {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", b.pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the parenthesised command name; utime and stime are
+	// the 14th and 15th fields overall, in clock ticks (100/s on Linux).
+	f := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	s, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(u+s) * 10 * time.Millisecond
 }
 
 func otn(i int) string { return "bench-" + strconv.Itoa(i) }
