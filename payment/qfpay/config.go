@@ -33,7 +33,7 @@ const (
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	st, err := ParseSignType(getenv(EnvSignType))
 	if err != nil {
-		return Config{}, err
+		return Config{}, fmt.Errorf("%s: %w", EnvSignType, err)
 	}
 	return Config{
 		Env:      strings.TrimSpace(getenv(EnvEnv)),

@@ -38,7 +38,7 @@ func ParseSignType(s string) (SignType, error) {
 	case "SHA256", "SHA-256":
 		return SignSHA256, nil
 	}
-	return "", fmt.Errorf("QFPAY_SIGN_TYPE %q: must be MD5 or SHA256", s)
+	return "", fmt.Errorf("sign type %q: must be MD5 or SHA256", s)
 }
 
 func (t SignType) newHash() hash.Hash {
