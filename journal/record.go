@@ -99,6 +99,9 @@ func (j *Journal) record(e payment.Event) error {
 // gatewayEvent records one gateway answer. Only what the gateway answered is
 // kept: never the key, a signature or a request body.
 func (j *Journal) gatewayEvent(outTradeNo, op, syssn string, code payment.Code, outcome string, err error) {
+	if errors.Is(err, context.Canceled) {
+		return // abandoned at shutdown: the gateway's answer never came
+	}
 	detail := ""
 	if err != nil {
 		detail = err.Error()

@@ -65,13 +65,13 @@ func Recover(ctx context.Context, j *Journal, cfg payment.MachineConfig) (*Recov
 		// The journal's observer runs first, so an order is marked checked
 		// only once the journal shows what the gateway said.
 		obs := func(e payment.Event) {
-			if e.Kind == "created" && !r.known[otn] {
+			if e.Kind == "created" && !r.known[otn] && tg.firstWas(otn, payment.OutcomePending) {
 				r.markChecked(otn) // found pending at the gateway and adopted
 			}
 			if !e.State.Final() {
 				return
 			}
-			if e.Kind == "paid" && tg.firstWasPaid(otn) {
+			if e.Kind == "paid" && tg.firstWas(otn, payment.OutcomePaid) {
 				if _, err := j.db.Exec("UPDATE orders SET paid_offline = 1 WHERE out_trade_no = ?", otn); err != nil {
 					j.log.Error("journal: marking an order paid offline failed", "out_trade_no", otn, "err", err)
 				}
@@ -162,8 +162,9 @@ func (g *trackingGateway) QueryOrder(ctx context.Context, outTradeNo string) (*p
 	return t, err
 }
 
-func (g *trackingGateway) firstWasPaid(outTradeNo string) bool {
+func (g *trackingGateway) firstWas(outTradeNo string, out payment.Outcome) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return g.first[outTradeNo] == payment.OutcomePaid
+	got, ok := g.first[outTradeNo]
+	return ok && got == out
 }
