@@ -13,6 +13,7 @@ import (
 
 	"github.com/skip2/go-qrcode"
 
+	"qrkiosk/journal"
 	"qrkiosk/payment"
 	"qrkiosk/payment/qfpay"
 )
@@ -91,17 +92,18 @@ func ParseCharge(args []string, stderr io.Writer) (ChargeOptions, error) {
 type Push func(o *payment.Order) (stop func())
 
 // Charge runs `qrkiosk charge` and returns the process exit code.
-func Charge(ctx context.Context, env Env, args []string, gw payment.Gateway, push Push, pushUp bool) int {
+func Charge(ctx context.Context, env Env, args []string, gw payment.Gateway, push Push, pushUp bool, j *journal.Journal) int {
 	opts, err := ParseCharge(args, env.Stderr)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "qrkiosk charge:", err)
 		return ExitUsage
 	}
-	return RunCharge(ctx, env, opts, gw, push, pushUp)
+	return RunCharge(ctx, env, opts, gw, push, pushUp, j)
 }
 
-// RunCharge charges a parsed command line.
-func RunCharge(ctx context.Context, env Env, opts ChargeOptions, gw payment.Gateway, push Push, pushUp bool) int {
+// RunCharge charges a parsed command line. The order is in the journal
+// before the create call, and every transition and gateway answer after.
+func RunCharge(ctx context.Context, env Env, opts ChargeOptions, gw payment.Gateway, push Push, pushUp bool, j *journal.Journal) int {
 	log := env.Logger()
 	out := &printer{w: env.Stdout, json: opts.JSON}
 	now := time.Now()
@@ -115,7 +117,12 @@ func RunCharge(ctx context.Context, env Env, opts ChargeOptions, gw payment.Gate
 	}
 	runCtx, stopMachine := context.WithCancel(ctx)
 	defer stopMachine()
-	order := payment.StartOrder(runCtx, payment.MachineConfig{Gateway: gw, Logger: log, PushUp: pushUp}, req, out.event)
+	order, err := j.Start(runCtx, payment.MachineConfig{Gateway: gw, Logger: log, PushUp: pushUp}, req, out.event)
+	if err != nil {
+		// Not on disk: nothing may be sent.
+		fmt.Fprintln(env.Stderr, "qrkiosk charge:", err)
+		return ExitFailed
+	}
 	if push != nil {
 		stop := push(order)
 		defer stop()
