@@ -19,6 +19,9 @@ type Recovery struct {
 	mu      sync.Mutex
 	checked map[string]chan struct{}
 	known   map[string]bool
+	// settle: past its deadline or cancel asked at the restart, so Wait
+	// waits for the order to be final.
+	settle map[string]bool
 }
 
 // Recover resumes every order the journal holds as not final: the machine
@@ -34,7 +37,7 @@ func Recover(ctx context.Context, j *Journal, cfg payment.MachineConfig) (*Recov
 	if err != nil {
 		return nil, err
 	}
-	r := &Recovery{checked: map[string]chan struct{}{}, known: map[string]bool{}}
+	r := &Recovery{checked: map[string]chan struct{}{}, known: map[string]bool{}, settle: map[string]bool{}}
 	if len(pending) == 0 {
 		return r, nil
 	}
@@ -43,13 +46,17 @@ func Recover(ctx context.Context, j *Journal, cfg payment.MachineConfig) (*Recov
 	if clock == nil {
 		clock = payment.RealClock{}
 	}
-	// Both maps are filled before any machine starts: observers read them.
+	// The maps are filled before any machine starts: observers read them.
 	for _, rec := range pending {
 		r.checked[rec.OutTradeNo] = make(chan struct{})
 		r.known[rec.OutTradeNo] = rec.SysSN != "" && rec.QRCode != ""
+		r.settle[rec.OutTradeNo] = rec.CancelAsked || !clock.Now().Before(rec.Deadline)
 	}
 	for _, rec := range pending {
-		j.gatewayEvent(rec.OutTradeNo, "recover", rec.SysSN, "", rec.State.String(), nil)
+		if _, err := j.db.ExecContext(ctx, `INSERT INTO events (at, out_trade_no, source, kind, state, syssn) VALUES (?,?,?,?,?,?)`,
+			j.now().UnixNano(), rec.OutTradeNo, "recovery", "resume", rec.State.String(), rec.SysSN); err != nil {
+			return nil, err
+		}
 		mc := cfg
 		mc.Gateway = tg
 		mc.Resume = true
@@ -121,7 +128,7 @@ func (r *Recovery) Wait(ctx context.Context) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		if !r.Records[i].Deadline.After(payment.RealClock{}.Now()) || r.Records[i].CancelAsked {
+		if r.settle[r.Records[i].OutTradeNo] {
 			select {
 			case <-o.Done():
 			case <-ctx.Done():
