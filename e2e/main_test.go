@@ -26,6 +26,9 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	bin = dir
+	// Kiosks started without their own QRKIOSK_DATA share one journal here,
+	// never the user's real one; it goes with the folder at the end.
+	os.Setenv("QRKIOSK_DATA", filepath.Join(dir, "data"))
 	for _, pkg := range []struct{ out, path string }{
 		{"qrkiosk", ".."}, {"qfpay-sim", "../cmd/qfpay-sim"}, {"qrkiosk-relay", "../cmd/qrkiosk-relay"},
 	} {

@@ -3,23 +3,11 @@ package e2e
 import (
 	"encoding/json"
 	"net/http"
-	"os"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 )
-
-// Every qrkiosk started by these tests keeps its journal out of the user's
-// data directory: the tests here give each kiosk its own QRKIOSK_DATA, and
-// the others share this one.
-func init() {
-	dir, err := os.MkdirTemp("", "qrkiosk-e2e-data-")
-	if err != nil {
-		panic(err)
-	}
-	os.Setenv("QRKIOSK_DATA", dir)
-}
 
 // kioskEnv is the gateway environment plus this kiosk's own journal.
 func kioskEnv(base, data string) []string {
