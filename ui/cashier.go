@@ -196,15 +196,13 @@ func (c *cashier) build() {
 
 	c.recent = container.NewVBox()
 	recentTitle := widget.NewLabelWithStyle("Recent charges", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	var right fyne.CanvasObject
+	recentList := container.New(atLeast{h: 220}, container.NewVScroll(c.recent))
+	below := container.NewVBox(c.status, widget.NewSeparator(), recentTitle, recentList)
+	var right fyne.CanvasObject = container.NewBorder(below, nil, nil, nil)
 	if c.deps.Mirror != nil {
 		mirrorTitle := widget.NewLabelWithStyle("Customer screen", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 		mirror := container.New(aspect{w: 16, h: 9, minW: 400}, c.deps.Mirror.Content())
-		right = container.NewBorder(container.NewVBox(mirrorTitle, mirror, c.status, widget.NewSeparator(), recentTitle), nil, nil, nil,
-			container.NewVScroll(c.recent))
-	} else {
-		right = container.NewBorder(container.NewVBox(c.status, widget.NewSeparator(), recentTitle), nil, nil, nil,
-			container.NewVScroll(c.recent))
+		right = container.NewBorder(mirrorTitle, below, nil, nil, mirror)
 	}
 	left := container.New(atLeast{w: 460}, c.keypad)
 	c.content = container.NewBorder(nil, nil, container.NewPadded(left), nil, container.NewPadded(right))

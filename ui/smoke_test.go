@@ -1,0 +1,132 @@
+package ui
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestSmokeDemoUnderXvfb runs the real binary (a debug build, so Fyne's
+// thread checks are on) in demo mode in a virtual X server, rings up a sale,
+// lets it show the QR and countdown for a few seconds, then sends SIGTERM.
+// It fails on a crash, a Fyne thread warning, or a sale that never reached
+// the (simulated) gateway.
+func TestSmokeDemoUnderXvfb(t *testing.T) {
+	if testing.Short() {
+		t.Skip("smoke test: runs the real binary for several seconds")
+	}
+	xvfb, err := exec.LookPath("Xvfb")
+	if err != nil {
+		t.Skip("Xvfb is not installed (make deps installs it): cannot run the GUI smoke test")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "bin", "qrkiosk")
+	build := exec.Command("go", "build", "-tags", "debug", "-o", bin, "qrkiosk")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+
+	display := startXvfb(t, xvfb)
+	// A clean home: no config file (so demo mode), fresh preferences.
+	cmd := exec.Command(bin, "--demo-charge", "12.34")
+	cmd.Dir = dir
+	cmd.Env = []string{
+		"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "XDG_CONFIG_HOME=" + dir, "XDG_DATA_HOME=" + dir,
+		"XDG_CACHE_HOME=" + dir, "DISPLAY=" + display, "QRKIOSK_LOG=info",
+	}
+	var stderr syncBuffer
+	cmd.Stderr, cmd.Stdout = &stderr, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+
+	select {
+	case err := <-exited:
+		t.Fatalf("qrkiosk exited after start (%v):\n%s", err, stderr.String())
+	case <-time.After(6 * time.Second):
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Errorf("exit after SIGTERM: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("qrkiosk did not quit on SIGTERM:\n%s", stderr.String())
+	}
+
+	log := stderr.String()
+	// The live order is withdrawn and settled before the process ends.
+	for _, bad := range []string{"Error in Fyne call thread", "panic:", "fatal error:", "DATA RACE", "stopped before the order was final", "not yet settled"} {
+		if strings.Contains(log, bad) {
+			t.Errorf("log has %q:\n%s", bad, log)
+		}
+	}
+	for _, want := range []string{`msg="demo mode"`, `msg="order created"`} {
+		if !strings.Contains(log, want) {
+			t.Errorf("log lacks %s:\n%s", want, log)
+		}
+	}
+}
+
+// startXvfb starts a virtual X server on a free display and returns its name.
+func startXvfb(t *testing.T, xvfb string) string {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := exec.Command(xvfb, "-displayfd", "3", "-screen", "0", "1920x1080x24", "-nolisten", "tcp")
+	x.ExtraFiles = []*os.File{w}
+	if err := x.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	t.Cleanup(func() {
+		x.Process.Kill()
+		x.Wait()
+	})
+	got := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(r).ReadString('\n')
+		got <- strings.TrimSpace(line)
+	}()
+	select {
+	case n := <-got:
+		if n == "" {
+			t.Fatal("Xvfb did not report a display")
+		}
+		return ":" + n
+	case <-time.After(10 * time.Second):
+		t.Fatal("Xvfb did not start")
+	}
+	return ""
+}
+
+// syncBuffer collects a child's output while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
