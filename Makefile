@@ -12,7 +12,7 @@ DEBS := gcc libc6-dev pkg-config libgl-dev libegl-dev libx11-dev libxrandr-dev \
 	libxkbcommon-dev xvfb xauth
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build run test bench clean
+.PHONY: deps build run test bench package clean
 
 deps:
 	@command -v $(GO) >/dev/null || { echo "Go 1.26 or newer is required (https://go.dev/doc/install)"; exit 1; }
@@ -40,8 +40,17 @@ test: deps
 	CGO_ENABLED=0 $(GO) build -o /dev/null ./cmd/qrkiosk-relay
 	$(GO) test -race -count=1 -timeout 20m ./...
 
+# Go benchmarks, then the kiosk vs a hello-world Fyne window under Xvfb
+# (RSS and idle CPU, cmd/guibench).
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem ./payment/... ./display/...
+	$(GO) run ./cmd/guibench
+
+# A Linux .tar.xz (binary, icon, .desktop file) made by the fyne tool that
+# go.mod records (go get -tool fyne.io/tools/cmd/fyne@v1.7.0).
+package: deps
+	$(GO) tool fyne package -os linux
+	@mkdir -p bin && mv qrkiosk.tar.xz bin/ && echo "bin/qrkiosk.tar.xz"
 
 clean:
 	rm -rf bin
