@@ -40,16 +40,20 @@ test: deps
 	CGO_ENABLED=0 $(GO) build -o /dev/null ./cmd/qrkiosk-relay
 	$(GO) test -race -count=1 -timeout 20m ./...
 
-# Go benchmarks, then the kiosk vs a hello-world Fyne window under Xvfb
-# (RSS and idle CPU, cmd/guibench).
+# Go benchmarks; the notify relay under load on loopback (cmd/relay-bench,
+# about 30 s); then the kiosk vs a hello-world Fyne window under Xvfb (RSS and
+# idle CPU, cmd/guibench). Results and machine notes: BENCHMARKS.md.
 bench: deps
-	$(GO) test -run '^$$' -bench . -benchmem ./payment/... ./display/...
+	$(GO) test -run '^$$' -bench . -benchmem ./payment/... ./display/... ./journal/...
+	$(GO) run ./cmd/relay-bench
 	$(GO) run ./cmd/guibench
 
 # A Linux .tar.xz (binary, icon, .desktop file) made by the fyne tool that
 # go.mod records (go get -tool fyne.io/tools/cmd/fyne@v1.7.0).
+# The fyne tool rewrites FyneApp.toml (bumps Build); keep the committed one.
 package: deps
-	$(GO) tool fyne package -os linux
+	@cp FyneApp.toml .FyneApp.toml.keep
+	$(GO) tool fyne package -os linux; rc=$$?; mv .FyneApp.toml.keep FyneApp.toml; exit $$rc
 	@mkdir -p bin && mv qrkiosk.tar.xz bin/ && echo "bin/qrkiosk.tar.xz"
 
 clean:
