@@ -26,13 +26,26 @@ func main() {
 		go func() { <-sigs; cancel() }()
 		os.Exit(ui.Run(ctx, ui.Options{Args: args, Getenv: os.Getenv, Stderr: os.Stderr, Logger: env.Logger()}))
 	case args[0] == "config":
-		os.Exit(config.Check(os.Stdout, os.Getenv, args[1:]))
+		os.Exit(config.Command(os.Stdin, os.Stdout, os.Stderr, os.Getenv, args[1:]))
 	}
 	os.Exit(cli.Main(context.Background(), env, args))
 }
 
-// gui: no subcommand, only the GUI's flags (--layout, --kiosk, …).
+// gui: no subcommand, only the GUI's flags (--layout, --kiosk, …). The
+// global --data DIR may come first either way: `qrkiosk --data D` opens
+// the GUI, `qrkiosk --data D history` runs the subcommand.
 func gui(args []string) bool {
+	for len(args) > 0 {
+		switch a := args[0]; {
+		case a == "--data" || a == "-data":
+			args = args[min(2, len(args)):]
+			continue
+		case strings.HasPrefix(a, "--data=") || strings.HasPrefix(a, "-data="):
+			args = args[1:]
+			continue
+		}
+		break
+	}
 	if len(args) == 0 {
 		return true
 	}

@@ -34,10 +34,13 @@ const (
 	EnvPayTypes     = "QRKIOSK_PAY_TYPES" // comma-separated wallets or pay_type codes
 	EnvExpiry       = "QRKIOSK_EXPIRY_MINUTES"
 	EnvPIN          = "QRKIOSK_PIN"
-	EnvLayout       = "QRKIOSK_LAYOUT"
-	EnvRelayURL     = "QRKIOSK_RELAY_URL"
-	EnvRelayToken   = "QRKIOSK_RELAY_TOKEN"
-	EnvConfig       = "QRKIOSK_CONFIG" // another file than the default
+	// EnvManagerPINHash is the manager PIN that guards refunds, as the
+	// salted hash `qrkiosk config hash-pin` prints; never the PIN itself.
+	EnvManagerPINHash = "QRKIOSK_MANAGER_PIN_HASH"
+	EnvLayout         = "QRKIOSK_LAYOUT"
+	EnvRelayURL       = "QRKIOSK_RELAY_URL"
+	EnvRelayToken     = "QRKIOSK_RELAY_TOKEN"
+	EnvConfig         = "QRKIOSK_CONFIG" // another file than the default
 )
 
 // File is config.toml as written by a person. Every key is optional.
@@ -48,10 +51,12 @@ type File struct {
 	ExpiryMinutes int      `toml:"expiry_minutes"`
 	UDID          string   `toml:"udid"`
 	PIN           string   `toml:"pin"`
-	Layout        string   `toml:"layout"`
-	RelayURL      string   `toml:"relay_url"`
-	RelayToken    string   `toml:"relay_token"`
-	QFPay         struct {
+	// ManagerPINHash guards refunds: the output of `qrkiosk config hash-pin`.
+	ManagerPINHash string `toml:"manager_pin_hash"`
+	Layout         string `toml:"layout"`
+	RelayURL       string `toml:"relay_url"`
+	RelayToken     string `toml:"relay_token"`
+	QFPay          struct {
 		Env      string `toml:"env"`
 		BaseURL  string `toml:"base_url"`
 		AppCode  string `toml:"appcode"`
@@ -70,9 +75,12 @@ type Config struct {
 	PayTypes     []payment.PayType // enabled, in catalog order
 	Expiry       time.Duration
 	PIN          string // "" = none configured
-	Layout       string
-	RelayURL     string
-	RelayToken   string
+	// ManagerPINHash is the salted hash of the manager PIN that guards
+	// refunds; "" = none configured (refunds from the app are off).
+	ManagerPINHash string
+	Layout         string
+	RelayURL       string
+	RelayToken     string
 }
 
 // Demo reports whether the kiosk has no gateway credentials and so runs
@@ -136,6 +144,7 @@ func fromFile(path string, f File, getenv func(string) string) (Config, error) {
 		EnvCurrency:       f.Currency,
 		EnvPayTypes:       strings.Join(f.PayTypes, ","),
 		EnvPIN:            f.PIN,
+		EnvManagerPINHash: f.ManagerPINHash,
 		EnvLayout:         f.Layout,
 		EnvRelayURL:       f.RelayURL,
 		EnvRelayToken:     f.RelayToken,
@@ -151,7 +160,8 @@ func fromFile(path string, f File, getenv func(string) string) (Config, error) {
 	}
 
 	var probs Problems
-	c := Config{Path: path, MerchantName: get(EnvMerchantName), PIN: get(EnvPIN), RelayURL: get(EnvRelayURL), RelayToken: get(EnvRelayToken)}
+	c := Config{Path: path, MerchantName: get(EnvMerchantName), PIN: get(EnvPIN), ManagerPINHash: get(EnvManagerPINHash),
+		RelayURL: get(EnvRelayURL), RelayToken: get(EnvRelayToken)}
 	gw, err := qfpay.ConfigFromEnv(get)
 	if err != nil {
 		probs = append(probs, err.Error())
@@ -185,6 +195,10 @@ func fromFile(path string, f File, getenv func(string) string) (Config, error) {
 
 	if c.PIN != "" && (len(c.PIN) < 4 || len(c.PIN) > 12 || strings.Trim(c.PIN, "0123456789") != "") {
 		probs = append(probs, EnvPIN+"/pin: 4 to 12 digits")
+	}
+
+	if c.ManagerPINHash != "" && !pinHashShape(c.ManagerPINHash) {
+		probs = append(probs, EnvManagerPINHash+"/manager_pin_hash: not a PIN hash; put what `qrkiosk config hash-pin` prints, never the PIN itself")
 	}
 
 	c.Layout = orDefault(strings.ToLower(get(EnvLayout)), LayoutDual)
@@ -241,4 +255,15 @@ func orDefault(s, def string) string {
 		return def
 	}
 	return s
+}
+
+// pinHashShape checks the form of a stored manager PIN
+// ("pbkdf2-sha256$ITER$SALT$HASH") without the slow hash itself.
+func pinHashShape(s string) bool {
+	parts := strings.Split(s, "$")
+	if len(parts) != 4 || parts[0] != "pbkdf2-sha256" || parts[2] == "" || parts[3] == "" {
+		return false
+	}
+	n, err := strconv.Atoi(parts[1])
+	return err == nil && n > 0
 }

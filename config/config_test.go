@@ -117,3 +117,28 @@ func TestCheckExitCodes(t *testing.T) {
 		})
 	}
 }
+
+func TestManagerPINHash(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := Command(strings.NewReader("24680\n"), &out, &errb, envOf(nil), []string{"hash-pin"}); code != CheckReady {
+		t.Fatalf("hash-pin: %d %s", code, errb.String())
+	}
+	hash := strings.TrimSpace(out.String())
+	if strings.Contains(hash, "24680") || !strings.HasPrefix(hash, "pbkdf2-sha256$") {
+		t.Fatalf("hash %q", hash)
+	}
+	p := write(t, "manager_pin_hash = \""+hash+"\"\n")
+	c, err := Load(p, envOf(nil))
+	if err != nil || c.ManagerPINHash != hash {
+		t.Fatalf("load: %v %q", err, c.ManagerPINHash)
+	}
+	// The PIN itself is refused: only its hash may be stored.
+	if _, err := Load(write(t, `manager_pin_hash = "2468"`), envOf(nil)); err == nil || !strings.Contains(err.Error(), "hash-pin") {
+		t.Fatalf("a plain PIN accepted: %v", err)
+	}
+	out.Reset()
+	errb.Reset()
+	if code := Command(strings.NewReader("12\n"), &out, &errb, envOf(nil), []string{"hash-pin"}); code != CheckInvalid || out.Len() != 0 {
+		t.Fatalf("short PIN: %d %q", code, out.String())
+	}
+}
