@@ -248,7 +248,7 @@ func (o *Order) live(ctx context.Context) error {
 		return nil // already final
 	}
 	o.update("created", func(s *Snapshot) {
-		s.SysSN, s.QRCode, s.State = created.SysSN, created.QRCode, StateAwaitingPayment
+		s.SysSN, s.QRCode, s.State, s.Reason = created.SysSN, created.QRCode, StateAwaitingPayment, ""
 	})
 	if created.Existing != nil {
 		if done, err := o.apply(created.Existing, "create"); done || err != nil {
@@ -286,7 +286,7 @@ func (o *Order) createOrder(ctx context.Context) (*Created, error) {
 	case err == nil:
 		if o.cancelAsked {
 			o.update("created", func(s *Snapshot) {
-				s.SysSN, s.QRCode, s.State = created.SysSN, created.QRCode, StateAwaitingPayment
+				s.SysSN, s.QRCode, s.State, s.Reason = created.SysSN, created.QRCode, StateAwaitingPayment, ""
 			})
 			return nil, o.finish(ctx, StateCancelled, "", "")
 		}
