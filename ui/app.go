@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -22,6 +23,7 @@ import (
 	"qrkiosk/assets"
 	"qrkiosk/config"
 	"qrkiosk/display"
+	"qrkiosk/journal"
 )
 
 // AppID is the Fyne app ID (FyneApp.toml); preferences are stored under it.
@@ -50,6 +52,7 @@ type flags struct {
 	kiosk             bool
 	demo              bool
 	demoCharge        string
+	data              string
 }
 
 func parseFlags(args []string, stderr io.Writer) (flags, error) {
@@ -61,8 +64,9 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	fs.BoolVar(&f.kiosk, "kiosk", false, "full screen; closing or quitting asks for the configured PIN")
 	fs.BoolVar(&f.demo, "demo", false, "demo mode even when gateway credentials are configured")
 	fs.StringVar(&f.demoCharge, "demo-charge", "", "demo mode: ring up this amount at start (for smoke tests, benchmarks and screenshots)")
+	fs.StringVar(&f.data, "data", "", "the journal's directory (default $"+journal.EnvData+", else $XDG_DATA_HOME/qrkiosk); demo mode uses its demo/ subdirectory")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: qrkiosk [--layout dual|single] [--display-fullscreen] [--kiosk] [--demo]")
+		fmt.Fprintln(stderr, "usage: qrkiosk [--data DIR] [--layout dual|single] [--display-fullscreen] [--kiosk] [--demo]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -140,12 +144,27 @@ func Run(ctx context.Context, o Options) int {
 		}
 		cfg.PIN = demoPIN
 	}
+	if demo && cfg.ManagerPINHash == "" {
+		cfg.ManagerPINHash = demoManagerPINHash
+	}
+
+	// The journal first: a second kiosk on the same journal stops here,
+	// before it starts anything.
+	j, err := openJournal(f.data, demo, cfg, o.Getenv, log)
+	if err != nil {
+		fmt.Fprintln(o.Stderr, "qrkiosk:", err)
+		var le *journal.LockedError
+		if errors.As(err, &le) {
+			return exitFailed
+		}
+		return exitUsage
+	}
+	defer j.Close()
 
 	// Orders outlive the windows: on quit (or SIGTERM) a live order is
 	// withdrawn and settled before the process ends, so its machine runs
 	// on a context of its own.
 	orderCtx, stopOrders := context.WithCancel(context.Background())
-	defer stopOrders()
 	var b *backend
 	if demo {
 		b, err = newDemoBackend(orderCtx, cfg, log)
@@ -153,15 +172,28 @@ func Run(ctx context.Context, o Options) int {
 		b, err = newRealBackend(orderCtx, cfg, log)
 	}
 	if err != nil {
+		stopOrders()
 		fmt.Fprintln(o.Stderr, "qrkiosk:", err)
 		return exitFailed
 	}
-	defer b.close()
+	// Machines stop (and stop writing) before the gateway, relay and
+	// journal close.
+	defer func() {
+		stopOrders()
+		b.waitOrders(5 * time.Second)
+		b.close()
+	}()
 
 	a := app.NewWithID(AppID)
 	a.SetIcon(assets.Icon())
 	a.Settings().SetTheme(display.Theme(theme.DefaultTheme()))
-	k := newKiosk(a, cfg, f, b, orderCtx, log)
+	k := newKiosk(a, cfg, f, b, j, orderCtx, log)
+	defer k.cashier.close()
+	recovered := make(chan struct{})
+	go func() {
+		k.recoverAtStart(orderCtx, j, b)
+		close(recovered)
+	}()
 	go func() {
 		<-ctx.Done()
 		fyne.Do(k.quit)
@@ -169,6 +201,7 @@ func Run(ctx context.Context, o Options) int {
 	if f.demoCharge != "" {
 		go func() {
 			// Once the windows are up, as a cashier would.
+			<-recovered
 			time.Sleep(500 * time.Millisecond)
 			fyne.Do(func() {
 				k.cashier.onKey(keyClear)
@@ -184,6 +217,56 @@ func Run(ctx context.Context, o Options) int {
 
 // demoPIN opens a demo kiosk that has no PIN configured.
 const demoPIN = "0000"
+
+// demoManagerPINHash is journal.HashPIN("0000"): demo refunds take the
+// manager PIN 0000 unless manager_pin_hash is configured.
+const demoManagerPINHash = "pbkdf2-sha256$600000$8aPvqhbRAAvMWtziLWZYQQ$+pzef3VQGLsAsozvGaraQ89+SJ3YmtzG9+mCZ0iMVyw"
+
+// recoveryWait bounds the start-up check of refunds left pending.
+const recoveryWait = 20 * time.Second
+
+// openJournal opens the journal in --data DIR, else QRKIOSK_DATA, else the
+// OS data directory — in demo mode its demo/ subdirectory, so simulated
+// sales never mix with real ones.
+func openJournal(dir string, demo bool, cfg config.Config, getenv func(string) string, log *slog.Logger) (*journal.Journal, error) {
+	if dir == "" {
+		var err error
+		if dir, err = journal.DefaultDir(getenv); err != nil {
+			return nil, err
+		}
+	}
+	if demo {
+		dir = filepath.Join(dir, "demo")
+	}
+	return journal.Open(journal.Options{Dir: dir, UDID: cfg.Gateway.UDID, Logger: log})
+}
+
+// recoverAtStart settles what the last run left unfinished, as every
+// subcommand does: refunds left pending by query, then each unfinished
+// order resumed (never created again). Charging waits meanwhile, so a
+// pending order can take the screen back. The machines run until ctx ends.
+func (k *kiosk) recoverAtStart(ctx context.Context, j *journal.Journal, b *backend) {
+	wctx, cancel := context.WithTimeout(ctx, recoveryWait)
+	defer cancel()
+	settled, err := j.ResolveRefunds(wctx, b.refunder)
+	if err != nil {
+		k.log.Warn("checking refunds left unfinished", "err", err)
+	}
+	for _, r := range settled {
+		k.log.Info("refund left unfinished settled", "out_trade_no", r.OutTradeNo, "orig_out_trade_no", r.OrigOutTradeNo, "state", r.State)
+	}
+	rec, err := journal.Recover(ctx, j, b.machine())
+	if err != nil {
+		k.log.Error("recovering unfinished orders", "err", err)
+		k.do(func() { k.cashier.onRecovered(nil, nil, err) })
+		return
+	}
+	for _, o := range rec.Orders {
+		b.follow(o)
+		k.log.Info("order left unfinished resumed", "out_trade_no", o.Snapshot().OutTradeNo)
+	}
+	k.do(func() { k.cashier.onRecovered(rec.Orders, rec.Records, nil) })
+}
 
 // kiosk is the app's windows around one cashier pane.
 type kiosk struct {
@@ -239,7 +322,7 @@ func (k *kiosk) afterRun() {
 	}
 }
 
-func newKiosk(a fyne.App, cfg config.Config, f flags, b *backend, ctx context.Context, log *slog.Logger) *kiosk {
+func newKiosk(a fyne.App, cfg config.Config, f flags, b *backend, j *journal.Journal, ctx context.Context, log *slog.Logger) *kiosk {
 	k := &kiosk{app: a, cfg: cfg, flags: f, log: log, late: make(chan func(), 64)}
 	demo := b.demo != nil
 	screenCfg := display.ScreenConfig{MerchantName: cfg.MerchantName, Wallets: cfg.PayTypes, Demo: demo}
@@ -249,9 +332,14 @@ func newKiosk(a fyne.App, cfg config.Config, f flags, b *backend, ctx context.Co
 		Expiry:    cfg.Expiry,
 		GoodsName: cfg.MerchantName,
 		Prefs:     a.Preferences(),
-		Start:     b.start(ctx),
-		Do:        k.do,
-		Log:       log,
+		Start:     b.start(ctx, j),
+		Journal:   j,
+		Refunder:  b.refunder,
+		// Refunds need the manager PIN; demo mode has a default one.
+		ManagerPINHash: cfg.ManagerPINHash,
+		Ctx:            ctx,
+		Do:             k.do,
+		Log:            log,
 	}
 	if demo {
 		deps.Demo = b.demo

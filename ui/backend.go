@@ -10,10 +10,12 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"qrkiosk/cli"
 	"qrkiosk/config"
+	"qrkiosk/journal"
 	"qrkiosk/payment"
 	"qrkiosk/payment/qfpay"
 	"qrkiosk/payment/qfpay/qfpaysim"
@@ -23,27 +25,65 @@ import (
 // backend is what the cashier charges through: the gateway client and,
 // when configured, the notify relay; in demo mode both run in this process.
 type backend struct {
-	gateway payment.Gateway
-	verify  func(body []byte, sign string) error
-	relay   *relay.Client // nil: orders are followed by polling alone
-	demo    *demoBackend  // nil outside demo mode
-	log     *slog.Logger
-	stop    []func()
+	gateway  payment.Gateway
+	refunder journal.Refunder // the same client: refunds and their queries
+	verify   func(body []byte, sign string) error
+	relay    *relay.Client // nil: orders are followed by polling alone
+	demo     *demoBackend  // nil outside demo mode
+	log      *slog.Logger
+	stop     []func()
+
+	mu     sync.Mutex
+	orders []*payment.Order // every machine this run started, to wait for at exit
 }
 
-// start is the cashier's startFunc: an order machine fed by the relay.
-func (b *backend) start(ctx context.Context) startFunc {
-	return func(req payment.CreateRequest, observe func(payment.Event)) *payment.Order {
-		up := b.relay != nil && b.relay.Up()
-		o := payment.StartOrder(ctx, payment.MachineConfig{Gateway: b.gateway, Logger: b.log, PushUp: up}, req, observe)
-		if b.relay != nil {
-			detach := cli.Attach(b.relay, o, b.verify, b.log)
-			go func() {
-				<-o.Closed()
-				detach()
-			}()
+// start is the cashier's startFunc: the journal records the order before
+// its create call and every answer after; the relay feeds its machine.
+func (b *backend) start(ctx context.Context, j *journal.Journal) startFunc {
+	return func(req payment.CreateRequest, observe func(payment.Event)) (*payment.Order, error) {
+		o, err := j.Start(ctx, b.machine(), req, observe)
+		if err != nil {
+			return nil, err
 		}
-		return o
+		b.follow(o)
+		return o, nil
+	}
+}
+
+// machine is the configuration of this run's order machines.
+func (b *backend) machine() payment.MachineConfig {
+	return payment.MachineConfig{Gateway: b.gateway, Logger: b.log, PushUp: b.relay != nil && b.relay.Up()}
+}
+
+// follow feeds an order's notifications from the relay to its machine and
+// remembers it, so the journal closes only after the machine has stopped.
+func (b *backend) follow(o *payment.Order) {
+	b.mu.Lock()
+	b.orders = append(b.orders, o)
+	b.mu.Unlock()
+	if b.relay != nil {
+		detach := cli.Attach(b.relay, o, b.verify, b.log)
+		go func() {
+			<-o.Closed()
+			detach()
+		}()
+	}
+}
+
+// waitOrders waits (bounded) for every machine to stop once their context
+// has ended: they write to the journal until then.
+func (b *backend) waitOrders(d time.Duration) {
+	b.mu.Lock()
+	orders := b.orders
+	b.mu.Unlock()
+	timeout := time.After(d)
+	for _, o := range orders {
+		select {
+		case <-o.Closed():
+		case <-timeout:
+			b.log.Warn("an order machine did not stop in time", "out_trade_no", o.Snapshot().OutTradeNo)
+			return
+		}
 	}
 }
 
@@ -59,7 +99,7 @@ func newRealBackend(ctx context.Context, cfg config.Config, log *slog.Logger) (*
 	if err != nil {
 		return nil, err
 	}
-	b := &backend{gateway: client, verify: client.VerifyNotification, log: log}
+	b := &backend{gateway: client, refunder: client, verify: client.VerifyNotification, log: log}
 	if cfg.RelayURL != "" {
 		b.relay = relay.NewClient(relay.ClientConfig{URL: cfg.RelayURL, Token: cfg.RelayToken, UDID: cfg.Gateway.UDID, Logger: log})
 		rctx, cancel := context.WithCancel(ctx)
@@ -135,7 +175,7 @@ func newDemoBackend(ctx context.Context, cfg config.Config, log *slog.Logger) (*
 	if err != nil {
 		return fail(err)
 	}
-	b.gateway, b.verify = client, client.VerifyNotification
+	b.gateway, b.refunder, b.verify = client, client, client.VerifyNotification
 	b.relay = relay.NewClient(relay.ClientConfig{URL: "ws://" + relayLn.Addr().String() + "/ws", Token: token, UDID: "qrkiosk-demo", Logger: log})
 	rctx, cancel := context.WithCancel(ctx)
 	go b.relay.Run(rctx)

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"qrkiosk/display"
+	"qrkiosk/journal"
 	"qrkiosk/payment"
 )
 
@@ -32,9 +34,10 @@ const prefLastPayType = "cashier.lastPayType"
 // recentShown is how many finished charges the pane lists.
 const recentShown = 12
 
-// startFunc starts an order and follows it: observe gets every event on the
-// machine's goroutine.
-type startFunc func(req payment.CreateRequest, observe func(payment.Event)) *payment.Order
+// startFunc records an order in the journal, then starts it and follows it:
+// observe gets every event on the machine's goroutine. An error means the
+// order could not be recorded, and nothing was sent to the gateway.
+type startFunc func(req payment.CreateRequest, observe func(payment.Event)) (*payment.Order, error)
 
 // demoPayer plays the customer in demo mode.
 type demoPayer interface {
@@ -50,8 +53,16 @@ type cashierDeps struct {
 	GoodsName string
 	Prefs     fyne.Preferences
 	Start     startFunc
-	History   history
-	Now       func() time.Time
+	// Journal holds every sale: the recent charges, the history view and
+	// the alerts read it.
+	Journal *journal.Journal
+	// Refunder is the gateway client refunds go through; ManagerPINHash
+	// guards them ("" = refunds off).
+	Refunder       journal.Refunder
+	ManagerPINHash string
+	// Ctx is the app's lifetime (refunds and their checks).
+	Ctx context.Context
+	Now func() time.Time
 	// Do runs a function on the Fyne goroutine (fyne.Do); tests queue it.
 	Do func(func())
 	// Mirror is the cashier's small copy of the customer screen; nil when
@@ -85,6 +96,14 @@ type cashier struct {
 	demoPay       *widget.Button
 	demoDecline   *widget.Button
 	recent        *fyne.Container
+	saleTab       *widget.Button
+	historyTab    *widget.Button
+	saleView      fyne.CanvasObject
+	history       *historyView
+	alerts        *alertBar
+	stopAlerts    func()
+	// holding says why charging waits (the start-up recovery); "" = it does not.
+	holding string
 
 	keypad  fyne.CanvasObject // amount, wallets, keys, Charge/Cancel
 	content fyne.CanvasObject // the whole pane
@@ -97,8 +116,8 @@ func newCashier(deps cashierDeps) *cashier {
 	if deps.Do == nil {
 		deps.Do = fyne.Do
 	}
-	if deps.History == nil {
-		deps.History = &memHistory{}
+	if deps.Ctx == nil {
+		deps.Ctx = context.Background()
 	}
 	if deps.Log == nil {
 		deps.Log = slog.New(slog.DiscardHandler)
@@ -108,12 +127,25 @@ func newCashier(deps cashierDeps) *cashier {
 	}
 	c := &cashier{deps: deps, keys: map[string]*widget.Button{}}
 	c.wallet = c.lastWallet()
+	c.history = newHistoryView(historyDeps{
+		Journal: deps.Journal, Refunder: deps.Refunder, PINHash: deps.ManagerPINHash,
+		Ctx: deps.Ctx, Do: deps.Do, Log: deps.Log,
+	})
+	c.alerts = newAlertBar(deps.Journal.Location(), c.openRefund)
 	c.build()
 	c.refreshAmount()
 	c.refreshControls()
+	c.refreshRecent()
 	c.status.SetText(readyText)
+	// Alerts come from the order machines' goroutines.
+	c.stopAlerts = deps.Journal.OnAlert(func(a journal.Alert) {
+		c.deps.Do(func() { c.onAlert(a) })
+	})
 	return c
 }
+
+// close stops the journal's alerts to this pane.
+func (c *cashier) close() { c.stopAlerts() }
 
 const readyText = "Ready — type the amount and press Enter"
 
@@ -195,17 +227,129 @@ func (c *cashier) build() {
 	c.keypad = withTextSize(container.NewVBox(rows...), 28)
 
 	c.recent = container.NewVBox()
-	recentTitle := widget.NewLabelWithStyle("Recent charges", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	recentTitle := widget.NewLabelWithStyle("Recent charges (today)", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	recentList := container.New(atLeast{h: 220}, container.NewVScroll(c.recent))
 	below := container.NewVBox(c.status, widget.NewSeparator(), recentTitle, recentList)
-	var right fyne.CanvasObject = container.NewBorder(below, nil, nil, nil)
+	c.saleView = container.NewBorder(below, nil, nil, nil)
 	if c.deps.Mirror != nil {
 		mirrorTitle := widget.NewLabelWithStyle("Customer screen", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 		mirror := container.New(aspect{w: 16, h: 9, minW: 400}, c.deps.Mirror.Content())
-		right = container.NewBorder(mirrorTitle, below, nil, nil, mirror)
+		c.saleView = container.NewBorder(mirrorTitle, below, nil, nil, mirror)
 	}
+	c.history.content.Hide()
+
+	c.saleTab = widget.NewButtonWithIcon("Sale", theme.HomeIcon(), c.onShowSale)
+	c.historyTab = widget.NewButtonWithIcon("Today & refunds", theme.HistoryIcon(), c.onShowHistory)
+	tabs := withTextSize(container.NewGridWithColumns(2, touch(c.saleTab, 0), touch(c.historyTab, 0)), 20)
+	right := container.NewBorder(tabs, nil, nil, nil, container.NewStack(c.saleView, c.history.content))
+	c.refreshTabs()
+
 	left := container.New(atLeast{w: 460}, c.keypad)
-	c.content = container.NewBorder(nil, nil, container.NewPadded(left), nil, container.NewPadded(right))
+	c.content = container.NewBorder(c.alerts.content, nil, container.NewPadded(left), nil, container.NewPadded(right))
+}
+
+// onShowHistory shows today's orders, totals and refunds in place of the
+// mirror; the keypad stays where it is.
+func (c *cashier) onShowHistory() {
+	c.history.refresh()
+	c.saleView.Hide()
+	c.history.content.Show()
+	c.refreshTabs()
+}
+
+func (c *cashier) onShowSale() {
+	c.history.content.Hide()
+	c.saleView.Show()
+	c.refreshTabs()
+}
+
+func (c *cashier) refreshTabs() {
+	onHistory := c.history.content.Visible()
+	c.saleTab.Importance, c.historyTab.Importance = widget.HighImportance, widget.MediumImportance
+	if onHistory {
+		c.saleTab.Importance, c.historyTab.Importance = widget.MediumImportance, widget.HighImportance
+	}
+	c.saleTab.Refresh()
+	c.historyTab.Refresh()
+}
+
+// openRefund shows the history view with the refund panel for an order
+// (the alert banner's one-tap refund); the manager PIN is still asked.
+func (c *cashier) openRefund(outTradeNo string) {
+	c.onShowHistory()
+	c.history.onRefundOrder(outTradeNo)
+}
+
+// onAlert raises a journal alert on the banner. Called on the Fyne goroutine.
+func (c *cashier) onAlert(a journal.Alert) {
+	c.alerts.onAlert(a)
+	c.refreshRecent()
+	if c.history.content.Visible() {
+		c.history.refresh()
+	}
+}
+
+// hold stops charging until release: the start-up recovery may give a
+// pending order back to the screen.
+func (c *cashier) hold(reason string) {
+	c.holding = reason
+	c.status.SetText(reason)
+	c.refreshControls()
+}
+
+// onRecovered takes the orders the previous run left unfinished, as
+// journal.Recover resumed them: the newest still before its deadline (and
+// not being cancelled) becomes the live order again, its QR and countdown
+// back on the customer screen; the others settle by themselves and show in
+// the history. Called on the Fyne goroutine.
+func (c *cashier) onRecovered(orders []*payment.Order, records []journal.Order, err error) {
+	c.holding = ""
+	if err != nil {
+		c.message.SetText("Could not check the orders the last run left unfinished: " + err.Error() + " — they are checked at the next start")
+	}
+	resume := -1
+	for i, rec := range records {
+		if !rec.CancelAsked && c.deps.Now().Before(rec.Deadline) && c.live == "" {
+			resume = i
+		}
+	}
+	for i, o := range orders {
+		if i == resume {
+			continue
+		}
+		o.Observe(func(ev payment.Event) {
+			if ev.State.Final() {
+				c.deps.Do(c.refreshRecent)
+			}
+		})
+	}
+	if resume < 0 {
+		if c.live == "" {
+			c.status.SetText(readyText)
+		}
+		c.refreshRecent()
+		c.refreshControls()
+		return
+	}
+	o := orders[resume]
+	snap := o.Snapshot()
+	c.order, c.live = o, snap.OutTradeNo
+	c.typed = snap.Amount.String()
+	for i, w := range c.deps.Wallets {
+		if w.Code == snap.PayType.Code {
+			c.wallet = i
+		}
+	}
+	c.refreshAmount()
+	c.deps.Log.Info("resumed an order left unfinished", "out_trade_no", snap.OutTradeNo)
+	o.Observe(func(ev payment.Event) {
+		c.deps.Do(func() { c.onEvent(ev) })
+	})
+	// Read after observing: no change can fall between the two.
+	c.onEvent(payment.Event{Snapshot: o.Snapshot(), Kind: "resumed"})
+	if c.live != "" && c.order.Snapshot().State == payment.StateCreating {
+		c.status.SetText("Resuming order " + snap.OutTradeNo + " (" + snap.Amount.Display() + ") left unfinished — checking it with the gateway…")
+	}
 }
 
 // touch makes a button at least a touch target (h overrides the height).
@@ -346,8 +490,11 @@ func (c *cashier) refreshControls() {
 		}
 		b.Refresh()
 	}
-	if ready {
+	if ready && c.holding == "" {
 		c.charge.Enable()
+		c.cancel.Disable()
+	} else if ready {
+		c.charge.Disable()
 		c.cancel.Disable()
 	} else {
 		c.charge.Disable()
@@ -370,7 +517,7 @@ func (c *cashier) refreshControls() {
 
 // onCharge starts an order for the typed amount with the selected wallet.
 func (c *cashier) onCharge() {
-	if c.live != "" {
+	if c.live != "" || c.holding != "" {
 		return
 	}
 	amt, err := payment.ParseAmount(c.typed, c.deps.Currency)
@@ -396,12 +543,18 @@ func (c *cashier) onCharge() {
 		TxTime:     now,
 	}
 	c.message.SetText("")
-	c.live = req.OutTradeNo
+	c.onShowSale()
 	c.deps.Log.Info("charge", "out_trade_no", req.OutTradeNo, "amount", amt.String(), "currency", amt.Currency.Code, "pay_type", pt.Code)
-	c.order = c.deps.Start(req, func(ev payment.Event) {
+	o, err := c.deps.Start(req, func(ev payment.Event) {
 		c.deps.Do(func() { c.onEvent(ev) })
 	})
-	c.onEvent(payment.Event{Snapshot: c.order.Snapshot(), Kind: "creating"})
+	if err != nil {
+		c.deps.Log.Error("charge not recorded", "out_trade_no", req.OutTradeNo, "err", err)
+		c.message.SetText("The sale could not be recorded, so nothing was charged: " + err.Error())
+		return
+	}
+	c.live, c.order = req.OutTradeNo, o
+	c.onEvent(payment.Event{Snapshot: o.Snapshot(), Kind: "creating"})
 }
 
 // onCancel withdraws the live order (Esc), or clears the amount when idle.
@@ -434,12 +587,10 @@ func (c *cashier) onDemoDecline() {
 func (c *cashier) onEvent(ev payment.Event) {
 	snap := ev.Snapshot
 	if snap.OutTradeNo != c.live {
-		// An earlier order: only a late payment still matters, and the
-		// cashier must see it at once.
+		// An earlier order: only a late payment still matters; the
+		// journal's alert raises it on the banner.
 		if ev.Kind == "paid_late" {
-			c.deps.History.Record(snap)
 			c.refreshRecent()
-			c.message.SetText(fmt.Sprintf("%s %s was PAID after it showed %s — the money was received", snap.Amount.Display(), snap.PayType.Name.En, "expired/cancelled"))
 		}
 		return
 	}
@@ -449,9 +600,8 @@ func (c *cashier) onEvent(ev payment.Event) {
 	c.deps.Show(snap)
 	c.status.SetText(statusText(snap))
 	if snap.State.Final() {
-		c.deps.History.Record(snap)
-		c.refreshRecent()
 		c.live, c.order = "", nil
+		c.refreshRecent()
 		if snap.State == payment.StatePaid {
 			c.typed = "" // the next sale starts from zero; otherwise Enter retries
 		}
@@ -496,11 +646,27 @@ func statusText(s payment.Snapshot) string {
 	return s.State.String()
 }
 
+// refreshRecent lists today's finished charges from the journal, newest
+// first (a few ms even on a busy day). Called on the Fyne goroutine.
 func (c *cashier) refreshRecent() {
+	day, err := c.deps.Journal.Today(c.deps.Ctx)
+	if err != nil {
+		c.recent.Objects = []fyne.CanvasObject{widget.NewLabel("The journal cannot be read: " + err.Error())}
+		c.recent.Refresh()
+		return
+	}
 	var rows []fyne.CanvasObject
-	for _, s := range c.deps.History.Recent(recentShown) {
-		l := widget.NewLabel(fmt.Sprintf("%s   %s   %s   %s", s.Created.Format("15:04:05"), s.Amount.Display(), s.PayType.Name.En, resultWord(s)))
-		switch s.State {
+	for i := len(day.Orders) - 1; i >= 0 && len(rows) < recentShown; i-- {
+		o := day.Orders[i]
+		if !o.State.Final() || o.OutTradeNo == c.live {
+			continue
+		}
+		text := fmt.Sprintf("%s   %s   %s   %s", o.TxTime.In(c.deps.Journal.Location()).Format("15:04:05"), o.Amount.Display(), o.PayType.Name.En, stateWord(o))
+		if o.Refunded > 0 {
+			text += "   refunded " + money(o.Refunded, o.Amount.Currency)
+		}
+		l := widget.NewLabel(text)
+		switch o.State {
 		case payment.StatePaid:
 			l.Importance = widget.SuccessImportance
 		case payment.StateFailed:
@@ -512,12 +678,4 @@ func (c *cashier) refreshRecent() {
 	}
 	c.recent.Objects = rows
 	c.recent.Refresh()
-}
-
-func resultWord(s payment.Snapshot) string {
-	w := strings.ToUpper(s.State.String())
-	if s.Late {
-		w += " (late)"
-	}
-	return w
 }

@@ -8,8 +8,10 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"qrkiosk/display"
+	"qrkiosk/journal"
 	"qrkiosk/payment"
 	"qrkiosk/payment/paymenttest"
 )
@@ -23,6 +25,8 @@ type harness struct {
 	t      *testing.T
 	gw     *paymenttest.Gateway
 	clk    *paymenttest.Clock
+	j      *journal.Journal
+	ctx    context.Context
 	c      *cashier
 	w      fyne.Window
 	queued chan func()
@@ -53,6 +57,11 @@ type harnessOpt struct {
 	wallets  []string
 	prefs    fyne.Preferences
 	demo     bool
+	// dir is the journal's directory (default: a new temp dir); pinHash
+	// the manager PIN's hash; refunder the gateway refunds go to.
+	dir      string
+	pinHash  string
+	refunder journal.Refunder
 }
 
 func newHarness(t *testing.T, o harnessOpt) *harness {
@@ -72,13 +81,23 @@ func newHarness(t *testing.T, o harnessOpt) *harness {
 	for _, w := range o.wallets {
 		wallets = append(wallets, mustPayType(t, w))
 	}
+	if o.dir == "" {
+		o.dir = t.TempDir()
+	}
+	j, err := journal.Open(journal.Options{Dir: o.dir, UDID: "test-kiosk", Now: h.clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.j = j
 	ctx, cancel := context.WithCancel(context.Background())
+	h.ctx = ctx
 	var orders []*payment.Order
 	t.Cleanup(func() {
 		cancel()
 		for _, o := range orders {
 			<-o.Closed()
 		}
+		j.Close()
 	})
 	deps := cashierDeps{
 		Currency: mustCurrency(t, o.currency),
@@ -93,18 +112,23 @@ func newHarness(t *testing.T, o harnessOpt) *harness {
 		Mirror: display.NewScreen(display.ScreenConfig{MerchantName: "Test Shop", Wallets: wallets,
 			Now: func() time.Time { return t0.Add(24 * time.Hour) }, ResultHold: time.Hour}),
 		Show: func(s payment.Snapshot) { h.shown = append(h.shown, s) },
-		Start: func(req payment.CreateRequest, observe func(payment.Event)) *payment.Order {
-			o := payment.StartOrder(ctx, payment.MachineConfig{
-				Gateway: h.gw, Clock: h.clk, PollFast: 2 * time.Second, PollSlow: 15 * time.Second, SettleRetry: 5 * time.Second,
-			}, req, observe)
-			orders = append(orders, o)
-			return o
+		Start: func(req payment.CreateRequest, observe func(payment.Event)) (*payment.Order, error) {
+			o, err := j.Start(ctx, h.machine(), req, observe)
+			if err == nil {
+				orders = append(orders, o)
+			}
+			return o, err
 		},
+		Journal:        j,
+		Refunder:       o.refunder,
+		ManagerPINHash: o.pinHash,
+		Ctx:            ctx,
 	}
 	if o.demo {
 		deps.Demo = fakeDemo{h.gw}
 	}
 	h.c = newCashier(deps)
+	t.Cleanup(h.c.close)
 	h.w = test.NewWindow(h.c.content)
 	h.w.Resize(fyne.NewSize(1200, 800))
 	h.c.attach(h.w.Canvas())
@@ -117,6 +141,12 @@ func newHarness(t *testing.T, o harnessOpt) *harness {
 		h.w.Close()
 	})
 	return h
+}
+
+// machine is the harness's order machine configuration: the in-memory
+// gateway on the manual clock.
+func (h *harness) machine() payment.MachineConfig {
+	return payment.MachineConfig{Gateway: h.gw, Clock: h.clk, PollFast: 2 * time.Second, PollSlow: 15 * time.Second, SettleRetry: 5 * time.Second}
 }
 
 type fakeDemo struct{ gw *paymenttest.Gateway }
@@ -350,9 +380,9 @@ func TestChargeToResultAndBackToReady(t *testing.T) {
 			if !strings.Contains(h.c.status.Text, strings.ToUpper(tc.want.String())) {
 				t.Errorf("status %q", h.c.status.Text)
 			}
-			recent := h.c.deps.History.Recent(10)
-			if len(recent) != 1 || recent[0].State != tc.want || len(h.c.recent.Objects) != 1 {
-				t.Fatalf("recent charges %v", recent)
+			day, err := h.j.Today(context.Background())
+			if err != nil || len(day.Orders) != 1 || day.Orders[0].State != tc.want || len(h.c.recent.Objects) != 1 {
+				t.Fatalf("journal %+v (%v), recent rows %d", day.Orders, err, len(h.c.recent.Objects))
 			}
 			// Ready again: after Paid from zero, otherwise the same amount
 			// stays so Enter retries.
@@ -384,8 +414,12 @@ func TestSecondSaleAfterFirst(t *testing.T) {
 	if second.OutTradeNo == first.OutTradeNo || second.Amount.String() != "7.50" {
 		t.Fatalf("second sale %+v", second)
 	}
-	recent := h.c.deps.History.Recent(10)
-	if len(recent) != 1 || recent[0].OutTradeNo != first.OutTradeNo {
-		t.Fatalf("recent %v", recent)
+	// The recent charges list the finished sale, not the live one.
+	if len(h.c.recent.Objects) != 1 || !strings.Contains(h.c.recent.Objects[0].(*widget.Label).Text, "HK$5.00") {
+		t.Fatalf("recent rows %d", len(h.c.recent.Objects))
+	}
+	day, _ := h.j.Today(context.Background())
+	if len(day.Orders) != 2 || day.Orders[0].OutTradeNo != first.OutTradeNo || day.Orders[1].OutTradeNo != second.OutTradeNo {
+		t.Fatalf("journal %+v", day.Orders)
 	}
 }
