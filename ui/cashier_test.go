@@ -14,6 +14,8 @@ import (
 	"qrkiosk/journal"
 	"qrkiosk/payment"
 	"qrkiosk/payment/paymenttest"
+	"qrkiosk/payment/qfpay"
+	"qrkiosk/payment/qfpay/qfpaysim"
 )
 
 var t0 = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
@@ -22,16 +24,20 @@ var t0 = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 // in-memory gateway on a manual clock. The pane's fyne.Do callbacks queue up
 // and run on the test goroutine (pump), as they would on Fyne's.
 type harness struct {
-	t      *testing.T
-	gw     *paymenttest.Gateway
-	clk    *paymenttest.Clock
-	j      *journal.Journal
-	ctx    context.Context
-	c      *cashier
-	w      fyne.Window
-	queued chan func()
-	shown  []payment.Snapshot // what the customer screen was given
-	prefs  fyne.Preferences
+	t   *testing.T
+	gw  *paymenttest.Gateway
+	clk *paymenttest.Clock
+	j   *journal.Journal
+	ctx context.Context
+	// sim, when set, is the gateway instead of gw (refunds need it).
+	sim       *qfpaysim.Sim
+	simClient *qfpay.Client
+	orders    []*payment.Order
+	c         *cashier
+	w         fyne.Window
+	queued    chan func()
+	shown     []payment.Snapshot // what the customer screen was given
+	prefs     fyne.Preferences
 }
 
 func mustPayType(t *testing.T, w string) payment.PayType {
@@ -62,6 +68,8 @@ type harnessOpt struct {
 	dir      string
 	pinHash  string
 	refunder journal.Refunder
+	sim      bool
+	gw       *paymenttest.Gateway
 }
 
 func newHarness(t *testing.T, o harnessOpt) *harness {
@@ -76,7 +84,16 @@ func newHarness(t *testing.T, o harnessOpt) *harness {
 	if o.prefs == nil {
 		o.prefs = app.Preferences()
 	}
-	h := &harness{t: t, gw: paymenttest.NewGateway(), clk: paymenttest.NewClock(t0), queued: make(chan func(), 256), prefs: o.prefs}
+	h := &harness{t: t, gw: o.gw, clk: paymenttest.NewClock(t0), queued: make(chan func(), 256), prefs: o.prefs}
+	if h.gw == nil {
+		h.gw = paymenttest.NewGateway()
+	}
+	if o.sim {
+		h.sim, h.simClient = newSim(t, h.clk.Now)
+		if o.refunder == nil {
+			o.refunder = h.simClient
+		}
+	}
 	var wallets []payment.PayType
 	for _, w := range o.wallets {
 		wallets = append(wallets, mustPayType(t, w))
@@ -91,10 +108,9 @@ func newHarness(t *testing.T, o harnessOpt) *harness {
 	h.j = j
 	ctx, cancel := context.WithCancel(context.Background())
 	h.ctx = ctx
-	var orders []*payment.Order
 	t.Cleanup(func() {
 		cancel()
-		for _, o := range orders {
+		for _, o := range h.orders {
 			<-o.Closed()
 		}
 		j.Close()
@@ -115,7 +131,7 @@ func newHarness(t *testing.T, o harnessOpt) *harness {
 		Start: func(req payment.CreateRequest, observe func(payment.Event)) (*payment.Order, error) {
 			o, err := j.Start(ctx, h.machine(), req, observe)
 			if err == nil {
-				orders = append(orders, o)
+				h.orders = append(h.orders, o)
 			}
 			return o, err
 		},
@@ -146,7 +162,11 @@ func newHarness(t *testing.T, o harnessOpt) *harness {
 // machine is the harness's order machine configuration: the in-memory
 // gateway on the manual clock.
 func (h *harness) machine() payment.MachineConfig {
-	return payment.MachineConfig{Gateway: h.gw, Clock: h.clk, PollFast: 2 * time.Second, PollSlow: 15 * time.Second, SettleRetry: 5 * time.Second}
+	var gw payment.Gateway = h.gw
+	if h.simClient != nil {
+		gw = h.simClient
+	}
+	return payment.MachineConfig{Gateway: gw, Clock: h.clk, PollFast: 2 * time.Second, PollSlow: 15 * time.Second, SettleRetry: 5 * time.Second}
 }
 
 type fakeDemo struct{ gw *paymenttest.Gateway }
@@ -283,7 +303,7 @@ func TestPointKeyOnlyForCurrenciesWithDecimals(t *testing.T) {
 
 func TestTouchTargets(t *testing.T) {
 	h := newHarness(t, harnessOpt{demo: true})
-	buttons := []fyne.CanvasObject{h.c.charge, h.c.cancel, h.c.demoPay, h.c.demoDecline}
+	buttons := []fyne.CanvasObject{h.c.charge, h.c.cancel, h.c.demoPay, h.c.demoDecline, h.c.saleTab, h.c.historyTab}
 	for _, b := range h.c.keys {
 		buttons = append(buttons, b)
 	}

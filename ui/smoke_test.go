@@ -3,6 +3,7 @@ package ui
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +12,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"qrkiosk/journal"
+	"qrkiosk/payment"
 )
 
 // TestSmokeDemoUnderXvfb runs the real binary (a debug build, so Fyne's
@@ -34,12 +38,13 @@ func TestSmokeDemoUnderXvfb(t *testing.T) {
 	}
 
 	display := startXvfb(t, xvfb)
+	data := filepath.Join(dir, "data")
 	// A clean home: no config file (so demo mode), fresh preferences.
 	cmd := exec.Command(bin, "--demo-charge", "12.34")
 	cmd.Dir = dir
 	cmd.Env = []string{
 		"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "XDG_CONFIG_HOME=" + dir, "XDG_DATA_HOME=" + dir,
-		"XDG_CACHE_HOME=" + dir, "DISPLAY=" + display, "QRKIOSK_LOG=info",
+		"XDG_CACHE_HOME=" + dir, "DISPLAY=" + display, "QRKIOSK_LOG=info", "QRKIOSK_DATA=" + data,
 	}
 	var stderr syncBuffer
 	cmd.Stderr, cmd.Stdout = &stderr, &stderr
@@ -53,6 +58,12 @@ func TestSmokeDemoUnderXvfb(t *testing.T) {
 	case err := <-exited:
 		t.Fatalf("qrkiosk exited after start (%v):\n%s", err, stderr.String())
 	case <-time.After(6 * time.Second):
+	}
+	// A second kiosk on the same journal is refused with one clear line.
+	second := exec.Command(bin)
+	second.Env = cmd.Env
+	if out, err := second.CombinedOutput(); err == nil || !strings.Contains(string(out), "in use by another qrkiosk process") {
+		t.Errorf("second kiosk on the same journal: %v\n%s", err, out)
 	}
 	cmd.Process.Signal(syscall.SIGTERM)
 	select {
@@ -76,6 +87,16 @@ func TestSmokeDemoUnderXvfb(t *testing.T) {
 		if !strings.Contains(log, want) {
 			t.Errorf("log lacks %s:\n%s", want, log)
 		}
+	}
+	// The sale is in the demo journal, withdrawn before the exit.
+	j, err := journal.Open(journal.Options{Dir: filepath.Join(data, "demo")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	day, err := j.Today(context.Background())
+	if err != nil || len(day.Orders) != 1 || day.Orders[0].Amount.String() != "12.34" || day.Orders[0].State != payment.StateCancelled {
+		t.Fatalf("demo journal: %+v, %v", day.Orders, err)
 	}
 }
 
