@@ -372,6 +372,18 @@ func (c *cashier) onTypedRune(r rune) {
 }
 
 func (c *cashier) onTypedKey(e *fyne.KeyEvent) {
+	if c.history.panelOpen() {
+		// Enter and Esc belong to the refund then, never to a charge.
+		switch e.Name {
+		case fyne.KeyReturn, fyne.KeyEnter:
+			c.history.onRefundConfirm()
+		case fyne.KeyEscape:
+			c.history.onRefundClose()
+		case fyne.KeyBackspace:
+			c.history.onKey(keyBack)
+		}
+		return
+	}
 	switch e.Name {
 	case fyne.KeyReturn, fyne.KeyEnter:
 		c.onCharge()
@@ -388,6 +400,10 @@ func (c *cashier) onTypedKey(e *fyne.KeyEvent) {
 // whatever is typed next (a third decimal, a twelfth digit, a letter) is
 // refused with the reason; nothing typed ever reaches the gateway unchecked.
 func (c *cashier) onKey(k string) {
+	if c.history.panelOpen() {
+		c.history.onKey(k)
+		return
+	}
 	if c.live != "" {
 		return // the amount of a live order does not change
 	}

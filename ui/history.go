@@ -217,7 +217,35 @@ func (h *historyView) refresh() {
 		objs = append(objs, widget.NewLabel("No orders today."))
 	}
 	h.list.Objects = objs
-	h.list.Refresh()
+	// The new rows take the view's text size only once the theme
+	// override is refreshed.
+	h.content.Refresh()
+}
+
+// panelOpen: the refund panel is showing, so the keypad types the PIN.
+func (h *historyView) panelOpen() bool { return h.content.Visible() && h.panel.Visible() }
+
+// onKey types a keypad key into the manager PIN, for counters without a
+// keyboard.
+func (h *historyView) onKey(k string) {
+	if h.busy {
+		return
+	}
+	pin := h.refundPIN.Text
+	switch k {
+	case keyBack:
+		if pin != "" {
+			pin = pin[:len(pin)-1]
+		}
+	case keyClear:
+		pin = ""
+	default:
+		if strings.Trim(k, "0123456789") != "" {
+			return
+		}
+		pin += k
+	}
+	h.refundPIN.SetText(pin)
 }
 
 // orderText is one order's line: time, amount, wallet, state, refunds.

@@ -374,3 +374,22 @@ func TestRecoveryFindsOrderPaidWhileOffline(t *testing.T) {
 		t.Fatalf("row %q", r.text)
 	}
 }
+
+func TestKeypadTypesTheManagerPIN(t *testing.T) {
+	rf := &okRefunder{}
+	h := newHarness(t, harnessOpt{pinHash: testPINHash(t, "2468"), refunder: rf})
+	s := h.sale("9", 0, true)
+	h.tapKeys("4")
+	test.Tap(h.c.historyTab)
+	test.Tap(h.row(s.OutTradeNo).refund)
+	h.tapKeys("2", "4", "6", "9", keyBack, "8")
+	if h.c.history.refundPIN.Text != "2468" || h.c.typed != "4" {
+		t.Fatalf("PIN %q, sale amount %q", h.c.history.refundPIN.Text, h.c.typed)
+	}
+	// Enter refunds; it never charges while the refund panel is open.
+	h.w.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	h.pump("the refund", func() bool { return !h.c.history.busy })
+	if !strings.Contains(h.c.history.refundMsg.Text, "REFUNDED HK$9.00") || h.c.live != "" || len(h.orders) != 1 {
+		t.Fatalf("refund %q, live %q, orders %d", h.c.history.refundMsg.Text, h.c.live, len(h.orders))
+	}
+}
