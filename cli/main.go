@@ -11,7 +11,9 @@ import (
 // Usage is the top-level help.
 const Usage = `usage: qrkiosk [--data DIR] [SUBCOMMAND] [FLAGS]
 
-  (none)     open the kiosk window (demo mode when no gateway is configured)
+  (none)     open the kiosk window (demo mode when no gateway is configured;
+             its journal is then DIR/demo)
+  config     qrkiosk config check | qrkiosk config hash-pin (manager PIN from stdin)
   charge     charge one amount from the terminal: qrkiosk charge --amount 12.34 [--json]
   history    a day's orders and totals: qrkiosk history [--date YYYY-MM-DD] [--json | --csv]
   refund     give money back: qrkiosk refund --out-trade-no X [--amount A] [--json]

@@ -291,8 +291,7 @@ func (h *historyView) onRefundOrder(outTradeNo string) {
 		return
 	}
 	h.selected = outTradeNo
-	h.refundInfo.SetText(fmt.Sprintf("Refund order %s — %s %s, rung up %s; refunded so far %s",
-		o.OutTradeNo, o.Amount.Display(), o.PayType.Name.En, o.TxTime.In(h.deps.Journal.Location()).Format("15:04:05"), money(o.Refunded, o.Amount.Currency)))
+	h.refundInfo.SetText(h.infoText(o))
 	h.refundAmount.SetText("")
 	h.refundPIN.SetText("")
 	h.refundMsg.Importance = widget.DangerImportance
@@ -311,6 +310,11 @@ func (h *historyView) onRefundOrder(outTradeNo string) {
 		h.refundGo.Disable()
 	}
 	h.panel.Show()
+}
+
+func (h *historyView) infoText(o journal.Order) string {
+	return fmt.Sprintf("Refund order %s — %s %s, rung up %s; refunded so far %s",
+		o.OutTradeNo, o.Amount.Display(), o.PayType.Name.En, o.TxTime.In(h.deps.Journal.Location()).Format("15:04:05"), money(o.Refunded, o.Amount.Currency))
 }
 
 // onAmountChanged keeps the Refund button saying how much it gives back.
@@ -420,6 +424,9 @@ func (h *historyView) setBusy(busy bool, msg string) {
 // showRefund shows a refund's end. Called on the Fyne goroutine.
 func (h *historyView) showRefund(r journal.Refund, err error) {
 	h.setBusy(false, "")
+	if o, oerr := h.deps.Journal.Order(h.deps.Ctx, r.OrigOutTradeNo); oerr == nil && r.OrigOutTradeNo != "" {
+		h.refundInfo.SetText(h.infoText(o))
+	}
 	switch {
 	case err == nil && r.State == journal.RefundDone:
 		h.refundMsg.Importance = widget.SuccessImportance
