@@ -48,10 +48,10 @@ func newAlertBar(loc *time.Location, onRefund func(outTradeNo string)) *alertBar
 	a.refund = widget.NewButtonWithIcon("Refund… (manager PIN)", theme.ContentUndoIcon(), a.onRefundTap)
 	a.ack = widget.NewButtonWithIcon("Seen — dismiss", theme.ConfirmIcon(), a.onAcknowledge)
 	a.ack.Importance = widget.HighImportance
-	buttons := withTextSize(container.NewVBox(
+	buttons := container.NewVBox(
 		container.New(atLeast{w: 300, h: touchTarget}, a.refund),
 		container.New(atLeast{w: 300, h: touchTarget}, a.ack),
-	), 20)
+	)
 	text := container.NewVBox(withBannerText(a.title, 30), withBannerText(a.detail, 20))
 	a.content = container.NewStack(a.bg, container.NewPadded(container.NewBorder(nil, nil, nil, buttons, text)))
 	a.content.Hide()

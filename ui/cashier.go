@@ -188,7 +188,7 @@ func (c *cashier) build() {
 		c.walletButtons = append(c.walletButtons, b)
 		walletObjs = append(walletObjs, touch(b, 0))
 	}
-	wallets := withTextSize(container.NewGridWithColumns(2, walletObjs...), 17)
+	wallets := container.NewGridWithColumns(2, walletObjs...)
 
 	key := func(k, label string) fyne.CanvasObject {
 		b := widget.NewButton(label, func() { c.onKey(k) })
@@ -217,14 +217,14 @@ func (c *cashier) build() {
 	c.cancel.Importance = widget.DangerImportance
 	actions := container.NewGridWithColumns(2, touch(c.cancel, 80), touch(c.charge, 80))
 
-	rows := []fyne.CanvasObject{amountBox, c.message, wallets, keys, actions}
+	rows := []fyne.CanvasObject{amountBox, c.message, wallets, withTextSize(container.NewVBox(keys, actions), keypadTextSize)}
 	if c.deps.Demo != nil {
 		c.demoPay = widget.NewButton("Simulate customer payment", c.onDemoPay)
 		c.demoPay.Importance = widget.WarningImportance
 		c.demoDecline = widget.NewButton("Simulate decline", c.onDemoDecline)
-		rows = append(rows, withTextSize(container.NewGridWithColumns(2, touch(c.demoDecline, 0), touch(c.demoPay, 0)), 16))
+		rows = append(rows, container.NewGridWithColumns(2, touch(c.demoDecline, 0), touch(c.demoPay, 0)))
 	}
-	c.keypad = withTextSize(container.NewVBox(rows...), 28)
+	c.keypad = container.NewVBox(rows...)
 
 	c.recent = container.NewVBox()
 	recentTitle := widget.NewLabelWithStyle("Recent charges (today)", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
@@ -240,12 +240,12 @@ func (c *cashier) build() {
 
 	c.saleTab = widget.NewButtonWithIcon("Sale", theme.HomeIcon(), c.onShowSale)
 	c.historyTab = widget.NewButtonWithIcon("Today & refunds", theme.HistoryIcon(), c.onShowHistory)
-	tabs := withTextSize(container.NewGridWithColumns(2, touch(c.saleTab, 0), touch(c.historyTab, 0)), 20)
+	tabs := container.NewGridWithColumns(2, touch(c.saleTab, 0), touch(c.historyTab, 0))
 	right := container.NewBorder(tabs, nil, nil, nil, container.NewStack(c.saleView, c.history.content))
 	c.refreshTabs()
 
 	left := container.New(atLeast{w: 460}, c.keypad)
-	c.content = container.NewBorder(c.alerts.content, nil, container.NewPadded(left), nil, container.NewPadded(right))
+	c.content = withTextSize(container.NewBorder(c.alerts.content, nil, container.NewPadded(left), nil, container.NewPadded(right)), paneTextSize)
 }
 
 // onShowHistory shows today's orders, totals and refunds in place of the

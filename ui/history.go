@@ -123,7 +123,7 @@ func (h *historyView) build() {
 
 	totalsTitle := widget.NewLabelWithStyle("Totals (paid − refunded)", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	top := container.NewVBox(h.title, totalsTitle, h.totals, h.panel)
-	h.content = withTextSize(container.NewBorder(top, nil, nil, nil, container.NewVScroll(h.list)), 18)
+	h.content = container.NewBorder(top, nil, nil, nil, container.NewVScroll(h.list))
 }
 
 // fieldsLayout puts label/field pairs in rows, the labels in a column of

@@ -32,7 +32,7 @@ func TestSmokeDemoUnderXvfb(t *testing.T) {
 	}
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "bin", "qrkiosk")
-	build := exec.Command("go", "build", "-tags", "debug", "-o", bin, "qrkiosk")
+	build := exec.Command("go", "build", "-tags", "debug,no_emoji", "-o", bin, "qrkiosk")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}

@@ -27,6 +27,17 @@ func (t keypadTheme) Size(n fyne.ThemeSizeName) float32 {
 	return t.Theme.Size(n)
 }
 
+// Text sizes of the cashier pane: one for the whole pane and a bigger one
+// for the keys. Each size is a theme override, and Fyne parses the fonts
+// again for every override (the bundled CJK font costs about 6 MB of heap
+// each time), so the pane has as few as it can: sections share the pane's.
+const (
+	paneTextSize   = 18
+	keypadTextSize = 28
+)
+
+// withTextSize gives obj's subtree a text size: each call is one more set
+// of parsed fonts in memory (see paneTextSize).
 func withTextSize(obj fyne.CanvasObject, size float32) fyne.CanvasObject {
 	return container.NewThemeOverride(obj, keypadTheme{Theme: fyne.CurrentApp().Settings().Theme(), text: size})
 }

@@ -8,6 +8,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"flag"
 	"fmt"
 	"os"
@@ -35,8 +36,10 @@ func main() {
 }
 
 type proc struct {
-	name string
-	cmd  *exec.Cmd
+	name   string
+	cmd    *exec.Cmd
+	out    bytes.Buffer  // its stdout and stderr, shown if it exits
+	exited chan struct{} // closed when it has exited
 }
 
 func run(warmup, measure time.Duration) error {
@@ -66,31 +69,54 @@ func run(warmup, measure time.Duration) error {
 	}
 	defer stopX()
 
-	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "XDG_CONFIG_HOME=" + dir, "XDG_CACHE_HOME=" + dir, "XDG_DATA_HOME=" + dir, "DISPLAY=" + display}
-	procs := []proc{
-		{"hello-world", exec.Command(filepath.Join(bin, "hello"))},
+	procs := []*proc{
+		{name: "hello-world", cmd: exec.Command(filepath.Join(bin, "hello"))},
 		// Demo mode: the in-process simulator and relay count too.
-		{"qrkiosk (dual, demo, QR + countdown showing)", exec.Command(filepath.Join(bin, "qrkiosk"), "--demo-charge", "12.34")},
+		{name: "qrkiosk (dual, demo, QR + countdown showing)", cmd: exec.Command(filepath.Join(bin, "qrkiosk"), "--demo-charge", "12.34")},
 		// One window, like the hello-world: shows what the second window costs.
-		{"qrkiosk (single, demo, QR + countdown showing)", exec.Command(filepath.Join(bin, "qrkiosk"), "--layout", "single", "--demo-charge", "12.34")},
+		{name: "qrkiosk (single, demo, QR + countdown showing)", cmd: exec.Command(filepath.Join(bin, "qrkiosk"), "--layout", "single", "--demo-charge", "12.34")},
 	}
-	for _, p := range procs {
-		p.cmd.Env, p.cmd.Dir = env, dir
+	for i, p := range procs {
+		// A home of its own each: two kiosks on one journal would refuse
+		// each other, as they should.
+		home := filepath.Join(dir, fmt.Sprintf("home%d", i))
+		if err := os.MkdirAll(home, 0o700); err != nil {
+			return err
+		}
+		p.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "XDG_CONFIG_HOME=" + home, "XDG_CACHE_HOME=" + home, "XDG_DATA_HOME=" + home, "DISPLAY=" + display}
+		p.cmd.Dir = home
+		p.cmd.Stdout, p.cmd.Stderr = &p.out, &p.out
 		if err := p.cmd.Start(); err != nil {
 			return err
 		}
+		p.exited = make(chan struct{})
+		go func() { p.cmd.Wait(); close(p.exited) }()
 		defer func() {
 			p.cmd.Process.Signal(syscall.SIGTERM)
-			done := make(chan struct{})
-			go func() { p.cmd.Wait(); close(done) }()
 			select {
-			case <-done:
+			case <-p.exited:
 			case <-time.After(15 * time.Second):
 				p.cmd.Process.Kill()
+				<-p.exited
 			}
 		}()
 	}
+	// A process that has exited has no numbers to give: say so, with its
+	// own words, rather than measure a zombie as zero.
+	alive := func() error {
+		for _, p := range procs {
+			select {
+			case <-p.exited:
+				return fmt.Errorf("%s exited (%v); its output:\n%s", p.name, p.cmd.ProcessState, p.out.String())
+			default:
+			}
+		}
+		return nil
+	}
 	time.Sleep(warmup)
+	if err := alive(); err != nil {
+		return err
+	}
 	before := make([]int64, len(procs))
 	for i, p := range procs {
 		if before[i], err = cpuTicks(p.cmd.Process.Pid); err != nil {
@@ -100,6 +126,9 @@ func run(warmup, measure time.Duration) error {
 	start := time.Now()
 	time.Sleep(measure)
 	elapsed := time.Since(start).Seconds()
+	if err := alive(); err != nil {
+		return err
+	}
 
 	fmt.Printf("Xvfb 1920x1080x24, %s, %d CPUs, warm-up %s, measured %s\n\n", runtime.GOARCH, runtime.NumCPU(), warmup, measure)
 	fmt.Println("| process | RSS (MiB) | peak RSS (MiB) | idle CPU (% of one core) |")
