@@ -1,6 +1,7 @@
 package display
 
 import (
+	"image"
 	"image/color"
 	"math"
 
@@ -98,6 +99,21 @@ func column(pad float32, bands ...band) *fyne.Container {
 		objs[i] = b.obj
 	}
 	return container.New(&columnLayout{bands: bands, pad: pad}, objs...)
+}
+
+// flat is an area of one colour, for the screen's large backgrounds. It is
+// a 1×1 image stretched, not a canvas.Rectangle: Fyne draws a rectangle
+// with a shader that tests every pixel for stroke and shadow, which on a
+// machine without a GPU (Mesa's software renderer) made the background of
+// a full-HD customer screen half the CPU the kiosk spent on each second's
+// countdown repaint; an image is one texture lookup a pixel.
+func flat(c color.Color) *canvas.Image {
+	img := image.NewNRGBA(image.Rect(0, 0, 1, 1))
+	img.Set(0, 0, c)
+	f := canvas.NewImageFromImage(img)
+	f.ScaleMode = canvas.ImageScalePixels
+	f.FillMode = canvas.ImageFillStretch
+	return f
 }
 
 // spacer is an empty band.

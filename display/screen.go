@@ -96,12 +96,12 @@ func newScreen(cfg ScreenConfig, clk clock) *Screen {
 
 	bannerText := newText(true, color.White)
 	setText(bannerText, inline(txtDemo))
-	s.banner = container.NewStack(canvas.NewRectangle(s.color(theme.ColorNameWarning)),
+	s.banner = container.NewStack(flat(s.color(theme.ColorNameWarning)),
 		column(0.18, band{obj: bannerText, weight: 1}))
 	s.banner.Hidden = !cfg.Demo
 
 	content := container.NewStack(
-		canvas.NewRectangle(s.color(theme.ColorNameBackground)),
+		flat(s.color(theme.ColorNameBackground)),
 		column(0, band{obj: s.banner, weight: 0.075}, band{obj: s.pages, weight: 0.925}),
 	)
 	// Built whole before the override: objects added later would not get

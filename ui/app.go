@@ -360,6 +360,9 @@ func newKiosk(a fyne.App, cfg config.Config, f flags, b *backend, j *journal.Jou
 		k.cashier = newCashier(deps)
 		k.single.build(k.cashier, demo)
 		w := a.NewWindow(title)
+		// Edge to edge: the customer screen's white runs to the bezel,
+		// not inside a frame of the cashier theme's background.
+		w.SetPadded(false)
 		w.SetContent(k.single.content)
 		w.SetFullScreen(true)
 		w.Resize(fyne.NewSize(1280, 800))
@@ -371,9 +374,10 @@ func newKiosk(a fyne.App, cfg config.Config, f flags, b *backend, j *journal.Jou
 		deps.Show = customer.Show
 		k.cashier = newCashier(deps)
 		cw := a.NewWindow(title + " — cashier")
-		cw.SetContent(k.cashier.content)
+		cw.SetContent(withTextSize(k.cashier.content, paneTextSize))
 		cw.Resize(fyne.NewSize(1180, 860))
 		xw := a.NewWindow(title + " — customer display")
+		xw.SetPadded(false)
 		xw.SetContent(customer.Content())
 		xw.Resize(fyne.NewSize(1280, 720))
 		k.cashier.attach(cw.Canvas())

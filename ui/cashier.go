@@ -106,7 +106,7 @@ type cashier struct {
 	holding string
 
 	keypad  fyne.CanvasObject // amount, wallets, keys, Charge/Cancel
-	content fyne.CanvasObject // the whole pane
+	content fyne.CanvasObject // the whole pane; its window gives it paneTextSize
 }
 
 func newCashier(deps cashierDeps) *cashier {
@@ -245,7 +245,7 @@ func (c *cashier) build() {
 	c.refreshTabs()
 
 	left := container.New(atLeast{w: 460}, c.keypad)
-	c.content = withTextSize(container.NewBorder(c.alerts.content, nil, container.NewPadded(left), nil, container.NewPadded(right)), paneTextSize)
+	c.content = container.NewBorder(c.alerts.content, nil, container.NewPadded(left), nil, container.NewPadded(right))
 }
 
 // onShowHistory shows today's orders, totals and refunds in place of the

@@ -145,7 +145,7 @@ func newHarness(t *testing.T, o harnessOpt) *harness {
 	}
 	h.c = newCashier(deps)
 	t.Cleanup(h.c.close)
-	h.w = test.NewWindow(h.c.content)
+	h.w = test.NewWindow(withTextSize(h.c.content, paneTextSize))
 	h.w.Resize(fyne.NewSize(1200, 800))
 	h.c.attach(h.w.Canvas())
 	t.Cleanup(func() {

@@ -22,7 +22,7 @@ type singleLayout struct {
 
 	keypad   fyne.CanvasObject
 	charging fyne.CanvasObject
-	content  *fyne.Container
+	content  fyne.CanvasObject
 	cancel   *widget.Button
 	// shown counts snapshots, so a pending return to the keypad is
 	// dropped when a newer order has started meanwhile.
@@ -46,7 +46,8 @@ func (s *singleLayout) build(c *cashier, demo bool) {
 		bar = append(bar, touch(decline, 0), touch(pay, 0))
 	}
 	s.charging = container.NewBorder(nil, container.NewPadded(container.NewGridWithColumns(len(bar), bar...)), nil, nil, s.customer.Content())
-	s.content = container.NewStack(s.keypad, s.charging)
+	// One text size for the keypad and the cancel bar: one theme override.
+	s.content = withTextSize(container.NewStack(s.keypad, s.charging), paneTextSize)
 	s.showKeypad()
 }
 
