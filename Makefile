@@ -58,7 +58,7 @@ bench: deps
 # The fyne tool rewrites FyneApp.toml (bumps Build); keep the committed one.
 package: deps
 	@cp FyneApp.toml .FyneApp.toml.keep
-	$(GO) tool fyne package -os linux; rc=$$?; mv .FyneApp.toml.keep FyneApp.toml; exit $$rc
+	$(GO) tool fyne package -os linux --tags no_emoji; rc=$$?; mv .FyneApp.toml.keep FyneApp.toml; exit $$rc
 	@mkdir -p bin && mv qrkiosk.tar.xz bin/ && echo "bin/qrkiosk.tar.xz"
 
 clean:
