@@ -408,35 +408,47 @@ func (c *cashier) onKey(k string) {
 		return // the amount of a live order does not change
 	}
 	c.message.SetText("")
+	next, err := typeAmount(c.typed, k, c.deps.Currency)
+	if err != nil {
+		c.message.SetText(amountProblem(err))
+		return
+	}
+	c.typed = next
+	c.refreshAmount()
+}
+
+// typeAmount is typed with one more keypad key (a digit, 00, the point,
+// back or clear). A key that would make the amount invalid whatever is
+// typed next (a third decimal, a twelfth digit, a letter) is refused with
+// ParseAmount's error and typed is kept.
+func typeAmount(typed, k string, cur payment.Currency) (string, error) {
 	switch k {
 	case keyBack:
-		if c.typed != "" {
-			c.typed = c.typed[:len(c.typed)-1]
+		if typed != "" {
+			typed = typed[:len(typed)-1]
 		}
+		return typed, nil
 	case keyClear:
-		c.typed = ""
-	default:
-		next := c.typed + k
-		switch {
-		case c.typed == "" && k == keyPoint:
-			next = "0."
-		case c.typed == "" && k == keyDoubleZero:
-			return
-		case c.typed == "0" && k != keyPoint:
-			next = strings.TrimPrefix(k, "0")
-			if next == "" {
-				next = "0"
-			}
-		}
-		if _, err := payment.ParseAmount(next, c.deps.Currency); err != nil {
-			if _, err2 := payment.ParseAmount(next+"1", c.deps.Currency); err2 != nil {
-				c.message.SetText(amountProblem(err))
-				return
-			}
-		}
-		c.typed = next
+		return "", nil
 	}
-	c.refreshAmount()
+	next := typed + k
+	switch {
+	case typed == "" && k == keyPoint:
+		next = "0."
+	case typed == "" && k == keyDoubleZero:
+		return typed, nil
+	case typed == "0" && k != keyPoint:
+		next = strings.TrimPrefix(k, "0")
+		if next == "" {
+			next = "0"
+		}
+	}
+	if _, err := payment.ParseAmount(next, cur); err != nil {
+		if _, err2 := payment.ParseAmount(next+"1", cur); err2 != nil {
+			return typed, err
+		}
+	}
+	return next, nil
 }
 
 // amountProblem words a ParseAmount error for the cashier.
