@@ -52,12 +52,19 @@ type historyView struct {
 	panel        fyne.CanvasObject
 	selected     string // OutTradeNo in the panel
 	refundInfo   *widget.Label
-	refundAmount *widget.Entry
-	refundPIN    *widget.Entry
+	refundAmount *tapEntry
+	refundPIN    *tapEntry
+	refundCur    payment.Currency // the selected order's
 	refundGo     *widget.Button
 	refundClose  *widget.Button
 	refundMsg    *widget.Label
 	busy         bool
+
+	// keypadAmount: the keypad types the refund amount (after a tap on
+	// it), not the PIN; amountFresh: its next digit replaces the amount
+	// proposed.
+	keypadAmount, amountFresh bool
+	keypadHint                *widget.Label
 
 	content fyne.CanvasObject
 }
@@ -102,11 +109,16 @@ func (h *historyView) build() {
 	h.list = container.NewVBox()
 
 	h.refundInfo = widget.NewLabel("")
-	h.refundInfo.Wrapping = fyne.TextWrapWord
+	// Two lines of its own, cut with … when narrow: a word-wrapped label in
+	// this box was measured one line high and overlapped the amount field.
+	h.refundInfo.Truncation = fyne.TextTruncateEllipsis
 	h.refundInfo.TextStyle.Bold = true
-	h.refundAmount = widget.NewEntry()
-	h.refundPIN = widget.NewPasswordEntry()
+	h.refundAmount = newTapEntry(false, func() { h.setKeypadTarget(true) })
+	h.refundPIN = newTapEntry(true, func() { h.setKeypadTarget(false) })
 	h.refundPIN.SetPlaceHolder("manager PIN")
+	h.keypadHint = widget.NewLabel("")
+	h.keypadHint.Importance = widget.LowImportance
+	h.keypadHint.Wrapping = fyne.TextWrapWord
 	h.refundPIN.OnSubmitted = func(string) { h.onRefundConfirm() }
 	h.refundGo = widget.NewButtonWithIcon("Refund", theme.ConfirmIcon(), h.onRefundConfirm)
 	h.refundGo.Importance = widget.DangerImportance
@@ -118,7 +130,7 @@ func (h *historyView) build() {
 		widget.NewLabel("Manager PIN"), container.New(atLeast{h: touchTarget}, h.refundPIN),
 	)
 	buttons := container.NewGridWithColumns(2, touch(h.refundClose, 0), touch(h.refundGo, 0))
-	h.panel = container.NewVBox(widget.NewSeparator(), h.refundInfo, form, buttons, h.refundMsg, widget.NewSeparator())
+	h.panel = container.NewVBox(widget.NewSeparator(), h.refundInfo, form, h.keypadHint, buttons, h.refundMsg, widget.NewSeparator())
 	h.panel.Hide()
 
 	totalsTitle := widget.NewLabelWithStyle("Totals (paid − refunded)", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
@@ -168,7 +180,11 @@ func (h *historyView) refresh() {
 		h.title.SetText("Today: the journal cannot be read: " + err.Error())
 		return
 	}
-	h.title.SetText(fmt.Sprintf("Today, %s (%s) — %d orders", day.Date, h.deps.Journal.Location(), len(day.Orders)))
+	count := fmt.Sprintf("%d orders", len(day.Orders))
+	if len(day.Orders) == 1 {
+		count = "1 order"
+	}
+	h.title.SetText(fmt.Sprintf("Today, %s (%s) — %s", day.Date, h.deps.Journal.Location(), count))
 
 	head := func(s string) fyne.CanvasObject {
 		return widget.NewLabelWithStyle(s, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
@@ -222,13 +238,28 @@ func (h *historyView) refresh() {
 	h.content.Refresh()
 }
 
-// panelOpen: the refund panel is showing, so the keypad types the PIN.
+// panelOpen: the refund panel is showing, so the keypad types into it.
 func (h *historyView) panelOpen() bool { return h.content.Visible() && h.panel.Visible() }
 
-// onKey types a keypad key into the manager PIN, for counters without a
-// keyboard.
+// setKeypadTarget sends the keypad to the refund amount (a tap on it: the
+// next digit starts a new amount) or to the manager PIN, for counters
+// without a keyboard.
+func (h *historyView) setKeypadTarget(amount bool) {
+	h.keypadAmount, h.amountFresh = amount, amount
+	if amount {
+		h.keypadHint.SetText("The keypad types the amount to refund. Tap the PIN field to type the PIN.")
+	} else {
+		h.keypadHint.SetText("The keypad types the manager PIN. Tap the amount to refund less.")
+	}
+}
+
+// onKey types a keypad key into the refund amount or the manager PIN.
 func (h *historyView) onKey(k string) {
 	if h.busy {
+		return
+	}
+	if h.keypadAmount {
+		h.typeAmountKey(k)
 		return
 	}
 	pin := h.refundPIN.Text
@@ -246,6 +277,53 @@ func (h *historyView) onKey(k string) {
 		pin += k
 	}
 	h.refundPIN.SetText(pin)
+}
+
+// typeAmountKey edits the refund amount as the cashier's keypad edits a
+// sale's: a key that would make it invalid is refused with the reason.
+func (h *historyView) typeAmountKey(k string) {
+	typed := h.refundAmount.Text
+	if h.amountFresh && k != keyBack {
+		typed = "" // the proposed amount goes at the first key
+	}
+	h.amountFresh = false
+	next, err := typeAmount(typed, k, h.refundCur)
+	if err != nil {
+		h.refundMsg.Importance = widget.DangerImportance
+		h.refundMsg.SetText(amountProblem(err))
+		return
+	}
+	if !h.refundGo.Disabled() {
+		h.refundMsg.SetText("") // an earlier key's refusal
+	}
+	h.refundAmount.SetText(next)
+}
+
+// tapEntry is an entry that says when it is tapped or focused, so the
+// keypad types into the field the manager last touched.
+type tapEntry struct {
+	widget.Entry
+	onTouch func()
+}
+
+func newTapEntry(password bool, onTouch func()) *tapEntry {
+	e := &tapEntry{onTouch: onTouch}
+	if password {
+		e.Password = true
+		e.Wrapping = fyne.TextWrap(fyne.TextTruncateClip)
+	}
+	e.ExtendBaseWidget(e)
+	return e
+}
+
+func (e *tapEntry) Tapped(ev *fyne.PointEvent) {
+	e.Entry.Tapped(ev)
+	e.onTouch()
+}
+
+func (e *tapEntry) FocusGained() {
+	e.Entry.FocusGained()
+	e.onTouch()
 }
 
 // orderText is one order's line: time, amount, wallet, state, refunds.
@@ -291,6 +369,8 @@ func (h *historyView) onRefundOrder(outTradeNo string) {
 		return
 	}
 	h.selected = outTradeNo
+	h.refundCur = o.Amount.Currency
+	h.setKeypadTarget(false)
 	h.refundInfo.SetText(h.infoText(o))
 	h.refundAmount.SetText("")
 	h.refundPIN.SetText("")
@@ -313,7 +393,7 @@ func (h *historyView) onRefundOrder(outTradeNo string) {
 }
 
 func (h *historyView) infoText(o journal.Order) string {
-	return fmt.Sprintf("Refund order %s — %s %s, rung up %s; refunded so far %s",
+	return fmt.Sprintf("Refund order %s\n%s %s, rung up %s; refunded so far %s",
 		o.OutTradeNo, o.Amount.Display(), o.PayType.Name.En, o.TxTime.In(h.deps.Journal.Location()).Format("15:04:05"), money(o.Refunded, o.Amount.Currency))
 }
 

@@ -393,3 +393,44 @@ func TestKeypadTypesTheManagerPIN(t *testing.T) {
 		t.Fatalf("refund %q, live %q, orders %d", h.c.history.refundMsg.Text, h.c.live, len(h.orders))
 	}
 }
+
+// A counter with only a touchscreen: a tap on the refund amount sends the
+// keypad there (its first key replaces the amount proposed), a tap on the
+// PIN sends it back, so a partial refund needs no keyboard.
+func TestKeypadTypesAPartialRefundAmount(t *testing.T) {
+	rf := &countingRefunder{}
+	h := newHarness(t, harnessOpt{sim: true, pinHash: testPINHash(t, "2468"), refunder: rf})
+	rf.Refunder = h.simClient
+	paid := h.sale("50", 0, true)
+	test.Tap(h.c.historyTab)
+	test.Tap(h.row(paid.OutTradeNo).refund)
+	hv := h.c.history
+	if hv.refundAmount.Text != "50.00" {
+		t.Fatalf("proposed %q", hv.refundAmount.Text)
+	}
+
+	test.Tap(hv.refundAmount)
+	h.tapKeys("1", "2", keyPoint, "5", "0", "1")
+	if hv.refundAmount.Text != "12.50" || !strings.Contains(hv.refundMsg.Text, "more than 2 decimal places") {
+		t.Fatalf("amount %q, message %q", hv.refundAmount.Text, hv.refundMsg.Text)
+	}
+	if hv.refundPIN.Text != "" || hv.refundGo.Text != "Refund HK$12.50" {
+		t.Fatalf("PIN %q, button %q", hv.refundPIN.Text, hv.refundGo.Text)
+	}
+
+	test.Tap(hv.refundPIN)
+	h.tapKeys("2", "4", "6", "8")
+	if hv.refundPIN.Text != "2468" || hv.refundAmount.Text != "12.50" {
+		t.Fatalf("PIN %q, amount %q", hv.refundPIN.Text, hv.refundAmount.Text)
+	}
+	h.w.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	h.pump("the refund", func() bool { return !hv.busy })
+	if !strings.Contains(hv.refundMsg.Text, "REFUNDED HK$12.50") || rf.calls.Load() != 1 {
+		t.Fatalf("refund %q, gateway refunds %d", hv.refundMsg.Text, rf.calls.Load())
+	}
+	for _, o := range h.sim.Orders() {
+		if o.OutTradeNo == paid.OutTradeNo && o.RefundedAmt != 1250 {
+			t.Fatalf("the gateway refunded %d", o.RefundedAmt)
+		}
+	}
+}
