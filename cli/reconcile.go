@@ -46,7 +46,7 @@ func Reconcile(ctx context.Context, env Env, args []string, dataDir string) int 
 			fmt.Fprintln(env.Stderr, "qrkiosk reconcile: asking the gateway:", err)
 			return ExitFailed
 		}
-		diffs, err := j.Reconcile(ctx, *date, txns)
+		diffs, err := j.Reconcile(ctx, *date, txns, client.QueryOrder)
 		if err != nil {
 			fmt.Fprintln(env.Stderr, "qrkiosk reconcile:", err)
 			return ExitFailed

@@ -2,6 +2,7 @@ package journal
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 
@@ -39,12 +40,23 @@ func orNone(s string) string {
 	return s
 }
 
+// Lookup asks the gateway for one transaction by its out_trade_no
+// (payment.ErrNotFound when it has none): qfpay.Client.QueryOrder.
+type Lookup func(ctx context.Context, outTradeNo string) (*payment.Transaction, error)
+
 // Reconcile compares a day of the journal with the gateway's transactions
 // for the same day (payments and refunds, as a query lists them) and
 // returns every difference, sorted by out_trade_no. The gateway lists the
 // whole merchant: another kiosk's sales on the same account appear as
 // missing in this journal.
-func (j *Journal) Reconcile(ctx context.Context, date string, gateway []payment.Transaction) ([]Difference, error) {
+//
+// A sale rung up a moment before midnight is on one day in the journal
+// (its txdtm) and may be on the next at the gateway (its own time), so
+// nothing is called missing on the strength of the day lists alone: a
+// journal record not in the gateway's list is asked for by name with
+// lookup (when not nil), and a gateway record not among the day's is
+// looked for in the whole journal.
+func (j *Journal) Reconcile(ctx context.Context, date string, gateway []payment.Transaction, lookup Lookup) ([]Difference, error) {
 	day, err := j.Day(ctx, date)
 	if err != nil {
 		return nil, err
@@ -58,41 +70,68 @@ func (j *Journal) Reconcile(ctx context.Context, date string, gateway []payment.
 			payments[t.OutTradeNo] = t
 		}
 	}
+	// find is the gateway's record of a journal one missing from its list.
+	find := func(otn string) (payment.Transaction, bool, error) {
+		if lookup == nil {
+			return payment.Transaction{}, false, nil
+		}
+		t, err := lookup(ctx, otn)
+		switch {
+		case errors.Is(err, payment.ErrNotFound):
+			return payment.Transaction{}, false, nil
+		case err != nil:
+			return payment.Transaction{}, false, fmt.Errorf("asking the gateway for %s: %w", otn, err)
+		}
+		return *t, true, nil
+	}
+
 	var diffs []Difference
+	add := func(d *Difference) {
+		if d != nil {
+			diffs = append(diffs, *d)
+		}
+	}
 	for _, o := range day.Orders {
 		t, ok := payments[o.OutTradeNo]
 		delete(payments, o.OutTradeNo)
-		js := fmt.Sprintf("%s %s %s", o.State, o.Amount.String(), o.Amount.Currency.Code)
-		switch {
-		case !ok && o.SysSN == "" && o.State.Final() && o.State != payment.StatePaid:
-			// Never reached the gateway (refused, or not found there).
-		case !ok:
-			diffs = append(diffs, Difference{Kind: DiffMissingAtGateway, Record: "payment", OutTradeNo: o.OutTradeNo, SysSN: o.SysSN, Journal: js})
-		case t.TxAmt != o.Amount.Minor || (t.Currency != "" && t.Currency != o.Amount.Currency.Code):
-			diffs = append(diffs, Difference{Kind: DiffAmount, Record: "payment", OutTradeNo: o.OutTradeNo, SysSN: t.SysSN, Journal: js, Gateway: describe(t)})
-		case !consistent(o.State, t.Outcome(), o.PayType):
-			diffs = append(diffs, Difference{Kind: DiffState, Record: "payment", OutTradeNo: o.OutTradeNo, SysSN: t.SysSN, Journal: js, Gateway: describe(t)})
+		if !ok && !neverSent(o) {
+			if t, ok, err = find(o.OutTradeNo); err != nil {
+				return nil, err
+			}
 		}
+		add(comparePayment(o, t, ok))
 	}
 	for _, t := range payments {
-		diffs = append(diffs, Difference{Kind: DiffMissingInJournal, Record: "payment", OutTradeNo: t.OutTradeNo, SysSN: t.SysSN, Gateway: describe(t)})
+		o, err := j.Order(ctx, t.OutTradeNo)
+		switch {
+		case err == nil: // on another day in the journal
+			add(comparePayment(o, t, true))
+		case errors.Is(err, ErrNotFound):
+			diffs = append(diffs, Difference{Kind: DiffMissingInJournal, Record: "payment", OutTradeNo: t.OutTradeNo, SysSN: t.SysSN, Gateway: describe(t)})
+		default:
+			return nil, err
+		}
 	}
 	for _, r := range day.Refunds {
 		t, ok := refunds[r.OutTradeNo]
 		delete(refunds, r.OutTradeNo)
-		js := fmt.Sprintf("refund %s %s %s of %s", r.State, r.Amount.String(), r.Amount.Currency.Code, r.OrigOutTradeNo)
-		switch {
-		case !ok && r.State == RefundFailed:
-		case !ok:
-			diffs = append(diffs, Difference{Kind: DiffMissingAtGateway, Record: "refund", OutTradeNo: r.OutTradeNo, SysSN: r.SysSN, Journal: js})
-		case t.TxAmt != r.Amount.Minor || (t.Currency != "" && t.Currency != r.Amount.Currency.Code):
-			diffs = append(diffs, Difference{Kind: DiffAmount, Record: "refund", OutTradeNo: r.OutTradeNo, SysSN: t.SysSN, Journal: js, Gateway: describe(t)})
-		case (t.Code == payment.CodeSuccess) != (r.State == RefundDone):
-			diffs = append(diffs, Difference{Kind: DiffState, Record: "refund", OutTradeNo: r.OutTradeNo, SysSN: t.SysSN, Journal: js, Gateway: describe(t)})
+		if !ok && r.State != RefundFailed {
+			if t, ok, err = find(r.OutTradeNo); err != nil {
+				return nil, err
+			}
 		}
+		add(compareRefund(r, t, ok))
 	}
 	for _, t := range refunds {
-		diffs = append(diffs, Difference{Kind: DiffMissingInJournal, Record: "refund", OutTradeNo: t.OutTradeNo, SysSN: t.SysSN, Gateway: describe(t)})
+		rs, err := j.refunds(ctx, "r.out_trade_no = ?", t.OutTradeNo)
+		switch {
+		case err != nil:
+			return nil, err
+		case len(rs) == 1: // on another day in the journal
+			add(compareRefund(rs[0], t, true))
+		default:
+			diffs = append(diffs, Difference{Kind: DiffMissingInJournal, Record: "refund", OutTradeNo: t.OutTradeNo, SysSN: t.SysSN, Gateway: describe(t)})
+		}
 	}
 	sort.Slice(diffs, func(a, b int) bool {
 		if diffs[a].OutTradeNo != diffs[b].OutTradeNo {
@@ -101,6 +140,45 @@ func (j *Journal) Reconcile(ctx context.Context, date string, gateway []payment.
 		return diffs[a].Kind < diffs[b].Kind
 	})
 	return diffs, nil
+}
+
+// neverSent: the order ended without reaching the gateway (refused, or not
+// found there), so the gateway is right not to list it.
+func neverSent(o Order) bool {
+	return o.SysSN == "" && o.State.Final() && o.State != payment.StatePaid
+}
+
+// comparePayment is the difference between a journal order and the
+// gateway's record of it (found false: the gateway has none), or nil.
+func comparePayment(o Order, t payment.Transaction, found bool) *Difference {
+	js := fmt.Sprintf("%s %s %s", o.State, o.Amount.String(), o.Amount.Currency.Code)
+	switch {
+	case !found && neverSent(o):
+		return nil
+	case !found:
+		return &Difference{Kind: DiffMissingAtGateway, Record: "payment", OutTradeNo: o.OutTradeNo, SysSN: o.SysSN, Journal: js}
+	case t.TxAmt != o.Amount.Minor || (t.Currency != "" && t.Currency != o.Amount.Currency.Code):
+		return &Difference{Kind: DiffAmount, Record: "payment", OutTradeNo: o.OutTradeNo, SysSN: t.SysSN, Journal: js, Gateway: describe(t)}
+	case !consistent(o.State, t.Outcome(), o.PayType):
+		return &Difference{Kind: DiffState, Record: "payment", OutTradeNo: o.OutTradeNo, SysSN: t.SysSN, Journal: js, Gateway: describe(t)}
+	}
+	return nil
+}
+
+// compareRefund is comparePayment for a refund.
+func compareRefund(r Refund, t payment.Transaction, found bool) *Difference {
+	js := fmt.Sprintf("refund %s %s %s of %s", r.State, r.Amount.String(), r.Amount.Currency.Code, r.OrigOutTradeNo)
+	switch {
+	case !found && r.State == RefundFailed:
+		return nil
+	case !found:
+		return &Difference{Kind: DiffMissingAtGateway, Record: "refund", OutTradeNo: r.OutTradeNo, SysSN: r.SysSN, Journal: js}
+	case t.TxAmt != r.Amount.Minor || (t.Currency != "" && t.Currency != r.Amount.Currency.Code):
+		return &Difference{Kind: DiffAmount, Record: "refund", OutTradeNo: r.OutTradeNo, SysSN: t.SysSN, Journal: js, Gateway: describe(t)}
+	case (t.Code == payment.CodeSuccess) != (r.State == RefundDone):
+		return &Difference{Kind: DiffState, Record: "refund", OutTradeNo: r.OutTradeNo, SysSN: t.SysSN, Journal: js, Gateway: describe(t)}
+	}
+	return nil
 }
 
 func describe(t payment.Transaction) string {

@@ -2,6 +2,7 @@ package journal
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -54,7 +55,7 @@ func reconcileFixture(t *testing.T) (*Journal, string, []payment.Transaction) {
 
 func TestReconcileAgrees(t *testing.T) {
 	j, date, gw := reconcileFixture(t)
-	diffs, err := j.Reconcile(context.Background(), date, gw)
+	diffs, err := j.Reconcile(context.Background(), date, gw, nil)
 	if err != nil || len(diffs) != 0 {
 		t.Fatalf("diffs %v, %v", diffs, err)
 	}
@@ -108,7 +109,7 @@ func TestReconcileFindsEachPlantedDifference(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			j, date, gw := reconcileFixture(t)
-			diffs, err := j.Reconcile(context.Background(), date, c.plant(gw))
+			diffs, err := j.Reconcile(context.Background(), date, c.plant(gw), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -139,4 +140,61 @@ func edit(gw []payment.Transaction, otn string, fn func(*payment.Transaction)) [
 		}
 	}
 	return gw
+}
+
+// Midnight: a sale the journal has on one day may be on the next at the
+// gateway. Neither side is called missing when the other day has it.
+func TestReconcileAcrossMidnight(t *testing.T) {
+	j, date, gw := reconcileFixture(t)
+	ctx := context.Background()
+	// Rung up a second before today began: yesterday in the journal, but
+	// the gateway lists it today.
+	start, _, err := j.DayBounds(date)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Begin(ctx, request("QK-LATE-NIGHT", 800, alipay, start.Add(-time.Second))); err != nil {
+		t.Fatal(err)
+	}
+	j.Observer()(payment.Event{Kind: "paid", Snapshot: payment.Snapshot{OutTradeNo: "QK-LATE-NIGHT", SysSN: "S-LN", State: payment.StatePaid}})
+	lateNight := payment.Transaction{Kind: "payment", SysSN: "S-LN", OutTradeNo: "QK-LATE-NIGHT", TxAmt: 800, Currency: "HKD", Code: payment.CodeSuccess}
+	gw = append(gw, lateNight)
+
+	// Today's QK-PAID is listed tomorrow at the gateway: asked for by name.
+	var held payment.Transaction
+	for _, t := range gw {
+		if t.OutTradeNo == "QK-PAID" {
+			held = t
+		}
+	}
+	gw = remove(gw, "QK-PAID")
+	var asked []string
+	lookup := func(_ context.Context, otn string) (*payment.Transaction, error) {
+		asked = append(asked, otn)
+		if otn == "QK-PAID" {
+			return &held, nil
+		}
+		return nil, payment.ErrNotFound
+	}
+	diffs, err := j.Reconcile(ctx, date, gw, lookup)
+	if err != nil || len(diffs) != 0 {
+		t.Fatalf("diffs %v, %v", diffs, err)
+	}
+	if len(asked) != 1 || asked[0] != "QK-PAID" {
+		t.Fatalf("asked the gateway for %v; want only QK-PAID (orders that never reached it are not asked for)", asked)
+	}
+
+	// What the other day's records say is still checked.
+	held.Code = payment.CodeOrderExpired
+	diffs, err = j.Reconcile(ctx, date, edit(gw, "QK-LATE-NIGHT", func(t *payment.Transaction) { t.TxAmt = 801 }), lookup)
+	if err != nil || len(diffs) != 2 || diffs[0].Kind != DiffAmount || diffs[0].OutTradeNo != "QK-LATE-NIGHT" || diffs[1].Kind != DiffState || diffs[1].OutTradeNo != "QK-PAID" {
+		t.Fatalf("diffs %v, %v", diffs, err)
+	}
+
+	// A gateway that cannot be asked fails the reconciliation; it does
+	// not report the order missing.
+	failing := func(context.Context, string) (*payment.Transaction, error) { return nil, errors.New("connection refused") }
+	if diffs, err := j.Reconcile(ctx, date, gw, failing); err == nil || !strings.Contains(err.Error(), "QK-PAID") {
+		t.Fatalf("diffs %v, err %v", diffs, err)
+	}
 }
