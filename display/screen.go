@@ -30,6 +30,11 @@ type ScreenConfig struct {
 	ResultHold time.Duration
 	// Now is the clock the countdown reads (nil: time.Now).
 	Now func() time.Time
+	// OnWhite says the window is already cleared to white (its app theme's
+	// background is white): the screen then paints no background of its
+	// own. Under software OpenGL that full-screen fill, redrawn with every
+	// countdown tick, is about 2 points of a core.
+	OnWhite bool
 }
 
 // Screen is the customer-facing screen: idle (merchant name and the
@@ -101,9 +106,11 @@ func newScreen(cfg ScreenConfig, clk clock) *Screen {
 	s.banner.Hidden = !cfg.Demo
 
 	content := container.NewStack(
-		flat(s.color(theme.ColorNameBackground)),
 		column(0, band{obj: s.banner, weight: 0.075}, band{obj: s.pages, weight: 0.925}),
 	)
+	if !cfg.OnWhite {
+		content.Objects = append([]fyne.CanvasObject{flat(s.color(theme.ColorNameBackground))}, content.Objects...)
+	}
 	// Built whole before the override: objects added later would not get
 	// the customer theme.
 	s.root = container.NewThemeOverride(content, s.th)

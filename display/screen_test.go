@@ -277,3 +277,53 @@ func BenchmarkShowAwaiting(b *testing.B) {
 		s.Show(snap)
 	}
 }
+
+// backgroundTheme clears the window to bg: white as the tablet kiosk's
+// light app theme does, or another colour.
+type backgroundTheme struct {
+	fyne.Theme
+	bg color.Color
+}
+
+func (t backgroundTheme) Color(n fyne.ThemeColorName, v fyne.ThemeVariant) color.Color {
+	if n == theme.ColorNameBackground {
+		return t.bg
+	}
+	return t.Theme.Color(n, v)
+}
+
+// TestOnWhiteLooksTheSame: a screen that paints no background of its own,
+// on a window cleared to white, is pixel for pixel the customer screen of
+// the golden images; on a window of another colour it is not, so the
+// comparison can fail.
+func TestOnWhiteLooksTheSame(t *testing.T) {
+	cfg := ScreenConfig{MerchantName: "Lucky Star Café 福星茶餐廳", OnWhite: true}
+	for _, c := range []struct {
+		name string
+		snap *payment.Snapshot
+	}{
+		{name: "idle"},
+		{name: "awaiting", snap: ptr(order(t))},
+		{name: "paid", snap: with(order(t), payment.StatePaid)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s, clk, w := newTestScreen(t, cfg, landscape)
+			fyne.CurrentApp().Settings().SetTheme(backgroundTheme{theme.DefaultTheme(), color.White})
+			clk.advance(83 * time.Second)
+			if c.snap != nil {
+				s.Show(*c.snap)
+			}
+			if c.name != "awaiting" {
+				assertGolden(t, c.name+".png", capture(w))
+				return
+			}
+			got := capture(w)
+			assertGolden(t, "awaiting.png", got)
+			fyne.CurrentApp().Settings().SetTheme(backgroundTheme{theme.DefaultTheme(), color.NRGBA{R: 0x17, G: 0x17, B: 0x18, A: 0xff}})
+			w.Content().Refresh()
+			if dark := capture(w); closeEnough(dark.Pix, got.Pix) {
+				t.Error("on a dark window the screen without a background of its own looks white too: the test cannot tell")
+			}
+		})
+	}
+}

@@ -186,7 +186,11 @@ func Run(ctx context.Context, o Options) int {
 
 	a := app.NewWithID(AppID)
 	a.SetIcon(assets.Icon())
-	a.Settings().SetTheme(display.Theme(theme.DefaultTheme()))
+	th := theme.DefaultTheme()
+	if cfg.Layout == config.LayoutSingle {
+		th = lightTheme{th}
+	}
+	a.Settings().SetTheme(display.Theme(th))
 	k := newKiosk(a, cfg, f, b, j, orderCtx, log)
 	defer k.cashier.close()
 	recovered := make(chan struct{})
@@ -354,6 +358,9 @@ func newKiosk(a fyne.App, cfg config.Config, f flags, b *backend, j *journal.Jou
 
 	switch cfg.Layout {
 	case config.LayoutSingle:
+		// Run gave the single layout a light app theme: its window is
+		// cleared to the customer screen's white.
+		screenCfg.OnWhite = true
 		customer := display.NewScreen(screenCfg)
 		k.single = newSingleLayout(customer, display.DefaultResultHold, k.do)
 		deps.Show = k.single.onSnapshot

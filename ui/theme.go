@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"image/color"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
@@ -25,6 +27,16 @@ func (t keypadTheme) Size(n fyne.ThemeSizeName) float32 {
 		return t.text * 1.1
 	}
 	return t.Theme.Size(n)
+}
+
+// lightTheme is the app theme in its light variant whatever the OS prefers.
+// The tablet kiosk's one window is the customer's: light like the customer
+// screen, the window's clear colour is the screen's white, so the screen
+// need not paint its own (display.ScreenConfig.OnWhite).
+type lightTheme struct{ fyne.Theme }
+
+func (t lightTheme) Color(n fyne.ThemeColorName, _ fyne.ThemeVariant) color.Color {
+	return t.Theme.Color(n, theme.VariantLight)
 }
 
 // Text sizes of the cashier pane: one for the whole pane and a bigger one
