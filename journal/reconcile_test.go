@@ -193,7 +193,9 @@ func TestReconcileAcrossMidnight(t *testing.T) {
 
 	// A gateway that cannot be asked fails the reconciliation; it does
 	// not report the order missing.
-	failing := func(context.Context, string) (*payment.Transaction, error) { return nil, errors.New("connection refused") }
+	failing := func(context.Context, string) (*payment.Transaction, error) {
+		return nil, errors.New("connection refused")
+	}
 	if diffs, err := j.Reconcile(ctx, date, gw, failing); err == nil || !strings.Contains(err.Error(), "QK-PAID") {
 		t.Fatalf("diffs %v, err %v", diffs, err)
 	}
