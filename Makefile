@@ -40,6 +40,8 @@ run: build
 # Unit, integration and end-to-end tests (e2e/ builds and runs the real
 # binaries against each other).
 test: deps
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "not gofmt'ed (run gofmt -w):" $$unformatted; exit 1; fi
 	$(GO) vet ./...
 	CGO_ENABLED=0 $(GO) build -o /dev/null ./cmd/qfpay-sim
 	CGO_ENABLED=0 $(GO) build -o /dev/null ./cmd/qrkiosk-relay
