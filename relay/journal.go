@@ -51,6 +51,7 @@ CREATE TABLE IF NOT EXISTS notifications (
 );
 CREATE INDEX IF NOT EXISTS notifications_out_trade_no ON notifications (out_trade_no);
 CREATE INDEX IF NOT EXISTS notifications_udid ON notifications (udid, received_at);
+CREATE INDEX IF NOT EXISTS notifications_received_at ON notifications (received_at);
 `
 
 // journal is the durable store: SQLite in WAL mode with synchronous=FULL,
@@ -223,6 +224,33 @@ func (j *journal) query(ctx context.Context, where string, args ...any) ([]*Reco
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// pruneChunk is how many rows one pruning transaction deletes: small, so
+// notifications arriving meanwhile wait for the writer a few ms at most.
+const pruneChunk = 500
+
+// Prune deletes the notifications received before a time, a chunk per
+// transaction, and returns how many it deleted. SQLite reuses the freed
+// pages, so the file stops growing once it holds the retention period.
+func (j *journal) Prune(ctx context.Context, before time.Time) (int64, error) {
+	var total int64
+	for {
+		res, err := j.w.ExecContext(ctx, `DELETE FROM notifications WHERE id IN
+			(SELECT id FROM notifications WHERE received_at < ? ORDER BY received_at LIMIT ?)`,
+			before.UnixNano(), pruneChunk)
+		if err != nil {
+			return total, fmt.Errorf("relay: journal prune: %w", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return total, fmt.Errorf("relay: journal prune: %w", err)
+		}
+		total += n
+		if n < pruneChunk {
+			return total, nil
+		}
+	}
 }
 
 func (j *journal) Ping(ctx context.Context) error { return j.r.PingContext(ctx) }

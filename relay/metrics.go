@@ -20,6 +20,7 @@ type metrics struct {
 	connected     prometheus.Gauge
 	latency       prometheus.Histogram
 	dropped       prometheus.Counter
+	pruned        prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer, own bool) (*metrics, error) {
@@ -42,12 +43,16 @@ func newMetrics(reg prometheus.Registerer, own bool) (*metrics, error) {
 			Name: "qrkiosk_relay_slow_clients_dropped_total",
 			Help: "Kiosk connections dropped because their send queue was full or a write timed out.",
 		}),
+		pruned: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "qrkiosk_relay_notifications_pruned_total",
+			Help: "Notifications deleted from the journal for being older than the retention period.",
+		}),
 	}
 	for _, r := range []string{resultReceived, resultVerified, resultRejected, resultMalformed,
 		resultDuplicate, resultFailed} {
 		m.notifications.WithLabelValues(r)
 	}
-	cs := []prometheus.Collector{m.notifications, m.connected, m.latency, m.dropped}
+	cs := []prometheus.Collector{m.notifications, m.connected, m.latency, m.dropped, m.pruned}
 	if own {
 		cs = append(cs, collectors.NewGoCollector(),
 			collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

@@ -459,6 +459,8 @@ func TestConfigRequired(t *testing.T) {
 		{Token: "t", DataDir: t.TempDir()},
 		{Key: "k", DataDir: t.TempDir()},
 		{Key: "k", Token: "t"},
+		// Kept for less than a reconnecting kiosk replays.
+		{Key: "k", Token: "t", DataDir: t.TempDir(), Retain: time.Hour},
 	} {
 		if s, err := NewServer(cfg); err == nil {
 			s.Shutdown(context.Background())
@@ -662,4 +664,76 @@ func startRelayF(f *testing.F) *testRelay {
 	go tr.hs.Serve(ln)
 	f.Cleanup(tr.stop)
 	return tr
+}
+
+// plantOld journals n notifications received age ago, and one received
+// now, straight into the journal of dir (one transaction: fast).
+func plantOld(t *testing.T, dir string, n int, age time.Duration) {
+	t.Helper()
+	j, err := openJournal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	tx, err := j.w.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	add := func(syssn, otn string, at time.Time) {
+		body := notifBody("payment", syssn, otn, "KIOSK-A")
+		if _, err := tx.Exec(`INSERT INTO notifications (syssn, notify_type, out_trade_no, udid, body, sign,
+			sign_type, received_at) VALUES (?, 'payment', ?, 'KIOSK-A', ?, ?, 'md5', ?)`,
+			syssn, otn, body, md5Sign(body, testKey), at.UnixNano()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-age)
+	for i := range n {
+		add(fmt.Sprintf("S-OLD-%d", i), fmt.Sprintf("O-OLD-%d", i), old)
+	}
+	add("S-NEW", "O-NEW", time.Now())
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A relay running for years does not fill its disk: notifications older
+// than the retention period are deleted (in chunks, so deliveries do not
+// wait), recent ones are kept and still replayed; Retain < 0 keeps all.
+func TestOldNotificationsArePruned(t *testing.T) {
+	const old = 2*pruneChunk + 7
+	dir := t.TempDir()
+	plantOld(t, dir, old, DefaultRetain+24*time.Hour)
+	tr := startRelay(t, dir, "127.0.0.1:0", nil)
+	deadline := time.Now().Add(10 * time.Second)
+	for storedCount(t, tr.s) != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d notifications stored 10 s after start, want the 1 recent one", storedCount(t, tr.s))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	var m dto.Metric
+	if err := tr.s.m.pruned.Write(&m); err != nil || m.GetCounter().GetValue() != old {
+		t.Fatalf("pruned counter %v (%v), want %d", m.GetCounter().GetValue(), err, old)
+	}
+	k := dialKiosk(t, tr, nil)
+	if r := k.subscribe("O-NEW", ""); len(r) != 1 || r[0].SysSN != "S-NEW" {
+		t.Fatalf("recent notification not replayed: %+v", r)
+	}
+	if r := k.subscribe("O-OLD-0", ""); len(r) != 0 {
+		t.Fatalf("pruned notification replayed: %+v", r)
+	}
+	// A new notification is stored and delivered as before.
+	postSigned(t, tr, notifBody("payment", "S-LATER", "O-NEW", "KIOSK-A"))
+	if n := storedCount(t, tr.s); n != 2 {
+		t.Fatalf("stored %d, want 2", n)
+	}
+
+	keep := t.TempDir()
+	plantOld(t, keep, 3, 10*DefaultRetain)
+	tr2 := startRelay(t, keep, "127.0.0.1:0", func(c *Config) { c.Retain = -1 })
+	time.Sleep(200 * time.Millisecond)
+	if n := storedCount(t, tr2.s); n != 4 {
+		t.Fatalf("Retain < 0 kept %d of 4", n)
+	}
 }

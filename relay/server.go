@@ -51,7 +51,18 @@ type Config struct {
 	WriteTimeout time.Duration // per websocket write; 0 = 10s
 	SendQueue    int           // frames queued per connection before it counts as slow; 0 = 16
 	ReplayWindow time.Duration // how far back a udid subscription replays; 0 = 48h
+	// Retain is how long a notification is kept in the journal; 0 =
+	// DefaultRetain, negative = for ever. At least ReplayWindow.
+	Retain time.Duration
+	// PruneEvery is how often notifications older than Retain are deleted
+	// (the first time at start); 0 = 1h.
+	PruneEvery time.Duration
 }
+
+// DefaultRetain is how long the relay keeps a notification unless told:
+// long enough to look back at a quarter's disputes, short enough that a
+// busy shop's journal stays around a hundred MB.
+const DefaultRetain = 90 * 24 * time.Hour
 
 // Server is the relay: an http.Handler plus the journal and the hub.
 type Server struct {
@@ -67,6 +78,9 @@ type Server struct {
 
 	closing atomic.Bool
 	wg      sync.WaitGroup // connection goroutines
+
+	stopPrune   context.CancelFunc
+	pruneExited chan struct{}
 }
 
 // NewServer checks cfg and opens the journal in cfg.DataDir.
@@ -92,6 +106,15 @@ func NewServer(cfg Config) (*Server, error) {
 	if cfg.ReplayWindow <= 0 {
 		cfg.ReplayWindow = 48 * time.Hour
 	}
+	if cfg.Retain == 0 {
+		cfg.Retain = DefaultRetain
+	}
+	if cfg.Retain > 0 && cfg.Retain < cfg.ReplayWindow {
+		return nil, fmt.Errorf("relay: Retain (%v) must be at least ReplayWindow (%v): a reconnecting kiosk replays that far back", cfg.Retain, cfg.ReplayWindow)
+	}
+	if cfg.PruneEvery <= 0 {
+		cfg.PruneEvery = time.Hour
+	}
 	s := &Server{cfg: cfg, log: cfg.Logger, hub: newHub(), tokenSum: sha256.Sum256([]byte(cfg.Token))}
 
 	reg, own := cfg.Registry, cfg.Registry == nil
@@ -114,6 +137,7 @@ func NewServer(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.j = j
+	s.startPruning()
 
 	s.upgrader = websocket.Upgrader{
 		HandshakeTimeout: 10 * time.Second,
@@ -159,8 +183,44 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 		<-done
 	}
+	s.stopPrune()
+	<-s.pruneExited
 	s.log.Info("relay stopped", "kiosks_closed", len(conns))
 	return errors.Join(err, s.j.Close())
+}
+
+// startPruning deletes notifications older than cfg.Retain now and then
+// every cfg.PruneEvery, until Shutdown.
+func (s *Server) startPruning() {
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stopPrune, s.pruneExited = cancel, make(chan struct{})
+	if s.cfg.Retain < 0 {
+		close(s.pruneExited)
+		return
+	}
+	go func() {
+		defer close(s.pruneExited)
+		t := time.NewTicker(s.cfg.PruneEvery)
+		defer t.Stop()
+		for {
+			before := time.Now().Add(-s.cfg.Retain)
+			n, err := s.j.Prune(ctx, before)
+			s.m.pruned.Add(float64(n))
+			switch {
+			case ctx.Err() != nil:
+				return
+			case err != nil:
+				s.log.Error("journal prune", "err", err)
+			case n > 0:
+				s.log.Info("journal pruned", "deleted", n, "received_before", before.UTC().Format(time.RFC3339))
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
 }
 
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {

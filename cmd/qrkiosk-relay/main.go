@@ -13,6 +13,8 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -45,6 +47,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	keyFile := fs.String("tls-key", env("QRKIOSK_RELAY_TLS_KEY", ""), "TLS private key (PEM)")
 	allow := fs.String("allow-ip", env("QRKIOSK_RELAY_ALLOW_IP", ""), `notifier allow-list: IPs/CIDRs, comma-separated; "qfpay" = QFPay's published addresses (env QRKIOSK_RELAY_ALLOW_IP)`)
 	proxies := fs.String("trusted-proxy", env("QRKIOSK_RELAY_TRUSTED_PROXY", ""), "reverse proxies (IPs/CIDRs) whose X-Forwarded-For is believed (env QRKIOSK_RELAY_TRUSTED_PROXY)")
+	retain := fs.String("retain-days", env("QRKIOSK_RELAY_RETAIN_DAYS", "90"), "days a notification is kept in the journal, 0 = for ever (env QRKIOSK_RELAY_RETAIN_DAYS)")
 	debug := fs.Bool("debug", false, "debug logging")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
@@ -70,6 +73,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usage("--trusted-proxy: " + err.Error())
 	}
+	retention, err := retainDays(*retain)
+	if err != nil {
+		return usage("--retain-days: " + err.Error())
+	}
 
 	level := slog.LevelInfo
 	if *debug {
@@ -87,6 +94,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		DataDir:        *data,
 		AllowIPs:       allowIPs,
 		TrustedProxies: trusted,
+		Retain:         retention,
 		Logger:         log,
 	})
 	if err != nil {
@@ -124,7 +132,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			served <- hs.Serve(ln)
 		}
 	}()
-	log.Info("relay up", "addr", ln.Addr().String(), "data", *data, "tls", *cert != "", "allow_ips", len(allowIPs))
+	log.Info("relay up", "addr", ln.Addr().String(), "data", *data, "tls", *cert != "", "allow_ips", len(allowIPs), "retain_days", *retain)
 
 	code := 0
 	select {
@@ -146,4 +154,25 @@ func run(args []string, stdout, stderr io.Writer) int {
 		code = 1
 	}
 	return code
+}
+
+// minRetainDays keeps a week: more than the 48 h a reconnecting kiosk
+// replays, and a long weekend's notifications to look back at.
+const minRetainDays = 7
+
+// retainDays parses --retain-days: 0 keeps every notification (a negative
+// Retain for the server), else at least minRetainDays whole days.
+func retainDays(s string) (time.Duration, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("%q is not a whole number of days", s)
+	case n == 0:
+		return -1, nil
+	case n < minRetainDays:
+		return 0, fmt.Errorf("%d: must be 0 (keep every notification) or at least %d days", n, minRetainDays)
+	case n > 100*365:
+		return 0, fmt.Errorf("%d: more than 100 years; use 0 to keep every notification", n)
+	}
+	return time.Duration(n) * 24 * time.Hour, nil
 }
