@@ -31,6 +31,11 @@ type MachineConfig struct {
 	// past withdraws the order and settles it by a final query.
 	Resume bool
 	Known  *Created
+	// LateWatch is how long an Expired, Cancelled or Failed order keeps
+	// listening for a late payment before its machine stops (24 h: QFPay
+	// retries a notification for about a day). A Paid order stops at once:
+	// nothing later changes it. An unconfirmed result is settled first.
+	LateWatch time.Duration
 }
 
 func (c *MachineConfig) defaults() {
@@ -52,7 +57,13 @@ func (c *MachineConfig) defaults() {
 	if c.SettleRetry <= 0 {
 		c.SettleRetry = 5 * time.Second
 	}
+	if c.LateWatch <= 0 {
+		c.LateWatch = DefaultLateWatch
+	}
 }
+
+// DefaultLateWatch is MachineConfig.LateWatch's default.
+const DefaultLateWatch = 24 * time.Hour
 
 // failingPollStreak is how many failed polls in a row mark the gateway as
 // unreachable on screen.
@@ -640,9 +651,17 @@ func (o *Order) paidLate(source string) {
 
 // afterFinal keeps listening once the order is final: a late push proves a
 // late payment, and an unconfirmed result is checked until the gateway
-// answers. It ends when ctx does.
+// answers. It ends when ctx does, once the order is Paid, or after
+// LateWatch once the result is confirmed: a kiosk that runs for weeks does
+// not keep a goroutine and a relay subscription for every sale.
 func (o *Order) afterFinal(ctx context.Context) {
+	watch := o.cfg.Clock.NewTimer(o.cfg.LateWatch)
+	defer watch.Stop()
+	watching := watch.C()
 	for {
+		if o.state() == StatePaid || (watching == nil && !o.unconfirmed) {
+			return
+		}
 		var retry <-chan time.Time
 		var t Timer
 		if o.unconfirmed && o.state() != StatePaid {
@@ -655,6 +674,8 @@ func (o *Order) afterFinal(ctx context.Context) {
 				t.Stop()
 			}
 			return
+		case <-watching:
+			watching = nil
 		case <-o.cancel:
 		case up := <-o.link:
 			o.onLink(up)

@@ -407,3 +407,53 @@ func TestResumeNothingAtGatewayFails(t *testing.T) {
 		t.Fatalf("calls %v reason %q", gw.Calls(), s.Reason)
 	}
 }
+
+// closedWithin says whether the machine's goroutine stops within d (real
+// time).
+func closedWithin(o *payment.Order, d time.Duration) bool {
+	select {
+	case <-o.Closed():
+		return true
+	case <-time.After(d):
+		return false
+	}
+}
+
+// A kiosk runs for weeks: a finished order's machine does not live on. A
+// Paid order stops at once; a Cancelled one listens for a late payment for
+// LateWatch (a day), then stops, and a payment after that is reconcile's
+// to find, not this machine's.
+func TestMachineStopsAfterFinal(t *testing.T) {
+	gw := paymenttest.NewGateway()
+	h := start(t, gw, true)
+	h.until("created")
+	gw.Pay("OTN1")
+	h.order.Notify(paidNote(gw))
+	h.final(payment.StatePaid)
+	if !closedWithin(h.order, 5*time.Second) {
+		t.Fatal("a Paid order's machine is still running")
+	}
+
+	gw = paymenttest.NewGateway()
+	gw.NoCancel = true
+	h = start(t, gw, true)
+	h.until("created")
+	h.order.Cancel()
+	h.final(payment.StateCancelled)
+	if closedWithin(h.order, 50*time.Millisecond) {
+		t.Fatal("a Cancelled order stopped listening for a late payment at once")
+	}
+	h.clock.Advance(payment.DefaultLateWatch - time.Minute)
+	if closedWithin(h.order, 50*time.Millisecond) {
+		t.Fatal("stopped before LateWatch")
+	}
+	h.clock.Advance(time.Minute)
+	if !closedWithin(h.order, 5*time.Second) {
+		t.Fatal("still running after LateWatch")
+	}
+	gw.Pay("OTN1")
+	h.order.Notify(paidNote(gw))
+	if s := h.order.Snapshot(); s.State != payment.StateCancelled {
+		t.Fatalf("a stopped machine changed state to %s", s.State)
+	}
+}

@@ -34,7 +34,7 @@ type backend struct {
 	stop     []func()
 
 	mu     sync.Mutex
-	orders []*payment.Order // every machine this run started, to wait for at exit
+	orders map[*payment.Order]struct{} // machines still running, to wait for at exit
 }
 
 // start is the cashier's startFunc: the journal records the order before
@@ -56,25 +56,43 @@ func (b *backend) machine() payment.MachineConfig {
 }
 
 // follow feeds an order's notifications from the relay to its machine and
-// remembers it, so the journal closes only after the machine has stopped.
+// remembers it until the machine stops, so the journal closes only after
+// every machine has stopped.
 func (b *backend) follow(o *payment.Order) {
 	b.mu.Lock()
-	b.orders = append(b.orders, o)
-	b.mu.Unlock()
-	if b.relay != nil {
-		detach := cli.Attach(b.relay, o, b.verify, b.log)
-		go func() {
-			<-o.Closed()
-			detach()
-		}()
+	if b.orders == nil {
+		b.orders = map[*payment.Order]struct{}{}
 	}
+	b.orders[o] = struct{}{}
+	b.mu.Unlock()
+	detach := func() {}
+	if b.relay != nil {
+		detach = cli.Attach(b.relay, o, b.verify, b.log)
+	}
+	go func() {
+		<-o.Closed()
+		detach()
+		b.mu.Lock()
+		delete(b.orders, o)
+		b.mu.Unlock()
+	}()
+}
+
+// running is how many order machines have not stopped yet.
+func (b *backend) running() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.orders)
 }
 
 // waitOrders waits (bounded) for every machine to stop once their context
 // has ended: they write to the journal until then.
 func (b *backend) waitOrders(d time.Duration) {
 	b.mu.Lock()
-	orders := b.orders
+	orders := make([]*payment.Order, 0, len(b.orders))
+	for o := range b.orders {
+		orders = append(orders, o)
+	}
 	b.mu.Unlock()
 	timeout := time.After(d)
 	for _, o := range orders {
