@@ -41,6 +41,7 @@ func relayPush(ctx context.Context, env Env, client *qfpay.Client) (Push, bool, 
 func Attach(rc *relay.Client, o *payment.Order, verify func(body []byte, sign string) error, log *slog.Logger) (stop func()) {
 	otn := o.Snapshot().OutTradeNo
 	msgs, unsubscribe := rc.Subscribe(otn)
+	link, unwatch := rc.WatchLink()
 	done := make(chan struct{})
 	go func() {
 		o.PushLink(rc.Up())
@@ -50,7 +51,7 @@ func Attach(rc *relay.Client, o *payment.Order, verify func(body []byte, sign st
 				return
 			case <-o.Closed():
 				return
-			case up := <-rc.LinkChanges():
+			case up := <-link:
 				o.PushLink(up)
 			case m, ok := <-msgs:
 				if !ok {
@@ -72,5 +73,6 @@ func Attach(rc *relay.Client, o *payment.Order, verify func(body []byte, sign st
 	return func() {
 		close(done)
 		unsubscribe()
+		unwatch()
 	}
 }

@@ -40,9 +40,9 @@ type Client struct {
 	pending map[string]bool                       // resubscriptions not yet acknowledged
 	up      bool
 
-	writeMu sync.Mutex // one writer of data frames at a time
-	linkMu  sync.Mutex
-	link    chan bool
+	writeMu  sync.Mutex // one writer of data frames at a time
+	linkMu   sync.Mutex
+	watchers map[chan bool]struct{} // WatchLink's channels
 }
 
 type subscription struct{ ch chan Message }
@@ -72,10 +72,10 @@ func NewClient(cfg ClientConfig) *Client {
 		cfg.URL = "ws" + rest // http:// → ws://, https:// → wss://
 	}
 	return &Client{
-		cfg:  cfg,
-		log:  cfg.Logger,
-		subs: make(map[string]map[*subscription]struct{}),
-		link: make(chan bool, 1),
+		cfg:      cfg,
+		log:      cfg.Logger,
+		subs:     make(map[string]map[*subscription]struct{}),
+		watchers: make(map[chan bool]struct{}),
 	}
 }
 
@@ -87,19 +87,33 @@ func (c *Client) Up() bool {
 	return c.up
 }
 
-// LinkChanges receives true each time the link comes up and false each
-// time it goes down. It holds only the latest state: a slow reader misses
-// intermediate flips, never the current one.
-func (c *Client) LinkChanges() <-chan bool { return c.link }
+// WatchLink returns a channel that receives true each time the link comes
+// up and false each time it goes down, until stop is called. Every watcher
+// (one per order being followed) gets every change; each channel holds only
+// the latest state, so a slow reader misses intermediate flips, never the
+// current one.
+func (c *Client) WatchLink() (changes <-chan bool, stop func()) {
+	ch := make(chan bool, 1)
+	c.linkMu.Lock()
+	c.watchers[ch] = struct{}{}
+	c.linkMu.Unlock()
+	return ch, func() {
+		c.linkMu.Lock()
+		delete(c.watchers, ch)
+		c.linkMu.Unlock()
+	}
+}
 
 func (c *Client) signal(up bool) {
 	c.linkMu.Lock()
 	defer c.linkMu.Unlock()
-	select {
-	case <-c.link:
-	default:
+	for ch := range c.watchers {
+		select {
+		case <-ch:
+		default:
+		}
+		ch <- up
 	}
-	c.link <- up
 }
 
 // Subscribe delivers every notification for outTradeNo, live and replayed,
