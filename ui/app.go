@@ -287,6 +287,8 @@ type kiosk struct {
 	// UI callbacks queue here and run on the main goroutine instead.
 	stopped atomic.Bool
 	late    chan func()
+	// exitPINs counts wrong kiosk PINs.
+	exitPINs *pinGuard
 }
 
 // do is fyne.Do while the event loop runs; afterwards it hands the call to
@@ -327,7 +329,7 @@ func (k *kiosk) afterRun() {
 }
 
 func newKiosk(a fyne.App, cfg config.Config, f flags, b *backend, j *journal.Journal, ctx context.Context, log *slog.Logger) *kiosk {
-	k := &kiosk{app: a, cfg: cfg, flags: f, log: log, late: make(chan func(), 64)}
+	k := &kiosk{app: a, cfg: cfg, flags: f, log: log, late: make(chan func(), 64), exitPINs: newPINGuard(nil)}
 	demo := b.demo != nil
 	screenCfg := display.ScreenConfig{MerchantName: cfg.MerchantName, Wallets: cfg.PayTypes, Demo: demo}
 	deps := cashierDeps{
@@ -429,7 +431,7 @@ func (k *kiosk) typeAmount(s string) {
 func (k *kiosk) onClose(w fyne.Window) {
 	switch {
 	case k.flags.kiosk:
-		askPIN(w, k.cfg.PIN, k.quit)
+		askPIN(w, k.cfg.PIN, k.exitPINs, k.log, k.quit)
 	case k.cashier.live != "":
 		confirmQuit(w, k.quit)
 	default:

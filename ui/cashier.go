@@ -129,7 +129,7 @@ func newCashier(deps cashierDeps) *cashier {
 	c.wallet = c.lastWallet()
 	c.history = newHistoryView(historyDeps{
 		Journal: deps.Journal, Refunder: deps.Refunder, PINHash: deps.ManagerPINHash,
-		Ctx: deps.Ctx, Do: deps.Do, Log: deps.Log,
+		Ctx: deps.Ctx, Do: deps.Do, Log: deps.Log, Now: deps.Now,
 	})
 	c.alerts = newAlertBar(deps.Journal.Location(), c.openRefund)
 	c.build()

@@ -33,6 +33,8 @@ type historyDeps struct {
 	Recheck  time.Duration
 	Rechecks int
 	Log      *slog.Logger
+	// Now is the clock of the PIN lockout (nil: time.Now).
+	Now func() time.Time
 }
 
 // historyView is the cashier's view of today's business from the journal:
@@ -54,6 +56,7 @@ type historyView struct {
 	refundInfo   *widget.Label
 	refundAmount *tapEntry
 	refundPIN    *tapEntry
+	pins         *pinGuard        // wrong manager PINs
 	refundCur    payment.Currency // the selected order's
 	refundGo     *widget.Button
 	refundClose  *widget.Button
@@ -98,7 +101,7 @@ func newHistoryView(deps historyDeps) *historyView {
 	if deps.Log == nil {
 		deps.Log = slog.New(slog.DiscardHandler)
 	}
-	h := &historyView{deps: deps}
+	h := &historyView{deps: deps, pins: newPINGuard(deps.Now)}
 	h.build()
 	return h
 }
@@ -459,18 +462,34 @@ func (h *historyView) onRefundConfirm() {
 	}
 	pin := h.refundPIN.Text
 	h.refundPIN.SetText("")
+	if d := h.pins.wait(); d > 0 {
+		h.refundMsg.SetText(fmt.Sprintf("Too many wrong manager PINs: refunds are locked for %s — nothing was refunded", lockedText(d)))
+		return
+	}
 	h.setBusy(true, "Checking the manager PIN…")
 	otn := o.OutTradeNo
 	go func() {
 		if err := journal.VerifyPIN(h.deps.PINHash, pin); err != nil {
-			msg := "Wrong manager PIN — nothing was refunded"
 			if !errors.Is(err, journal.ErrWrongPIN) {
-				msg = "The configured manager PIN hash is not usable (" + err.Error() + ") — nothing was refunded"
+				msg := "The configured manager PIN hash is not usable (" + err.Error() + ") — nothing was refunded"
+				h.deps.Do(func() { h.setBusy(false, msg) })
+				return
 			}
-			h.deps.Do(func() { h.setBusy(false, msg) })
+			h.deps.Do(func() {
+				msg := "Wrong manager PIN — nothing was refunded"
+				locked := h.pins.record(false)
+				if locked > 0 {
+					msg = fmt.Sprintf("Wrong manager PIN — nothing was refunded. %d wrong in a row: refunds are locked for %s", maxPINTries, lockedText(locked))
+				}
+				h.deps.Log.Warn("wrong manager PIN for a refund", "orig_out_trade_no", otn, "locked_for", locked)
+				h.setBusy(false, msg)
+			})
 			return
 		}
-		h.deps.Do(func() { h.refundMsg.SetText("Refunding — waiting for the gateway…") })
+		h.deps.Do(func() {
+			h.pins.record(true)
+			h.refundMsg.SetText("Refunding — waiting for the gateway…")
+		})
 		r, err := h.deps.Journal.Refund(h.deps.Ctx, h.deps.Refunder, otn, minor)
 		h.deps.Log.Info("refund", "out_trade_no", r.OutTradeNo, "orig_out_trade_no", otn, "state", r.State, "err", err)
 		if errors.Is(err, journal.ErrRefundOutcomeUnknown) {

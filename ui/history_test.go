@@ -434,3 +434,63 @@ func TestKeypadTypesAPartialRefundAmount(t *testing.T) {
 		}
 	}
 }
+
+// Guessing the manager PIN: five wrong in a row lock refunds for a
+// minute, during which even the right PIN refunds nothing; then it works.
+func TestManagerPINLocksAfterWrongTries(t *testing.T) {
+	rf := &countingRefunder{}
+	h := newHarness(t, harnessOpt{sim: true, pinHash: testPINHash(t, "2468"), refunder: rf})
+	rf.Refunder = h.simClient
+	paid := h.sale("50", 0, true)
+	test.Tap(h.c.historyTab)
+	test.Tap(h.row(paid.OutTradeNo).refund)
+	for i := 1; i <= maxPINTries; i++ {
+		msg := h.refund("10.00", "1111")
+		if !strings.Contains(msg, "Wrong manager PIN") || strings.Contains(msg, "locked") != (i == maxPINTries) {
+			t.Fatalf("wrong PIN %d: %q", i, msg)
+		}
+	}
+	if msg := h.refund("10.00", "2468"); !strings.Contains(msg, "locked for 1 min") || rf.calls.Load() != 0 {
+		t.Fatalf("right PIN while locked: %q, gateway refunds %d", msg, rf.calls.Load())
+	}
+	h.clk.Advance(pinLockout)
+	if msg := h.refund("10.00", "2468"); !strings.Contains(msg, "REFUNDED HK$10.00") || rf.calls.Load() != 1 {
+		t.Fatalf("right PIN after the lockout: %q, gateway refunds %d", msg, rf.calls.Load())
+	}
+}
+
+func TestPINGuardLockoutsGrowAndReset(t *testing.T) {
+	now := t0
+	g := newPINGuard(func() time.Time { return now })
+	fail := func(n int) time.Duration {
+		var d time.Duration
+		for range n {
+			d = g.record(false)
+		}
+		return d
+	}
+	if d := fail(maxPINTries - 1); d != 0 || g.wait() != 0 {
+		t.Fatalf("locked after %d wrong: %v", maxPINTries-1, d)
+	}
+	for _, want := range []time.Duration{time.Minute, 2 * time.Minute, 4 * time.Minute} {
+		if d := fail(1); d != want || g.wait() != want {
+			t.Fatalf("lockout %v, wait %v; want %v", d, g.wait(), want)
+		}
+		now = now.Add(want)
+		if g.wait() != 0 {
+			t.Fatal("still locked after the lockout")
+		}
+		fail(maxPINTries - 1)
+	}
+	fail(1)
+	now = now.Add(maxPINLockout)
+	for range 10 {
+		if d := fail(maxPINTries); d > maxPINLockout {
+			t.Fatalf("lockout %v over the cap", d)
+		}
+	}
+	g.record(true)
+	if d := fail(maxPINTries); d != time.Minute {
+		t.Fatalf("after the right PIN the next lockout is %v, want 1 min", d)
+	}
+}
