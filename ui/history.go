@@ -314,6 +314,7 @@ func newTapEntry(password bool, onTouch func()) *tapEntry {
 	if password {
 		e.Password = true
 		e.Wrapping = fyne.TextWrap(fyne.TextTruncateClip)
+		e.ActionItem = noReveal()
 	}
 	e.ExtendBaseWidget(e)
 	return e

@@ -3,10 +3,12 @@ package ui
 import (
 	"crypto/subtle"
 	"fmt"
+	"image/color"
 	"log/slog"
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 )
@@ -70,10 +72,14 @@ func lockedText(d time.Duration) string {
 // newPINEntry is a masked entry without Fyne's reveal button: the screen
 // may face the customer.
 func newPINEntry() *widget.Entry {
-	e := &widget.Entry{Password: true, Wrapping: fyne.TextWrap(fyne.TextTruncateClip)}
+	e := &widget.Entry{Password: true, Wrapping: fyne.TextWrap(fyne.TextTruncateClip), ActionItem: noReveal()}
 	e.ExtendBaseWidget(e)
 	return e
 }
+
+// noReveal takes the place of Fyne's password reveal button, which a
+// masked Entry gets whenever its ActionItem is empty.
+func noReveal() fyne.CanvasObject { return canvas.NewRectangle(color.Transparent) }
 
 // askPIN asks for the kiosk PIN on w and calls quit only when it matches;
 // g refuses tries after too many wrong ones.
