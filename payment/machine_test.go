@@ -443,6 +443,12 @@ func TestMachineStopsAfterFinal(t *testing.T) {
 	if closedWithin(h.order, 50*time.Millisecond) {
 		t.Fatal("a Cancelled order stopped listening for a late payment at once")
 	}
+	// The late-payment watch is the one timer left.
+	for deadline := time.Now().Add(5 * time.Second); h.clock.Pending() != 1; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("pending timers %d, want the late-payment watch alone", h.clock.Pending())
+		}
+	}
 	h.clock.Advance(payment.DefaultLateWatch - time.Minute)
 	if closedWithin(h.order, 50*time.Millisecond) {
 		t.Fatal("stopped before LateWatch")
