@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -184,6 +185,13 @@ func Run(ctx context.Context, o Options) int {
 		b.close()
 	}()
 
+	// Fyne creates its cache under the user's cache directory but not that
+	// directory itself: on a new account without one it logs two errors.
+	if dir, err := os.UserCacheDir(); err == nil {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			log.Warn("cannot create the user cache directory", "dir", dir, "err", err)
+		}
+	}
 	a := app.NewWithID(AppID)
 	a.SetIcon(assets.Icon())
 	th := theme.DefaultTheme()
