@@ -194,11 +194,6 @@ func Run(ctx context.Context, o Options) int {
 	}
 	a := app.NewWithID(AppID)
 	a.SetIcon(assets.Icon())
-	th := theme.DefaultTheme()
-	if cfg.Layout == config.LayoutSingle {
-		th = lightTheme{th}
-	}
-	a.Settings().SetTheme(display.Theme(th))
 	k := newKiosk(a, cfg, f, b, j, orderCtx, log)
 	defer k.cashier.close()
 	recovered := make(chan struct{})
@@ -338,8 +333,17 @@ func (k *kiosk) afterRun() {
 
 func newKiosk(a fyne.App, cfg config.Config, f flags, b *backend, j *journal.Journal, ctx context.Context, log *slog.Logger) *kiosk {
 	k := &kiosk{app: a, cfg: cfg, flags: f, log: log, late: make(chan func(), 64), exitPINs: newPINGuard(nil)}
+	// The tablet's one window is the customer's: a light app theme clears
+	// it to the customer screen's white, so that screen paints no
+	// background of its own. Set before any widget is built.
+	onWhite := cfg.Layout == config.LayoutSingle
+	th := theme.DefaultTheme()
+	if onWhite {
+		th = lightTheme{th}
+	}
+	a.Settings().SetTheme(display.Theme(th))
 	demo := b.demo != nil
-	screenCfg := display.ScreenConfig{MerchantName: cfg.MerchantName, Wallets: cfg.PayTypes, Demo: demo}
+	screenCfg := display.ScreenConfig{MerchantName: cfg.MerchantName, Wallets: cfg.PayTypes, Demo: demo, OnWhite: onWhite}
 	deps := cashierDeps{
 		Currency:  cfg.Currency,
 		Wallets:   cfg.PayTypes,
@@ -368,9 +372,6 @@ func newKiosk(a fyne.App, cfg config.Config, f flags, b *backend, j *journal.Jou
 
 	switch cfg.Layout {
 	case config.LayoutSingle:
-		// Run gave the single layout a light app theme: its window is
-		// cleared to the customer screen's white.
-		screenCfg.OnWhite = true
 		customer := display.NewScreen(screenCfg)
 		k.single = newSingleLayout(customer, display.DefaultResultHold, k.do)
 		deps.Show = k.single.onSnapshot
