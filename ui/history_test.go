@@ -125,6 +125,20 @@ func (h *harness) refund(amount, pin string) string {
 	return hv.refundMsg.Text
 }
 
+// refundPanelOpen is a kiosk on the simulator with manager PIN 2468, one
+// paid HK$50.00 sale, and the refund panel open on it; rf counts the
+// refunds that reach the gateway.
+func refundPanelOpen(t *testing.T) (*harness, *countingRefunder, payment.Snapshot) {
+	t.Helper()
+	rf := &countingRefunder{}
+	h := newHarness(t, harnessOpt{sim: true, pinHash: testPINHash(t, "2468"), refunder: rf})
+	rf.Refunder = h.simClient
+	paid := h.sale("50", 0, true)
+	test.Tap(h.c.historyTab)
+	test.Tap(h.row(paid.OutTradeNo).refund)
+	return h, rf, paid
+}
+
 // labels joins the texts of a grid of labels with "|".
 func labels(objs []fyne.CanvasObject) string {
 	var cells []string
@@ -398,12 +412,7 @@ func TestKeypadTypesTheManagerPIN(t *testing.T) {
 // keypad there (its first key replaces the amount proposed), a tap on the
 // PIN sends it back, so a partial refund needs no keyboard.
 func TestKeypadTypesAPartialRefundAmount(t *testing.T) {
-	rf := &countingRefunder{}
-	h := newHarness(t, harnessOpt{sim: true, pinHash: testPINHash(t, "2468"), refunder: rf})
-	rf.Refunder = h.simClient
-	paid := h.sale("50", 0, true)
-	test.Tap(h.c.historyTab)
-	test.Tap(h.row(paid.OutTradeNo).refund)
+	h, rf, paid := refundPanelOpen(t)
 	hv := h.c.history
 	if hv.refundAmount.Text != "50.00" {
 		t.Fatalf("proposed %q", hv.refundAmount.Text)
@@ -438,12 +447,7 @@ func TestKeypadTypesAPartialRefundAmount(t *testing.T) {
 // Guessing the manager PIN: five wrong in a row lock refunds for a
 // minute, during which even the right PIN refunds nothing; then it works.
 func TestManagerPINLocksAfterWrongTries(t *testing.T) {
-	rf := &countingRefunder{}
-	h := newHarness(t, harnessOpt{sim: true, pinHash: testPINHash(t, "2468"), refunder: rf})
-	rf.Refunder = h.simClient
-	paid := h.sale("50", 0, true)
-	test.Tap(h.c.historyTab)
-	test.Tap(h.row(paid.OutTradeNo).refund)
+	h, rf, _ := refundPanelOpen(t)
 	for i := 1; i <= maxPINTries; i++ {
 		msg := h.refund("10.00", "1111")
 		if !strings.Contains(msg, "Wrong manager PIN") || strings.Contains(msg, "locked") != (i == maxPINTries) {
