@@ -45,11 +45,17 @@ const (
 	CancelFlagPartlyRefunded  = 5
 )
 
+// Transaction kinds.
+const (
+	TxnPayment = "payment"
+	TxnRefund  = "refund"
+)
+
 // Transaction is one gateway record, as a query, a create or a notification
 // reports it.
 type Transaction struct {
-	Kind       string // "payment" or "refund"
-	SysSN      string
+	Kind       string // TxnPayment or TxnRefund
+	SysSN      string // the gateway's own id of the transaction
 	OutTradeNo string
 	PayType    string
 	TxAmt      int64  // minor units
@@ -108,26 +114,79 @@ type Created struct {
 	Existing *Transaction
 }
 
-// OrderRef identifies an order for a cancel.
+// OrderRef identifies an order at the gateway: its number, and what is
+// known of it (a gateway may need the id it gave or the time it was rung
+// up to find it).
 type OrderRef struct {
 	OutTradeNo string
-	SysSN      string
+	SysSN      string // "" until the gateway has answered the create
 	Amount     Amount
 	PayType    PayType
 	TxTime     time.Time
 }
 
-// Gateway is what the order machine needs from a payment gateway.
-type Gateway interface {
+// RefundRequest gives back all or part of a paid order.
+type RefundRequest struct {
+	// OutTradeNo is a NEW number for the refund, recorded before the call
+	// and reused on every retry: the refund's idempotency key.
+	OutTradeNo string
+	Orig       OrderRef // the payment refunded
+	Amount     Amount   // at most what remains of the payment
+	TxTime     time.Time
+}
+
+// OrderGateway is what the order machine needs from a payment gateway.
+type OrderGateway interface {
 	// CreateMPM creates the order. An unknown outcome must be resolved by the
 	// implementation (query, then adopt or re-send with the same OutTradeNo),
 	// never by a second order.
 	CreateMPM(ctx context.Context, req CreateRequest) (*Created, error)
 	// QueryOrder returns the gateway's record of the order, or ErrNotFound.
-	QueryOrder(ctx context.Context, outTradeNo string) (*Transaction, error)
+	QueryOrder(ctx context.Context, ref OrderRef) (*Transaction, error)
 	// CancelOrder withdraws an unpaid order the way its pay type allows;
 	// ErrCancelUnsupported where the wallet has no cancel.
 	CancelOrder(ctx context.Context, ref OrderRef) error
+}
+
+// Refunder gives money back.
+type Refunder interface {
+	// Refund sends the refund. An unknown outcome is an error wrapping
+	// ErrOutcomeUnknown (settle it with QueryRefund, never by refunding
+	// again); one that never reached the gateway wraps ErrNotSent.
+	Refund(ctx context.Context, req RefundRequest) (*Transaction, error)
+	// QueryRefund returns the gateway's record of a refund sent earlier,
+	// or ErrNotFound.
+	QueryRefund(ctx context.Context, req RefundRequest) (*Transaction, error)
+}
+
+// NotificationVerifier checks a pushed notification with the merchant's
+// key and reads it. sign is the signature that came with the body (for
+// gateways that sign the body in a header); a forged or malformed
+// notification is an error and must change nothing.
+type NotificationVerifier interface {
+	VerifyNotification(body []byte, sign string) (*Transaction, error)
+}
+
+// Gateway is a payment gateway as the kiosk uses it: orders, refunds and
+// notifications.
+type Gateway interface {
+	// Name is the gateway's short name, recorded with every order ("qfpay").
+	Name() string
+	OrderGateway
+	Refunder
+	NotificationVerifier
+}
+
+// CreateValidator is a gateway that can check a create request against its
+// rules before anything is recorded or sent.
+type CreateValidator interface {
+	ValidateCreate(req CreateRequest) error
+}
+
+// DayLister is a gateway that can list a merchant's transactions of a
+// period (reconcile uses it when the gateway has it).
+type DayLister interface {
+	ListTransactions(ctx context.Context, start, end time.Time) ([]Transaction, error)
 }
 
 // ErrCancelUnsupported: the wallet has no cancel; the order is left to expire.

@@ -11,7 +11,7 @@ import (
 
 // MachineConfig wires an order to its gateway and its clock.
 type MachineConfig struct {
-	Gateway Gateway
+	Gateway OrderGateway
 	Clock   Clock        // nil = RealClock
 	Logger  *slog.Logger // nil = discard
 	// PollSlow is the safety query interval while push is healthy (15 s);
@@ -202,7 +202,7 @@ func (o *Order) PushLink(up bool) {
 }
 
 // update changes the snapshot and tells observers.
-func (o *Order) update(kind string, change func(*Snapshot)) {
+func (o *Order) update(kind EventKind, change func(*Snapshot)) {
 	o.mu.Lock()
 	change(&o.snap)
 	ev := Event{Snapshot: o.snap, Kind: kind, At: o.cfg.Clock.Now()}
@@ -218,6 +218,11 @@ func (o *Order) update(kind string, change func(*Snapshot)) {
 	}
 }
 
+// ref is the order as the gateway knows it so far.
+func (o *Order) ref() OrderRef {
+	return OrderRef{OutTradeNo: o.req.OutTradeNo, SysSN: o.Snapshot().SysSN, Amount: o.req.Amount, PayType: o.req.PayType, TxTime: o.req.TxTime}
+}
+
 func (o *Order) state() State {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -226,7 +231,11 @@ func (o *Order) state() State {
 
 func (o *Order) run(ctx context.Context) {
 	defer close(o.closed)
-	o.update("creating", func(*Snapshot) {})
+	start := EventCreating
+	if o.cfg.Resume {
+		start = EventResumed
+	}
+	o.update(start, func(*Snapshot) {})
 	err := o.live(ctx)
 	if ctx.Err() != nil && !o.state().Final() {
 		o.log.Info("order machine stopped before the order was final", "state", o.state())
@@ -258,7 +267,7 @@ func (o *Order) live(ctx context.Context) error {
 	if created == nil {
 		return nil // already final
 	}
-	o.update("created", func(s *Snapshot) {
+	o.update(EventCreated, func(s *Snapshot) {
 		s.SysSN, s.QRCode, s.State, s.Reason = created.SysSN, created.QRCode, StateAwaitingPayment, ""
 	})
 	if created.Existing != nil {
@@ -296,7 +305,7 @@ func (o *Order) createOrder(ctx context.Context) (*Created, error) {
 	switch {
 	case err == nil:
 		if o.cancelAsked {
-			o.update("created", func(s *Snapshot) {
+			o.update(EventCreated, func(s *Snapshot) {
 				s.SysSN, s.QRCode, s.State, s.Reason = created.SysSN, created.QRCode, StateAwaitingPayment, ""
 			})
 			return nil, o.finish(ctx, StateCancelled, "", "")
@@ -320,7 +329,7 @@ func (o *Order) resolveCreate(ctx context.Context) (*Created, error) {
 		var txn *Transaction
 		err := o.call(ctx, func(cctx context.Context) error {
 			var err error
-			txn, err = o.cfg.Gateway.QueryOrder(cctx, o.req.OutTradeNo)
+			txn, err = o.cfg.Gateway.QueryOrder(cctx, o.ref())
 			return err
 		})
 		switch {
@@ -342,7 +351,7 @@ func (o *Order) resolveCreate(ctx context.Context) (*Created, error) {
 			}
 			return nil, o.finish(ctx, st, "", "")
 		}
-		o.update("gateway_unreachable", func(s *Snapshot) { s.Reason = "Checking the payment with the gateway…" })
+		o.update(EventChecking, func(s *Snapshot) { s.Reason = "Checking the payment with the gateway…" })
 		if err := o.wait(ctx, o.cfg.SettleRetry); err != nil {
 			return nil, err
 		}
@@ -407,9 +416,9 @@ func (o *Order) onLink(up bool) (reconnected bool) {
 	if up == was {
 		return false
 	}
-	kind := "push_down"
+	kind := EventPushDown
 	if up {
-		kind = "push_up"
+		kind = EventPushUp
 	}
 	o.update(kind, func(s *Snapshot) { s.PushUp = up })
 	return up
@@ -420,7 +429,7 @@ func (o *Order) poll(ctx context.Context) (done bool, err error) {
 	var txn *Transaction
 	err = o.call(ctx, func(cctx context.Context) error {
 		var err error
-		txn, err = o.cfg.Gateway.QueryOrder(cctx, o.req.OutTradeNo)
+		txn, err = o.cfg.Gateway.QueryOrder(cctx, o.ref())
 		return err
 	})
 	if errors.Is(err, errPaid) || ctx.Err() != nil {
@@ -430,12 +439,12 @@ func (o *Order) poll(ctx context.Context) (done bool, err error) {
 		o.pollFails++
 		o.log.Warn("poll failed", "attempt", o.pollFails, "err", err)
 		if o.pollFails == failingPollStreak {
-			o.update("gateway_unreachable", func(s *Snapshot) { s.GatewayUnreachable = true })
+			o.update(EventGatewayUnreachable, func(s *Snapshot) { s.GatewayUnreachable = true })
 		}
 		return false, nil
 	}
 	if o.pollFails >= failingPollStreak {
-		o.update("gateway_reachable", func(s *Snapshot) { s.GatewayUnreachable = false })
+		o.update(EventGatewayReachable, func(s *Snapshot) { s.GatewayUnreachable = false })
 	}
 	o.pollFails = 0
 	return o.apply(txn, "poll")
@@ -476,7 +485,7 @@ func failureReason(t *Transaction) string {
 // matches checks that a record is for this order and this amount. One that
 // is not changes nothing and is logged as suspicious.
 func (o *Order) matches(t *Transaction, source string) bool {
-	if t.Kind != "" && t.Kind != "payment" {
+	if t.Kind != "" && t.Kind != TxnPayment {
 		return false
 	}
 	switch {
@@ -558,11 +567,11 @@ func (o *Order) wait(ctx context.Context, d time.Duration) error {
 // the wallet allows, and decide by a final query. If the customer paid in
 // the meantime, the order ends Paid whatever was asked.
 func (o *Order) finish(ctx context.Context, want State, code Code, reason string) error {
-	o.update("cancelling", func(s *Snapshot) { s.Cancelling = true })
+	o.update(EventCancelling, func(s *Snapshot) { s.Cancelling = true })
 	if done, err := o.poll(ctx); done || err != nil {
 		return err
 	}
-	ref := OrderRef{OutTradeNo: o.req.OutTradeNo, SysSN: o.Snapshot().SysSN, Amount: o.req.Amount, PayType: o.req.PayType, TxTime: o.req.TxTime}
+	ref := o.ref()
 	err := o.call(ctx, func(cctx context.Context) error { return o.cfg.Gateway.CancelOrder(cctx, ref) })
 	switch {
 	case errors.Is(err, errPaid) || ctx.Err() != nil:
@@ -576,7 +585,7 @@ func (o *Order) finish(ctx context.Context, want State, code Code, reason string
 	for attempt := 1; ; attempt++ {
 		err = o.call(ctx, func(cctx context.Context) error {
 			var err error
-			txn, err = o.cfg.Gateway.QueryOrder(cctx, o.req.OutTradeNo)
+			txn, err = o.cfg.Gateway.QueryOrder(cctx, o.ref())
 			return err
 		})
 		if errors.Is(err, errPaid) || ctx.Err() != nil {
@@ -619,7 +628,7 @@ func (o *Order) final(st State, code Code, reason string) {
 	if o.state().Final() {
 		return
 	}
-	o.update(st.String(), func(s *Snapshot) {
+	o.update(finalKind(st), func(s *Snapshot) {
 		s.State, s.Code, s.Reason, s.Cancelling = st, code, reason, false
 	})
 	close(o.done)
@@ -643,7 +652,7 @@ func (o *Order) paidLate(source string) {
 	if o.state() == StatePaid {
 		return
 	}
-	o.update("paid_late", func(s *Snapshot) {
+	o.update(EventPaidLate, func(s *Snapshot) {
 		s.State, s.Code, s.Reason, s.Late, s.Cancelling = StatePaid, CodeSuccess, "", true, false
 	})
 	o.log.Warn("order paid after the kiosk stopped offering it", "source", source)
@@ -685,7 +694,7 @@ func (o *Order) afterFinal(ctx context.Context) {
 			}
 		case <-retry:
 			cctx, cancel := context.WithTimeout(ctx, o.cfg.CallTimeout)
-			txn, err := o.cfg.Gateway.QueryOrder(cctx, o.req.OutTradeNo)
+			txn, err := o.cfg.Gateway.QueryOrder(cctx, o.ref())
 			cancel()
 			if err == nil || errors.Is(err, ErrNotFound) {
 				o.unconfirmed = false

@@ -56,7 +56,7 @@ func start(t *testing.T, gw *paymenttest.Gateway, pushUp bool) *harness {
 }
 
 // until waits (in real time) for an event of the given kind.
-func (h *harness) until(kind string) payment.Event {
+func (h *harness) until(kind payment.EventKind) payment.Event {
 	h.t.Helper()
 	timeout := time.After(5 * time.Second)
 	for {
@@ -72,10 +72,10 @@ func (h *harness) until(kind string) payment.Event {
 	}
 }
 
-func (h *harness) kinds() []string {
+func (h *harness) kinds() []payment.EventKind {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	var k []string
+	var k []payment.EventKind
 	for _, e := range h.events {
 		k = append(k, e.Kind)
 	}

@@ -167,3 +167,29 @@ func TestRespcd(t *testing.T) {
 		t.Errorf("typed error: %v", err)
 	}
 }
+
+func TestFormatMinor(t *testing.T) {
+	hkd, jpy := cur(t, "HKD"), cur(t, "JPY")
+	for _, c := range []struct {
+		minor         int64
+		cur           payment.Currency
+		plain, people string
+	}{
+		{0, hkd, "0.00", "HK$0.00"}, {5, hkd, "0.05", "HK$0.05"}, {-5, hkd, "-0.05", "−HK$0.05"},
+		{-1234, hkd, "-12.34", "−HK$12.34"}, {123456789, hkd, "1234567.89", "HK$1,234,567.89"},
+		{1500, jpy, "1500", "¥1,500"}, {-7, jpy, "-7", "−¥7"},
+	} {
+		if got := payment.FormatMinor(c.minor, c.cur); got != c.plain {
+			t.Errorf("FormatMinor(%d, %s) = %q, want %q", c.minor, c.cur.Code, got, c.plain)
+		}
+		if got := payment.DisplayMinor(c.minor, c.cur); got != c.people {
+			t.Errorf("DisplayMinor(%d, %s) = %q, want %q", c.minor, c.cur.Code, got, c.people)
+		}
+	}
+	// The cashier's amount shows exactly what was typed.
+	for typed, want := range map[string]string{"": "HK$", "12.": "HK$12.", "1234.5": "HK$1,234.5", "1000000": "HK$1,000,000"} {
+		if got := payment.DisplayDecimal(typed, hkd); got != want {
+			t.Errorf("DisplayDecimal(%q) = %q, want %q", typed, got, want)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package payment
 import (
 	"sort"
 	"strings"
+	"time"
 )
 
 // Mode says who scans whom.
@@ -107,9 +108,21 @@ func MPMWallets() []string {
 	return w
 }
 
-// ExpiryLimits are the gateway's bounds on expired_time, in minutes.
+// ExpiryLimits are the bounds on how long a QR is offered, in minutes.
 const (
 	MinExpiryMinutes     = 5
 	MaxExpiryMinutes     = 120
 	DefaultExpiryMinutes = 30
 )
+
+// ValidateExpiry checks how long a QR is offered: whole minutes from 5 to
+// 120; zero means the default.
+func ValidateExpiry(d time.Duration) error {
+	if d == 0 {
+		return nil
+	}
+	if d%time.Minute != 0 || d < MinExpiryMinutes*time.Minute || d > MaxExpiryMinutes*time.Minute {
+		return &FieldError{Field: "expired_time", Value: d.String(), Rule: "must be a whole number of minutes from 5 to 120"}
+	}
+	return nil
+}

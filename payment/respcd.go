@@ -205,4 +205,7 @@ var (
 	ErrOutcomeUnknown = errors.New("outcome unknown: confirm by query before doing anything else")
 	// ErrNotFound: the gateway has no transaction with that reference.
 	ErrNotFound = errors.New("no such transaction at the gateway")
+	// ErrNotSent: the request certainly never reached the gateway (no
+	// connection, or refused before it was read): nothing was done there.
+	ErrNotSent = errors.New("the request never reached the gateway; nothing was done")
 )

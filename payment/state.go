@@ -72,9 +72,55 @@ type Snapshot struct {
 // Event is one change of an order, delivered to observers in order.
 type Event struct {
 	Snapshot
-	// Kind names the change: "created", "awaiting_payment", "paid", "failed",
-	// "expired", "cancelled", "cancelling", "paid_late", "push_up",
-	// "push_down".
-	Kind string
+	Kind EventKind
 	At   time.Time
+}
+
+// EventKind names what changed. Each kind has one meaning; the journal
+// records it and the CLI prints it (charge --json's "event").
+type EventKind string
+
+const (
+	// EventCreating: a new order's machine started; the create call is on its way.
+	EventCreating EventKind = "creating"
+	// EventResumed: a machine started on an order recorded before a
+	// restart; it is not created again.
+	EventResumed EventKind = "resumed"
+	// EventChecking: the create's outcome is unknown (timeout, lost reply)
+	// and the gateway is being asked whether the order exists.
+	EventChecking EventKind = "checking"
+	// EventCreated: the order exists at the gateway; its QR can be shown.
+	EventCreated EventKind = "created"
+	// EventCancelling: the cashier asked to cancel, or the deadline passed;
+	// the order is being withdrawn and settled by a final query.
+	EventCancelling EventKind = "cancelling"
+	// The final states.
+	EventPaid      EventKind = "paid"
+	EventFailed    EventKind = "failed"
+	EventExpired   EventKind = "expired"
+	EventCancelled EventKind = "cancelled"
+	// EventPaidLate: an order shown Expired or Cancelled turned out paid.
+	EventPaidLate EventKind = "paid_late"
+	// EventPushUp and EventPushDown: the push link (relay) changed.
+	EventPushUp   EventKind = "push_up"
+	EventPushDown EventKind = "push_down"
+	// EventGatewayUnreachable: several queries in a row failed while the
+	// order is live; EventGatewayReachable: the gateway answers again.
+	EventGatewayUnreachable EventKind = "gateway_unreachable"
+	EventGatewayReachable   EventKind = "gateway_reachable"
+)
+
+// finalKind is the event kind of reaching a final state.
+func finalKind(s State) EventKind {
+	switch s {
+	case StatePaid:
+		return EventPaid
+	case StateFailed:
+		return EventFailed
+	case StateExpired:
+		return EventExpired
+	case StateCancelled:
+		return EventCancelled
+	}
+	panic("payment: not a final state: " + s.String())
 }

@@ -15,7 +15,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"qrkiosk/display"
-	"qrkiosk/journal"
+	"qrkiosk/internal/journal"
 	"qrkiosk/payment"
 )
 
@@ -58,7 +58,7 @@ type cashierDeps struct {
 	Journal *journal.Journal
 	// Refunder is the gateway client refunds go through; ManagerPINHash
 	// guards them ("" = refunds off).
-	Refunder       journal.Refunder
+	Refunder       payment.Refunder
 	ManagerPINHash string
 	// Ctx is the app's lifetime (refunds and their checks).
 	Ctx context.Context
@@ -346,7 +346,7 @@ func (c *cashier) onRecovered(orders []*payment.Order, records []journal.Order, 
 		c.deps.Do(func() { c.onEvent(ev) })
 	})
 	// Read after observing: no change can fall between the two.
-	c.onEvent(payment.Event{Snapshot: o.Snapshot(), Kind: "resumed"})
+	c.show(o.Snapshot())
 	if c.live != "" && c.order.Snapshot().State == payment.StateCreating {
 		c.status.SetText("Resuming order " + snap.OutTradeNo + " (" + snap.Amount.Display() + ") left unfinished — checking it with the gateway…")
 	}
@@ -463,26 +463,13 @@ func amountProblem(err error) string {
 // refreshAmount shows the typed amount with the currency's symbol and
 // thousands separators, as typed (so "12." shows the point just pressed).
 func (c *cashier) refreshAmount() {
-	cur := c.deps.Currency
 	c.amount.Color = theme.Color(theme.ColorNameForeground)
 	text := c.typed
 	if text == "" {
 		c.amount.Color = theme.Color(theme.ColorNamePlaceHolder)
-		text = payment.Amount{Currency: cur}.String()
+		text = payment.Amount{Currency: c.deps.Currency}.String()
 	}
-	whole, frac, point := strings.Cut(text, ".")
-	var b strings.Builder
-	b.WriteString(cur.Symbol)
-	for i, r := range whole {
-		if i > 0 && (len(whole)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if point {
-		b.WriteString("." + frac)
-	}
-	c.amount.Text = b.String()
+	c.amount.Text = payment.DisplayDecimal(text, c.deps.Currency)
 	c.amount.Refresh()
 }
 
@@ -582,7 +569,7 @@ func (c *cashier) onCharge() {
 		return
 	}
 	c.live, c.order = req.OutTradeNo, o
-	c.onEvent(payment.Event{Snapshot: o.Snapshot(), Kind: "creating"})
+	c.show(o.Snapshot())
 }
 
 // onCancel withdraws the live order (Esc), or clears the amount when idle.
@@ -611,17 +598,21 @@ func (c *cashier) onDemoDecline() {
 	}
 }
 
-// onEvent shows an order's new snapshot. Called on the Fyne goroutine.
+// onEvent shows an order's change. Called on the Fyne goroutine.
 func (c *cashier) onEvent(ev payment.Event) {
-	snap := ev.Snapshot
-	if snap.OutTradeNo != c.live {
+	if ev.OutTradeNo != c.live {
 		// An earlier order: only a late payment still matters; the
 		// journal's alert raises it on the banner.
-		if ev.Kind == "paid_late" {
+		if ev.Kind == payment.EventPaidLate {
 			c.refreshRecent()
 		}
 		return
 	}
+	c.show(ev.Snapshot)
+}
+
+// show puts the live order's snapshot on the screens and the pane.
+func (c *cashier) show(snap payment.Snapshot) {
 	if c.deps.Mirror != nil {
 		c.deps.Mirror.Show(snap)
 	}
@@ -691,7 +682,7 @@ func (c *cashier) refreshRecent() {
 		}
 		text := fmt.Sprintf("%s   %s   %s   %s", o.TxTime.In(c.deps.Journal.Location()).Format("15:04:05"), o.Amount.Display(), o.PayType.Name.En, stateWord(o))
 		if o.Refunded > 0 {
-			text += "   refunded " + money(o.Refunded, o.Amount.Currency)
+			text += "   refunded " + payment.DisplayMinor(o.Refunded, o.Amount.Currency)
 		}
 		l := widget.NewLabel(text)
 		switch o.State {

@@ -13,7 +13,8 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"qrkiosk/journal"
+	"qrkiosk/internal/journal"
+	"qrkiosk/internal/pin"
 	"qrkiosk/payment"
 )
 
@@ -21,7 +22,7 @@ import (
 type historyDeps struct {
 	Journal *journal.Journal
 	// Refunder is the gateway client refunds go through.
-	Refunder journal.Refunder
+	Refunder payment.Refunder
 	// PINHash is the manager PIN's salted hash; "" turns refunds off.
 	PINHash string
 	// Ctx bounds refunds and their checks (the app's lifetime).
@@ -56,7 +57,7 @@ type historyView struct {
 	refundInfo   *widget.Label
 	refundAmount *tapEntry
 	refundPIN    *tapEntry
-	pins         *pinGuard        // wrong manager PINs
+	pins         *pin.Guard       // wrong manager PINs
 	refundCur    payment.Currency // the selected order's
 	refundGo     *widget.Button
 	refundClose  *widget.Button
@@ -79,12 +80,6 @@ type historyRow struct {
 	refund *widget.Button // nil unless the order was paid
 }
 
-// Unknown refund outcomes are asked about every 3 s for a minute.
-const (
-	defaultRecheck  = 3 * time.Second
-	defaultRechecks = 20
-)
-
 func newHistoryView(deps historyDeps) *historyView {
 	if deps.Ctx == nil {
 		deps.Ctx = context.Background()
@@ -93,15 +88,15 @@ func newHistoryView(deps historyDeps) *historyView {
 		deps.Do = fyne.Do
 	}
 	if deps.Recheck <= 0 {
-		deps.Recheck = defaultRecheck
+		deps.Recheck = journal.RefundRecheck
 	}
 	if deps.Rechecks <= 0 {
-		deps.Rechecks = defaultRechecks
+		deps.Rechecks = journal.RefundRechecks
 	}
 	if deps.Log == nil {
 		deps.Log = slog.New(slog.DiscardHandler)
 	}
-	h := &historyView{deps: deps, pins: newPINGuard(deps.Now)}
+	h := &historyView{deps: deps, pins: pin.NewGuard(deps.Now)}
 	h.build()
 	return h
 }
@@ -167,14 +162,6 @@ func (f *fieldsLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
 	return s
 }
 
-// money shows a signed sum of minor units with the currency's symbol.
-func money(minor int64, cur payment.Currency) string {
-	if minor < 0 {
-		return "−" + payment.Amount{Minor: -minor, Currency: cur}.Display()
-	}
-	return payment.Amount{Minor: minor, Currency: cur}.Display()
-}
-
 // refresh reads today from the journal (a few ms even on a busy day) and
 // redraws the totals and the list. Called on the Fyne goroutine.
 func (h *historyView) refresh() {
@@ -194,11 +181,11 @@ func (h *historyView) refresh() {
 	}
 	cells := []fyne.CanvasObject{head("Wallet"), head("Paid"), head("Refunded"), head("Net")}
 	for _, t := range day.Totals {
-		net := widget.NewLabelWithStyle(money(t.Net, t.Currency), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		net := widget.NewLabelWithStyle(payment.DisplayMinor(t.Net, t.Currency), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 		cells = append(cells,
 			widget.NewLabel(t.PayType.Name.En+" "+t.Currency.Code),
-			widget.NewLabel(fmt.Sprintf("%d × %s", t.Count, money(t.Paid, t.Currency))),
-			widget.NewLabel(money(t.Refunded, t.Currency)),
+			widget.NewLabel(fmt.Sprintf("%d × %s", t.Count, payment.DisplayMinor(t.Paid, t.Currency))),
+			widget.NewLabel(payment.DisplayMinor(t.Refunded, t.Currency)),
 			net,
 		)
 	}
@@ -265,21 +252,21 @@ func (h *historyView) onKey(k string) {
 		h.typeAmountKey(k)
 		return
 	}
-	pin := h.refundPIN.Text
+	typed := h.refundPIN.Text
 	switch k {
 	case keyBack:
-		if pin != "" {
-			pin = pin[:len(pin)-1]
+		if typed != "" {
+			typed = typed[:len(typed)-1]
 		}
 	case keyClear:
-		pin = ""
+		typed = ""
 	default:
 		if strings.Trim(k, "0123456789") != "" {
 			return
 		}
-		pin += k
+		typed += k
 	}
-	h.refundPIN.SetText(pin)
+	h.refundPIN.SetText(typed)
 }
 
 // typeAmountKey edits the refund amount as the cashier's keypad edits a
@@ -340,10 +327,10 @@ func (h *historyView) orderText(o journal.Order) string {
 		stateWord(o),
 	}
 	if o.Refunded > 0 {
-		parts = append(parts, "refunded "+money(o.Refunded, cur))
+		parts = append(parts, "refunded "+payment.DisplayMinor(o.Refunded, cur))
 	}
 	if o.RefundPending > 0 {
-		parts = append(parts, "refund of "+money(o.RefundPending, cur)+" being checked")
+		parts = append(parts, "refund of "+payment.DisplayMinor(o.RefundPending, cur)+" being checked")
 	}
 	return strings.Join(parts, "   ") + "\n" + o.OutTradeNo
 }
@@ -386,7 +373,7 @@ func (h *historyView) onRefundOrder(outTradeNo string) {
 		h.refundGo.Disable()
 	} else {
 		h.refundAmount.SetText(payment.Amount{Minor: o.Remaining(), Currency: o.Amount.Currency}.String())
-		h.refundGo.SetText("Refund " + money(o.Remaining(), o.Amount.Currency))
+		h.refundGo.SetText("Refund " + payment.DisplayMinor(o.Remaining(), o.Amount.Currency))
 		h.refundAmount.OnChanged = func(s string) { h.onAmountChanged(o, s) }
 	}
 	if h.deps.PINHash == "" && h.refundMsg.Text == "" {
@@ -398,7 +385,7 @@ func (h *historyView) onRefundOrder(outTradeNo string) {
 
 func (h *historyView) infoText(o journal.Order) string {
 	return fmt.Sprintf("Refund order %s\n%s %s, rung up %s; refunded so far %s",
-		o.OutTradeNo, o.Amount.Display(), o.PayType.Name.En, o.TxTime.In(h.deps.Journal.Location()).Format("15:04:05"), money(o.Refunded, o.Amount.Currency))
+		o.OutTradeNo, o.Amount.Display(), o.PayType.Name.En, o.TxTime.In(h.deps.Journal.Location()).Format("15:04:05"), payment.DisplayMinor(o.Refunded, o.Amount.Currency))
 }
 
 // onAmountChanged keeps the Refund button saying how much it gives back.
@@ -461,26 +448,26 @@ func (h *historyView) onRefundConfirm() {
 		h.refundMsg.SetText("Refunds are off: no manager PIN is configured")
 		return
 	}
-	pin := h.refundPIN.Text
+	typed := h.refundPIN.Text
 	h.refundPIN.SetText("")
-	if d := h.pins.wait(); d > 0 {
-		h.refundMsg.SetText(fmt.Sprintf("Too many wrong manager PINs: refunds are locked for %s — nothing was refunded", lockedText(d)))
+	if d := h.pins.Wait(); d > 0 {
+		h.refundMsg.SetText(fmt.Sprintf("Too many wrong manager PINs: refunds are locked for %s — nothing was refunded", pin.LockedText(d)))
 		return
 	}
 	h.setBusy(true, "Checking the manager PIN…")
 	otn := o.OutTradeNo
 	go func() {
-		if err := journal.VerifyPIN(h.deps.PINHash, pin); err != nil {
-			if !errors.Is(err, journal.ErrWrongPIN) {
+		if err := pin.Verify(h.deps.PINHash, typed); err != nil {
+			if !errors.Is(err, pin.ErrWrong) {
 				msg := "The configured manager PIN hash is not usable (" + err.Error() + ") — nothing was refunded"
 				h.deps.Do(func() { h.setBusy(false, msg) })
 				return
 			}
 			h.deps.Do(func() {
 				msg := "Wrong manager PIN — nothing was refunded"
-				locked := h.pins.record(false)
+				locked := h.pins.Record(false)
 				if locked > 0 {
-					msg = fmt.Sprintf("Wrong manager PIN — nothing was refunded. %d wrong in a row: refunds are locked for %s", maxPINTries, lockedText(locked))
+					msg = fmt.Sprintf("Wrong manager PIN — nothing was refunded. %d wrong in a row: refunds are locked for %s", pin.MaxTries, pin.LockedText(locked))
 				}
 				h.deps.Log.Warn("wrong manager PIN for a refund", "orig_out_trade_no", otn, "locked_for", locked)
 				h.setBusy(false, msg)
@@ -488,7 +475,7 @@ func (h *historyView) onRefundConfirm() {
 			return
 		}
 		h.deps.Do(func() {
-			h.pins.record(true)
+			h.pins.Record(true)
 			h.refundMsg.SetText("Refunding — waiting for the gateway…")
 		})
 		r, err := h.deps.Journal.Refund(h.deps.Ctx, h.deps.Refunder, otn, minor)
@@ -548,31 +535,18 @@ func (h *historyView) showRefund(r journal.Refund, err error) {
 }
 
 // recheck asks the gateway about a refund whose answer was lost until it
-// is settled, or leaves it to the next start. Runs off the Fyne goroutine.
+// is settled, or leaves it to the next start (the journal's policy). Runs
+// off the Fyne goroutine.
 func (h *historyView) recheck(r journal.Refund) {
-	for range h.deps.Rechecks {
-		select {
-		case <-h.deps.Ctx.Done():
-			return
-		case <-time.After(h.deps.Recheck):
-		}
-		if _, err := h.deps.Journal.ResolveRefunds(h.deps.Ctx, h.deps.Refunder); err != nil {
-			h.deps.Log.Warn("checking a refund with the gateway", "out_trade_no", r.OutTradeNo, "err", err)
-			continue
-		}
-		refunds, err := h.deps.Journal.Refunds(h.deps.Ctx, r.OrigOutTradeNo)
-		if err != nil {
-			continue
-		}
-		for _, got := range refunds {
-			if got.OutTradeNo == r.OutTradeNo && got.State != journal.RefundPending {
-				h.deps.Do(func() {
-					h.refresh()
-					h.showRefund(got, nil)
-				})
-				return
-			}
-		}
+	got, err := h.deps.Journal.FollowRefund(h.deps.Ctx, h.deps.Refunder, r, h.deps.Recheck, h.deps.Rechecks)
+	if h.deps.Ctx.Err() != nil {
+		return
 	}
-	h.deps.Do(func() { h.showRefund(r, nil) })
+	if err != nil {
+		h.deps.Log.Warn("checking a refund with the gateway", "out_trade_no", r.OutTradeNo, "err", err)
+	}
+	h.deps.Do(func() {
+		h.refresh()
+		h.showRefund(got, nil)
+	})
 }

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"qrkiosk/journal"
+	"qrkiosk/internal/journal"
 	"qrkiosk/payment"
 )
 

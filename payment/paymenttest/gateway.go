@@ -2,6 +2,8 @@ package paymenttest
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -27,8 +29,10 @@ type Gateway struct {
 	// BeforeCancel runs at the start of CancelOrder (e.g. the customer pays
 	// while the cashier cancels).
 	BeforeCancel func()
-	// Cancelable=false makes CancelOrder answer ErrCancelUnsupported.
+	// NoCancel makes CancelOrder answer ErrCancelUnsupported.
 	NoCancel bool
+	// RefundErr, if set, is returned by the next refunds (and consumed).
+	RefundErr []error
 }
 
 // NewGateway returns an empty gateway.
@@ -76,7 +80,7 @@ func (g *Gateway) CreateMPM(ctx context.Context, req payment.CreateRequest) (*pa
 	}
 	g.seq++
 	t := &payment.Transaction{
-		Kind: "payment", SysSN: fmt.Sprintf("2026112200%016d", g.seq), OutTradeNo: req.OutTradeNo,
+		Kind: payment.TxnPayment, SysSN: fmt.Sprintf("2026112200%016d", g.seq), OutTradeNo: req.OutTradeNo,
 		PayType: req.PayType.Code, TxAmt: req.Amount.Minor, Currency: req.Amount.Currency.Code,
 		Code: payment.CodeUserPaying, QRCode: "https://qr.example.invalid/" + req.OutTradeNo,
 	}
@@ -89,8 +93,11 @@ func (g *Gateway) CreateMPM(ctx context.Context, req payment.CreateRequest) (*pa
 	return &payment.Created{SysSN: t.SysSN, OutTradeNo: t.OutTradeNo, QRCode: t.QRCode, Code: t.Code}, nil
 }
 
+// Name is the gateway's name in the journal.
+func (g *Gateway) Name() string { return "test" }
+
 // QueryOrder returns a copy of the order.
-func (g *Gateway) QueryOrder(ctx context.Context, outTradeNo string) (*payment.Transaction, error) {
+func (g *Gateway) QueryOrder(ctx context.Context, ref payment.OrderRef) (*payment.Transaction, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.record("query")
@@ -99,7 +106,7 @@ func (g *Gateway) QueryOrder(ctx context.Context, outTradeNo string) (*payment.T
 		g.QueryErr = g.QueryErr[1:]
 		return nil, err
 	}
-	t, ok := g.orders[outTradeNo]
+	t, ok := g.orders[ref.OutTradeNo]
 	if !ok {
 		return nil, payment.ErrNotFound
 	}
@@ -160,6 +167,51 @@ func (g *Gateway) Record(outTradeNo string) payment.Transaction {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return *g.orders[outTradeNo]
+}
+
+// Refund refunds a paid order at once: the refund is a transaction of its
+// own, found again by QueryRefund. RefundErr, if set, is returned instead
+// (and consumed), before anything is stored.
+func (g *Gateway) Refund(ctx context.Context, req payment.RefundRequest) (*payment.Transaction, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.record("refund")
+	if len(g.RefundErr) > 0 {
+		err := g.RefundErr[0]
+		g.RefundErr = g.RefundErr[1:]
+		return nil, err
+	}
+	orig, ok := g.orders[req.Orig.OutTradeNo]
+	if !ok || orig.Code != payment.CodeSuccess {
+		return nil, &payment.Error{Op: "refund", Code: payment.CodeOrderNotPaid}
+	}
+	g.seq++
+	t := &payment.Transaction{
+		Kind: payment.TxnRefund, SysSN: fmt.Sprintf("2026112200%016d", g.seq), OutTradeNo: req.OutTradeNo,
+		PayType: orig.PayType, TxAmt: req.Amount.Minor, Currency: req.Amount.Currency.Code,
+		Code: payment.CodeSuccess, OrigSysSN: orig.SysSN,
+	}
+	g.orders[req.OutTradeNo] = t
+	c := *t
+	return &c, nil
+}
+
+// QueryRefund returns a copy of the refund.
+func (g *Gateway) QueryRefund(ctx context.Context, req payment.RefundRequest) (*payment.Transaction, error) {
+	return g.QueryOrder(ctx, payment.OrderRef{OutTradeNo: req.OutTradeNo})
+}
+
+// VerifyNotification reads a notification as JSON of a payment.Transaction;
+// a sign other than "ok" is a forgery.
+func (g *Gateway) VerifyNotification(body []byte, sign string) (*payment.Transaction, error) {
+	if sign != "ok" {
+		return nil, errors.New("paymenttest: bad signature")
+	}
+	var t payment.Transaction
+	if err := json.Unmarshal(body, &t); err != nil {
+		return nil, err
+	}
+	return &t, nil
 }
 
 var _ payment.Gateway = (*Gateway)(nil)

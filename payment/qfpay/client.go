@@ -33,13 +33,6 @@ const (
 	PathRefund   = "/trade/v1/refund"
 )
 
-// TimeLayout is the format of txdtm and the other *dtm fields.
-const TimeLayout = "2006-01-02 15:04:05"
-
-// hongKong is QFPay's default zone (UTC+8); txzone is sent only when the
-// merchant's zone differs.
-var hongKong = time.FixedZone("UTC+8", 8*3600)
-
 // Client talks to QFPay's trade/v1 API. It is safe for concurrent use.
 type Client struct {
 	baseURL     string
@@ -142,7 +135,7 @@ func NewClient(appCode, key string, opts ...Option) (*Client, error) {
 		key:         key,
 		signType:    SignMD5,
 		http:        &http.Client{Timeout: 15 * time.Second},
-		loc:         hongKong,
+		loc:         payment.HongKong,
 		log:         slog.New(slog.DiscardHandler),
 		maxAttempts: 4,
 		backoff:     300 * time.Millisecond,
@@ -165,13 +158,27 @@ func NewClient(appCode, key string, opts ...Option) (*Client, error) {
 // BaseURL is the gateway the client talks to.
 func (c *Client) BaseURL() string { return c.baseURL }
 
-// VerifyNotification checks a notification with this merchant's key.
-func (c *Client) VerifyNotification(rawBody []byte, signHeader string) error {
-	return VerifyNotification(rawBody, signHeader, c.key, SignMD5)
+// Name is "qfpay", recorded with every order.
+func (c *Client) Name() string { return Name }
+
+// Name is the gateway's name in the journal and the configuration.
+const Name = "qfpay"
+
+// VerifyNotification checks a notification's X-QF-SIGN with this
+// merchant's key and reads it (payment.NotificationVerifier).
+func (c *Client) VerifyNotification(rawBody []byte, signHeader string) (*payment.Transaction, error) {
+	if err := VerifyNotification(rawBody, signHeader, c.key, SignMD5); err != nil {
+		return nil, err
+	}
+	n, err := ParseNotification(rawBody)
+	if err != nil {
+		return nil, err
+	}
+	return &n.Transaction, nil
 }
 
 // FormatTime renders t as txdtm in the merchant's zone.
-func (c *Client) FormatTime(t time.Time) string { return t.In(c.loc).Format(TimeLayout) }
+func (c *Client) FormatTime(t time.Time) string { return t.In(c.loc).Format(payment.LocalTimeLayout) }
 
 // txzone is the "+0800"-style zone, sent only when it is not QFPay's default.
 func (c *Client) txzone(t time.Time) string {
@@ -213,6 +220,10 @@ func (e *TransportError) Error() string {
 }
 
 func (e *TransportError) Unwrap() error { return e.Err }
+
+// Is makes an exchange that certainly never reached the gateway match
+// payment.ErrNotSent.
+func (e *TransportError) Is(target error) bool { return target == payment.ErrNotSent && !e.MaybeActed }
 
 // exchange signs and sends one request and classifies what happened.
 func (c *Client) exchange(ctx context.Context, op, path string, params url.Values) ([]byte, attemptResult, error) {

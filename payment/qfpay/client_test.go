@@ -352,7 +352,7 @@ func TestRetries429AndHonoursContext(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err := client(t, slow).QueryOrder(ctx, "QK1")
+	_, err := client(t, slow).QueryOrder(ctx, payment.OrderRef{OutTradeNo: "QK1"})
 	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 900*time.Millisecond {
 		t.Fatalf("err %v after %v: a cancelled ctx must stop the call", err, time.Since(start))
 	}
@@ -391,7 +391,7 @@ func TestQueryBatchAndPages(t *testing.T) {
 	if _, err := c.Query(context.Background(), qfpay.QueryParams{Start: time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)}); err == nil {
 		t.Fatal("a query across two months must be refused before it is sent")
 	}
-	if _, err := c.QueryOrder(context.Background(), "nope"); !errors.Is(err, payment.ErrNotFound) {
+	if _, err := c.QueryOrder(context.Background(), payment.OrderRef{OutTradeNo: "nope"}); !errors.Is(err, payment.ErrNotFound) {
 		t.Fatalf("QueryOrder of a missing order: %v", err)
 	}
 }
@@ -431,7 +431,7 @@ func TestRefundUnknownOutcomeResolvedByQuery(t *testing.T) {
 			fmt.Fprint(w, `{"respcd":"0000","data":[{"syssn":"R1","orig_syssn":"S1","out_trade_no":"RF1","txamt":"500","respcd":"0000","order_type":"refund"}]}`)
 		}
 	})
-	r, err := client(t, g).Refund(context.Background(), qfpay.RefundParams{SysSN: "S1", OutTradeNo: "RF1", TxAmt: 500, TxTime: time.Now()})
+	r, err := client(t, g).Refund(context.Background(), payment.RefundRequest{Orig: payment.OrderRef{SysSN: "S1"}, OutTradeNo: "RF1", Amount: payment.Amount{Minor: 500}, TxTime: time.Now()})
 	if err != nil || r.SysSN != "R1" || g.count() != 2 {
 		t.Fatalf("refund %+v, %v after %d calls", r, err, g.count())
 	}

@@ -14,6 +14,10 @@ import (
 	"qrkiosk/payment"
 )
 
+// ValidateCreate checks a create request against QFPay's rules
+// (payment.CreateValidator): the kiosk asks before it records the order.
+func (c *Client) ValidateCreate(req payment.CreateRequest) error { return ValidateCreate(req) }
+
 // ValidateCreate checks a create request against the gateway's rules before
 // anything is sent. The error names the field and the rule.
 func ValidateCreate(req payment.CreateRequest) error {
@@ -31,22 +35,10 @@ func ValidateCreate(req payment.CreateRequest) error {
 	case req.PayType.Mode != payment.MPM:
 		return &payment.FieldError{Field: "pay_type", Value: req.PayType.Code, Rule: "must be a merchant-presented (MPM) pay type"}
 	}
-	if err := ValidateExpiry(req.Expiry); err != nil {
+	if err := payment.ValidateExpiry(req.Expiry); err != nil {
 		return err
 	}
 	return ValidateGoodsName(req.GoodsName)
-}
-
-// ValidateExpiry checks expired_time: whole minutes from 5 to 120; zero
-// means the gateway's default.
-func ValidateExpiry(d time.Duration) error {
-	if d == 0 {
-		return nil
-	}
-	if d%time.Minute != 0 || d < payment.MinExpiryMinutes*time.Minute || d > payment.MaxExpiryMinutes*time.Minute {
-		return &payment.FieldError{Field: "expired_time", Value: d.String(), Rule: "must be a whole number of minutes from 5 to 120"}
-	}
-	return nil
 }
 
 // ValidateGoodsName checks goods_name: at most 20 characters, letters,
@@ -124,7 +116,7 @@ func (c *Client) CreateMPM(ctx context.Context, req payment.CreateRequest) (*pay
 		}
 		lastErr = err
 		c.log.Warn("qfpay create outcome unknown; asking the gateway", "out_trade_no", req.OutTradeNo, "round", round, "err", err)
-		txn, qerr := c.QueryOrder(ctx, req.OutTradeNo)
+		txn, qerr := c.queryOutTradeNo(ctx, req.OutTradeNo)
 		switch {
 		case qerr == nil:
 			c.log.Info("qfpay order adopted after unknown create", "out_trade_no", req.OutTradeNo, "syssn", txn.SysSN, "respcd", txn.Code)
@@ -221,9 +213,19 @@ func (c *Client) QueryAll(ctx context.Context, q QueryParams) ([]payment.Transac
 	}
 }
 
-// QueryOrder returns the payment with this out_trade_no, or
+// ListTransactions lists every transaction of the merchant between start
+// and end (payment.DayLister), which must fall in one calendar month.
+func (c *Client) ListTransactions(ctx context.Context, start, end time.Time) ([]payment.Transaction, error) {
+	return c.QueryAll(ctx, QueryParams{Start: start, End: end})
+}
+
+// QueryOrder returns the transaction with the order's out_trade_no, or
 // payment.ErrNotFound.
-func (c *Client) QueryOrder(ctx context.Context, outTradeNo string) (*payment.Transaction, error) {
+func (c *Client) QueryOrder(ctx context.Context, ref payment.OrderRef) (*payment.Transaction, error) {
+	return c.queryOutTradeNo(ctx, ref.OutTradeNo)
+}
+
+func (c *Client) queryOutTradeNo(ctx context.Context, outTradeNo string) (*payment.Transaction, error) {
 	page, err := c.Query(ctx, QueryParams{OutTradeNos: []string{outTradeNo}})
 	if err != nil {
 		return nil, err
@@ -300,30 +302,22 @@ func (c *Client) CancelOrder(ctx context.Context, ref payment.OrderRef) error {
 	}
 }
 
-// RefundParams describes a refund of a paid transaction.
-type RefundParams struct {
-	SysSN      string // the original payment
-	OutTradeNo string // a NEW unique number for the refund, reused on every retry
-	TxAmt      int64  // may be less than the payment
-	TxTime     time.Time
-}
-
-// Refund gives money back. An unknown outcome is settled by querying the
-// refund's own out_trade_no, like a create.
-func (c *Client) Refund(ctx context.Context, p RefundParams) (*payment.Transaction, error) {
+// Refund gives money back (payment.Refunder). An unknown outcome is
+// settled by querying the refund's own out_trade_no, like a create.
+func (c *Client) Refund(ctx context.Context, req payment.RefundRequest) (*payment.Transaction, error) {
 	switch {
-	case p.SysSN == "":
+	case req.Orig.SysSN == "":
 		return nil, &payment.FieldError{Field: "syssn", Rule: "is required (the payment to refund)"}
-	case p.OutTradeNo == "":
+	case req.OutTradeNo == "":
 		return nil, &payment.FieldError{Field: "out_trade_no", Rule: "is required (a new number for the refund)"}
-	case p.TxAmt <= 0:
+	case req.Amount.Minor <= 0:
 		return nil, &payment.FieldError{Field: "txamt", Rule: "must be greater than zero"}
 	}
 	v := url.Values{}
-	v.Set("syssn", p.SysSN)
-	v.Set("out_trade_no", p.OutTradeNo)
-	v.Set("txamt", strconv.FormatInt(p.TxAmt, 10))
-	v.Set("txdtm", c.FormatTime(p.TxTime))
+	v.Set("syssn", req.Orig.SysSN)
+	v.Set("out_trade_no", req.OutTradeNo)
+	v.Set("txamt", strconv.FormatInt(req.Amount.Minor, 10))
+	v.Set("txdtm", c.FormatTime(req.TxTime))
 	v.Set("udid", c.udid)
 	for round := 1; round <= c.maxAttempts; round++ {
 		var w wireTxn
@@ -336,9 +330,9 @@ func (c *Client) Refund(ctx context.Context, p RefundParams) (*payment.Transacti
 			if terr != nil {
 				return nil, &TransportError{Op: "refund", Err: terr}
 			}
-			t.Kind, t.OutTradeNo = "refund", p.OutTradeNo
+			t.Kind, t.OutTradeNo = payment.TxnRefund, req.OutTradeNo
 			if t.OrigSysSN == "" {
-				t.OrigSysSN = p.SysSN
+				t.OrigSysSN = req.Orig.SysSN
 			}
 			return &t, nil
 		}
@@ -348,12 +342,12 @@ func (c *Client) Refund(ctx context.Context, p RefundParams) (*payment.Transacti
 		if !isUnknown(err) {
 			return nil, err
 		}
-		page, qerr := c.Query(ctx, QueryParams{OutTradeNos: []string{p.OutTradeNo}})
+		page, qerr := c.Query(ctx, QueryParams{OutTradeNos: []string{req.OutTradeNo}})
 		if qerr != nil {
-			return nil, fmt.Errorf("refund %s: %w (%v; query: %v)", p.OutTradeNo, payment.ErrOutcomeUnknown, err, qerr)
+			return nil, fmt.Errorf("refund %s: %w (%v; query: %v)", req.OutTradeNo, payment.ErrOutcomeUnknown, err, qerr)
 		}
 		for _, t := range page.Transactions {
-			if t.OutTradeNo == p.OutTradeNo {
+			if t.OutTradeNo == req.OutTradeNo {
 				return &t, nil
 			}
 		}
@@ -361,7 +355,13 @@ func (c *Client) Refund(ctx context.Context, p RefundParams) (*payment.Transacti
 			return nil, err
 		}
 	}
-	return nil, fmt.Errorf("refund %s: %w", p.OutTradeNo, payment.ErrOutcomeUnknown)
+	return nil, fmt.Errorf("refund %s: %w", req.OutTradeNo, payment.ErrOutcomeUnknown)
+}
+
+// QueryRefund returns the gateway's record of a refund by its own
+// out_trade_no (payment.Refunder).
+func (c *Client) QueryRefund(ctx context.Context, req payment.RefundRequest) (*payment.Transaction, error) {
+	return c.queryOutTradeNo(ctx, req.OutTradeNo)
 }
 
 var _ payment.Gateway = (*Client)(nil)

@@ -32,14 +32,14 @@ func TestWithQFPayClient(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			txn, err := client.QueryOrder(ctx, "CLIENT-1")
+			txn, err := client.QueryOrder(ctx, payment.OrderRef{OutTradeNo: "CLIENT-1"})
 			if err != nil || txn.Outcome() != payment.OutcomePending || txn.QRCode != created.QRCode {
 				t.Fatalf("query: %+v, %v", txn, err)
 			}
 			if err := client.CancelOrder(ctx, payment.OrderRef{OutTradeNo: "CLIENT-1", SysSN: created.SysSN, Amount: payment.Amount{Minor: 4200, Currency: hkd}, PayType: payme}); err != nil {
 				t.Fatal(err)
 			}
-			if txn, err = client.QueryOrder(ctx, "CLIENT-1"); err != nil || txn.Outcome() != payment.OutcomeClosed {
+			if txn, err = client.QueryOrder(ctx, payment.OrderRef{OutTradeNo: "CLIENT-1"}); err != nil || txn.Outcome() != payment.OutcomeClosed {
 				t.Fatalf("after cancel: %+v, %v", txn, err)
 			}
 
@@ -52,15 +52,15 @@ func TestWithQFPayClient(t *testing.T) {
 			if err := f.sim.Pay(paid.SysSN); err != nil {
 				t.Fatal(err)
 			}
-			ref, err := client.Refund(ctx, qfpay.RefundParams{SysSN: paid.SysSN, OutTradeNo: "CLIENT-2-R1", TxAmt: 1500, TxTime: f.clock.Now()})
+			ref, err := client.Refund(ctx, payment.RefundRequest{Orig: payment.OrderRef{SysSN: paid.SysSN}, OutTradeNo: "CLIENT-2-R1", Amount: payment.Amount{Minor: 1500}, TxTime: f.clock.Now()})
 			if err != nil || ref.OrigSysSN != paid.SysSN || ref.TxAmt != 1500 {
 				t.Fatalf("refund: %+v, %v", ref, err)
 			}
-			_, err = client.Refund(ctx, qfpay.RefundParams{SysSN: paid.SysSN, OutTradeNo: "CLIENT-2-R2", TxAmt: 3501, TxTime: f.clock.Now()})
+			_, err = client.Refund(ctx, payment.RefundRequest{Orig: payment.OrderRef{SysSN: paid.SysSN}, OutTradeNo: "CLIENT-2-R2", Amount: payment.Amount{Minor: 3501}, TxTime: f.clock.Now()})
 			if code, _ := payment.CodeOf(err); code != payment.CodeRefundTooLarge {
 				t.Fatalf("over-refund: %v", err)
 			}
-			if _, err := client.QueryOrder(ctx, "NOPE"); err == nil {
+			if _, err := client.QueryOrder(ctx, payment.OrderRef{OutTradeNo: "NOPE"}); err == nil {
 				t.Fatal("an unknown order was found")
 			}
 		})

@@ -66,7 +66,7 @@ func parseTxAmt(s string) (int64, *rejection) {
 }
 
 func parseDtm(field, s string) (time.Time, *rejection) {
-	t, err := time.ParseInLocation(dtmLayout, s, gatewayZone)
+	t, err := time.ParseInLocation(payment.LocalTimeLayout, s, gatewayZone)
 	if err != nil {
 		return time.Time{}, badParam(field, "must be a time written YYYY-MM-DD hh:mm:ss")
 	}

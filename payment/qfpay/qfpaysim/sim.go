@@ -98,12 +98,9 @@ var (
 	ErrBadCode      = errors.New("qfpaysim: not a failure respcd of QFPay's table")
 )
 
-// dtmLayout is QFPay's date-time format (txdtm, sysdtm, paydtm, start_time).
-const dtmLayout = "2006-01-02 15:04:05"
-
 // gatewayZone is the gateway's clock zone: QFPay works in Beijing/Hong Kong
-// time (UTC+8). A fixed zone needs no tzdata on the host.
-var gatewayZone = time.FixedZone("UTC+8", 8*60*60)
+// time (UTC+8).
+var gatewayZone = payment.HongKong
 
 type txnState int
 
@@ -199,7 +196,7 @@ func fmtDtm(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.In(gatewayZone).Format(dtmLayout)
+	return t.In(gatewayZone).Format(payment.LocalTimeLayout)
 }
 
 // Sim is the simulated gateway. It is an http.Handler serving the trade/v1

@@ -1,0 +1,103 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+
+	"qrkiosk/internal/journal"
+	"qrkiosk/internal/kiosk"
+	"qrkiosk/payment"
+)
+
+// RefundCmd runs `qrkiosk refund --out-trade-no X [--amount A] [--json]`.
+// Exit 0 refunded; 1 refused by the gateway or outcome unknown (journaled,
+// checked at the next start); 64 refused locally, nothing sent.
+func RefundCmd(ctx context.Context, env Env, args []string, dataDir string) int {
+	fs := flag.NewFlagSet("refund", flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	otn := fs.String("out-trade-no", "", "the order to refund (required)")
+	amount := fs.String("amount", "", "how much to give back, e.g. 5.00 (default: all that remains)")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	if err := fs.Parse(args); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(env.Stderr, "qrkiosk refund:", err)
+		}
+		return ExitUsage
+	}
+	if fs.NArg() > 0 || *otn == "" {
+		fmt.Fprintln(env.Stderr, "qrkiosk refund: usage: qrkiosk refund --out-trade-no X [--amount A] [--json]")
+		return ExitUsage
+	}
+	return withKiosk(ctx, env, "refund", dataDir, true, func(ctx context.Context, k *kiosk.Kiosk) int {
+		j := k.Journal
+		o, err := j.Order(ctx, *otn)
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "qrkiosk refund: --out-trade-no %s: order is not in this kiosk's journal\n", *otn)
+			return ExitUsage
+		}
+		var minor int64
+		if *amount != "" {
+			a, err := payment.ParseAmount(*amount, o.Amount.Currency)
+			if err != nil {
+				fmt.Fprintln(env.Stderr, "qrkiosk refund:", flagError("--amount", err))
+				return ExitUsage
+			}
+			minor = a.Minor
+		}
+		r, err := k.Refund(ctx, *otn, minor)
+		var refused *journal.RefusedError
+		switch {
+		case errors.As(err, &refused):
+			fmt.Fprintln(env.Stderr, "qrkiosk refund: refused, nothing was sent:", refused.Msg)
+			return ExitUsage
+		case errors.Is(err, journal.ErrRefundOutcomeUnknown):
+			fmt.Fprintln(env.Stderr, "qrkiosk refund:", err)
+			printRefund(env, *asJSON, r, o)
+			return ExitFailed
+		case err != nil && r.OutTradeNo == "":
+			fmt.Fprintln(env.Stderr, "qrkiosk refund:", err)
+			return ExitFailed
+		}
+		printRefund(env, *asJSON, r, o)
+		if err != nil {
+			fmt.Fprintln(env.Stderr, "qrkiosk refund:", err)
+			return ExitFailed
+		}
+		return 0
+	})
+}
+
+// refundLine is `qrkiosk refund --json` output.
+type refundLine struct {
+	Event          string `json:"event"` // refunded | failed | pending
+	OutTradeNo     string `json:"out_trade_no"`
+	OrigOutTradeNo string `json:"orig_out_trade_no"`
+	SysSN          string `json:"syssn,omitempty"`
+	Amount         string `json:"amount"`
+	TxAmt          int64  `json:"txamt"`
+	Currency       string `json:"currency"`
+	Respcd         string `json:"respcd,omitempty"`
+	Reason         string `json:"reason,omitempty"`
+}
+
+func printRefund(env Env, asJSON bool, r journal.Refund, o journal.Order) {
+	if asJSON {
+		b, _ := json.Marshal(refundLine{
+			Event: string(r.State), OutTradeNo: r.OutTradeNo, OrigOutTradeNo: r.OrigOutTradeNo, SysSN: r.SysSN,
+			Amount: r.Amount.String(), TxAmt: r.Amount.Minor, Currency: r.Amount.Currency.Code, Respcd: string(r.Code), Reason: r.Reason,
+		})
+		fmt.Fprintf(env.Stdout, "%s\n", b)
+		return
+	}
+	switch r.State {
+	case journal.RefundDone:
+		fmt.Fprintf(env.Stdout, "REFUNDED  %s of order %s (%s)  refund %s  syssn %s\n", r.Amount.Display(), o.OutTradeNo, o.Amount.Display(), r.OutTradeNo, r.SysSN)
+	case journal.RefundFailed:
+		fmt.Fprintf(env.Stdout, "REFUND FAILED  %s of order %s: %s\n", r.Amount.Display(), o.OutTradeNo, r.Reason)
+	default:
+		fmt.Fprintf(env.Stdout, "REFUND PENDING  %s of order %s (refund %s): outcome unknown, checked at the next start\n", r.Amount.Display(), o.OutTradeNo, r.OutTradeNo)
+	}
+}

@@ -1,0 +1,328 @@
+// Package config reads the kiosk's settings: a TOML file, qrkiosk/config.toml
+// in the OS's user config directory, overridden by the environment. It
+// imports no fyne, so `qrkiosk config check` opens no window.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+
+	"qrkiosk/internal/pin"
+	"qrkiosk/payment"
+	"qrkiosk/payment/qfpay"
+)
+
+// Layouts the GUI knows.
+const (
+	LayoutDual   = "dual"   // cashier window + customer window
+	LayoutSingle = "single" // one full-screen window (tablet kiosk)
+)
+
+// Environment variables besides qfpay's QFPAY_* and QRKIOSK_UDID.
+const (
+	EnvMerchantName = "QRKIOSK_MERCHANT_NAME"
+	EnvCurrency     = "QRKIOSK_CURRENCY"
+	EnvPayTypes     = "QRKIOSK_PAY_TYPES" // comma-separated wallets or pay_type codes
+	EnvExpiry       = "QRKIOSK_EXPIRY_MINUTES"
+	EnvPIN          = "QRKIOSK_PIN"
+	// EnvManagerPINHash is the manager PIN that guards refunds, as the
+	// salted hash `qrkiosk config hash-pin` prints; never the PIN itself.
+	EnvManagerPINHash = "QRKIOSK_MANAGER_PIN_HASH"
+	EnvLayout         = "QRKIOSK_LAYOUT"
+	EnvRelayURL       = "QRKIOSK_RELAY_URL"
+	EnvRelayToken     = "QRKIOSK_RELAY_TOKEN"
+	EnvConfig         = "QRKIOSK_CONFIG" // another file than the default
+	EnvGateway        = "QRKIOSK_GATEWAY"
+)
+
+// Gateways the kiosk can charge through.
+const GatewayQFPay = qfpay.Name
+
+// File is config.toml as written by a person. Every key is optional.
+type File struct {
+	Gateway       string   `toml:"gateway"`
+	MerchantName  string   `toml:"merchant_name"`
+	Currency      string   `toml:"currency"`
+	PayTypes      []string `toml:"pay_types"`
+	ExpiryMinutes int      `toml:"expiry_minutes"`
+	UDID          string   `toml:"udid"`
+	PIN           string   `toml:"pin"`
+	// ManagerPINHash guards refunds: the output of `qrkiosk config hash-pin`.
+	ManagerPINHash string `toml:"manager_pin_hash"`
+	Layout         string `toml:"layout"`
+	RelayURL       string `toml:"relay_url"`
+	RelayToken     string `toml:"relay_token"`
+	QFPay          struct {
+		Env      string `toml:"env"`
+		BaseURL  string `toml:"base_url"`
+		AppCode  string `toml:"appcode"`
+		Key      string `toml:"key"`
+		MchID    string `toml:"mchid"`
+		SignType string `toml:"sign_type"`
+	} `toml:"qfpay"`
+}
+
+// Config is the checked configuration the kiosk runs with.
+type Config struct {
+	Path string // the file read; "" if there was none
+	// Gateway names the gateway the kiosk charges through; its settings
+	// are in the table of that name (QFPay).
+	Gateway      string
+	QFPay        qfpay.Config
+	UDID         string // this kiosk's device id (≤ 40 characters)
+	MerchantName string
+	Currency     payment.Currency
+	PayTypes     []payment.PayType // enabled, in catalog order
+	Expiry       time.Duration
+	PIN          string // "" = none configured
+	// ManagerPINHash is the salted hash of the manager PIN that guards
+	// refunds; "" = none configured (refunds from the app are off).
+	ManagerPINHash string
+	Layout         string
+	RelayURL       string
+	RelayToken     string
+	// Warnings are settings that work but put something at risk (a token
+	// sent in clear, a key others can read); config check prints them and
+	// the kiosk logs them at start.
+	Warnings []string
+}
+
+// Demo reports whether the kiosk has no gateway credentials and so runs
+// against its built-in simulator (the window) or not at all (charges).
+func (c Config) Demo() bool { return len(c.Missing()) > 0 }
+
+// Missing lists what the chosen gateway still needs for real payments.
+func (c Config) Missing() []string { return c.QFPay.Missing() }
+
+// DefaultPath is qrkiosk/config.toml in the user config directory, or the
+// file named by QRKIOSK_CONFIG; named reports the latter: a file someone
+// named must exist.
+func DefaultPath(getenv func(string) string) (path string, named bool, err error) {
+	if p := strings.TrimSpace(getenv(EnvConfig)); p != "" {
+		return p, true, nil
+	}
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return "", false, err
+	}
+	return filepath.Join(dir, "qrkiosk", "config.toml"), false, nil
+}
+
+// FromEnvironment loads the file DefaultPath names, overlaid with the
+// environment: the one way the window and every subcommand read their
+// settings.
+func FromEnvironment(getenv func(string) string) (Config, error) {
+	path, named, err := DefaultPath(getenv)
+	if err != nil {
+		return Config{}, Problems{"no user config directory: " + err.Error()}
+	}
+	if named {
+		if _, err := os.Stat(path); err != nil {
+			return Config{Path: path}, Problems{fmt.Sprintf("%s %q: %v", EnvConfig, path, err)}
+		}
+	}
+	return Load(path, getenv)
+}
+
+// Problems are the things wrong with a configuration, one per line.
+type Problems []string
+
+func (p Problems) Error() string { return strings.Join(p, "\n") }
+
+// Load reads the file at path (a missing file is no error) and overlays the
+// environment. It returns every problem found at once, not just the first.
+func Load(path string, getenv func(string) string) (Config, error) {
+	var f File
+	if path != "" {
+		md, err := toml.DecodeFile(path, &f)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			path = ""
+		case err != nil:
+			return Config{}, Problems{fmt.Sprintf("%s: %v", path, err)}
+		default:
+			if extra := md.Undecoded(); len(extra) > 0 {
+				var keys []string
+				for _, k := range extra {
+					keys = append(keys, k.String())
+				}
+				return Config{}, Problems{fmt.Sprintf("%s: unknown keys %s", path, strings.Join(keys, ", "))}
+			}
+		}
+	}
+	return fromFile(path, f, getenv)
+}
+
+func fromFile(path string, f File, getenv func(string) string) (Config, error) {
+	// The file supplies defaults for the same names the environment uses,
+	// so both go through one set of checks and the env always wins.
+	file := map[string]string{
+		EnvGateway:        f.Gateway,
+		qfpay.EnvEnv:      f.QFPay.Env,
+		qfpay.EnvBaseURL:  f.QFPay.BaseURL,
+		qfpay.EnvAppCode:  f.QFPay.AppCode,
+		qfpay.EnvKey:      f.QFPay.Key,
+		qfpay.EnvMchID:    f.QFPay.MchID,
+		qfpay.EnvSignType: f.QFPay.SignType,
+		qfpay.EnvUDID:     f.UDID,
+		EnvMerchantName:   f.MerchantName,
+		EnvCurrency:       f.Currency,
+		EnvPayTypes:       strings.Join(f.PayTypes, ","),
+		EnvPIN:            f.PIN,
+		EnvManagerPINHash: f.ManagerPINHash,
+		EnvLayout:         f.Layout,
+		EnvRelayURL:       f.RelayURL,
+		EnvRelayToken:     f.RelayToken,
+	}
+	if f.ExpiryMinutes != 0 {
+		file[EnvExpiry] = strconv.Itoa(f.ExpiryMinutes)
+	}
+	get := func(k string) string {
+		if v := strings.TrimSpace(getenv(k)); v != "" {
+			return v
+		}
+		return strings.TrimSpace(file[k])
+	}
+
+	var probs Problems
+	c := Config{Path: path, MerchantName: get(EnvMerchantName), PIN: get(EnvPIN), ManagerPINHash: get(EnvManagerPINHash),
+		RelayURL: get(EnvRelayURL), RelayToken: get(EnvRelayToken), UDID: get(qfpay.EnvUDID)}
+	c.Gateway = orDefault(strings.ToLower(get(EnvGateway)), GatewayQFPay)
+	if c.Gateway != GatewayQFPay {
+		probs = append(probs, fmt.Sprintf("%s/gateway %q: must be %q", EnvGateway, c.Gateway, GatewayQFPay))
+	}
+	gw, err := qfpay.ConfigFromEnv(get)
+	if err != nil {
+		probs = append(probs, err.Error())
+	}
+	c.QFPay = gw
+	if (gw.AppCode == "") != (gw.Key == "") {
+		probs = append(probs, "set both "+strings.Join(gw.Missing(), " and ")+", or neither for demo mode")
+	}
+	for _, p := range gw.Check() {
+		probs = append(probs, p)
+	}
+	for name, v := range map[string]string{qfpay.EnvAppCode + "/[qfpay] appcode": gw.AppCode, qfpay.EnvKey + "/[qfpay] key": gw.Key, EnvRelayToken + "/relay_token": c.RelayToken} {
+		if placeholder(v) {
+			probs = append(probs, fmt.Sprintf("%s: looks like a placeholder from an example; put the value you were issued", name))
+		}
+	}
+	if len(c.UDID) > 40 {
+		probs = append(probs, qfpay.EnvUDID+"/udid: at most 40 characters")
+	}
+
+	c.Currency, err = payment.LookupCurrency(orDefault(get(EnvCurrency), "HKD"))
+	if err != nil {
+		probs = append(probs, EnvCurrency+"/currency: "+err.Error())
+	}
+
+	c.PayTypes, err = payTypes(get(EnvPayTypes))
+	if err != nil {
+		probs = append(probs, EnvPayTypes+"/pay_types: "+err.Error())
+	}
+
+	mins := payment.DefaultExpiryMinutes
+	if s := get(EnvExpiry); s != "" {
+		mins, err = strconv.Atoi(s)
+		if err != nil || mins < payment.MinExpiryMinutes || mins > payment.MaxExpiryMinutes {
+			probs = append(probs, fmt.Sprintf("%s/expiry_minutes %q: must be a whole number of minutes from %d to %d", EnvExpiry, s, payment.MinExpiryMinutes, payment.MaxExpiryMinutes))
+		}
+	}
+	c.Expiry = time.Duration(mins) * time.Minute
+
+	if c.PIN != "" && (len(c.PIN) < 4 || len(c.PIN) > 12 || strings.Trim(c.PIN, "0123456789") != "") {
+		probs = append(probs, EnvPIN+"/pin: 4 to 12 digits")
+	}
+
+	if c.ManagerPINHash != "" && !pin.WellFormed(c.ManagerPINHash) {
+		probs = append(probs, EnvManagerPINHash+"/manager_pin_hash: not a PIN hash; put what `qrkiosk config hash-pin` prints, never the PIN itself")
+	}
+
+	c.Layout = orDefault(strings.ToLower(get(EnvLayout)), LayoutDual)
+	if c.Layout != LayoutDual && c.Layout != LayoutSingle {
+		probs = append(probs, fmt.Sprintf("%s/layout %q: must be %q or %q", EnvLayout, c.Layout, LayoutDual, LayoutSingle))
+	}
+
+	if c.RelayURL != "" {
+		u, err := url.Parse(c.RelayURL)
+		if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
+			probs = append(probs, fmt.Sprintf("%s/relay_url %q: must be a ws:// or wss:// URL of the relay's /ws", EnvRelayURL, c.RelayURL))
+		}
+		if c.RelayToken == "" {
+			probs = append(probs, EnvRelayToken+"/relay_token: is required with a relay URL")
+		}
+		if err == nil && u.Scheme == "ws" && !loopback(u.Hostname()) {
+			c.Warnings = append(c.Warnings, fmt.Sprintf("%s/relay_url %q: ws:// to another machine sends the relay token in clear; use wss://", EnvRelayURL, c.RelayURL))
+		}
+	}
+	if path != "" && (f.QFPay.Key != "" || f.RelayToken != "" || f.PIN != "") {
+		if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o077 != 0 {
+			c.Warnings = append(c.Warnings, fmt.Sprintf("%s holds secrets and other users can read it (mode %04o): chmod 600 %s", path, st.Mode().Perm(), path))
+		}
+	}
+	if len(probs) > 0 {
+		return c, probs
+	}
+	return c, nil
+}
+
+// placeholder reports a value copied from an example rather than issued:
+// an ellipsis or angle brackets ("…", "<app code>").
+func placeholder(v string) bool {
+	return strings.Contains(v, "…") || strings.Contains(v, "...") || strings.ContainsAny(v, "<>")
+}
+
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// payTypes parses a comma-separated list of wallets or codes; empty means
+// every wallet a customer can scan.
+func payTypes(s string) ([]payment.PayType, error) {
+	all := payment.MPMPayTypes()
+	if s == "" {
+		return all, nil
+	}
+	want := map[string]bool{}
+	for _, w := range strings.Split(s, ",") {
+		w = strings.TrimSpace(w)
+		if w == "" {
+			continue
+		}
+		p, err := payment.LookupPayType(w)
+		if err != nil {
+			return nil, err
+		}
+		if p.Mode != payment.MPM {
+			return nil, fmt.Errorf("%q is scanned by the cashier, not shown as a QR; use one of %s", w, strings.Join(payment.MPMWallets(), ", "))
+		}
+		want[p.Code] = true
+	}
+	out := slices.DeleteFunc(all, func(p payment.PayType) bool { return !want[p.Code] })
+	if len(out) == 0 {
+		return nil, errors.New("at least one wallet is required")
+	}
+	return out, nil
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}

@@ -1,0 +1,20 @@
+package kiosk
+
+import (
+	"fmt"
+	"log/slog"
+
+	"qrkiosk/internal/config"
+	"qrkiosk/payment"
+	"qrkiosk/payment/qfpay"
+)
+
+// newGateway is the one place that decides which gateway the kiosk
+// charges through.
+func newGateway(cfg config.Config, log *slog.Logger) (payment.Gateway, error) {
+	switch cfg.Gateway {
+	case config.GatewayQFPay:
+		return cfg.QFPay.NewClient(qfpay.WithLogger(log))
+	}
+	return nil, fmt.Errorf("gateway %q: not one this kiosk knows", cfg.Gateway)
+}
