@@ -68,6 +68,7 @@ type Screen struct {
 	qrPlaceholder *canvas.Rectangle
 	tickFor       string // the order the countdown is ticking for
 	stopTick      context.CancelFunc
+	tickStopped   <-chan struct{} // closed when the last countdown goroutine has stopped
 
 	result          *fyne.Container
 	resultIcon      *resultIcon
@@ -254,7 +255,7 @@ func (s *Screen) showAwaiting(snap payment.Snapshot) {
 		s.cancelTick()
 		ctx, cancel := context.WithCancel(context.Background())
 		s.stopTick, s.tickFor = cancel, order
-		s.qr.Start(ctx)
+		s.tickStopped = s.qr.Start(ctx)
 	}
 }
 

@@ -3,6 +3,8 @@ package payment_test
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -22,7 +24,27 @@ type harness struct {
 	events []payment.Event
 	seen   chan payment.Event
 	cancel context.CancelFunc
+	// suspicious gets one value per record the machine refused as not
+	// this order's.
+	suspicious chan struct{}
 }
+
+// warnings is a log handler that signals each "suspicious record" warning.
+type warnings struct {
+	slog.Handler
+	to chan<- struct{}
+}
+
+func (w warnings) Handle(ctx context.Context, r slog.Record) error {
+	if strings.HasPrefix(r.Message, "suspicious record ignored") {
+		w.to <- struct{}{}
+	}
+	return nil
+}
+
+func (w warnings) Enabled(context.Context, slog.Level) bool { return true }
+
+func (w warnings) WithAttrs([]slog.Attr) slog.Handler { return w }
 
 func hkd(t *testing.T, s string) payment.Amount {
 	t.Helper()
@@ -36,13 +58,13 @@ func hkd(t *testing.T, s string) payment.Amount {
 
 func start(t *testing.T, gw *paymenttest.Gateway, pushUp bool) *harness {
 	t.Helper()
-	h := &harness{t: t, clock: paymenttest.NewClock(t0), gw: gw, seen: make(chan payment.Event, 100)}
+	h := &harness{t: t, clock: paymenttest.NewClock(t0), gw: gw, seen: make(chan payment.Event, 100), suspicious: make(chan struct{}, 100)}
 	pt, _ := payment.LookupPayType("alipayhk")
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
 	t.Cleanup(func() { cancel(); <-h.order.Closed() })
 	h.order = payment.StartOrder(ctx, payment.MachineConfig{
-		Gateway: gw, Clock: h.clock, PushUp: pushUp,
+		Gateway: gw, Clock: h.clock, PushUp: pushUp, Logger: slog.New(warnings{Handler: slog.DiscardHandler, to: h.suspicious}),
 		PollFast: 2 * time.Second, PollSlow: 15 * time.Second, SettleRetry: 5 * time.Second,
 	}, payment.CreateRequest{
 		OutTradeNo: "OTN1", Amount: hkd(t, "12.34"), PayType: pt, Expiry: 5 * time.Minute, TxTime: t0,
@@ -86,14 +108,20 @@ func (h *harness) kinds() []payment.EventKind {
 // then advances the clock.
 func (h *harness) tick(d time.Duration) {
 	h.t.Helper()
+	h.waitTimers(2)
+	h.clock.Advance(d)
+}
+
+// waitTimers waits until the machine has armed n timers.
+func (h *harness) waitTimers(n int) {
+	h.t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
-	for h.clock.Pending() < 2 {
+	for h.clock.Pending() < n {
 		if time.Now().After(deadline) {
 			h.t.Fatalf("machine never waited on a timer: pending %d calls %v events %v", h.clock.Pending(), h.gw.Calls(), h.kinds())
 		}
 		time.Sleep(time.Millisecond)
 	}
-	h.clock.Advance(d)
 }
 
 func (h *harness) final(want payment.State) payment.Snapshot {
@@ -155,7 +183,12 @@ func TestDuplicatePushIsOneTransition(t *testing.T) {
 	}
 	h.final(payment.StatePaid)
 	h.order.Notify(paidNote(gw)) // and one after the order is final
-	time.Sleep(20 * time.Millisecond)
+	// A Paid machine stops: no event can follow once it has.
+	select {
+	case <-h.order.Closed():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the machine of a paid order still runs")
+	}
 	n := 0
 	for _, k := range h.kinds() {
 		if k == "paid" || k == "paid_late" {
@@ -180,7 +213,14 @@ func TestMismatchedPushChangesNothing(t *testing.T) {
 	foreign := paidNote(gw)
 	foreign.Currency = "USD"
 	h.order.Notify(foreign)
-	time.Sleep(50 * time.Millisecond)
+	// Each is refused with a warning, in the order sent.
+	for range 3 {
+		select {
+		case <-h.suspicious:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("not every mismatched notification was looked at; events %v", h.kinds())
+		}
+	}
 	if s := h.order.Snapshot(); s.State != payment.StateAwaitingPayment {
 		t.Fatalf("state = %s after mismatched notifications, want awaiting_payment", s.State)
 	}
@@ -328,10 +368,9 @@ func TestPushLinkAdaptsPolling(t *testing.T) {
 	gw := paymenttest.NewGateway()
 	h := start(t, gw, true)
 	h.until("created")
-	h.tick(2 * time.Second)
-	time.Sleep(20 * time.Millisecond)
-	if n := gw.Count("query"); n != 0 {
-		t.Fatalf("queries = %d within 2 s while push is up, want 0 (safety poll every 15 s)", n)
+	h.waitTimers(2)
+	if next, _ := h.clock.NextTimer(); next != 15*time.Second || gw.Count("query") != 0 {
+		t.Fatalf("next poll in %v after %d queries while push is up, want a safety poll in 15 s", next, gw.Count("query"))
 	}
 	h.order.PushLink(false)
 	h.until("push_down")

@@ -46,6 +46,9 @@ func Run(ctx context.Context, k *kiosk.Kiosk, o kiosk.WindowOptions) int {
 	defer cancel()
 	w := newWindows(a, k, o, rctx)
 	defer w.cashier.close()
+	// Charging waits for the recovery: a pending order may take the
+	// screens back.
+	w.cashier.hold("Checking what the last run left unfinished…")
 	recovered := make(chan struct{})
 	go func() {
 		w.recoverAtStart(ctx, k)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"qrkiosk/payment"
+	"qrkiosk/payment/paymenttest"
 	"qrkiosk/payment/qfpay"
 	"qrkiosk/payment/qfpay/qfpaysim"
 )
@@ -91,13 +92,18 @@ func waitDone(t *testing.T, o *payment.Order) payment.Snapshot {
 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
+	paymenttest.Eventually(t, what, 10*time.Second, cond)
+}
+
+// pay pays an order at the simulated gateway once its QR shows, and
+// returns it once final.
+func (g *gateway) pay(t *testing.T, o *payment.Order) payment.Snapshot {
+	t.Helper()
+	waitFor(t, "created", func() bool { return o.Snapshot().SysSN != "" })
+	if err := g.sim.Pay(o.Snapshot().SysSN); err != nil {
+		t.Fatal(err)
 	}
+	return waitDone(t, o)
 }
 
 func TestOrderJournaledBeforeCreateAndEveryAnswerAfter(t *testing.T) {
@@ -115,11 +121,7 @@ func TestOrderJournaledBeforeCreateAndEveryAnswerAfter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "created", func() bool { return o.Snapshot().SysSN != "" })
-	if err := g.sim.Pay(o.Snapshot().SysSN); err != nil {
-		t.Fatal(err)
-	}
-	if s := waitDone(t, o); s.State != payment.StatePaid {
+	if s := g.pay(t, o); s.State != payment.StatePaid {
 		t.Fatalf("state %v", s.State)
 	}
 	if atCreate.State != payment.StateCreating || atCreate.Amount.Minor != 1234 || atCreate.UDID != "test-kiosk" {

@@ -39,11 +39,7 @@ func paidOrder(t *testing.T, j *Journal, g *gateway, otn string, minor int64, pt
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "created", func() bool { return o.Snapshot().SysSN != "" })
-	if err := g.sim.Pay(o.Snapshot().SysSN); err != nil {
-		t.Fatal(err)
-	}
-	if s := waitDone(t, o); s.State != payment.StatePaid {
+	if s := g.pay(t, o); s.State != payment.StatePaid {
 		t.Fatalf("%s: %v", otn, s.State)
 	}
 }

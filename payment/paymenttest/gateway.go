@@ -40,6 +40,16 @@ func NewGateway() *Gateway { return &Gateway{orders: map[string]*payment.Transac
 
 func (g *Gateway) record(call string) { g.calls = append(g.calls, call) }
 
+// pop takes the first of the injected errors, if any.
+func pop(errs *[]error) error {
+	if len(*errs) == 0 {
+		return nil
+	}
+	err := (*errs)[0]
+	*errs = (*errs)[1:]
+	return err
+}
+
 // Calls lists the calls made, e.g. "create", "query", "cancel".
 func (g *Gateway) Calls() []string {
 	g.mu.Lock()
@@ -70,9 +80,7 @@ func (g *Gateway) CreateMPM(ctx context.Context, req payment.CreateRequest) (*pa
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.record("create")
-	if len(g.CreateErr) > 0 {
-		err := g.CreateErr[0]
-		g.CreateErr = g.CreateErr[1:]
+	if err := pop(&g.CreateErr); err != nil {
 		return nil, err
 	}
 	if _, dup := g.orders[req.OutTradeNo]; dup {
@@ -101,9 +109,7 @@ func (g *Gateway) QueryOrder(ctx context.Context, ref payment.OrderRef) (*paymen
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.record("query")
-	if len(g.QueryErr) > 0 {
-		err := g.QueryErr[0]
-		g.QueryErr = g.QueryErr[1:]
+	if err := pop(&g.QueryErr); err != nil {
 		return nil, err
 	}
 	t, ok := g.orders[ref.OutTradeNo]
@@ -176,9 +182,7 @@ func (g *Gateway) Refund(ctx context.Context, req payment.RefundRequest) (*payme
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.record("refund")
-	if len(g.RefundErr) > 0 {
-		err := g.RefundErr[0]
-		g.RefundErr = g.RefundErr[1:]
+	if err := pop(&g.RefundErr); err != nil {
 		return nil, err
 	}
 	orig, ok := g.orders[req.Orig.OutTradeNo]

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"qrkiosk/payment"
+	"qrkiosk/payment/paymenttest"
 	"qrkiosk/payment/qfpay"
 )
 
@@ -174,13 +175,7 @@ func (f *fixture) customer(action, syssn string, form url.Values) (int, map[stri
 
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(3 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	paymenttest.Eventually(t, what, 3*time.Second, cond)
 }
 
 func TestSignatureChecks(t *testing.T) {
