@@ -301,6 +301,10 @@ func (s *Screen) showResult(snap payment.Snapshot) {
 	default:
 		icon, col, title = strokesMinus, s.color(theme.ColorNamePlaceHolder), txtCancelled
 	}
+	if (snap.State == payment.StateExpired || snap.State == payment.StateCancelled) && !snap.Withdrawn {
+		// The gateway could not withdraw the QR: say so, whatever else.
+		detail = txtDoNotPay
+	}
 	s.resultIcon.set(icon, col)
 	s.resultTitle.set(title)
 	s.resultTitle.setColor(col)

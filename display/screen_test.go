@@ -135,7 +135,8 @@ func TestResultHold(t *testing.T) {
 	if !s.result.Visible() {
 		t.Fatal("paid: result page not shown")
 	}
-	clk.waitPending(t, 2) // the stopped ticker's last timer and the hold
+	<-s.tickStopped       // the countdown stopped with the order
+	clk.waitPending(t, 1) // the hold
 	clk.advance(2900 * time.Millisecond)
 	clk.runQueued(50 * time.Millisecond)
 	if !s.result.Visible() {

@@ -130,9 +130,12 @@ type RefundRequest struct {
 	// OutTradeNo is a NEW number for the refund, recorded before the call
 	// and reused on every retry: the refund's idempotency key.
 	OutTradeNo string
-	Orig       OrderRef // the payment refunded
-	Amount     Amount   // at most what remains of the payment
-	TxTime     time.Time
+	// SysSN is the refund's own id at the gateway once it has answered
+	// (for QueryRefund); "" before.
+	SysSN  string
+	Orig   OrderRef // the payment refunded
+	Amount Amount   // at most what remains of the payment
+	TxTime time.Time
 }
 
 // OrderGateway is what the order machine needs from a payment gateway.

@@ -15,8 +15,11 @@ type MachineConfig struct {
 	Clock   Clock        // nil = RealClock
 	Logger  *slog.Logger // nil = discard
 	// PollSlow is the safety query interval while push is healthy (15 s);
-	// PollFast the interval while it is down or absent (2 s).
-	PollSlow, PollFast time.Duration
+	// while it is down or absent an order is asked every PollFast (2 s)
+	// for the first PollFastFor (1 min) its QR shows, then every
+	// PollSteady (5 s): a merchant's kiosks share 400 requests a minute.
+	PollSlow, PollFast, PollSteady time.Duration
+	PollFastFor                    time.Duration
 	// CallTimeout bounds one gateway call including its retries (20 s).
 	CallTimeout time.Duration
 	// SettleRetry is the wait between attempts to settle an order whose
@@ -31,6 +34,16 @@ type MachineConfig struct {
 	// past withdraws the order and settles it by a final query.
 	Resume bool
 	Known  *Created
+	// GatewayExpiry is how long the gateway keeps a QR payable when the
+	// wallet ignores the kiosk's expiry (QFPay: its default 30 min); 0 =
+	// not known. It only tells the cashier until when a QR that could not
+	// be withdrawn stays payable.
+	GatewayExpiry time.Duration
+	// Reissue records the order that replaces one whose QR was lost (found
+	// at the gateway after a lost create answer: a query does not give the
+	// QR back) before it is created; nil: nothing to record. An error
+	// stops the sale: nothing unrecorded is sent.
+	Reissue func(next CreateRequest, replaces string) error
 	// LateWatch is how long an Expired, Cancelled or Failed order keeps
 	// listening for a late payment before its machine stops (24 h: QFPay
 	// retries a notification for about a day). A Paid order stops at once:
@@ -50,6 +63,12 @@ func (c *MachineConfig) defaults() {
 	}
 	if c.PollFast <= 0 {
 		c.PollFast = 2 * time.Second
+	}
+	if c.PollSteady <= 0 {
+		c.PollSteady = max(5*time.Second, c.PollFast)
+	}
+	if c.PollFastFor <= 0 {
+		c.PollFastFor = time.Minute
 	}
 	if c.CallTimeout <= 0 {
 		c.CallTimeout = 20 * time.Second
@@ -91,7 +110,19 @@ type Order struct {
 	// Fields below are owned by the run goroutine.
 	cancelAsked bool
 	pollFails   int
-	unconfirmed bool // final state shown, but the gateway has not confirmed it
+	unconfirmed bool          // final state shown, but the gateway has not confirmed it
+	shownAt     time.Time     // when the QR was first shown (fast polling)
+	rateBackoff time.Duration // polls are at least this far apart after a 429
+	// withdrawSent: a reversal or close went to the gateway. Reversing a
+	// paid Alipay order refunds it, so from then on a push saying "paid"
+	// is believed only once a query confirms it.
+	withdrawSent bool
+	// earlyPaid: a push proved payment while the create call was still in
+	// flight; the order turns Paid once the create's answer is shown.
+	earlyPaid    bool
+	withdrawn    bool      // the gateway confirmed the QR withdrawn
+	payableUntil time.Time // the QR could not be withdrawn: payable until then
+	reissues     int       // orders made to replace a lost QR
 }
 
 // errPaid unwinds the run goroutine's current step once the order is paid.
@@ -267,17 +298,27 @@ func (o *Order) live(ctx context.Context) error {
 	if created == nil {
 		return nil // already final
 	}
-	o.update(EventCreated, func(s *Snapshot) {
-		s.SysSN, s.QRCode, s.State, s.Reason = created.SysSN, created.QRCode, StateAwaitingPayment, ""
-	})
+	for created.QRCode == "" {
+		// Found at the gateway after a lost create answer, but a query
+		// does not give a QR back: the customer could never scan it.
+		if created.Existing != nil {
+			if done, err := o.apply(created.Existing, "create"); done || err != nil {
+				return err
+			}
+		}
+		if created, err = o.reissue(ctx, created); created == nil || err != nil {
+			return err
+		}
+	}
+	o.shown(created)
 	if created.Existing != nil {
 		if done, err := o.apply(created.Existing, "create"); done || err != nil {
 			return err
 		}
 	}
-	if created.QRCode == "" {
-		o.log.Warn("order exists at the gateway but its QR code was lost; withdrawing it")
-		return o.finish(ctx, StateFailed, "", "The QR code was lost in a network error; nothing was charged. Please charge again.")
+	if o.earlyPaid {
+		o.paid("push")
+		return errPaid
 	}
 	if o.cfg.Resume {
 		// Whatever happened while the kiosk was down, one query now.
@@ -286,6 +327,104 @@ func (o *Order) live(ctx context.Context) error {
 		}
 	}
 	return o.await(ctx)
+}
+
+// shown puts a created order's QR on the screens.
+func (o *Order) shown(c *Created) {
+	o.shownAt = o.cfg.Clock.Now()
+	o.update(EventCreated, func(s *Snapshot) {
+		s.SysSN, s.QRCode, s.State, s.Reason = c.SysSN, c.QRCode, StateAwaitingPayment, ""
+	})
+}
+
+// maxReissues bounds how often one sale replaces a lost QR: a gateway
+// that keeps losing answers gets no endless stream of orders.
+const maxReissues = 2
+
+// reissue deals with an order found at the gateway without its QR (its
+// create answer was lost; a query does not give the QR back). While the
+// sale is live it withdraws the order where the wallet allows — nobody
+// has its QR, so nobody can pay it either way — and creates a new one for
+// the same sale with a new out_trade_no, recorded first (cfg.Reissue). It
+// returns the new order's creation, or nil when the sale ended.
+func (o *Order) reissue(ctx context.Context, lost *Created) (*Created, error) {
+	if o.cancelAsked || !o.cfg.Clock.Now().Before(o.Snapshot().Deadline) || o.reissues >= maxReissues {
+		st, reason := StateExpired, ""
+		switch {
+		case o.cancelAsked:
+			st = StateCancelled
+		case o.reissues >= maxReissues:
+			st, reason = StateFailed, "The gateway keeps losing its answers, so no QR code can be shown; nothing was charged. Please try again later."
+		}
+		o.setSysSN(lost.SysSN) // what the withdrawal and the final query name
+		return nil, o.finish(ctx, st, "", reason)
+	}
+	o.reissues++
+	old := o.req.OutTradeNo
+	o.log.Warn("order found at the gateway without its QR (its create answer was lost); withdrawing it and creating a new one", "syssn", lost.SysSN)
+	ref := o.ref()
+	ref.SysSN = lost.SysSN
+	if o.req.PayType.Cancel != CancelNone {
+		o.withdrawSent = true
+		err := o.call(ctx, func(cctx context.Context) error { return o.cfg.Gateway.CancelOrder(cctx, ref) })
+		switch {
+		case errors.Is(err, errPaid) || ctx.Err() != nil:
+			return nil, err
+		case err != nil:
+			o.log.Warn("withdrawing the order whose QR was lost failed; nobody has its QR", "err", err)
+		}
+	}
+	// The gateway's word on it before a second order: paid ends the sale.
+	var txn *Transaction
+	err := o.call(ctx, func(cctx context.Context) error {
+		var err error
+		txn, err = o.cfg.Gateway.QueryOrder(cctx, ref)
+		return err
+	})
+	switch {
+	case errors.Is(err, errPaid) || ctx.Err() != nil:
+		return nil, err
+	case err == nil && o.matches(txn, "reissue") && txn.Outcome() == OutcomePaid:
+		o.setSysSN(lost.SysSN)
+		o.paid("query")
+		return nil, errPaid
+	}
+	now := o.cfg.Clock.Now()
+	next := o.req
+	next.OutTradeNo = NewOutTradeNo(outTradeNoPrefix(old), now)
+	next.TxTime = now
+	if o.cfg.Reissue != nil {
+		if err := o.cfg.Reissue(next, old); err != nil {
+			o.log.Error("the order replacing a lost QR could not be recorded; nothing more is sent", "err", err)
+			o.fail("The QR code was lost in a network error and a new one could not be recorded; nothing was charged.", "")
+			return nil, nil
+		}
+	}
+	o.req, o.withdrawSent = next, false
+	o.log = o.cfg.Logger.With("out_trade_no", next.OutTradeNo)
+	o.log.Info("new order replaces one whose QR was lost", "replaces", old)
+	o.update(EventReissued, func(s *Snapshot) {
+		s.Replaces, s.OutTradeNo, s.SysSN, s.QRCode, s.State, s.Reason = old, next.OutTradeNo, "", "", StateCreating, ""
+		s.Created, s.Deadline = now, now.Add(next.Expiry)
+	})
+	return o.createOrder(ctx)
+}
+
+// setSysSN notes the gateway's id of an order that was never shown.
+func (o *Order) setSysSN(syssn string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.snap.SysSN = syssn
+}
+
+// outTradeNoPrefix is the letters NewOutTradeNo put before an out_trade_no's
+// time and random part ("QK").
+func outTradeNoPrefix(otn string) string {
+	const tail = 14 + 16 // yyyymmddhhmmss + 16 hex digits
+	if len(otn) > tail {
+		return otn[:len(otn)-tail]
+	}
+	return "QK"
 }
 
 // createOrder calls the gateway. It returns nil, nil when the order ended
@@ -304,13 +443,16 @@ func (o *Order) createOrder(ctx context.Context) (*Created, error) {
 	var ge *Error
 	switch {
 	case err == nil:
-		if o.cancelAsked {
-			o.update(EventCreated, func(s *Snapshot) {
-				s.SysSN, s.QRCode, s.State, s.Reason = created.SysSN, created.QRCode, StateAwaitingPayment, ""
-			})
+		if o.cancelAsked && !o.earlyPaid && created.QRCode != "" {
+			o.shown(created)
 			return nil, o.finish(ctx, StateCancelled, "", "")
 		}
 		return created, nil
+	case o.earlyPaid:
+		// A push proved payment, so the order exists whatever the create
+		// call says: find it.
+		o.log.Warn("create failed after a push proved payment; asking the gateway", "err", err)
+		return o.resolveCreate(ctx)
 	case errors.As(err, &fe):
 		o.fail(err.Error(), "")
 		return nil, nil
@@ -398,15 +540,25 @@ func (o *Order) await(ctx context.Context) error {
 	}
 }
 
+// pollInterval is the wait before the next query: a safety poll while push
+// is healthy, else fast for the QR's first minute and steady after; never
+// closer than the gateway's rate limit allows.
 func (o *Order) pollInterval() time.Duration {
 	o.mu.Lock()
 	up := o.snap.PushUp
 	o.mu.Unlock()
-	if up && o.pollFails == 0 {
-		return o.cfg.PollSlow
+	d := o.cfg.PollSteady
+	switch {
+	case up && o.pollFails == 0:
+		d = o.cfg.PollSlow
+	case o.cfg.Clock.Now().Sub(o.shownAt) < o.cfg.PollFastFor:
+		d = o.cfg.PollFast
 	}
-	return o.cfg.PollFast
+	return max(d, o.rateBackoff)
 }
+
+// maxRateBackoff caps how far apart polls go while the gateway answers 429.
+const maxRateBackoff = time.Minute
 
 // onLink records a push link change; it reports a reconnect.
 func (o *Order) onLink(up bool) (reconnected bool) {
@@ -435,6 +587,14 @@ func (o *Order) poll(ctx context.Context) (done bool, err error) {
 	if errors.Is(err, errPaid) || ctx.Err() != nil {
 		return true, err
 	}
+	if errors.Is(err, ErrRateLimited) {
+		// The gateway answers, but the merchant's kiosks ask too often:
+		// ask less often until it answers again.
+		o.rateBackoff = min(max(2*o.rateBackoff, 2*o.cfg.PollFast), maxRateBackoff)
+		o.log.Warn("gateway rate limit reached; polling less often", "next_poll_in", o.rateBackoff)
+		return false, nil
+	}
+	o.rateBackoff = 0
 	if err != nil {
 		o.pollFails++
 		o.log.Warn("poll failed", "attempt", o.pollFails, "err", err)
@@ -506,7 +666,9 @@ func (o *Order) matches(t *Transaction, source string) bool {
 	return true
 }
 
-// onPush handles a notification; errPaid when it settles the order.
+// onPush handles a notification; errPaid when it settles the order. After
+// a withdrawal was sent a push is not enough (a reversal of a paid Alipay
+// order refunds it): it is noted, and the next query decides.
 func (o *Order) onPush(t Transaction) error {
 	if t.Outcome() != OutcomePaid {
 		return nil // QFPay notifies successes only
@@ -514,8 +676,31 @@ func (o *Order) onPush(t Transaction) error {
 	if !o.matches(&t, "push") {
 		return nil
 	}
+	if o.withdrawSent {
+		o.log.Info("push says paid after the QR was withdrawn; the gateway's record decides")
+		return nil
+	}
 	o.paid("push")
 	return errPaid
+}
+
+// confirmPaid asks the gateway whether an order a push says is paid really
+// is; a paid record turns it Paid (late when it was shown final).
+func (o *Order) confirmPaid(ctx context.Context, source string) bool {
+	cctx, cancel := context.WithTimeout(ctx, o.cfg.CallTimeout)
+	defer cancel()
+	txn, err := o.cfg.Gateway.QueryOrder(cctx, o.ref())
+	if err != nil {
+		o.log.Warn("could not confirm a push that says paid; the late watch asks again", "source", source, "err", err)
+		o.unconfirmed = true
+		return false
+	}
+	if !o.matches(txn, source) || txn.Outcome() != OutcomePaid {
+		o.log.Warn("a push said paid but the gateway's record does not", "source", source, "outcome", txn.Outcome(), "cancel", txn.Cancel)
+		return false
+	}
+	o.paid(source)
+	return true
 }
 
 // call runs one gateway call while still listening to pushes, cancels and
@@ -538,9 +723,19 @@ func (o *Order) call(ctx context.Context, fn func(context.Context) error) error 
 		case t := <-o.push:
 			if o.state().Final() && o.state() != StatePaid {
 				if t.Outcome() == OutcomePaid && o.matches(&t, "push") {
-					o.paidLate("push")
-					return errPaid
+					if !o.withdrawSent {
+						o.paidLate("push")
+						return errPaid
+					}
+					o.unconfirmed = true // the late watch confirms it by query
 				}
+				continue
+			}
+			if o.state() == StateCreating && t.Outcome() == OutcomePaid && o.matches(&t, "push") && !o.withdrawSent {
+				// Paid before the create's answer is in: show the order
+				// first (the journal and the CLI's "created" line need its
+				// syssn), then Paid.
+				o.earlyPaid = true
 				continue
 			}
 			if err := o.onPush(t); err != nil {
@@ -572,12 +767,17 @@ func (o *Order) finish(ctx context.Context, want State, code Code, reason string
 		return err
 	}
 	ref := o.ref()
+	if o.req.PayType.Cancel != CancelNone {
+		o.withdrawSent = true
+	}
 	err := o.call(ctx, func(cctx context.Context) error { return o.cfg.Gateway.CancelOrder(cctx, ref) })
+	withdrawn := err == nil
 	switch {
 	case errors.Is(err, errPaid) || ctx.Err() != nil:
 		return err
 	case errors.Is(err, ErrCancelUnsupported):
-		o.log.Info("wallet has no cancel; the order is left to expire at the gateway", "pay_type", o.req.PayType.Code)
+		o.payableUntil = o.gatewayExpiry()
+		o.log.Info("wallet has no cancel; the QR stays payable at the gateway until it expires there", "pay_type", o.req.PayType.Code, "payable_until", o.payableUntil)
 	case err != nil:
 		o.log.Warn("withdrawing the order failed; the final query decides", "err", err)
 	}
@@ -609,6 +809,8 @@ func (o *Order) finish(ctx context.Context, want State, code Code, reason string
 			return nil
 		case OutcomeExpired:
 			want = StateExpired
+		case OutcomePending:
+			withdrawn = false // the withdrawal is still in progress
 		}
 		// Closed by our own withdrawal, or still pending on a wallet without
 		// cancel: the kiosk stops offering it, and a late payment still
@@ -620,8 +822,22 @@ func (o *Order) finish(ctx context.Context, want State, code Code, reason string
 		o.log.Warn("could not confirm the final state with the gateway; will keep checking", "err", err)
 		o.unconfirmed = true
 	}
+	o.withdrawn = withdrawn
 	o.final(want, code, reason)
 	return nil
+}
+
+// gatewayExpiry is when the gateway stops taking payment for the QR of a
+// wallet without cancel: the kiosk's expiry where the gateway honours it,
+// else the gateway's own (zero when not known).
+func (o *Order) gatewayExpiry() time.Time {
+	switch {
+	case o.req.PayType.HonoursExpiry:
+		return o.req.TxTime.Add(o.req.Expiry)
+	case o.cfg.GatewayExpiry > 0:
+		return o.req.TxTime.Add(o.cfg.GatewayExpiry)
+	}
+	return time.Time{}
 }
 
 func (o *Order) final(st State, code Code, reason string) {
@@ -630,6 +846,7 @@ func (o *Order) final(st State, code Code, reason string) {
 	}
 	o.update(finalKind(st), func(s *Snapshot) {
 		s.State, s.Code, s.Reason, s.Cancelling = st, code, reason, false
+		s.Withdrawn, s.PayableUntil = o.withdrawn, o.payableUntil
 	})
 	close(o.done)
 	o.log.Info("order final", "state", st, "respcd", code)
@@ -690,7 +907,11 @@ func (o *Order) afterFinal(ctx context.Context) {
 			o.onLink(up)
 		case p := <-o.push:
 			if o.state() != StatePaid && p.Outcome() == OutcomePaid && o.matches(&p, "push") {
-				o.paidLate("push")
+				if !o.withdrawSent {
+					o.paidLate("push")
+				} else {
+					o.confirmPaid(ctx, "push")
+				}
 			}
 		case <-retry:
 			cctx, cancel := context.WithTimeout(ctx, o.cfg.CallTimeout)

@@ -3,7 +3,9 @@ package payment_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -58,15 +60,26 @@ func hkd(t *testing.T, s string) payment.Amount {
 
 func start(t *testing.T, gw *paymenttest.Gateway, pushUp bool) *harness {
 	t.Helper()
+	return startWith(t, gw, pushUp, nil)
+}
+
+// startWith starts an Alipay HK order of HK$12.34; edit changes the
+// machine's configuration first.
+func startWith(t *testing.T, gw *paymenttest.Gateway, pushUp bool, edit func(*payment.MachineConfig)) *harness {
+	t.Helper()
 	h := &harness{t: t, clock: paymenttest.NewClock(t0), gw: gw, seen: make(chan payment.Event, 100), suspicious: make(chan struct{}, 100)}
 	pt, _ := payment.LookupPayType("alipayhk")
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
 	t.Cleanup(func() { cancel(); <-h.order.Closed() })
-	h.order = payment.StartOrder(ctx, payment.MachineConfig{
+	cfg := payment.MachineConfig{
 		Gateway: gw, Clock: h.clock, PushUp: pushUp, Logger: slog.New(warnings{Handler: slog.DiscardHandler, to: h.suspicious}),
 		PollFast: 2 * time.Second, PollSlow: 15 * time.Second, SettleRetry: 5 * time.Second,
-	}, payment.CreateRequest{
+	}
+	if edit != nil {
+		edit(&cfg)
+	}
+	h.order = payment.StartOrder(ctx, cfg, payment.CreateRequest{
 		OutTradeNo: "OTN1", Amount: hkd(t, "12.34"), PayType: pt, Expiry: 5 * time.Minute, TxTime: t0,
 	}, func(e payment.Event) {
 		h.mu.Lock()
@@ -297,10 +310,15 @@ func TestPaidDuringCancelEndsPaid(t *testing.T) {
 func TestCancelWalletWithoutCancel(t *testing.T) {
 	gw := paymenttest.NewGateway()
 	gw.NoCancel = true
-	h := start(t, gw, true)
+	h := startWith(t, gw, true, func(c *payment.MachineConfig) { c.GatewayExpiry = 30 * time.Minute })
 	h.until("created")
 	h.order.Cancel()
-	h.final(payment.StateCancelled)
+	// The screens must not say "withdrawn": the QR stays payable at the
+	// gateway until it expires there — this wallet honours the kiosk's
+	// 5 minutes (the others the gateway's own 30).
+	if s := h.final(payment.StateCancelled); s.Withdrawn || !s.PayableUntil.Equal(t0.Add(5*time.Minute)) {
+		t.Fatalf("cancelled %+v: want not withdrawn, payable until %v", s, t0.Add(5*time.Minute))
+	}
 	// The customer pays the still-open order later: the gateway's word wins.
 	gw.Pay("OTN1")
 	h.order.Notify(paidNote(gw))
@@ -338,20 +356,52 @@ func TestCreateRefusedFailsWithoutRetry(t *testing.T) {
 	}
 }
 
-func TestUnknownCreateAdoptsExistingOrder(t *testing.T) {
+// A create whose answer was lost is found at the gateway, but a query does
+// not give its QR back: the order nobody can scan is withdrawn and a new
+// one (new out_trade_no, recorded first) continues the same sale. Never
+// two payable orders, never a second order before the first is settled.
+func TestLostCreateAnswerReissues(t *testing.T) {
 	gw := paymenttest.NewGateway()
 	gw.CommitThenFail = errors.New("connection reset after sending")
-	h := start(t, gw, false)
+	var recorded []string
+	h := startWith(t, gw, false, func(c *payment.MachineConfig) {
+		c.Reissue = func(next payment.CreateRequest, replaces string) error {
+			recorded = append(recorded, replaces+">"+next.OutTradeNo)
+			return nil
+		}
+	})
+	r := h.until("reissued")
+	if r.Replaces != "OTN1" || r.OutTradeNo == "OTN1" || len(recorded) != 1 || recorded[0] != "OTN1>"+r.OutTradeNo {
+		t.Fatalf("reissued %+v, recorded %v", r.Snapshot, recorded)
+	}
+	if rec := gw.Record("OTN1"); rec.Outcome() != payment.OutcomeClosed {
+		t.Fatalf("the order whose QR was lost is %v at the gateway, want withdrawn", rec.Outcome())
+	}
 	e := h.until("created")
-	if e.SysSN == "" || e.QRCode == "" {
-		t.Fatalf("adopted order without syssn/qrcode: %+v", e.Snapshot)
+	if e.OutTradeNo != r.OutTradeNo || e.QRCode == "" || e.SysSN == "" {
+		t.Fatalf("new order %+v", e.Snapshot)
 	}
-	if gw.Count("create") != 1 || gw.Orders() != 1 {
-		t.Fatalf("calls %v orders %d: an unknown outcome must never create a second order", gw.Calls(), gw.Orders())
+	if strings.Join(gw.Calls(), " ") != "create query cancel query create" {
+		t.Fatalf("calls %v", gw.Calls())
 	}
-	gw.Pay("OTN1")
+	gw.Pay(e.OutTradeNo)
 	h.tick(2 * time.Second)
-	h.final(payment.StatePaid)
+	if s := h.final(payment.StatePaid); s.OutTradeNo != e.OutTradeNo {
+		t.Fatalf("paid %+v", s)
+	}
+}
+
+// A sale whose QR was lost and can no longer be offered (past its
+// deadline, at a restart) is withdrawn and ends; nothing new is created.
+func TestLostQRPastDeadlineIsNotReissued(t *testing.T) {
+	gw := paymenttest.NewGateway()
+	pt, _ := payment.LookupPayType("alipayhk")
+	gw.CreateMPM(context.Background(), payment.CreateRequest{OutTradeNo: "OTN1", Amount: hkd(t, "12.34"), PayType: pt})
+	h := startResumed(t, gw, nil, t0.Add(time.Hour))
+	s := h.final(payment.StateExpired)
+	if gw.Count("create") != 1 || !s.Withdrawn {
+		t.Fatalf("calls %v, snapshot %+v", gw.Calls(), s)
+	}
 }
 
 func TestUnknownCreateNothingThereFails(t *testing.T) {
@@ -500,5 +550,105 @@ func TestMachineStopsAfterFinal(t *testing.T) {
 	h.order.Notify(paidNote(gw))
 	if s := h.order.Snapshot(); s.State != payment.StateCancelled {
 		t.Fatalf("a stopped machine changed state to %s", s.State)
+	}
+}
+
+// Without push an order is asked every 2 s for the first minute its QR
+// shows, then every 5 s: ten kiosks of one merchant stay inside QFPay's 400
+// requests a minute.
+func TestPollingSlowsAfterTheFirstMinute(t *testing.T) {
+	gw := paymenttest.NewGateway()
+	h := start(t, gw, false)
+	h.until("created")
+	h.waitTimers(2)
+	if next, _ := h.clock.NextTimer(); next != 2*time.Second {
+		t.Fatalf("first poll in %v, want 2 s", next)
+	}
+	for i := 1; i <= 30; i++ {
+		h.tick(2 * time.Second)
+		waitCount(t, gw, "query", i)
+	}
+	h.waitTimers(2)
+	if next, _ := h.clock.NextTimer(); next != 5*time.Second {
+		t.Fatalf("after a minute the next poll is in %v, want 5 s", next)
+	}
+}
+
+// Told 429 (too many requests), an order asks less often until the gateway
+// answers again, and the order stays live.
+func TestRateLimitedPollsBackOff(t *testing.T) {
+	gw := paymenttest.NewGateway()
+	h := start(t, gw, false)
+	h.until("created")
+	limited := fmt.Errorf("query: %w", payment.ErrRateLimited)
+	gw.QueryErr = []error{limited, limited}
+	for i, want := range []time.Duration{4 * time.Second, 8 * time.Second, 2 * time.Second} {
+		h.waitTimers(2)
+		next, _ := h.clock.NextTimer()
+		h.clock.Advance(next)
+		waitCount(t, gw, "query", i+1)
+		h.waitTimers(2)
+		if got, _ := h.clock.NextTimer(); got != want {
+			t.Fatalf("after %d answers (%d limited) the next poll is in %v, want %v", i+1, min(i+1, 2), got, want)
+		}
+	}
+	if s := h.order.Snapshot(); s.State != payment.StateAwaitingPayment || s.GatewayUnreachable {
+		t.Fatalf("a rate limit made the order %+v", s)
+	}
+}
+
+// Reversing a paid Alipay order refunds it: once a withdrawal was sent, a
+// push saying "paid" is believed only when a query confirms it.
+func TestPushAfterWithdrawalNeedsTheGatewaysWord(t *testing.T) {
+	gw := paymenttest.NewGateway()
+	h := start(t, gw, true)
+	h.until("created")
+	h.tick(5 * time.Minute)
+	s := h.final(payment.StateExpired)
+	if !s.Withdrawn {
+		t.Fatalf("expired %+v: the reversal went through, the QR is withdrawn", s)
+	}
+	queries := gw.Count("query")
+	note := paidNote(gw)
+	note.Code, note.Cancel = payment.CodeSuccess, payment.CancelFlagNone
+	h.order.Notify(note) // the gateway's record says withdrawn
+	waitCount(t, gw, "query", queries+1)
+	h.order.PushLink(false) // handled after the push: a point to look from
+	h.until("push_down")
+	if k := h.kinds(); slices.Contains(k, "paid_late") || h.order.Snapshot().State != payment.StateExpired {
+		t.Fatalf("a push the gateway's record contradicts made the order %v (%v)", h.order.Snapshot().State, k)
+	}
+
+	// Where the withdrawal did not take and the gateway's record says
+	// paid, the push is confirmed and the order is paid late.
+	gw2 := paymenttest.NewGateway()
+	gw2.NoCancel = true // the reversal is sent, and refused
+	h2 := start(t, gw2, true)
+	h2.until("created")
+	h2.tick(5 * time.Minute)
+	h2.final(payment.StateExpired)
+	queries = gw2.Count("query")
+	gw2.Pay("OTN1")
+	h2.order.Notify(paidNote(gw2))
+	if e := h2.until("paid_late"); !e.Late || gw2.Count("query") != queries+1 {
+		t.Fatalf("late payment %+v after %v", e.Snapshot, gw2.Calls())
+	}
+}
+
+// A push that overtakes the create's answer: the order is shown with its
+// syssn first ("created"), then Paid.
+func TestPaidBeforeTheCreateAnswer(t *testing.T) {
+	gw := paymenttest.NewGateway()
+	started := make(chan *payment.Order, 1)
+	gw.BeforeCreateAnswer = func() {
+		gw.Pay("OTN1")
+		(<-started).Notify(paidNote(gw))
+	}
+	h := start(t, gw, true)
+	started <- h.order
+	s := h.final(payment.StatePaid)
+	k := h.kinds()
+	if len(k) != 3 || k[0] != "creating" || k[1] != "created" || k[2] != "paid" || s.SysSN == "" {
+		t.Fatalf("events %v, snapshot %+v", k, s)
 	}
 }

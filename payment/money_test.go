@@ -147,11 +147,12 @@ func TestPayTypeCatalog(t *testing.T) {
 }
 
 func TestRespcd(t *testing.T) {
-	if len(payment.Codes()) != 52 {
-		t.Errorf("respcd table has %d codes, seed 003 has 52", len(payment.Codes()))
+	// Seed 003's 52 codes, and 1161 from QFPay's 2017 table.
+	if len(payment.Codes()) != 53 {
+		t.Errorf("respcd table has %d codes, want seed 003's 52 and 1161", len(payment.Codes()))
 	}
 	for code, class := range map[payment.Code]payment.Class{
-		"0000": payment.ClassSuccess, "1143": payment.ClassPending, "1145": payment.ClassPending,
+		"0000": payment.ClassSuccess, "1143": payment.ClassPending, "1145": payment.ClassPending, "1161": payment.ClassPending,
 		"1108": payment.ClassFailure, "1181": payment.ClassFailure, "9999": payment.ClassFailure,
 	} {
 		if got := code.Class(); got != class {
@@ -165,6 +166,10 @@ func TestRespcd(t *testing.T) {
 	var ge *payment.Error
 	if !errors.As(err, &ge) || !strings.Contains(ge.Reason(), "Insufficient balance") {
 		t.Errorf("typed error: %v", err)
+	}
+	hinted := &payment.Error{Op: "create", Code: "1108", Hint: "check QFPAY_ENV"}
+	if !strings.Contains(hinted.Reason(), "Signature error — check QFPAY_ENV") || !strings.Contains(hinted.Error(), "check QFPAY_ENV") {
+		t.Errorf("hint not shown: %q / %q", hinted.Reason(), hinted.Error())
 	}
 }
 

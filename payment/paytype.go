@@ -20,8 +20,11 @@ const (
 type CancelMethod int
 
 const (
-	// CancelNone: the gateway has no cancel for this wallet; the order is
-	// left to expire and its final state is decided by query.
+	// CancelNone: the gateway has no cancel for this wallet (QFPay: "Hong
+	// Kong PayTypes do not support transaction cancel" — PayMe, UnionPay,
+	// FPS, Octopus); the order is left to expire at the gateway, a payment
+	// after the kiosk stopped offering it is a paid-late sale, and the final
+	// state is decided by query.
 	CancelNone CancelMethod = iota
 	// CancelReversal: POST /trade/v1/reversal.
 	CancelReversal
@@ -63,16 +66,16 @@ var payTypes = []PayType{
 	{"801501", "alipayhk", MPM, Names{"Alipay HK", "支付寶香港", "支付宝香港"}, true, CancelReversal, true},
 	{"800101", "alipay", MPM, Names{"Alipay", "支付寶", "支付宝"}, true, CancelReversal, true},
 	{"800201", "wechat", MPM, Names{"WeChat Pay", "微信支付", "微信支付"}, true, CancelReversal, true},
-	{"805801", "payme", MPM, Names{"PayMe", "PayMe", "PayMe"}, false, CancelClose, true},
-	{"800701", "unionpay", MPM, Names{"UnionPay QuickPass", "銀聯雲閃付", "银联云闪付"}, false, CancelClose, true},
+	{"805801", "payme", MPM, Names{"PayMe", "PayMe", "PayMe"}, false, CancelNone, true},
+	{"800701", "unionpay", MPM, Names{"UnionPay QuickPass", "銀聯雲閃付", "银联云闪付"}, false, CancelNone, true},
 	{"802001", "fps", MPM, Names{"FPS", "轉數快", "转数快"}, false, CancelNone, false},
 	{"803701", "octopus", MPM, Names{"Octopus", "八達通", "八达通"}, false, CancelNone, true},
 
 	{"800108", "alipay-cpm", CPM, Names{"Alipay", "支付寶", "支付宝"}, false, CancelReversal, true},
 	{"800208", "wechat-cpm", CPM, Names{"WeChat Pay", "微信支付", "微信支付"}, false, CancelClose, true},
 	{"800008", "allinone-cpm", CPM, Names{"All-in-one", "多合一", "多合一"}, false, CancelClose, true},
-	{"805808", "payme-cpm", CPM, Names{"PayMe", "PayMe", "PayMe"}, false, CancelClose, true},
-	{"800708", "unionpay-cpm", CPM, Names{"UnionPay QuickPass", "銀聯雲閃付", "银联云闪付"}, false, CancelClose, true},
+	{"805808", "payme-cpm", CPM, Names{"PayMe", "PayMe", "PayMe"}, false, CancelNone, true},
+	{"800708", "unionpay-cpm", CPM, Names{"UnionPay QuickPass", "銀聯雲閃付", "银联云闪付"}, false, CancelNone, true},
 }
 
 // LookupPayType finds a pay type by its code or wallet key.

@@ -67,6 +67,17 @@ type Snapshot struct {
 	// GatewayUnreachable: several queries in a row have failed; the order
 	// is still live and will be settled when the gateway answers.
 	GatewayUnreachable bool
+	// An order that ended unpaid (Expired, Cancelled) either was Withdrawn
+	// at the gateway — its QR can no longer be paid — or, on a wallet
+	// without cancel, stays payable at the gateway until PayableUntil (zero:
+	// until the gateway's own expiry, not known here). A payment after that
+	// is reported as paid late.
+	Withdrawn    bool
+	PayableUntil time.Time
+	// Replaces is the out_trade_no of the order this one replaced: its
+	// create answer was lost and a query cannot give its QR back, so it
+	// was withdrawn and this one created instead (EventReissued).
+	Replaces string
 }
 
 // Event is one change of an order, delivered to observers in order.
@@ -91,6 +102,11 @@ const (
 	EventChecking EventKind = "checking"
 	// EventCreated: the order exists at the gateway; its QR can be shown.
 	EventCreated EventKind = "created"
+	// EventReissued: the order was found at the gateway without its QR
+	// (its create answer was lost); it is withdrawn and a new order, with a
+	// new out_trade_no (the snapshot's; Replaces names the old one), is
+	// being created for the same sale.
+	EventReissued EventKind = "reissued"
 	// EventCancelling: the cashier asked to cancel, or the deadline passed;
 	// the order is being withdrawn and settled by a final query.
 	EventCancelling EventKind = "cancelling"

@@ -45,6 +45,9 @@ func Run(ctx context.Context, k *kiosk.Kiosk, o kiosk.WindowOptions) int {
 	rctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	w := newWindows(a, k, o, rctx)
+	// Fyne ends its loop by itself on SIGTERM too: from then on fyne.Do
+	// would run calls off the main thread, after the driver is gone.
+	a.Lifecycle().SetOnStopped(func() { w.stopped.Store(true) })
 	defer w.cashier.close()
 	// Charging waits for the recovery: a pending order may take the
 	// screens back.
@@ -281,6 +284,11 @@ func (w *windows) quit() {
 		case <-time.After(10 * time.Second):
 			w.log.Warn("quit with an order not yet settled", "out_trade_no", o.Snapshot().OutTradeNo)
 		}
-		fyne.Do(w.app.Quit)
+		// Fyne may have ended its loop by itself meanwhile (SIGTERM).
+		w.do(func() {
+			if !w.stopped.Load() {
+				w.app.Quit()
+			}
+		})
 	}()
 }

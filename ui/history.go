@@ -175,7 +175,7 @@ func (h *historyView) orderText(o journal.Order) string {
 		parts = append(parts, "refunded "+payment.DisplayMinor(o.Refunded, cur))
 	}
 	if o.RefundPending > 0 {
-		parts = append(parts, "refund of "+payment.DisplayMinor(o.RefundPending, cur)+" being checked")
+		parts = append(parts, "refund of "+payment.DisplayMinor(o.RefundPending, cur)+" processing")
 	}
 	return strings.Join(parts, "   ") + "\n" + o.OutTradeNo
 }

@@ -259,18 +259,23 @@ func TestRefundGuardedByManagerPIN(t *testing.T) {
 
 func TestPaidLateBannerAndItsRefund(t *testing.T) {
 	rf := &okRefunder{}
-	h := newHarness(t, harnessOpt{pinHash: testPINHash(t, "2468"), refunder: rf})
+	// PayMe has no cancel: its QR stays payable after the screen says
+	// Expired, and a payment then is the gateway's word (its notification).
+	h := newHarness(t, harnessOpt{wallets: []string{"payme"}, pinHash: testPINHash(t, "2468"), refunder: rf})
+	h.gw.NoCancel = true
 	s := h.sale("12.34", 0, false)
-	if s.State != payment.StateExpired || h.c.alerts.content.Visible() {
-		t.Fatalf("expired sale %s, banner %v", s.State, h.c.alerts.content.Visible())
+	if s.State != payment.StateExpired || s.Withdrawn || h.c.alerts.content.Visible() {
+		t.Fatalf("expired sale %+v, banner %v", s, h.c.alerts.content.Visible())
+	}
+	if !strings.Contains(h.c.status.Text, "payable") || strings.Contains(h.c.status.Text, "withdrawn") {
+		t.Fatalf("status %q: the cashier must be told the QR stays payable", h.c.status.Text)
 	}
 	// The customer's payment arrives after the screen showed Expired.
-	// Its notification (the wallet paid before the reversal landed).
+	h.gw.Pay(s.OutTradeNo)
 	note := h.gw.Record(s.OutTradeNo)
-	note.Code, note.Cancel = payment.CodeSuccess, 0
 	h.orders[len(h.orders)-1].Notify(note)
 	h.pump("the paid-late banner", func() bool { return h.c.alerts.content.Visible() })
-	if !strings.Contains(h.c.alerts.title.Text, "PAID LATE — HK$12.34") || !strings.Contains(h.c.alerts.detail.Text, s.OutTradeNo) {
+	if !strings.Contains(h.c.alerts.title.Text, "PAID LATE — HK$12.34 PayMe") || !strings.Contains(h.c.alerts.detail.Text, s.OutTradeNo) {
 		t.Fatalf("banner %q / %q", h.c.alerts.title.Text, h.c.alerts.detail.Text)
 	}
 	h.w.Resize(h.w.Canvas().Size().AddWidthHeight(0, 1)) // lay out the shown banner

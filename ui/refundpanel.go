@@ -264,11 +264,11 @@ func (p *refundPanel) onRefundConfirm() {
 		})
 		r, err := p.deps.Journal.Refund(p.deps.Ctx, p.deps.Refunder, otn, minor)
 		p.deps.Log.Info("refund", "out_trade_no", r.OutTradeNo, "orig_out_trade_no", otn, "state", r.State, "err", err)
-		if errors.Is(err, journal.ErrRefundOutcomeUnknown) {
+		if errors.Is(err, journal.ErrRefundProcessing) {
 			p.deps.Do(func() {
 				p.refreshed()
 				p.refundMsg.Importance = widget.WarningImportance
-				p.refundMsg.SetText("Refund outcome unknown — checking with the gateway… Do not refund again.")
+				p.refundMsg.SetText("Refund processing — the gateway has not confirmed it yet; checking… Do not refund again.")
 			})
 			p.recheck(r)
 			return
@@ -314,7 +314,7 @@ func (p *refundPanel) showRefund(r journal.Refund, err error) {
 		p.refundMsg.SetText("Not refunded: " + r.Reason)
 	default:
 		p.refundMsg.Importance = widget.WarningImportance
-		p.refundMsg.SetText("Refund outcome still unknown — it stays pending and is checked with the gateway at the next start. Do not refund again.")
+		p.refundMsg.SetText("Refund processing — not confirmed by the gateway yet. It is checked again at every start and shows in Today once settled. Do not refund again.")
 	}
 }
 

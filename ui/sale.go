@@ -76,6 +76,11 @@ func (c *cashier) onDemoDecline() {
 
 // onEvent shows an order's change. Called on the Fyne goroutine.
 func (c *cashier) onEvent(ev payment.Event) {
+	if ev.Kind == payment.EventReissued && ev.Replaces == c.live {
+		// The same sale goes on under a new out_trade_no: its first QR
+		// was lost in a network error and has been withdrawn.
+		c.live = ev.OutTradeNo
+	}
 	if ev.OutTradeNo != c.live {
 		// An earlier order: only a late payment still matters; the
 		// journal's alert raises it on the banner.
@@ -114,6 +119,9 @@ func statusText(s payment.Snapshot) string {
 	}
 	switch s.State {
 	case payment.StateCreating:
+		if s.Replaces != "" {
+			return "The QR was lost in a network error and withdrawn — making a new one for " + amt + "…"
+		}
 		return "Creating the order for " + amt + "…"
 	case payment.StateAwaitingPayment:
 		switch {
@@ -134,9 +142,22 @@ func statusText(s payment.Snapshot) string {
 		}
 		return fmt.Sprintf("FAILED — %s: %s", amt, s.Reason)
 	case payment.StateExpired:
-		return "EXPIRED — " + amt + " was not paid in time"
+		return "EXPIRED — " + amt + " was not paid in time. " + qrAfterEnd(s)
 	case payment.StateCancelled:
-		return "CANCELLED — " + amt
+		return "CANCELLED — " + amt + ". " + qrAfterEnd(s)
 	}
 	return s.State.String()
+}
+
+// qrAfterEnd tells the cashier what became of the QR of a sale that ended
+// unpaid: withdrawn at the gateway, or (a wallet without cancel) payable
+// there a while longer — a payment then raises the paid-late banner.
+func qrAfterEnd(s payment.Snapshot) string {
+	switch {
+	case s.Withdrawn:
+		return "QR withdrawn."
+	case !s.PayableUntil.IsZero():
+		return "This wallet has no cancel: the QR stays payable until " + s.PayableUntil.In(payment.HongKong).Format("15:04") + "; a payment after now is flagged."
+	}
+	return "The QR may stay payable at the gateway; a payment after now is flagged."
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/skip2/go-qrcode"
 
+	"qrkiosk/internal/journal"
 	"qrkiosk/internal/kiosk"
 	"qrkiosk/payment"
 )
@@ -116,6 +117,9 @@ func RunCharge(ctx context.Context, env Env, opts ChargeOptions, k *kiosk.Kiosk)
 		// The gateway's rules refused it before anything was recorded.
 		fmt.Fprintln(env.Stderr, "qrkiosk charge:", flagError("--"+strings.ReplaceAll(fe.Field, "_", "-"), err))
 		return ExitUsage
+	case errors.Is(err, journal.ErrCannotRecord):
+		fmt.Fprintln(env.Stderr, "qrkiosk charge: nothing was charged:", err)
+		return ExitIOErr
 	case err != nil:
 		// Not on disk: nothing may be sent.
 		fmt.Fprintln(env.Stderr, "qrkiosk charge:", err)
@@ -127,6 +131,12 @@ func RunCharge(ctx context.Context, env Env, opts ChargeOptions, k *kiosk.Kiosk)
 		select {
 		case <-order.Done():
 			out.finish()
+			if err := k.Journal.Broken(); err != nil {
+				// The gateway settled the sale; the journal could not
+				// write it down. It is kept and written when it can.
+				fmt.Fprintf(env.Stderr, "qrkiosk charge: the sale ended %s at the gateway, but %v; it is written when the journal can (this run's end, or the next start). No new charge until then.\n", order.Snapshot().State, err)
+				return ExitIOErr
+			}
 			return exitCode(order.Snapshot().State)
 		case sig := <-env.Signals:
 			log.Warn("signal: cancelling the order at the gateway", "signal", sig.String(), "out_trade_no", req.OutTradeNo)
@@ -177,8 +187,14 @@ type jsonEvent struct {
 	Respcd     string `json:"respcd,omitempty"`
 	Reason     string `json:"reason,omitempty"`
 	Late       bool   `json:"late,omitempty"`
-	Push       bool   `json:"push"` // the relay link is up
-	At         string `json:"at"`
+	Replaces   string `json:"replaces,omitempty"` // reissued: the order whose QR was lost
+	// Withdrawn and PayableUntil say, for an order that ended unpaid,
+	// whether its QR was withdrawn or stays payable at the gateway until
+	// then (a payment after it is reported as paid_late).
+	Withdrawn    bool   `json:"withdrawn,omitempty"`
+	PayableUntil string `json:"payable_until,omitempty"`
+	Push         bool   `json:"push"` // the relay link is up
+	At           string `json:"at"`
 }
 
 func (p *printer) event(e payment.Event) {
@@ -193,6 +209,10 @@ func (p *printer) event(e payment.Event) {
 			Event: string(e.Kind), OutTradeNo: e.OutTradeNo, SysSN: e.SysSN, Amount: e.Amount.String(), TxAmt: e.Amount.Minor,
 			Currency: e.Amount.Currency.Code, PayType: e.PayType.Code, State: e.State.String(),
 			Respcd: string(e.Code), Reason: e.Reason, Late: e.Late, Push: e.PushUp, At: e.At.UTC().Format(time.RFC3339Nano),
+			Replaces: e.Replaces, Withdrawn: e.Withdrawn,
+		}
+		if !e.PayableUntil.IsZero() {
+			line.PayableUntil = e.PayableUntil.UTC().Format(time.RFC3339)
 		}
 		if e.Kind == payment.EventCreated {
 			line.QRCode = e.QRCode
@@ -220,15 +240,29 @@ func (p *printer) event(e payment.Event) {
 		fmt.Fprintf(p.w, "PAID LATE  %s  syssn %s — the customer paid after the QR was withdrawn\n", e.Amount.Display(), e.SysSN)
 	case payment.EventFailed:
 		fmt.Fprintf(p.w, "FAILED  %s%s\n", e.Reason, codeSuffix(e.Code))
+	case payment.EventReissued:
+		fmt.Fprintf(p.w, "The QR code was lost in a network error (order %s); a new QR replaces it (order %s)…\n", e.Replaces, e.OutTradeNo)
 	case payment.EventExpired:
-		fmt.Fprintln(p.w, "EXPIRED  the QR code ran out; nothing was charged")
+		fmt.Fprintln(p.w, "EXPIRED  the QR code ran out; nothing was charged. "+afterEnd(e.Snapshot))
 	case payment.EventCancelled:
-		fmt.Fprintln(p.w, "CANCELLED  nothing was charged")
+		fmt.Fprintln(p.w, "CANCELLED  nothing was charged. "+afterEnd(e.Snapshot))
 	case payment.EventCancelling:
 		fmt.Fprintln(p.w, "Withdrawing the order at the gateway…")
 	case payment.EventGatewayUnreachable:
 		fmt.Fprintln(p.w, "The gateway is not answering; still checking…")
 	}
+}
+
+// afterEnd says what became of the QR of an order that ended unpaid: the
+// truth differs by wallet.
+func afterEnd(s payment.Snapshot) string {
+	switch {
+	case s.Withdrawn:
+		return "The QR was withdrawn at the gateway."
+	case !s.PayableUntil.IsZero():
+		return "This wallet has no cancel: the QR stays payable until " + s.PayableUntil.In(payment.HongKong).Format("15:04") + "; a payment after now is reported as paid late."
+	}
+	return "The QR may stay payable at the gateway; a payment after now is reported as paid late."
 }
 
 func codeSuffix(c payment.Code) string {

@@ -18,7 +18,13 @@ const (
 	ExitFailed    = 1 // payment failed, or a gateway error
 	ExitExpired   = 2
 	ExitCancelled = 3
-	ExitUsage     = 64 // bad usage or input; nothing was sent to the gateway
+	// ExitRefundProcessing: the refund was sent and the gateway is still
+	// processing it (or its answer was lost); it is settled by query.
+	ExitRefundProcessing = 4
+	ExitUsage            = 64 // bad usage or input; nothing was sent to the gateway
+	// ExitIOErr (EX_IOERR): the journal cannot be read or written (disk
+	// full, read-only, not a database): nothing was charged.
+	ExitIOErr = 74
 )
 
 // Env is what a subcommand gets from its process.

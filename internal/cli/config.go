@@ -104,8 +104,12 @@ func printSettings(out io.Writer, s kiosk.Settings) {
 	}
 	fmt.Fprintf(out, "merchant: %q\ncurrency: %s\nwallets: %s\nexpiry: %s\nlayout: %s\n",
 		c.MerchantName, c.Currency.Code, strings.Join(wallets, ", "), c.Expiry, c.Layout)
-	env, base := c.QFPay.Endpoint()
-	fmt.Fprintf(out, "gateway: %s\nenvironment: %s\nbase URL: %s\n", c.Gateway, env, base)
+	if c.Demo() {
+		fmt.Fprintf(out, "gateway: %s\nenvironment: the built-in simulator (the window's demo mode; subcommands charge nothing)\n", c.Gateway)
+	} else {
+		env, base := c.QFPay.Endpoint()
+		fmt.Fprintf(out, "gateway: %s\nenvironment: %s\nbase URL: %s\n", c.Gateway, env, base)
+	}
 	fmt.Fprintln(out, "credentials:", c.QFPay)
 	fmt.Fprintln(out, "journal:", s.DataDir, "(the window's demo mode uses its demo/ subdirectory)")
 	pinState := "not set (--kiosk will refuse to start)"

@@ -22,7 +22,10 @@ func TestConfigCheckExitCodes(t *testing.T) {
 		code int
 		say  []string
 	}{
-		{"demo", nil, CheckDemo, []string{"DEMO mode", "environment: sandbox (default)"}},
+		{"demo", nil, CheckDemo, []string{"DEMO mode", "environment: the built-in simulator"}},
+		// A shop with real credentials and no QFPAY_ENV talks to production.
+		{"default environment", []string{"QFPAY_APPCODE", "A", "QFPAY_KEY", "SECRETKEY"}, CheckReady,
+			[]string{"environment: production (default)", "base URL: https://openapi-hk.qfapi.com"}},
 		{"ready", []string{"QFPAY_APPCODE", "A", "QFPAY_KEY", "SECRETKEY", "QFPAY_ENV", "production"}, CheckReady,
 			[]string{"ready", "environment: production", "base URL: https://openapi-hk.qfapi.com"}},
 		{"invalid", []string{"QFPAY_APPCODE", "A"}, CheckInvalid, []string{"QFPAY_KEY"}},

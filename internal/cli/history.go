@@ -8,6 +8,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -38,8 +41,7 @@ func History(ctx context.Context, env Env, args []string, dataDir string) int {
 		fmt.Fprintf(env.Stderr, "qrkiosk history: --date %q: must be a date as YYYY-MM-DD\n", *date)
 		return ExitUsage
 	}
-	return withKiosk(ctx, env, "history", dataDir, false, func(ctx context.Context, k *kiosk.Kiosk) int {
-		j := k.Journal
+	show := func(ctx context.Context, j *journal.Journal) int {
 		day, err := j.Day(ctx, *date)
 		if err != nil {
 			fmt.Fprintln(env.Stderr, "qrkiosk history:", err)
@@ -58,7 +60,31 @@ func History(ctx context.Context, env Env, args []string, dataDir string) int {
 			return ExitFailed
 		}
 		return 0
+	}
+	opts := kiosk.Options{DataDir: dataDir, Getenv: env.Getenv, Logger: env.Logger()}
+	if s, err := kiosk.LoadSettings(opts); err == nil && !writable(s.DataDir) {
+		// A journal on read-only media (or another user's): read it as it is.
+		j, err := journal.OpenReadOnly(journal.Options{Dir: s.DataDir})
+		if err != nil {
+			fmt.Fprintln(env.Stderr, "qrkiosk history:", err)
+			return ExitIOErr
+		}
+		defer j.Close()
+		fmt.Fprintf(env.Stderr, "qrkiosk history: %s is read-only: showing the journal as it is, nothing is checked with the gateway\n", s.DataDir)
+		return show(ctx, j)
+	}
+	return withKiosk(ctx, env, "history", dataDir, false, func(ctx context.Context, k *kiosk.Kiosk) int {
+		return show(ctx, k.Journal)
 	})
+}
+
+// writable says whether this process may create files in dir (a missing
+// directory is, for Open creates it).
+func writable(dir string) bool {
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		return true
+	}
+	return syscall.Access(dir, 2 /* W_OK */) == nil
 }
 
 // HistoryOrder is one order in `history --json`. Amounts are given both as

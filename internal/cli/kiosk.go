@@ -40,6 +40,7 @@ func openKiosk(env Env, who string, opts kiosk.Options) (*kiosk.Kiosk, int) {
 	k, err := kiosk.Open(opts)
 	var probs config.Problems
 	var locked *journal.LockedError
+	var ioErr *journal.IOError
 	switch {
 	case err == nil:
 		return k, 0
@@ -49,6 +50,9 @@ func openKiosk(env Env, who string, opts kiosk.Options) (*kiosk.Kiosk, int) {
 	case errors.As(err, &locked):
 		fmt.Fprintf(env.Stderr, "%s: %v\n", who, err)
 		return nil, ExitFailed
+	case errors.As(err, &ioErr):
+		fmt.Fprintf(env.Stderr, "%s: the journal cannot be used: %v\n", who, err)
+		return nil, ExitIOErr
 	}
 	fmt.Fprintf(env.Stderr, "%s: %v\n", who, err)
 	return nil, ExitUsage

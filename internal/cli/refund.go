@@ -6,21 +6,24 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"time"
 
 	"qrkiosk/internal/journal"
 	"qrkiosk/internal/kiosk"
 	"qrkiosk/payment"
 )
 
-// RefundCmd runs `qrkiosk refund --out-trade-no X [--amount A] [--json]`.
-// Exit 0 refunded; 1 refused by the gateway or outcome unknown (journaled,
-// checked at the next start); 64 refused locally, nothing sent.
+// RefundCmd runs `qrkiosk refund --out-trade-no X [--amount A] [--wait D] [--json]`.
+// Exit 0 refunded; 1 refused by the gateway; 4 still processing at the
+// gateway after --wait (journaled; settled by query at every start, never
+// sent again); 64 refused locally, nothing sent.
 func RefundCmd(ctx context.Context, env Env, args []string, dataDir string) int {
 	fs := flag.NewFlagSet("refund", flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
 	otn := fs.String("out-trade-no", "", "the order to refund (required)")
 	amount := fs.String("amount", "", "how much to give back, e.g. 5.00 (default: all that remains)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
+	wait := fs.Duration("wait", 15*time.Second, "how long to keep asking the gateway about a refund it is still processing")
 	if err := fs.Parse(args); err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(env.Stderr, "qrkiosk refund:", err)
@@ -53,10 +56,23 @@ func RefundCmd(ctx context.Context, env Env, args []string, dataDir string) int 
 		case errors.As(err, &refused):
 			fmt.Fprintln(env.Stderr, "qrkiosk refund: refused, nothing was sent:", refused.Msg)
 			return ExitUsage
-		case errors.Is(err, journal.ErrRefundOutcomeUnknown):
-			fmt.Fprintln(env.Stderr, "qrkiosk refund:", err)
+		case errors.Is(err, journal.ErrRefundProcessing):
+			fmt.Fprintln(env.Stderr, "qrkiosk refund: refund processing at the gateway; asking again…")
+			wctx, cancel := context.WithTimeout(ctx, *wait)
+			r, err = k.FollowRefund(wctx, r)
+			cancel()
+			if err != nil && ctx.Err() == nil && !errors.Is(err, context.DeadlineExceeded) {
+				fmt.Fprintln(env.Stderr, "qrkiosk refund:", err)
+			}
 			printRefund(env, *asJSON, r, o)
-			return ExitFailed
+			switch r.State {
+			case journal.RefundDone:
+				return 0
+			case journal.RefundFailed:
+				return ExitFailed
+			}
+			fmt.Fprintln(env.Stderr, "qrkiosk refund: refund processing: the gateway has not confirmed it yet; it is checked again at every start (qrkiosk history shows it). Do not refund again.")
+			return ExitRefundProcessing
 		case err != nil && r.OutTradeNo == "":
 			fmt.Fprintln(env.Stderr, "qrkiosk refund:", err)
 			return ExitFailed
@@ -72,7 +88,7 @@ func RefundCmd(ctx context.Context, env Env, args []string, dataDir string) int 
 
 // refundLine is `qrkiosk refund --json` output.
 type refundLine struct {
-	Event          string `json:"event"` // refunded | failed | pending
+	Event          string `json:"event"` // refunded | failed | processing
 	OutTradeNo     string `json:"out_trade_no"`
 	OrigOutTradeNo string `json:"orig_out_trade_no"`
 	SysSN          string `json:"syssn,omitempty"`
@@ -85,8 +101,12 @@ type refundLine struct {
 
 func printRefund(env Env, asJSON bool, r journal.Refund, o journal.Order) {
 	if asJSON {
+		event := string(r.State)
+		if r.State == journal.RefundPending {
+			event = "processing"
+		}
 		b, _ := json.Marshal(refundLine{
-			Event: string(r.State), OutTradeNo: r.OutTradeNo, OrigOutTradeNo: r.OrigOutTradeNo, SysSN: r.SysSN,
+			Event: event, OutTradeNo: r.OutTradeNo, OrigOutTradeNo: r.OrigOutTradeNo, SysSN: r.SysSN,
 			Amount: r.Amount.String(), TxAmt: r.Amount.Minor, Currency: r.Amount.Currency.Code, Respcd: string(r.Code), Reason: r.Reason,
 		})
 		fmt.Fprintf(env.Stdout, "%s\n", b)
@@ -98,6 +118,6 @@ func printRefund(env Env, asJSON bool, r journal.Refund, o journal.Order) {
 	case journal.RefundFailed:
 		fmt.Fprintf(env.Stdout, "REFUND FAILED  %s of order %s: %s\n", r.Amount.Display(), o.OutTradeNo, r.Reason)
 	default:
-		fmt.Fprintf(env.Stdout, "REFUND PENDING  %s of order %s (refund %s): outcome unknown, checked at the next start\n", r.Amount.Display(), o.OutTradeNo, r.OutTradeNo)
+		fmt.Fprintf(env.Stdout, "REFUND PROCESSING  %s of order %s (refund %s): not confirmed by the gateway yet; checked again at every start\n", r.Amount.Display(), o.OutTradeNo, r.OutTradeNo)
 	}
 }

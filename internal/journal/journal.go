@@ -75,21 +75,44 @@ type Journal struct {
 	mu     sync.Mutex
 	alerts map[int]func(Alert)
 	nextID int
+
+	wmu     sync.Mutex // orders the writes below
+	backlog []write    // writes that failed, kept to record when it can
+	broken  error      // why the last write failed; nil when it can write
+	stop    chan struct{}
+	// closeOnce: Close may be called again (deferred and explicit).
+	closeOnce sync.Once
+	readOnly  bool // OpenReadOnly: every write fails
 }
 
+// IOError: the journal's files cannot be read or written (permissions,
+// read-only media, a full disk, not a database). Nothing was changed.
+type IOError struct {
+	Path string
+	Err  error
+}
+
+func (e *IOError) Error() string { return fmt.Sprintf("journal %s: %v", e.Path, e.Err) }
+func (e *IOError) Unwrap() error { return e.Err }
+
 // Open opens (creating if needed) the journal in opts.Dir. If another
-// process holds it, the error is a *LockedError naming that process.
+// process holds it, the error is a *LockedError naming that process; when
+// its files cannot be used, an *IOError.
 func Open(opts Options) (*Journal, error) {
 	if opts.Dir == "" {
 		return nil, errors.New("journal: no data directory given")
 	}
-	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
-		return nil, fmt.Errorf("journal: data directory: %w", err)
-	}
 	path := filepath.Join(opts.Dir, FileName)
-	lk, err := lockFile(path + ".lock")
-	if err != nil {
+	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
+		return nil, &IOError{Path: path, Err: err}
+	}
+	lk, err := lockFile(path)
+	var locked *LockedError
+	switch {
+	case errors.As(err, &locked):
 		return nil, err
+	case err != nil:
+		return nil, &IOError{Path: path, Err: err}
 	}
 	// WAL with synchronous=FULL: a commit is on disk (WAL fsynced) before
 	// the gateway is called, so a power cut after a create request cannot
@@ -102,7 +125,7 @@ func Open(opts Options) (*Journal, error) {
 	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {
 		lk.release()
-		return nil, fmt.Errorf("journal: %w", err)
+		return nil, &IOError{Path: path, Err: err}
 	}
 	// One connection: every write is serialised in this process, and the
 	// pragmas above hold for all statements.
@@ -120,15 +143,62 @@ func Open(opts Options) (*Journal, error) {
 	if err := j.migrate(); err != nil {
 		db.Close()
 		lk.release()
-		return nil, err
+		return nil, &IOError{Path: path, Err: err}
+	}
+	j.stop = make(chan struct{})
+	go j.retryKept(j.stop)
+	return j, nil
+}
+
+// OpenReadOnly opens a journal for reading only, taking no lock and
+// writing nothing — one on read-only media or in a directory this user
+// may not write, for `qrkiosk history`. It must have been closed cleanly
+// (its write-ahead log checkpointed) to show everything.
+func OpenReadOnly(opts Options) (*Journal, error) {
+	path := filepath.Join(opts.Dir, FileName)
+	if _, err := os.Stat(path); err != nil {
+		return nil, &IOError{Path: path, Err: err}
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro&immutable=1")
+	if err != nil {
+		return nil, &IOError{Path: path, Err: err}
+	}
+	db.SetMaxOpenConns(1)
+	j := &Journal{db: db, path: path, loc: opts.Location, log: opts.Logger, now: opts.Now, readOnly: true, stop: make(chan struct{})}
+	if j.loc == nil {
+		j.loc = payment.HongKong
+	}
+	if j.log == nil {
+		j.log = slog.New(slog.DiscardHandler)
+	}
+	if j.now == nil {
+		j.now = time.Now
+	}
+	var v int
+	if err := db.QueryRow("PRAGMA user_version").Scan(&v); err != nil || v > SchemaVersion || v < SchemaVersion {
+		db.Close()
+		if err == nil {
+			err = fmt.Errorf("schema version %d; this qrkiosk reads %d (open it once writable to migrate it)", v, SchemaVersion)
+		}
+		return nil, &IOError{Path: path, Err: err}
 	}
 	return j, nil
 }
 
-// Close closes the database and releases the lock.
+// Close tries the writes kept after a failure once more, then closes the
+// database and releases the lock. It reports what could not be recorded.
 func (j *Journal) Close() error {
-	err := j.db.Close()
-	j.lock.release()
+	var err error
+	j.closeOnce.Do(func() {
+		close(j.stop)
+		j.wmu.Lock()
+		kept := j.flushLocked()
+		j.wmu.Unlock()
+		err = errors.Join(kept, j.db.Close())
+		if j.lock != nil {
+			j.lock.release()
+		}
+	})
 	return err
 }
 
@@ -200,6 +270,10 @@ CREATE INDEX IF NOT EXISTS events_order ON events(out_trade_no);
 `,
 	// 2: each order names its gateway. Every order before it was QFPay's.
 	`ALTER TABLE orders ADD COLUMN gateway TEXT NOT NULL DEFAULT 'qfpay';`,
+	// 3: an order whose QR was lost (its create answer was) is replaced by
+	// a new one for the same sale; each names the other.
+	`ALTER TABLE orders ADD COLUMN replaced_by TEXT NOT NULL DEFAULT '';
+	ALTER TABLE orders ADD COLUMN replaces TEXT NOT NULL DEFAULT '';`,
 }
 
 // SchemaVersion is the journal schema this build writes.
@@ -285,6 +359,9 @@ type Order struct {
 	Late bool
 	// PaidOffline: found paid by the recovery after a restart.
 	PaidOffline bool
+	// ReplacedBy names the order that replaced this one when its QR was
+	// lost (it was withdrawn, never shown); Replaces the reverse.
+	ReplacedBy, Replaces string
 	// Refunded is what has been given back (refunds confirmed by the gateway).
 	Refunded int64
 	// RefundPending is refunds whose outcome is not known yet.
@@ -309,7 +386,7 @@ func (o Order) Remaining() int64 {
 var ErrNotFound = errors.New("no such order in the journal")
 
 const orderCols = `o.out_trade_no, o.gateway, o.txamt, o.currency, o.pay_type, o.udid, o.goods_name, o.tx_time, o.expiry_s,
-	o.deadline, o.state, o.syssn, o.qrcode, o.respcd, o.reason, o.cancel_asked, o.late, o.paid_offline, o.updated,
+	o.deadline, o.state, o.syssn, o.qrcode, o.respcd, o.reason, o.cancel_asked, o.late, o.paid_offline, o.replaced_by, o.replaces, o.updated,
 	COALESCE((SELECT SUM(r.txamt) FROM refunds r WHERE r.orig_out_trade_no = o.out_trade_no AND r.state = 'refunded'), 0),
 	COALESCE((SELECT SUM(r.txamt) FROM refunds r WHERE r.orig_out_trade_no = o.out_trade_no AND r.state = 'pending'), 0)`
 
@@ -321,7 +398,7 @@ func scanOrder(s scanner) (Order, error) {
 	var tx, exp, dl, upd int64
 	var cancelAsked, late, offline bool
 	err := s.Scan(&o.OutTradeNo, &o.Gateway, &o.Amount.Minor, &cur, &pt, &o.UDID, &o.GoodsName, &tx, &exp, &dl, &state,
-		&o.SysSN, &o.QRCode, &code, &o.Reason, &cancelAsked, &late, &offline, &upd, &o.Refunded, &o.RefundPending)
+		&o.SysSN, &o.QRCode, &code, &o.Reason, &cancelAsked, &late, &offline, &o.ReplacedBy, &o.Replaces, &upd, &o.Refunded, &o.RefundPending)
 	if err != nil {
 		return Order{}, err
 	}

@@ -175,6 +175,15 @@ func TestSecondOpenRefused(t *testing.T) {
 	if le.PID != os.Getpid() || !strings.Contains(err.Error(), "in use") || !strings.Contains(err.Error(), filepath.Join(dir, FileName)) {
 		t.Fatalf("message %q (pid %d)", err, le.PID)
 	}
+	// Deleting every file beside the database does not hand the journal
+	// to a second process.
+	others, _ := filepath.Glob(filepath.Join(dir, FileName+".*"))
+	for _, f := range others {
+		os.Remove(f)
+	}
+	if _, err := Open(Options{Dir: dir}); !errors.As(err, &le) {
+		t.Fatalf("open after %v were deleted: %v, want a LockedError", others, err)
+	}
 	if err := j.Begin(context.Background(), request("QK-L1", 100, alipay, time.Now())); err != nil {
 		t.Fatalf("the first holder is disturbed: %v", err)
 	}

@@ -158,6 +158,11 @@ func comparePayment(o Order, t payment.Transaction, found bool) *Difference {
 	switch {
 	case !found && neverSent(o):
 		return nil
+	case o.ReplacedBy != "" && (!found || t.Outcome() != payment.OutcomePaid):
+		// Its QR was lost, it was withdrawn (or, on a wallet without
+		// cancel, left to expire: nobody had its QR) and replaced. Only
+		// a payment of it would be news.
+		return nil
 	case !found:
 		return &Difference{Kind: DiffMissingAtGateway, Record: "payment", OutTradeNo: o.OutTradeNo, SysSN: o.SysSN, Journal: js}
 	case t.TxAmt != o.Amount.Minor || (t.Currency != "" && t.Currency != o.Amount.Currency.Code):

@@ -2,6 +2,7 @@ package journal
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -10,22 +11,38 @@ import (
 )
 
 // Begin records a new order before its create call. req must carry its
-// OutTradeNo, TxTime and Expiry as they will be sent.
+// OutTradeNo, TxTime and Expiry as they will be sent. A journal that cannot
+// write refuses it (ErrCannotRecord): nothing unrecorded may be charged.
 func (j *Journal) Begin(ctx context.Context, req payment.CreateRequest) error {
 	if req.OutTradeNo == "" || req.TxTime.IsZero() {
 		return errors.New("journal: an order needs its out_trade_no and txdtm before it is recorded")
 	}
+	j.wmu.Lock()
+	defer j.wmu.Unlock()
+	if err := j.flushLocked(); err != nil {
+		return fmt.Errorf("journal: order %s not recorded, so not charged: %w", req.OutTradeNo, err)
+	}
+	if err := j.tx(func(ctx context.Context, tx *sql.Tx) error { return j.insertOrder(ctx, tx, req, "") }); err != nil {
+		j.broken = err
+		return fmt.Errorf("journal: order %s not recorded, so not charged: %w: %v", req.OutTradeNo, ErrCannotRecord, err)
+	}
+	return nil
+}
+
+// insertOrder writes a new order row; replaces names the order whose lost
+// QR it replaces ("" for a new sale).
+func (j *Journal) insertOrder(ctx context.Context, tx *sql.Tx, req payment.CreateRequest, replaces string) error {
 	if req.Expiry == 0 {
 		req.Expiry = payment.DefaultExpiryMinutes * time.Minute
 	}
 	local := req.TxTime.In(j.loc)
-	_, err := j.db.ExecContext(ctx, `INSERT INTO orders (out_trade_no, gateway, txamt, currency, pay_type, udid, goods_name,
-		tx_time, txdtm, day, expiry_s, deadline, state, updated) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+	_, err := tx.ExecContext(ctx, `INSERT INTO orders (out_trade_no, gateway, txamt, currency, pay_type, udid, goods_name,
+		tx_time, txdtm, day, expiry_s, deadline, state, replaces, updated) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		req.OutTradeNo, j.gateway, req.Amount.Minor, req.Amount.Currency.Code, req.PayType.Code, j.udid, req.GoodsName,
 		req.TxTime.UnixNano(), local.Format(payment.LocalTimeLayout), local.Format(payment.DayLayout), int64(req.Expiry/time.Second),
-		req.TxTime.Add(req.Expiry).UnixNano(), payment.StateCreating.String(), j.now().UnixNano())
+		req.TxTime.Add(req.Expiry).UnixNano(), payment.StateCreating.String(), replaces, j.now().UnixNano())
 	if err != nil {
-		return fmt.Errorf("journal: recording order %s: %w", req.OutTradeNo, err)
+		return fmt.Errorf("recording order %s: %w", req.OutTradeNo, err)
 	}
 	return nil
 }
@@ -44,7 +61,38 @@ func (j *Journal) Start(ctx context.Context, cfg payment.MachineConfig, req paym
 		return nil, err
 	}
 	cfg.Gateway = j.Gateway(cfg.Gateway)
+	cfg.Reissue = j.reissue
 	return payment.StartOrder(ctx, cfg, req, append([]func(payment.Event){j.Observer()}, observers...)...), nil
+}
+
+// reissue records the order that replaces one whose QR was lost, before
+// its create call, and marks the lost one: withdrawn, never shown, and
+// replaced (reconcile does not call it a difference).
+func (j *Journal) reissue(next payment.CreateRequest, replaces string) error {
+	j.wmu.Lock()
+	defer j.wmu.Unlock()
+	if err := j.flushLocked(); err != nil {
+		return err
+	}
+	now := j.now().UnixNano()
+	reason := "its QR was lost in a network error (a query does not give it back): withdrawn and replaced by " + next.OutTradeNo
+	err := j.tx(func(ctx context.Context, tx *sql.Tx) error {
+		if err := j.insertOrder(ctx, tx, next, replaces); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE orders SET state = ?, reason = ?, replaced_by = ?, updated = ? WHERE out_trade_no = ?`,
+			payment.StateCancelled.String(), reason, next.OutTradeNo, now, replaces); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO events (at, out_trade_no, source, kind, state, detail) VALUES (?,?,?,?,?,?)`,
+			now, replaces, "machine", string(payment.EventReissued), payment.StateCancelled.String(), "replaced by "+next.OutTradeNo)
+		return err
+	})
+	if err != nil {
+		j.broken = err
+		return fmt.Errorf("%w: %v", ErrCannotRecord, err)
+	}
+	return nil
 }
 
 // Observer returns a payment.Event observer that records each transition of
@@ -53,8 +101,9 @@ func (j *Journal) Observer() func(payment.Event) {
 	return func(e payment.Event) {
 		if err := j.record(e); err != nil {
 			// The machine goes on regardless: the gateway still holds the
-			// truth and the next start resolves the order from it.
-			j.log.Error("journal: recording a transition failed", "out_trade_no", e.OutTradeNo, "event", e.Kind, "err", err)
+			// truth, the transition is kept and recorded when the journal
+			// can write, and no new charge starts meanwhile.
+			j.log.Error("journal: recording a transition failed; kept to record when the journal can", "out_trade_no", e.OutTradeNo, "event", e.Kind, "err", err)
 		}
 		if e.Kind == payment.EventPaidLate {
 			j.alert(context.Background(), AlertPaidLate, e.OutTradeNo)
@@ -63,13 +112,12 @@ func (j *Journal) Observer() func(payment.Event) {
 }
 
 func (j *Journal) record(e payment.Event) error {
-	ctx := context.Background()
-	tx, err := j.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
 	now := j.now().UnixNano()
+	return j.write(func(ctx context.Context, tx *sql.Tx) error { return recordEvent(ctx, tx, e, now) })
+}
+
+func recordEvent(ctx context.Context, tx *sql.Tx, e payment.Event, now int64) error {
+	var err error
 	switch e.Kind {
 	case payment.EventCreating, payment.EventResumed, payment.EventChecking, payment.EventPushUp, payment.EventPushDown,
 		payment.EventGatewayUnreachable, payment.EventGatewayReachable:
@@ -87,11 +135,9 @@ func (j *Journal) record(e payment.Event) error {
 	if err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO events (at, out_trade_no, source, kind, state, syssn, respcd, detail)
-		VALUES (?,?,?,?,?,?,?,?)`, now, e.OutTradeNo, "machine", string(e.Kind), e.State.String(), e.SysSN, string(e.Code), e.Reason); err != nil {
-		return err
-	}
-	return tx.Commit()
+	_, err = tx.ExecContext(ctx, `INSERT INTO events (at, out_trade_no, source, kind, state, syssn, respcd, detail)
+		VALUES (?,?,?,?,?,?,?,?)`, now, e.OutTradeNo, "machine", string(e.Kind), e.State.String(), e.SysSN, string(e.Code), e.Reason)
+	return err
 }
 
 // gatewayEvent records one gateway answer. Only what the gateway answered is
@@ -108,9 +154,13 @@ func (j *Journal) gatewayEvent(outTradeNo, op, syssn string, code payment.Code, 
 			code = ge.Code
 		}
 	}
-	if _, e := j.db.Exec(`INSERT INTO events (at, out_trade_no, source, kind, syssn, respcd, outcome, detail)
-		VALUES (?,?,?,?,?,?,?,?)`, j.now().UnixNano(), outTradeNo, "gateway", op, syssn, string(code), outcome, detail); e != nil {
-		j.log.Error("journal: recording a gateway answer failed", "out_trade_no", outTradeNo, "op", op, "err", e)
+	now := j.now().UnixNano()
+	if e := j.write(func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO events (at, out_trade_no, source, kind, syssn, respcd, outcome, detail)
+			VALUES (?,?,?,?,?,?,?,?)`, now, outTradeNo, "gateway", op, syssn, string(code), outcome, detail)
+		return err
+	}); e != nil {
+		j.log.Error("journal: recording a gateway answer failed; kept to record when the journal can", "out_trade_no", outTradeNo, "op", op, "err", e)
 	}
 }
 
@@ -141,9 +191,13 @@ func (g *journaledGateway) CreateMPM(ctx context.Context, req payment.CreateRequ
 	}
 	g.j.gatewayEvent(req.OutTradeNo, "create", c.SysSN, c.Code, outcome, nil)
 	if c.SysSN != "" {
-		if _, e := g.j.db.Exec(`UPDATE orders SET syssn = ?, qrcode = CASE WHEN ? <> '' THEN ? ELSE qrcode END, updated = ?
-			WHERE out_trade_no = ?`, c.SysSN, c.QRCode, c.QRCode, g.j.now().UnixNano(), req.OutTradeNo); e != nil {
-			g.j.log.Error("journal: recording the create answer failed", "out_trade_no", req.OutTradeNo, "err", e)
+		now := g.j.now().UnixNano()
+		if e := g.j.write(func(ctx context.Context, tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, `UPDATE orders SET syssn = ?, qrcode = CASE WHEN ? <> '' THEN ? ELSE qrcode END, updated = ?
+				WHERE out_trade_no = ?`, c.SysSN, c.QRCode, c.QRCode, now, req.OutTradeNo)
+			return err
+		}); e != nil {
+			g.j.log.Error("journal: recording the create answer failed; kept to record when the journal can", "out_trade_no", req.OutTradeNo, "err", e)
 		}
 	}
 	return c, nil

@@ -2,6 +2,7 @@ package journal
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"sync"
 
@@ -72,6 +73,7 @@ func Recover(ctx context.Context, j *Journal, cfg payment.MachineConfig) (*Recov
 		}
 		mc := cfg
 		mc.Gateway = tg
+		mc.Reissue = j.reissue
 		mc.Resume = true
 		mc.Known = nil
 		if r.known[rec.OutTradeNo] {
@@ -92,7 +94,10 @@ func Recover(ctx context.Context, j *Journal, cfg payment.MachineConfig) (*Recov
 				return
 			}
 			if e.Kind == payment.EventPaid && tg.firstWas(otn, payment.OutcomePaid) {
-				if _, err := j.db.Exec("UPDATE orders SET paid_offline = 1 WHERE out_trade_no = ?", otn); err != nil {
+				if err := j.write(func(ctx context.Context, tx *sql.Tx) error {
+					_, err := tx.ExecContext(ctx, "UPDATE orders SET paid_offline = 1 WHERE out_trade_no = ?", otn)
+					return err
+				}); err != nil {
 					j.log.Error("journal: marking an order paid offline failed", "out_trade_no", otn, "err", err)
 				}
 				j.alert(context.Background(), AlertPaidOffline, otn)

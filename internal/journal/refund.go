@@ -39,7 +39,7 @@ type Refund struct {
 // request is the refund as the gateway is asked for it.
 func (r Refund) request() payment.RefundRequest {
 	return payment.RefundRequest{
-		OutTradeNo: r.OutTradeNo, Amount: r.Amount, TxTime: r.TxTime,
+		OutTradeNo: r.OutTradeNo, SysSN: r.SysSN, Amount: r.Amount, TxTime: r.TxTime,
 		Orig: payment.OrderRef{OutTradeNo: r.OrigOutTradeNo, SysSN: r.OrigSysSN, Amount: r.Amount, PayType: r.PayType, TxTime: r.OrigTxTime},
 	}
 }
@@ -50,7 +50,7 @@ var (
 	ErrNotPaid        = errors.New("only a paid order can be refunded")
 	ErrFullyRefunded  = errors.New("the order is already fully refunded")
 	ErrRefundTooLarge = errors.New("the refund is more than what is left to refund")
-	ErrRefundPending  = errors.New("an earlier refund of this order has an unknown outcome")
+	ErrRefundPending  = errors.New("an earlier refund of this order is still processing")
 )
 
 // RefusedError is a refund refused locally: nothing was sent.
@@ -62,10 +62,12 @@ type RefusedError struct {
 func (e *RefusedError) Error() string { return e.Msg }
 func (e *RefusedError) Unwrap() error { return e.Err }
 
-// ErrRefundOutcomeUnknown: the refund was sent and the gateway's answer was
-// lost; it stays pending in the journal and is resolved by query
-// (ResolveRefunds) at the next start.
-var ErrRefundOutcomeUnknown = errors.New("the refund's outcome is unknown; it will be checked with the gateway at the next start")
+// ErrRefundProcessing: the refund was sent and the gateway has not said
+// how it ended — it answered "processing" (1143/1145), or its answer was
+// lost. It stays pending in the journal, counts nowhere as refunded, blocks
+// another refund of the order, and is settled by query (FollowRefund now,
+// ResolveRefunds at every start), never by refunding again.
+var ErrRefundProcessing = errors.New("refund processing: the gateway has not confirmed it yet; it is settled by query, never by refunding again")
 
 // CheckRefund says whether amount (minor units; 0 = all that remains) can be
 // refunded from the order, and returns the amount to refund.
@@ -80,7 +82,7 @@ func CheckRefund(o Order, amount int64) (int64, error) {
 	case o.State != payment.StatePaid:
 		return refuse(ErrNotPaid, "order %s is %s, not paid: there is nothing to refund", o.OutTradeNo, o.State)
 	case o.RefundPending > 0:
-		return refuse(ErrRefundPending, "order %s has a refund of %s whose outcome is not known yet: it is checked with the gateway at the next start", o.OutTradeNo, payment.FormatMinor(o.RefundPending, cur))
+		return refuse(ErrRefundPending, "order %s has a refund of %s still processing at the gateway: another refund waits until the gateway has settled it", o.OutTradeNo, payment.FormatMinor(o.RefundPending, cur))
 	case o.Remaining() <= 0:
 		return refuse(ErrFullyRefunded, "order %s (%s) is already fully refunded", o.OutTradeNo, o.Amount.Display())
 	case amount < 0:
@@ -98,7 +100,7 @@ func CheckRefund(o Order, amount int64) (int64, error) {
 // Refund gives back amount (minor units; 0 = all that remains) of a paid
 // order. The refund, with a new unique out_trade_no, is journaled before
 // the call. A refusal before anything is sent is a *RefusedError; a lost
-// answer leaves the refund pending (ErrRefundOutcomeUnknown).
+// answer or a "processing" one leaves the refund pending (ErrRefundProcessing).
 func (j *Journal) Refund(ctx context.Context, gw payment.Refunder, outTradeNo string, amount int64) (Refund, error) {
 	now := j.now()
 	r, err := j.beginRefund(ctx, outTradeNo, amount, now)
@@ -111,6 +113,12 @@ func (j *Journal) Refund(ctx context.Context, gw payment.Refunder, outTradeNo st
 	switch {
 	case err == nil && t.Code == payment.CodeSuccess:
 		r.State, r.SysSN, r.Code = RefundDone, t.SysSN, t.Code
+	case err == nil && t.Code.Class() == payment.ClassPending:
+		r.SysSN, r.Code = t.SysSN, t.Code
+		if err := j.notePendingRefund(r); err != nil {
+			return r, err
+		}
+		return r, fmt.Errorf("refund %s of order %s: %w (respcd %s)", r.OutTradeNo, outTradeNo, ErrRefundProcessing, t.Code)
 	case err == nil:
 		r.State, r.SysSN, r.Code, r.Reason = RefundFailed, t.SysSN, t.Code, refundReason(t.Code, t.ErrMsg)
 	case errors.As(err, &ge):
@@ -121,7 +129,7 @@ func (j *Journal) Refund(ctx context.Context, gw payment.Refunder, outTradeNo st
 		r.State, r.Reason = RefundFailed, "the gateway could not be reached; nothing was refunded ("+err.Error()+")"
 	default:
 		j.gatewayEvent(r.OutTradeNo, "refund", "", "", string(RefundPending), err)
-		return r, fmt.Errorf("refund %s of order %s: %w (%v)", r.OutTradeNo, outTradeNo, ErrRefundOutcomeUnknown, err)
+		return r, fmt.Errorf("refund %s of order %s: %w (%v)", r.OutTradeNo, outTradeNo, ErrRefundProcessing, err)
 	}
 	if err := j.settleRefund(r, err); err != nil {
 		return r, err
@@ -148,6 +156,11 @@ func refundReason(code payment.Code, msg string) string {
 // beginRefund checks the order and journals the refund as pending, in one
 // transaction so two refunds can never together exceed the payment.
 func (j *Journal) beginRefund(ctx context.Context, outTradeNo string, amount int64, now time.Time) (Refund, error) {
+	j.wmu.Lock()
+	defer j.wmu.Unlock()
+	if err := j.flushLocked(); err != nil {
+		return Refund{}, fmt.Errorf("refund of order %s not recorded, so not sent: %w", outTradeNo, err)
+	}
 	tx, err := j.db.BeginTx(ctx, nil)
 	if err != nil {
 		return Refund{}, err
@@ -186,24 +199,19 @@ func (j *Journal) beginRefund(ctx context.Context, outTradeNo string, amount int
 
 func (j *Journal) settleRefund(r Refund, callErr error) error {
 	now := j.now().UnixNano()
-	tx, err := j.db.Begin()
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if _, err := tx.Exec("UPDATE refunds SET state = ?, syssn = ?, respcd = ?, reason = ?, updated = ? WHERE out_trade_no = ?",
-		string(r.State), r.SysSN, string(r.Code), r.Reason, now, r.OutTradeNo); err != nil {
-		return err
-	}
 	detail := r.Reason
 	if callErr != nil {
 		detail = callErr.Error()
 	}
-	if _, err := tx.Exec(`INSERT INTO events (at, out_trade_no, source, kind, state, syssn, respcd, detail) VALUES (?,?,?,?,?,?,?,?)`,
-		now, r.OutTradeNo, "gateway", "refund", string(r.State), r.SysSN, string(r.Code), detail); err != nil {
+	return j.write(func(ctx context.Context, tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, "UPDATE refunds SET state = ?, syssn = ?, respcd = ?, reason = ?, updated = ? WHERE out_trade_no = ?",
+			string(r.State), r.SysSN, string(r.Code), r.Reason, now, r.OutTradeNo); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO events (at, out_trade_no, source, kind, state, syssn, respcd, detail) VALUES (?,?,?,?,?,?,?,?)`,
+			now, r.OutTradeNo, "gateway", "refund", string(r.State), r.SysSN, string(r.Code), detail)
 		return err
-	}
-	return tx.Commit()
+	})
 }
 
 // ResolveRefunds asks the gateway about every refund left pending (a crash
@@ -259,6 +267,20 @@ func (j *Journal) FollowRefund(ctx context.Context, gw payment.Refunder, r Refun
 	return r, nil
 }
 
+// notePendingRefund records the gateway's "processing" answer: the
+// refund's syssn (to query it by) and its code; it stays pending.
+func (j *Journal) notePendingRefund(r Refund) error {
+	now := j.now().UnixNano()
+	return j.write(func(ctx context.Context, tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, "UPDATE refunds SET syssn = ?, respcd = ?, updated = ? WHERE out_trade_no = ?", r.SysSN, string(r.Code), now, r.OutTradeNo); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO events (at, out_trade_no, source, kind, state, syssn, respcd, outcome) VALUES (?,?,?,?,?,?,?,?)`,
+			now, r.OutTradeNo, "gateway", "refund", string(RefundPending), r.SysSN, string(r.Code), string(RefundPending))
+		return err
+	})
+}
+
 // resolveRefund asks the gateway about one pending refund and records what
 // it says; the refund stays pending when the gateway cannot tell yet.
 func (j *Journal) resolveRefund(ctx context.Context, gw payment.Refunder, r Refund) (Refund, error) {
@@ -267,7 +289,11 @@ func (j *Journal) resolveRefund(ctx context.Context, gw payment.Refunder, r Refu
 	case err == nil && t.Code == payment.CodeSuccess:
 		r.State, r.SysSN, r.Code = RefundDone, t.SysSN, t.Code
 	case err == nil && t.Code.Class() == payment.ClassPending:
-		return r, nil
+		if t.SysSN == r.SysSN && t.Code == r.Code {
+			return r, nil
+		}
+		r.SysSN, r.Code = t.SysSN, t.Code
+		return r, j.notePendingRefund(r)
 	case err == nil:
 		r.State, r.SysSN, r.Code, r.Reason = RefundFailed, t.SysSN, t.Code, refundReason(t.Code, t.ErrMsg)
 	case errors.Is(err, payment.ErrNotFound):

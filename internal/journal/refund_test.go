@@ -110,7 +110,7 @@ func TestRefundOutcomeUnknown(t *testing.T) {
 	// The gateway refunds, the answer is lost.
 	rf := &countingRefunder{Refunder: g.client, lose: func() bool { return true }}
 	r1, err := j.Refund(ctx, rf, "QK-U1", 1000)
-	if !errors.Is(err, ErrRefundOutcomeUnknown) || r1.State != RefundPending {
+	if !errors.Is(err, ErrRefundProcessing) || r1.State != RefundPending {
 		t.Fatalf("lost answer: %+v, %v", r1, err)
 	}
 	// While unknown, a second refund is refused: the first may have worked.
@@ -120,7 +120,7 @@ func TestRefundOutcomeUnknown(t *testing.T) {
 	// The request never got there, and the answer is lost.
 	rf.lose = func() bool { return false }
 	r2, err := j.Refund(ctx, rf, "QK-U2", 4000)
-	if !errors.Is(err, ErrRefundOutcomeUnknown) {
+	if !errors.Is(err, ErrRefundProcessing) {
 		t.Fatalf("lost request: %v", err)
 	}
 

@@ -187,7 +187,11 @@ func (k *Kiosk) Close() {
 
 // machine is the configuration of this kiosk's order machines.
 func (k *Kiosk) machine() payment.MachineConfig {
-	return payment.MachineConfig{Gateway: k.Gateway, Logger: k.log, PushUp: k.relay != nil && k.relay.Up()}
+	c := payment.MachineConfig{Gateway: k.Gateway, Logger: k.log, PushUp: k.relay != nil && k.relay.Up()}
+	if e, ok := k.Gateway.(interface{ DefaultExpiry() time.Duration }); ok {
+		c.GatewayExpiry = e.DefaultExpiry()
+	}
+	return c
 }
 
 // ErrNoGateway: a charge or a refund without a configured gateway.

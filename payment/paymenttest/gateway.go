@@ -33,6 +33,10 @@ type Gateway struct {
 	NoCancel bool
 	// RefundErr, if set, is returned by the next refunds (and consumed).
 	RefundErr []error
+	// BeforeCreateAnswer runs once the next create has stored its order and
+	// before its answer is returned (e.g. the customer pays at once and
+	// the push overtakes the answer).
+	BeforeCreateAnswer func()
 }
 
 // NewGateway returns an empty gateway.
@@ -77,6 +81,22 @@ func (g *Gateway) Orders() int {
 
 // CreateMPM stores a pending order.
 func (g *Gateway) CreateMPM(ctx context.Context, req payment.CreateRequest) (*payment.Created, error) {
+	c, err := g.create(req)
+	if hook := g.takeBeforeCreateAnswer(); hook != nil {
+		hook()
+	}
+	return c, err
+}
+
+func (g *Gateway) takeBeforeCreateAnswer() func() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	hook := g.BeforeCreateAnswer
+	g.BeforeCreateAnswer = nil
+	return hook
+}
+
+func (g *Gateway) create(req payment.CreateRequest) (*payment.Created, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.record("create")
@@ -117,6 +137,7 @@ func (g *Gateway) QueryOrder(ctx context.Context, ref payment.OrderRef) (*paymen
 		return nil, payment.ErrNotFound
 	}
 	c := *t
+	c.QRCode = "" // as QFPay's: a query answer carries no QR
 	return &c, nil
 }
 

@@ -76,7 +76,7 @@ func (c Config) Check() []string {
 }
 
 // Endpoint names the environment and the base URL the client talks to:
-// QFPAY_BASE_URL wins over QFPAY_ENV; neither means the sandbox.
+// QFPAY_BASE_URL wins over QFPAY_ENV; neither means DefaultEnvironment.
 func (c Config) Endpoint() (env, baseURL string) {
 	switch {
 	case c.BaseURL != "":
@@ -84,7 +84,7 @@ func (c Config) Endpoint() (env, baseURL string) {
 	case c.Env != "":
 		return strings.ToLower(c.Env), environments[strings.ToLower(c.Env)]
 	}
-	return "sandbox (default)", environments["sandbox"]
+	return DefaultEnvironment + " (default)", environments[DefaultEnvironment]
 }
 
 // Options turns the configuration into client options.

@@ -22,24 +22,25 @@ func TestWithQFPayClient(t *testing.T) {
 			}
 			ctx := context.Background()
 			hkd, _ := payment.LookupCurrency("HKD")
-			payme, _ := payment.LookupPayType("payme")
+			wechat, _ := payment.LookupPayType("wechat")
 			alipay, _ := payment.LookupPayType("alipayhk")
 
+			at := f.clock.Now()
 			created, err := client.CreateMPM(ctx, payment.CreateRequest{
-				OutTradeNo: "CLIENT-1", Amount: payment.Amount{Minor: 4200, Currency: hkd}, PayType: payme,
-				Expiry: 10 * time.Minute, GoodsName: "Egg tart", TxTime: f.clock.Now(),
+				OutTradeNo: "CLIENT-1", Amount: payment.Amount{Minor: 4200, Currency: hkd}, PayType: wechat,
+				Expiry: 10 * time.Minute, GoodsName: "Egg tart", TxTime: at,
 			})
 			if err != nil {
 				t.Fatal(err)
 			}
-			txn, err := client.QueryOrder(ctx, payment.OrderRef{OutTradeNo: "CLIENT-1"})
-			if err != nil || txn.Outcome() != payment.OutcomePending || txn.QRCode != created.QRCode {
+			txn, err := client.QueryOrder(ctx, payment.OrderRef{OutTradeNo: "CLIENT-1", TxTime: at})
+			if err != nil || txn.Outcome() != payment.OutcomePending || txn.SysSN != created.SysSN {
 				t.Fatalf("query: %+v, %v", txn, err)
 			}
-			if err := client.CancelOrder(ctx, payment.OrderRef{OutTradeNo: "CLIENT-1", SysSN: created.SysSN, Amount: payment.Amount{Minor: 4200, Currency: hkd}, PayType: payme}); err != nil {
+			if err := client.CancelOrder(ctx, payment.OrderRef{OutTradeNo: "CLIENT-1", SysSN: created.SysSN, Amount: payment.Amount{Minor: 4200, Currency: hkd}, PayType: wechat, TxTime: at}); err != nil {
 				t.Fatal(err)
 			}
-			if txn, err = client.QueryOrder(ctx, payment.OrderRef{OutTradeNo: "CLIENT-1"}); err != nil || txn.Outcome() != payment.OutcomeClosed {
+			if txn, err = client.QueryOrder(ctx, payment.OrderRef{OutTradeNo: "CLIENT-1", SysSN: created.SysSN}); err != nil || txn.Outcome() != payment.OutcomeClosed {
 				t.Fatalf("after cancel: %+v, %v", txn, err)
 			}
 
