@@ -86,6 +86,8 @@ func stateTexts(t *txn) (string, string) {
 		return "Declined (" + string(t.declineCode) + ")", "付款失敗"
 	case stateClosed:
 		return "Cancelled by the shop", "商戶已取消"
+	case stateReversed:
+		return "Paid, then reversed by the shop (refunded)", "已付款，商戶已撤銷並退款"
 	case stateExpired:
 		return "Expired", "已過期"
 	}
@@ -168,7 +170,7 @@ func (s *Sim) respondCustomer(w http.ResponseWriter, r *http.Request, syssn stri
 		http.Error(w, "No such order. 找不到此訂單。", http.StatusNotFound)
 		return
 	}
-	s.settle(t, s.now())
+	s.settle(t, s.tick())
 	v := view(t)
 	res := customerResult{SysSN: t.sysSN, Respcd: t.respcd(), State: t.outcome().String()}
 	s.mu.Unlock()
