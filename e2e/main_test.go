@@ -163,6 +163,7 @@ type event struct {
 	Respcd     string `json:"respcd"`
 	Reason     string `json:"reason"`
 	Push       bool   `json:"push"`
+	Replaces   string `json:"replaces"`
 }
 
 func (p *proc) event(timeout time.Duration) event {

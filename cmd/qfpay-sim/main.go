@@ -60,6 +60,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	latency := fs.Duration("latency", 0, "delay added to every /trade/ call")
 	fail5xx := fs.Float64("fail-5xx", 0, "fraction (0..1) of /trade/ calls answered 502 without effect")
 	commitDrop := fs.Float64("commit-drop", 0, "fraction (0..1) of payments committed and then answered with a dropped connection")
+	commitDropFirst := fs.Int("commit-drop-first", 0, "the first N payments are committed and then answered with a dropped connection")
 	notifyDrop := fs.Float64("notify-drop", 0, "fraction (0..1) of payments never notified")
 	notifyDup := fs.Float64("notify-dup", 0, "fraction (0..1) of notifications sent twice")
 	expiry := fs.Duration("expiry-default", 30*time.Minute, "gateway expiry for pay types that ignore expired_time and when it is absent")
@@ -111,6 +112,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Latency:            *latency,
 		Fail5xxRate:        *fail5xx,
 		CommitDropRate:     *commitDrop,
+		CommitDropFirst:    *commitDropFirst,
 		NotifyDropRate:     *notifyDrop,
 		NotifyDupRate:      *notifyDup,
 		DefaultExpiry:      *expiry,

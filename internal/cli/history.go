@@ -106,6 +106,10 @@ type HistoryOrder struct {
 	Late          bool   `json:"late,omitempty"`
 	PaidOffline   bool   `json:"paid_offline,omitempty"`
 	GoodsName     string `json:"goods_name,omitempty"`
+	// ReplacedBy: this order's QR was lost and it was withdrawn; the sale
+	// went on as that order. Replaces: the reverse.
+	ReplacedBy string `json:"replaced_by,omitempty"`
+	Replaces   string `json:"replaces,omitempty"`
 }
 
 // HistoryRefund is one refund in `history --json`.
@@ -156,6 +160,7 @@ func historyDay(j *journal.Journal, d journal.Day) HistoryDay {
 			Wallet: o.PayType.Wallet, Currency: cur.Code, Amount: o.Amount.String(), TxAmt: o.Amount.Minor,
 			State: o.State.String(), Respcd: string(o.Code), Reason: o.Reason, Refunded: payment.FormatMinor(o.Refunded, cur),
 			RefundedMinor: o.Refunded, Late: o.Late, PaidOffline: o.PaidOffline, GoodsName: o.GoodsName,
+			ReplacedBy: o.ReplacedBy, Replaces: o.Replaces,
 		})
 	}
 	for _, r := range d.Refunds {
@@ -217,6 +222,8 @@ func splitDtm(s string) (string, string) {
 
 func orderNote(o HistoryOrder) string {
 	switch {
+	case o.ReplacedBy != "":
+		return "QR lost in a network error: withdrawn, the sale went on as " + o.ReplacedBy
 	case o.PaidOffline:
 		return "paid while the kiosk was offline"
 	case o.Late:

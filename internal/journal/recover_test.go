@@ -23,6 +23,9 @@ func TestRecover(t *testing.T) {
 		wantOffline bool
 		wantGateway string // the sim's respcd, "" = no order there
 		wantCancel  int
+		// wantReplaced: the order's QR was lost; it is withdrawn and a new
+		// one, awaiting payment, continues the sale.
+		wantReplaced bool
 	}{
 		{
 			name:      "before the create was sent",
@@ -38,7 +41,7 @@ func TestRecover(t *testing.T) {
 				}
 				return c.SysSN
 			},
-			wantState: payment.StateAwaitingPayment, wantGateway: "1143",
+			wantState: payment.StateCancelled, wantReplaced: true,
 		},
 		{
 			name:      "after the create answer, paid while down",
@@ -114,6 +117,14 @@ func TestRecover(t *testing.T) {
 			}
 			mu.Unlock()
 			orders := g.sim.Orders()
+			if c.wantReplaced {
+				next, err := j.Order(ctx, got.ReplacedBy)
+				if err != nil || next.State != payment.StateAwaitingPayment || next.Replaces != "QK-REC" || len(orders) != 2 ||
+					orders[0].OutTradeNo != "QK-REC" || orders[0].Cancel != payment.CancelFlagMPMCancelled || orders[1].OutTradeNo != next.OutTradeNo {
+					t.Fatalf("replaced by %+v (%v); gateway %+v", next, err, orders)
+				}
+				return
+			}
 			switch {
 			case c.wantGateway == "" && len(orders) != 0:
 				t.Fatalf("gateway holds %+v, want nothing", orders)

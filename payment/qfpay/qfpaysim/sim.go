@@ -62,6 +62,10 @@ type Config struct {
 	// CommitDropRate (0..1): /trade/v1/payment commits the order, then drops
 	// the connection without any response.
 	CommitDropRate float64
+	// CommitDropFirst: the first N payments are committed and then their
+	// answers dropped, whatever CommitDropRate says (a deterministic lost
+	// create answer for tests).
+	CommitDropFirst int
 	// NotifyDropRate (0..1): never send the notification for a payment.
 	NotifyDropRate float64
 	// NotifyDupRate (0..1): send the notification twice.
@@ -262,6 +266,7 @@ type Sim struct {
 	baseURL      string
 	rng          *rand.Rand
 	serial       uint64
+	dropped      int    // payments answered with a dropped connection (CommitDropFirst)
 	txns         []*txn // payments and refunds, in creation order
 	bySysSN      map[string]*txn
 	byOutTradeNo map[string]*txn

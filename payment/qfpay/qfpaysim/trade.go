@@ -250,6 +250,10 @@ func (s *Sim) handlePayment(w http.ResponseWriter, r *http.Request, op string, p
 	t.qrcode = s.baseURL + "/sim/pay/" + t.sysSN
 	s.store(t)
 	drop := s.chance(s.cfg.CommitDropRate)
+	if s.dropped < s.cfg.CommitDropFirst {
+		s.dropped++
+		drop = true
+	}
 	resp := success(reply{
 		"syssn":        t.sysSN,
 		"out_trade_no": t.outTradeNo,
