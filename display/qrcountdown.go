@@ -39,7 +39,10 @@ func realClock(now func() time.Time) clock {
 type QRCountdown struct {
 	widget.BaseWidget
 
-	clk      clock
+	clk clock
+	// repaint has the window draw an object again (Screen.repaint): the
+	// QR image is a texture Fyne keeps until told it changed.
+	repaint  func(fyne.CanvasObject)
 	content  string
 	bitmap   [][]bool
 	created  time.Time
@@ -221,6 +224,9 @@ func (r *qrRenderer) raster(px int, scale float32) {
 		r.img.Image = image.NewGray(image.Rect(0, 0, 1, 1))
 	}
 	r.img.Refresh()
+	if r.q.repaint != nil {
+		r.q.repaint(r.img)
+	}
 }
 
 // fraction is the share of the order's time still left.

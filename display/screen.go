@@ -50,6 +50,9 @@ type Screen struct {
 	clk  clock
 	th   *customerTheme
 	root fyne.CanvasObject
+	// canvas is the window showing the screen (SetCanvas); nil: found
+	// through the driver.
+	canvas fyne.Canvas
 
 	banner *fyne.Container
 	pages  *fyne.Container // one of the pages below is visible
@@ -123,6 +126,10 @@ func newScreen(cfg ScreenConfig, clk clock) *Screen {
 // embed it (at any size) in another pane.
 func (s *Screen) Content() fyne.CanvasObject { return s.root }
 
+// SetCanvas names the canvas of the window that shows the screen, so that
+// every change reaches that window (see repaint).
+func (s *Screen) SetCanvas(c fyne.Canvas) { s.canvas = c }
+
 // Show draws the order as the snapshot describes it. Call it on the Fyne
 // goroutine (fyne.Do from an observer) with every new snapshot of the order.
 func (s *Screen) Show(snap payment.Snapshot) {
@@ -157,6 +164,23 @@ func (s *Screen) showPage(p *fyne.Container) {
 	}
 	// Refresh lays the page out again: its texts may have changed length.
 	p.Refresh()
+	s.repaint(p)
+}
+
+// repaint has the window showing the screen draw obj again. An object's
+// own Refresh finds its window through a cache of the objects drawn in the
+// last minute (Fyne 2.8): a page never drawn in this window, or hidden for
+// longer, would change in memory only, and with no window manager nothing
+// else makes that window repaint (a second window stayed on the last
+// customer's "Paid" while the cashier's mirror was current).
+func (s *Screen) repaint(obj fyne.CanvasObject) {
+	c := s.canvas
+	if c == nil {
+		c = fyne.CurrentApp().Driver().CanvasForObject(s.root)
+	}
+	if c != nil {
+		c.Refresh(obj)
+	}
 }
 
 func (s *Screen) buildIdle() {
@@ -221,6 +245,7 @@ func (s *Screen) buildAwaiting() {
 	info := column(0.06, bands...)
 
 	s.qr = newQRCountdown(s.clk)
+	s.qr.repaint = s.repaint
 	s.qrPlaceholder = canvas.NewRectangle(s.color(theme.ColorNameInputBackground))
 	s.qrPlaceholder.CornerRadius = 16
 	qrArea := container.New(insetLayout{pad: 0.03}, container.NewStack(s.qrPlaceholder, s.qr))

@@ -203,6 +203,7 @@ func newWindows(a fyne.App, k *kiosk.Kiosk, o kiosk.WindowOptions, ctx context.C
 		win.SetFullScreen(true)
 		win.Resize(fyne.NewSize(1280, 800))
 		w.cashier.attach(win.Canvas())
+		customer.SetCanvas(win.Canvas())
 		w.wins = []fyne.Window{win}
 	default:
 		customer := display.NewScreen(screenCfg)
@@ -218,6 +219,8 @@ func newWindows(a fyne.App, k *kiosk.Kiosk, o kiosk.WindowOptions, ctx context.C
 		xw.Resize(fyne.NewSize(1280, 720))
 		w.cashier.attach(cw.Canvas())
 		w.cashier.attach(xw.Canvas())
+		customer.SetCanvas(xw.Canvas())
+		deps.Mirror.SetCanvas(cw.Canvas())
 		if o.DisplayFullscreen || o.Kiosk {
 			fullScreenSecondary(xw)
 		}
