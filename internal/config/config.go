@@ -6,6 +6,9 @@ package config
 import (
 	"errors"
 	"fmt"
+	"image"
+	_ "image/jpeg" // logo formats
+	_ "image/png"
 	"io/fs"
 	"net"
 	"net/url"
@@ -44,6 +47,10 @@ const (
 	EnvRelayToken     = "QRKIOSK_RELAY_TOKEN"
 	EnvConfig         = "QRKIOSK_CONFIG" // another file than the default
 	EnvGateway        = "QRKIOSK_GATEWAY"
+	// EnvSound turns the cues off: false (or off, 0, no); on by default.
+	EnvSound = "QRKIOSK_SOUND"
+	// EnvLogo is the merchant's logo on the customer's idle screen.
+	EnvLogo = "QRKIOSK_LOGO"
 )
 
 // Gateways the kiosk can charge through.
@@ -63,7 +70,12 @@ type File struct {
 	Layout         string `toml:"layout"`
 	RelayURL       string `toml:"relay_url"`
 	RelayToken     string `toml:"relay_token"`
-	QFPay          struct {
+	// Sound: the chime on Paid and the tone on a problem; nil = on.
+	Sound *bool `toml:"sound"`
+	// Logo is a PNG or JPEG shown on the customer's idle screen; a
+	// relative path is read from the config file's folder.
+	Logo  string `toml:"logo"`
+	QFPay struct {
 		Env      string `toml:"env"`
 		BaseURL  string `toml:"base_url"`
 		AppCode  string `toml:"appcode"`
@@ -92,6 +104,11 @@ type Config struct {
 	Layout         string
 	RelayURL       string
 	RelayToken     string
+	// Sound: play the cues (on unless `sound = false`).
+	Sound bool
+	// Logo is the path of the merchant's logo ("" = none), checked to be
+	// a PNG or JPEG image.
+	Logo string
 	// Warnings are settings that work but put something at risk (a token
 	// sent in clear, a key others can read); config check prints them and
 	// the kiosk logs them at start.
@@ -184,6 +201,13 @@ func fromFile(path string, f File, getenv func(string) string) (Config, error) {
 		EnvLayout:         f.Layout,
 		EnvRelayURL:       f.RelayURL,
 		EnvRelayToken:     f.RelayToken,
+		EnvLogo:           f.Logo,
+	}
+	if f.Sound != nil {
+		file[EnvSound] = strconv.FormatBool(*f.Sound)
+	}
+	if f.Logo != "" && path != "" && !filepath.IsAbs(f.Logo) {
+		file[EnvLogo] = filepath.Join(filepath.Dir(path), f.Logo)
 	}
 	if f.ExpiryMinutes != 0 {
 		file[EnvExpiry] = strconv.Itoa(f.ExpiryMinutes)
@@ -254,6 +278,21 @@ func fromFile(path string, f File, getenv func(string) string) (Config, error) {
 		probs = append(probs, fmt.Sprintf("%s/layout %q: must be %q or %q", EnvLayout, c.Layout, LayoutDual, LayoutSingle))
 	}
 
+	c.Sound = true
+	switch v := strings.ToLower(get(EnvSound)); v {
+	case "", "true", "on", "1", "yes":
+	case "false", "off", "0", "no":
+		c.Sound = false
+	default:
+		probs = append(probs, fmt.Sprintf("%s/sound %q: must be true or false", EnvSound, v))
+	}
+
+	if c.Logo = get(EnvLogo); c.Logo != "" {
+		if err := checkImage(c.Logo); err != nil {
+			probs = append(probs, fmt.Sprintf("%s/logo %q: %v", EnvLogo, c.Logo, err))
+		}
+	}
+
 	if c.RelayURL != "" {
 		u, err := url.Parse(c.RelayURL)
 		if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
@@ -275,6 +314,23 @@ func fromFile(path string, f File, getenv func(string) string) (Config, error) {
 		return c, probs
 	}
 	return c, nil
+}
+
+// checkImage makes sure path is a PNG or JPEG image that can be read.
+func checkImage(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("cannot be read: %w", err)
+	}
+	defer f.Close()
+	ic, format, err := image.DecodeConfig(f)
+	if err != nil || (format != "png" && format != "jpeg") {
+		return errors.New("must be a PNG or JPEG image")
+	}
+	if ic.Width < 1 || ic.Height < 1 || ic.Width*ic.Height > 4096*4096 {
+		return fmt.Errorf("is %d×%d pixels; must be at most 4096×4096", ic.Width, ic.Height)
+	}
+	return nil
 }
 
 // placeholder reports a value copied from an example rather than issued:

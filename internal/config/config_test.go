@@ -1,6 +1,9 @@
 package config
 
 import (
+	"bytes"
+	"image"
+	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
@@ -138,5 +141,44 @@ key = "KEY"
 	p = write(t, "relay_url = \"ws://127.0.0.1:8080/ws\"\nrelay_token = \"t\"\n")
 	if c, err := Load(p, envOf(nil)); err != nil || len(c.Warnings) != 0 {
 		t.Fatalf("warnings %q, %v", c.Warnings, err)
+	}
+}
+
+func TestSoundAndLogo(t *testing.T) {
+	c, err := Load(filepath.Join(t.TempDir(), "none.toml"), envOf(nil))
+	if err != nil || !c.Sound || c.Logo != "" {
+		t.Fatalf("defaults: sound %v logo %q (%v)", c.Sound, c.Logo, err)
+	}
+	// A relative logo is read beside the config file.
+	p := write(t, "sound = false\nlogo = \"logo.png\"\n")
+	img := image.NewNRGBA(image.Rect(0, 0, 4, 2))
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	logo := filepath.Join(filepath.Dir(p), "logo.png")
+	if err := os.WriteFile(logo, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err = Load(p, envOf(nil))
+	if err != nil || c.Sound || c.Logo != logo {
+		t.Fatalf("file: sound %v logo %q (%v)", c.Sound, c.Logo, err)
+	}
+	c, err = Load(p, envOf(map[string]string{EnvSound: "on"}))
+	if err != nil || !c.Sound {
+		t.Fatalf("QRKIOSK_SOUND=on: sound %v (%v)", c.Sound, err)
+	}
+	for env, want := range map[string]string{
+		EnvSound: "QRKIOSK_SOUND/sound \"loud\": must be true or false",
+		EnvLogo:  "must be a PNG or JPEG image",
+	} {
+		bad := map[string]string{EnvSound: "loud", EnvLogo: p} // the TOML file is no image
+		_, err := Load("", envOf(map[string]string{env: bad[env]}))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s=%q: %v, want %q", env, bad[env], err, want)
+		}
+	}
+	if _, err := Load("", envOf(map[string]string{EnvLogo: "/nonexistent/logo.png"})); err == nil || !strings.Contains(err.Error(), "QRKIOSK_LOGO/logo \"/nonexistent/logo.png\": cannot be read") {
+		t.Errorf("missing logo: %v", err)
 	}
 }
