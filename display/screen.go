@@ -2,6 +2,7 @@ package display
 
 import (
 	"context"
+	"image"
 	"image/color"
 	"strings"
 	"time"
@@ -30,6 +31,8 @@ type ScreenConfig struct {
 	ResultHold time.Duration
 	// Now is the clock the countdown reads (nil: time.Now).
 	Now func() time.Time
+	// Logo is the merchant's logo on the idle screen (nil: none).
+	Logo image.Image
 	// OnWhite says the window is already cleared to white (its app theme's
 	// background is white): the screen then paints no background of its
 	// own. Under software OpenGL that full-screen fill, redrawn with every
@@ -188,6 +191,10 @@ func (s *Screen) buildIdle() {
 	merchant := newText(true, ink)
 	setText(merchant, s.cfg.MerchantName)
 	merchant.Hidden = s.cfg.MerchantName == ""
+	logo := canvas.NewImageFromImage(s.cfg.Logo)
+	logo.FillMode = canvas.ImageFillContain
+	logo.ScaleMode = canvas.ImageScaleSmooth
+	logo.Hidden = s.cfg.Logo == nil
 	welcome := newText(false, s.color(theme.ColorNamePrimary))
 	setText(welcome, inline(txtWelcome))
 	accept := newText(false, muted)
@@ -201,6 +208,7 @@ func (s *Screen) buildIdle() {
 	}
 	s.idle = column(0.05,
 		spacer(0.2),
+		band{obj: logo, weight: 2.2},
 		band{obj: merchant, weight: 1.5},
 		band{obj: welcome, weight: 0.7},
 		spacer(0.5),

@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"qrkiosk/internal/journal"
+	"qrkiosk/payment"
 )
 
 // alertBar is the banner across the top of the cashier pane for what the
@@ -22,13 +23,16 @@ type alertBar struct {
 	onRefund func(outTradeNo string)
 	loc      *time.Location // the merchant zone, for times
 
+	m       metrics
 	queue   []journal.Alert
 	bg      *canvas.Rectangle
 	title   *widget.Label
 	detail  *widget.Label
 	refund  *widget.Button
 	ack     *widget.Button
-	content fyne.CanvasObject
+	buttons *fyne.Container
+	text    *fyne.Container
+	content *fyne.Container
 }
 
 // Banner colours: white on a strong red (paid late: money to give back,
@@ -38,8 +42,8 @@ var (
 	alertOfflineColor = color.NRGBA{R: 0x0d, G: 0x47, B: 0xa1, A: 0xff}
 )
 
-func newAlertBar(loc *time.Location, onRefund func(outTradeNo string)) *alertBar {
-	a := &alertBar{onRefund: onRefund, loc: loc}
+func newAlertBar(loc *time.Location, m metrics, onRefund func(outTradeNo string)) *alertBar {
+	a := &alertBar{onRefund: onRefund, loc: loc, m: m}
 	a.bg = canvas.NewRectangle(alertLateColor)
 	a.title = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	a.title.Wrapping = fyne.TextWrapWord
@@ -48,14 +52,82 @@ func newAlertBar(loc *time.Location, onRefund func(outTradeNo string)) *alertBar
 	a.refund = widget.NewButtonWithIcon("Refund… (manager PIN)", theme.ContentUndoIcon(), a.onRefundTap)
 	a.ack = widget.NewButtonWithIcon("Seen — dismiss", theme.ConfirmIcon(), a.onAcknowledge)
 	a.ack.Importance = widget.HighImportance
-	buttons := container.NewVBox(
-		container.New(atLeast{w: 300, h: touchTarget}, a.refund),
-		container.New(atLeast{w: 300, h: touchTarget}, a.ack),
-	)
-	text := container.NewVBox(withBannerText(a.title, 30), withBannerText(a.detail, 20))
-	a.content = container.NewStack(a.bg, container.NewPadded(container.NewBorder(nil, nil, nil, buttons, text)))
+	a.buttons = container.New(&bannerButtons{m: m}, a.refund, a.ack)
+	// One override for the banner's white text (title and detail alike).
+	a.text = container.NewVBox(a.title, a.detail)
+	a.content = container.New(&bannerLayout{a: a}, a.bg, withBannerText(a.text, m.text*1.1), a.buttons)
 	a.content.Hide()
 	return a
+}
+
+// bannerButtons stacks the banner's buttons, each a touch target wide
+// enough for its label.
+type bannerButtons struct{ m metrics }
+
+func (l *bannerButtons) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	var w float32
+	n := 0
+	for _, o := range objs {
+		if o.Visible() {
+			w = max(w, o.MinSize().Width)
+			n++
+		}
+	}
+	return fyne.NewSize(w, float32(n)*l.m.touch+float32(max(n-1, 0))*l.m.pad)
+}
+
+func (l *bannerButtons) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	y := float32(0)
+	for _, o := range objs {
+		if o.Visible() {
+			place(o, 0, y, size.Width, l.m.touch)
+			y += l.m.touch + l.m.pad
+		}
+	}
+}
+
+// bannerLayout: the colour behind, the text on the left, the buttons on
+// the right (below the text when the pane is narrow).
+type bannerLayout struct{ a *alertBar }
+
+func (l *bannerLayout) MinSize([]fyne.CanvasObject) fyne.Size { return fyne.NewSize(1, 1) }
+
+func (l *bannerLayout) split(width float32) (textW, buttonsW float32, below bool) {
+	bw := l.a.buttons.MinSize().Width
+	if width-bw < width*0.55 {
+		return width, width, true
+	}
+	return width - bw - l.a.m.pad, bw, false
+}
+
+func (l *bannerLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	bg, text, buttons := objs[0], objs[1], objs[2]
+	place(bg, 0, 0, size.Width, size.Height)
+	p := l.a.m.pad
+	tw, bw, below := l.split(size.Width - 2*p)
+	th := l.a.text.MinSize().Height
+	bh := buttons.MinSize().Height
+	place(text, p, p, tw, th)
+	if below {
+		place(buttons, p, p+th+p, bw, bh)
+		return
+	}
+	place(buttons, p+tw+p, p, bw, bh)
+}
+
+// heightFor is the banner's height at a width: its text wrapped there and
+// its buttons, beside or below it.
+func (a *alertBar) heightFor(width float32) float32 {
+	l := a.content.Layout.(*bannerLayout)
+	p := a.m.pad
+	tw, _, below := l.split(width - 2*p)
+	a.text.Resize(fyne.NewSize(tw, a.text.MinSize().Height))
+	th := a.text.MinSize().Height
+	bh := a.buttons.MinSize().Height
+	if below {
+		return p + th + p + bh + p
+	}
+	return p + max(th, bh) + p
 }
 
 // bannerTheme is white text, large, on the banner's own colour.
@@ -79,18 +151,20 @@ func (t bannerTheme) Size(n fyne.ThemeSizeName) float32 {
 }
 
 func withBannerText(obj fyne.CanvasObject, size float32) fyne.CanvasObject {
-	return container.NewThemeOverride(obj, bannerTheme{Theme: fyne.CurrentApp().Settings().Theme(), text: size})
+	return container.NewThemeOverride(obj, bannerTheme{Theme: fyne.CurrentApp().Settings().Theme(), text: float32(int(size))})
 }
 
-// onAlert queues an alert and shows the banner. Called on the Fyne goroutine.
-func (a *alertBar) onAlert(al journal.Alert) {
+// onAlert queues an alert and shows the banner; it reports whether the
+// alert is news. Called on the Fyne goroutine.
+func (a *alertBar) onAlert(al journal.Alert) bool {
 	for _, q := range a.queue {
 		if q.Order.OutTradeNo == al.Order.OutTradeNo && q.Kind == al.Kind {
-			return // the same news twice (a late push after a late poll)
+			return false // the same news twice (a late push after a late poll)
 		}
 	}
 	a.queue = append(a.queue, al)
 	a.show()
+	return true
 }
 
 func (a *alertBar) show() {
@@ -114,14 +188,29 @@ func (a *alertBar) show() {
 			shown = "Cancelled"
 		}
 		a.title.SetText("PAID LATE — " + what)
-		a.detail.SetText(fmt.Sprintf("Order %s was paid after the screen showed %s. The money was received: if the customer paid again or is leaving without the goods, refund it.",
-			o.OutTradeNo, shown))
+		a.detail.SetText(fmt.Sprintf("Order %s was paid after the screen showed %s. The money was received: if the customer paid again or is leaving without the goods, %s.",
+			o.OutTradeNo, shown, giveBack(o.PayType)))
+	}
+	// Only where the gateway can refund: an FPS payment cannot be, and a
+	// button that is then refused would only waste the customer's time.
+	if o.PayType.Refundable {
+		a.refund.Show()
+	} else {
+		a.refund.Hide()
 	}
 	if more := len(a.queue) - 1; more > 0 {
 		a.detail.SetText(a.detail.Text + fmt.Sprintf("  (%d more after this one)", more))
 	}
 	a.bg.Refresh()
 	a.content.Show()
+}
+
+// giveBack says how to return a payment's money.
+func giveBack(p payment.PayType) string {
+	if p.Refundable {
+		return "refund it"
+	}
+	return p.Name.En + " payments cannot be refunded through the gateway: give the money back by bank transfer (or in cash)"
 }
 
 func (a *alertBar) onRefundTap() {

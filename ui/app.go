@@ -5,6 +5,9 @@ package ui
 
 import (
 	"context"
+	"image"
+	_ "image/jpeg" // the merchant's logo
+	_ "image/png"
 	"log/slog"
 	"os"
 	"sync/atomic"
@@ -14,12 +17,14 @@ import (
 	"fyne.io/fyne/v2/app"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/theme"
+	"github.com/go-gl/glfw/v3.4/glfw"
 
 	"qrkiosk/assets"
 	"qrkiosk/display"
 	"qrkiosk/internal/config"
 	"qrkiosk/internal/kiosk"
 	"qrkiosk/internal/pin"
+	"qrkiosk/internal/sound"
 	"qrkiosk/payment"
 )
 
@@ -150,16 +155,31 @@ func (w *windows) afterRun() {
 func newWindows(a fyne.App, k *kiosk.Kiosk, o kiosk.WindowOptions, ctx context.Context) *windows {
 	cfg := k.Config
 	w := &windows{app: a, cfg: cfg, opts: o, log: k.Logger(), late: make(chan func(), 64), exitPINs: pin.NewGuard(nil)}
+	title := "qrkiosk"
+	if cfg.MerchantName != "" {
+		title += " — " + cfg.MerchantName
+	}
+	if k.Demo != nil {
+		title += " — DEMO"
+	}
+	single := o.Layout == config.LayoutSingle
+	first := title + " — cashier"
+	if single {
+		first = title
+	}
+	// The first window starts the driver: only then can the monitors be
+	// asked, and every size below derives from them.
+	cw := a.NewWindow(first)
+	mons := monitors()
+	cashierSize, customerSize := windowSizes(mons, o)
+
 	// The tablet's one window is the customer's: a light app theme clears
 	// it to the customer screen's white, so that screen paints no
 	// background of its own. Set before any widget is built.
-	onWhite := o.Layout == config.LayoutSingle
-	th := theme.DefaultTheme()
-	if onWhite {
-		th = lightTheme{th}
-	}
-	a.Settings().SetTheme(display.Theme(th))
-	screenCfg := display.ScreenConfig{MerchantName: cfg.MerchantName, Wallets: cfg.PayTypes, Demo: k.Demo != nil, OnWhite: onWhite}
+	m := metricsFor(cashierSize)
+	a.Settings().SetTheme(&paneTheme{Theme: display.Theme(theme.DefaultTheme()), text: m.text, light: single})
+	screenCfg := display.ScreenConfig{MerchantName: cfg.MerchantName, Wallets: cfg.PayTypes, Demo: k.Demo != nil, OnWhite: single, Logo: loadLogo(cfg.Logo, w.log)}
+	player := sound.New(cfg.Sound, w.log)
 	deps := cashierDeps{
 		Currency:  cfg.Currency,
 		Wallets:   cfg.PayTypes,
@@ -176,47 +196,43 @@ func newWindows(a fyne.App, k *kiosk.Kiosk, o kiosk.WindowOptions, ctx context.C
 		Ctx:            ctx,
 		Do:             w.do,
 		Log:            w.log,
+		Size:           cashierSize,
+		Sound:          player.Play,
 	}
 	if k.Demo != nil {
 		deps.Demo = k.Demo
 	}
-	title := "qrkiosk"
-	if cfg.MerchantName != "" {
-		title += " — " + cfg.MerchantName
-	}
-	if k.Demo != nil {
-		title += " — DEMO"
-	}
 
-	switch o.Layout {
-	case config.LayoutSingle:
+	if single {
 		customer := display.NewScreen(screenCfg)
 		w.single = newSingleLayout(customer, display.DefaultResultHold, w.do)
 		deps.Show = w.single.onSnapshot
 		w.cashier = newCashier(deps)
+		// All the day's sales on a screen that faces customers: only
+		// after the manager PIN.
+		w.cashier.guardHistory = w.cashier.askManagerPIN
 		w.single.build(w.cashier, k.Demo != nil)
-		win := a.NewWindow(title)
 		// Edge to edge: the customer screen's white runs to the bezel,
 		// not inside a frame of the cashier theme's background.
-		win.SetPadded(false)
-		win.SetContent(w.single.content)
-		win.SetFullScreen(true)
-		win.Resize(fyne.NewSize(1280, 800))
-		w.cashier.attach(win.Canvas())
-		customer.SetCanvas(win.Canvas())
-		w.wins = []fyne.Window{win}
-	default:
+		cw.SetPadded(false)
+		cw.SetContent(w.single.content)
+		cw.Resize(cashierSize)
+		cw.SetFullScreen(true)
+		w.cashier.attach(cw.Canvas())
+		customer.SetCanvas(cw.Canvas())
+		w.wins = []fyne.Window{cw}
+	} else {
 		customer := display.NewScreen(screenCfg)
 		deps.Mirror = display.NewScreen(screenCfg)
 		deps.Show = customer.Show
 		w.cashier = newCashier(deps)
-		cw := a.NewWindow(title + " — cashier")
-		cw.SetContent(withTextSize(w.cashier.content, paneTextSize))
-		cw.Resize(fyne.NewSize(1180, 860))
+		cw.SetPadded(false)
+		cw.SetContent(w.cashier.content)
+		cw.Resize(cashierSize)
 		xw := a.NewWindow(title + " — customer display")
 		xw.SetPadded(false)
 		xw.SetContent(customer.Content())
-		xw.Resize(fyne.NewSize(1280, 720))
+		xw.Resize(customerSize)
 		w.cashier.attach(cw.Canvas())
 		w.cashier.attach(xw.Canvas())
 		customer.SetCanvas(xw.Canvas())
@@ -232,10 +248,87 @@ func newWindows(a fyne.App, k *kiosk.Kiosk, o kiosk.WindowOptions, ctx context.C
 		xw.Show()
 	}
 	for _, win := range w.wins {
-		win.SetCloseIntercept(func() { w.onClose(win) })
+		win.SetCloseIntercept(w.onClose)
 	}
 	w.wins[0].Show()
 	return w
+}
+
+// monitor is a screen's size in pixels.
+type monitor struct{ w, h int }
+
+// monitors lists the screens, the primary first, through the GLFW the
+// driver has started (Fyne has no API for it); none if it cannot tell.
+func monitors() []monitor {
+	var out []monitor
+	primary := glfw.GetPrimaryMonitor()
+	if primary == nil {
+		return nil
+	}
+	px, py := primary.GetPos()
+	for _, mon := range glfw.GetMonitors() {
+		mode := mon.GetVideoMode()
+		if mode == nil {
+			continue
+		}
+		m := monitor{mode.Width, mode.Height}
+		if x, y := mon.GetPos(); x == px && y == py {
+			out = append([]monitor{m}, out...)
+		} else {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// windowSizes are the windows' sizes from the monitors: the single layout
+// and the kiosk take their whole screen; otherwise the cashier window
+// fits the primary screen and the customer window (16:9) the other one,
+// or the primary if there is only one.
+func windowSizes(mons []monitor, o kiosk.WindowOptions) (cashier, customer fyne.Size) {
+	primary := monitor{1280, 800}
+	if len(mons) > 0 {
+		primary = mons[0]
+	}
+	second := primary
+	if len(mons) > 1 {
+		second = mons[1]
+	}
+	full := func(m monitor) fyne.Size { return fyne.NewSize(float32(m.w), float32(m.h)) }
+	cashier = fyne.NewSize(min(1180, float32(primary.w)), min(860, float32(primary.h)))
+	if o.Layout == config.LayoutSingle || o.Kiosk {
+		cashier = full(primary)
+	}
+	customer = fyne.NewSize(min(1280, float32(second.w)), min(720, float32(second.h)))
+	if customer.Width*9 > customer.Height*16 {
+		customer.Width = customer.Height * 16 / 9
+	} else {
+		customer.Height = customer.Width * 9 / 16
+	}
+	if o.DisplayFullscreen || o.Kiosk {
+		customer = full(second)
+	}
+	return cashier, customer
+}
+
+// loadLogo reads the merchant's logo (config check has made sure it is a
+// PNG or JPEG); a logo that cannot be read is logged and left out.
+func loadLogo(path string, log *slog.Logger) image.Image {
+	if path == "" {
+		return nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		log.Warn("logo not shown", "path", path, "err", err)
+		return nil
+	}
+	defer f.Close()
+	img, _, err := image.Decode(f)
+	if err != nil {
+		log.Warn("logo not shown", "path", path, "err", err)
+		return nil
+	}
+	return img
 }
 
 // fullScreenSecondary puts the customer window full screen on a monitor
@@ -258,12 +351,12 @@ func (w *windows) typeAmount(s string) {
 
 // onClose: closing any window quits, after the PIN in kiosk mode and after
 // confirming when an order is live.
-func (w *windows) onClose(win fyne.Window) {
+func (w *windows) onClose() {
 	switch {
 	case w.opts.Kiosk:
-		askPIN(win, w.cfg.PIN, w.exitPINs, w.log, w.quit)
+		w.cashier.askExitPIN(w.cfg.PIN, w.exitPINs, w.log, w.quit)
 	case w.cashier.live != "":
-		confirmQuit(win, w.quit)
+		w.cashier.confirmQuit(w.quit)
 	default:
 		w.quit()
 	}

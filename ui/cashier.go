@@ -13,6 +13,7 @@ import (
 
 	"qrkiosk/display"
 	"qrkiosk/internal/journal"
+	"qrkiosk/internal/sound"
 	"qrkiosk/payment"
 )
 
@@ -59,6 +60,11 @@ type cashierDeps struct {
 	// Demo is non-nil in demo mode only: it simulates the customer.
 	Demo demoPayer
 	Log  *slog.Logger
+	// Size is the window the pane is built for: its text and touch
+	// targets are sized from it (zero: 1280×800).
+	Size fyne.Size
+	// Sound plays a cue (nil: silent).
+	Sound func(sound.Cue)
 }
 
 // cashier is the cashier's pane: amount entry, wallet, Charge and Cancel,
@@ -66,13 +72,18 @@ type cashierDeps struct {
 // their machines report; it never decides an order's state itself.
 type cashier struct {
 	deps cashierDeps
+	m    metrics
 
 	typed  string // the amount as typed, e.g. "12.3"
 	wallet int    // index into deps.Wallets
 	order  *payment.Order
 	live   string // OutTradeNo of the order being charged; "" when ready
+	// last is the sale shown last: a late payment of it updates the
+	// status line (and the screens) until another sale starts.
+	last payment.Snapshot
 
-	amount        *canvas.Text
+	amount        *canvas.Text // what has been typed
+	amountRest    *canvas.Text // the decimals still to come, muted
 	message       *widget.Label
 	status        *widget.Label
 	keys          map[string]*widget.Button
@@ -81,18 +92,36 @@ type cashier struct {
 	cancel        *widget.Button
 	demoPay       *widget.Button
 	demoDecline   *widget.Button
+	singleDemo    []*widget.Button // the tablet's bar under the customer screen
 	recent        *fyne.Container
 	saleTab       *widget.Button
 	historyTab    *widget.Button
-	saleView      fyne.CanvasObject
 	history       *historyView
 	alerts        *alertBar
 	stopAlerts    func()
 	// holding says why charging waits (the start-up recovery); "" = it does not.
 	holding string
+	// modal is the dialog on top of the pane (one at a time); the keypad
+	// and the keyboard type into it while it shows.
+	modal *pinPad
+	// canvas is the window the pane is in (attach): dialogs open there.
+	canvas fyne.Canvas
+	// guardHistory, when set (the tablet, whose screen faces customers),
+	// asks for the manager PIN before "Today & refunds" opens.
+	guardHistory func(open func())
 
-	keypad  fyne.CanvasObject // amount, wallets, keys, Charge/Cancel
-	content fyne.CanvasObject // the whole pane; its window gives it paneTextSize
+	// The pane's parts, placed by paneLayout.
+	demoMark   fyne.CanvasObject
+	amountBox  fyne.CanvasObject
+	keypadKeys fyne.CanvasObject // digits, back, clear, Cancel, Charge
+	wallets    *fyne.Container
+	demoRow    fyne.CanvasObject
+	tabs       fyne.CanvasObject
+	mirror     fyne.CanvasObject // title + the mirror; nil in the single layout
+	recentBox  fyne.CanvasObject
+	layout     *paneLayout
+
+	content fyne.CanvasObject // the whole pane
 }
 
 func newCashier(deps cashierDeps) *cashier {
@@ -111,13 +140,19 @@ func newCashier(deps cashierDeps) *cashier {
 	if deps.Show == nil {
 		deps.Show = func(payment.Snapshot) {}
 	}
-	c := &cashier{deps: deps, keys: map[string]*widget.Button{}}
+	if deps.Sound == nil {
+		deps.Sound = func(sound.Cue) {}
+	}
+	if deps.Size.IsZero() {
+		deps.Size = fyne.NewSize(1280, 800)
+	}
+	c := &cashier{deps: deps, keys: map[string]*widget.Button{}, m: metricsFor(deps.Size)}
 	c.wallet = c.lastWallet()
 	c.history = newHistoryView(historyDeps{
 		Journal: deps.Journal, Refunder: deps.Refunder, PINHash: deps.ManagerPINHash,
-		Ctx: deps.Ctx, Do: deps.Do, Log: deps.Log, Now: deps.Now,
+		Ctx: deps.Ctx, Do: deps.Do, Log: deps.Log, Now: deps.Now, Touch: c.m.touch,
 	})
-	c.alerts = newAlertBar(deps.Journal.Location(), c.openRefund)
+	c.alerts = newAlertBar(deps.Journal.Location(), c.m, c.openRefund)
 	c.build()
 	c.refreshAmount()
 	c.refreshControls()
@@ -149,85 +184,102 @@ func (c *cashier) lastWallet() int {
 }
 
 func (c *cashier) build() {
+	m := c.m
 	c.amount = canvas.NewText("", theme.Color(theme.ColorNameForeground))
-	c.amount.TextSize = 56
-	c.amount.TextStyle.Bold = true
-	c.amount.Alignment = fyne.TextAlignTrailing
-	amountBox := container.NewStack(
+	c.amountRest = canvas.NewText("", theme.Color(theme.ColorNamePlaceHolder))
+	for _, t := range []*canvas.Text{c.amount, c.amountRest} {
+		t.TextSize = m.amount
+		t.TextStyle.Bold = true
+	}
+	c.amountBox = container.NewStack(
 		canvas.NewRectangle(theme.Color(theme.ColorNameInputBackground)),
-		container.NewPadded(c.amount),
+		container.New(amountLine{pad: m.pad * 2}, c.amount, c.amountRest),
 	)
+	// Errors get two lines of their own, cut with … beyond: a longer one
+	// must never push the Charge button off the screen.
 	c.message = widget.NewLabel("")
 	c.message.Importance = widget.DangerImportance
 	c.message.Wrapping = fyne.TextWrapWord
+	c.message.Truncation = fyne.TextTruncateEllipsis
 	c.status = widget.NewLabel("")
 	c.status.Wrapping = fyne.TextWrapWord
+	c.status.Truncation = fyne.TextTruncateEllipsis
 	c.status.TextStyle.Bold = true
 
 	var walletObjs []fyne.CanvasObject
-	for i, w := range c.deps.Wallets {
-		label := w.Name.En
-		if w.Name.ZhHant != w.Name.En {
-			label += "  " + w.Name.ZhHant
-		}
-		b := widget.NewButton(label, func() { c.onWallet(i) })
+	for i := range c.deps.Wallets {
+		b := widget.NewButton("", func() { c.onWallet(i) })
 		c.walletButtons = append(c.walletButtons, b)
-		walletObjs = append(walletObjs, touch(b, 0))
+		walletObjs = append(walletObjs, b)
 	}
-	wallets := container.NewGridWithColumns(2, walletObjs...)
+	c.wallets = container.New(&walletGrid{c: c}, walletObjs...)
 
-	keys := c.buildKeys()
-
-	c.charge = widget.NewButtonWithIcon("Charge (Enter)", theme.ConfirmIcon(), c.onCharge)
+	c.charge = widget.NewButtonWithIcon("Charge", theme.ConfirmIcon(), c.onCharge)
 	c.charge.Importance = widget.HighImportance
-	c.cancel = widget.NewButtonWithIcon("Cancel (Esc)", theme.CancelIcon(), c.onCancel)
+	c.cancel = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), c.onCancel)
 	c.cancel.Importance = widget.DangerImportance
-	actions := container.NewGridWithColumns(2, touch(c.cancel, 80), touch(c.charge, 80))
+	c.keypadKeys = withTextSize(c.buildKeys(), m.keyText)
 
-	rows := []fyne.CanvasObject{amountBox, c.message, wallets, withTextSize(container.NewVBox(keys, actions), keypadTextSize)}
 	if c.deps.Demo != nil {
 		c.demoPay = widget.NewButton("Simulate customer payment", c.onDemoPay)
 		c.demoPay.Importance = widget.WarningImportance
 		c.demoDecline = widget.NewButton("Simulate decline", c.onDemoDecline)
-		rows = append(rows, container.NewGridWithColumns(2, touch(c.demoDecline, 0), touch(c.demoPay, 0)))
+		c.demoRow = container.NewGridWithColumns(2, c.demoDecline, c.demoPay)
+		c.demoMark = newDemoMark()
 	}
-	c.keypad = container.NewVBox(rows...)
 
 	c.recent = container.NewVBox()
 	recentTitle := widget.NewLabelWithStyle("Recent charges (today)", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	recentList := container.New(atLeast{h: 220}, container.NewVScroll(c.recent))
-	below := container.NewVBox(c.status, widget.NewSeparator(), recentTitle, recentList)
-	c.saleView = container.NewBorder(below, nil, nil, nil)
+	c.recentBox = container.NewBorder(recentTitle, nil, nil, nil, container.NewVScroll(c.recent))
 	if c.deps.Mirror != nil {
 		mirrorTitle := widget.NewLabelWithStyle("Customer screen", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-		mirror := container.New(aspect{w: 16, h: 9, minW: 400}, c.deps.Mirror.Content())
-		c.saleView = container.NewBorder(mirrorTitle, below, nil, nil, mirror)
+		c.mirror = container.NewBorder(mirrorTitle, nil, nil, nil, container.New(aspect{w: 16, h: 9}, c.deps.Mirror.Content()))
 	}
 	c.history.content.Hide()
 
 	c.saleTab = widget.NewButtonWithIcon("Sale", theme.HomeIcon(), c.onShowSale)
 	c.historyTab = widget.NewButtonWithIcon("Today & refunds", theme.HistoryIcon(), c.onShowHistory)
-	tabs := container.NewGridWithColumns(2, touch(c.saleTab, 0), touch(c.historyTab, 0))
-	right := container.NewBorder(tabs, nil, nil, nil, container.NewStack(c.saleView, c.history.content))
+	c.tabs = container.NewGridWithColumns(2, c.saleTab, c.historyTab)
 	c.refreshTabs()
 
-	left := container.New(atLeast{w: 460}, c.keypad)
-	c.content = container.NewBorder(c.alerts.content, nil, container.NewPadded(left), nil, container.NewPadded(right))
+	c.layout = &paneLayout{c: c}
+	objs := []fyne.CanvasObject{c.alerts.content, c.tabs, c.amountBox, c.message, c.keypadKeys, c.wallets, c.status, c.recentBox, c.history.content}
+	for _, o := range []fyne.CanvasObject{c.demoMark, c.demoRow, c.mirror} {
+		if o != nil {
+			objs = append(objs, o)
+		}
+	}
+	c.content = container.New(c.layout, objs...)
 }
 
 // onShowHistory shows today's orders, totals and refunds in place of the
 // mirror; the keypad stays where it is.
 func (c *cashier) onShowHistory() {
+	if c.history.content.Visible() {
+		return
+	}
+	if c.guardHistory != nil {
+		c.guardHistory(c.showHistory)
+		return
+	}
+	c.showHistory()
+}
+
+func (c *cashier) showHistory() {
 	c.history.refresh()
-	c.saleView.Hide()
 	c.history.content.Show()
 	c.refreshTabs()
+	c.content.Refresh()
 }
 
 func (c *cashier) onShowSale() {
+	if !c.history.content.Visible() {
+		return
+	}
+	c.history.onRefundClose()
 	c.history.content.Hide()
-	c.saleView.Show()
 	c.refreshTabs()
+	c.content.Refresh()
 }
 
 func (c *cashier) refreshTabs() {
@@ -243,22 +295,27 @@ func (c *cashier) refreshTabs() {
 // openRefund shows the history view with the refund panel for an order
 // (the alert banner's one-tap refund); the manager PIN is still asked.
 func (c *cashier) openRefund(outTradeNo string) {
-	c.onShowHistory()
-	c.history.onRefundOrder(outTradeNo)
+	open := func() {
+		c.showHistory()
+		c.history.onRefundOrder(outTradeNo)
+	}
+	if c.guardHistory != nil && !c.history.content.Visible() {
+		c.guardHistory(open)
+		return
+	}
+	open()
 }
 
 // onAlert raises a journal alert on the banner. Called on the Fyne goroutine.
 func (c *cashier) onAlert(a journal.Alert) {
-	c.alerts.onAlert(a)
+	if c.alerts.onAlert(a) {
+		c.deps.Sound(sound.Problem)
+	}
+	c.content.Refresh()
 	c.refreshRecent()
 	if c.history.content.Visible() {
 		c.history.refresh()
 	}
-}
-
-// touch makes a button at least a touch target (h overrides the height).
-func touch(b *widget.Button, h float32) fyne.CanvasObject {
-	return container.New(atLeast{w: touchTarget, h: max(h, touchTarget)}, b)
 }
 
 func (c *cashier) onWallet(i int) {
@@ -308,12 +365,13 @@ func (c *cashier) refreshControls() {
 		if c.order != nil {
 			snap = c.order.Snapshot()
 		}
-		if !ready && snap.State == payment.StateAwaitingPayment && !snap.Cancelling && snap.SysSN != "" {
-			c.demoPay.Enable()
-			c.demoDecline.Enable()
-		} else {
-			c.demoPay.Disable()
-			c.demoDecline.Disable()
+		on := !ready && snap.State == payment.StateAwaitingPayment && !snap.Cancelling && snap.SysSN != ""
+		for _, b := range append([]*widget.Button{c.demoPay, c.demoDecline}, c.singleDemo...) {
+			if on {
+				b.Enable()
+			} else {
+				b.Disable()
+			}
 		}
 	}
 }

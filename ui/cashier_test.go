@@ -8,6 +8,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"qrkiosk/display"
@@ -70,6 +71,9 @@ type harnessOpt struct {
 	refunder payment.Refunder
 	sim      bool
 	gw       *paymenttest.Gateway
+	// size is the window (default 1280×800); light: the tablet's theme.
+	size  fyne.Size
+	light bool
 }
 
 func newHarness(t *testing.T, o harnessOpt) *harness {
@@ -84,6 +88,10 @@ func newHarness(t *testing.T, o harnessOpt) *harness {
 	if o.prefs == nil {
 		o.prefs = app.Preferences()
 	}
+	if o.size.IsZero() {
+		o.size = fyne.NewSize(1280, 800)
+	}
+	app.Settings().SetTheme(&paneTheme{Theme: display.Theme(theme.DefaultTheme()), text: metricsFor(o.size).text, light: o.light})
 	h := &harness{t: t, gw: o.gw, clk: paymenttest.NewClock(t0), queued: make(chan func(), 256), prefs: o.prefs}
 	if h.gw == nil {
 		h.gw = paymenttest.NewGateway()
@@ -139,14 +147,16 @@ func newHarness(t *testing.T, o harnessOpt) *harness {
 		Refunder:       o.refunder,
 		ManagerPINHash: o.pinHash,
 		Ctx:            ctx,
+		Size:           o.size,
 	}
 	if o.demo {
 		deps.Demo = fakeDemo{h.gw}
 	}
 	h.c = newCashier(deps)
 	t.Cleanup(h.c.close)
-	h.w = test.NewWindow(withTextSize(h.c.content, paneTextSize))
-	h.w.Resize(fyne.NewSize(1200, 800))
+	h.w = test.NewWindow(h.c.content)
+	h.w.SetPadded(false)
+	h.w.Resize(o.size)
 	h.c.attach(h.w.Canvas())
 	t.Cleanup(func() {
 		// Leave no countdown ticking into the next test.
@@ -218,6 +228,10 @@ func (h *harness) ready() payment.Snapshot {
 	return h.shown[len(h.shown)-1]
 }
 
+// amountShown is the amount as the cashier reads it: what was typed and
+// its muted completion.
+func (h *harness) amountShown() string { return h.c.amount.Text + h.c.amountRest.Text }
+
 func (h *harness) tapKeys(keys ...string) {
 	for _, k := range keys {
 		test.Tap(h.c.keys[k])
@@ -226,26 +240,26 @@ func (h *harness) tapKeys(keys ...string) {
 
 func TestTappingAndTypingAmounts(t *testing.T) {
 	h := newHarness(t, harnessOpt{})
-	if got := h.c.amount.Text; got != "HK$0.00" {
+	if got := h.amountShown(); got != "HK$0.00" {
 		t.Fatalf("idle amount %q", got)
 	}
 	h.tapKeys("1", "2", "3", keyPoint, "4", "5")
-	if got := h.c.amount.Text; got != "HK$123.45" {
+	if got := h.amountShown(); got != "HK$123.45" {
 		t.Fatalf("tapped amount %q", got)
 	}
 	h.tapKeys(keyBack, keyBack, keyBack)
 	h.tapKeys(keyDoubleZero, keyDoubleZero)
-	if got := h.c.amount.Text; got != "HK$1,230,000" {
+	if got := h.amountShown(); got != "HK$1,230,000.00" {
 		t.Fatalf("after backspace and 00: %q", got)
 	}
 	h.tapKeys(keyClear)
 	test.TypeOnCanvas(h.w.Canvas(), "0012.5")
-	if got := h.c.amount.Text; got != "HK$12.5" {
+	if got := h.amountShown(); got != "HK$12.50" {
 		t.Fatalf("typed amount %q", got)
 	}
 	h.w.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyBackspace})
 	h.w.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyBackspace})
-	if got := h.c.amount.Text; got != "HK$12" {
+	if got := h.amountShown(); got != "HK$12.00" {
 		t.Fatalf("after two backspaces %q", got)
 	}
 	h.w.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape}) // idle: Esc clears
@@ -265,12 +279,12 @@ func TestInvalidInputNeverReachesGateway(t *testing.T) {
 		amount                string // what stays on screen
 	}{
 		{"third decimal", "HKD", "1.234", false, "more than 2 decimal places", "HK$1.23"},
-		{"letter", "HKD", "12a", false, "must be a number", "HK$12"},
-		{"sign", "HKD", "5-", false, "must not have a sign", "HK$5"},
-		{"second point", "HKD", "1.2.", false, "at most one decimal point", "HK$1.2"},
-		{"too large", "HKD", "12345678901", false, "at most 999999999.99", "HK$123,456,789"},
+		{"letter", "HKD", "12a", false, "must be a number", "HK$12.00"},
+		{"sign", "HKD", "5-", false, "must not have a sign", "HK$5.00"},
+		{"second point", "HKD", "1.2.", false, "at most one decimal point", "HK$1.20"},
+		{"too large", "HKD", "12345678901", false, "at most 999999999.99", "HK$123,456,789.00"},
 		{"empty", "HKD", "", true, "Amount is required", "HK$0.00"},
-		{"zero", "HKD", "0.00", true, "greater than zero", "HK$0.0"},
+		{"zero", "HKD", "0.00", true, "greater than zero", "HK$0.00"},
 		{"yen point", "JPY", "5.", false, "JPY has no decimal places", "¥5"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -282,8 +296,8 @@ func TestInvalidInputNeverReachesGateway(t *testing.T) {
 			if !strings.Contains(h.c.message.Text, tc.want) {
 				t.Errorf("message %q, want it to say %q", h.c.message.Text, tc.want)
 			}
-			if h.c.amount.Text != tc.amount {
-				t.Errorf("amount shows %q, want %q", h.c.amount.Text, tc.amount)
+			if h.amountShown() != tc.amount {
+				t.Errorf("amount shows %q, want %q", h.amountShown(), tc.amount)
 			}
 			if calls := h.gw.Calls(); len(calls) != 0 || h.c.live != "" {
 				t.Errorf("invalid input reached the gateway: %v", calls)
@@ -311,8 +325,8 @@ func TestTouchTargets(t *testing.T) {
 		buttons = append(buttons, b)
 	}
 	for _, b := range buttons {
-		if s := b.Size(); s.Width < touchTarget || s.Height < touchTarget {
-			t.Errorf("%T %v is %v, smaller than %d×%d", b, b, s, touchTarget, touchTarget)
+		if s := b.Size(); s.Width < minTouch || s.Height < minTouch {
+			t.Errorf("%T %v is %v, smaller than %d×%d", b, b, s, minTouch, minTouch)
 		}
 	}
 }
@@ -404,14 +418,15 @@ func TestChargeToResultAndBackToReady(t *testing.T) {
 			if err != nil || len(day.Orders) != 1 || day.Orders[0].State != tc.want || len(h.c.recent.Objects) != 1 {
 				t.Fatalf("journal %+v (%v), recent rows %d", day.Orders, err, len(h.c.recent.Objects))
 			}
-			// Ready again: after Paid from zero, otherwise the same amount
-			// stays so Enter retries.
-			wantTyped := "12.34"
-			if tc.want == payment.StatePaid {
-				wantTyped = ""
-			}
-			if h.c.typed != wantTyped || h.c.charge.Disabled() || !h.c.cancel.Disabled() || h.c.keys["5"].Disabled() {
+			// Ready again, from zero however the sale ended: Enter alone
+			// must never charge again (a customer who paid late would pay
+			// twice).
+			if h.c.typed != "" || h.amountShown() != "HK$0.00" || h.c.charge.Disabled() || !h.c.cancel.Disabled() || h.c.keys["5"].Disabled() {
 				t.Fatalf("not ready again: typed %q", h.c.typed)
+			}
+			h.w.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyReturn})
+			if h.gw.Count("create") != 1 || !strings.Contains(h.c.message.Text, "Amount is required") {
+				t.Fatalf("Enter after the sale ended: creates %d, message %q", h.gw.Count("create"), h.c.message.Text)
 			}
 			if h.c.demoPay != nil && !h.c.demoPay.Disabled() {
 				t.Fatal("demo buttons stay on after the order ended")

@@ -33,6 +33,8 @@ type historyDeps struct {
 	Log      *slog.Logger
 	// Now is the clock of the PIN lockout (nil: time.Now).
 	Now func() time.Time
+	// Touch is the side of a touch target in this window (0: minTouch).
+	Touch float32
 }
 
 // historyView is the cashier's view of today's business from the journal:
@@ -51,6 +53,7 @@ type historyView struct {
 	// The refund panel, shown for the order being refunded.
 	*refundPanel
 
+	scroll  *container.Scroll
 	content fyne.CanvasObject
 }
 
@@ -77,6 +80,9 @@ func newHistoryView(deps historyDeps) *historyView {
 	if deps.Log == nil {
 		deps.Log = slog.New(slog.DiscardHandler)
 	}
+	if deps.Touch < minTouch {
+		deps.Touch = minTouch
+	}
 	h := &historyView{deps: deps}
 	h.refundPanel = newRefundPanel(deps, h.refresh)
 	h.build()
@@ -89,8 +95,16 @@ func (h *historyView) build() {
 	h.list = container.NewVBox()
 
 	totalsTitle := widget.NewLabelWithStyle("Totals (paid − refunded)", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	top := container.NewVBox(h.title, totalsTitle, h.totals, h.panel)
-	h.content = container.NewBorder(top, nil, nil, nil, container.NewVScroll(h.list))
+	// One scroll for all of it: the refund panel, the totals and the list
+	// fit any window, and the panel opens at the top.
+	h.scroll = container.NewVScroll(container.NewVBox(h.title, h.panel, totalsTitle, h.totals, h.list))
+	h.content = h.scroll
+}
+
+// onRefundOrder opens the refund panel for an order, scrolled into view.
+func (h *historyView) onRefundOrder(outTradeNo string) {
+	h.refundPanel.onRefundOrder(outTradeNo)
+	h.scroll.ScrollToTop()
 }
 
 // refresh reads today from the journal (a few ms even on a busy day) and
@@ -142,10 +156,15 @@ func (h *historyView) refresh() {
 			label.Importance = widget.DangerImportance
 		}
 		var right fyne.CanvasObject
-		if o.State == payment.StatePaid {
+		switch {
+		case o.State == payment.StatePaid && o.PayType.Refundable:
 			otn := o.OutTradeNo
 			row.refund = widget.NewButton("Refund…", func() { h.onRefundOrder(otn) })
-			right = container.New(atLeast{w: 150, h: touchTarget}, row.refund)
+			right = container.New(fixed{h: h.deps.Touch}, row.refund)
+		case o.State == payment.StatePaid:
+			// No button that the journal would refuse: say what to do.
+			row.text += "\n" + o.PayType.Name.En + ": no gateway refund — give money back by bank transfer"
+			label.SetText(row.text)
 		}
 		h.rows = append(h.rows, row)
 		objs = append(objs, container.NewBorder(nil, nil, nil, right, label), widget.NewSeparator())

@@ -155,7 +155,7 @@ func TestHistoryListsJournaledOrdersAndTotals(t *testing.T) {
 		t.Fatalf("third sale %s", c.State)
 	}
 	test.Tap(h.c.historyTab)
-	if !h.c.history.content.Visible() || h.c.saleView.Visible() {
+	if !h.c.history.content.Visible() || h.c.status.Visible() || h.c.wallets.Visible() {
 		t.Fatal("the history view did not replace the sale view")
 	}
 	if len(h.c.history.rows) != 3 || h.c.history.rows[0].order.OutTradeNo != c.OutTradeNo {
@@ -175,7 +175,7 @@ func TestHistoryListsJournaledOrdersAndTotals(t *testing.T) {
 				t.Errorf("row %q lacks %q", r.text, w)
 			}
 		}
-		if (r.order.State == payment.StatePaid) != (r.refund != nil) {
+		if (r.order.State == payment.StatePaid && r.order.PayType.Refundable) != (r.refund != nil) {
 			t.Errorf("row %q: a Refund button only for paid orders", r.text)
 		}
 	}
@@ -190,7 +190,7 @@ func TestHistoryListsJournaledOrdersAndTotals(t *testing.T) {
 		}
 	}
 	test.Tap(h.c.saleTab)
-	if h.c.history.content.Visible() || !h.c.saleView.Visible() {
+	if h.c.history.content.Visible() || !h.c.status.Visible() || !h.c.wallets.Visible() {
 		t.Fatal("Sale did not come back")
 	}
 }
@@ -244,9 +244,13 @@ func TestRefundGuardedByManagerPIN(t *testing.T) {
 		t.Fatalf("fully refunded: %q", hv.refundMsg.Text)
 	}
 
-	// FPS: refused at once with the journal's words; no gateway call even
-	// when Refund is forced.
-	test.Tap(h.row(fps.OutTradeNo).refund)
+	// FPS: no Refund button, the row says what to do instead; the panel,
+	// opened anyway, refuses at once with the journal's words and sends
+	// nothing even when Refund is forced.
+	if r := h.row(fps.OutTradeNo); r.refund != nil || !strings.Contains(r.text, "bank transfer") {
+		t.Fatalf("FPS row offers a refund the gateway cannot make: %q", r.text)
+	}
+	hv.onRefundOrder(fps.OutTradeNo)
 	if !strings.Contains(hv.refundMsg.Text, "cannot be refunded") || !hv.refundGo.Disabled() {
 		t.Fatalf("FPS: %q", hv.refundMsg.Text)
 	}
@@ -278,8 +282,17 @@ func TestPaidLateBannerAndItsRefund(t *testing.T) {
 	if !strings.Contains(h.c.alerts.title.Text, "PAID LATE — HK$12.34 PayMe") || !strings.Contains(h.c.alerts.detail.Text, s.OutTradeNo) {
 		t.Fatalf("banner %q / %q", h.c.alerts.title.Text, h.c.alerts.detail.Text)
 	}
+	// No other sale has started: the status line and the screens, which
+	// still showed how this sale ended, now say it was paid.
+	h.pump("the status line", func() bool { return strings.HasPrefix(h.c.status.Text, "PAID LATE") })
+	if last := h.shown[len(h.shown)-1]; last.State != payment.StatePaid || !last.Late {
+		t.Errorf("customer screen last shown %s", last.State)
+	}
+	if h.c.typed != "" || h.gw.Count("create") != 1 {
+		t.Fatalf("the paid sale's amount stays typed (%q): Enter would charge the customer again", h.c.typed)
+	}
 	h.w.Resize(h.w.Canvas().Size().AddWidthHeight(0, 1)) // lay out the shown banner
-	if b := h.c.alerts.refund.Size(); b.Height < touchTarget || b.Width < touchTarget {
+	if b := h.c.alerts.refund.Size(); b.Height < minTouch || b.Width < minTouch {
 		t.Errorf("banner refund button %v", b)
 	}
 
@@ -301,6 +314,24 @@ func TestPaidLateBannerAndItsRefund(t *testing.T) {
 	test.Tap(h.c.alerts.ack)
 	if h.c.alerts.content.Visible() {
 		t.Fatal("the banner stayed after Seen")
+	}
+}
+
+// TestPaidLateFPSOffersNoRefund: FPS cannot be refunded at the gateway, so
+// its paid-late banner says to give the money back by bank transfer and
+// has no Refund button that would then be refused.
+func TestPaidLateFPSOffersNoRefund(t *testing.T) {
+	h := newHarness(t, harnessOpt{wallets: []string{"fps"}, pinHash: testPINHash(t, "2468"), refunder: &okRefunder{}})
+	h.gw.NoCancel = true
+	s := h.sale("80", 0, false)
+	h.gw.Pay(s.OutTradeNo)
+	h.orders[len(h.orders)-1].Notify(h.gw.Record(s.OutTradeNo))
+	h.pump("the paid-late banner", func() bool { return h.c.alerts.content.Visible() })
+	if h.c.alerts.refund.Visible() {
+		t.Error("FPS paid late: the banner offers a refund the gateway cannot make")
+	}
+	if d := h.c.alerts.detail.Text; !strings.Contains(d, "bank transfer") {
+		t.Errorf("banner %q does not say how to give the money back", d)
 	}
 }
 
@@ -359,8 +390,8 @@ func TestRecoveryAtStartShowsTheResumedOrder(t *testing.T) {
 	if s.OutTradeNo != before.OutTradeNo || s.QRCode != before.QRCode || h.c.live != before.OutTradeNo || gw.Count("create") != 1 {
 		t.Fatalf("resumed %+v, live %q, creates %d", s, h.c.live, gw.Count("create"))
 	}
-	if h.c.amount.Text != "HK$42.00" || h.c.deps.Wallets[h.c.wallet].Wallet != "wechat" || !strings.Contains(h.c.status.Text, "Waiting for the customer") {
-		t.Fatalf("cashier shows %q, wallet %d, status %q", h.c.amount.Text, h.c.wallet, h.c.status.Text)
+	if h.amountShown() != "HK$42.00" || h.c.deps.Wallets[h.c.wallet].Wallet != "wechat" || !strings.Contains(h.c.status.Text, "Waiting for the customer") {
+		t.Fatalf("cashier shows %q, wallet %d, status %q", h.amountShown(), h.c.wallet, h.c.status.Text)
 	}
 	if !s.Deadline.Equal(t0.Add(4 * time.Minute)) {
 		t.Fatalf("the countdown runs to %v", s.Deadline)

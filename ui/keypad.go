@@ -23,6 +23,9 @@ const (
 // attach sends a window's keyboard to the pane: digits and the point type
 // the amount, Enter (main or keypad) charges, Esc cancels.
 func (c *cashier) attach(cv fyne.Canvas) {
+	if c.canvas == nil {
+		c.canvas = cv
+	}
 	cv.SetOnTypedRune(c.onTypedRune)
 	cv.SetOnTypedKey(c.onTypedKey)
 }
@@ -31,10 +34,18 @@ func (c *cashier) onTypedRune(r rune) {
 	if r == ' ' {
 		return
 	}
+	if c.modal != nil {
+		c.modal.onKey(string(r))
+		return
+	}
 	c.onKey(string(r))
 }
 
 func (c *cashier) onTypedKey(e *fyne.KeyEvent) {
+	if c.modal != nil {
+		c.modal.onTypedKey(e)
+		return
+	}
 	if c.history.panelOpen() {
 		// Enter and Esc belong to the refund then, never to a charge.
 		switch e.Name {
@@ -63,6 +74,10 @@ func (c *cashier) onTypedKey(e *fyne.KeyEvent) {
 // whatever is typed next (a third decimal, a twelfth digit, a letter) is
 // refused with the reason; nothing typed ever reaches the gateway unchecked.
 func (c *cashier) onKey(k string) {
+	if c.modal != nil {
+		c.modal.onKey(k)
+		return
+	}
 	if c.history.panelOpen() {
 		c.history.onKey(k)
 		return
@@ -123,40 +138,56 @@ func amountProblem(err error) string {
 	return err.Error()
 }
 
-// refreshAmount shows the typed amount with the currency's symbol and
-// thousands separators, as typed (so "12." shows the point just pressed).
+// refreshAmount shows the typed amount as the customer will see it, in
+// the one money format (payment.Amount.Display: "HK$250.00"): what has
+// been typed in full colour, the decimals still to come muted, so "12."
+// shows the point just pressed and "250" reads HK$250.00.
 func (c *cashier) refreshAmount() {
+	shown, rest := amountParts(c.typed, c.deps.Currency)
+	c.amount.Text, c.amountRest.Text = shown, rest
 	c.amount.Color = theme.Color(theme.ColorNameForeground)
-	text := c.typed
-	if text == "" {
-		c.amount.Color = theme.Color(theme.ColorNamePlaceHolder)
-		text = payment.Amount{Currency: c.deps.Currency}.String()
-	}
-	c.amount.Text = payment.DisplayDecimal(text, c.deps.Currency)
+	c.amountRest.Color = theme.Color(theme.ColorNamePlaceHolder)
 	c.amount.Refresh()
+	c.amountRest.Refresh()
+}
+
+// amountParts splits the display of a typed amount into what was typed and
+// the decimals that complete it: shown+rest is Amount.Display() of the
+// amount Enter would charge.
+func amountParts(typed string, cur payment.Currency) (shown, rest string) {
+	if typed == "" {
+		return "", payment.Amount{Currency: cur}.Display()
+	}
+	shown = payment.DisplayDecimal(typed, cur)
+	if cur.Exponent == 0 {
+		return shown, ""
+	}
+	_, frac, hasPoint := strings.Cut(typed, ".")
+	if !hasPoint {
+		return shown, "." + strings.Repeat("0", cur.Exponent)
+	}
+	return shown, strings.Repeat("0", max(cur.Exponent-len(frac), 0))
 }
 
 // buildKeys makes the keypad: the digits, 00 and the point, with back and
-// clear beside them, as large touch targets.
+// clear beside them, and Cancel and Charge below, as large touch targets.
 func (c *cashier) buildKeys() fyne.CanvasObject {
-	key := func(k, label string) fyne.CanvasObject {
+	var objs []fyne.CanvasObject
+	key := func(k, label string) {
 		b := widget.NewButton(label, func() { c.onKey(k) })
 		c.keys[k] = b
-		return touch(b, 72)
+		objs = append(objs, b)
 	}
-	digits := container.NewGridWithColumns(3,
-		key("7", "7"), key("8", "8"), key("9", "9"),
-		key("4", "4"), key("5", "5"), key("6", "6"),
-		key("1", "1"), key("2", "2"), key("3", "3"),
-		key(keyDoubleZero, "00"), key("0", "0"), key(keyPoint, "."),
-	)
+	for _, k := range []string{"7", "8", "9", "4", "5", "6", "1", "2", "3", keyDoubleZero, "0", keyPoint} {
+		key(k, k)
+	}
 	back := widget.NewButtonWithIcon("", theme.NavigateBackIcon(), func() { c.onKey(keyBack) })
 	c.keys[keyBack] = back
 	clearKey := widget.NewButton("C", func() { c.onKey(keyClear) })
 	c.keys[keyClear] = clearKey
-	side := container.NewGridWithRows(2, touch(back, 72), touch(clearKey, 72))
 	if c.deps.Currency.Exponent == 0 {
 		c.keys[keyPoint].Disable() // the currency has no minor unit
 	}
-	return container.NewBorder(nil, nil, nil, container.New(atLeast{w: 96}, side), digits)
+	objs = append(objs, back, clearKey, c.cancel, c.charge)
+	return container.New(keypadLayout{gap: c.m.pad}, objs...)
 }

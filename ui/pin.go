@@ -1,74 +1,394 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
 	"image/color"
 	"log/slog"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
-	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"qrkiosk/internal/pin"
 )
 
-// newPINEntry is a masked entry without Fyne's reveal button: the screen
-// may face the customer.
-func newPINEntry() *widget.Entry {
-	e := &widget.Entry{Password: true, Wrapping: fyne.TextWrap(fyne.TextTruncateClip), ActionItem: noReveal()}
-	e.ExtendBaseWidget(e)
-	return e
-}
-
 // noReveal takes the place of Fyne's password reveal button, which a
 // masked Entry gets whenever its ActionItem is empty.
 func noReveal() fyne.CanvasObject { return canvas.NewRectangle(color.Transparent) }
 
-// askPIN asks for the kiosk PIN on w and calls quit only when it matches;
-// g refuses tries after too many wrong ones.
-func askPIN(w fyne.Window, exitPIN string, g *pin.Guard, log *slog.Logger, quit func()) {
-	if d := g.Wait(); d > 0 {
-		dialog.ShowInformation("Kiosk locked", fmt.Sprintf("Too many wrong PINs. Try again in %s.", pin.LockedText(d)), w)
+// pinPad is a dialog over the pane: a title, a line of explanation, and
+// (for a PIN) the dots typed so far with a keypad of its own, as large as
+// the window allows, then Cancel and OK. The keyboard types into it too.
+// The pane shows one at a time (cashier.modal). No reveal: the screen may
+// face the customer.
+type pinPad struct {
+	c        *cashier
+	typed    string
+	maxLen   int
+	dots     *canvas.Text
+	message  *widget.Label
+	keys     map[string]*widget.Button
+	ok       *widget.Button
+	cancel   *widget.Button
+	popup    *widget.PopUp
+	onOK     func(p *pinPad, typed string)
+	onCancel func()
+	busy     bool
+}
+
+type pinPadSpec struct {
+	title, explain string
+	okText         string
+	cancelText     string
+	danger         bool // OK does something that cannot be undone
+	withKeypad     bool // a PIN is typed
+	onOK           func(p *pinPad, typed string)
+	onCancel       func()
+}
+
+// openPad shows a dialog on the pane's window unless one is open already
+// (then it does nothing: one dialog at a time).
+func (c *cashier) openPad(spec pinPadSpec) *pinPad {
+	if c.modal != nil || c.canvas == nil {
+		return nil
+	}
+	m := c.m
+	p := &pinPad{c: c, maxLen: 12, keys: map[string]*widget.Button{}, onOK: spec.onOK, onCancel: spec.onCancel}
+	title := widget.NewLabelWithStyle(spec.title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	title.Wrapping = fyne.TextWrapWord
+	explain := widget.NewLabel(spec.explain)
+	explain.Wrapping = fyne.TextWrapWord
+	p.message = widget.NewLabel("")
+	p.message.Importance = widget.DangerImportance
+	p.message.Wrapping = fyne.TextWrapWord
+	p.message.Truncation = fyne.TextTruncateEllipsis
+	p.ok = widget.NewButtonWithIcon(spec.okText, theme.ConfirmIcon(), p.onConfirm)
+	p.ok.Importance = widget.HighImportance
+	if spec.danger {
+		p.ok.Importance = widget.DangerImportance
+	}
+	p.cancel = widget.NewButtonWithIcon(spec.cancelText, theme.CancelIcon(), p.close)
+
+	var keys fyne.CanvasObject
+	var dotsBox fyne.CanvasObject
+	if spec.withKeypad {
+		p.dots = canvas.NewText("", theme.Color(theme.ColorNameForeground))
+		p.dots.TextSize = m.keyText
+		p.dots.Alignment = fyne.TextAlignCenter
+		dotsBox = container.NewStack(canvas.NewRectangle(theme.Color(theme.ColorNameInputBackground)), container.NewCenter(p.dots))
+		var objs []fyne.CanvasObject
+		for _, k := range []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", keyClear, "0", keyBack} {
+			b := widget.NewButton(k, func() { p.onKey(k) })
+			switch k {
+			case keyClear:
+				b.SetText("C")
+			case keyBack:
+				b.SetText("")
+				b.SetIcon(theme.NavigateBackIcon())
+			}
+			p.keys[k] = b
+			objs = append(objs, b)
+		}
+		keys = withTextSize(container.New(&gridLayout{cols: 3, gap: m.pad}, objs...), m.keyText)
+	}
+	frame := container.New(&padLayout{m: m, title: title, explain: explain, dots: dotsBox, message: p.message, keys: keys, ok: p.ok, cancel: p.cancel},
+		nonNil(title, explain, dotsBox, p.message, keys, p.ok, p.cancel)...)
+	bg := canvas.NewRectangle(theme.Color(theme.ColorNameOverlayBackground))
+	p.popup = widget.NewModalPopUp(container.NewStack(bg, frame), c.canvas)
+	size := c.canvas.Size()
+	w, h := min(size.Width*0.94, 920), min(size.Height*0.94, 620)
+	if !spec.withKeypad {
+		h = min(size.Height*0.94, 360)
+	}
+	p.popup.Resize(fyne.NewSize(w, h))
+	p.refresh()
+	c.modal = p
+	p.popup.Show()
+	return p
+}
+
+func nonNil(objs ...fyne.CanvasObject) []fyne.CanvasObject {
+	var out []fyne.CanvasObject
+	for _, o := range objs {
+		if o != nil {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+func (p *pinPad) refresh() {
+	if p.dots != nil {
+		p.dots.Text = strings.Repeat("●", len(p.typed))
+		if p.typed == "" {
+			p.dots.Text = "—"
+		}
+		p.dots.Refresh()
+	}
+}
+
+// onKey types a digit, back or clear (the pad's keys, the cashier's
+// keypad, or the keyboard).
+func (p *pinPad) onKey(k string) {
+	if p.busy || p.dots == nil {
 		return
 	}
-	entry := newPINEntry()
-	entry.SetPlaceHolder("PIN")
-	var d *dialog.FormDialog
-	check := func() {
-		ok := pin.Equal(entry.Text, exitPIN)
-		locked := g.Record(ok)
-		if !ok {
-			log.Warn("wrong kiosk PIN", "locked_for", locked)
+	switch k {
+	case keyBack:
+		if p.typed != "" {
+			p.typed = p.typed[:len(p.typed)-1]
 		}
-		switch {
-		case ok:
-			quit()
-		case locked > 0:
-			dialog.ShowInformation("Wrong PIN", fmt.Sprintf("The kiosk stays open. Too many wrong PINs: locked for %s.", pin.LockedText(locked)), w)
-		default:
-			dialog.ShowInformation("Wrong PIN", "The kiosk stays open.", w)
+	case keyClear:
+		p.typed = ""
+	default:
+		if len(k) != 1 || k[0] < '0' || k[0] > '9' || len(p.typed) >= p.maxLen {
+			return
+		}
+		p.typed += k
+	}
+	p.refresh()
+}
+
+func (p *pinPad) onTypedKey(e *fyne.KeyEvent) {
+	switch e.Name {
+	case fyne.KeyReturn, fyne.KeyEnter:
+		p.onConfirm()
+	case fyne.KeyEscape:
+		p.close()
+	case fyne.KeyBackspace:
+		p.onKey(keyBack)
+	case fyne.KeyDelete:
+		p.onKey(keyClear)
+	}
+}
+
+func (p *pinPad) onConfirm() {
+	if p.busy {
+		return
+	}
+	typed := p.typed
+	p.typed = ""
+	p.refresh()
+	p.onOK(p, typed)
+}
+
+// fail says why, and the dialog stays for another try.
+func (p *pinPad) fail(msg string) {
+	p.setBusy(false)
+	p.message.SetText(msg)
+}
+
+// setBusy turns the pad off while a slow check runs.
+func (p *pinPad) setBusy(busy bool) {
+	p.busy = busy
+	for _, b := range append([]*widget.Button{p.ok, p.cancel}, mapValues(p.keys)...) {
+		if busy {
+			b.Disable()
+		} else {
+			b.Enable()
 		}
 	}
-	d = dialog.NewForm("Exit the kiosk", "Exit", "Stay", []*widget.FormItem{widget.NewFormItem("PIN", entry)}, func(ok bool) {
-		if ok {
-			check()
-		}
-	}, w)
-	entry.OnSubmitted = func(string) {
-		d.Hide()
-		check()
+}
+
+func mapValues(m map[string]*widget.Button) []*widget.Button {
+	var out []*widget.Button
+	for _, b := range m {
+		out = append(out, b)
 	}
-	d.Resize(fyne.NewSize(360, 200))
-	d.Show()
-	w.Canvas().Focus(entry)
+	return out
+}
+
+// close takes the dialog away (Cancel, Esc, or done).
+func (p *pinPad) close() {
+	if p.busy {
+		return
+	}
+	p.finish()
+	if p.onCancel != nil {
+		p.onCancel()
+	}
+}
+
+// finish takes the dialog away without calling onCancel.
+func (p *pinPad) finish() {
+	p.popup.Hide()
+	if p.c.modal == p {
+		p.c.modal = nil
+	}
+}
+
+// padLayout: the texts and the dots on the left, the keypad on the right
+// (landscape), or all stacked (upright or without a keypad); Cancel and
+// OK across the bottom.
+type padLayout struct {
+	m                                             metrics
+	title, explain, dots, message, keys, ok, cancel fyne.CanvasObject
+}
+
+func (l *padLayout) MinSize([]fyne.CanvasObject) fyne.Size { return fyne.NewSize(1, 1) }
+
+func (l *padLayout) Layout(_ []fyne.CanvasObject, size fyne.Size) {
+	m := l.m
+	p := m.pad * 2
+	x, y, w, h := p, p, size.Width-2*p, size.Height-2*p
+	bh := m.touch
+	by := y + h - bh
+	half := (w - m.pad) / 2
+	place(l.cancel, x, by, half, bh)
+	place(l.ok, x+half+m.pad, by, half, bh)
+	h -= bh + m.pad
+	colW := w
+	if l.keys != nil && size.Width > size.Height {
+		colW = (w - p) * 0.5
+		place(l.keys, x+colW+p, y, w-colW-p, h)
+	}
+	textH := func(o fyne.CanvasObject) float32 {
+		o.Resize(fyne.NewSize(colW, o.MinSize().Height))
+		return o.MinSize().Height
+	}
+	th := textH(l.title)
+	place(l.title, x, y, colW, th)
+	y += th
+	eh := textH(l.explain)
+	place(l.explain, x, y, colW, eh)
+	y += eh + m.pad
+	if l.dots != nil {
+		place(l.dots, x, y, colW, m.touch)
+		y += m.touch + m.pad
+	}
+	mh := lines(2, m.text)
+	place(l.message, x, y, colW, mh)
+	y += mh + m.pad
+	if l.keys != nil && size.Width <= size.Height {
+		place(l.keys, x, y, w, by-m.pad-y)
+	}
+}
+
+// gridLayout is cols equal columns of equal rows filling the space.
+type gridLayout struct {
+	cols int
+	gap  float32
+}
+
+func (g *gridLayout) MinSize([]fyne.CanvasObject) fyne.Size { return fyne.NewSize(1, 1) }
+
+func (g *gridLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	rows := (len(objs) + g.cols - 1) / g.cols
+	if rows == 0 {
+		return
+	}
+	bw := (size.Width - float32(g.cols-1)*g.gap) / float32(g.cols)
+	bh := (size.Height - float32(rows-1)*g.gap) / float32(rows)
+	for i, o := range objs {
+		place(o, float32(i%g.cols)*(bw+g.gap), float32(i/g.cols)*(bh+g.gap), bw, bh)
+	}
+}
+
+// askExitPIN asks for the kiosk PIN (on the on-screen keypad or a
+// keyboard) and quits only when it matches; g refuses tries after too
+// many wrong ones. One dialog at a time: asking again while it shows does
+// nothing.
+func (c *cashier) askExitPIN(exitPIN string, g *pin.Guard, log *slog.Logger, quit func()) {
+	c.openPad(pinPadSpec{
+		title:      "Exit the kiosk",
+		explain:    "Type the kiosk PIN to close the kiosk.",
+		okText:     "Exit",
+		cancelText: "Stay open",
+		danger:     true,
+		withKeypad: true,
+		onOK: func(p *pinPad, typed string) {
+			if d := g.Wait(); d > 0 {
+				p.fail(fmt.Sprintf("Too many wrong PINs: try again in %s. The kiosk stays open.", pin.LockedText(d)))
+				return
+			}
+			ok := pin.Equal(typed, exitPIN)
+			locked := g.Record(ok)
+			switch {
+			case ok:
+				p.finish()
+				quit()
+			case locked > 0:
+				log.Warn("wrong kiosk PIN", "locked_for", locked)
+				p.fail(fmt.Sprintf("Wrong PIN. Too many wrong PINs: locked for %s. The kiosk stays open.", pin.LockedText(locked)))
+			default:
+				log.Warn("wrong kiosk PIN", "locked_for", locked)
+				p.fail("Wrong PIN — the kiosk stays open.")
+			}
+		},
+	})
 }
 
 // confirmQuit asks before quitting with an order live.
-func confirmQuit(w fyne.Window, quit func()) {
-	dialog.ShowConfirm("A charge is in progress", "Withdraw the QR and quit?", func(ok bool) {
-		if ok {
+func (c *cashier) confirmQuit(quit func()) {
+	c.openPad(pinPadSpec{
+		title:      "A charge is in progress",
+		explain:    "Quitting withdraws the customer's QR code first.",
+		okText:     "Withdraw and quit",
+		cancelText: "Keep charging",
+		danger:     true,
+		onOK: func(p *pinPad, _ string) {
+			p.finish()
 			quit()
-		}
-	}, w)
+		},
+	})
 }
+
+// askManagerPIN asks for the manager PIN before open runs (the tablet's
+// "Today & refunds": all the day's sales, on a screen customers see).
+// The hash check is slow by design, so it runs off the Fyne goroutine.
+func (c *cashier) askManagerPIN(open func()) {
+	h := c.history
+	if h.deps.PINHash == "" {
+		c.openPad(pinPadSpec{
+			title:      "Today & refunds",
+			explain:    "Today's sales are shown here only after the manager PIN, and no manager PIN is configured (manager_pin_hash in config.toml; qrkiosk config hash-pin makes it).",
+			okText:     "OK",
+			cancelText: "Close",
+			onOK:       func(p *pinPad, _ string) { p.finish() },
+		})
+		return
+	}
+	c.openPad(pinPadSpec{
+		title:      "Today & refunds",
+		explain:    "Manager PIN: today's sales are private on a screen customers see.",
+		okText:     "Open",
+		cancelText: "Cancel",
+		withKeypad: true,
+		onOK: func(p *pinPad, typed string) {
+			if d := h.pins.Wait(); d > 0 {
+				p.fail(fmt.Sprintf("Too many wrong manager PINs: locked for %s.", pin.LockedText(d)))
+				return
+			}
+			p.setBusy(true)
+			p.message.SetText("Checking…")
+			go func() {
+				err := pin.Verify(h.deps.PINHash, typed)
+				c.deps.Do(func() {
+					switch {
+					case err == nil:
+						h.pins.Record(true)
+						p.setBusy(false)
+						p.finish()
+						open()
+					case errorsIsWrong(err):
+						locked := h.pins.Record(false)
+						c.deps.Log.Warn("wrong manager PIN for today's sales", "locked_for", locked)
+						msg := "Wrong manager PIN."
+						if locked > 0 {
+							msg = fmt.Sprintf("Wrong manager PIN. Too many wrong: locked for %s.", pin.LockedText(locked))
+						}
+						p.fail(msg)
+					default:
+						p.fail("The configured manager PIN hash is not usable: " + err.Error())
+					}
+				})
+			}()
+		},
+	})
+}
+
+func errorsIsWrong(err error) bool { return errors.Is(err, pin.ErrWrong) }

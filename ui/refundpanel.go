@@ -54,7 +54,6 @@ func newRefundPanel(deps historyDeps, refreshed func()) *refundPanel {
 	p.refundPIN = newTapEntry(true, func() { p.setKeypadTarget(false) })
 	p.refundPIN.SetPlaceHolder("manager PIN")
 	p.keypadHint = widget.NewLabel("")
-	p.keypadHint.Importance = widget.LowImportance
 	p.keypadHint.Wrapping = fyne.TextWrapWord
 	p.refundPIN.OnSubmitted = func(string) { p.onRefundConfirm() }
 	p.refundGo = widget.NewButtonWithIcon("Refund", theme.ConfirmIcon(), p.onRefundConfirm)
@@ -62,11 +61,12 @@ func newRefundPanel(deps historyDeps, refreshed func()) *refundPanel {
 	p.refundClose = widget.NewButtonWithIcon("Close", theme.CancelIcon(), p.onRefundClose)
 	p.refundMsg = widget.NewLabel("")
 	p.refundMsg.Wrapping = fyne.TextWrapWord
-	form := container.New(&fieldsLayout{label: 200},
-		widget.NewLabel("Amount to refund"), container.New(atLeast{h: touchTarget}, p.refundAmount),
-		widget.NewLabel("Manager PIN"), container.New(atLeast{h: touchTarget}, p.refundPIN),
+	t := deps.Touch
+	form := container.New(&fieldsLayout{label: fyne.MeasureText("Amount to refund", theme.TextSize(), fyne.TextStyle{}).Width + 3*theme.InnerPadding()},
+		widget.NewLabel("Amount to refund"), container.New(fixed{h: t}, p.refundAmount),
+		widget.NewLabel("Manager PIN"), container.New(fixed{h: t}, p.refundPIN),
 	)
-	buttons := container.NewGridWithColumns(2, touch(p.refundClose, 0), touch(p.refundGo, 0))
+	buttons := container.NewGridWithColumns(2, container.New(fixed{h: t}, p.refundClose), container.New(fixed{h: t}, p.refundGo))
 	p.panel = container.NewVBox(widget.NewSeparator(), p.refundInfo, form, p.keypadHint, buttons, p.refundMsg, widget.NewSeparator())
 	p.panel.Hide()
 	return p

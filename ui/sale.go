@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 
+	"qrkiosk/internal/sound"
 	"qrkiosk/payment"
 )
 
@@ -82,10 +83,17 @@ func (c *cashier) onEvent(ev payment.Event) {
 		c.live = ev.OutTradeNo
 	}
 	if ev.OutTradeNo != c.live {
-		// An earlier order: only a late payment still matters; the
-		// journal's alert raises it on the banner.
+		// An earlier order: only a late payment still matters. The
+		// journal's alert raises it on the banner; while no other sale
+		// has started, the status line and the screens still show how
+		// this one ended, so they must say it was paid after all.
 		if ev.Kind == payment.EventPaidLate {
 			c.refreshRecent()
+			if c.live == "" && ev.OutTradeNo == c.last.OutTradeNo {
+				c.last = ev.Snapshot
+				c.showScreens(ev.Snapshot)
+				c.status.SetText(statusText(ev.Snapshot))
+			}
 		}
 		return
 	}
@@ -94,20 +102,30 @@ func (c *cashier) onEvent(ev payment.Event) {
 
 // show puts the live order's snapshot on the screens and the pane.
 func (c *cashier) show(snap payment.Snapshot) {
+	c.showScreens(snap)
+	c.status.SetText(statusText(snap))
+	if snap.State.Final() {
+		c.live, c.order, c.last = "", nil, snap
+		c.refreshRecent()
+		// However the sale ended, the next starts from zero: Enter must
+		// never charge a customer again by itself (one who paid late, say).
+		c.typed = ""
+		c.refreshAmount()
+		switch snap.State {
+		case payment.StatePaid:
+			c.deps.Sound(sound.Paid)
+		case payment.StateFailed, payment.StateExpired:
+			c.deps.Sound(sound.Problem)
+		}
+	}
+	c.refreshControls()
+}
+
+func (c *cashier) showScreens(snap payment.Snapshot) {
 	if c.deps.Mirror != nil {
 		c.deps.Mirror.Show(snap)
 	}
 	c.deps.Show(snap)
-	c.status.SetText(statusText(snap))
-	if snap.State.Final() {
-		c.live, c.order = "", nil
-		c.refreshRecent()
-		if snap.State == payment.StatePaid {
-			c.typed = "" // the next sale starts from zero; otherwise Enter retries
-		}
-		c.refreshAmount()
-	}
-	c.refreshControls()
 }
 
 // statusText is the cashier's one-line account of a snapshot.
@@ -133,7 +151,7 @@ func statusText(s payment.Snapshot) string {
 		return "Waiting for the customer to scan — " + amt + " (" + link + ")"
 	case payment.StatePaid:
 		if s.Late {
-			return "PAID (late) — " + amt
+			return "PAID LATE — " + amt + ": paid after the screen showed it unpaid. The money was received; see the banner."
 		}
 		return "PAID — " + amt
 	case payment.StateFailed:

@@ -1,9 +1,11 @@
 package ui
 
 import (
+	"image/color"
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -13,8 +15,9 @@ import (
 )
 
 // singleLayout is the tablet kiosk: one full-screen window that shows the
-// keypad, then the customer screen (QR filling the screen, with a small
-// cancel area for the cashier), then the result, then the keypad again.
+// keypad, then the customer screen (QR filling the screen, with a bar for
+// the cashier below), then the result, then the keypad again: by itself
+// after the hold, or at once with a tap on the screen or on Next sale.
 type singleLayout struct {
 	customer *display.Screen
 	hold     time.Duration
@@ -24,6 +27,8 @@ type singleLayout struct {
 	charging fyne.CanvasObject
 	content  fyne.CanvasObject
 	cancel   *widget.Button
+	next     *widget.Button
+	tapAway  *tapArea
 	// shown counts snapshots, so a pending return to the keypad is
 	// dropped when a newer order has started meanwhile.
 	shown int
@@ -36,24 +41,30 @@ func newSingleLayout(customer *display.Screen, hold time.Duration, do func(func(
 // build puts the cashier pane and the customer screen in one window.
 func (s *singleLayout) build(c *cashier, demo bool) {
 	s.keypad = c.content
-	s.cancel = widget.NewButtonWithIcon("Cancel (Esc)", theme.CancelIcon(), c.onCancel)
+	s.cancel = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), c.onCancel)
 	s.cancel.Importance = widget.DangerImportance
-	bar := []fyne.CanvasObject{touch(s.cancel, 0)}
+	s.next = widget.NewButtonWithIcon("Next sale", theme.ConfirmIcon(), s.showKeypad)
+	s.next.Importance = widget.HighImportance
+	bar := []fyne.CanvasObject{container.NewStack(s.cancel, s.next)}
 	if demo {
 		pay := widget.NewButton("Simulate customer payment", c.onDemoPay)
 		pay.Importance = widget.WarningImportance
 		decline := widget.NewButton("Simulate decline", c.onDemoDecline)
-		bar = append(bar, touch(decline, 0), touch(pay, 0))
+		bar = append(bar, decline, pay)
+		c.singleDemo = []*widget.Button{pay, decline}
 	}
-	s.charging = container.NewBorder(nil, container.NewPadded(container.NewGridWithColumns(len(bar), bar...)), nil, nil, s.customer.Content())
-	// One text size for the keypad and the cancel bar: one theme override.
-	s.content = withTextSize(container.NewStack(s.keypad, s.charging), paneTextSize)
+	s.tapAway = newTapArea(s.showKeypad)
+	screen := container.NewStack(s.customer.Content(), s.tapAway)
+	barBox := container.New(&gridLayout{cols: len(bar), gap: c.m.pad}, bar...)
+	s.charging = container.New(&barLayout{m: c.m}, screen, barBox)
+	s.content = container.NewStack(s.keypad, s.charging)
 	s.showKeypad()
 }
 
 func (s *singleLayout) showKeypad() {
 	s.charging.Hide()
 	s.keypad.Show()
+	s.content.Refresh()
 }
 
 // onSnapshot is the cashier's Show: the customer screen takes the window
@@ -64,7 +75,9 @@ func (s *singleLayout) onSnapshot(snap payment.Snapshot) {
 	s.keypad.Hide()
 	s.charging.Show()
 	if snap.State.Final() {
-		s.cancel.Disable()
+		s.cancel.Hide()
+		s.next.Show()
+		s.tapAway.Show()
 		n := s.shown
 		time.AfterFunc(s.hold, func() {
 			s.do(func() {
@@ -73,7 +86,43 @@ func (s *singleLayout) onSnapshot(snap payment.Snapshot) {
 				}
 			})
 		})
+		s.content.Refresh()
 		return
 	}
-	s.cancel.Enable()
+	s.next.Hide()
+	s.tapAway.Hide()
+	s.cancel.Show()
+	s.content.Refresh()
+}
+
+// barLayout: the customer screen above, the cashier's bar (a touch target
+// high) along the bottom.
+type barLayout struct{ m metrics }
+
+func (l *barLayout) MinSize([]fyne.CanvasObject) fyne.Size { return fyne.NewSize(1, 1) }
+
+func (l *barLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	bh := l.m.touch + 2*l.m.pad
+	place(objs[0], 0, 0, size.Width, size.Height-bh)
+	place(objs[1], l.m.pad, size.Height-bh+l.m.pad, size.Width-2*l.m.pad, l.m.touch)
+}
+
+// tapArea is an invisible target over the result screen: a tap anywhere
+// on it goes back to the keypad (stock widgets have no tappable area
+// without a look of their own).
+type tapArea struct {
+	widget.BaseWidget
+	onTap func()
+}
+
+func newTapArea(onTap func()) *tapArea {
+	t := &tapArea{onTap: onTap}
+	t.ExtendBaseWidget(t)
+	return t
+}
+
+func (t *tapArea) Tapped(*fyne.PointEvent) { t.onTap() }
+
+func (t *tapArea) CreateRenderer() fyne.WidgetRenderer {
+	return widget.NewSimpleRenderer(canvas.NewRectangle(color.Transparent))
 }

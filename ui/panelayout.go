@@ -1,0 +1,315 @@
+package ui
+
+import (
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+)
+
+// paneLayout places the cashier pane's parts in whatever window it has,
+// from 800×480 to 1920×1080 and upright screens. Landscape: the keypad
+// column (amount, keys, Cancel and Charge) on the left and, on the right,
+// the tabs, the wallets, the status, the demo buttons, the mirror and the
+// recent charges as far as they fit (or the history in their place).
+// Upright: the tabs and the mirror on top, the keypad block below. Every
+// part gets exactly its place: the pane asks for no minimum, so nothing
+// in it can make the window grow past the screen (a full-screen window
+// whose content asked for more than the screen was drawn shifted, and
+// taps no longer landed on what was drawn).
+type paneLayout struct {
+	c *cashier
+	// walletCols is how many columns of wallets the last layout made.
+	walletCols int
+}
+
+func (l *paneLayout) MinSize([]fyne.CanvasObject) fyne.Size { return fyne.NewSize(1, 1) }
+
+func place(o fyne.CanvasObject, x, y, w, h float32) {
+	o.Move(fyne.NewPos(x, y))
+	o.Resize(fyne.NewSize(max(w, 0), max(h, 0)))
+}
+
+// lines is the height of n lines of text at size t in a Label (with its
+// inner padding).
+func lines(n int, t float32) float32 {
+	return float32(n)*fyne.MeasureText("Ag", t, fyne.TextStyle{}).Height + 2*theme.InnerPadding()
+}
+
+func (l *paneLayout) Layout(_ []fyne.CanvasObject, size fyne.Size) {
+	c, m := l.c, l.c.m
+	pad := m.pad
+	x, y, w, h := pad, pad, size.Width-2*pad, size.Height-2*pad
+
+	if c.demoMark != nil {
+		dh := lines(1, m.text)
+		place(c.demoMark, 0, 0, size.Width, dh)
+		y += dh
+		h -= dh
+	}
+	if c.alerts.content.Visible() {
+		bh := c.alerts.heightFor(w)
+		if bh > h*0.4 {
+			// A small screen: the alert takes the pane until it is seen.
+			bh = h
+		}
+		place(c.alerts.content, x, y, w, bh)
+		y += bh + pad
+		h -= bh + pad
+		if h < m.touch {
+			l.hideAll()
+			return
+		}
+	}
+	l.showAll()
+
+	portrait := size.Height > size.Width*1.15
+	if portrait {
+		l.layoutPortrait(x, y, w, h)
+		return
+	}
+	l.layoutLandscape(x, y, w, h)
+}
+
+// hideAll: the alert banner has the whole pane.
+func (l *paneLayout) hideAll() {
+	for _, o := range l.parts() {
+		o.Hide()
+	}
+}
+
+func (l *paneLayout) showAll() {
+	c := l.c
+	for _, o := range l.parts() {
+		if o == c.history.content {
+			continue // shown by its tab
+		}
+		o.Show()
+	}
+}
+
+func (l *paneLayout) parts() []fyne.CanvasObject {
+	c := l.c
+	objs := []fyne.CanvasObject{c.tabs, c.amountBox, c.message, c.keypadKeys, c.wallets, c.status, c.recentBox}
+	for _, o := range []fyne.CanvasObject{c.demoRow, c.mirror} {
+		if o != nil {
+			objs = append(objs, o)
+		}
+	}
+	if !c.history.content.Visible() {
+		return objs
+	}
+	return append(objs, c.history.content)
+}
+
+// keypadBlock places the amount, the error line and the keys (with Cancel
+// and Charge) in x, y, w, h; walletsRows > 0 puts the wallets between the
+// amount and the keys (the upright layout).
+func (l *paneLayout) keypadBlock(x, y, w, h float32, walletRows int) {
+	c, m := l.c, l.c.m
+	ah := m.amount * 1.45
+	place(c.amountBox, x, y, w, ah)
+	y += ah
+	mh := lines(2, m.text)
+	place(c.message, x, y, w, mh)
+	y += mh
+	if walletRows > 0 {
+		wh := float32(walletRows)*m.touch + float32(walletRows-1)*m.pad
+		place(c.wallets, x, y, w, wh)
+		y += wh + m.pad
+		h -= wh + m.pad
+	}
+	place(c.keypadKeys, x, y, w, h-ah-mh)
+}
+
+func (l *paneLayout) layoutLandscape(x, y, w, h float32) {
+	c, m := l.c, l.c.m
+	left := clamp(w*0.44, 340, 620)
+	l.keypadBlock(x, y, left, h, 0)
+
+	rx, rw := x+left+2*m.pad, w-left-2*m.pad
+	ry, rh := y, h
+	place(c.tabs, rx, ry, rw, m.touch)
+	ry += m.touch + m.pad
+	rh -= m.touch + m.pad
+	if c.history.content.Visible() {
+		for _, o := range []fyne.CanvasObject{c.wallets, c.status, c.demoRow, c.mirror, c.recentBox} {
+			if o != nil {
+				o.Hide()
+			}
+		}
+		place(c.history.content, rx, ry, rw, rh)
+		return
+	}
+	cols := 2
+	if rw >= 3*200 {
+		cols = 3
+	}
+	rows := (len(c.walletButtons) + cols - 1) / cols
+	wh := float32(rows)*m.touch + float32(max(rows-1, 0))*m.pad
+	l.walletCols = cols
+	place(c.wallets, rx, ry, rw, wh)
+	ry += wh + m.pad
+	rh -= wh + m.pad
+	if c.demoRow != nil {
+		place(c.demoRow, rx, ry, rw, m.touch)
+		ry += m.touch + m.pad
+		rh -= m.touch + m.pad
+	}
+	sh := lines(3, m.text)
+	place(c.status, rx, ry, rw, sh)
+	ry += sh
+	rh -= sh
+	if c.mirror != nil {
+		mh := min(rw*9/16+lines(1, m.text), rh-lines(4, m.text))
+		if mh >= 140 {
+			place(c.mirror, rx, ry, rw, mh)
+			ry += mh + m.pad
+			rh -= mh + m.pad
+		} else {
+			c.mirror.Hide()
+		}
+	}
+	l.placeRecent(rx, ry, rw, rh)
+}
+
+// placeRecent shows the recent charges where at least two rows fit.
+func (l *paneLayout) placeRecent(x, y, w, h float32) {
+	c, m := l.c, l.c.m
+	if h < lines(3, m.text) {
+		c.recentBox.Hide()
+		return
+	}
+	place(c.recentBox, x, y, w, h)
+}
+
+func (l *paneLayout) layoutPortrait(x, y, w, h float32) {
+	c, m := l.c, l.c.m
+	cols := 4
+	if w < 4*170 {
+		cols = 2
+	}
+	l.walletCols = cols
+	rows := (len(c.walletButtons) + cols - 1) / cols
+	// The keypad block: the amount, the error line, the wallets and keys
+	// of about a fifth of the width each.
+	keysH := min(w*0.58, h*0.36)
+	block := m.amount*1.45 + lines(2, m.text) + float32(rows)*(m.touch+m.pad) + keysH
+	top := h - block - m.pad
+	l.keypadBlock(x, y+top+m.pad, w, block, rows)
+
+	place(c.tabs, x, y, w, m.touch)
+	ty, th := y+m.touch+m.pad, top-m.touch-m.pad
+	if c.history.content.Visible() {
+		for _, o := range []fyne.CanvasObject{c.status, c.demoRow, c.mirror, c.recentBox} {
+			if o != nil {
+				o.Hide()
+			}
+		}
+		place(c.history.content, x, ty, w, th)
+		return
+	}
+	if c.demoRow != nil {
+		place(c.demoRow, x, ty, w, m.touch)
+		ty += m.touch + m.pad
+		th -= m.touch + m.pad
+	}
+	sh := lines(3, m.text)
+	place(c.status, x, ty, w, sh)
+	ty += sh
+	th -= sh
+	if c.mirror != nil {
+		mh := min(w*9/16+lines(1, m.text), th-lines(4, m.text))
+		if mh >= 140 {
+			place(c.mirror, x, ty, w, mh)
+			ty += mh + m.pad
+			th -= mh + m.pad
+		} else {
+			c.mirror.Hide()
+		}
+	}
+	l.placeRecent(x, ty, w, th)
+}
+
+// walletGrid lays the wallet buttons out in the columns paneLayout chose,
+// each named in English and, where it fits, in Chinese too.
+type walletGrid struct{ c *cashier }
+
+func (g *walletGrid) MinSize([]fyne.CanvasObject) fyne.Size { return fyne.NewSize(1, 1) }
+
+func (g *walletGrid) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	c := g.c
+	cols := max(c.layout.walletCols, 1)
+	rows := (len(objs) + cols - 1) / cols
+	if rows == 0 {
+		return
+	}
+	gap := c.m.pad
+	bw := (size.Width - float32(cols-1)*gap) / float32(cols)
+	bh := (size.Height - float32(rows-1)*gap) / float32(rows)
+	for i, o := range objs {
+		r, col := i/cols, i%cols
+		place(o, float32(col)*(bw+gap), float32(r)*(bh+gap), bw, bh)
+		w := c.deps.Wallets[i]
+		label := w.Name.En
+		if both := label + "  " + w.Name.ZhHant; w.Name.ZhHant != w.Name.En &&
+			fyne.MeasureText(both, c.m.text, fyne.TextStyle{}).Width+4*theme.InnerPadding() <= bw {
+			label = both
+		}
+		if b := c.walletButtons[i]; b.Text != label {
+			b.SetText(label)
+		}
+	}
+}
+
+// amountLine right-aligns the typed amount and its muted completion,
+// pad from the right edge, centred vertically.
+type amountLine struct{ pad float32 }
+
+func (l amountLine) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	x := size.Width - l.pad
+	for i := len(objs) - 1; i >= 0; i-- {
+		s := objs[i].MinSize()
+		x -= s.Width
+		place(objs[i], x, (size.Height-s.Height)/2, s.Width, s.Height)
+	}
+}
+
+func (l amountLine) MinSize([]fyne.CanvasObject) fyne.Size { return fyne.NewSize(1, 1) }
+
+// newDemoMark is the strip across the top of the pane in demo mode, as on
+// the customer screen: no sale here moves real money.
+func newDemoMark() fyne.CanvasObject {
+	text := canvas.NewText("DEMO — no real money: payments are simulated", theme.Color(theme.ColorNameForegroundOnWarning))
+	text.TextStyle.Bold = true
+	text.Alignment = fyne.TextAlignCenter
+	text.TextSize = theme.TextSize()
+	bg := canvas.NewRectangle(theme.Color(theme.ColorNameWarning))
+	return container.NewStack(bg, container.NewCenter(text))
+}
+
+// keypadLayout is the keypad: 3 columns of digits (7-8-9 on top, 00 0 .
+// at the bottom), a fourth of back and clear, and Cancel and Charge
+// across the bottom, as large as the space allows.
+type keypadLayout struct{ gap float32 }
+
+func (l keypadLayout) MinSize([]fyne.CanvasObject) fyne.Size { return fyne.NewSize(1, 1) }
+
+// objs: 12 digit keys in reading order, back, clear, cancel, charge.
+func (l keypadLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	g := l.gap
+	kw := (size.Width - 3*g) / 4
+	// Five rows: four of keys, one of Cancel/Charge a little taller.
+	kh := (size.Height - 4*g) / 5.2
+	for i := 0; i < 12; i++ {
+		r, col := i/3, i%3
+		place(objs[i], float32(col)*(kw+g), float32(r)*(kh+g), kw, kh)
+	}
+	side := 3 * (kw + g)
+	place(objs[12], side, 0, kw, 2*kh+g)         // back
+	place(objs[13], side, 2*(kh+g), kw, 2*kh+g)  // clear
+	ay := 4 * (kh + g)
+	half := (size.Width - g) / 2
+	place(objs[14], 0, ay, half, size.Height-ay)      // cancel
+	place(objs[15], half+g, ay, half, size.Height-ay) // charge
+}
