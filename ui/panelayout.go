@@ -306,8 +306,8 @@ func (l keypadLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 		place(objs[i], float32(col)*(kw+g), float32(r)*(kh+g), kw, kh)
 	}
 	side := 3 * (kw + g)
-	place(objs[12], side, 0, kw, 2*kh+g)         // back
-	place(objs[13], side, 2*(kh+g), kw, 2*kh+g)  // clear
+	place(objs[12], side, 0, kw, 2*kh+g)        // back
+	place(objs[13], side, 2*(kh+g), kw, 2*kh+g) // clear
 	ay := 4 * (kh + g)
 	half := (size.Width - g) / 2
 	place(objs[14], 0, ay, half, size.Height-ay)      // cancel

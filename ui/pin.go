@@ -225,7 +225,7 @@ func (p *pinPad) finish() {
 // (landscape), or all stacked (upright or without a keypad); Cancel and
 // OK across the bottom.
 type padLayout struct {
-	m                                             metrics
+	m                                               metrics
 	title, explain, dots, message, keys, ok, cancel fyne.CanvasObject
 }
 
