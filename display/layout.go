@@ -243,7 +243,7 @@ func (splitLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 		qr.Move(fyne.NewPos(size.Width-qw, 0))
 		return
 	}
-	qh := fyne.Min(size.Width*1.15, size.Height*0.7)
+	qh := fyne.Min(size.Width*1.08, size.Height*0.66)
 	info.Resize(fyne.NewSize(size.Width, size.Height-qh))
 	info.Move(fyne.NewPos(0, 0))
 	qr.Resize(fyne.NewSize(size.Width, qh))
@@ -304,9 +304,9 @@ func (l *walletTiles) Layout(_ []fyne.CanvasObject, size fyne.Size) {
 	tw, gap := th*l.aspect, th*l.gap
 	rows := (n + cols - 1) / cols
 
-	// English at 28% of the tile's height, Chinese at 21%; each language
+	// English at 30% of the tile's height, Chinese at 25%; each language
 	// shrunk as much as its longest name needs, on every tile alike.
-	sizes := [3]float32{th * 0.28, th * 0.21, th * 0.21}
+	sizes := [3]float32{th * 0.30, th * 0.25, th * 0.25}
 	k := [3]float32{1, 1, 1}
 	for _, t := range l.tiles {
 		for i, line := range t.names {

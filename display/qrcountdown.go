@@ -10,6 +10,8 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"qrkiosk/payment"
 )
 
 // urgentBelow is when the countdown turns red: half a minute is about what a
@@ -124,12 +126,14 @@ func (q *QRCountdown) CreateRenderer() fyne.WidgetRenderer {
 	r.img.ScaleMode = canvas.ImageScalePixels
 	r.img.FillMode = canvas.ImageFillStretch
 	r.clock.Alignment = fyne.TextAlignTrailing
+	// Two lines: English, then both Chinese scripts side by side; three
+	// would each be too small to read at a counter.
 	label, labelBands := newTrilingual(1, 1, 1, false, colMuted)
 	r.label = label
 	for i := range r.label {
 		r.label[i].Alignment = fyne.TextAlignLeading
 	}
-	r.label.set(txtExpiresIn)
+	r.label.set(payment.Names{En: txtExpiresIn.En, ZhHant: txtExpiresIn.ZhHant + "  " + txtExpiresIn.ZhHans})
 	r.labels = column(0, labelBands...)
 	r.objects = []fyne.CanvasObject{r.img, r.labels, r.clock, r.track, r.bar}
 	return r
@@ -168,7 +172,7 @@ func (r *qrRenderer) Layout(size fyne.Size) {
 	if c := fyne.CurrentApp().Driver().CanvasForObject(r.q); c != nil {
 		scale = c.Scale()
 	}
-	row := fyne.Max(size.Height*0.14, 24)
+	row := fyne.Max(size.Height*0.17, 24)
 	side := fyne.Min(size.Width, size.Height-row)
 	if side <= 0 {
 		return
@@ -191,7 +195,7 @@ func (r *qrRenderer) Layout(size fyne.Size) {
 	}
 	top := imgSide + row*0.08
 	textH := row * 0.62
-	r.labels.Resize(fyne.NewSize(w*0.55, textH))
+	r.labels.Resize(fyne.NewSize(w*0.58, textH))
 	r.labels.Move(fyne.NewPos(x, top))
 	r.clock.TextSize = textH * 0.95
 	r.clock.FontSource = fontFor(r.clock.Text, true)

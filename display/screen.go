@@ -200,7 +200,7 @@ func (s *Screen) buildIdle() {
 	accept := newText(false, muted)
 	setText(accept, inline(txtWeAccept))
 
-	tiles := &walletTiles{aspect: 2.6, gap: 0.2}
+	tiles := &walletTiles{aspect: 2.3, gap: 0.18}
 	for _, w := range s.cfg.Wallets {
 		names, _ := newTrilingual(1, 1, 0, true, ink)
 		names.set(w.Name)
@@ -242,12 +242,12 @@ func (s *Screen) buildAwaiting() {
 	label := newText(false, muted)
 	setText(label, inline(txtAmount))
 	s.awaitAmount = newText(true, ink)
-	wallet, walletBands := newTrilingual(0.75, 0.6, 2, true, ink)
+	wallet, walletBands := newTrilingual(0.85, 0.65, 2, true, ink)
 	s.awaitWallet = wallet
 
 	bands := []band{spacer(0.3)}
 	bands = append(bands, headingBands...)
-	bands = append(bands, spacer(0.5), band{obj: label, weight: 0.45}, band{obj: s.awaitAmount, weight: 1.9}, spacer(0.4))
+	bands = append(bands, spacer(0.4), band{obj: label, weight: 0.6}, band{obj: s.awaitAmount, weight: 1.8}, spacer(0.3))
 	bands = append(bands, walletBands...)
 	bands = append(bands, spacer(0.3))
 	info := column(0.06, bands...)
@@ -311,9 +311,9 @@ func (s *Screen) buildResult() {
 	s.resultDetail = detail
 	s.resultDetailBox = column(0, detailBands...)
 
-	bands := []band{spacer(0.3), {obj: s.resultIcon.box, weight: 2.6}, spacer(0.35)}
+	bands := []band{spacer(0.25), {obj: s.resultIcon.box, weight: 2.1}, spacer(0.3)}
 	bands = append(bands, titleBands...)
-	bands = append(bands, spacer(0.3), band{obj: container.NewStack(amount, s.resultDetailBox), weight: 1.6}, spacer(0.3))
+	bands = append(bands, spacer(0.25), band{obj: container.NewStack(amount, s.resultDetailBox), weight: 2.1}, spacer(0.2))
 	s.result = column(0.05, bands...)
 }
 

@@ -302,13 +302,13 @@ func (t backgroundTheme) Color(n fyne.ThemeColorName, v fyne.ThemeVariant) color
 // the golden images; on a window of another colour it is not, so the
 // comparison can fail.
 func TestOnWhiteLooksTheSame(t *testing.T) {
-	cfg := ScreenConfig{MerchantName: "Lucky Star Café 福星茶餐廳", OnWhite: true}
+	cfg := ScreenConfig{MerchantName: "Lucky Star Café 福星茶餐廳", Logo: testLogo(), OnWhite: true}
 	for _, c := range []struct {
 		name string
 		snap *payment.Snapshot
 	}{
 		{name: "idle"},
-		{name: "awaiting", snap: ptr(order(t))},
+		{name: "qr", snap: ptr(order(t))},
 		{name: "paid", snap: with(order(t), payment.StatePaid)},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -318,12 +318,12 @@ func TestOnWhiteLooksTheSame(t *testing.T) {
 			if c.snap != nil {
 				s.Show(*c.snap)
 			}
-			if c.name != "awaiting" {
-				assertGolden(t, c.name+".png", capture(w))
+			if c.name != "qr" {
+				assertGolden(t, "1280x800_"+c.name+".png", capture(w))
 				return
 			}
 			got := capture(w)
-			assertGolden(t, "awaiting.png", got)
+			assertGolden(t, "1280x800_qr.png", got)
 			fyne.CurrentApp().Settings().SetTheme(backgroundTheme{theme.DefaultTheme(), color.NRGBA{R: 0x17, G: 0x17, B: 0x18, A: 0xff}})
 			w.Content().Refresh()
 			if dark := capture(w); closeEnough(dark.Pix, got.Pix) {

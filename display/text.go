@@ -25,11 +25,11 @@ var (
 	// UnionPay, FPS, Octopus): its QR stays payable at the gateway for a
 	// while, so the customer must not scan it any more.
 	txtDoNotPay = payment.Names{
-		En:     "Please do not pay this QR code any more. If you have paid, tell the cashier.",
-		ZhHant: "請勿再掃描此二維碼付款。如已付款，請告知收銀員。",
-		ZhHans: "请勿再扫描此二维码付款。如已付款，请告知收银员。",
+		En:     "Do not pay this QR code. Paid already? Tell the cashier.",
+		ZhHant: "請勿再用此二維碼付款。如已付款，請告知收銀員。",
+		ZhHans: "请勿再用此二维码付款。如已付款，请告知收银员。",
 	}
-	txtDemo = payment.Names{En: "DEMO — no real money", ZhHant: "示範模式 — 不涉及真實金錢", ZhHans: "演示模式 — 不涉及真实资金"}
+	txtDemo = payment.Names{En: "DEMO — no real money", ZhHant: "示範模式", ZhHans: "演示模式"}
 )
 
 // Plain sentences for a failed payment, by the gateway's respcd. The

@@ -65,6 +65,8 @@ type cashierDeps struct {
 	Size fyne.Size
 	// Sound plays a cue (nil: silent).
 	Sound func(sound.Cue)
+	// NewOutTradeNo numbers a sale (nil: payment.NewOutTradeNo, "QK…").
+	NewOutTradeNo func(now time.Time) string
 }
 
 // cashier is the cashier's pane: amount entry, wallet, Charge and Cancel,
@@ -142,6 +144,9 @@ func newCashier(deps cashierDeps) *cashier {
 	}
 	if deps.Sound == nil {
 		deps.Sound = func(sound.Cue) {}
+	}
+	if deps.NewOutTradeNo == nil {
+		deps.NewOutTradeNo = func(now time.Time) string { return payment.NewOutTradeNo("QK", now) }
 	}
 	if deps.Size.IsZero() {
 		deps.Size = fyne.NewSize(1280, 800)
@@ -221,7 +226,7 @@ func (c *cashier) build() {
 	c.keypadKeys = withTextSize(c.buildKeys(), m.keyText)
 
 	if c.deps.Demo != nil {
-		c.demoPay = widget.NewButton("Simulate customer payment", c.onDemoPay)
+		c.demoPay = widget.NewButton("Simulate payment", c.onDemoPay)
 		c.demoPay.Importance = widget.WarningImportance
 		c.demoDecline = widget.NewButton("Simulate decline", c.onDemoDecline)
 		c.demoRow = container.NewGridWithColumns(2, c.demoDecline, c.demoPay)

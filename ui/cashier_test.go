@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -38,6 +39,8 @@ type harness struct {
 	w         fyne.Window
 	queued    chan func()
 	shown     []payment.Snapshot // what the customer screen was given
+	single    *singleLayout      // the tablet layout, when harnessOpt.single
+	sales     int
 	prefs     fyne.Preferences
 }
 
@@ -71,9 +74,10 @@ type harnessOpt struct {
 	refunder payment.Refunder
 	sim      bool
 	gw       *paymenttest.Gateway
-	// size is the window (default 1280×800); light: the tablet's theme.
-	size  fyne.Size
-	light bool
+	// size is the window (default 1280×800); single: the tablet's one
+	// window (light, no mirror, the customer screen in the same window).
+	size   fyne.Size
+	single bool
 }
 
 func newHarness(t *testing.T, o harnessOpt) *harness {
@@ -91,7 +95,7 @@ func newHarness(t *testing.T, o harnessOpt) *harness {
 	if o.size.IsZero() {
 		o.size = fyne.NewSize(1280, 800)
 	}
-	app.Settings().SetTheme(&paneTheme{Theme: display.Theme(theme.DefaultTheme()), text: metricsFor(o.size).text, light: o.light})
+	app.Settings().SetTheme(&paneTheme{Theme: display.Theme(theme.DefaultTheme()), text: metricsFor(o.size).text, light: o.single})
 	h := &harness{t: t, gw: o.gw, clk: paymenttest.NewClock(t0), queued: make(chan func(), 256), prefs: o.prefs}
 	if h.gw == nil {
 		h.gw = paymenttest.NewGateway()
@@ -148,13 +152,35 @@ func newHarness(t *testing.T, o harnessOpt) *harness {
 		ManagerPINHash: o.pinHash,
 		Ctx:            ctx,
 		Size:           o.size,
+		// Numbered in order, so that screens and golden images are the
+		// same on every run.
+		NewOutTradeNo: func(now time.Time) string {
+			h.sales++
+			return fmt.Sprintf("QK%s%016d", now.UTC().Format("20060102150405"), h.sales)
+		},
 	}
 	if o.demo {
 		deps.Demo = fakeDemo{h.gw}
 	}
+	content := func() fyne.CanvasObject { return h.c.content }
+	if o.single {
+		customer := display.NewScreen(display.ScreenConfig{MerchantName: "Test Shop", Wallets: wallets, Demo: o.demo, OnWhite: true,
+			Now: func() time.Time { return t0.Add(24 * time.Hour) }, ResultHold: time.Hour})
+		h.single = newSingleLayout(customer, time.Hour, deps.Do)
+		deps.Mirror = nil
+		deps.Show = func(s payment.Snapshot) {
+			h.shown = append(h.shown, s)
+			h.single.onSnapshot(s)
+		}
+		content = func() fyne.CanvasObject {
+			h.c.guardHistory = h.c.askManagerPIN
+			h.single.build(h.c, o.demo)
+			return h.single.content
+		}
+	}
 	h.c = newCashier(deps)
 	t.Cleanup(h.c.close)
-	h.w = test.NewWindow(h.c.content)
+	h.w = test.NewWindow(content())
 	h.w.SetPadded(false)
 	h.w.Resize(o.size)
 	h.c.attach(h.w.Canvas())

@@ -104,6 +104,8 @@ func (h *historyView) build() {
 // onRefundOrder opens the refund panel for an order, scrolled into view.
 func (h *historyView) onRefundOrder(outTradeNo string) {
 	h.refundPanel.onRefundOrder(outTradeNo)
+	// The panel was hidden when the list was laid out.
+	h.scroll.Content.Refresh()
 	h.scroll.ScrollToTop()
 }
 
@@ -121,17 +123,21 @@ func (h *historyView) refresh() {
 	}
 	h.title.SetText(fmt.Sprintf("Today, %s (%s) — %s", day.Date, h.deps.Journal.Location(), count))
 
-	head := func(s string) fyne.CanvasObject {
-		return widget.NewLabelWithStyle(s, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	// Cells wrap: on a narrow screen "1 × HK$250.00" takes two lines
+	// rather than the table more than the screen's width.
+	cell := func(s string, bold bool) fyne.CanvasObject {
+		l := widget.NewLabelWithStyle(s, fyne.TextAlignLeading, fyne.TextStyle{Bold: bold})
+		l.Wrapping = fyne.TextWrapWord
+		return l
 	}
+	head := func(s string) fyne.CanvasObject { return cell(s, true) }
 	cells := []fyne.CanvasObject{head("Wallet"), head("Paid"), head("Refunded"), head("Net")}
 	for _, t := range day.Totals {
-		net := widget.NewLabelWithStyle(payment.DisplayMinor(t.Net, t.Currency), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 		cells = append(cells,
-			widget.NewLabel(t.PayType.Name.En+" "+t.Currency.Code),
-			widget.NewLabel(fmt.Sprintf("%d × %s", t.Count, payment.DisplayMinor(t.Paid, t.Currency))),
-			widget.NewLabel(payment.DisplayMinor(t.Refunded, t.Currency)),
-			net,
+			cell(t.PayType.Name.En+" "+t.Currency.Code, false),
+			cell(fmt.Sprintf("%d × %s", t.Count, payment.DisplayMinor(t.Paid, t.Currency)), false),
+			cell(payment.DisplayMinor(t.Refunded, t.Currency), false),
+			cell(payment.DisplayMinor(t.Net, t.Currency), true),
 		)
 	}
 	if len(day.Totals) == 0 {

@@ -147,8 +147,8 @@ func (c *cashier) refreshAmount() {
 	c.amount.Text, c.amountRest.Text = shown, rest
 	c.amount.Color = theme.Color(theme.ColorNameForeground)
 	c.amountRest.Color = theme.Color(theme.ColorNamePlaceHolder)
-	c.amount.Refresh()
-	c.amountRest.Refresh()
+	// Laid out again: the two parts changed width.
+	c.amountBox.Refresh()
 }
 
 // amountParts splits the display of a typed amount into what was typed and

@@ -49,8 +49,9 @@ func (l *paneLayout) Layout(_ []fyne.CanvasObject, size fyne.Size) {
 	}
 	if c.alerts.content.Visible() {
 		bh := c.alerts.heightFor(w)
-		if bh > h*0.4 {
-			// A small screen: the alert takes the pane until it is seen.
+		if h-bh-pad < l.minHeight() {
+			// A small screen: the alert takes the pane until it is seen,
+			// rather than squeeze the keys below a fingertip.
 			bh = h
 		}
 		place(c.alerts.content, x, y, w, bh)
@@ -69,6 +70,13 @@ func (l *paneLayout) Layout(_ []fyne.CanvasObject, size fyne.Size) {
 		return
 	}
 	l.layoutLandscape(x, y, w, h)
+}
+
+// minHeight is the least height the keypad column needs: the amount, two
+// lines of message, and five rows of touch targets.
+func (l *paneLayout) minHeight() float32 {
+	m := l.c.m
+	return m.amount*1.45 + lines(2, m.text) + 5.2*m.touch + 4*m.pad
 }
 
 // hideAll: the alert banner has the whole pane.

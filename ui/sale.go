@@ -27,7 +27,7 @@ func (c *cashier) onCharge() {
 	}
 	now := c.deps.Now()
 	req := payment.CreateRequest{
-		OutTradeNo: payment.NewOutTradeNo("QK", now),
+		OutTradeNo: c.deps.NewOutTradeNo(now),
 		Amount:     amt,
 		PayType:    pt,
 		Expiry:     c.deps.Expiry,

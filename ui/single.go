@@ -47,7 +47,7 @@ func (s *singleLayout) build(c *cashier, demo bool) {
 	s.next.Importance = widget.HighImportance
 	bar := []fyne.CanvasObject{container.NewStack(s.cancel, s.next)}
 	if demo {
-		pay := widget.NewButton("Simulate customer payment", c.onDemoPay)
+		pay := widget.NewButton("Simulate payment", c.onDemoPay)
 		pay.Importance = widget.WarningImportance
 		decline := widget.NewButton("Simulate decline", c.onDemoDecline)
 		bar = append(bar, decline, pay)

@@ -1,0 +1,125 @@
+package display
+
+import (
+	"fmt"
+	"image/color"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/test"
+
+	"qrkiosk/payment"
+)
+
+// The screens shops use, as in ui's tests.
+var screenSizes = []fyne.Size{
+	{Width: 800, Height: 480}, {Width: 1024, Height: 600}, {Width: 1280, Height: 800},
+	{Width: 1366, Height: 768}, {Width: 1920, Height: 1080}, {Width: 1080, Height: 1920},
+}
+
+// customerStates are the snapshots a customer sees, by name.
+func customerStates(t *testing.T) []struct {
+	name string
+	snap *payment.Snapshot
+} {
+	failed := order(t)
+	failed.State, failed.Code = payment.StateFailed, payment.CodeInsufficientBalance
+	payable := with(order(t), payment.StateCancelled)
+	payable.PayType = payType(t, "fps")
+	payable.PayableUntil = t0.Add(30 * time.Minute)
+	return []struct {
+		name string
+		snap *payment.Snapshot
+	}{
+		{"idle", nil},
+		{"creating", with(order(t), payment.StateCreating)},
+		{"qr", ptr(order(t))},
+		{"cancelling", cancelling(order(t))},
+		{"paid", with(order(t), payment.StatePaid)},
+		{"failed", &failed},
+		{"expired", withdrawn(with(order(t), payment.StateExpired))},
+		{"cancelled", withdrawn(with(order(t), payment.StateCancelled))},
+		{"cancelled_payable", payable},
+	}
+}
+
+// walkTexts calls f with every visible text of the screen.
+func walkTexts(o fyne.CanvasObject, f func(*canvas.Text)) {
+	if o == nil || !o.Visible() {
+		return
+	}
+	switch v := o.(type) {
+	case *canvas.Text:
+		if strings.TrimSpace(v.Text) != "" {
+			f(v)
+		}
+	case *fyne.Container:
+		for _, c := range v.Objects {
+			walkTexts(c, f)
+		}
+	case fyne.Widget:
+		for _, c := range test.WidgetRenderer(v).Objects() {
+			walkTexts(c, f)
+		}
+	}
+}
+
+// TestReadableAtAMetre: no customer text under 24 px on a 1280×800
+// screen, and as much larger or smaller as the screen is (the shorter way
+// of it), on every screen and in every state; and every text colour has
+// 4.5:1 contrast on the screen's white (WCAG AA).
+func TestReadableAtAMetre(t *testing.T) {
+	cfg := ScreenConfig{MerchantName: "Lucky Star Café 福星茶餐廳", Demo: true}
+	for _, size := range screenSizes {
+		for _, st := range customerStates(t) {
+			t.Run(fmt.Sprintf("%vx%v_%s", size.Width, size.Height, st.name), func(t *testing.T) {
+				s, clk, _ := newTestScreen(t, cfg, size)
+				clk.advance(83 * time.Second)
+				if st.snap != nil {
+					s.Show(*st.snap)
+				}
+				scale := min(size.Width/1280, size.Height/800)
+				if size.Height > size.Width {
+					scale = min(size.Width/800, size.Height/1280)
+				}
+				least := float32(math.Floor(float64(24 * scale)))
+				walkTexts(s.Content(), func(txt *canvas.Text) {
+					if txt.TextSize < least {
+						t.Errorf("%q is %.0f px, want at least %.0f on this screen", txt.Text, txt.TextSize, least)
+					}
+					bg := color.Color(color.White)
+					if txt.Color == color.White {
+						bg = colWarning // the DEMO banner
+					}
+					if r := contrast(txt.Color, bg); r < 4.5 {
+						t.Errorf("%q: contrast %.2f:1, want at least 4.5:1", txt.Text, r)
+					}
+				})
+			})
+		}
+	}
+}
+
+func contrast(a, b color.Color) float64 {
+	la, lb := luminance(a), luminance(b)
+	if la < lb {
+		la, lb = lb, la
+	}
+	return (la + 0.05) / (lb + 0.05)
+}
+
+func luminance(c color.Color) float64 {
+	r, g, b, _ := c.RGBA()
+	lin := func(v uint32) float64 {
+		s := float64(v) / 0xffff
+		if s <= 0.03928 {
+			return s / 12.92
+		}
+		return math.Pow((s+0.055)/1.055, 2.4)
+	}
+	return 0.2126*lin(r) + 0.7152*lin(g) + 0.0722*lin(b)
+}
