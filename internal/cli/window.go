@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"runtime"
 	"strings"
 
@@ -19,7 +20,8 @@ const ExitNoDisplay = 69
 // windowFlags are the window's flags.
 type windowFlags struct {
 	kiosk.WindowOptions
-	demo bool
+	demo     bool
+	demoHost string
 }
 
 func parseWindowFlags(args []string, env Env) (windowFlags, error) {
@@ -31,8 +33,9 @@ func parseWindowFlags(args []string, env Env) (windowFlags, error) {
 	fs.BoolVar(&f.Kiosk, "kiosk", false, "full screen; closing or quitting asks for the configured PIN")
 	fs.BoolVar(&f.demo, "demo", false, "demo mode even when gateway credentials are configured")
 	fs.StringVar(&f.DemoCharge, "demo-charge", "", "demo mode: ring up this amount at start (for smoke tests, benchmarks and screenshots)")
+	fs.StringVar(&f.demoHost, "demo-host", "", "demo mode: the address the simulator listens on (default: this machine's LAN address, so a phone can pay; 127.0.0.1 keeps it on this machine)")
 	fs.Usage = func() {
-		fmt.Fprintln(env.Stderr, "usage: qrkiosk [--data DIR] [--layout dual|single] [--display-fullscreen] [--kiosk] [--demo] [--demo-charge AMOUNT]")
+		fmt.Fprintln(env.Stderr, "usage: qrkiosk [--data DIR] [--layout dual|single] [--display-fullscreen] [--kiosk] [--demo] [--demo-charge AMOUNT] [--demo-host ADDR]")
 		fmt.Fprintln(env.Stderr, "  --data DIR: the journal's directory (default $"+journal.EnvData+", else $XDG_DATA_HOME/qrkiosk); demo mode uses its demo/ subdirectory")
 		fs.PrintDefaults()
 		fmt.Fprintln(env.Stderr, "\n"+Usage)
@@ -42,6 +45,9 @@ func parseWindowFlags(args []string, env Env) (windowFlags, error) {
 	}
 	if fs.NArg() > 0 {
 		return f, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if f.demoHost != "" && net.ParseIP(f.demoHost) == nil {
+		return f, fmt.Errorf("--demo-host %q: must be an IP address of this machine, such as 127.0.0.1", f.demoHost)
 	}
 	if f.Layout != "" {
 		f.Layout = strings.ToLower(f.Layout)
@@ -89,7 +95,7 @@ func openWindow(ctx context.Context, env Env, args []string, dataDir string, win
 		fmt.Fprintln(env.Stderr, msg)
 		return ExitNoDisplay
 	}
-	opts := kiosk.Options{DataDir: dataDir, Getenv: env.Getenv, Logger: env.Logger(), DemoIfUnconfigured: true, ForceDemo: f.demo}
+	opts := kiosk.Options{DataDir: dataDir, Getenv: env.Getenv, Logger: env.Logger(), DemoIfUnconfigured: true, ForceDemo: f.demo, DemoHost: f.demoHost}
 	s, err := kiosk.LoadSettings(opts)
 	if err == nil {
 		err = checkWindow(f, s)
