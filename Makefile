@@ -10,18 +10,21 @@ GO ?= go
 # (+34 MiB RSS in the kiosk). A payment screen shows no emoji: leave it out.
 export GOFLAGS := $(strip $(GOFLAGS) -tags=no_emoji)
 
-# Debian packages Fyne's OpenGL driver needs to build (cgo) and, for tests
-# and headless runs, an X server in memory.
+# Debian packages Fyne's OpenGL driver and the sound cues (ALSA, through
+# oto) need to build (cgo) and, for tests and headless runs, an X server in
+# memory, with xdotool and ImageMagick to tap and look at the real windows.
 DEBS := gcc libc6-dev pkg-config libgl-dev libegl-dev libx11-dev libxrandr-dev \
 	libxinerama-dev libxcursor-dev libxi-dev libxxf86vm-dev libwayland-dev \
-	libxkbcommon-dev xvfb xauth
+	libxkbcommon-dev libasound2-dev xvfb xauth xdotool imagemagick
+# make bench compares the kiosk with Debian's Chromium in kiosk mode.
+BENCH_DEBS := chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build run test bench package clean
+.PHONY: deps build run test bench screenshots package clean
 
 deps:
 	@command -v $(GO) >/dev/null || { echo "Go 1.26 or newer is required (https://go.dev/doc/install)"; exit 1; }
-	@missing=$$(for p in $(DEBS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	@missing=$$(for p in $(DEBS) $(EXTRA_DEBS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:" $$missing; \
 		$(SUDO) apt-get update -qq && \
@@ -48,12 +51,22 @@ test: deps
 	$(GO) test -race -count=1 -timeout 20m ./...
 
 # Go benchmarks; the notify relay under load on loopback (cmd/relay-bench,
-# about 30 s); then the kiosk vs a hello-world Fyne window under Xvfb (RSS and
-# idle CPU, cmd/guibench). Results and machine notes: BENCHMARKS.md.
-bench: deps
+# about 30 s); then the kiosk vs Chromium in kiosk mode showing the same QR
+# screen, and hello-world Fyne windows, under Xvfb (PSS and idle CPU,
+# cmd/guibench, about 80 s). Results and machine notes: BENCHMARKS.md.
+bench:
+	$(MAKE) deps EXTRA_DEBS="$(BENCH_DEBS)"
 	$(GO) test -run '^$$' -bench . -benchmem ./payment/... ./display/... ./journal/...
 	$(GO) run ./cmd/relay-bench
 	$(GO) run ./cmd/guibench
+
+# Screenshots of the real app (demo mode, Xvfb, no window manager) in both
+# layouts at 800×480, 1024×600, 1280×800, 1366×768, 1920×1080 and 1080×1920,
+# in every state, into screenshots/ (about 15 minutes).
+SHOTS ?= $(CURDIR)/screenshots
+screenshots: deps
+	$(GO) test -count=1 -timeout 60m ./ui/ -run '^TestScreenshots$$' -v -args -screenshots $(SHOTS)
+	@echo "screenshots in $(SHOTS)"
 
 # A Linux .tar.xz (binary, icon, .desktop file) made by the fyne tool that
 # go.mod records (go get -tool fyne.io/tools/cmd/fyne@v1.7.0).

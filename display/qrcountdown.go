@@ -244,6 +244,10 @@ func (r *qrRenderer) fraction() float32 {
 }
 
 // Refresh re-reads the order and the time: it is what each tick calls.
+// A tick changes only the clock's text and the bar's length, and those two
+// are all it has redrawn; the colours (and so the label and the track)
+// change only when the time turns urgent, and the layout only for a new
+// order.
 func (r *qrRenderer) Refresh() {
 	left := r.q.Remaining()
 	secs := int((left + time.Second - 1) / time.Second)
@@ -258,10 +262,16 @@ func (r *qrRenderer) Refresh() {
 	}
 	r.clock.Color = ink
 	r.bar.FillColor = barCol
-	r.track.FillColor = th.Color(theme.ColorNameDisabled, v)
-	r.label.setColor(th.Color(theme.ColorNamePlaceHolder, v))
-	r.Layout(r.size)
+	if track, muted := th.Color(theme.ColorNameDisabled, v), th.Color(theme.ColorNamePlaceHolder, v); r.track.FillColor != track || r.label[0].Color != muted {
+		r.track.FillColor = track
+		r.label.setColor(muted)
+		canvas.Refresh(r.track)
+	}
+	if r.q.content != r.rastered {
+		r.Layout(r.size)
+	} else {
+		r.bar.Resize(fyne.NewSize(r.track.Size().Width*r.fraction(), r.bar.Size().Height))
+	}
 	canvas.Refresh(r.clock)
 	canvas.Refresh(r.bar)
-	canvas.Refresh(r.track)
 }

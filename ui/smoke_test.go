@@ -41,7 +41,8 @@ func TestSmokeDemoUnderXvfb(t *testing.T) {
 	data := filepath.Join(dir, "data")
 	// A clean home: no config file (so demo mode), fresh preferences, and
 	// not even a cache directory, as for a new user account.
-	cmd := exec.Command(bin, "--demo-charge", "12.34")
+	// The demo's simulator on loopback: tests talk to this machine only.
+	cmd := exec.Command(bin, "--demo-host", "127.0.0.1", "--demo-charge", "12.34")
 	cmd.Dir = dir
 	cmd.Env = []string{
 		"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "XDG_CONFIG_HOME=" + dir, "XDG_DATA_HOME=" + dir,
