@@ -339,15 +339,16 @@ var (
 // mirror of it) shows in r: "qr:<text>", "paid", "idle", or "" when it is
 // none of these.
 func customerState(img image.Image, r image.Rectangle) string {
-	if q := decodeQR(sub(img, r)); q != "" {
-		return "qr:" + q
-	}
-	// The tick's green disc; the wallet tiles of the idle screen.
+	// The tick's green disc; the wallet tiles of the idle screen (neither
+	// is on the QR page); the QR, slower to find, last.
 	if count(img, r, custSuccess) > 800 {
 		return "paid"
 	}
 	if count(img, r, custPanel) > 4000 {
 		return "idle"
+	}
+	if q := decodeQR(sub(img, r)); q != "" {
+		return "qr:" + q
 	}
 	return ""
 }
@@ -391,22 +392,29 @@ func TestCustomerWindowFollowsTheSale(t *testing.T) {
 	s.xdotool("mousemove", fmt.Sprint(cashier.Min.X+200), fmt.Sprint(cashier.Min.Y+2))
 	s.keys("1", "2", "period", "3", "4", "Return")
 
+	// both waits until the mirror and the customer window both show a
+	// state, and fails if a screenshot taken more than a second and a half
+	// after the mirror showed it still has the customer window without it.
 	both := func(what string, want func(string) bool) {
 		t.Helper()
-		var mirrorAt, customerAt time.Time
-		s.waitFor(what, 15*time.Second, func(img image.Image) bool {
-			now := time.Now()
-			if mirrorAt.IsZero() && want(customerState(img, cashier)) {
-				mirrorAt = now
+		var mirrorAt time.Time
+		deadline := time.Now().Add(15 * time.Second)
+		for time.Now().Before(deadline) {
+			at := time.Now()
+			img := s.shot()
+			mirror, cust := want(customerState(img, cashier)), want(customerState(img, customer))
+			if mirror && mirrorAt.IsZero() {
+				mirrorAt = at
 			}
-			if customerAt.IsZero() && want(customerState(img, customer)) {
-				customerAt = now
+			if cust && !mirrorAt.IsZero() {
+				return
 			}
-			return !mirrorAt.IsZero() && !customerAt.IsZero()
-		})
-		if lag := customerAt.Sub(mirrorAt); lag > 1500*time.Millisecond {
-			t.Errorf("%s: the customer window showed it %s after the mirror", what, lag.Round(100*time.Millisecond))
+			if !mirrorAt.IsZero() && at.Sub(mirrorAt) > 1500*time.Millisecond {
+				t.Fatalf("%s: the customer window still did not show it %s after the mirror did", what, at.Sub(mirrorAt).Round(100*time.Millisecond))
+			}
+			time.Sleep(100 * time.Millisecond)
 		}
+		t.Fatalf("%s: not seen within 15 s (mirror at %v)", what, mirrorAt)
 	}
 	both("the QR", func(st string) bool { return strings.HasPrefix(st, "qr:") })
 	img := s.shot()
