@@ -213,6 +213,10 @@ func giveBack(p payment.PayType) string {
 	return p.Name.En + " payments cannot be refunded through the gateway: give the money back by bank transfer (or in cash)"
 }
 
+// pending: an alert waits to be seen (the banner shows, unless the pane
+// has made room for the refund it asked for).
+func (a *alertBar) pending() bool { return len(a.queue) > 0 }
+
 func (a *alertBar) onRefundTap() {
 	if len(a.queue) > 0 {
 		a.onRefund(a.queue[0].Order.OutTradeNo)

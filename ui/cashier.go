@@ -156,6 +156,11 @@ func newCashier(deps cashierDeps) *cashier {
 	c.history = newHistoryView(historyDeps{
 		Journal: deps.Journal, Refunder: deps.Refunder, PINHash: deps.ManagerPINHash,
 		Ctx: deps.Ctx, Do: deps.Do, Log: deps.Log, Now: deps.Now, Touch: c.m.touch,
+		OnPanel: func() {
+			if c.content != nil {
+				c.content.Refresh()
+			}
+		},
 	})
 	c.alerts = newAlertBar(deps.Journal.Location(), c.m, c.openRefund)
 	c.build()

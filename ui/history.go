@@ -35,6 +35,9 @@ type historyDeps struct {
 	Now func() time.Time
 	// Touch is the side of a touch target in this window (0: minTouch).
 	Touch float32
+	// OnPanel is told when the refund panel opens or closes (the pane
+	// lays itself out again).
+	OnPanel func()
 }
 
 // historyView is the cashier's view of today's business from the journal:

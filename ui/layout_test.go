@@ -80,7 +80,37 @@ var paneStates = []paneState{
 		s := h.sale("250", 2, false)
 		h.gw.Pay(s.OutTradeNo)
 		h.orders[len(h.orders)-1].Notify(h.gw.Record(s.OutTradeNo))
-		h.pump("the paid-late banner", func() bool { return h.c.alerts.content.Visible() })
+		h.pump("the paid-late banner and status", func() bool {
+			return h.c.alerts.content.Visible() && strings.HasPrefix(h.c.status.Text, "PAID LATE")
+		})
+		if h.single != nil {
+			h.single.showKeypad()
+		}
+	}},
+	// The banner's own Refund button: the panel must show beside it (on a
+	// small screen the banner, which fills the pane, makes way).
+	{"paidlate_refund", func(t *testing.T, h *harness) {
+		h.gw.NoCancel = true
+		s := h.sale("250", 2, false)
+		h.gw.Pay(s.OutTradeNo)
+		h.orders[len(h.orders)-1].Notify(h.gw.Record(s.OutTradeNo))
+		h.pump("the paid-late banner and status", func() bool {
+			return h.c.alerts.content.Visible() && strings.HasPrefix(h.c.status.Text, "PAID LATE")
+		})
+		if h.single != nil {
+			h.single.showKeypad() // the tablet's result hold is over
+		}
+		test.Tap(h.c.alerts.refund)
+		if h.c.modal != nil {
+			for _, k := range "2468" {
+				test.Tap(h.c.modal.keys[string(k)])
+			}
+			test.Tap(h.c.modal.ok)
+			h.pump("the manager PIN", func() bool { return h.c.history.content.Visible() })
+		}
+		if !h.c.history.panel.Visible() || !h.c.history.refundGo.Visible() {
+			t.Fatal("the refund panel is not on the screen")
+		}
 	}},
 	{"history", func(t *testing.T, h *harness) {
 		h.sale("250", 0, true)

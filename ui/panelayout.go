@@ -47,11 +47,21 @@ func (l *paneLayout) Layout(_ []fyne.CanvasObject, size fyne.Size) {
 		y += dh
 		h -= dh
 	}
-	if c.alerts.content.Visible() {
+	if c.alerts.pending() {
 		bh := c.alerts.heightFor(w)
-		if h-bh-pad < l.minHeight() {
-			// A small screen: the alert takes the pane until it is seen,
-			// rather than squeeze the keys below a fingertip.
+		full := h-bh-pad < l.minHeight()
+		// A small screen: the alert takes the pane until it is seen,
+		// rather than squeeze the keys below a fingertip; but not while
+		// Today & refunds is open (its Refund button opens it there): it
+		// is back with the Sale tab.
+		if full && c.history.content.Visible() {
+			c.alerts.content.Hide()
+			l.showAll()
+			l.layoutRest(size, x, y, w, h)
+			return
+		}
+		c.alerts.content.Show()
+		if full {
 			bh = h
 		}
 		place(c.alerts.content, x, y, w, bh)
@@ -63,7 +73,11 @@ func (l *paneLayout) Layout(_ []fyne.CanvasObject, size fyne.Size) {
 		}
 	}
 	l.showAll()
+	l.layoutRest(size, x, y, w, h)
+}
 
+// layoutRest places everything but the banners in x, y, w, h.
+func (l *paneLayout) layoutRest(size fyne.Size, x, y, w, h float32) {
 	portrait := size.Height > size.Width*1.15
 	if portrait {
 		l.layoutPortrait(x, y, w, h)

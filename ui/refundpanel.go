@@ -165,6 +165,9 @@ func (p *refundPanel) onRefundOrder(outTradeNo string) {
 		p.refundGo.Disable()
 	}
 	p.panel.Show()
+	if p.deps.OnPanel != nil {
+		p.deps.OnPanel()
+	}
 }
 
 func (p *refundPanel) infoText(o journal.Order) string {
@@ -189,6 +192,9 @@ func (p *refundPanel) onRefundClose() {
 	p.refundAmount.OnChanged = nil
 	p.refundPIN.SetText("")
 	p.panel.Hide()
+	if p.deps.OnPanel != nil {
+		p.deps.OnPanel()
+	}
 }
 
 // refusal is the journal's own words for a refund refused before anything

@@ -89,7 +89,9 @@ func (c *cashier) onEvent(ev payment.Event) {
 		// this one ended, so they must say it was paid after all.
 		if ev.Kind == payment.EventPaidLate {
 			c.refreshRecent()
-			if c.live == "" && ev.OutTradeNo == c.last.OutTradeNo {
+			// Once: the same news twice (a push and a poll) must not
+			// bring the result back over what the cashier does next.
+			if c.live == "" && ev.OutTradeNo == c.last.OutTradeNo && c.last.State != payment.StatePaid {
 				c.last = ev.Snapshot
 				c.showScreens(ev.Snapshot)
 				c.status.SetText(statusText(ev.Snapshot))
