@@ -99,6 +99,22 @@ type CreateRequest struct {
 	Expiry     time.Duration // whole minutes, MinExpiryMinutes..MaxExpiryMinutes
 	GoodsName  string
 	TxTime     time.Time // when the sale was rung up; sent as txdtm
+	// AuthCode is the customer's payment code the cashier scanned, for a
+	// customer-presented (CPM) pay type. It is used once and never stored.
+	AuthCode string
+}
+
+// Window is how long the sale is offered: the QR's expiry (the default
+// when none is set), or for a scanned code the customer's time to confirm
+// it on the phone.
+func (r CreateRequest) Window() time.Duration {
+	switch {
+	case r.PayType.Mode == CPM:
+		return CPMConfirmWindow
+	case r.Expiry == 0:
+		return DefaultExpiryMinutes * time.Minute
+	}
+	return r.Expiry
 }
 
 // Created is the gateway's answer to a create.
@@ -178,6 +194,17 @@ type Gateway interface {
 	OrderGateway
 	Refunder
 	NotificationVerifier
+}
+
+// CPMGateway is a gateway that charges a customer-presented payment code.
+type CPMGateway interface {
+	// ChargeCPM sends the payment once — never again: the code may already
+	// be spent. It returns the gateway's record: paid (0000), or pending
+	// while the customer confirms on the phone (1143/1145). A refusal is
+	// an *Error; an unknown outcome an error wrapping ErrOutcomeUnknown
+	// (settle it by query); one that never reached the gateway wraps
+	// ErrNotSent.
+	ChargeCPM(ctx context.Context, req CreateRequest) (*Transaction, error)
 }
 
 // CreateValidator is a gateway that can check a create request against its

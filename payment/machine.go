@@ -20,6 +20,9 @@ type MachineConfig struct {
 	// PollSteady (5 s): a merchant's kiosks share 400 requests a minute.
 	PollSlow, PollFast, PollSteady time.Duration
 	PollFastFor                    time.Duration
+	// PollCPM is the query interval while a customer confirms a scanned
+	// code on the phone (2.5 s; QFPay: every 2–3 s).
+	PollCPM time.Duration
 	// CallTimeout bounds one gateway call including its retries (20 s).
 	CallTimeout time.Duration
 	// SettleRetry is the wait between attempts to settle an order whose
@@ -69,6 +72,9 @@ func (c *MachineConfig) defaults() {
 	}
 	if c.PollFastFor <= 0 {
 		c.PollFastFor = time.Minute
+	}
+	if c.PollCPM <= 0 {
+		c.PollCPM = 2500 * time.Millisecond
 	}
 	if c.CallTimeout <= 0 {
 		c.CallTimeout = 20 * time.Second
@@ -148,9 +154,7 @@ func StartOrder(ctx context.Context, cfg MachineConfig, req CreateRequest, obser
 	if req.TxTime.IsZero() {
 		o.req.TxTime = cfg.Clock.Now()
 	}
-	if req.Expiry == 0 {
-		o.req.Expiry = DefaultExpiryMinutes * time.Minute
-	}
+	o.req.Expiry = req.Window()
 	o.snap = Snapshot{
 		OutTradeNo: req.OutTradeNo,
 		Amount:     req.Amount,
@@ -280,6 +284,9 @@ func (o *Order) run(ctx context.Context) {
 
 // live takes the order from creation to a final state.
 func (o *Order) live(ctx context.Context) error {
+	if o.cpm() {
+		return o.liveCPM(ctx)
+	}
 	var created *Created
 	var err error
 	switch {
@@ -512,6 +519,9 @@ func (o *Order) await(ctx context.Context) error {
 			return ctx.Err()
 		case <-deadline.C():
 			poll.Stop()
+			if o.cpm() {
+				return o.finish(ctx, StateFailed, "", cpmNotConfirmed)
+			}
 			return o.finish(ctx, StateExpired, "", "")
 		case <-o.cancel:
 			poll.Stop()
@@ -549,6 +559,8 @@ func (o *Order) pollInterval() time.Duration {
 	o.mu.Unlock()
 	d := o.cfg.PollSteady
 	switch {
+	case o.cpm():
+		d = o.cfg.PollCPM
 	case up && o.pollFails == 0:
 		d = o.cfg.PollSlow
 	case o.cfg.Clock.Now().Sub(o.shownAt) < o.cfg.PollFastFor:
@@ -595,6 +607,12 @@ func (o *Order) poll(ctx context.Context) (done bool, err error) {
 		return false, nil
 	}
 	o.rateBackoff = 0
+	if errors.Is(err, ErrNotFound) {
+		// The gateway answered: it has no such order (yet). Only the
+		// final query and the create's resolution act on that.
+		o.log.Info("poll: the gateway has no such order", "err", err)
+		return false, nil
+	}
 	if err != nil {
 		o.pollFails++
 		o.log.Warn("poll failed", "attempt", o.pollFails, "err", err)
@@ -615,6 +633,12 @@ func (o *Order) apply(t *Transaction, source string) (done bool, err error) {
 	if !o.matches(t, source) {
 		return false, nil
 	}
+	if o.cpm() && o.state() == StateCreating {
+		o.accepted(t) // found after an unknown outcome or a restart
+	}
+	if o.cpm() && t.Outcome() == OutcomePending && !o.Snapshot().Confirming {
+		o.update(EventConfirming, func(s *Snapshot) { s.Confirming = true })
+	}
 	switch t.Outcome() {
 	case OutcomePaid:
 		o.paid(source)
@@ -623,6 +647,10 @@ func (o *Order) apply(t *Transaction, source string) (done bool, err error) {
 		o.fail(failureReason(t), t.Code)
 		return true, nil
 	case OutcomeExpired:
+		if o.cpm() {
+			o.fail(cpmNotConfirmed, t.Code)
+			return true, nil
+		}
 		o.final(StateExpired, "", "")
 		return true, nil
 	case OutcomeClosed:
@@ -633,6 +661,9 @@ func (o *Order) apply(t *Transaction, source string) (done bool, err error) {
 }
 
 func failureReason(t *Transaction) string {
+	if r, ok := cpmReasons[t.Code]; ok {
+		return r
+	}
 	if txt := t.Code.Text(); txt != "" {
 		return txt
 	}
@@ -808,7 +839,9 @@ func (o *Order) finish(ctx context.Context, want State, code Code, reason string
 			o.fail(failureReason(txn), txn.Code)
 			return nil
 		case OutcomeExpired:
-			want = StateExpired
+			if !o.cpm() {
+				want = StateExpired
+			}
 		case OutcomePending:
 			withdrawn = false // the withdrawal is still in progress
 		}
@@ -934,4 +967,89 @@ func (o *Order) afterFinal(ctx context.Context) {
 func (o *Order) String() string {
 	s := o.Snapshot()
 	return fmt.Sprintf("order %s %s %s", s.OutTradeNo, s.Amount.Display(), s.State)
+}
+
+// cpm reports a customer-presented payment: the cashier scanned the
+// customer's code; there is no QR to show.
+func (o *Order) cpm() bool { return o.req.PayType.Mode == CPM }
+
+// Reasons a customer-presented payment fails, for the cashier.
+const (
+	cpmNotConfirmed = "The customer did not confirm the payment on the phone within 2 minutes; it was withdrawn and nothing was charged. Please charge again."
+	cpmNotSent      = "The payment never reached the gateway; nothing was charged. Please scan the code again."
+)
+
+// cpmReasons word the answers to a scanned code for the cashier.
+var cpmReasons = map[Code]string{
+	CodeBadPaymentCode:  "The customer's payment code is wrong or has expired: ask the customer to refresh the code, then scan it again.",
+	CodeBadCustomerCode: "The customer's payment code is wrong or has expired: ask the customer to refresh the code, then scan it again.",
+}
+
+// liveCPM takes a customer-presented payment to a final state. The code is
+// charged once and never again (it may already be spent); a "confirming"
+// answer (1143/1145) is followed by a query every PollCPM; an unknown
+// outcome is settled by query; one still unconfirmed after
+// CPMConfirmWindow is withdrawn (reversal for Alipay, close for WeChat)
+// and fails, so the cashier charges again. A restart resumes it the same
+// way, without charging.
+func (o *Order) liveCPM(ctx context.Context) error {
+	if !o.cfg.Resume {
+		g, ok := o.cfg.Gateway.(CPMGateway)
+		if !ok {
+			o.fail("This gateway cannot charge a scanned payment code.", "")
+			return nil
+		}
+		var txn *Transaction
+		err := o.call(ctx, func(cctx context.Context) error {
+			var err error
+			txn, err = g.ChargeCPM(cctx, o.req)
+			return err
+		})
+		var fe *FieldError
+		var ge *Error
+		switch {
+		case errors.Is(err, errPaid) || ctx.Err() != nil:
+			return err
+		case err == nil:
+			if done, err := o.apply(txn, "charge"); done || err != nil {
+				return err
+			}
+		case errors.As(err, &fe):
+			o.fail(err.Error(), "")
+			return nil
+		case errors.As(err, &ge):
+			o.fail(failureReason(&Transaction{Code: ge.Code, ErrMsg: ge.Message}), ge.Code)
+			return nil
+		case errors.Is(err, ErrNotSent) && !o.earlyPaid:
+			o.fail(cpmNotSent, "")
+			return nil
+		default:
+			o.log.Warn("outcome of the scanned code unknown; asking the gateway (never charging it again)", "err", err)
+			o.update(EventChecking, func(s *Snapshot) { s.Reason = "Checking the payment with the gateway…" })
+		}
+	}
+	if o.earlyPaid {
+		if o.state() == StateCreating {
+			o.update(EventCreated, func(s *Snapshot) { s.State = StateAwaitingPayment })
+		}
+		o.paid("push")
+		return errPaid
+	}
+	if o.cancelAsked {
+		return o.finish(ctx, StateCancelled, "", "")
+	}
+	if o.cfg.Resume || o.state() == StateCreating {
+		if done, err := o.poll(ctx); done || err != nil {
+			return err
+		}
+	}
+	return o.await(ctx)
+}
+
+// accepted shows a customer-presented payment the gateway holds.
+func (o *Order) accepted(t *Transaction) {
+	o.shownAt = o.cfg.Clock.Now()
+	o.update(EventCreated, func(s *Snapshot) {
+		s.SysSN, s.State, s.Reason = t.SysSN, StateAwaitingPayment, ""
+	})
 }

@@ -25,6 +25,8 @@ type ChargeOptions struct {
 	Expiry    time.Duration
 	GoodsName string
 	JSON      bool
+	// AuthCode is the customer's payment code (CPM): the cashier scanned it.
+	AuthCode string
 }
 
 // ParseCharge reads the command line; every error names the flag and rule.
@@ -33,13 +35,15 @@ func ParseCharge(args []string, stderr io.Writer) (ChargeOptions, error) {
 	fs.SetOutput(stderr)
 	amount := fs.String("amount", "", "amount to charge, e.g. 12.34 (required)")
 	currency := fs.String("currency", "HKD", "ISO 4217 currency: "+strings.Join(payment.CurrencyCodes(), " "))
-	payType := fs.String("pay-type", "", "QFPay MPM pay_type code, e.g. 801501")
-	wallet := fs.String("wallet", "", "wallet: "+strings.Join(payment.MPMWallets(), "|")+" (default alipayhk)")
+	payType := fs.String("pay-type", "", "QFPay pay_type code, e.g. 801501 (QR) or 800108 (scanned code)")
+	wallet := fs.String("wallet", "", "wallet: "+strings.Join(payment.MPMWallets(), "|")+" (default alipayhk); with --auth-code: "+strings.Join(payment.CPMWallets(), "|")+" (default allinone)")
+	authCode := fs.String("auth-code", "", "the customer's payment code, scanned from the wallet app (16-24 digits): charge it instead of showing a QR")
 	expires := fs.Int("expires", 5, "minutes the QR stays valid (5..120)")
 	goods := fs.String("goods-name", "", "goods name shown in the wallet (≤20 letters, digits, spaces)")
 	asJSON := fs.Bool("json", false, "print one JSON object per line instead of drawing the QR")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: qrkiosk charge --amount 12.34 [--currency HKD] [--pay-type CODE | --wallet NAME] [--expires MIN] [--goods-name S] [--json]")
+		fmt.Fprintln(stderr, "       qrkiosk charge --amount 12.34 --auth-code CODE [--wallet NAME] [--json]   (the customer's code, scanned)")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -62,6 +66,9 @@ func ParseCharge(args []string, stderr io.Writer) (ChargeOptions, error) {
 	if *payType != "" && *wallet != "" {
 		return ChargeOptions{}, usagef("--pay-type and --wallet: give one, not both")
 	}
+	if *authCode != "" {
+		return parseCPM(amt, *payType, *wallet, *authCode, *goods, *asJSON, fs)
+	}
 	sel := *payType + *wallet
 	if sel == "" {
 		sel = "alipayhk"
@@ -82,6 +89,27 @@ func ParseCharge(args []string, stderr io.Writer) (ChargeOptions, error) {
 		return ChargeOptions{}, usagef("--expires %d: must be a whole number of minutes from 5 to 120", *expires)
 	}
 	return ChargeOptions{Amount: amt, PayType: pt, Expiry: exp, GoodsName: *goods, JSON: *asJSON}, nil
+}
+
+// parseCPM reads a charge of a scanned customer code.
+func parseCPM(amt payment.Amount, payType, wallet, code, goods string, asJSON bool, fs *flag.FlagSet) (ChargeOptions, error) {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "expires" })
+	if given {
+		return ChargeOptions{}, usagef("--expires: a scanned code has no QR to expire (the customer has 2 minutes to confirm on the phone)")
+	}
+	if err := payment.ValidateAuthCode(code); err != nil {
+		return ChargeOptions{}, flagError("--auth-code", err)
+	}
+	pt, err := payment.LookupCPMPayType(payType + wallet)
+	if err != nil {
+		name := "--wallet"
+		if payType != "" {
+			name = "--pay-type"
+		}
+		return ChargeOptions{}, flagError(name, err)
+	}
+	return ChargeOptions{Amount: amt, PayType: pt, GoodsName: goods, JSON: asJSON, AuthCode: code}, nil
 }
 
 // ChargeCmd runs `qrkiosk charge` and returns the process exit code.
@@ -109,6 +137,7 @@ func RunCharge(ctx context.Context, env Env, opts ChargeOptions, k *kiosk.Kiosk)
 		Expiry:     opts.Expiry,
 		GoodsName:  opts.GoodsName,
 		TxTime:     now,
+		AuthCode:   opts.AuthCode,
 	}
 	order, err := k.Start(req, out.event)
 	var fe *payment.FieldError
@@ -228,6 +257,10 @@ func (p *printer) event(e payment.Event) {
 	p.clearStatus()
 	switch e.Kind {
 	case payment.EventCreated:
+		if e.PayType.Mode == payment.CPM {
+			fmt.Fprintf(p.w, "%s  %s  (order %s): scanned code sent to the gateway\n", e.Amount.Display(), e.PayType.Name.En, e.OutTradeNo)
+			break
+		}
 		fmt.Fprintf(p.w, "%s  %s  (order %s)\n", e.Amount.Display(), e.PayType.Name.En, e.OutTradeNo)
 		if err := drawQR(p.w, e.QRCode); err != nil {
 			fmt.Fprintf(p.w, "QR: %s\n", e.QRCode)
@@ -240,6 +273,8 @@ func (p *printer) event(e payment.Event) {
 		fmt.Fprintf(p.w, "PAID LATE  %s  syssn %s — the customer paid after the QR was withdrawn\n", e.Amount.Display(), e.SysSN)
 	case payment.EventFailed:
 		fmt.Fprintf(p.w, "FAILED  %s%s\n", e.Reason, codeSuffix(e.Code))
+	case payment.EventConfirming:
+		fmt.Fprintln(p.w, "The customer is confirming the payment on the phone… (up to 2 minutes)")
 	case payment.EventReissued:
 		fmt.Fprintf(p.w, "The QR code was lost in a network error (order %s); a new QR replaces it (order %s)…\n", e.Replaces, e.OutTradeNo)
 	case payment.EventExpired:

@@ -32,9 +32,7 @@ func (j *Journal) Begin(ctx context.Context, req payment.CreateRequest) error {
 // insertOrder writes a new order row; replaces names the order whose lost
 // QR it replaces ("" for a new sale).
 func (j *Journal) insertOrder(ctx context.Context, tx *sql.Tx, req payment.CreateRequest, replaces string) error {
-	if req.Expiry == 0 {
-		req.Expiry = payment.DefaultExpiryMinutes * time.Minute
-	}
+	req.Expiry = req.Window()
 	local := req.TxTime.In(j.loc)
 	_, err := tx.ExecContext(ctx, `INSERT INTO orders (out_trade_no, gateway, txamt, currency, pay_type, udid, goods_name,
 		tx_time, txdtm, day, expiry_s, deadline, state, replaces, updated) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
@@ -54,9 +52,7 @@ func (j *Journal) Start(ctx context.Context, cfg payment.MachineConfig, req paym
 	if req.TxTime.IsZero() {
 		req.TxTime = j.now()
 	}
-	if req.Expiry == 0 {
-		req.Expiry = payment.DefaultExpiryMinutes * time.Minute
-	}
+	req.Expiry = req.Window()
 	if err := j.Begin(ctx, req); err != nil {
 		return nil, err
 	}

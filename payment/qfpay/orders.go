@@ -14,9 +14,15 @@ import (
 	"qrkiosk/payment"
 )
 
-// ValidateCreate checks a create request against QFPay's rules
-// (payment.CreateValidator): the kiosk asks before it records the order.
-func (c *Client) ValidateCreate(req payment.CreateRequest) error { return ValidateCreate(req) }
+// ValidateCreate checks a create request — a QR, or a scanned code —
+// against QFPay's rules (payment.CreateValidator): the kiosk asks before it
+// records the order.
+func (c *Client) ValidateCreate(req payment.CreateRequest) error {
+	if req.PayType.Mode == payment.CPM {
+		return ValidateCPM(req)
+	}
+	return ValidateCreate(req)
+}
 
 // ValidateCreate checks a create request against the gateway's rules before
 // anything is sent. The error names the field and the rule.
