@@ -24,6 +24,7 @@ import (
 	"qrkiosk/assets"
 	"qrkiosk/config"
 	"qrkiosk/display"
+	"qrkiosk/internal/watchdog"
 	"qrkiosk/journal"
 )
 
@@ -217,6 +218,9 @@ func Run(ctx context.Context, o Options) int {
 			})
 		}()
 	}
+	// Under systemd (the packaged unit): READY=1 once the event loop runs,
+	// then WATCHDOG=1 from it, so a frozen window gets the kiosk restarted.
+	watchdog.Start(ctx, o.Getenv, fyne.Do, log)
 	a.Run()
 	k.afterRun()
 	return exitOK
