@@ -10,7 +10,6 @@ package watchdog
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -87,7 +86,8 @@ type Loop struct {
 	// Do runs f on the GUI's event loop (fyne.Do); a loop that is stuck
 	// never runs f, so no ping is sent.
 	Do func(f func())
-	// Ticks paces the pings; nil means a time.Ticker of Interval.
+	// Ticks paces the pings (Start uses a time.Ticker of Interval); nil
+	// sends READY=1 alone, for a unit without WatchdogSec.
 	Ticks <-chan time.Time
 	// Log reports a ping that could not be sent (never fatal: systemd then
 	// restarts the kiosk, which is the point).
@@ -133,7 +133,7 @@ func (l Loop) Run(ctx context.Context) {
 // stopping tells systemd the exit is on purpose (withdrawing a live order
 // may take a few seconds), directly: the event loop may already be gone.
 func (l Loop) stopping(log *slog.Logger) {
-	if err := l.Notifier.Notify("STOPPING=1"); err != nil && !errors.Is(err, net.ErrClosed) {
+	if err := l.Notifier.Notify("STOPPING=1"); err != nil {
 		log.Debug("systemd notification not sent", "state", "STOPPING=1", "err", err)
 	}
 }
