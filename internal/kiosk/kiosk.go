@@ -95,8 +95,9 @@ type Kiosk struct {
 	// Demo plays the customer in demo mode; nil otherwise.
 	Demo *Demo
 
-	log   *slog.Logger
-	relay *relay.Client // nil: orders are followed by polling alone
+	log    *slog.Logger
+	getenv func(string) string
+	relay  *relay.Client // nil: orders are followed by polling alone
 
 	ordersCtx  context.Context // order machines run on it until Close
 	stopOrders context.CancelFunc
@@ -105,6 +106,9 @@ type Kiosk struct {
 	mu     sync.Mutex
 	orders map[*payment.Order]struct{} // machines still running
 }
+
+// Getenv reads the process environment the kiosk was opened with.
+func (k *Kiosk) Getenv(name string) string { return k.getenv(name) }
 
 // Logger is the process logger the kiosk was opened with.
 func (k *Kiosk) Logger() *slog.Logger { return k.log }
@@ -132,7 +136,7 @@ func Open(opts Options) (*Kiosk, error) {
 	for _, w := range s.Config.Warnings {
 		log.Warn("config: " + w)
 	}
-	k := &Kiosk{Settings: s, log: log, orders: map[*payment.Order]struct{}{}}
+	k := &Kiosk{Settings: s, log: log, getenv: opts.Getenv, orders: map[*payment.Order]struct{}{}}
 	k.ordersCtx, k.stopOrders = context.WithCancel(context.Background())
 	// The journal first: a second kiosk on the same journal stops here,
 	// before it starts anything; it closes last.
