@@ -28,6 +28,7 @@ type Refund struct {
 	OrigSysSN      string
 	Amount         payment.Amount
 	PayType        payment.PayType // the original payment's
+	Gateway        string          // the original payment's gateway
 	TxTime         time.Time
 	State          RefundState
 	SysSN          string // the refund's syssn at the gateway
@@ -109,8 +110,13 @@ func (j *Journal) Refund(ctx context.Context, gw payment.Refunder, outTradeNo st
 	var ge *payment.Error
 	var fe *payment.FieldError
 	switch {
-	case err == nil && t.Code == payment.CodeSuccess:
+	case err == nil && t.Outcome() == payment.OutcomePaid:
 		r.State, r.SysSN, r.Code = RefundDone, t.SysSN, t.Code
+	case err == nil && t.Outcome() == payment.OutcomePending:
+		// Accepted and in progress at the gateway ("dealing"): never sent
+		// again; settled by query or notification like a lost answer.
+		j.gatewayEvent(r.OutTradeNo, "refund", t.SysSN, t.Code, string(RefundPending), nil)
+		return r, fmt.Errorf("refund %s of order %s: %w (the gateway is still processing it)", r.OutTradeNo, outTradeNo, ErrRefundOutcomeUnknown)
 	case err == nil:
 		r.State, r.SysSN, r.Code, r.Reason = RefundFailed, t.SysSN, t.Code, refundReason(t.Code, t.ErrMsg)
 	case errors.As(err, &ge):
@@ -153,7 +159,7 @@ func (j *Journal) beginRefund(ctx context.Context, outTradeNo string, amount int
 		return Refund{}, err
 	}
 	defer tx.Rollback()
-	o, err := scanOrder(tx.QueryRowContext(ctx, "SELECT "+orderCols+" FROM orders o WHERE o.out_trade_no = ?", outTradeNo))
+	o, err := j.scanOrder(tx.QueryRowContext(ctx, "SELECT "+orderCols+" FROM orders o WHERE o.out_trade_no = ?", outTradeNo))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Refund{}, &RefusedError{Err: ErrNotFound, Msg: fmt.Sprintf("order %s is not in this kiosk's journal", outTradeNo)}
 	}
@@ -264,9 +270,13 @@ func (j *Journal) FollowRefund(ctx context.Context, gw payment.Refunder, r Refun
 func (j *Journal) resolveRefund(ctx context.Context, gw payment.Refunder, r Refund) (Refund, error) {
 	t, err := gw.QueryRefund(ctx, r.request())
 	switch {
-	case err == nil && t.Code == payment.CodeSuccess:
+	case err == nil && t.Outcome() == payment.OutcomePaid:
 		r.State, r.SysSN, r.Code = RefundDone, t.SysSN, t.Code
-	case err == nil && t.Code.Class() == payment.ClassPending:
+	case err == nil && t.Outcome() == payment.OutcomePending:
+		return r, nil
+	case errors.Is(err, payment.ErrOutcomeUnknown):
+		// The gateway cannot tell yet (no refund query, or still dealing).
+		j.log.Info("journal: a pending refund is still unconfirmed at the gateway", "out_trade_no", r.OutTradeNo, "err", err)
 		return r, nil
 	case err == nil:
 		r.State, r.SysSN, r.Code, r.Reason = RefundFailed, t.SysSN, t.Code, refundReason(t.Code, t.ErrMsg)
@@ -287,7 +297,7 @@ func (j *Journal) Refunds(ctx context.Context, outTradeNo string) ([]Refund, err
 
 func (j *Journal) refunds(ctx context.Context, where string, args ...any) ([]Refund, error) {
 	rows, err := j.db.QueryContext(ctx, `SELECT r.out_trade_no, r.orig_out_trade_no, r.orig_syssn, r.txamt, r.currency,
-		o.pay_type, r.tx_time, r.state, r.syssn, r.respcd, r.reason, o.tx_time FROM refunds r JOIN orders o ON o.out_trade_no = r.orig_out_trade_no
+		o.pay_type, o.gateway, r.tx_time, r.state, r.syssn, r.respcd, r.reason, o.tx_time FROM refunds r JOIN orders o ON o.out_trade_no = r.orig_out_trade_no
 		WHERE `+where+" ORDER BY r.tx_time, r.out_trade_no", args...)
 	if err != nil {
 		return nil, err
@@ -296,15 +306,16 @@ func (j *Journal) refunds(ctx context.Context, where string, args ...any) ([]Ref
 	var out []Refund
 	for rows.Next() {
 		var r Refund
-		var cur, pt, state, code string
+		var cur, pt, gw, state, code string
 		var tx, origTx int64
-		if err := rows.Scan(&r.OutTradeNo, &r.OrigOutTradeNo, &r.OrigSysSN, &r.Amount.Minor, &cur, &pt, &tx, &state, &r.SysSN, &code, &r.Reason, &origTx); err != nil {
+		if err := rows.Scan(&r.OutTradeNo, &r.OrigOutTradeNo, &r.OrigSysSN, &r.Amount.Minor, &cur, &pt, &gw, &tx, &state, &r.SysSN, &code, &r.Reason, &origTx); err != nil {
 			return nil, err
 		}
 		if r.Amount.Currency, err = payment.LookupCurrency(cur); err != nil {
 			return nil, err
 		}
-		if r.PayType, err = payment.LookupPayType(pt); err != nil {
+		r.Gateway = gw
+		if r.PayType, err = j.payType(gw, pt); err != nil {
 			return nil, err
 		}
 		r.TxTime, r.State, r.Code, r.OrigTxTime = time.Unix(0, tx), RefundState(state), payment.Code(code), time.Unix(0, origTx)
