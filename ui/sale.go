@@ -105,6 +105,16 @@ func (c *cashier) show(snap payment.Snapshot) {
 	c.refreshControls()
 }
 
+// stillPayable warns the cashier when the gateway has no way to withdraw
+// the QR: the customer can still pay it, and the sale then turns PAID
+// (late).
+func stillPayable(s payment.Snapshot) string {
+	if s.PayType.Cancel != payment.CancelNone {
+		return ""
+	}
+	return " (the QR stays payable at the gateway: a later payment shows as PAID (late))"
+}
+
 // statusText is the cashier's one-line account of a snapshot.
 func statusText(s payment.Snapshot) string {
 	amt := s.Amount.Display() + " " + s.PayType.Name.En
@@ -117,6 +127,8 @@ func statusText(s payment.Snapshot) string {
 		return "Creating the order for " + amt + "…"
 	case payment.StateAwaitingPayment:
 		switch {
+		case s.Cancelling && s.PayType.Cancel == payment.CancelNone:
+			return "Stopping " + amt + " — the gateway cannot withdraw this QR; checking it once more…"
 		case s.Cancelling:
 			return "Cancelling " + amt + " — asking the gateway to withdraw the QR…"
 		case s.GatewayUnreachable:
@@ -134,9 +146,9 @@ func statusText(s payment.Snapshot) string {
 		}
 		return fmt.Sprintf("FAILED — %s: %s", amt, s.Reason)
 	case payment.StateExpired:
-		return "EXPIRED — " + amt + " was not paid in time"
+		return "EXPIRED — " + amt + " was not paid in time" + stillPayable(s)
 	case payment.StateCancelled:
-		return "CANCELLED — " + amt
+		return "CANCELLED — " + amt + stillPayable(s)
 	}
 	return s.State.String()
 }
