@@ -67,7 +67,7 @@ func startDemo(k *Kiosk, host string) (*Demo, error) {
 	}
 	k.closers = append(k.closers, func() { os.RemoveAll(dir) })
 	token := randomToken()
-	rs, err := relay.NewServer(relay.Config{Key: qfpaysim.DemoKey, Token: token, DataDir: dir, Logger: log})
+	rs, err := relay.NewServer(relay.Config{Key: qfpaysim.DemoKey, ScanForPayKey: sfpsim.DemoKey, Token: token, DataDir: dir, Logger: log})
 	if err != nil {
 		relayLn.Close()
 		simLn.Close()
