@@ -206,6 +206,9 @@ func TestDemoOnScanForPay(t *testing.T) {
 		t.Fatalf("demo gateway %s/%s, wallets %d", k.Config.Gateway, k.Gateway.Name(), len(k.Config.PayTypes))
 	}
 	o, s := sale(t, k, 1234, "wechat")
+	// Once the relay link is up the machine polls only every 15 s: a
+	// payment seen within seconds came by push.
+	paymenttest.Eventually(t, "the relay link", 10*time.Second, func() bool { return o.Snapshot().PushUp })
 	if err := k.Demo.Pay(s); err != nil {
 		t.Fatal(err)
 	}
