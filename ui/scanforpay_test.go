@@ -15,6 +15,7 @@ import (
 	"qrkiosk/display"
 	"qrkiosk/internal/kiosk"
 	"qrkiosk/payment"
+	"qrkiosk/payment/paymenttest"
 )
 
 // The app in demo mode on ScanForPay, headless: the cashier pane on the
@@ -107,7 +108,10 @@ func TestDemoSaleOnScanForPay(t *testing.T) {
 	if s.State != payment.StatePaid || s.PayType.Wallet != "wechat" || s.Amount.String() != "12.34" || !strings.HasPrefix(c.status.Text, "PAID — HK$12.34 WeChat Pay") {
 		t.Fatalf("ended %s %s %s, status %q", s.State, s.PayType.Wallet, s.Amount, c.status.Text)
 	}
-	if !strings.Contains(logs.String(), `msg="order paid" out_trade_no=`+s.OutTradeNo+` source=push`) {
+	// The machine logs how it learnt the payment just after it turns Paid.
+	paidBy := `msg="order paid" out_trade_no=` + s.OutTradeNo + ` source=`
+	paymenttest.Eventually(t, "the machine's log of the payment", 5*time.Second, func() bool { return strings.Contains(logs.String(), paidBy) })
+	if !strings.Contains(logs.String(), paidBy+"push") {
 		t.Fatalf("not paid by push:\n%s", logs.String())
 	}
 	o, err := k.Journal.Order(context.Background(), s.OutTradeNo)

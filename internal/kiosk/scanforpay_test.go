@@ -183,10 +183,11 @@ func TestKioskScanForPayRecovery(t *testing.T) {
 		t.Fatalf("recover: %+v, %v", rec, err)
 	}
 	waitState(t, rec.Orders[0], payment.StatePaid)
-	got, _ := k.Journal.Order(context.Background(), s.OutTradeNo)
-	if !got.PaidOffline {
-		t.Fatalf("journal %+v: want paid while the kiosk was offline", got)
-	}
+	// The journal flags it as it records the Paid event.
+	paymenttest.Eventually(t, "the order flagged paid while the kiosk was offline", 5*time.Second, func() bool {
+		got, err := k.Journal.Order(context.Background(), s.OutTradeNo)
+		return err == nil && got.PaidOffline && got.State == payment.StatePaid
+	})
 	if n := len(g.sim.Orders()); n != 1 {
 		t.Fatalf("%d orders at the gateway", n)
 	}
@@ -215,7 +216,9 @@ func TestDemoOnScanForPay(t *testing.T) {
 	waitState(t, o, payment.StatePaid)
 	// The payment travelled simulator → signed notification → relay →
 	// kiosk (verified again with the kiosk's key), not a poll.
-	if !strings.Contains(logs.String(), `msg="order paid" out_trade_no=`+s.OutTradeNo+` source=push`) {
+	paidBy := `msg="order paid" out_trade_no=` + s.OutTradeNo + ` source=`
+	paymenttest.Eventually(t, "the machine's log of the payment", 5*time.Second, func() bool { return strings.Contains(logs.String(), paidBy) })
+	if !strings.Contains(logs.String(), paidBy+"push") {
 		t.Fatalf("not paid by push:\n%s", logs.String())
 	}
 
