@@ -155,7 +155,7 @@ func (c Config) GatewayNotes() []string {
 	}
 	return []string{
 		"ScanForPay has no cancel and no expiry: an unpaid QR stays payable; the kiosk's own countdown ends the sale and a later payment shows as paid late",
-		"ScanForPay has no refund query: a partial refund still processing is confirmed only by a notification or the merchant portal",
+		"ScanForPay has no refund query: a partial refund still processing stays pending until the payment is refunded in full, or is checked in the merchant portal",
 		"ScanForPay cannot list a day's transactions: reconcile checks each journal order by query",
 	}
 }
