@@ -41,7 +41,6 @@ type Client struct {
 	key         string
 	storeNo     string
 	terminalNo  string
-	operatorID  string
 	notifyURL   string
 	http        *http.Client
 	loc         *time.Location
@@ -86,17 +85,6 @@ func WithTerminalNo(s string) Option {
 			return &payment.FieldError{Field: EnvTerminalNo, Value: s, Rule: "must be at most 20 characters (terminalNo)"}
 		}
 		c.terminalNo = s
-		return nil
-	}
-}
-
-// WithOperatorID names the cashier on every order (≤20).
-func WithOperatorID(s string) Option {
-	return func(c *Client) error {
-		if len(s) > 20 {
-			return &payment.FieldError{Field: "operatorId", Value: s, Rule: "must be at most 20 characters"}
-		}
-		c.operatorID = s
 		return nil
 	}
 }

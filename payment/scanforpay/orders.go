@@ -138,7 +138,7 @@ func (c *Client) CreateMPM(ctx context.Context, req payment.CreateRequest) (*pay
 	wallet, _ := WalletName(req.PayType)
 	body := CreateBody{
 		StoreNo: c.storeNo, PartnerOrderNo: req.OutTradeNo, Wallet: wallet, OrderAmount: req.Amount.Minor,
-		OrderTitle: req.GoodsName, OperatorID: c.operatorID, TerminalNo: c.terminalNo, NotifyURL: c.notifyURL,
+		OrderTitle: req.GoodsName, TerminalNo: c.terminalNo, NotifyURL: c.notifyURL,
 	}
 	var lastErr error
 	for round := 1; round <= c.maxAttempts; round++ {
@@ -198,12 +198,6 @@ func (c *Client) CreateMPM(ctx context.Context, req payment.CreateRequest) (*pay
 // payment.ErrNotFound.
 func (c *Client) QueryOrder(ctx context.Context, ref payment.OrderRef) (*payment.Transaction, error) {
 	return c.query(ctx, ref.OutTradeNo, ref.SysSN)
-}
-
-// Query asks payQuery about one payment by partnerOrderNo and/or orderNo
-// (orderNo wins at the gateway when both are given).
-func (c *Client) Query(ctx context.Context, partnerOrderNo, orderNo string) (*payment.Transaction, error) {
-	return c.query(ctx, partnerOrderNo, orderNo)
 }
 
 func (c *Client) query(ctx context.Context, partnerOrderNo, orderNo string) (*payment.Transaction, error) {
@@ -325,7 +319,7 @@ func (c *Client) PayBarcode(ctx context.Context, req BarcodeRequest) (*payment.T
 	}
 	body := PayBody{
 		StoreNo: c.storeNo, PartnerOrderNo: req.OutTradeNo, Barcode: req.Barcode, OrderAmount: req.Amount.Minor,
-		OrderTitle: req.GoodsName, OperatorID: c.operatorID, TerminalNo: c.terminalNo, NotifyURL: c.notifyURL,
+		OrderTitle: req.GoodsName, TerminalNo: c.terminalNo, NotifyURL: c.notifyURL,
 	}
 	rb, err := c.call(ctx, "pay", PathPay, body, false, req.OutTradeNo)
 	switch {
@@ -370,7 +364,7 @@ func (c *Client) Refund(ctx context.Context, req payment.RefundRequest) (*paymen
 	if req.Amount.Minor <= 0 || req.Amount.Minor > MaxOrderAmount {
 		return nil, &payment.FieldError{Field: "orderAmount", Rule: "the refund must be from 1 to 2147483647 minor units"}
 	}
-	body := RefundBody{PartnerOrderNo: req.Orig.OutTradeNo, RefundNo: req.OutTradeNo, OrderAmount: req.Amount.Minor, OperatorID: c.operatorID, TerminalNo: c.terminalNo}
+	body := RefundBody{PartnerOrderNo: req.Orig.OutTradeNo, RefundNo: req.OutTradeNo, OrderAmount: req.Amount.Minor, TerminalNo: c.terminalNo}
 	rb, err := c.call(ctx, "refund", PathRefund, body, false, req.Orig.OutTradeNo)
 	switch {
 	case err == nil && !rb.OK():
