@@ -52,6 +52,7 @@ build: deps
 	@mkdir -p bin
 	$(GO) build -o bin/qrkiosk .
 	CGO_ENABLED=0 $(GO) build -o bin/qfpay-sim ./cmd/qfpay-sim
+	CGO_ENABLED=0 $(GO) build -o bin/scanforpay-sim ./cmd/scanforpay-sim
 	CGO_ENABLED=0 $(GO) build -o bin/qrkiosk-relay ./cmd/qrkiosk-relay
 
 run: build
@@ -64,6 +65,7 @@ test: deps
 	if [ -n "$$unformatted" ]; then echo "not gofmt'ed (run gofmt -w):" $$unformatted; exit 1; fi
 	$(GO) vet ./...
 	CGO_ENABLED=0 $(GO) build -o /dev/null ./cmd/qfpay-sim
+	CGO_ENABLED=0 $(GO) build -o /dev/null ./cmd/scanforpay-sim
 	CGO_ENABLED=0 $(GO) build -o /dev/null ./cmd/qrkiosk-relay
 	$(GO) test -race -count=1 -timeout 20m ./...
 

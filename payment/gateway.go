@@ -7,14 +7,18 @@ import (
 )
 
 // Outcome is what the gateway's record of a transaction means for the sale.
+// For a refund, Paid means the money was given back.
 type Outcome int
 
 const (
-	OutcomePending Outcome = iota // not paid yet; may still be paid
-	OutcomePaid                   // money taken (refunds after it do not undo the sale)
-	OutcomeFailed                 // the payment attempt failed
-	OutcomeClosed                 // withdrawn at the gateway (reversal, close, cancel)
-	OutcomeExpired                // the QR ran out at the gateway
+	// OutcomeUnstated is the zero value: in Transaction.Status it means the
+	// gateway states the outcome through Code and Cancel, not outright.
+	OutcomeUnstated Outcome = iota
+	OutcomePending          // not paid yet; may still be paid
+	OutcomePaid             // money taken (refunds after it do not undo the sale)
+	OutcomeFailed           // the payment attempt failed
+	OutcomeClosed           // withdrawn at the gateway (reversal, close, cancel)
+	OutcomeExpired          // the QR ran out at the gateway
 )
 
 func (o Outcome) String() string {
@@ -27,13 +31,15 @@ func (o Outcome) String() string {
 		return "closed"
 	case OutcomeExpired:
 		return "expired"
-	default:
+	case OutcomePending:
 		return "pending"
+	default:
+		return "unstated"
 	}
 }
 
 // Final reports whether the outcome can no longer change by itself.
-func (o Outcome) Final() bool { return o != OutcomePending }
+func (o Outcome) Final() bool { return o != OutcomePending && o != OutcomeUnstated }
 
 // QFPay's cancel flag on a transaction (query and notification field "cancel").
 const (
@@ -60,18 +66,25 @@ type Transaction struct {
 	PayType    string
 	TxAmt      int64  // minor units
 	Currency   string // ISO 4217
-	Code       Code   // this transaction's own respcd
+	Code       Code   // this transaction's own respcd ("" where the gateway has none)
 	Cancel     int    // CancelFlag*
-	QRCode     string // only some gateways return it on query
-	ErrMsg     string
-	TxDtm      string
-	SysDtm     string
-	PayDtm     string
-	OrigSysSN  string // refunds: the payment refunded
+	// Status is the outcome where the gateway states it outright (a status
+	// field) rather than through a response code table; OutcomeUnstated
+	// classifies Code and Cancel.
+	Status    Outcome
+	QRCode    string // only some gateways return it on query
+	ErrMsg    string
+	TxDtm     string
+	SysDtm    string
+	PayDtm    string
+	OrigSysSN string // refunds: the payment refunded
 }
 
 // Outcome classifies the transaction.
 func (t Transaction) Outcome() Outcome {
+	if t.Status != OutcomeUnstated {
+		return t.Status
+	}
 	switch t.Cancel {
 	case CancelFlagMPMCancelled, CancelFlagCPMReversed:
 		// Withdrawn; a reversal of a paid order also gives the money back.

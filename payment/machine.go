@@ -52,6 +52,12 @@ type MachineConfig struct {
 	// retries a notification for about a day). A Paid order stops at once:
 	// nothing later changes it. An unconfirmed result is settled first.
 	LateWatch time.Duration
+	// LatePoll is how long an order the gateway still holds payable after
+	// the kiosk stopped offering it (a wallet or gateway without cancel, or
+	// a withdrawal that failed) is still queried, every PollSlow (10 min):
+	// a customer who pays just after the countdown is seen even without
+	// push. Push is listened to for LateWatch either way.
+	LatePoll time.Duration
 }
 
 func (c *MachineConfig) defaults() {
@@ -85,10 +91,16 @@ func (c *MachineConfig) defaults() {
 	if c.LateWatch <= 0 {
 		c.LateWatch = DefaultLateWatch
 	}
+	if c.LatePoll <= 0 {
+		c.LatePoll = DefaultLatePoll
+	}
 }
 
 // DefaultLateWatch is MachineConfig.LateWatch's default.
 const DefaultLateWatch = 24 * time.Hour
+
+// DefaultLatePoll is MachineConfig.LatePoll's default.
+const DefaultLatePoll = 10 * time.Minute
 
 // failingPollStreak is how many failed polls in a row mark the gateway as
 // unreachable on screen.
@@ -129,6 +141,9 @@ type Order struct {
 	withdrawn    bool      // the gateway confirmed the QR withdrawn
 	payableUntil time.Time // the QR could not be withdrawn: payable until then
 	reissues     int       // orders made to replace a lost QR
+	// openUntil: final on the kiosk, but still payable at the gateway;
+	// queried until then.
+	openUntil time.Time
 }
 
 // errPaid unwinds the run goroutine's current step once the order is paid.
@@ -844,6 +859,7 @@ func (o *Order) finish(ctx context.Context, want State, code Code, reason string
 			}
 		case OutcomePending:
 			withdrawn = false // the withdrawal is still in progress
+			o.stillOpen()
 		}
 		// Closed by our own withdrawal, or still pending on a wallet without
 		// cancel: the kiosk stops offering it, and a late payment still
@@ -871,6 +887,19 @@ func (o *Order) gatewayExpiry() time.Time {
 		return o.req.TxTime.Add(o.cfg.GatewayExpiry)
 	}
 	return time.Time{}
+}
+
+// stillOpen notes that the gateway still holds the order payable although
+// the kiosk stopped offering it: it is queried for LatePoll more (never
+// past the time the gateway stops taking payment for it, when known).
+func (o *Order) stillOpen() {
+	if o.openUntil.IsZero() {
+		o.openUntil = o.cfg.Clock.Now().Add(o.cfg.LatePoll)
+		if !o.payableUntil.IsZero() && o.payableUntil.Before(o.openUntil) {
+			o.openUntil = o.payableUntil
+		}
+		o.log.Info("the order stays payable at the gateway; watching for a late payment", "until", o.openUntil)
+	}
 }
 
 func (o *Order) final(st State, code Code, reason string) {
@@ -909,8 +938,9 @@ func (o *Order) paidLate(source string) {
 }
 
 // afterFinal keeps listening once the order is final: a late push proves a
-// late payment, and an unconfirmed result is checked until the gateway
-// answers. It ends when ctx does, once the order is Paid, or after
+// late payment, an unconfirmed result is checked until the gateway
+// answers, and an order still payable at the gateway is queried for
+// LatePoll. It ends when ctx does, once the order is Paid, or after
 // LateWatch once the result is confirmed: a kiosk that runs for weeks does
 // not keep a goroutine and a relay subscription for every sale.
 func (o *Order) afterFinal(ctx context.Context) {
@@ -923,8 +953,13 @@ func (o *Order) afterFinal(ctx context.Context) {
 		}
 		var retry <-chan time.Time
 		var t Timer
-		if o.unconfirmed && o.state() != StatePaid {
+		switch {
+		case o.unconfirmed:
 			t = o.cfg.Clock.NewTimer(o.cfg.SettleRetry)
+		case o.cfg.Clock.Now().Before(o.openUntil):
+			t = o.cfg.Clock.NewTimer(o.cfg.PollSlow)
+		}
+		if t != nil {
 			retry = t.C()
 		}
 		select {
@@ -953,8 +988,15 @@ func (o *Order) afterFinal(ctx context.Context) {
 			if err == nil || errors.Is(err, ErrNotFound) {
 				o.unconfirmed = false
 			}
-			if err == nil && o.matches(txn, "settle") && txn.Outcome() == OutcomePaid {
-				o.paidLate("settle query")
+			if err == nil && o.matches(txn, "settle") {
+				switch txn.Outcome() {
+				case OutcomePaid:
+					o.paidLate("late query")
+				case OutcomePending:
+					o.stillOpen()
+				default: // closed or expired at the gateway now: nothing more to watch for
+					o.openUntil = time.Time{}
+				}
 			}
 		}
 		if t != nil {

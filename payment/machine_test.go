@@ -67,8 +67,14 @@ func start(t *testing.T, gw *paymenttest.Gateway, pushUp bool) *harness {
 // machine's configuration first.
 func startWith(t *testing.T, gw *paymenttest.Gateway, pushUp bool, edit func(*payment.MachineConfig)) *harness {
 	t.Helper()
+	return startWallet(t, gw, pushUp, "alipayhk", edit)
+}
+
+// startWallet starts an order of HK$12.34 with the wallet given.
+func startWallet(t *testing.T, gw *paymenttest.Gateway, pushUp bool, wallet string, edit func(*payment.MachineConfig)) *harness {
+	t.Helper()
 	h := &harness{t: t, clock: paymenttest.NewClock(t0), gw: gw, seen: make(chan payment.Event, 100), suspicious: make(chan struct{}, 100)}
-	pt, _ := payment.LookupPayType("alipayhk")
+	pt, _ := payment.LookupPayType(wallet)
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
 	t.Cleanup(func() { cancel(); <-h.order.Closed() })
@@ -328,6 +334,70 @@ func TestCancelWalletWithoutCancel(t *testing.T) {
 	}
 }
 
+// pastLatePolls runs the clock, poll by poll, through the LatePoll window
+// of an order final on the kiosk but still payable at the gateway.
+func (h *harness) pastLatePolls() {
+	h.t.Helper()
+	for elapsed := time.Duration(0); elapsed < payment.DefaultLatePoll; elapsed += 15 * time.Second {
+		h.waitTimers(2) // the late-payment watch and the next late poll
+		h.clock.Advance(15 * time.Second)
+	}
+}
+
+// Without push, a customer who pays a QR the gateway could not withdraw,
+// just after the kiosk stopped offering it, is still seen: the order is
+// queried every PollSlow for LatePoll, and turns Paid (late).
+func TestLatePaymentFoundByQueryWithoutPush(t *testing.T) {
+	gw := paymenttest.NewGateway()
+	gw.NoCancel = true
+	h := startWallet(t, gw, false, "payme", nil) // no cancel, and the gateway's own expiry
+	h.until("created")
+	h.order.Cancel()
+	h.final(payment.StateCancelled)
+	gw.Pay("OTN1")
+	h.waitTimers(2)
+	h.clock.Advance(15 * time.Second)
+	if e := h.until("paid_late"); !e.Late || e.State != payment.StatePaid {
+		t.Fatalf("late payment %+v", e.Snapshot)
+	}
+}
+
+// The late queries stop after LatePoll, and never start for an order the
+// gateway withdrew.
+func TestLatePollsAreBounded(t *testing.T) {
+	gw := paymenttest.NewGateway()
+	gw.NoCancel = true
+	h := startWallet(t, gw, false, "payme", nil)
+	h.until("created")
+	h.order.Cancel()
+	h.final(payment.StateCancelled)
+	before := gw.Count("query")
+	h.pastLatePolls()
+	want := int(payment.DefaultLatePoll / (15 * time.Second))
+	paymenttest.Eventually(t, "the last late query", 5*time.Second, func() bool { return gw.Count("query")-before == want })
+	for deadline := time.Now().Add(5 * time.Second); h.clock.Pending() != 1; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("pending timers %d after LatePoll", h.clock.Pending())
+		}
+	}
+	// No poll timer is armed any more: time passing asks nothing.
+	h.clock.Advance(time.Hour)
+	if n := gw.Count("query") - before; n != want {
+		t.Fatalf("%d late queries, want one every 15 s for %v", n, payment.DefaultLatePoll)
+	}
+
+	gw = paymenttest.NewGateway() // withdraws orders
+	h = start(t, gw, false)
+	h.until("created")
+	h.order.Cancel()
+	h.final(payment.StateCancelled)
+	for deadline := time.Now().Add(5 * time.Second); h.clock.Pending() != 1; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("pending timers %d for a withdrawn order; want the late-payment watch alone", h.clock.Pending())
+		}
+	}
+}
+
 func TestFailingPollStreakKeepsOrderAlive(t *testing.T) {
 	gw := paymenttest.NewGateway()
 	h := start(t, gw, false)
@@ -525,20 +595,22 @@ func TestMachineStopsAfterFinal(t *testing.T) {
 
 	gw = paymenttest.NewGateway()
 	gw.NoCancel = true
-	h = start(t, gw, true)
+	h = startWallet(t, gw, true, "payme", nil)
 	h.until("created")
 	h.order.Cancel()
 	h.final(payment.StateCancelled)
 	if closedWithin(h.order, 50*time.Millisecond) {
 		t.Fatal("a Cancelled order stopped listening for a late payment at once")
 	}
-	// The late-payment watch is the one timer left.
+	// Still payable at the gateway (no cancel): queried for LatePoll, then
+	// the late-payment watch is the one timer left.
+	h.pastLatePolls()
 	for deadline := time.Now().Add(5 * time.Second); h.clock.Pending() != 1; time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("pending timers %d, want the late-payment watch alone", h.clock.Pending())
 		}
 	}
-	h.clock.Advance(payment.DefaultLateWatch - time.Minute)
+	h.clock.Advance(payment.DefaultLateWatch - payment.DefaultLatePoll - time.Minute)
 	if closedWithin(h.order, 50*time.Millisecond) {
 		t.Fatal("stopped before LateWatch")
 	}

@@ -79,22 +79,31 @@ var payTypes = []PayType{
 	{"800708", "unionpay-cpm", CPM, Names{"UnionPay QuickPass", "銀聯雲閃付", "银联云闪付"}, false, CancelNone, true},
 }
 
-// LookupPayType finds a pay type by its code or wallet key.
-func LookupPayType(codeOrWallet string) (PayType, error) {
+// Catalog is a list of pay types: the whole catalog, or the part of it one
+// gateway takes, with how each behaves at that gateway.
+type Catalog []PayType
+
+// AllPayTypes is the whole catalog, as the gateway that takes every pay type
+// treats them. A gateway that takes fewer, or treats some otherwise (no
+// expiry, no cancel), says so through PayTypeCatalog.
+func AllPayTypes() Catalog { return append(Catalog(nil), payTypes...) }
+
+// Lookup finds a pay type by its code or wallet key.
+func (c Catalog) Lookup(codeOrWallet string) (PayType, error) {
 	k := strings.ToLower(strings.TrimSpace(codeOrWallet))
-	for _, p := range payTypes {
+	for _, p := range c {
 		if p.Code == k || p.Wallet == k {
 			return p, nil
 		}
 	}
-	return PayType{}, fieldErr("pay_type", codeOrWallet, "must be one of "+strings.Join(MPMWallets(), ", ")+" or a pay_type code of the catalog")
+	return PayType{}, fieldErr("pay_type", codeOrWallet, "must be one of "+strings.Join(c.MPMWallets(), ", ")+" or a pay_type code of the catalog")
 }
 
-// MPMPayTypes returns the pay types a customer can scan from our screen, in
-// the order a Hong Kong counter lists them.
-func MPMPayTypes() []PayType {
-	var out []PayType
-	for _, p := range payTypes {
+// MPM returns the pay types a customer can scan from our screen, in the
+// order a Hong Kong counter lists them.
+func (c Catalog) MPM() Catalog {
+	var out Catalog
+	for _, p := range c {
 		if p.Mode == MPM {
 			out = append(out, p)
 		}
@@ -162,14 +171,44 @@ func ValidateAuthCode(code string) error {
 }
 
 // MPMWallets lists the wallet keys of the MPM pay types, sorted.
-func MPMWallets() []string {
+func (c Catalog) MPMWallets() []string {
 	var w []string
-	for _, p := range MPMPayTypes() {
+	for _, p := range c.MPM() {
 		w = append(w, p.Wallet)
 	}
 	sort.Strings(w)
 	return w
 }
+
+// PayTypeCatalog is a gateway that takes only part of the catalog, or
+// treats pay types otherwise than the catalog says (a gateway without an
+// expiry parameter or a cancel call). A gateway without it takes the whole
+// catalog as written.
+type PayTypeCatalog interface {
+	PayTypes() Catalog
+}
+
+// PayTypesOf is the catalog of gateway g.
+func PayTypesOf(g any) Catalog {
+	if c, ok := g.(PayTypeCatalog); ok {
+		return c.PayTypes()
+	}
+	return AllPayTypes()
+}
+
+// LookupPayType finds a pay type of the whole catalog by its code or wallet
+// key.
+func LookupPayType(codeOrWallet string) (PayType, error) {
+	return Catalog(payTypes).Lookup(codeOrWallet)
+}
+
+// MPMPayTypes returns the whole catalog's pay types a customer can scan
+// from our screen, in the order a Hong Kong counter lists them.
+func MPMPayTypes() []PayType { return Catalog(payTypes).MPM() }
+
+// MPMWallets lists the wallet keys of the whole catalog's MPM pay types,
+// sorted.
+func MPMWallets() []string { return Catalog(payTypes).MPMWallets() }
 
 // ExpiryLimits are the bounds on how long a QR is offered, in minutes.
 const (

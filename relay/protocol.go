@@ -65,8 +65,8 @@ func notificationMessage(r *Record, replay bool) wireMessage {
 // exactly what the gateway sent, so the kiosk can verify them again with
 // its own key before trusting anything in Body.
 type Message struct {
-	Body       []byte // the raw notification body exactly as QFPay sent it
-	Sign       string // its X-QF-SIGN
+	Body       []byte // the raw notification body exactly as the gateway sent it
+	Sign       string // its X-QF-SIGN (QFPay); "" where the signature is in the body (ScanForPay)
 	SignType   string // "MD5" or "SHA256"
 	ReceivedAt time.Time
 

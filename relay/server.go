@@ -1,4 +1,5 @@
-// Package relay receives QFPay's asynchronous notifications, proves each
+// Package relay receives the gateways' asynchronous notifications (QFPay
+// on /notify/qfpay, ScanForPay on /notify/scanforpay), proves each
 // genuine, journals it durably and pushes it over websockets to the kiosk
 // whose order it is. It also holds the kiosk-side client.
 package relay
@@ -25,6 +26,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"qrkiosk/payment/qfpay"
+	"qrkiosk/payment/scanforpay"
 )
 
 // MaxNotifyBody caps a notification body; larger ones get 413.
@@ -36,7 +38,8 @@ const maxReplay = 1000
 // Config configures a Server. Zero durations and sizes take the defaults
 // noted on each field.
 type Config struct {
-	Key            string         // QFPay client_key, to verify X-QF-SIGN; required
+	Key            string         // QFPay client_key, to verify X-QF-SIGN; "" = /notify/qfpay not served
+	ScanForPayKey  string         // ScanForPay sign key, to verify its envelopes; "" = /notify/scanforpay not served
 	Token          string         // bearer token kiosks present on /ws; required unless InsecureNoAuth
 	InsecureNoAuth bool           // accept /ws without a token (local demos only)
 	DataDir        string         // where the journal lives; required
@@ -85,8 +88,8 @@ type Server struct {
 
 // NewServer checks cfg and opens the journal in cfg.DataDir.
 func NewServer(cfg Config) (*Server, error) {
-	if cfg.Key == "" {
-		return nil, errors.New("relay: Key (the QFPay client key) is required")
+	if cfg.Key == "" && cfg.ScanForPayKey == "" {
+		return nil, errors.New("relay: a gateway key is required: Key (QFPay's client key), ScanForPayKey, or both")
 	}
 	if cfg.Token == "" && !cfg.InsecureNoAuth {
 		return nil, errors.New("relay: Token is required unless InsecureNoAuth is set")
@@ -151,14 +154,20 @@ func NewServer(cfg Config) (*Server, error) {
 		CheckOrigin: func(*http.Request) bool { return true },
 	}
 	s.mux = http.NewServeMux()
-	s.mux.HandleFunc("/notify/qfpay", s.handleNotify)
+	if cfg.Key != "" {
+		s.mux.HandleFunc("/notify/qfpay", s.handleNotify)
+	}
+	if cfg.ScanForPayKey != "" {
+		s.mux.HandleFunc("/notify/scanforpay", s.handleScanForPayNotify)
+	}
 	s.mux.HandleFunc("GET /ws", s.handleWS)
 	s.mux.HandleFunc("GET /healthz", s.handleHealth)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.gatherer, promhttp.HandlerOpts{}))
 	return s, nil
 }
 
-// Handler serves /notify/qfpay, /ws, /healthz and /metrics.
+// Handler serves /notify/qfpay and /notify/scanforpay (for the gateways
+// with a key), /ws, /healthz and /metrics.
 func (s *Server) Handler() http.Handler { return s.mux }
 
 // Shutdown closes every websocket with "going away" (after flushing what
@@ -242,32 +251,8 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 // gateway's retries, so it is sent only once the notification is on disk.
 func (s *Server) handleNotify(w http.ResponseWriter, r *http.Request) {
 	receivedAt := time.Now()
-	s.m.count(resultReceived)
-	src := s.sourceAddr(r)
-	log := s.log.With("remote", src.String())
-	if r.Method != http.MethodPost {
-		s.m.count(resultRejected)
-		w.Header().Set("Allow", http.MethodPost)
-		http.Error(w, "POST only", http.StatusMethodNotAllowed)
-		return
-	}
-	if len(s.cfg.AllowIPs) > 0 && !containsAddr(s.cfg.AllowIPs, src) {
-		s.m.count(resultRejected)
-		log.Warn("notify: source not in allow-list")
-		http.Error(w, "forbidden", http.StatusForbidden)
-		return
-	}
-	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxNotifyBody))
-	if err != nil {
-		s.m.count(resultRejected)
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			log.Warn("notify: body too large", "limit", MaxNotifyBody)
-			http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
-			return
-		}
-		log.Warn("notify: reading body", "err", err)
-		http.Error(w, "bad request", http.StatusBadRequest)
+	raw, log, ok := s.readNotify(w, r, true)
+	if !ok {
 		return
 	}
 	sign := r.Header.Get(qfpay.HeaderSign)
@@ -289,7 +274,7 @@ func (s *Server) handleNotify(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "malformed notification", http.StatusBadRequest)
 		return
 	}
-	rec := &Record{
+	s.store(w, r, log, &Record{
 		SysSN:      n.SysSN,
 		NotifyType: n.Kind,
 		OutTradeNo: n.OutTradeNo,
@@ -298,7 +283,86 @@ func (s *Server) handleNotify(w http.ResponseWriter, r *http.Request) {
 		Sign:       sign,
 		SignType:   string(st),
 		ReceivedAt: receivedAt,
+	}, "SUCCESS")
+}
+
+// handleScanForPayNotify is ScanForPay's notify URL (each order's
+// notifyUrl). The signature is inside the envelope, over the raw text of
+// its response object; the answer that stops the retries is "success",
+// sent only once the notification is on disk. The kiosk verifies the
+// same bytes again with its own key.
+func (s *Server) handleScanForPayNotify(w http.ResponseWriter, r *http.Request) {
+	receivedAt := time.Now()
+	raw, log, ok := s.readNotify(w, r, false)
+	if !ok {
+		return
 	}
+	n, err := scanforpay.VerifyNotification(raw, s.cfg.ScanForPayKey)
+	switch {
+	case errors.Is(err, scanforpay.ErrMalformedNotification):
+		s.m.count(resultVerified)
+		s.m.count(resultMalformed)
+		log.Warn("notify: signed but malformed", "gateway", scanforpay.Name, "err", err)
+		http.Error(w, "malformed notification", http.StatusBadRequest)
+		return
+	case err != nil:
+		s.m.count(resultRejected)
+		log.Warn("notify: signature rejected", "gateway", scanforpay.Name, "err", err, "bytes", len(raw))
+		http.Error(w, "bad signature", http.StatusUnauthorized)
+		return
+	}
+	s.m.count(resultVerified)
+	s.store(w, r, log.With("gateway", scanforpay.Name), &Record{
+		// The same order is notified once paid and again once refunded:
+		// each event is its own record, and the gateway's name keeps
+		// ScanForPay's order numbers apart from QFPay's syssn.
+		SysSN:      n.EventID(),
+		NotifyType: scanforpay.Name + ":" + n.Event(),
+		OutTradeNo: n.OutTradeNo,
+		Body:       raw,
+		SignType:   scanforpay.SignType,
+		ReceivedAt: receivedAt,
+	}, scanforpay.Reply)
+}
+
+// readNotify applies what every notify URL checks before the signature:
+// POST only, the notifier allow-list (QFPay's published addresses, when
+// allowList), the size limit. ok false: the answer is written.
+func (s *Server) readNotify(w http.ResponseWriter, r *http.Request, allowList bool) ([]byte, *slog.Logger, bool) {
+	s.m.count(resultReceived)
+	src := s.sourceAddr(r)
+	log := s.log.With("remote", src.String())
+	if r.Method != http.MethodPost {
+		s.m.count(resultRejected)
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "POST only", http.StatusMethodNotAllowed)
+		return nil, log, false
+	}
+	if allowList && len(s.cfg.AllowIPs) > 0 && !containsAddr(s.cfg.AllowIPs, src) {
+		s.m.count(resultRejected)
+		log.Warn("notify: source not in allow-list")
+		http.Error(w, "forbidden", http.StatusForbidden)
+		return nil, log, false
+	}
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxNotifyBody))
+	if err != nil {
+		s.m.count(resultRejected)
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			log.Warn("notify: body too large", "limit", MaxNotifyBody)
+			http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
+			return nil, log, false
+		}
+		log.Warn("notify: reading body", "err", err)
+		http.Error(w, "bad request", http.StatusBadRequest)
+		return nil, log, false
+	}
+	return raw, log, true
+}
+
+// store journals a genuine notification, pushes it to the kiosks if it is
+// new, and only then gives the gateway the reply that stops its retries.
+func (s *Server) store(w http.ResponseWriter, r *http.Request, log *slog.Logger, rec *Record, reply string) {
 	log = log.With("syssn", rec.SysSN, "notify_type", rec.NotifyType, "out_trade_no", rec.OutTradeNo)
 	inserted, err := s.j.Append(r.Context(), rec)
 	if err != nil {
@@ -315,7 +379,7 @@ func (s *Server) handleNotify(w http.ResponseWriter, r *http.Request) {
 		log.Info("notify: duplicate")
 	}
 	w.Header().Set("Content-Type", "text/plain")
-	io.WriteString(w, "SUCCESS")
+	io.WriteString(w, reply)
 }
 
 func (s *Server) broadcast(rec *Record) {

@@ -1,5 +1,6 @@
-// Command qrkiosk-relay receives QFPay's notifications on /notify/qfpay,
-// journals them and pushes them to the kiosks over /ws.
+// Command qrkiosk-relay receives the gateways' notifications (QFPay's on
+// /notify/qfpay, ScanForPay's on /notify/scanforpay; one gateway or both,
+// as keys are given), journals them and pushes them to the kiosks over /ws.
 package main
 
 import (
@@ -39,7 +40,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("qrkiosk-relay", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", env("QRKIOSK_RELAY_LISTEN", "127.0.0.1:8080"), "address to listen on, port 0 = any free port (env QRKIOSK_RELAY_LISTEN)")
-	key := fs.String("qfpay-key", env("QFPAY_KEY", ""), "QFPay client key that signs notifications (env QFPAY_KEY)")
+	key := fs.String("qfpay-key", env("QFPAY_KEY", ""), "QFPay client key that signs notifications; serves /notify/qfpay (env QFPAY_KEY)")
+	sfpKey := fs.String("scanforpay-key", env("SCANFORPAY_KEY", ""), "ScanForPay sign key that signs notifications; serves /notify/scanforpay (env SCANFORPAY_KEY)")
 	token := fs.String("token", env("QRKIOSK_RELAY_TOKEN", ""), "bearer token kiosks present on /ws (env QRKIOSK_RELAY_TOKEN)")
 	noAuth := fs.Bool("insecure-no-auth", false, "accept kiosks without a token (local demos only)")
 	data := fs.String("data", env("QRKIOSK_RELAY_DATA", "qrkiosk-relay-data"), "directory of the notification journal (env QRKIOSK_RELAY_DATA)")
@@ -56,8 +58,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "qrkiosk-relay:", msg)
 		return exitUsage
 	}
-	if *key == "" {
-		return usage("the QFPay client key is required: --qfpay-key or QFPAY_KEY")
+	if *key == "" && *sfpKey == "" {
+		return usage("a gateway key is required: --qfpay-key or QFPAY_KEY (QFPay), --scanforpay-key or SCANFORPAY_KEY (ScanForPay), or both")
 	}
 	if *token == "" && !*noAuth {
 		return usage("a kiosk token is required: --token or QRKIOSK_RELAY_TOKEN (or --insecure-no-auth for a local demo)")
@@ -89,6 +91,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 	srv, err := relay.NewServer(relay.Config{
 		Key:            *key,
+		ScanForPayKey:  *sfpKey,
 		Token:          *token,
 		InsecureNoAuth: *noAuth,
 		DataDir:        *data,
@@ -132,7 +135,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			served <- hs.Serve(ln)
 		}
 	}()
-	log.Info("relay up", "addr", ln.Addr().String(), "data", *data, "tls", *cert != "", "allow_ips", len(allowIPs), "retain_days", *retain)
+	log.Info("relay up", "addr", ln.Addr().String(), "qfpay", *key != "", "scanforpay", *sfpKey != "", "data", *data, "tls", *cert != "", "allow_ips", len(allowIPs), "retain_days", *retain)
 
 	code := 0
 	select {

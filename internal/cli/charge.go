@@ -20,8 +20,11 @@ import (
 
 // ChargeOptions is a parsed `qrkiosk charge` command line.
 type ChargeOptions struct {
-	Amount    payment.Amount
+	Amount payment.Amount
+	// PayType is the wallet asked for; zero = the first the configuration
+	// enables. The kiosk's gateway has the last word (RunCharge).
 	PayType   payment.PayType
+	payFlag   string // the flag that chose it, for errors
 	Expiry    time.Duration
 	GoodsName string
 	JSON      bool
@@ -35,11 +38,11 @@ func ParseCharge(args []string, stderr io.Writer) (ChargeOptions, error) {
 	fs.SetOutput(stderr)
 	amount := fs.String("amount", "", "amount to charge, e.g. 12.34 (required)")
 	currency := fs.String("currency", "HKD", "ISO 4217 currency: "+strings.Join(payment.CurrencyCodes(), " "))
-	payType := fs.String("pay-type", "", "QFPay pay_type code, e.g. 801501 (QR) or 800108 (scanned code)")
-	wallet := fs.String("wallet", "", "wallet: "+strings.Join(payment.MPMWallets(), "|")+" (default alipayhk); with --auth-code: "+strings.Join(payment.CPMWallets(), "|")+" (default allinone)")
+	payType := fs.String("pay-type", "", "pay_type code of the catalog, e.g. 801501 (QR) or 800108 (scanned code)")
+	wallet := fs.String("wallet", "", "wallet: "+strings.Join(payment.MPMWallets(), "|")+", those the gateway takes (default: the first the configuration enables); with --auth-code: "+strings.Join(payment.CPMWallets(), "|")+" (default allinone)")
 	authCode := fs.String("auth-code", "", "the customer's payment code, scanned from the wallet app (16-24 digits): charge it instead of showing a QR")
-	expires := fs.Int("expires", 5, "minutes the QR stays valid (5..120)")
-	goods := fs.String("goods-name", "", "goods name shown in the wallet (≤20 letters, digits, spaces)")
+	expires := fs.Int("expires", 5, "minutes the QR is offered (5..120); a gateway without expiry is held to it by the kiosk's own countdown")
+	goods := fs.String("goods-name", "", "goods name shown in the wallet (QFPay: ≤20 letters, digits, spaces; ScanForPay: ≤100 characters)")
 	asJSON := fs.Bool("json", false, "print one JSON object per line instead of drawing the QR")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: qrkiosk charge --amount 12.34 [--currency HKD] [--pay-type CODE | --wallet NAME] [--expires MIN] [--goods-name S] [--json]")
@@ -69,26 +72,24 @@ func ParseCharge(args []string, stderr io.Writer) (ChargeOptions, error) {
 	if *authCode != "" {
 		return parseCPM(amt, *payType, *wallet, *authCode, *goods, *asJSON, fs)
 	}
-	sel := *payType + *wallet
-	if sel == "" {
-		sel = "alipayhk"
+	var pt payment.PayType
+	flagName := "--wallet"
+	if *payType != "" {
+		flagName = "--pay-type"
 	}
-	pt, err := payment.LookupPayType(sel)
-	if err != nil {
-		name := "--wallet"
-		if *payType != "" {
-			name = "--pay-type"
+	if sel := *payType + *wallet; sel != "" {
+		if pt, err = payment.LookupPayType(sel); err != nil {
+			return ChargeOptions{}, flagError(flagName, err)
 		}
-		return ChargeOptions{}, flagError(name, err)
-	}
-	if pt.Mode != payment.MPM {
-		return ChargeOptions{}, usagef("--pay-type %s: must be a pay type the customer scans (MPM): %s", pt.Code, strings.Join(payment.MPMWallets(), ", "))
+		if pt.Mode != payment.MPM {
+			return ChargeOptions{}, usagef("--pay-type %s: must be a pay type the customer scans (MPM): %s", pt.Code, strings.Join(payment.MPMWallets(), ", "))
+		}
 	}
 	exp := time.Duration(*expires) * time.Minute
 	if err := payment.ValidateExpiry(exp); err != nil {
 		return ChargeOptions{}, usagef("--expires %d: must be a whole number of minutes from 5 to 120", *expires)
 	}
-	return ChargeOptions{Amount: amt, PayType: pt, Expiry: exp, GoodsName: *goods, JSON: *asJSON}, nil
+	return ChargeOptions{Amount: amt, PayType: pt, payFlag: flagName, Expiry: exp, GoodsName: *goods, JSON: *asJSON}, nil
 }
 
 // parseCPM reads a charge of a scanned customer code.
@@ -101,15 +102,15 @@ func parseCPM(amt payment.Amount, payType, wallet, code, goods string, asJSON bo
 	if err := payment.ValidateAuthCode(code); err != nil {
 		return ChargeOptions{}, flagError("--auth-code", err)
 	}
+	name := "--wallet"
+	if payType != "" {
+		name = "--pay-type"
+	}
 	pt, err := payment.LookupCPMPayType(payType + wallet)
 	if err != nil {
-		name := "--wallet"
-		if payType != "" {
-			name = "--pay-type"
-		}
 		return ChargeOptions{}, flagError(name, err)
 	}
-	return ChargeOptions{Amount: amt, PayType: pt, GoodsName: goods, JSON: asJSON, AuthCode: code}, nil
+	return ChargeOptions{Amount: amt, PayType: pt, payFlag: name, GoodsName: goods, JSON: asJSON, AuthCode: code}, nil
 }
 
 // ChargeCmd runs `qrkiosk charge` and returns the process exit code.
@@ -124,16 +125,43 @@ func ChargeCmd(ctx context.Context, env Env, args []string, dataDir string) int 
 	})
 }
 
+// chargePayType is the wallet to charge as the kiosk's gateway takes it
+// (with its own cancel and expiry rules): the one asked for, or the first
+// the configuration enables.
+func chargePayType(opts ChargeOptions, k *kiosk.Kiosk) (payment.PayType, error) {
+	if opts.PayType.Code == "" {
+		if len(k.Config.PayTypes) == 0 {
+			return payment.PayType{}, usagef("--wallet: the configuration enables no wallet")
+		}
+		return k.Config.PayTypes[0], nil
+	}
+	cat := payment.PayTypesOf(k.Gateway)
+	pt, err := cat.Lookup(opts.PayType.Code)
+	if err != nil {
+		name := opts.payFlag
+		if name == "" {
+			name = "--wallet"
+		}
+		return payment.PayType{}, usagef("%s %s: %s does not take it; use %s", name, opts.PayType.Wallet, k.Config.Gateway, strings.Join(cat.MPMWallets(), ", "))
+	}
+	return pt, nil
+}
+
 // RunCharge charges a parsed command line. The order is in the journal
 // before the create call, and every transition and gateway answer after.
 func RunCharge(ctx context.Context, env Env, opts ChargeOptions, k *kiosk.Kiosk) int {
 	log := env.Logger()
 	out := &printer{w: env.Stdout, json: opts.JSON}
+	pt, err := chargePayType(opts, k)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "qrkiosk charge:", err)
+		return ExitUsage
+	}
 	now := time.Now()
 	req := payment.CreateRequest{
 		OutTradeNo: payment.NewOutTradeNo("QK", now),
 		Amount:     opts.Amount,
-		PayType:    opts.PayType,
+		PayType:    pt,
 		Expiry:     opts.Expiry,
 		GoodsName:  opts.GoodsName,
 		TxTime:     now,

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 
 	"qrkiosk/internal/config"
@@ -19,7 +20,8 @@ const ExitNoDisplay = 69
 // windowFlags are the window's flags.
 type windowFlags struct {
 	kiosk.WindowOptions
-	demo bool
+	demo        bool
+	demoGateway string
 }
 
 func parseWindowFlags(args []string, env Env) (windowFlags, error) {
@@ -30,9 +32,10 @@ func parseWindowFlags(args []string, env Env) (windowFlags, error) {
 	fs.BoolVar(&f.DisplayFullscreen, "display-fullscreen", false, "dual layout: make the customer window full screen, on the second monitor if there is one")
 	fs.BoolVar(&f.Kiosk, "kiosk", false, "full screen; closing or quitting asks for the configured PIN")
 	fs.BoolVar(&f.demo, "demo", false, "demo mode even when gateway credentials are configured")
+	fs.StringVar(&f.demoGateway, "demo-gateway", "", "demo mode on this gateway's simulator: "+strings.Join(config.Gateways(), " or ")+" (default: the configured gateway)")
 	fs.StringVar(&f.DemoCharge, "demo-charge", "", "demo mode: ring up this amount at start (for smoke tests, benchmarks and screenshots)")
 	fs.Usage = func() {
-		fmt.Fprintln(env.Stderr, "usage: qrkiosk [--data DIR] [--layout dual|single] [--display-fullscreen] [--kiosk] [--demo] [--demo-charge AMOUNT]")
+		fmt.Fprintln(env.Stderr, "usage: qrkiosk [--data DIR] [--layout dual|single] [--display-fullscreen] [--kiosk] [--demo] [--demo-gateway "+strings.Join(config.Gateways(), "|")+"] [--demo-charge AMOUNT]")
 		fmt.Fprintln(env.Stderr, "  --data DIR: the journal's directory (default $"+journal.EnvData+", else $XDG_DATA_HOME/qrkiosk); demo mode uses its demo/ subdirectory")
 		fs.PrintDefaults()
 		fmt.Fprintln(env.Stderr, "\n"+Usage)
@@ -42,6 +45,13 @@ func parseWindowFlags(args []string, env Env) (windowFlags, error) {
 	}
 	if fs.NArg() > 0 {
 		return f, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if f.demoGateway != "" {
+		f.demoGateway = strings.ToLower(f.demoGateway)
+		if !slices.Contains(config.Gateways(), f.demoGateway) {
+			return f, fmt.Errorf("--demo-gateway %q: must be %s", f.demoGateway, strings.Join(config.Gateways(), " or "))
+		}
+		f.demo = true
 	}
 	if f.Layout != "" {
 		f.Layout = strings.ToLower(f.Layout)
@@ -89,7 +99,7 @@ func openWindow(ctx context.Context, env Env, args []string, dataDir string, win
 		fmt.Fprintln(env.Stderr, msg)
 		return ExitNoDisplay
 	}
-	opts := kiosk.Options{DataDir: dataDir, Getenv: env.Getenv, Logger: env.Logger(), DemoIfUnconfigured: true, ForceDemo: f.demo}
+	opts := kiosk.Options{DataDir: dataDir, Getenv: env.Getenv, Logger: env.Logger(), DemoIfUnconfigured: true, ForceDemo: f.demo, DemoGateway: f.demoGateway}
 	s, err := kiosk.LoadSettings(opts)
 	if err == nil {
 		err = checkWindow(f, s)

@@ -36,6 +36,9 @@ type Options struct {
 	// DemoHost is the address the demo simulator listens on; "" = the
 	// machine's LAN address, so a phone can open the QR's customer page.
 	DemoHost string
+	// DemoGateway runs the demo on this gateway's simulator ("qfpay",
+	// "scanforpay"); "" = the configured gateway.
+	DemoGateway string
 }
 
 // Settings are the checked configuration and what follows from it.
@@ -64,6 +67,11 @@ func LoadSettings(opts Options) (Settings, error) {
 		return Settings{Config: cfg}, err
 	}
 	s := Settings{Config: cfg, Demo: opts.ForceDemo || (opts.DemoIfUnconfigured && cfg.Demo())}
+	if s.Demo && opts.DemoGateway != "" && opts.DemoGateway != cfg.Gateway {
+		if s.Config, err = cfg.WithGateway(opts.DemoGateway); err != nil {
+			return s, config.Problems{"--demo-gateway: " + err.Error()}
+		}
+	}
 	if s.Demo {
 		if s.Config.PIN == "" {
 			s.Config.PIN = DemoPIN
@@ -140,7 +148,7 @@ func Open(opts Options) (*Kiosk, error) {
 	k.ordersCtx, k.stopOrders = context.WithCancel(context.Background())
 	// The journal first: a second kiosk on the same journal stops here,
 	// before it starts anything; it closes last.
-	j, err := journal.Open(journal.Options{Dir: s.DataDir, UDID: s.Config.UDID, Gateway: s.Config.Gateway, Logger: log})
+	j, err := journal.Open(journal.Options{Dir: s.DataDir, UDID: s.Config.UDID, Gateway: s.Config.Gateway, PayTypes: s.Config.Catalog(), Logger: log})
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +170,7 @@ func Open(opts Options) (*Kiosk, error) {
 		if s.Config.RelayURL != "" {
 			k.startRelay(relay.ClientConfig{URL: s.Config.RelayURL, Token: s.Config.RelayToken, UDID: s.Config.UDID, Logger: log})
 		}
-		env, base := s.Config.QFPay.Endpoint()
+		env, base := s.Config.Endpoint()
 		log.Info("gateway", "name", s.Config.Gateway, "environment", env, "base_url", base)
 	}
 	return k, nil
