@@ -551,6 +551,44 @@ func TestCPMCustomerEndpoints(t *testing.T) {
 	}
 }
 
+// The customer page of a CPM order plays the customer confirming on the
+// phone, and never shows the whole code.
+func TestCPMCustomerPage(t *testing.T) {
+	f := newFixture(t, nil)
+	c := f.charge("CE-3", "800108", codeAlipay)
+	resp, err := f.srv.Client().Get(f.srv.URL + "/sim/pay/" + c["syssn"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"HK$8.80", "Alipay", "Confirming on the phone", `action="../confirm/` + c["syssn"].(string), ">Confirm", ">Decline", "28************5813"} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if strings.Contains(string(page), codeAlipay) {
+		t.Error("the page shows the whole payment code")
+	}
+	resp, err = f.srv.Client().Get(f.srv.URL + "/sim/confirm/" + c["syssn"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /sim/confirm: HTTP %d", resp.StatusCode)
+	}
+	resp, err = f.srv.Client().Post(f.srv.URL+"/sim/confirm/"+c["syssn"].(string), "application/x-www-form-urlencoded", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), "Paid") {
+		t.Fatalf("browser confirm: HTTP %d\n%s", resp.StatusCode, page)
+	}
+}
+
 // The project's QFPay client reads CPM rows and notifications as they are.
 func TestCPMWithQFPayClient(t *testing.T) {
 	ns, received := notifyServer(t, 0)

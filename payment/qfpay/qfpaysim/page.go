@@ -29,10 +29,18 @@ type pageView struct {
 	Message                          string
 	Failed                           bool
 	PayPath, DeclinePath, ExpirePath string
+	// CPM: the customer's code (masked) and its wallet; the page then
+	// plays the customer confirming on the phone.
+	CPM                  bool
+	Code, CodeWallet     string
+	PayLabel, PayLabelZh string
+	ExpireLabel          string
 }
 
-// The page works from /sim/pay/X, /sim/decline/X and /sim/expire/X alike,
-// and under a path prefix: its form actions are relative.
+// The page works from /sim/pay/X, /sim/confirm/X, /sim/decline/X and
+// /sim/expire/X alike, and under a path prefix: its form actions are
+// relative. For a CPM order (no QR: the cashier scanned the customer's
+// code) it plays the customer confirming on the phone.
 var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
 <html lang="en">
 <head>
@@ -61,12 +69,13 @@ button:disabled{opacity:.35}
 <p class="merchant">QFPay simulator</p>
 <p class="amount">{{.Amount}}</p>
 <p class="wallet">{{.WalletEn}} · {{.WalletZh}}</p>
+{{if .CPM}}<p class="ref">{{.CodeWallet}} payment code {{.Code}}</p>{{end}}
 {{if .GoodsName}}<p>{{.GoodsName}}</p>{{end}}
 <p class="state">{{.State}} · {{.StateZh}}</p>
 {{if .Message}}<p class="msg{{if .Failed}} bad{{end}}">{{.Message}}</p>{{end}}
-<form method="post" action="{{.PayPath}}"><button class="pay" type="submit"{{if not .Live}} disabled{{end}}>Pay · 付款</button></form>
+<form method="post" action="{{.PayPath}}"><button class="pay" type="submit"{{if not .Live}} disabled{{end}}>{{.PayLabel}} · {{.PayLabelZh}}</button></form>
 <form method="post" action="{{.DeclinePath}}"><button class="decline" type="submit"{{if not .Live}} disabled{{end}}>Decline · 拒絕</button></form>
-<form method="post" action="{{.ExpirePath}}"><button class="expire" type="submit"{{if not .Live}} disabled{{end}}>Let the QR expire now</button></form>
+<form method="post" action="{{.ExpirePath}}"><button class="expire" type="submit"{{if not .Live}} disabled{{end}}>{{.ExpireLabel}}</button></form>
 <p class="ref">out_trade_no {{.OutTradeNo}}<br>syssn {{.SysSN}}</p>
 </main>
 </body>
@@ -91,13 +100,16 @@ func stateTexts(t *txn) (string, string) {
 	case stateExpired:
 		return "Expired", "已過期"
 	}
+	if t.isCPM() {
+		return "Confirming on the phone", "手機確認中"
+	}
 	return "Waiting for payment", "等待付款"
 }
 
 // view builds the page for t. Caller holds s.mu.
 func view(t *txn) pageView {
 	en, zh := stateTexts(t)
-	return pageView{
+	v := pageView{
 		SysSN:       t.sysSN,
 		OutTradeNo:  t.outTradeNo,
 		Amount:      t.amount().Display(),
@@ -110,7 +122,17 @@ func view(t *txn) pageView {
 		PayPath:     "../pay/" + t.sysSN,
 		DeclinePath: "../decline/" + t.sysSN,
 		ExpirePath:  "../expire/" + t.sysSN,
+		PayLabel:    "Pay",
+		PayLabelZh:  "付款",
+		ExpireLabel: "Let the QR expire now",
 	}
+	if t.isCPM() {
+		v.CPM, v.Code, v.CodeWallet = true, maskCode(t.authCode), t.wallet.String()
+		v.PayPath = "../confirm/" + t.sysSN
+		v.PayLabel, v.PayLabelZh = "Confirm", "確認付款"
+		v.ExpireLabel = "Let the order time out now"
+	}
+	return v
 }
 
 // customerResult is the JSON answer of the customer endpoints.
