@@ -8,7 +8,9 @@
 // "listening on http://ADDR" with the bound address; logs go to stderr.
 //
 // It behaves like QFPay's gateway by default, including its 400 requests a
-// minute (--rate-limit). Its clock starts at the machine's plus
+// minute (--rate-limit). It takes customer-presented codes (CPM, auth_code)
+// too: the customer confirms --cpm-confirm-after later (3 s), and the last
+// four digits of a code pick another outcome (see README). Its clock starts at the machine's plus
 // --clock-offset; GET /sim/clock reads it and POST /sim/clock with
 // advance=DURATION or set=RFC3339 moves it forward, so that expiry, refunds
 // in progress and the query's month window can be tested without waiting.
@@ -69,6 +71,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cancelProcessing := fs.Duration("cancel-processing", 0, "reversal/close answer 1145 (in progress) and take effect this long later on the gateway clock (0: at once)")
 	rateLimit := fs.Int("rate-limit", 400, "requests per minute per app code before HTTP 429, as QFPay (0: no limit)")
 	query1161 := fs.Float64("query-1161", 0, "fraction (0..1) of query rows answered respcd 1161 (unknown result, query again)")
+	cpmConfirmAfter := fs.Duration("cpm-confirm-after", qfpaysim.DefaultCPMConfirmAfter, "a CPM payment answers 1145 and the customer confirms it this long later on the gateway clock (0: paid at once)")
+	allInOneNamesWallet := fs.Bool("allinone-names-wallet", false, "all-in-one (800008) CPM payments carry the wallet's own pay type (800108, 800208, 800708, 805808) in answers, rows and notifications")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -90,6 +94,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "qfpay-sim: --refund-processing, --cancel-processing and --rate-limit must not be negative")
 		return 2
 	}
+	if *cpmConfirmAfter < 0 {
+		fmt.Fprintln(stderr, "qfpay-sim: --cpm-confirm-after must not be negative (0: CPM payments are paid at once)")
+		return 2
+	}
+	confirmAfter := *cpmConfirmAfter
+	if confirmAfter == 0 {
+		confirmAfter = -1 // the Config's "at once"; its 0 means the default
+	}
 
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	ln, err := net.Listen("tcp", *listen)
@@ -103,25 +115,27 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		base = "http://" + addr
 	}
 	sim := qfpaysim.New(qfpaysim.Config{
-		AppCode:            *appCode,
-		Key:                *key,
-		MchID:              *mchID,
-		NotifyURL:          *notifyURL,
-		BaseURL:            base,
-		NotifyScale:        *notifyScale,
-		Latency:            *latency,
-		Fail5xxRate:        *fail5xx,
-		CommitDropRate:     *commitDrop,
-		CommitDropFirst:    *commitDropFirst,
-		NotifyDropRate:     *notifyDrop,
-		NotifyDupRate:      *notifyDup,
-		DefaultExpiry:      *expiry,
-		ClockOffset:        *clockOffset,
-		RefundProcessing:   *refundProcessing,
-		CancelProcessing:   *cancelProcessing,
-		RateLimitPerMinute: *rateLimit,
-		QueryUnknownRate:   *query1161,
-		Logger:             log,
+		AppCode:             *appCode,
+		Key:                 *key,
+		MchID:               *mchID,
+		NotifyURL:           *notifyURL,
+		BaseURL:             base,
+		NotifyScale:         *notifyScale,
+		Latency:             *latency,
+		Fail5xxRate:         *fail5xx,
+		CommitDropRate:      *commitDrop,
+		CommitDropFirst:     *commitDropFirst,
+		NotifyDropRate:      *notifyDrop,
+		NotifyDupRate:       *notifyDup,
+		DefaultExpiry:       *expiry,
+		ClockOffset:         *clockOffset,
+		RefundProcessing:    *refundProcessing,
+		CancelProcessing:    *cancelProcessing,
+		RateLimitPerMinute:  *rateLimit,
+		QueryUnknownRate:    *query1161,
+		CPMConfirmAfter:     confirmAfter,
+		AllInOneNamesWallet: *allInOneNamesWallet,
+		Logger:              log,
 	})
 	defer sim.Close()
 	srv := &http.Server{
@@ -136,7 +150,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "listening on http://%s\n", addr)
 	log.Info("qfpay-sim started", "addr", addr, "public_url", base, "notify_url", *notifyURL, "mchid_required", *mchID != "",
 		"gateway_time", sim.Now().Format(time.RFC3339), "rate_limit_per_minute", *rateLimit,
-		"refund_processing", *refundProcessing, "cancel_processing", *cancelProcessing)
+		"refund_processing", *refundProcessing, "cancel_processing", *cancelProcessing,
+		"cpm_confirm_after", *cpmConfirmAfter, "allinone_names_wallet", *allInOneNamesWallet)
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()

@@ -242,6 +242,7 @@ func TestPyJSON(t *testing.T) {
 			`{"goods_name": "\u5976\u8336 <&> /\"\\ \t\n\u0001\u007f \u00e9 \ud83d\ude00", "k": "v"}`},
 		{[]object{{{"a", "1"}}, {}}, `[{"a": "1"}, {}]`},
 		{map[string]any{"x": nil, "data": []map[string]string{}}, `{"data": [], "x": null}`},
+		{map[string]any{"txamt": int64(880), "txcurrcd": "HKD", "big": int64(99999999999)}, `{"big": 99999999999, "txamt": 880, "txcurrcd": "HKD"}`},
 	}
 	for _, tt := range tests {
 		if got := string(pyJSON(tt.v)); got != tt.want {

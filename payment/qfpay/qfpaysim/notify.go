@@ -50,7 +50,7 @@ func notifyBody(t *txn) []byte {
 		// QFPay's documented payment notification, field for field.
 		o = object{
 			{"status", "1"},
-			{"pay_type", t.payType.Code},
+			{"pay_type", t.wirePayType()},
 			{"sysdtm", fmtDtm(t.created)},
 			{"paydtm", fmtDtm(t.paid)},
 			{"goods_name", t.goodsName},

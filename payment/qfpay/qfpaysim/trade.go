@@ -28,6 +28,8 @@ func (s *Sim) routes() {
 	m.HandleFunc("POST /trade/v1/refund", s.trade("refund", s.handleRefund))
 	m.HandleFunc("GET /sim/pay/{syssn}", s.handlePage)
 	m.HandleFunc("POST /sim/pay/{syssn}", s.handleCustomer(actionPay))
+	m.HandleFunc("GET /sim/confirm/{syssn}", s.handlePage)
+	m.HandleFunc("POST /sim/confirm/{syssn}", s.handleCustomer(actionPay))
 	m.HandleFunc("POST /sim/decline/{syssn}", s.handleCustomer(actionDecline))
 	m.HandleFunc("POST /sim/expire/{syssn}", s.handleCustomer(actionExpire))
 	m.HandleFunc("GET /sim/orders", s.handleOrders)
@@ -217,6 +219,25 @@ func (s *Sim) handlePayment(w http.ResponseWriter, r *http.Request, op string, p
 		s.refuse(w, op, p, rej)
 		return
 	}
+	var codeWallet wallet
+	if pp.cpm != nil {
+		// Codes no wallet could have issued never leave the gateway: refused,
+		// nothing recorded, the code and out_trade_no still unused.
+		var ok bool
+		if !wellFormedCode(pp.authCode) {
+			s.refuse(w, op, p, &rejection{code: payment.CodeBadPaymentCode, resperr: payment.CodeBadPaymentCode.Text(), respmsg: "auth_code: a payment code is 16 to 24 digits"})
+			return
+		}
+		if codeWallet, ok = walletOfCode(pp.authCode); !ok && s.cfg.AnyCode {
+			// The demo: a hand-typed code stands for the pay type's first
+			// wallet (the all-in-one's: WeChat Pay).
+			codeWallet, ok = pp.cpm.wallets[0], true
+		}
+		if !ok {
+			s.refuse(w, op, p, &rejection{code: payment.CodeBadPaymentCode, resperr: payment.CodeBadPaymentCode.Text(), respmsg: "auth_code: no wallet issues codes beginning " + pp.authCode[:2] + " (" + codePrefixHelp + ")"})
+			return
+		}
+	}
 	s.mu.Lock()
 	if s.byOutTradeNo[pp.outTradeNo] != nil {
 		s.mu.Unlock()
@@ -224,10 +245,6 @@ func (s *Sim) handlePayment(w http.ResponseWriter, r *http.Request, op string, p
 		return
 	}
 	now := s.now()
-	expiry := s.cfg.DefaultExpiry
-	if pp.expiry > 0 && honoursExpiredTime[pp.payType.Code] {
-		expiry = pp.expiry
-	}
 	notifyURL := pp.notifyURL
 	if notifyURL == "" {
 		notifyURL = s.cfg.NotifyURL
@@ -245,37 +262,151 @@ func (s *Sim) handlePayment(w http.ResponseWriter, r *http.Request, op string, p
 		notifyURL:  notifyURL,
 		txDtm:      pp.txDtm,
 		created:    now,
-		expiresAt:  now.Add(expiry),
 	}
-	t.qrcode = s.baseURL + "/sim/pay/" + t.sysSN
-	s.store(t)
+	var resp reply
+	if pp.cpm != nil {
+		resp = s.chargeCodeLocked(t, *pp.cpm, pp.authCode, codeWallet, now)
+	} else {
+		expiry := s.cfg.DefaultExpiry
+		if pp.expiry > 0 && honoursExpiredTime[pp.payType.Code] {
+			expiry = pp.expiry
+		}
+		t.expiresAt = now.Add(expiry)
+		t.qrcode = s.baseURL + "/sim/pay/" + t.sysSN
+		s.store(t)
+		s.log.Info("order created", "syssn", t.sysSN, "out_trade_no", t.outTradeNo, "pay_type", t.payType.Code, "txamt", t.txAmt, "respcd", payment.CodeSuccess)
+		resp = success(reply{
+			"syssn":        t.sysSN,
+			"out_trade_no": t.outTradeNo,
+			"qrcode":       t.qrcode,
+			"pay_type":     t.payType.Code,
+			"txamt":        strconv.FormatInt(t.txAmt, 10),
+			"txcurrcd":     t.currency.Code,
+			"txdtm":        t.txDtm,
+			"sysdtm":       fmtDtm(t.created),
+			"paydtm":       "",
+			"udid":         t.udid,
+			"chnlsn":       "",
+			"cardcd":       "",
+		})
+	}
 	drop := s.chance(s.cfg.CommitDropRate)
 	if s.dropped < s.cfg.CommitDropFirst {
 		s.dropped++
 		drop = true
 	}
-	resp := success(reply{
-		"syssn":        t.sysSN,
-		"out_trade_no": t.outTradeNo,
-		"qrcode":       t.qrcode,
-		"pay_type":     t.payType.Code,
-		"txamt":        strconv.FormatInt(t.txAmt, 10),
-		"txcurrcd":     t.currency.Code,
-		"txdtm":        t.txDtm,
-		"sysdtm":       fmtDtm(t.created),
-		"paydtm":       "",
-		"udid":         t.udid,
-		"chnlsn":       "",
-		"cardcd":       "",
-	})
 	s.mu.Unlock()
-	s.log.Info("order created", "syssn", t.sysSN, "out_trade_no", t.outTradeNo, "pay_type", t.payType.Code, "txamt", t.txAmt, "respcd", payment.CodeSuccess)
 	if drop {
 		s.log.Info("reply dropped after commit (fault injection)", "syssn", t.sysSN, "out_trade_no", t.outTradeNo)
 		dropConnection(w)
 		return
 	}
 	writeTrade(w, resp)
+}
+
+// chargeCodeLocked records a CPM payment t charging the customer's code
+// (of wallet cw) and returns the answer: paid at once, waiting for the
+// customer to confirm (1145, or 1143), or refused by the wallet (the
+// failure is recorded: the query shows it, and the code and out_trade_no
+// are used). Caller holds s.mu.
+func (s *Sim) chargeCodeLocked(t *txn, pt cpmPayType, code string, cw wallet, now time.Time) reply {
+	t.authCode, t.wallet = code, cw
+	t.walletType = pt.Code
+	if pt.Code == allInOne {
+		t.walletType = walletPayType[cw]
+	}
+	t.namesWallet = s.cfg.AllInOneNamesWallet
+	t.waitCode = payment.CodeProcessing
+	// "Each auth_code can be used only once": once its wallet has seen it.
+	first, used := s.usedCodes[code]
+	consumed := !used
+	switch suffix := code[len(code)-4:]; {
+	case used:
+		s.failLocked(t, payment.CodeBadCustomerCode, "the payment code was already used by "+first)
+	case !pt.takes(cw):
+		// Sent to a wallet that did not issue it: refused there, and still
+		// good for its own wallet.
+		s.failLocked(t, payment.CodeBadPaymentCode, pt.Name.En+" ("+pt.Code+") does not take "+cw.String()+" codes")
+		consumed = false
+	case suffix == suffixBadCode:
+		s.failLocked(t, payment.CodeBadPaymentCode, "the wallet refused the code")
+	case suffix == suffixNoBalance:
+		s.failLocked(t, payment.CodeInsufficientBalance, "the customer's balance is too low")
+	case suffix == suffixNeverConfirm:
+		t.state = stateLive // until withdrawn, declined or confirmed by hand
+	case suffix == suffixPaidAtOnce, suffix != suffixPassword && s.cfg.CPMConfirmAfter < 0:
+		t.state = statePaid
+	default:
+		t.state = stateLive
+		if suffix == suffixPassword {
+			t.waitCode = payment.CodeUserPaying
+		}
+		t.confirmAt = now.Add(max(s.cfg.CPMConfirmAfter, 0))
+	}
+	if consumed {
+		s.usedCodes[code] = t.sysSN
+	}
+	s.store(t)
+	if t.confirmAt.IsZero() {
+		s.log.Info("code charged", "syssn", t.sysSN, "out_trade_no", t.outTradeNo, "pay_type", t.payType.Code, "wallet", t.walletType, "auth_code", maskCode(code), "txamt", t.txAmt, "respcd", t.respcd())
+	} else {
+		s.log.Info("code charged; the customer is confirming", "syssn", t.sysSN, "out_trade_no", t.outTradeNo, "pay_type", t.payType.Code, "wallet", t.walletType, "auth_code", maskCode(code), "txamt", t.txAmt, "respcd", t.respcd(), "confirm_at", fmtDtm(t.confirmAt))
+		s.addTimedLocked(t)
+	}
+	if t.state == statePaid {
+		s.payLocked(t, now)
+	}
+	// The shape of QFPay's CPM answer: txamt a number, no qrcode.
+	respcd := t.respcd()
+	resp := reply{
+		"syssn":        t.sysSN,
+		"out_trade_no": t.outTradeNo,
+		"pay_type":     t.wirePayType(),
+		"txamt":        t.txAmt,
+		"txcurrcd":     t.currency.Code,
+		"txdtm":        t.txDtm,
+		"sysdtm":       fmtDtm(t.created),
+		"paydtm":       fmtDtm(t.paid),
+		"udid":         t.udid,
+		"chnlsn":       t.chnlSN,
+		"cardcd":       "",
+		"respcd":       string(respcd),
+		"resperr":      waitText(respcd),
+		"respmsg":      "",
+	}
+	switch respcd.Class() {
+	case payment.ClassSuccess:
+		resp["resperr"], resp["respmsg"] = textCPMPaid, "OK"
+	case payment.ClassFailure:
+		resp["resperr"], resp["respmsg"] = respcd.Text(), t.failReason
+	}
+	return resp
+}
+
+// failLocked ends a CPM payment as refused by the wallet. Caller holds s.mu.
+func (s *Sim) failLocked(t *txn, code payment.Code, reason string) {
+	t.state = stateDeclined
+	t.declineCode = code
+	t.failReason = reason
+}
+
+const (
+	// textCPMPaid is the resperr of QFPay's CPM answer sample ("transaction
+	// successful"), which the gateway writes as \u escapes.
+	textCPMPaid = "交易成功"
+	textWait    = "Please wait while processing(1145)"
+)
+
+// waitText is the resperr/errmsg of a payment the customer is still
+// confirming.
+func waitText(code payment.Code) string {
+	switch code {
+	case payment.CodeUserPaying:
+		return textProcessing
+	case payment.CodeProcessing:
+		return textWait
+	}
+	return ""
 }
 
 // dropConnection closes the connection without writing a response: the
@@ -348,7 +479,7 @@ func (q queryParams) matches(t *txn) bool {
 	switch {
 	case q.sysSNs != nil && !q.sysSNs[t.sysSN],
 		q.outTradeNos != nil && !q.outTradeNos[t.outTradeNo],
-		q.payTypes != nil && !q.payTypes[t.payType.Code],
+		q.payTypes != nil && !q.payTypes[t.payType.Code] && !q.payTypes[t.wirePayType()],
 		q.respcd != "" && q.respcd != string(t.respcd()),
 		q.windowed && (sysdtm.Before(q.start) || sysdtm.After(q.end)):
 		return false
@@ -365,7 +496,7 @@ func wireTxn(t *txn) map[string]string {
 		"order_type":   t.kind,
 		"syssn":        t.sysSN,
 		"out_trade_no": t.outTradeNo,
-		"pay_type":     t.payType.Code,
+		"pay_type":     t.wirePayType(),
 		"txamt":        strconv.FormatInt(t.txAmt, 10),
 		"txcurrcd":     t.currency.Code,
 		"txdtm":        t.txDtm,
@@ -386,6 +517,10 @@ func wireTxn(t *txn) map[string]string {
 		m["errmsg"] = "success"
 	case payment.ClassFailure:
 		m["errmsg"] = code.Text()
+	case payment.ClassPending:
+		if t.isCPM() {
+			m["errmsg"] = waitText(code)
+		}
 	}
 	if t.kind == kindRefund {
 		// Refund rows name their payment "origssn" (no underscore), carry
@@ -463,10 +598,17 @@ func (s *Sim) cancelLocked(op string, c cancelParams, now time.Time) (*txn, paym
 		return nil, "", reject(payment.CodeNoSuchTransaction, "no such payment order")
 	}
 	name := t.payType.Name.En + " (" + t.payType.Code + ")"
-	rule, ok := cancelRules[t.payType.Code]
+	if t.payType.Code == allInOne {
+		name += " " + t.wallet.String()
+	}
+	rule, ok := cancelRules[t.rulePayType()]
 	switch {
 	case !ok:
-		return nil, "", &rejection{code: payment.CodeNoSuchTransaction, resperr: hongKongNoCancel, respmsg: name + " orders cannot be withdrawn; they stay payable until the gateway's expiry"}
+		stays := "they stay payable until the gateway's expiry"
+		if t.isCPM() {
+			stays = "the customer may still confirm them"
+		}
+		return nil, "", &rejection{code: payment.CodeNoSuchTransaction, resperr: hongKongNoCancel, respmsg: name + " orders cannot be withdrawn; " + stays}
 	case op == opReversal && !rule.reversal:
 		return nil, "", reject(payment.CodeNoSuchTransaction, name+" orders are withdrawn with /trade/v1/close, not reversed")
 	case op == opClose && !rule.close:
@@ -496,7 +638,7 @@ func (s *Sim) cancelLocked(op string, c cancelParams, now time.Time) (*txn, paym
 	t.cancelOp = op
 	if s.cfg.CancelProcessing > 0 {
 		t.cancelAt = now.Add(s.cfg.CancelProcessing)
-		s.timed = append(s.timed, t)
+		s.addTimedLocked(t)
 		return t, payment.CodeProcessing, nil
 	}
 	s.applyCancel(t)
@@ -596,7 +738,7 @@ func (s *Sim) refundLocked(rp refundParams, mchID string, now time.Time) (*txn, 
 	s.store(ref)
 	orig.refunding += rp.txAmt // reserved: two refunds never exceed the payment
 	if s.cfg.RefundProcessing > 0 {
-		s.timed = append(s.timed, ref)
+		s.addTimedLocked(ref)
 		s.log.Info("refund processing", "syssn", ref.sysSN, "orig_syssn", orig.sysSN, "out_trade_no", ref.outTradeNo, "done_at", fmtDtm(ref.doneAt))
 	} else {
 		s.completeRefund(ref)
