@@ -116,3 +116,20 @@ func TestCPMCrashDuringConfirmation(t *testing.T) {
 		t.Fatalf("gateway %+v: the code was charged once", gw)
 	}
 }
+
+// The same scanned-code flow on ScanForPay (its barcode payment): the
+// customer confirms and the charge ends paid.
+func TestCPMOnScanForPay(t *testing.T) {
+	t.Parallel()
+	base, _ := startSFP(t)
+	env := sfpEnv(base, t.TempDir())
+	p := start(t, env, "qrkiosk", "charge", "--json", "--amount", "12.34", "--auth-code", "28765432109876543")
+	created := p.event(30 * time.Second)
+	if created.Event != "created" || created.SysSN == "" || created.QRCode != "" {
+		t.Fatalf("first event %+v", created)
+	}
+	sfpCustomer(t, base, "pay", created.SysSN)
+	if last, code := p.lastEvent(30 * time.Second); code != 0 || last.Event != "paid" {
+		t.Fatalf("exit %d, last %+v", code, last)
+	}
+}
