@@ -1022,7 +1022,7 @@ func (o *Order) cpm() bool { return o.req.PayType.Mode == CPM }
 const (
 	cpmNotConfirmed     = "The customer did not confirm the payment on the phone within 2 minutes; it was withdrawn and nothing was charged. Please charge again."
 	cpmNotConfirmedOpen = "The customer did not confirm the payment on the phone within 2 minutes and the gateway cannot withdraw it: if the customer confirms it now, it shows as paid late. Please charge again."
-	cpmNotSent      = "The payment never reached the gateway; nothing was charged. Please scan the code again."
+	cpmNotSent          = "The payment never reached the gateway; nothing was charged. Please scan the code again."
 )
 
 // cpmReasons word the answers to a scanned code for the cashier.
