@@ -114,7 +114,7 @@ func (s *Sim) respondCustomer(w http.ResponseWriter, r *http.Request, syssn stri
 	if t == nil || t.kind != kindPayment {
 		s.mu.Unlock()
 		if simpage.WantsJSON(r) {
-			writeJSON(w, http.StatusNotFound, customerResult{SysSN: syssn, Error: "no such order"})
+			simpage.WriteJSON(w, http.StatusNotFound, customerResult{SysSN: syssn, Error: "no such order"})
 			return
 		}
 		http.Error(w, "No such order. 找不到此訂單。", http.StatusNotFound)
@@ -129,7 +129,7 @@ func (s *Sim) respondCustomer(w http.ResponseWriter, r *http.Request, syssn stri
 		res.Error = msg
 	}
 	if simpage.WantsJSON(r) {
-		writeJSON(w, status, res)
+		simpage.WriteJSON(w, status, res)
 		return
 	}
 	v.Message, v.Failed = msg, status != http.StatusOK
@@ -137,5 +137,5 @@ func (s *Sim) respondCustomer(w http.ResponseWriter, r *http.Request, syssn stri
 }
 
 func (s *Sim) handleOrders(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, s.Orders())
+	simpage.WriteJSON(w, http.StatusOK, s.Orders())
 }

@@ -28,6 +28,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"qrkiosk/internal/simkit"
 	"qrkiosk/payment"
 )
 
@@ -343,19 +344,19 @@ func fmtDtm(t time.Time) string {
 // API, the customer page and a few helper endpoints, and is safe for
 // concurrent use.
 type Sim struct {
-	cfg    Config
-	log    *slog.Logger
-	client *http.Client
-	mux    *http.ServeMux
-	offset atomic.Int64 // nanoseconds added to cfg.Now
+	cfg      Config
+	log      *slog.Logger
+	mux      *http.ServeMux
+	offset   atomic.Int64 // nanoseconds added to cfg.Now
+	dice     *simkit.Dice
+	notifier *simkit.Notifier
 
-	ctx    context.Context // cancelled by Close; owns notification delivery
+	ctx    context.Context // cancelled by Close; owns the sweep
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
 	mu           sync.Mutex
 	baseURL      string
-	rng          *rand.Rand
 	serial       uint64
 	dropped      int    // payments answered with a dropped connection (CommitDropFirst)
 	txns         []*txn // payments and refunds, in creation order
@@ -392,19 +393,15 @@ func New(cfg Config) *Sim {
 	if cfg.CPMConfirmAfter == 0 {
 		cfg.CPMConfirmAfter = DefaultCPMConfirmAfter
 	}
-	if cfg.Rand == nil {
-		seed := uint64(time.Now().UnixNano())
-		cfg.Rand = rand.New(rand.NewPCG(seed, seed>>32|1))
-	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Sim{
 		cfg:          cfg,
 		log:          cfg.Logger,
-		client:       &http.Client{Timeout: notifyTimeout},
+		dice:         simkit.NewDice(cfg.Rand),
+		notifier:     simkit.NewNotifier(notifySchedule, cfg.NotifyScale, cfg.Logger),
 		ctx:          ctx,
 		cancel:       cancel,
 		baseURL:      strings.TrimRight(cfg.BaseURL, "/"),
-		rng:          cfg.Rand,
 		bySysSN:      map[string]*txn{},
 		byOutTradeNo: map[string]*txn{},
 		usedCodes:    map[string]string{},
@@ -530,13 +527,15 @@ func (s *Sim) SetBaseURL(u string) {
 	s.baseURL = strings.TrimRight(u, "/")
 }
 
-// Close stops notification delivery and waits for its goroutines.
+// Close stops notification delivery and the sweep, and waits for their
+// goroutines.
 func (s *Sim) Close() {
 	s.mu.Lock()
 	s.closed = true
 	s.mu.Unlock()
 	s.cancel()
 	s.wg.Wait()
+	s.notifier.Close()
 }
 
 // Orders returns a snapshot of every payment order, in creation order.
@@ -712,21 +711,4 @@ func (s *Sim) completeRefund(ref *txn) {
 func (s *Sim) newSysSN(now time.Time) string {
 	s.serial = (s.serial + 1) % 1e18
 	return now.In(gatewayZone).Format("20060102") + fmt.Sprintf("%018d", s.serial)
-}
-
-// chance draws a fault with probability rate. Caller holds s.mu.
-func (s *Sim) chance(rate float64) bool {
-	switch {
-	case rate <= 0:
-		return false
-	case rate >= 1:
-		return true
-	}
-	return s.rng.Float64() < rate
-}
-
-func (s *Sim) chanceUnlocked(rate float64) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.chance(rate)
 }

@@ -1,9 +1,7 @@
 package qfpaysim
 
 import (
-	"context"
 	"crypto/subtle"
-	"encoding/json"
 	"mime"
 	"net/http"
 	"net/url"
@@ -12,6 +10,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"qrkiosk/internal/simkit"
+	"qrkiosk/internal/simpage"
 	"qrkiosk/payment"
 	"qrkiosk/payment/qfpay"
 )
@@ -35,10 +35,7 @@ func (s *Sim) routes() {
 	m.HandleFunc("GET /sim/orders", s.handleOrders)
 	m.HandleFunc("GET /sim/clock", s.handleClock)
 	m.HandleFunc("POST /sim/clock", s.handleClock)
-	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Write([]byte("ok\n"))
-	})
+	m.HandleFunc("GET /healthz", simkit.Healthz)
 	s.mux = m
 }
 
@@ -58,7 +55,7 @@ type tradeHandler func(w http.ResponseWriter, r *http.Request, op string, p url.
 // signature check, in QFPay's order.
 func (s *Sim) trade(op string, h tradeHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if !sleepCtx(r.Context(), s.cfg.Latency) {
+		if !simkit.Sleep(r.Context(), s.cfg.Latency) {
 			return
 		}
 		if !s.allow(r) {
@@ -69,7 +66,7 @@ func (s *Sim) trade(op string, h tradeHandler) http.HandlerFunc {
 			w.Write([]byte("Too Many Requests\n"))
 			return
 		}
-		if s.chanceUnlocked(s.cfg.Fail5xxRate) {
+		if s.dice.Chance(s.cfg.Fail5xxRate) {
 			s.log.Info("answered 502 (fault injection)", "op", op)
 			http.Error(w, "502 Bad Gateway (simulated)", http.StatusBadGateway)
 			return
@@ -87,20 +84,6 @@ func (s *Sim) trade(op string, h tradeHandler) http.HandlerFunc {
 			return
 		}
 		h(w, r, op, p)
-	}
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return true
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
 	}
 }
 
@@ -194,18 +177,6 @@ func writeTrade(w http.ResponseWriter, v reply) {
 	w.Write(pyJSON(map[string]any(v)))
 }
 
-// writeJSON writes the simulator's own helper answers (/sim/...).
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		http.Error(w, "encoding failed", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	w.Write(append(b, '\n'))
-}
-
 func success(fields reply) reply {
 	fields["respcd"] = string(payment.CodeSuccess)
 	fields["resperr"] = "success"
@@ -290,7 +261,7 @@ func (s *Sim) handlePayment(w http.ResponseWriter, r *http.Request, op string, p
 			"cardcd":       "",
 		})
 	}
-	drop := s.chance(s.cfg.CommitDropRate)
+	drop := s.dice.Chance(s.cfg.CommitDropRate)
 	if s.dropped < s.cfg.CommitDropFirst {
 		s.dropped++
 		drop = true
@@ -298,7 +269,7 @@ func (s *Sim) handlePayment(w http.ResponseWriter, r *http.Request, op string, p
 	s.mu.Unlock()
 	if drop {
 		s.log.Info("reply dropped after commit (fault injection)", "syssn", t.sysSN, "out_trade_no", t.outTradeNo)
-		dropConnection(w)
+		simkit.DropConnection(w)
 		return
 	}
 	writeTrade(w, resp)
@@ -409,17 +380,6 @@ func waitText(code payment.Code) string {
 	return ""
 }
 
-// dropConnection closes the connection without writing a response: the
-// client cannot tell whether the order was made.
-func dropConnection(w http.ResponseWriter) {
-	conn, _, err := http.NewResponseController(w).Hijack()
-	if err != nil {
-		// Not hijackable (HTTP/2): abort the stream instead.
-		panic(http.ErrAbortHandler)
-	}
-	conn.Close()
-}
-
 // store records a new transaction. Caller holds s.mu.
 func (s *Sim) store(t *txn) {
 	s.txns = append(s.txns, t)
@@ -453,7 +413,7 @@ func (s *Sim) handleQuery(w http.ResponseWriter, r *http.Request, op string, p u
 			continue
 		}
 		row := wireTxn(t)
-		if s.chance(s.cfg.QueryUnknownRate) {
+		if s.dice.Chance(s.cfg.QueryUnknownRate) {
 			row["respcd"], row["errmsg"] = string(codeUnknown), textUnknown1161
 			s.log.Info("query row answered 1161 (fault injection)", "syssn", t.sysSN, "out_trade_no", t.outTradeNo)
 		}
@@ -764,19 +724,19 @@ func (s *Sim) handleClock(w http.ResponseWriter, r *http.Request) {
 		var err error
 		switch {
 		case (adv == "") == (set == ""):
-			writeJSON(w, http.StatusBadRequest, clockResult{Error: "give exactly one of advance (a duration such as 720h) or set (an RFC 3339 time)"})
+			simpage.WriteJSON(w, http.StatusBadRequest, clockResult{Error: "give exactly one of advance (a duration such as 720h) or set (an RFC 3339 time)"})
 			return
 		case adv != "":
 			d, perr := time.ParseDuration(adv)
 			if perr != nil {
-				writeJSON(w, http.StatusBadRequest, clockResult{Error: "advance: must be a duration such as 90s, 45m or 720h"})
+				simpage.WriteJSON(w, http.StatusBadRequest, clockResult{Error: "advance: must be a duration such as 90s, 45m or 720h"})
 				return
 			}
 			_, err = s.AdvanceClock(d)
 		default:
 			t, perr := time.Parse(time.RFC3339, set)
 			if perr != nil {
-				writeJSON(w, http.StatusBadRequest, clockResult{Error: "set: must be an RFC 3339 time such as 2025-04-01T00:00:00+08:00"})
+				simpage.WriteJSON(w, http.StatusBadRequest, clockResult{Error: "set: must be an RFC 3339 time such as 2025-04-01T00:00:00+08:00"})
 				return
 			}
 			_, err = s.SetClock(t)
@@ -784,11 +744,11 @@ func (s *Sim) handleClock(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			res := s.clockResult()
 			res.Error = err.Error()
-			writeJSON(w, http.StatusConflict, res)
+			simpage.WriteJSON(w, http.StatusConflict, res)
 			return
 		}
 	}
-	writeJSON(w, http.StatusOK, s.clockResult())
+	simpage.WriteJSON(w, http.StatusOK, s.clockResult())
 }
 
 // clockResult is the answer of /sim/clock.
