@@ -113,11 +113,7 @@ func (s *Sim) respondCustomer(w http.ResponseWriter, r *http.Request, syssn stri
 	t := s.bySysSN[syssn]
 	if t == nil || t.kind != kindPayment {
 		s.mu.Unlock()
-		if simpage.WantsJSON(r) {
-			simpage.WriteJSON(w, http.StatusNotFound, customerResult{SysSN: syssn, Error: "no such order"})
-			return
-		}
-		http.Error(w, "No such order. 找不到此訂單。", http.StatusNotFound)
+		simpage.NotFound(w, r, customerResult{SysSN: syssn, Error: "no such order"})
 		return
 	}
 	s.settle(t, s.tick())
@@ -128,12 +124,7 @@ func (s *Sim) respondCustomer(w http.ResponseWriter, r *http.Request, syssn stri
 	if status != http.StatusOK {
 		res.Error = msg
 	}
-	if simpage.WantsJSON(r) {
-		simpage.WriteJSON(w, status, res)
-		return
-	}
-	v.Message, v.Failed = msg, status != http.StatusOK
-	simpage.Render(w, status, v)
+	simpage.Respond(w, r, status, msg, v, res)
 }
 
 func (s *Sim) handleOrders(w http.ResponseWriter, _ *http.Request) {
