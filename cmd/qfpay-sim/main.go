@@ -18,19 +18,18 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
 	"time"
 
+	"qrkiosk/internal/simkit"
 	"qrkiosk/payment/qfpay/qfpaysim"
 )
 
@@ -41,20 +40,13 @@ func main() {
 	os.Exit(code)
 }
 
-func envOr(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
-}
-
 // run serves until ctx is cancelled (SIGINT or SIGTERM in main).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("qfpay-sim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", "127.0.0.1:0", "address to listen on (port 0 picks a free port)")
-	appCode := fs.String("app-code", envOr("QFPAY_APPCODE", qfpaysim.DemoAppCode), "app code merchants must send (env QFPAY_APPCODE)")
-	key := fs.String("key", envOr("QFPAY_KEY", qfpaysim.DemoKey), "client key requests are signed with (env QFPAY_KEY)")
+	appCode := fs.String("app-code", simkit.EnvOr("QFPAY_APPCODE", qfpaysim.DemoAppCode), "app code merchants must send (env QFPAY_APPCODE)")
+	key := fs.String("key", simkit.EnvOr("QFPAY_KEY", qfpaysim.DemoKey), "client key requests are signed with (env QFPAY_KEY)")
 	mchID := fs.String("mchid", "", "mchid every request must carry (empty: requests must not carry one)")
 	notifyURL := fs.String("notify-url", "", "where signed notifications are POSTed (empty: none)")
 	publicURL := fs.String("public-url", "", "public base of the customer page put in qrcode (default http://<bound address>)")
@@ -76,11 +68,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	for name, v := range map[string]float64{"fail-5xx": *fail5xx, "commit-drop": *commitDrop, "notify-drop": *notifyDrop, "notify-dup": *notifyDup, "query-1161": *query1161} {
-		if v < 0 || v > 1 {
-			fmt.Fprintf(stderr, "qfpay-sim: --%s %v: must be between 0 and 1\n", name, v)
-			return 2
-		}
+	if err := simkit.CheckRates(map[string]float64{"fail-5xx": *fail5xx, "commit-drop": *commitDrop, "notify-drop": *notifyDrop, "notify-dup": *notifyDup, "query-1161": *query1161}); err != nil {
+		fmt.Fprintf(stderr, "qfpay-sim: %v\n", err)
+		return 2
 	}
 	if *appCode == "" || *key == "" {
 		fmt.Fprintln(stderr, "qfpay-sim: --app-code and --key must not be empty")
@@ -138,36 +128,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Logger:              log,
 	})
 	defer sim.Close()
-	srv := &http.Server{
-		Handler:           sim,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      30*time.Second + *latency,
-		IdleTimeout:       60 * time.Second,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
 
 	fmt.Fprintf(stdout, "listening on http://%s\n", addr)
 	log.Info("qfpay-sim started", "addr", addr, "public_url", base, "notify_url", *notifyURL, "mchid_required", *mchID != "",
 		"gateway_time", sim.Now().Format(time.RFC3339), "rate_limit_per_minute", *rateLimit,
 		"refund_processing", *refundProcessing, "cancel_processing", *cancelProcessing,
 		"cpm_confirm_after", *cpmConfirmAfter, "allinone_names_wallet", *allInOneNamesWallet)
-
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	select {
-	case err := <-served:
-		if !errors.Is(err, http.ErrServerClosed) {
-			log.Error("server stopped", "err", err)
-			return 1
-		}
-	case <-ctx.Done():
-		log.Info("shutting down")
-		shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(shutCtx); err != nil {
-			log.Warn("shutdown incomplete", "err", err)
-		}
-	}
-	return 0
+	return simkit.Serve(ctx, ln, sim, *latency, log)
 }
