@@ -84,8 +84,8 @@ func TestCPMBadInputSendsNothing(t *testing.T) {
 		{"--amount", "8.80", "--auth-code", "287654321098765432", "--wallet", "fps"},
 	} {
 		p := start(t, kioskEnv(base, t.TempDir()), "qrkiosk", append([]string{"charge", "--json"}, args...)...)
-		if code := p.wait(20 * time.Second); code != 64 {
-			t.Errorf("%q: exit %d, want 64\n%s", args, code, p.errb.String())
+		if code := p.Wait(20 * time.Second); code != 64 {
+			t.Errorf("%q: exit %d, want 64\n%s", args, code, p.Stderr.String())
 		}
 	}
 	if gw := gatewayOrders(t, base); len(gw) != 0 {
@@ -104,8 +104,8 @@ func TestCPMCrashDuringConfirmation(t *testing.T) {
 	if e := p.event(10 * time.Second); e.Event != "confirming" {
 		t.Fatalf("second event %+v, want confirming", e)
 	}
-	p.cmd.Process.Kill()
-	p.wait(10 * time.Second)
+	p.Cmd.Process.Kill()
+	p.Wait(10 * time.Second)
 	customer(t, base, "confirm", created.SysSN)
 	d, stderr := history(t, base, data)
 	otn, state, offline := onlyOrder(t, d)
@@ -128,7 +128,7 @@ func TestCPMOnScanForPay(t *testing.T) {
 	if created.Event != "created" || created.SysSN == "" || created.QRCode != "" {
 		t.Fatalf("first event %+v", created)
 	}
-	sfpCustomer(t, base, "pay", created.SysSN)
+	customer(t, base, "pay", created.SysSN)
 	if last, code := p.lastEvent(30 * time.Second); code != 0 || last.Event != "paid" {
 		t.Fatalf("exit %d, last %+v", code, last)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"qrkiosk/internal/journal"
+	"qrkiosk/internal/proctest"
 	"qrkiosk/payment"
 	"qrkiosk/payment/paymenttest"
 	"qrkiosk/payment/scanforpay"
@@ -196,7 +197,7 @@ func TestKioskScanForPayRecovery(t *testing.T) {
 // Demo mode runs on the ScanForPay simulator when asked, with the wallets
 // ScanForPay takes, and its payments reach the kiosk through the relay.
 func TestDemoOnScanForPay(t *testing.T) {
-	var logs syncBuffer
+	var logs proctest.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	k, err := Open(Options{DataDir: t.TempDir(), Getenv: env(t, ""), Logger: log, DemoIfUnconfigured: true, DemoHost: "127.0.0.1", DemoGateway: "scanforpay"})
 	if err != nil {
@@ -231,22 +232,4 @@ func TestDemoOnScanForPay(t *testing.T) {
 	if k2.Demo == nil || k2.Gateway.Name() != scanforpay.Name {
 		t.Fatalf("configured scanforpay without credentials: demo %v gateway %s", k2.Demo, k2.Gateway.Name())
 	}
-}
-
-// syncBuffer collects log lines written from many goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -10,10 +10,10 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"qrkiosk/internal/proctest"
 	"qrkiosk/payment"
 	"qrkiosk/payment/qfpay"
 )
@@ -629,7 +629,7 @@ func TestCPMWithQFPayClient(t *testing.T) {
 // could be charged by whoever reads it).
 func TestCPMLaterSaleAndLog(t *testing.T) {
 	ns, received := notifyServer(t, 0)
-	var log syncBuffer
+	var log proctest.Buffer
 	f := newFixture(t, func(c *Config) {
 		c.NotifyURL = ns.URL
 		c.Logger = slog.New(slog.NewTextHandler(&log, nil))
@@ -654,21 +654,4 @@ func TestCPMLaterSaleAndLog(t *testing.T) {
 			t.Fatalf("the log lacks %s:\n%s", maskCode(code), out)
 		}
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
