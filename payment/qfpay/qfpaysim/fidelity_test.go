@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"qrkiosk/payment/paymenttest"
 	"qrkiosk/payment/qfpay"
 )
 
@@ -298,7 +299,7 @@ func TestRateLimit(t *testing.T) {
 }
 
 func TestNoRateLimitByDefault(t *testing.T) {
-	sim := New(Config{AppCode: testApp, Key: testKey, Now: (&fakeClock{t: time.Date(2025, 3, 14, 10, 0, 0, 0, gatewayZone)}).Now})
+	sim := New(Config{AppCode: testApp, Key: testKey, Now: paymenttest.NewClock(time.Date(2025, 3, 14, 10, 0, 0, 0, gatewayZone)).Now})
 	defer sim.Close()
 	for i := range 1000 {
 		req := httptest.NewRequest(http.MethodPost, "/trade/v1/query", strings.NewReader(""))

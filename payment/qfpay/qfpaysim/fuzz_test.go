@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"qrkiosk/payment"
+	"qrkiosk/payment/paymenttest"
 	"qrkiosk/payment/qfpay"
 )
 
@@ -68,7 +69,7 @@ func FuzzTradeParams(f *testing.F) {
 // fuzzSim returns a simulator with a paid order (out_trade_no PAID) and a
 // live one (LIVE). The clock is fixed, so their syssn are the same every time.
 func fuzzSim(tb testing.TB) (*Sim, [2]Order) {
-	clock := &fakeClock{t: time.Date(2025, 3, 14, 10, 0, 0, 0, gatewayZone)}
+	clock := paymenttest.NewClock(time.Date(2025, 3, 14, 10, 0, 0, 0, gatewayZone))
 	sim := New(Config{AppCode: testApp, Key: testKey, Now: clock.Now, BaseURL: "http://sim.test"})
 	for _, out := range []string{"PAID", "LIVE"} {
 		body := payParams(out, "801501").Encode()

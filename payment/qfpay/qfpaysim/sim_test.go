@@ -24,33 +24,16 @@ const (
 	testKey = "TESTKEY000000000000000000000000001"
 )
 
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 type fixture struct {
 	t     *testing.T
 	sim   *Sim
 	srv   *httptest.Server
-	clock *fakeClock
+	clock *paymenttest.Clock
 }
 
 func newFixture(t *testing.T, edit func(*Config)) *fixture {
 	t.Helper()
-	clock := &fakeClock{t: time.Date(2025, 3, 14, 10, 0, 0, 0, gatewayZone)}
+	clock := paymenttest.NewClock(time.Date(2025, 3, 14, 10, 0, 0, 0, gatewayZone))
 	cfg := Config{AppCode: testApp, Key: testKey, Now: clock.Now}
 	if edit != nil {
 		edit(&cfg)
