@@ -22,10 +22,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
@@ -94,16 +92,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	ln, err := net.Listen("tcp", *listen)
+	ln, base, err := simkit.Listen(*listen, *publicURL)
 	if err != nil {
 		fmt.Fprintf(stderr, "qfpay-sim: %v\n", err)
 		return 1
 	}
 	addr := ln.Addr().String()
-	base := strings.TrimRight(*publicURL, "/")
-	if base == "" {
-		base = "http://" + addr
-	}
 	sim := qfpaysim.New(qfpaysim.Config{
 		AppCode:             *appCode,
 		Key:                 *key,

@@ -17,10 +17,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
@@ -73,16 +71,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	ln, err := net.Listen("tcp", *listen)
+	ln, base, err := simkit.Listen(*listen, *publicURL)
 	if err != nil {
 		fmt.Fprintf(stderr, "scanforpay-sim: %v\n", err)
 		return 1
 	}
 	addr := ln.Addr().String()
-	base := strings.TrimRight(*publicURL, "/")
-	if base == "" {
-		base = "http://" + addr
-	}
 	sim := sfpsim.New(sfpsim.Config{
 		PartnerNo:         *partner,
 		StoreNo:           *store,

@@ -10,12 +10,29 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"strings"
 	"time"
 )
 
 // shutdownGrace is how long requests in flight get to finish when a
 // simulator command is stopped.
 const shutdownGrace = 5 * time.Second
+
+// Listen listens on addr ("127.0.0.1:0" picks a free port) and returns
+// the listener with the public base URL of the simulator's customer page:
+// publicURL without a trailing slash, or http:// and the bound address when
+// publicURL is empty.
+func Listen(addr, publicURL string) (net.Listener, string, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, "", err
+	}
+	base := strings.TrimRight(publicURL, "/")
+	if base == "" {
+		base = "http://" + ln.Addr().String()
+	}
+	return ln, base, nil
+}
 
 // Serve serves h on ln until ctx ends (the command's SIGINT or SIGTERM),
 // then shuts down, giving requests in flight a few seconds. latency is the

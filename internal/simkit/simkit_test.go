@@ -235,3 +235,27 @@ func TestServe(t *testing.T) {
 		t.Fatalf("exit %d on a closed listener, want 1", c)
 	}
 }
+
+// The customer page's base URL is the public one given, else the bound
+// address.
+func TestListen(t *testing.T) {
+	ln, base, err := Listen("127.0.0.1:0", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	if base != "http://"+ln.Addr().String() || strings.HasSuffix(base, ":0") {
+		t.Fatalf("base %q for %s", base, ln.Addr())
+	}
+	ln2, base, err := Listen("127.0.0.1:0", "https://kiosk.example/sim/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln2.Close()
+	if base != "https://kiosk.example/sim" {
+		t.Fatalf("base %q", base)
+	}
+	if _, _, err := Listen(ln.Addr().String(), ""); err == nil {
+		t.Fatal("an address in use: no error")
+	}
+}
