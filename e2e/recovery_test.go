@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"qrkiosk/internal/proctest"
+	"qrkiosk/payment/paymenttest"
 )
 
 // kioskEnv is the gateway environment plus this kiosk's own journal.
@@ -314,11 +315,5 @@ func waitLine(t *testing.T, p *proc, kind string) {
 
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	paymenttest.Eventually(t, what, 15*time.Second, cond)
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"qrkiosk/internal/proctest"
+	"qrkiosk/payment/paymenttest"
 )
 
 // receiver is a notify URL that answers each POST from a script and
@@ -48,13 +49,7 @@ func (rc *receiver) count() int {
 
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	paymenttest.Eventually(t, what, 10*time.Second, cond)
 }
 
 func newNotifier(t *testing.T, schedule ...time.Duration) (*Notifier, *proctest.Buffer) {
