@@ -196,6 +196,24 @@ func TestDemoOnScanForPay(t *testing.T) {
 	// Once the relay link is up the machine polls only every 15 s: a
 	// payment seen within seconds came by push.
 	paymenttest.Eventually(t, "the relay link", 10*time.Second, func() bool { return o.Snapshot().PushUp })
+	// On the link coming up the machine asks once at once (anything
+	// missed meanwhile); pay only after that answer is in, so only the
+	// push can bring the payment.
+	// (A link already up when the QR showed brings no such query.)
+	paymenttest.Eventually(t, "the query on reconnect", 10*time.Second, func() bool {
+		if s.PushUp {
+			return true
+		}
+		events, _ := k.Journal.Events(context.Background(), s.OutTradeNo)
+		up := false
+		for _, e := range events {
+			up = up || e.Kind == string(payment.EventPushUp)
+			if up && e.Source == "gateway" && e.Kind == "query" {
+				return true
+			}
+		}
+		return false
+	})
 	if err := k.Demo.Pay(s); err != nil {
 		t.Fatal(err)
 	}
