@@ -1,0 +1,79 @@
+package relay
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"qrkiosk/payment/qfpay"
+)
+
+// A Gateway is one payment gateway's notification rule: how a notify
+// request is proven genuine with a merchant's key, what the relay indexes
+// it by, and the reply that stops the gateway's retries. QFPay's is
+// below; another gateway is one more implementation registered in
+// gateways, served at /notify/{Name}/{merchant}.
+type Gateway interface {
+	// Name is the notify path segment and the stored gateway name.
+	Name() string
+	// Verify checks the raw body and headers with the merchant's key,
+	// exactly as the kiosk will check them again, and extracts the index
+	// fields. Errors wrap ErrNotGenuine (answered 401) or ErrMalformed
+	// (signature good, body unusable: 400).
+	Verify(raw []byte, h http.Header, key string) (Notice, error)
+	// Reply is the answer, once stored, that tells the gateway to stop.
+	Reply() (contentType, body string)
+}
+
+// Notice is what a Gateway extracts from a genuine notification.
+type Notice struct {
+	EventID    string // the gateway's transaction id (QFPay syssn); with Kind the de-duplication key
+	Kind       string // payment, refund, …
+	OutTradeNo string
+	UDID       string // the device the order was created on, as the gateway reports it
+	Sign       string // the signature as sent, forwarded to the kiosk ("" if it is inside the body)
+	SignType   string
+}
+
+var (
+	// ErrNotGenuine: the signature is missing or wrong for this merchant.
+	ErrNotGenuine = errors.New("relay: notification signature missing or invalid")
+	// ErrMalformed: genuinely signed, but not a notification we can index.
+	ErrMalformed = errors.New("relay: malformed notification")
+)
+
+// gateways are the notification rules the relay knows, by Name.
+var gateways = map[string]Gateway{
+	qfpayGateway{}.Name(): qfpayGateway{},
+}
+
+// qfpayGateway is QFPay's rule (spec "Asynchronous notification"):
+// X-QF-SIGN = UPPERCASE(MD5(raw body + client_key)), MD5 only, and the
+// reply "SUCCESS".
+type qfpayGateway struct{}
+
+func (qfpayGateway) Name() string { return "qfpay" }
+
+func (qfpayGateway) Reply() (string, string) { return "text/plain", "SUCCESS" }
+
+// Verify accepts exactly what the kiosk's qfpay.Client.VerifyNotification
+// accepts (the same function, MD5): a notification the kiosk would reject
+// is not stored, answered SUCCESS or forwarded. QFPay documents MD5 only
+// for notifications, so a sign-type header other than MD5 is refused
+// rather than honoured.
+func (qfpayGateway) Verify(raw []byte, h http.Header, key string) (Notice, error) {
+	if st := strings.TrimSpace(h.Get(qfpay.HeaderSignType)); st != "" && !strings.EqualFold(st, string(qfpay.SignMD5)) {
+		return Notice{}, fmt.Errorf("%w: %s %q: QFPay signs notifications with MD5 only", ErrNotGenuine, qfpay.HeaderSignType, st)
+	}
+	sign := h.Get(qfpay.HeaderSign)
+	if err := qfpay.VerifyNotification(raw, sign, key, qfpay.SignMD5); err != nil {
+		return Notice{}, fmt.Errorf("%w: %v", ErrNotGenuine, err)
+	}
+	n, err := qfpay.ParseNotification(raw)
+	if err != nil {
+		return Notice{}, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	return Notice{EventID: n.SysSN, Kind: n.Kind, OutTradeNo: n.OutTradeNo, UDID: n.UDID, Sign: sign,
+		SignType: string(qfpay.SignMD5)}, nil
+}
