@@ -413,7 +413,8 @@ func TestKioskLimits(t *testing.T) {
 	k.subscribe("O-4", "") // room again
 	logs.waitLog(t, "subscription refused", "reason=too_many_subscriptions")
 
-	mustDial(t, tr, secret, "KIOSK-A")
+	second := mustDial(t, tr, secret, "KIOSK-A")
+	second.subscribe("O-1", "") // answered: it is registered
 	third, _, err := dialWith(t, tr, secret, "KIOSK-A")
 	if err != nil {
 		t.Fatal(err)

@@ -124,6 +124,10 @@ type Server struct {
 	stopBG    context.CancelFunc
 	bg        sync.WaitGroup // fan-out, pruning, revocation watch
 
+	fanMu   sync.Mutex
+	fanned  int64         // the fan-out has offered every notification up to this id
+	fanWait chan struct{} // closed when fanned advances
+
 	readyMu  sync.Mutex
 	readyAt  time.Time
 	readyErr error
@@ -188,7 +192,8 @@ func NewServer(cfg Config) (*Server, error) {
 		cfg.FeedPoll = time.Second
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, hub: newHub(), merchants: merchants,
-		kick: make(chan struct{}, 1), replaySem: make(chan struct{}, 8), hinted: make(map[netip.Addr]time.Time)}
+		kick: make(chan struct{}, 1), replaySem: make(chan struct{}, 8), hinted: make(map[netip.Addr]time.Time),
+		fanWait: make(chan struct{})}
 	if cfg.Token != "" {
 		s.tokenSum = sha256.Sum256([]byte(cfg.Token))
 	}
@@ -388,9 +393,40 @@ func (s *Server) fanout(ctx context.Context, last int64) {
 				last = r.ID
 			}
 			s.m.fanout.Add(float64(len(recs)))
+			if len(recs) > 0 {
+				s.advance(last)
+			}
 			if len(recs) < feedPage {
 				break
 			}
+		}
+	}
+}
+
+func (s *Server) advance(id int64) {
+	s.fanMu.Lock()
+	defer s.fanMu.Unlock()
+	s.fanned = id
+	close(s.fanWait)
+	s.fanWait = make(chan struct{})
+}
+
+// waitFanned waits, at most timeout, until the fan-out has offered the
+// notification with id to this instance's kiosks.
+func (s *Server) waitFanned(id int64, timeout time.Duration) {
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	for {
+		s.fanMu.Lock()
+		done, ch := s.fanned >= id, s.fanWait
+		s.fanMu.Unlock()
+		if done {
+			return
+		}
+		select {
+		case <-ch:
+		case <-t.C:
+			return
 		}
 	}
 }
@@ -612,6 +648,11 @@ func (s *Server) handleNotify(w http.ResponseWriter, r *http.Request, gatewayNam
 		case s.kick <- struct{}{}:
 		default:
 		}
+		// Answer once this instance's kiosks have it queued, as a relay
+		// that broadcast in the handler did: a kiosk subscribing after
+		// SUCCESS then gets it by replay only, not twice. The row is
+		// durable already, so a stuck fan-out only delays the answer.
+		s.waitFanned(rec.ID, time.Second)
 		log.Info("notify: stored", "id", rec.ID, "udid", rec.UDID)
 	} else {
 		s.m.count(resultDuplicate)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -163,9 +164,36 @@ func (s *pgStore) Append(ctx context.Context, rec *Record) (bool, error) {
 // even if the commit did land).
 const commitTimeout = 10 * time.Second
 
+// commit stores a batch in one transaction. A connection that died while
+// idle in the pool (a database restart, a failover) fails the first
+// attempt: it is retried, which is safe whatever the first attempt did,
+// since every insert is ON CONFLICT DO NOTHING.
 func (s *pgStore) commit(batch []*appendReq) error {
 	ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
 	defer cancel()
+	var err error
+	for attempt, wait := 0, 50*time.Millisecond; ; attempt, wait = attempt+1, wait*4 {
+		for _, req := range batch {
+			req.inserted, req.rec.ID = false, 0
+		}
+		if err = s.commitOnce(ctx, batch); err == nil || attempt == 2 || ctx.Err() != nil {
+			return err
+		}
+		s.log.Warn("database commit failed, retrying", "err", err, "notifications", len(batch))
+		if pgErr := (*pgconn.PgError)(nil); !errors.As(err, &pgErr) {
+			// Not the server's answer but a broken connection: its idle
+			// siblings in the pool are likely dead too (restart, failover).
+			s.pool.Reset()
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+	}
+}
+
+func (s *pgStore) commitOnce(ctx context.Context, batch []*appendReq) error {
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		b := &pgx.Batch{}
 		b.Queue(`SELECT pg_advisory_xact_lock($1)`, lockAppend)

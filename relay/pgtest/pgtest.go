@@ -220,6 +220,13 @@ func (c *Cluster) Restart() error {
 	return c.start(c.Port)
 }
 
+// Down stops the server, keeping its data and port for Up: the database
+// is unreachable meanwhile.
+func (c *Cluster) Down() { c.stop() }
+
+// Up starts a server stopped by Down again.
+func (c *Cluster) Up() error { return c.start(c.Port) }
+
 func (c *Cluster) stop() {
 	if c.cmd == nil {
 		return
