@@ -11,10 +11,11 @@ GO ?= go
 export GOFLAGS := $(strip $(GOFLAGS) -tags=no_emoji)
 
 # Debian packages Fyne's OpenGL driver needs to build (cgo) and, for tests
-# and headless runs, an X server in memory.
+# and headless runs, an X server in memory; PostgreSQL's server binaries for
+# the relay's tests, which start their own throwaway cluster (relay/pgtest).
 DEBS := gcc libc6-dev pkg-config libgl-dev libegl-dev libx11-dev libxrandr-dev \
 	libxinerama-dev libxcursor-dev libxi-dev libxxf86vm-dev libwayland-dev \
-	libxkbcommon-dev xvfb xauth
+	libxkbcommon-dev xvfb xauth postgresql
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: deps build run test bench package clean
