@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"qrkiosk/payment/qfpay"
 )
@@ -34,6 +35,25 @@ type Notice struct {
 	UDID       string // the device the order was created on, as the gateway reports it
 	Sign       string // the signature as sent, forwarded to the kiosk ("" if it is inside the body)
 	SignType   string
+}
+
+// maxIndexField bounds each index field of a notice: QFPay's own limits
+// are far lower (out_trade_no 128 bytes, udid 40).
+const maxIndexField = 256
+
+// check refuses index fields no store can keep as text (PostgreSQL
+// rejects NUL) or that no gateway sends; the relay answers such a
+// notification as malformed instead of failing the batch it would be in.
+func (n Notice) check() error {
+	for name, v := range map[string]string{"syssn": n.EventID, "notify_type": n.Kind, "out_trade_no": n.OutTradeNo, "udid": n.UDID} {
+		switch {
+		case len(v) > maxIndexField:
+			return fmt.Errorf("%w: %s longer than %d bytes", ErrMalformed, name, maxIndexField)
+		case strings.ContainsRune(v, 0) || !utf8.ValidString(v):
+			return fmt.Errorf("%w: %s is not clean UTF-8 text", ErrMalformed, name)
+		}
+	}
+	return nil
 }
 
 var (

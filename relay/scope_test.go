@@ -151,6 +151,12 @@ func TestNotifyPerMerchantKey(t *testing.T) {
 		}
 	}
 	logs.waitLog(t, "no such merchant", "shop-c")
+	// Genuine but unstorable as text (PostgreSQL refuses NUL): malformed,
+	// not a failed batch for the notifications stored with it.
+	nul := bytes.Replace(notifBody("payment", "S-NUL", "O-NUL", "KB"), []byte(`"O-NUL"`), []byte(`"O-\u0000"`), 1)
+	if code, _ := postTo(t, tr, "/notify/qfpay/shop-b", nul, keyB); code != 400 {
+		t.Errorf("a NUL in out_trade_no: %d, want 400", code)
+	}
 	a := notifBody("payment", "S-A1", "O-A1", "KA")
 	for _, path := range []string{"/notify/qfpay", "/notify/qfpay/default"} {
 		if code, _ := postTo(t, tr, path, a, testKey); code != 200 {

@@ -609,6 +609,9 @@ func (s *Server) handleNotify(w http.ResponseWriter, r *http.Request, gatewayNam
 		return
 	}
 	n, err := gw.Verify(raw, r.Header, m.Key)
+	if err == nil {
+		err = n.check()
+	}
 	switch {
 	case errors.Is(err, ErrMalformed):
 		s.m.count(resultVerified)

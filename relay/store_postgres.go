@@ -22,8 +22,8 @@ const (
 	lockPrune   int64 = 0x71726b03 // retention pruning
 )
 
-// notifyChannel is what instances LISTEN on; the payload is the highest id
-// committed, a hint only: receivers read the table.
+// notifyChannel is what instances LISTEN on; a notification there means
+// "read the table", it carries nothing.
 const notifyChannel = "qrkiosk_relay_notifications"
 
 // pgMigrations are applied in order, each once, recorded in
@@ -193,49 +193,50 @@ func (s *pgStore) commit(batch []*appendReq) error {
 	}
 }
 
+// commitOnce sends the batch in one round trip: a pipeline without
+// explicit BEGIN runs as one implicit transaction, committed (and, with
+// synchronous_commit on, flushed) before the batch's results are all
+// read. Nothing is reported inserted until then.
 func (s *pgStore) commitOnce(ctx context.Context, batch []*appendReq) error {
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		b := &pgx.Batch{}
-		b.Queue(`SELECT pg_advisory_xact_lock($1)`, lockAppend)
-		for _, req := range batch {
-			r := req.rec
-			b.Queue(`INSERT INTO notifications
-				(merchant, gateway, syssn, notify_type, out_trade_no, udid, body, sign, sign_type, received_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-				ON CONFLICT (merchant, gateway, syssn, notify_type) DO NOTHING RETURNING id`,
-				r.Merchant, r.Gateway, r.SysSN, r.NotifyType, r.OutTradeNo, r.UDID, r.Body, r.Sign, r.SignType, r.ReceivedAt)
-		}
-		br := tx.SendBatch(ctx, b)
-		if _, err := br.Exec(); err != nil {
+	b := &pgx.Batch{}
+	b.Queue(`SELECT pg_advisory_xact_lock($1)`, lockAppend)
+	for _, req := range batch {
+		r := req.rec
+		b.Queue(`INSERT INTO notifications
+			(merchant, gateway, syssn, notify_type, out_trade_no, udid, body, sign, sign_type, received_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+			ON CONFLICT (merchant, gateway, syssn, notify_type) DO NOTHING RETURNING id`,
+			r.Merchant, r.Gateway, r.SysSN, r.NotifyType, r.OutTradeNo, r.UDID, r.Body, r.Sign, r.SignType, r.ReceivedAt)
+	}
+	// Delivered to listeners on commit, never before; a batch of only
+	// duplicates wakes them for nothing, which is harmless.
+	b.Queue(`SELECT pg_notify($1, '')`, notifyChannel)
+	br := s.pool.SendBatch(ctx, b)
+	if _, err := br.Exec(); err != nil {
+		br.Close()
+		return fmt.Errorf("relay: database lock: %w", err)
+	}
+	for _, req := range batch {
+		var id int64
+		err := br.QueryRow().Scan(&id)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			req.inserted = false
+		case err != nil:
 			br.Close()
-			return fmt.Errorf("relay: database lock: %w", err)
-		}
-		var last int64
-		for _, req := range batch {
-			var id int64
-			err := br.QueryRow().Scan(&id)
-			switch {
-			case errors.Is(err, pgx.ErrNoRows):
-				req.inserted = false
-			case err != nil:
-				br.Close()
-				return fmt.Errorf("relay: database insert: %w", err)
-			default:
-				req.inserted, req.rec.ID = true, id
-				last = max(last, id)
-			}
-		}
-		if err := br.Close(); err != nil {
 			return fmt.Errorf("relay: database insert: %w", err)
+		default:
+			req.inserted, req.rec.ID = true, id
 		}
-		if last > 0 {
-			// Delivered to listeners on commit, never before.
-			if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, notifyChannel, fmt.Sprint(last)); err != nil {
-				return fmt.Errorf("relay: database notify: %w", err)
-			}
-		}
-		return nil
-	})
+	}
+	if _, err := br.Exec(); err != nil {
+		br.Close()
+		return fmt.Errorf("relay: database notify: %w", err)
+	}
+	if err := br.Close(); err != nil {
+		return fmt.Errorf("relay: database commit: %w", err)
+	}
+	return nil
 }
 
 // listen keeps a connection LISTENing and signals Changed for every
