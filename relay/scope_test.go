@@ -475,3 +475,35 @@ func TestClientLinkUpDespiteARefusedSubscription(t *testing.T) {
 		t.Fatal("own notification not delivered")
 	}
 }
+
+// Behind a proxy that is not --trusted-proxy, --allow-ip qfpay sees the
+// proxy's address and refuses everything: the log says what to do.
+func TestAllowListRefusalThroughAProxyExplainsItself(t *testing.T) {
+	logs := &logBuffer{}
+	tr := startRelay(t, t.TempDir(), "127.0.0.1:0", func(c *Config) {
+		c.AllowIPs = mustList(t, "qfpay")
+		c.Logger = newTestLogger(logs)
+	})
+	body := notifBody("payment", "S-P", "O-P", "")
+	hdr := map[string]string{"X-QF-SIGN": md5Sign(body, testKey), "X-Forwarded-For": "13.228.112.115"}
+	for range 3 {
+		if code, _ := post(t, http.DefaultClient, tr.url("/notify/qfpay"), body, hdr); code != 403 {
+			t.Fatalf("through an untrusted proxy: %d, want 403", code)
+		}
+	}
+	logs.waitLog(t, "came through a proxy", "--trusted-proxy 127.0.0.1")
+	if n := strings.Count(logs.String(), "came through a proxy"); n != 1 {
+		t.Errorf("the hint was logged %d times for 3 requests, want once a minute", n)
+	}
+	// Without X-Forwarded-For it is a plain refusal, no hint.
+	other := &logBuffer{}
+	tr2 := startRelay(t, t.TempDir(), "127.0.0.1:0", func(c *Config) {
+		c.AllowIPs = mustList(t, "qfpay")
+		c.Logger = newTestLogger(other)
+	})
+	postTo(t, tr2, "/notify/qfpay", body, testKey)
+	other.waitLog(t, "source not in allow-list")
+	if strings.Contains(other.String(), "came through a proxy") {
+		t.Error("a hint without a proxy")
+	}
+}
