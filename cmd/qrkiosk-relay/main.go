@@ -104,11 +104,16 @@ func readSecret(path string, log *slog.Logger) (string, error) {
 	if v == "" {
 		return "", fmt.Errorf("%s is empty", path)
 	}
-	if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o077 != 0 && log != nil {
+	warnIfShared(path, log)
+	return v, nil
+}
+
+// warnIfShared warns when other users could read a file holding secrets.
+func warnIfShared(path string, log *slog.Logger) {
+	if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o077 != 0 {
 		log.Warn("a secret file is readable by other users: chmod 600 it (or use a systemd credential)",
 			"file", path, "mode", fmt.Sprintf("%04o", st.Mode().Perm()))
 	}
-	return v, nil
 }
 
 func serve(args []string, stdout, stderr io.Writer) int {
@@ -128,9 +133,15 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	allow := fs.String("allow-ip", env("QRKIOSK_RELAY_ALLOW_IP", ""), `notifier allow-list: IPs/CIDRs, comma-separated; "qfpay" = QFPay's published addresses (env QRKIOSK_RELAY_ALLOW_IP)`)
 	proxies := fs.String("trusted-proxy", env("QRKIOSK_RELAY_TRUSTED_PROXY", ""), "reverse proxies (IPs/CIDRs) whose X-Forwarded-For is believed (env QRKIOSK_RELAY_TRUSTED_PROXY)")
 	retain := fs.String("retain-days", env("QRKIOSK_RELAY_RETAIN_DAYS", "90"), "days a notification is kept, 0 = for ever (env QRKIOSK_RELAY_RETAIN_DAYS)")
-	maxSubs := fs.Int("max-subscriptions", envInt("QRKIOSK_RELAY_MAX_SUBSCRIPTIONS", 256), "subscriptions one kiosk connection may hold (env QRKIOSK_RELAY_MAX_SUBSCRIPTIONS)")
-	maxConns := fs.Int("max-conns-per-token", envInt("QRKIOSK_RELAY_MAX_CONNS_PER_TOKEN", 8), "connections one kiosk token may hold on this instance (env QRKIOSK_RELAY_MAX_CONNS_PER_TOKEN)")
-	maxShared := fs.Int("max-conns-shared-token", envInt("QRKIOSK_RELAY_MAX_CONNS_SHARED_TOKEN", 1000), "connections the shared --token may hold on this instance (env QRKIOSK_RELAY_MAX_CONNS_SHARED_TOKEN)")
+	limits := []limitFlag{
+		{name: "max-subscriptions", env: "QRKIOSK_RELAY_MAX_SUBSCRIPTIONS", def: "256", help: "subscriptions one kiosk connection may hold"},
+		{name: "max-conns-per-token", env: "QRKIOSK_RELAY_MAX_CONNS_PER_TOKEN", def: "8", help: "connections one kiosk token may hold on this instance"},
+		{name: "max-conns-shared-token", env: "QRKIOSK_RELAY_MAX_CONNS_SHARED_TOKEN", def: "1000", help: "connections the shared token may hold on this instance"},
+	}
+	for i := range limits {
+		l := &limits[i]
+		l.value = fs.String(l.name, env(l.env, l.def), fmt.Sprintf("%s (env %s)", l.help, l.env))
+	}
 	debug := fs.Bool("debug", false, "debug logging")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
@@ -188,7 +199,10 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		if err != nil {
 			return usage(fmt.Sprintf("--merchants %s: %v", *merchantsFile, err))
 		}
-		readSecret(*merchantsFile, log) // for the permissions warning
+		warnIfShared(*merchantsFile, log)
+		for _, m := range merchants {
+			log.Info("merchant", "id", m.ID, "gateway", m.Gateway, "app_code", m.AppCode, "notify_path", "/notify/"+m.Gateway+"/"+m.ID)
+		}
 	}
 	if *key == "" && len(merchants) == 0 {
 		return usage("a merchant is required: the QFPay client key (QFPAY_KEY, --qfpay-key-file) and/or --merchants FILE")
@@ -211,10 +225,13 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usage("--retain-days: " + err.Error())
 	}
-	for name, v := range map[string]int{"--max-subscriptions": *maxSubs, "--max-conns-per-token": *maxConns, "--max-conns-shared-token": *maxShared} {
-		if v < 1 {
-			return usage(fmt.Sprintf("%s %d: must be at least 1", name, v))
+	limit := map[string]int{}
+	for _, l := range limits {
+		n, err := strconv.Atoi(strings.TrimSpace(*l.value))
+		if err != nil || n < 1 || n > 1_000_000 {
+			return usage(fmt.Sprintf("--%s (or %s) %q: a whole number from 1 to 1000000", l.name, l.env, *l.value))
 		}
+		limit[l.name] = n
 	}
 	database, err := sf.resolve(log)
 	if err != nil {
@@ -251,9 +268,9 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		AllowIPs:         allowIPs,
 		TrustedProxies:   trusted,
 		Retain:           retention,
-		MaxSubscriptions: *maxSubs,
-		MaxConnsPerToken: *maxConns,
-		MaxConnsShared:   *maxShared,
+		MaxSubscriptions: limit["max-subscriptions"],
+		MaxConnsPerToken: limit["max-conns-per-token"],
+		MaxConnsShared:   limit["max-conns-shared-token"],
 		Logger:           log,
 	})
 	if err != nil {
@@ -331,14 +348,11 @@ func btoi(b bool) int {
 	return 0
 }
 
-func envInt(name string, def int) int {
-	if v, ok := os.LookupEnv(name); ok {
-		if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
-			return n
-		}
-		return -1 // reported by the flag's check
-	}
-	return def
+// limitFlag is a numeric limit taken from a flag or its environment
+// variable, checked after parsing so a bad value names both.
+type limitFlag struct {
+	name, env, def, help string
+	value                *string
 }
 
 // minRetainDays keeps a week: more than the 48 h a reconnecting kiosk

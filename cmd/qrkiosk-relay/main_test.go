@@ -189,3 +189,30 @@ func TestTokenCommands(t *testing.T) {
 		}
 	}
 }
+
+func TestLimitsAreValidated(t *testing.T) {
+	t.Setenv("QFPAY_KEY", "k")
+	for _, c := range []struct {
+		args []string
+		env  string
+		want string
+	}{
+		{[]string{"--max-subscriptions", "0"}, "", "--max-subscriptions"},
+		{[]string{"--max-conns-per-token", "many"}, "", "--max-conns-per-token"},
+		{nil, "QRKIOSK_RELAY_MAX_CONNS_SHARED_TOKEN=-5", "QRKIOSK_RELAY_MAX_CONNS_SHARED_TOKEN"},
+	} {
+		if c.env != "" {
+			k, v, _ := strings.Cut(c.env, "=")
+			t.Setenv(k, v)
+		}
+		data := filepath.Join(t.TempDir(), "data")
+		var stdout, stderr bytes.Buffer
+		code := run(append(c.args, "--data", data), &stdout, &stderr)
+		if code != exitUsage || !strings.Contains(stderr.String(), c.want) || !strings.Contains(stderr.String(), "1 to 1000000") {
+			t.Errorf("%v %s: exit %d, %q", c.args, c.env, code, stderr.String())
+		}
+		if _, err := os.Stat(data); !os.IsNotExist(err) {
+			t.Errorf("%v: the journal was created", c.args)
+		}
+	}
+}
