@@ -338,6 +338,14 @@ func TestScopedTokenSeesOnlyItsDevice(t *testing.T) {
 	if m := a.expectError(t); m.OutTradeNo != "O-LATER" || !strings.Contains(m.Error, "subscription dropped") {
 		t.Fatalf("device A got %+v, want its subscription refused", m)
 	}
+	logs.waitLog(t, "withheld", "notification_udid=KIOSK-B", "token_udid=KIOSK-A")
+	// An order of A's created without a udid (QRKIOSK_UDID unset): the
+	// error says what to fix.
+	a.subscribe("O-NOUDID", "")
+	postTo(t, tr, "/notify/qfpay", notifBody("payment", "S-N", "O-NOUDID", ""), testKey)
+	if m := a.expectError(t); !strings.Contains(m.Error, "set QRKIOSK_UDID") {
+		t.Fatalf("device A, notification without udid: %+v", m)
+	}
 	// And A still gets its own.
 	postTo(t, tr, "/notify/qfpay", notifBody("refund", "S-A2", "O-A1", "KIOSK-A"), testKey)
 	if m, err := a.next(5 * time.Second); err != nil || m.SysSN != "S-A2" {

@@ -700,8 +700,15 @@ func (s *Server) broadcast(rec *Record) {
 	}
 	for _, c := range foreign {
 		s.hub.unsubscribe(c, rec.OutTradeNo, "")
-		s.refuseSub(c, request{Type: TypeSubscribe, OutTradeNo: rec.OutTradeNo}, reasonForeignOrder,
-			fmt.Sprintf("out_trade_no %s is not an order of this kiosk (a notification for it belongs to another device or merchant): subscription dropped", rec.OutTradeNo))
+		msg := fmt.Sprintf("out_trade_no %s is not an order of this kiosk (a notification for it belongs to another device or merchant): subscription dropped", rec.OutTradeNo)
+		if rec.UDID == "" && rec.Merchant == c.cred.scope.Merchant {
+			// Most likely this kiosk's own order, created without a udid.
+			msg = fmt.Sprintf("out_trade_no %s: the gateway reports no udid for it, and this kiosk's token is for device %s: set QRKIOSK_UDID on the kiosk; subscription dropped", rec.OutTradeNo, c.cred.scope.UDID)
+		}
+		s.log.Warn("ws: notification withheld from a kiosk outside its scope", "out_trade_no", rec.OutTradeNo,
+			"notification_merchant", rec.Merchant, "notification_udid", rec.UDID, "token_id", c.cred.tokenID,
+			"token_merchant", c.cred.scope.Merchant, "token_udid", c.cred.scope.UDID)
+		s.refuseSub(c, request{Type: TypeSubscribe, OutTradeNo: rec.OutTradeNo}, reasonForeignOrder, msg)
 	}
 }
 
