@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 	dto "github.com/prometheus/client_model/go"
@@ -663,11 +664,14 @@ func FuzzServerRequest(f *testing.F) {
 		defer ws.Close()
 		ws.WriteMessage(websocket.TextMessage, frame)
 		ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"subscribe","out_trade_no":"probe"}`))
-		for { // the relay must still answer after any frame (unless it was too large)
+		for { // the relay must still answer after any frame (unless too large, or not UTF-8: refused)
 			ws.SetReadDeadline(time.Now().Add(5 * time.Second))
 			var m wireMessage
 			if err := ws.ReadJSON(&m); err != nil {
 				if len(frame) > maxInboundFrame {
+					return
+				}
+				if !utf8.Valid(frame) && websocket.IsCloseError(err, websocket.CloseInvalidFramePayloadData) {
 					return
 				}
 				t.Fatalf("relay stopped answering after %q: %v", frame, err)
