@@ -18,13 +18,18 @@ import (
 type Gateway interface {
 	// Name is the notify path segment and the stored gateway name.
 	Name() string
-	// Verify checks the raw body and headers with the merchant's key,
-	// exactly as the kiosk will check them again, and extracts the index
-	// fields. Errors wrap ErrNotGenuine (answered 401) or ErrMalformed
-	// (signature good, body unusable: 400).
-	Verify(raw []byte, h http.Header, key string) (Notice, error)
+	// Verify checks the raw body and the request's headers with the
+	// merchant's key, exactly as the kiosk will check them again, and
+	// extracts the index fields. (A gateway whose notifications do not say
+	// which device an order is from may take it from the notify URL the
+	// kiosk gave with the order: r carries it.) Errors wrap ErrNotGenuine
+	// (answered 401) or ErrMalformed (signature good, body unusable: 400).
+	Verify(raw []byte, r *http.Request, key string) (Notice, error)
 	// Reply is the answer, once stored, that tells the gateway to stop.
 	Reply() (contentType, body string)
+	// AllowListed reports whether the notifier allow-list (--allow-ip)
+	// applies: the gateway publishes the addresses it notifies from.
+	AllowListed() bool
 }
 
 // Notice is what a Gateway extracts from a genuine notification.
@@ -77,12 +82,15 @@ func (qfpayGateway) Name() string { return "qfpay" }
 
 func (qfpayGateway) Reply() (string, string) { return "text/plain", "SUCCESS" }
 
+func (qfpayGateway) AllowListed() bool { return true }
+
 // Verify accepts exactly what the kiosk's qfpay.Client.VerifyNotification
 // accepts (the same function, MD5): a notification the kiosk would reject
 // is not stored, answered SUCCESS or forwarded. QFPay documents MD5 only
 // for notifications, so a sign-type header other than MD5 is refused
 // rather than honoured.
-func (qfpayGateway) Verify(raw []byte, h http.Header, key string) (Notice, error) {
+func (qfpayGateway) Verify(raw []byte, r *http.Request, key string) (Notice, error) {
+	h := r.Header
 	if st := strings.TrimSpace(h.Get(qfpay.HeaderSignType)); st != "" && !strings.EqualFold(st, string(qfpay.SignMD5)) {
 		return Notice{}, fmt.Errorf("%w: %s %q: QFPay signs notifications with MD5 only", ErrNotGenuine, qfpay.HeaderSignType, st)
 	}

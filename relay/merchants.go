@@ -54,8 +54,9 @@ func gatewayNames() []string {
 	return out
 }
 
-// ParseMerchants reads a merchants file: one merchant a line, four fields
-// separated by blanks — id, gateway, app code, key — with # comments:
+// ParseMerchants reads a merchants file: one merchant and gateway a line,
+// four fields separated by blanks — id, gateway, app code, key — with #
+// comments (a shop on two gateways has a line for each, under one id):
 //
 //	# id        gateway  app_code                          key
 //	shop-a      qfpay    A1B2C3D4E5F6A7B8C9D0E1F2A3B4C5D6  0123456789ABCDEF0123456789ABCDEF
@@ -64,7 +65,7 @@ func gatewayNames() []string {
 // name the line and never quote a key.
 func ParseMerchants(r io.Reader) ([]Merchant, error) {
 	var out []Merchant
-	seen := map[string]int{}
+	seen := map[[2]string]int{}
 	sc := bufio.NewScanner(r)
 	for n := 1; sc.Scan(); n++ {
 		line := strings.TrimSpace(sc.Text())
@@ -79,10 +80,10 @@ func ParseMerchants(r io.Reader) ([]Merchant, error) {
 		if err := m.validate(); err != nil {
 			return nil, fmt.Errorf("merchants line %d: %w", n, err)
 		}
-		if prev, dup := seen[m.ID]; dup {
-			return nil, fmt.Errorf("merchants line %d: merchant %s is already on line %d", n, m.ID, prev)
+		if prev, dup := seen[[2]string{m.ID, m.Gateway}]; dup {
+			return nil, fmt.Errorf("merchants line %d: merchant %s on %s is already on line %d", n, m.ID, m.Gateway, prev)
 		}
-		seen[m.ID] = n
+		seen[[2]string{m.ID, m.Gateway}] = n
 		out = append(out, m)
 	}
 	if err := sc.Err(); err != nil {

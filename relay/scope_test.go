@@ -5,10 +5,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -281,7 +284,9 @@ func FuzzOneNotificationRule(f *testing.F) {
 		if signType != "" {
 			h.Set("X-QF-SIGNTYPE", signType)
 		}
-		_, err := qfpayGateway{}.Verify(body, h, testKey)
+		r := httptest.NewRequest(http.MethodPost, "/notify/qfpay", bytes.NewReader(body))
+		r.Header = h
+		_, err := qfpayGateway{}.Verify(body, r, testKey)
 		relayOK := err == nil || errors.Is(err, ErrMalformed)
 		kioskOK := kioskQF.VerifyNotification(body, h.Get("X-QF-SIGN")) == nil
 		if relayOK && !kioskOK {
@@ -513,5 +518,106 @@ func TestAllowListRefusalThroughAProxyExplainsItself(t *testing.T) {
 	other.waitLog(t, "source not in allow-list")
 	if strings.Contains(other.String(), "came through a proxy") {
 		t.Error("a hint without a proxy")
+	}
+}
+
+// testGateway is a second gateway as a test registers it: its own
+// signature rule (the hex SHA-256 of body+key in a header), no published
+// notifier addresses, and its own reply, with the device taken from the
+// notify URL's udid parameter.
+type testGateway struct{}
+
+func (testGateway) Name() string            { return "testpay" }
+func (testGateway) Reply() (string, string) { return "text/plain", "success" }
+func (testGateway) AllowListed() bool       { return false }
+func testPaySign(body []byte, key string) string {
+	return fmt.Sprintf("%x", sha256.Sum256(append(append([]byte{}, body...), key...)))
+}
+
+func (testGateway) Verify(raw []byte, r *http.Request, key string) (Notice, error) {
+	if r.Header.Get("X-Test-Sign") != testPaySign(raw, key) {
+		return Notice{}, ErrNotGenuine
+	}
+	var b struct{ OrderNo, Status, PartnerOrderNo string }
+	if err := json.Unmarshal(raw, &b); err != nil || b.OrderNo == "" {
+		return Notice{}, ErrMalformed
+	}
+	return Notice{EventID: b.OrderNo, Kind: b.Status, OutTradeNo: b.PartnerOrderNo, UDID: r.URL.Query().Get("udid"), SignType: "SHA256"}, nil
+}
+
+// Another gateway plugs in beside QFPay: its own path, rule and reply,
+// stored and pushed like QFPay's, and a shop on both gateways is one
+// merchant whose kiosks see both.
+func TestASecondGatewayPlugsIn(t *testing.T) {
+	gateways["testpay"] = testGateway{}
+	defer delete(gateways, "testpay")
+	logs := &logBuffer{}
+	tr := startRelay(t, t.TempDir(), "127.0.0.1:0", func(c *Config) {
+		c.AllowIPs = mustList(t, "qfpay") // QFPay's list; not testpay's
+		c.TrustedProxies = mustList(t, "127.0.0.1")
+		c.Merchants = []Merchant{{ID: DefaultMerchant, Gateway: "testpay", Key: "tp-key"},
+			{ID: "shop-b", Gateway: "testpay", Key: "tp-key-b"}}
+		c.Logger = newTestLogger(logs)
+	})
+	secret, _ := issue(t, tr, DefaultMerchant, "KIOSK-A")
+	k := mustDial(t, tr, secret, "KIOSK-A")
+	k.subscribe("", "KIOSK-A")
+	body := []byte(`{"orderNo":"SFP-1","status":"paid","partnerOrderNo":"QK-1"}`)
+	for _, tc := range []struct {
+		path, key string
+		want      int
+		reply     string
+	}{
+		{"/notify/testpay?udid=KIOSK-A", "wrong", 401, ""},
+		{"/notify/testpay/shop-b?udid=KIOSK-A", "tp-key", 401, ""}, // shop-b's key only
+		{"/notify/testpay?udid=KIOSK-A", "tp-key", 200, "success"},
+		{"/notify/testpay/default?udid=KIOSK-A", "tp-key", 200, "success"}, // the same, again
+	} {
+		code, got := post(t, http.DefaultClient, tr.url(tc.path), body, map[string]string{"X-Test-Sign": testPaySign(body, tc.key)})
+		if code != tc.want || (code == 200 && got != tc.reply) {
+			t.Errorf("%s: %d %q, want %d %q", tc.path, code, got, tc.want, tc.reply)
+		}
+	}
+	m, err := k.next(5 * time.Second)
+	if err != nil || m.Gateway != "testpay" || m.SysSN != "SFP-1" || m.OutTradeNo != "QK-1" || string(m.Body) != string(body) || m.Sign != "" {
+		t.Fatalf("pushed %+v %v", m, err)
+	}
+	// QFPay's notification for the same shop (from QFPay's address, as
+	// the trusted proxy says) reaches the same kiosk.
+	q := notifBody("payment", "S-Q", "QK-2", "KIOSK-A")
+	if code, _ := post(t, http.DefaultClient, tr.url("/notify/qfpay"), q, map[string]string{"X-QF-SIGN": md5Sign(q, testKey),
+		"X-Forwarded-For": "13.228.112.115"}); code != 200 {
+		t.Fatalf("QFPay's: %d", code)
+	}
+	if m, err := k.next(5 * time.Second); err != nil || m.Gateway != "qfpay" || m.SysSN != "S-Q" {
+		t.Fatalf("QFPay's for the same shop: %+v %v", m, err)
+	}
+	if n := storedCount(t, tr.s); n != 2 {
+		t.Fatalf("stored %d, want 2", n)
+	}
+}
+
+func TestMerchantsFile(t *testing.T) {
+	ms, err := ParseMerchants(strings.NewReader("# shops\n\nshop-a  qfpay  APPA  KEYA\nshop-a QFPay APPA2 KEYA2\n"))
+	if err == nil {
+		t.Fatalf("shop-a twice on qfpay accepted: %+v", ms)
+	}
+	if !strings.Contains(err.Error(), "line 4") || strings.Contains(err.Error(), "KEYA") {
+		t.Fatalf("error %q: want the line, never the key", err)
+	}
+	gateways["testpay"] = testGateway{}
+	defer delete(gateways, "testpay")
+	ms, err = ParseMerchants(strings.NewReader("shop-a qfpay APPA KEYA\nshop-a testpay P1 KEYT # a shop on two gateways\n"))
+	if err == nil {
+		t.Fatal("a trailing comment taken as a fifth field")
+	}
+	ms, err = ParseMerchants(strings.NewReader("shop-a qfpay APPA KEYA\nshop-a testpay P1 KEYT\n"))
+	if err != nil || len(ms) != 2 || ms[1].Gateway != "testpay" || ms[1].Key != "KEYT" {
+		t.Fatalf("%+v %v", ms, err)
+	}
+	for _, bad := range []string{"Shop qfpay A K", "shop paypal A K", "shop qfpay A", "-shop qfpay A K"} {
+		if _, err := ParseMerchants(strings.NewReader(bad)); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
 	}
 }

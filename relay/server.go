@@ -44,11 +44,13 @@ const feedPage = 256
 // Config configures a Server. Zero durations and sizes take the defaults
 // noted on each field.
 type Config struct {
-	// Key is the one-shop merchant's QFPay client_key (DefaultMerchant,
-	// served at /notify/qfpay and /notify/qfpay/default).
+	// Key is the one-shop merchant's QFPay client_key (DefaultMerchant on
+	// qfpay, served at /notify/qfpay and /notify/qfpay/default).
 	Key string
 	// Merchants are served at /notify/{gateway}/{id}, each verified with
-	// its own key only. At least one of Key and Merchants is required.
+	// its own key only; an id may appear once per gateway (a shop on two
+	// gateways). At least one of Key and Merchants is required; the one
+	// named DefaultMerchant is also served at /notify/{gateway}.
 	Merchants []Merchant
 	// Token is the shared bearer token of a one-shop set-up: it sees every
 	// notification of DefaultMerchant. Kiosks may instead (or also) use
@@ -62,7 +64,9 @@ type Config struct {
 	// Instance names this relay in logs, metrics and the database's
 	// heartbeat table; "" = the host name.
 	Instance string
-	AllowIPs []netip.Prefix // notifier allow-list for /notify/*; empty = any
+	// AllowIPs is the notifier allow-list, for the gateways that publish
+	// their notifiers' addresses (QFPay); empty = any.
+	AllowIPs []netip.Prefix
 	// TrustedProxies are reverse proxies whose X-Forwarded-For is believed
 	// when finding a notifier's address; empty = use the peer address.
 	TrustedProxies []netip.Prefix
@@ -146,7 +150,7 @@ func NewServer(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cfg.Token != "" && merchants["qfpay"][DefaultMerchant].Key == "" {
+	if cfg.Token != "" && !hasDefault(merchants) {
 		return nil, errors.New("relay: the shared Token sees the one-shop merchant's notifications, and there is none: set Key (--qfpay-key) or a merchant named \"default\", or give each kiosk its own token")
 	}
 	if cfg.Database == "" && cfg.DataDir == "" {
@@ -258,8 +262,10 @@ func NewServer(cfg Config) (*Server, error) {
 		CheckOrigin: func(*http.Request) bool { return true },
 	}
 	s.mux = http.NewServeMux()
-	s.mux.HandleFunc("/notify/qfpay", func(w http.ResponseWriter, r *http.Request) {
-		s.handleNotify(w, r, "qfpay", DefaultMerchant)
+	// /notify/{gateway} is the one-shop merchant's (QFPay's /notify/qfpay
+	// from before there were several merchants).
+	s.mux.HandleFunc("/notify/{gateway}", func(w http.ResponseWriter, r *http.Request) {
+		s.handleNotify(w, r, r.PathValue("gateway"), DefaultMerchant)
 	})
 	s.mux.HandleFunc("/notify/{gateway}/{merchant}", func(w http.ResponseWriter, r *http.Request) {
 		s.handleNotify(w, r, r.PathValue("gateway"), r.PathValue("merchant"))
@@ -280,7 +286,18 @@ func NewServer(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// merchantIndex checks and indexes the configured merchants.
+func hasDefault(idx map[string]map[string]Merchant) bool {
+	for _, ms := range idx {
+		if _, ok := ms[DefaultMerchant]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// merchantIndex checks and indexes the configured merchants. A merchant
+// id may appear once per gateway: a shop on two gateways is one merchant,
+// and its kiosks' tokens see both.
 func merchantIndex(cfg Config) (map[string]map[string]Merchant, error) {
 	ms := cfg.Merchants
 	if cfg.Key != "" {
@@ -290,18 +307,16 @@ func merchantIndex(cfg Config) (map[string]map[string]Merchant, error) {
 		return nil, errors.New("relay: a merchant is required: Key (the QFPay client key) or Merchants")
 	}
 	idx := make(map[string]map[string]Merchant)
-	seen := map[string]bool{}
 	for _, m := range ms {
 		if err := m.validate(); err != nil {
 			return nil, fmt.Errorf("relay: %w", err)
 		}
-		if seen[m.ID] {
-			if m.ID == DefaultMerchant && cfg.Key != "" {
-				return nil, errors.New("relay: merchant \"default\" is configured twice: by Key (--qfpay-key) and in Merchants")
+		if _, dup := idx[m.Gateway][m.ID]; dup {
+			if m.ID == DefaultMerchant && m.Gateway == "qfpay" && cfg.Key != "" {
+				return nil, errors.New("relay: merchant \"default\" on qfpay is configured twice: by Key (--qfpay-key) and in Merchants")
 			}
-			return nil, fmt.Errorf("relay: merchant %s is configured twice", m.ID)
+			return nil, fmt.Errorf("relay: merchant %s on %s is configured twice", m.ID, m.Gateway)
 		}
-		seen[m.ID] = true
 		if idx[m.Gateway] == nil {
 			idx[m.Gateway] = make(map[string]Merchant)
 		}
@@ -588,7 +603,7 @@ func (s *Server) handleNotify(w http.ResponseWriter, r *http.Request, gatewayNam
 		http.Error(w, "no such merchant", http.StatusNotFound)
 		return
 	}
-	if len(s.cfg.AllowIPs) > 0 && !containsAddr(s.cfg.AllowIPs, src) {
+	if gw.AllowListed() && len(s.cfg.AllowIPs) > 0 && !containsAddr(s.cfg.AllowIPs, src) {
 		s.m.count(resultRejected)
 		log.Warn("notify: source not in allow-list")
 		s.proxyHint(r, src)
@@ -608,7 +623,7 @@ func (s *Server) handleNotify(w http.ResponseWriter, r *http.Request, gatewayNam
 		http.Error(w, "bad request", http.StatusBadRequest)
 		return
 	}
-	n, err := gw.Verify(raw, r.Header, m.Key)
+	n, err := gw.Verify(raw, r, m.Key)
 	if err == nil {
 		err = n.check()
 	}
