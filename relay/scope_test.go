@@ -363,6 +363,12 @@ func TestScopedTokenSeesOnlyItsDevice(t *testing.T) {
 		t.Fatalf("shop-b's KIOSK-A replay: %+v", r)
 	}
 
+	// A token for a merchant this relay does not serve (a typo at token
+	// add) is let in, with a warning saying so.
+	typo, _ := issue(t, tr, "shop-bb", "KIOSK-A")
+	mustDial(t, tr, typo, "KIOSK-A").subscribe("O-T", "")
+	logs.waitLog(t, "does not serve", "merchant=shop-bb")
+
 	// A token presented by another device is refused at the handshake.
 	_, resp, err := dialWith(t, tr, secretA, "KIOSK-B")
 	if err == nil || resp == nil || resp.StatusCode != 403 {

@@ -325,6 +325,16 @@ func merchantIndex(cfg Config) (map[string]map[string]Merchant, error) {
 	return idx, nil
 }
 
+// serves reports whether merchant id is configured for any gateway.
+func (s *Server) serves(id string) bool {
+	for _, ms := range s.merchants {
+		if _, ok := ms[id]; ok {
+			return true
+		}
+	}
+	return false
+}
+
 func (s *Server) merchantCount() int {
 	n := 0
 	for _, ms := range s.merchants {
@@ -886,6 +896,13 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 		refuse(http.StatusForbidden, reasonDeviceMismatch,
 			fmt.Sprintf("forbidden: this token is for device %q, the kiosk says it is %q", cred.scope.UDID, udid), cred)
 		return
+	}
+	if cred.tokenID != 0 && !s.serves(cred.scope.Merchant) {
+		// Not refused (another instance may be configured for it), but
+		// most likely a typo in `token add --merchant`: this kiosk will
+		// see nothing from here.
+		s.log.Warn("ws: the kiosk's token is for a merchant this relay does not serve", "merchant", cred.scope.Merchant,
+			"token_id", cred.tokenID, "remote", remote)
 	}
 	ws, err := s.upgrader.Upgrade(w, r, nil)
 	if err != nil {
