@@ -38,8 +38,10 @@ func TestGolden(t *testing.T) {
 		{name: "cancelling", cfg: cfg, size: landscape, snap: cancelling(order(t))},
 		{name: "paid", cfg: cfg, size: landscape, snap: with(order(t), payment.StatePaid)},
 		{name: "failed", cfg: cfg, size: landscape, snap: &failed},
-		{name: "expired", cfg: cfg, size: landscape, snap: with(order(t), payment.StateExpired)},
-		{name: "cancelled", cfg: cfg, size: landscape, snap: with(order(t), payment.StateCancelled)},
+		{name: "expired", cfg: cfg, size: landscape, snap: withdrawn(with(order(t), payment.StateExpired))},
+		{name: "cancelled", cfg: cfg, size: landscape, snap: withdrawn(with(order(t), payment.StateCancelled))},
+		// A wallet without cancel: the QR stays payable at the gateway.
+		{name: "cancelled_payable", cfg: cfg, size: landscape, snap: with(order(t), payment.StateCancelled)},
 		{name: "demo_idle", cfg: ScreenConfig{MerchantName: cfg.MerchantName, Demo: true}, size: landscape},
 		{name: "demo_awaiting", cfg: ScreenConfig{MerchantName: cfg.MerchantName, Demo: true}, size: landscape, snap: ptr(order(t)), elapsed: 83 * time.Second},
 		{name: "mirror_awaiting", cfg: cfg, size: fyne.NewSize(480, 300), snap: ptr(order(t)), elapsed: 83 * time.Second},
@@ -61,6 +63,11 @@ func ptr(s payment.Snapshot) *payment.Snapshot { return &s }
 func with(s payment.Snapshot, st payment.State) *payment.Snapshot {
 	s.State = st
 	return &s
+}
+
+func withdrawn(s *payment.Snapshot) *payment.Snapshot {
+	s.Withdrawn = true
+	return s
 }
 
 func cancelling(s payment.Snapshot) *payment.Snapshot {

@@ -46,12 +46,6 @@ type QRCountdown struct {
 	deadline time.Time
 }
 
-// NewQRCountdown makes an empty QR countdown; now is the clock the time
-// left is computed from (nil: time.Now).
-func NewQRCountdown(now func() time.Time) *QRCountdown {
-	return newQRCountdown(realClock(now))
-}
-
 func newQRCountdown(clk clock) *QRCountdown {
 	q := &QRCountdown{clk: clk}
 	q.ExtendBaseWidget(q)
@@ -80,14 +74,17 @@ func (q *QRCountdown) Remaining() time.Duration {
 }
 
 // Start redraws the countdown each time the seconds shown change, until ctx
-// is done or the deadline has passed. Each tick asks the clock for the time
-// rather than counting ticks, so a late or dropped tick never drifts.
-func (q *QRCountdown) Start(ctx context.Context) {
+// is done or the deadline has passed; the channel it returns is closed when
+// it has stopped. Each tick asks the clock for the time rather than
+// counting ticks, so a late or dropped tick never drifts.
+func (q *QRCountdown) Start(ctx context.Context) (stopped <-chan struct{}) {
 	deadline, clk := q.deadline, q.clk
+	done := make(chan struct{})
 	go func() {
+		defer close(done)
 		for {
 			left := deadline.Sub(clk.now())
-			if left <= 0 {
+			if left <= 0 || ctx.Err() != nil {
 				return
 			}
 			// The display rounds up, so it changes when left crosses a whole
@@ -108,6 +105,7 @@ func (q *QRCountdown) Start(ctx context.Context) {
 			}
 		}
 	}()
+	return done
 }
 
 // CreateRenderer is part of fyne.Widget.

@@ -68,6 +68,7 @@ type Screen struct {
 	qrPlaceholder *canvas.Rectangle
 	tickFor       string // the order the countdown is ticking for
 	stopTick      context.CancelFunc
+	tickStopped   <-chan struct{} // closed when the last countdown goroutine has stopped
 
 	result          *fyne.Container
 	resultIcon      *resultIcon
@@ -254,7 +255,7 @@ func (s *Screen) showAwaiting(snap payment.Snapshot) {
 		s.cancelTick()
 		ctx, cancel := context.WithCancel(context.Background())
 		s.stopTick, s.tickFor = cancel, order
-		s.qr.Start(ctx)
+		s.tickStopped = s.qr.Start(ctx)
 	}
 }
 
@@ -299,6 +300,10 @@ func (s *Screen) showResult(snap payment.Snapshot) {
 		icon, col, title, detail = strokesClock, s.color(theme.ColorNameWarning), txtExpired, txtAskCashier
 	default:
 		icon, col, title = strokesMinus, s.color(theme.ColorNamePlaceHolder), txtCancelled
+	}
+	if (snap.State == payment.StateExpired || snap.State == payment.StateCancelled) && !snap.Withdrawn {
+		// The gateway could not withdraw the QR: say so, whatever else.
+		detail = txtDoNotPay
 	}
 	s.resultIcon.set(icon, col)
 	s.resultTitle.set(title)

@@ -116,7 +116,11 @@ func TestTickerStopsWithOrder(t *testing.T) {
 	s.Show(snap)
 	clk.advance(2 * time.Second)
 	clk.runQueued(50 * time.Millisecond)
-	time.Sleep(20 * time.Millisecond)
+	select {
+	case <-s.tickStopped:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the countdown goroutine still runs after the order ended")
+	}
 	if clk.pending() != 1 {
 		t.Errorf("%d timers armed after the order ended, want only the result hold", clk.pending())
 	}
@@ -131,7 +135,8 @@ func TestResultHold(t *testing.T) {
 	if !s.result.Visible() {
 		t.Fatal("paid: result page not shown")
 	}
-	clk.waitPending(t, 2) // the stopped ticker's last timer and the hold
+	<-s.tickStopped       // the countdown stopped with the order
+	clk.waitPending(t, 1) // the hold
 	clk.advance(2900 * time.Millisecond)
 	clk.runQueued(50 * time.Millisecond)
 	if !s.result.Visible() {

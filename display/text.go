@@ -21,7 +21,15 @@ var (
 	txtExpired    = payment.Names{En: "This QR code has expired", ZhHant: "此二維碼已過期", ZhHans: "此二维码已过期"}
 	txtAskCashier = payment.Names{En: "Please ask the cashier to try again", ZhHant: "請向收銀員要求重新付款", ZhHans: "请向收银员要求重新付款"}
 	txtCancelled  = payment.Names{En: "Payment cancelled", ZhHant: "付款已取消", ZhHans: "支付已取消"}
-	txtDemo       = payment.Names{En: "DEMO — no real money", ZhHant: "示範模式 — 不涉及真實金錢", ZhHans: "演示模式 — 不涉及真实资金"}
+	// An order that ended unpaid on a wallet without cancel (PayMe,
+	// UnionPay, FPS, Octopus): its QR stays payable at the gateway for a
+	// while, so the customer must not scan it any more.
+	txtDoNotPay = payment.Names{
+		En:     "Please do not pay this QR code any more. If you have paid, tell the cashier.",
+		ZhHant: "請勿再掃描此二維碼付款。如已付款，請告知收銀員。",
+		ZhHans: "请勿再扫描此二维码付款。如已付款，请告知收银员。",
+	}
+	txtDemo = payment.Names{En: "DEMO — no real money", ZhHant: "示範模式 — 不涉及真實金錢", ZhHans: "演示模式 — 不涉及真实资金"}
 )
 
 // Plain sentences for a failed payment, by the gateway's respcd. The

@@ -76,16 +76,30 @@ func TestChargeCancelledBySignal(t *testing.T) {
 	}
 }
 
-func TestChargeCommitThenDropResponse(t *testing.T) {
-	base, _ := startSim(t, "--commit-drop", "1")
-	p, created := charge(t, base, nil, "--amount", "250")
+// The create's answer is lost; the order is found by query, but QFPay's
+// query carries no QR, so nobody could scan it: it is withdrawn and a new
+// order continues the sale at once. The customer pays the new QR; the
+// journal links the two and reconcile sees no difference.
+func TestChargeCommitThenDropResponseReissues(t *testing.T) {
+	base, _ := startSim(t, "--commit-drop-first", "1")
+	data := t.TempDir()
+	p, created := charge(t, base, []string{"QRKIOSK_DATA=" + data}, "--amount", "250")
+	if created.Replaces == "" || created.Replaces == created.OutTradeNo {
+		t.Fatalf("created %+v: want a new order that replaces the lost one", created)
+	}
 	customer(t, base, "pay", created.SysSN)
 	last, code := p.lastEvent(30 * time.Second)
-	if code != 0 || last.Event != "paid" {
+	if code != 0 || last.Event != "paid" || last.OutTradeNo != created.OutTradeNo {
 		t.Fatalf("exit %d, last event %+v; want 0 and paid", code, last)
 	}
-	if orders := simOrders(t, base); len(orders) != 1 {
-		t.Fatalf("gateway holds %d orders after a dropped create reply, want exactly 1: %+v", len(orders), orders)
+	orders := simOrders(t, base)
+	if len(orders) != 2 || orders[0].OutTradeNo != created.Replaces || orders[0].Cancel != 2 || orders[1].Respcd != "0000" {
+		t.Fatalf("gateway holds %+v: want the lost order withdrawn (cancel 2) and the new one paid", orders)
+	}
+	env := []string{"QRKIOSK_DATA=" + data, "QFPAY_BASE_URL=" + base, "QFPAY_APPCODE=" + appCode, "QFPAY_KEY=" + key}
+	rec := start(t, env, "qrkiosk", "reconcile")
+	if code := rec.wait(20 * time.Second); code != 0 {
+		t.Fatalf("reconcile exit %d: %s", code, rec.errb.String())
 	}
 }
 

@@ -1,5 +1,6 @@
 // Package e2e runs the real binaries against each other: qfpay-sim,
-// qrkiosk-relay and qrkiosk, as separate processes on loopback.
+// scanforpay-sim, qrkiosk-relay and qrkiosk, as separate processes on
+// loopback.
 package e2e
 
 import (
@@ -32,7 +33,7 @@ func TestMain(m *testing.M) {
 	// never the user's real one; it goes with the folder at the end.
 	os.Setenv("QRKIOSK_DATA", filepath.Join(dir, "data"))
 	for _, pkg := range []struct{ out, path string }{
-		{"qrkiosk", ".."}, {"qfpay-sim", "../cmd/qfpay-sim"}, {"qrkiosk-relay", "../cmd/qrkiosk-relay"},
+		{"qrkiosk", ".."}, {"qfpay-sim", "../cmd/qfpay-sim"}, {"scanforpay-sim", "../cmd/scanforpay-sim"}, {"qrkiosk-relay", "../cmd/qrkiosk-relay"},
 	} {
 		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, pkg.out), pkg.path)
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
@@ -166,6 +167,7 @@ type event struct {
 	Respcd     string `json:"respcd"`
 	Reason     string `json:"reason"`
 	Push       bool   `json:"push"`
+	Replaces   string `json:"replaces"`
 }
 
 func (p *proc) event(timeout time.Duration) event {

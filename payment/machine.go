@@ -11,12 +11,18 @@ import (
 
 // MachineConfig wires an order to its gateway and its clock.
 type MachineConfig struct {
-	Gateway Gateway
+	Gateway OrderGateway
 	Clock   Clock        // nil = RealClock
 	Logger  *slog.Logger // nil = discard
 	// PollSlow is the safety query interval while push is healthy (15 s);
-	// PollFast the interval while it is down or absent (2 s).
-	PollSlow, PollFast time.Duration
+	// while it is down or absent an order is asked every PollFast (2 s)
+	// for the first PollFastFor (1 min) its QR shows, then every
+	// PollSteady (5 s): a merchant's kiosks share 400 requests a minute.
+	PollSlow, PollFast, PollSteady time.Duration
+	PollFastFor                    time.Duration
+	// PollCPM is the query interval while a customer confirms a scanned
+	// code on the phone (2.5 s; QFPay: every 2–3 s).
+	PollCPM time.Duration
 	// CallTimeout bounds one gateway call including its retries (20 s).
 	CallTimeout time.Duration
 	// SettleRetry is the wait between attempts to settle an order whose
@@ -31,11 +37,27 @@ type MachineConfig struct {
 	// past withdraws the order and settles it by a final query.
 	Resume bool
 	Known  *Created
+	// GatewayExpiry is how long the gateway keeps a QR payable when the
+	// wallet ignores the kiosk's expiry (QFPay: its default 30 min); 0 =
+	// not known. It only tells the cashier until when a QR that could not
+	// be withdrawn stays payable.
+	GatewayExpiry time.Duration
+	// Reissue records the order that replaces one whose QR was lost (found
+	// at the gateway after a lost create answer: a query does not give the
+	// QR back) before it is created; nil: nothing to record. An error
+	// stops the sale: nothing unrecorded is sent.
+	Reissue func(next CreateRequest, replaces string) error
 	// LateWatch is how long an Expired, Cancelled or Failed order keeps
 	// listening for a late payment before its machine stops (24 h: QFPay
 	// retries a notification for about a day). A Paid order stops at once:
 	// nothing later changes it. An unconfirmed result is settled first.
 	LateWatch time.Duration
+	// LatePoll is how long an order the gateway still holds payable after
+	// the kiosk stopped offering it (a wallet or gateway without cancel, or
+	// a withdrawal that failed) is still queried, every PollSlow (10 min):
+	// a customer who pays just after the countdown is seen even without
+	// push. Push is listened to for LateWatch either way.
+	LatePoll time.Duration
 }
 
 func (c *MachineConfig) defaults() {
@@ -51,6 +73,15 @@ func (c *MachineConfig) defaults() {
 	if c.PollFast <= 0 {
 		c.PollFast = 2 * time.Second
 	}
+	if c.PollSteady <= 0 {
+		c.PollSteady = max(5*time.Second, c.PollFast)
+	}
+	if c.PollFastFor <= 0 {
+		c.PollFastFor = time.Minute
+	}
+	if c.PollCPM <= 0 {
+		c.PollCPM = 2500 * time.Millisecond
+	}
 	if c.CallTimeout <= 0 {
 		c.CallTimeout = 20 * time.Second
 	}
@@ -60,10 +91,16 @@ func (c *MachineConfig) defaults() {
 	if c.LateWatch <= 0 {
 		c.LateWatch = DefaultLateWatch
 	}
+	if c.LatePoll <= 0 {
+		c.LatePoll = DefaultLatePoll
+	}
 }
 
 // DefaultLateWatch is MachineConfig.LateWatch's default.
 const DefaultLateWatch = 24 * time.Hour
+
+// DefaultLatePoll is MachineConfig.LatePoll's default.
+const DefaultLatePoll = 10 * time.Minute
 
 // failingPollStreak is how many failed polls in a row mark the gateway as
 // unreachable on screen.
@@ -91,7 +128,22 @@ type Order struct {
 	// Fields below are owned by the run goroutine.
 	cancelAsked bool
 	pollFails   int
-	unconfirmed bool // final state shown, but the gateway has not confirmed it
+	unconfirmed bool          // final state shown, but the gateway has not confirmed it
+	shownAt     time.Time     // when the QR was first shown (fast polling)
+	rateBackoff time.Duration // polls are at least this far apart after a 429
+	// withdrawSent: a reversal or close went to the gateway. Reversing a
+	// paid Alipay order refunds it, so from then on a push saying "paid"
+	// is believed only once a query confirms it.
+	withdrawSent bool
+	// earlyPaid: a push proved payment while the create call was still in
+	// flight; the order turns Paid once the create's answer is shown.
+	earlyPaid    bool
+	withdrawn    bool      // the gateway confirmed the QR withdrawn
+	payableUntil time.Time // the QR could not be withdrawn: payable until then
+	reissues     int       // orders made to replace a lost QR
+	// openUntil: final on the kiosk, but still payable at the gateway;
+	// queried until then.
+	openUntil time.Time
 }
 
 // errPaid unwinds the run goroutine's current step once the order is paid.
@@ -117,9 +169,7 @@ func StartOrder(ctx context.Context, cfg MachineConfig, req CreateRequest, obser
 	if req.TxTime.IsZero() {
 		o.req.TxTime = cfg.Clock.Now()
 	}
-	if req.Expiry == 0 {
-		o.req.Expiry = DefaultExpiryMinutes * time.Minute
-	}
+	o.req.Expiry = req.Window()
 	o.snap = Snapshot{
 		OutTradeNo: req.OutTradeNo,
 		Amount:     req.Amount,
@@ -202,7 +252,7 @@ func (o *Order) PushLink(up bool) {
 }
 
 // update changes the snapshot and tells observers.
-func (o *Order) update(kind string, change func(*Snapshot)) {
+func (o *Order) update(kind EventKind, change func(*Snapshot)) {
 	o.mu.Lock()
 	change(&o.snap)
 	ev := Event{Snapshot: o.snap, Kind: kind, At: o.cfg.Clock.Now()}
@@ -218,6 +268,11 @@ func (o *Order) update(kind string, change func(*Snapshot)) {
 	}
 }
 
+// ref is the order as the gateway knows it so far.
+func (o *Order) ref() OrderRef {
+	return OrderRef{OutTradeNo: o.req.OutTradeNo, SysSN: o.Snapshot().SysSN, Amount: o.req.Amount, PayType: o.req.PayType, TxTime: o.req.TxTime}
+}
+
 func (o *Order) state() State {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -226,7 +281,11 @@ func (o *Order) state() State {
 
 func (o *Order) run(ctx context.Context) {
 	defer close(o.closed)
-	o.update("creating", func(*Snapshot) {})
+	start := EventCreating
+	if o.cfg.Resume {
+		start = EventResumed
+	}
+	o.update(start, func(*Snapshot) {})
 	err := o.live(ctx)
 	if ctx.Err() != nil && !o.state().Final() {
 		o.log.Info("order machine stopped before the order was final", "state", o.state())
@@ -240,6 +299,9 @@ func (o *Order) run(ctx context.Context) {
 
 // live takes the order from creation to a final state.
 func (o *Order) live(ctx context.Context) error {
+	if o.cpm() {
+		return o.liveCPM(ctx)
+	}
 	var created *Created
 	var err error
 	switch {
@@ -258,17 +320,27 @@ func (o *Order) live(ctx context.Context) error {
 	if created == nil {
 		return nil // already final
 	}
-	o.update("created", func(s *Snapshot) {
-		s.SysSN, s.QRCode, s.State, s.Reason = created.SysSN, created.QRCode, StateAwaitingPayment, ""
-	})
+	for created.QRCode == "" {
+		// Found at the gateway after a lost create answer, but a query
+		// does not give a QR back: the customer could never scan it.
+		if created.Existing != nil {
+			if done, err := o.apply(created.Existing, "create"); done || err != nil {
+				return err
+			}
+		}
+		if created, err = o.reissue(ctx, created); created == nil || err != nil {
+			return err
+		}
+	}
+	o.shown(created)
 	if created.Existing != nil {
 		if done, err := o.apply(created.Existing, "create"); done || err != nil {
 			return err
 		}
 	}
-	if created.QRCode == "" {
-		o.log.Warn("order exists at the gateway but its QR code was lost; withdrawing it")
-		return o.finish(ctx, StateFailed, "", "The QR code was lost in a network error; nothing was charged. Please charge again.")
+	if o.earlyPaid {
+		o.paid("push")
+		return errPaid
 	}
 	if o.cfg.Resume {
 		// Whatever happened while the kiosk was down, one query now.
@@ -277,6 +349,104 @@ func (o *Order) live(ctx context.Context) error {
 		}
 	}
 	return o.await(ctx)
+}
+
+// shown puts a created order's QR on the screens.
+func (o *Order) shown(c *Created) {
+	o.shownAt = o.cfg.Clock.Now()
+	o.update(EventCreated, func(s *Snapshot) {
+		s.SysSN, s.QRCode, s.State, s.Reason = c.SysSN, c.QRCode, StateAwaitingPayment, ""
+	})
+}
+
+// maxReissues bounds how often one sale replaces a lost QR: a gateway
+// that keeps losing answers gets no endless stream of orders.
+const maxReissues = 2
+
+// reissue deals with an order found at the gateway without its QR (its
+// create answer was lost; a query does not give the QR back). While the
+// sale is live it withdraws the order where the wallet allows — nobody
+// has its QR, so nobody can pay it either way — and creates a new one for
+// the same sale with a new out_trade_no, recorded first (cfg.Reissue). It
+// returns the new order's creation, or nil when the sale ended.
+func (o *Order) reissue(ctx context.Context, lost *Created) (*Created, error) {
+	if o.cancelAsked || !o.cfg.Clock.Now().Before(o.Snapshot().Deadline) || o.reissues >= maxReissues {
+		st, reason := StateExpired, ""
+		switch {
+		case o.cancelAsked:
+			st = StateCancelled
+		case o.reissues >= maxReissues:
+			st, reason = StateFailed, "The gateway keeps losing its answers, so no QR code can be shown; nothing was charged. Please try again later."
+		}
+		o.setSysSN(lost.SysSN) // what the withdrawal and the final query name
+		return nil, o.finish(ctx, st, "", reason)
+	}
+	o.reissues++
+	old := o.req.OutTradeNo
+	o.log.Warn("order found at the gateway without its QR (its create answer was lost); withdrawing it and creating a new one", "syssn", lost.SysSN)
+	ref := o.ref()
+	ref.SysSN = lost.SysSN
+	if o.req.PayType.Cancel != CancelNone {
+		o.withdrawSent = true
+		err := o.call(ctx, func(cctx context.Context) error { return o.cfg.Gateway.CancelOrder(cctx, ref) })
+		switch {
+		case errors.Is(err, errPaid) || ctx.Err() != nil:
+			return nil, err
+		case err != nil:
+			o.log.Warn("withdrawing the order whose QR was lost failed; nobody has its QR", "err", err)
+		}
+	}
+	// The gateway's word on it before a second order: paid ends the sale.
+	var txn *Transaction
+	err := o.call(ctx, func(cctx context.Context) error {
+		var err error
+		txn, err = o.cfg.Gateway.QueryOrder(cctx, ref)
+		return err
+	})
+	switch {
+	case errors.Is(err, errPaid) || ctx.Err() != nil:
+		return nil, err
+	case err == nil && o.matches(txn, "reissue") && txn.Outcome() == OutcomePaid:
+		o.setSysSN(lost.SysSN)
+		o.paid("query")
+		return nil, errPaid
+	}
+	now := o.cfg.Clock.Now()
+	next := o.req
+	next.OutTradeNo = NewOutTradeNo(outTradeNoPrefix(old), now)
+	next.TxTime = now
+	if o.cfg.Reissue != nil {
+		if err := o.cfg.Reissue(next, old); err != nil {
+			o.log.Error("the order replacing a lost QR could not be recorded; nothing more is sent", "err", err)
+			o.fail("The QR code was lost in a network error and a new one could not be recorded; nothing was charged.", "")
+			return nil, nil
+		}
+	}
+	o.req, o.withdrawSent = next, false
+	o.log = o.cfg.Logger.With("out_trade_no", next.OutTradeNo)
+	o.log.Info("new order replaces one whose QR was lost", "replaces", old)
+	o.update(EventReissued, func(s *Snapshot) {
+		s.Replaces, s.OutTradeNo, s.SysSN, s.QRCode, s.State, s.Reason = old, next.OutTradeNo, "", "", StateCreating, ""
+		s.Created, s.Deadline = now, now.Add(next.Expiry)
+	})
+	return o.createOrder(ctx)
+}
+
+// setSysSN notes the gateway's id of an order that was never shown.
+func (o *Order) setSysSN(syssn string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.snap.SysSN = syssn
+}
+
+// outTradeNoPrefix is the letters NewOutTradeNo put before an out_trade_no's
+// time and random part ("QK").
+func outTradeNoPrefix(otn string) string {
+	const tail = 14 + 16 // yyyymmddhhmmss + 16 hex digits
+	if len(otn) > tail {
+		return otn[:len(otn)-tail]
+	}
+	return "QK"
 }
 
 // createOrder calls the gateway. It returns nil, nil when the order ended
@@ -295,13 +465,16 @@ func (o *Order) createOrder(ctx context.Context) (*Created, error) {
 	var ge *Error
 	switch {
 	case err == nil:
-		if o.cancelAsked {
-			o.update("created", func(s *Snapshot) {
-				s.SysSN, s.QRCode, s.State, s.Reason = created.SysSN, created.QRCode, StateAwaitingPayment, ""
-			})
+		if o.cancelAsked && !o.earlyPaid && created.QRCode != "" {
+			o.shown(created)
 			return nil, o.finish(ctx, StateCancelled, "", "")
 		}
 		return created, nil
+	case o.earlyPaid:
+		// A push proved payment, so the order exists whatever the create
+		// call says: find it.
+		o.log.Warn("create failed after a push proved payment; asking the gateway", "err", err)
+		return o.resolveCreate(ctx)
 	case errors.As(err, &fe):
 		o.fail(err.Error(), "")
 		return nil, nil
@@ -320,7 +493,7 @@ func (o *Order) resolveCreate(ctx context.Context) (*Created, error) {
 		var txn *Transaction
 		err := o.call(ctx, func(cctx context.Context) error {
 			var err error
-			txn, err = o.cfg.Gateway.QueryOrder(cctx, o.req.OutTradeNo)
+			txn, err = o.cfg.Gateway.QueryOrder(cctx, o.ref())
 			return err
 		})
 		switch {
@@ -342,7 +515,7 @@ func (o *Order) resolveCreate(ctx context.Context) (*Created, error) {
 			}
 			return nil, o.finish(ctx, st, "", "")
 		}
-		o.update("gateway_unreachable", func(s *Snapshot) { s.Reason = "Checking the payment with the gateway…" })
+		o.update(EventChecking, func(s *Snapshot) { s.Reason = "Checking the payment with the gateway…" })
 		if err := o.wait(ctx, o.cfg.SettleRetry); err != nil {
 			return nil, err
 		}
@@ -361,6 +534,9 @@ func (o *Order) await(ctx context.Context) error {
 			return ctx.Err()
 		case <-deadline.C():
 			poll.Stop()
+			if o.cpm() {
+				return o.finish(ctx, StateFailed, "", cpmNotConfirmed)
+			}
 			return o.finish(ctx, StateExpired, "", "")
 		case <-o.cancel:
 			poll.Stop()
@@ -389,15 +565,27 @@ func (o *Order) await(ctx context.Context) error {
 	}
 }
 
+// pollInterval is the wait before the next query: a safety poll while push
+// is healthy, else fast for the QR's first minute and steady after; never
+// closer than the gateway's rate limit allows.
 func (o *Order) pollInterval() time.Duration {
 	o.mu.Lock()
 	up := o.snap.PushUp
 	o.mu.Unlock()
-	if up && o.pollFails == 0 {
-		return o.cfg.PollSlow
+	d := o.cfg.PollSteady
+	switch {
+	case o.cpm():
+		d = o.cfg.PollCPM
+	case up && o.pollFails == 0:
+		d = o.cfg.PollSlow
+	case o.cfg.Clock.Now().Sub(o.shownAt) < o.cfg.PollFastFor:
+		d = o.cfg.PollFast
 	}
-	return o.cfg.PollFast
+	return max(d, o.rateBackoff)
 }
+
+// maxRateBackoff caps how far apart polls go while the gateway answers 429.
+const maxRateBackoff = time.Minute
 
 // onLink records a push link change; it reports a reconnect.
 func (o *Order) onLink(up bool) (reconnected bool) {
@@ -407,9 +595,9 @@ func (o *Order) onLink(up bool) (reconnected bool) {
 	if up == was {
 		return false
 	}
-	kind := "push_down"
+	kind := EventPushDown
 	if up {
-		kind = "push_up"
+		kind = EventPushUp
 	}
 	o.update(kind, func(s *Snapshot) { s.PushUp = up })
 	return up
@@ -420,22 +608,36 @@ func (o *Order) poll(ctx context.Context) (done bool, err error) {
 	var txn *Transaction
 	err = o.call(ctx, func(cctx context.Context) error {
 		var err error
-		txn, err = o.cfg.Gateway.QueryOrder(cctx, o.req.OutTradeNo)
+		txn, err = o.cfg.Gateway.QueryOrder(cctx, o.ref())
 		return err
 	})
 	if errors.Is(err, errPaid) || ctx.Err() != nil {
 		return true, err
 	}
+	if errors.Is(err, ErrRateLimited) {
+		// The gateway answers, but the merchant's kiosks ask too often:
+		// ask less often until it answers again.
+		o.rateBackoff = min(max(2*o.rateBackoff, 2*o.cfg.PollFast), maxRateBackoff)
+		o.log.Warn("gateway rate limit reached; polling less often", "next_poll_in", o.rateBackoff)
+		return false, nil
+	}
+	o.rateBackoff = 0
+	if errors.Is(err, ErrNotFound) {
+		// The gateway answered: it has no such order (yet). Only the
+		// final query and the create's resolution act on that.
+		o.log.Info("poll: the gateway has no such order", "err", err)
+		return false, nil
+	}
 	if err != nil {
 		o.pollFails++
 		o.log.Warn("poll failed", "attempt", o.pollFails, "err", err)
 		if o.pollFails == failingPollStreak {
-			o.update("gateway_unreachable", func(s *Snapshot) { s.GatewayUnreachable = true })
+			o.update(EventGatewayUnreachable, func(s *Snapshot) { s.GatewayUnreachable = true })
 		}
 		return false, nil
 	}
 	if o.pollFails >= failingPollStreak {
-		o.update("gateway_reachable", func(s *Snapshot) { s.GatewayUnreachable = false })
+		o.update(EventGatewayReachable, func(s *Snapshot) { s.GatewayUnreachable = false })
 	}
 	o.pollFails = 0
 	return o.apply(txn, "poll")
@@ -446,6 +648,12 @@ func (o *Order) apply(t *Transaction, source string) (done bool, err error) {
 	if !o.matches(t, source) {
 		return false, nil
 	}
+	if o.cpm() && o.state() == StateCreating {
+		o.accepted(t) // found after an unknown outcome or a restart
+	}
+	if o.cpm() && t.Outcome() == OutcomePending && !o.Snapshot().Confirming {
+		o.update(EventConfirming, func(s *Snapshot) { s.Confirming = true })
+	}
 	switch t.Outcome() {
 	case OutcomePaid:
 		o.paid(source)
@@ -454,6 +662,10 @@ func (o *Order) apply(t *Transaction, source string) (done bool, err error) {
 		o.fail(failureReason(t), t.Code)
 		return true, nil
 	case OutcomeExpired:
+		if o.cpm() {
+			o.fail(cpmNotConfirmed, t.Code)
+			return true, nil
+		}
 		o.final(StateExpired, "", "")
 		return true, nil
 	case OutcomeClosed:
@@ -464,6 +676,9 @@ func (o *Order) apply(t *Transaction, source string) (done bool, err error) {
 }
 
 func failureReason(t *Transaction) string {
+	if r, ok := cpmReasons[t.Code]; ok {
+		return r
+	}
 	if txt := t.Code.Text(); txt != "" {
 		return txt
 	}
@@ -476,7 +691,7 @@ func failureReason(t *Transaction) string {
 // matches checks that a record is for this order and this amount. One that
 // is not changes nothing and is logged as suspicious.
 func (o *Order) matches(t *Transaction, source string) bool {
-	if t.Kind != "" && t.Kind != "payment" {
+	if t.Kind != "" && t.Kind != TxnPayment {
 		return false
 	}
 	switch {
@@ -497,7 +712,9 @@ func (o *Order) matches(t *Transaction, source string) bool {
 	return true
 }
 
-// onPush handles a notification; errPaid when it settles the order.
+// onPush handles a notification; errPaid when it settles the order. After
+// a withdrawal was sent a push is not enough (a reversal of a paid Alipay
+// order refunds it): it is noted, and the next query decides.
 func (o *Order) onPush(t Transaction) error {
 	if t.Outcome() != OutcomePaid {
 		return nil // QFPay notifies successes only
@@ -505,8 +722,31 @@ func (o *Order) onPush(t Transaction) error {
 	if !o.matches(&t, "push") {
 		return nil
 	}
+	if o.withdrawSent {
+		o.log.Info("push says paid after the QR was withdrawn; the gateway's record decides")
+		return nil
+	}
 	o.paid("push")
 	return errPaid
+}
+
+// confirmPaid asks the gateway whether an order a push says is paid really
+// is; a paid record turns it Paid (late when it was shown final).
+func (o *Order) confirmPaid(ctx context.Context, source string) bool {
+	cctx, cancel := context.WithTimeout(ctx, o.cfg.CallTimeout)
+	defer cancel()
+	txn, err := o.cfg.Gateway.QueryOrder(cctx, o.ref())
+	if err != nil {
+		o.log.Warn("could not confirm a push that says paid; the late watch asks again", "source", source, "err", err)
+		o.unconfirmed = true
+		return false
+	}
+	if !o.matches(txn, source) || txn.Outcome() != OutcomePaid {
+		o.log.Warn("a push said paid but the gateway's record does not", "source", source, "outcome", txn.Outcome(), "cancel", txn.Cancel)
+		return false
+	}
+	o.paid(source)
+	return true
 }
 
 // call runs one gateway call while still listening to pushes, cancels and
@@ -529,9 +769,19 @@ func (o *Order) call(ctx context.Context, fn func(context.Context) error) error 
 		case t := <-o.push:
 			if o.state().Final() && o.state() != StatePaid {
 				if t.Outcome() == OutcomePaid && o.matches(&t, "push") {
-					o.paidLate("push")
-					return errPaid
+					if !o.withdrawSent {
+						o.paidLate("push")
+						return errPaid
+					}
+					o.unconfirmed = true // the late watch confirms it by query
 				}
+				continue
+			}
+			if o.state() == StateCreating && t.Outcome() == OutcomePaid && o.matches(&t, "push") && !o.withdrawSent {
+				// Paid before the create's answer is in: show the order
+				// first (the journal and the CLI's "created" line need its
+				// syssn), then Paid.
+				o.earlyPaid = true
 				continue
 			}
 			if err := o.onPush(t); err != nil {
@@ -558,17 +808,22 @@ func (o *Order) wait(ctx context.Context, d time.Duration) error {
 // the wallet allows, and decide by a final query. If the customer paid in
 // the meantime, the order ends Paid whatever was asked.
 func (o *Order) finish(ctx context.Context, want State, code Code, reason string) error {
-	o.update("cancelling", func(s *Snapshot) { s.Cancelling = true })
+	o.update(EventCancelling, func(s *Snapshot) { s.Cancelling = true })
 	if done, err := o.poll(ctx); done || err != nil {
 		return err
 	}
-	ref := OrderRef{OutTradeNo: o.req.OutTradeNo, SysSN: o.Snapshot().SysSN, Amount: o.req.Amount, PayType: o.req.PayType, TxTime: o.req.TxTime}
+	ref := o.ref()
+	if o.req.PayType.Cancel != CancelNone {
+		o.withdrawSent = true
+	}
 	err := o.call(ctx, func(cctx context.Context) error { return o.cfg.Gateway.CancelOrder(cctx, ref) })
+	withdrawn := err == nil
 	switch {
 	case errors.Is(err, errPaid) || ctx.Err() != nil:
 		return err
 	case errors.Is(err, ErrCancelUnsupported):
-		o.log.Info("wallet has no cancel; the order is left to expire at the gateway", "pay_type", o.req.PayType.Code)
+		o.payableUntil = o.gatewayExpiry()
+		o.log.Info("wallet has no cancel; the QR stays payable at the gateway until it expires there", "pay_type", o.req.PayType.Code, "payable_until", o.payableUntil)
 	case err != nil:
 		o.log.Warn("withdrawing the order failed; the final query decides", "err", err)
 	}
@@ -576,7 +831,7 @@ func (o *Order) finish(ctx context.Context, want State, code Code, reason string
 	for attempt := 1; ; attempt++ {
 		err = o.call(ctx, func(cctx context.Context) error {
 			var err error
-			txn, err = o.cfg.Gateway.QueryOrder(cctx, o.req.OutTradeNo)
+			txn, err = o.cfg.Gateway.QueryOrder(cctx, o.ref())
 			return err
 		})
 		if errors.Is(err, errPaid) || ctx.Err() != nil {
@@ -599,7 +854,12 @@ func (o *Order) finish(ctx context.Context, want State, code Code, reason string
 			o.fail(failureReason(txn), txn.Code)
 			return nil
 		case OutcomeExpired:
-			want = StateExpired
+			if !o.cpm() {
+				want = StateExpired
+			}
+		case OutcomePending:
+			withdrawn = false // the withdrawal is still in progress
+			o.stillOpen()
 		}
 		// Closed by our own withdrawal, or still pending on a wallet without
 		// cancel: the kiosk stops offering it, and a late payment still
@@ -611,16 +871,44 @@ func (o *Order) finish(ctx context.Context, want State, code Code, reason string
 		o.log.Warn("could not confirm the final state with the gateway; will keep checking", "err", err)
 		o.unconfirmed = true
 	}
+	o.withdrawn = withdrawn
 	o.final(want, code, reason)
 	return nil
+}
+
+// gatewayExpiry is when the gateway stops taking payment for the QR of a
+// wallet without cancel: the kiosk's expiry where the gateway honours it,
+// else the gateway's own (zero when not known).
+func (o *Order) gatewayExpiry() time.Time {
+	switch {
+	case o.req.PayType.HonoursExpiry:
+		return o.req.TxTime.Add(o.req.Expiry)
+	case o.cfg.GatewayExpiry > 0:
+		return o.req.TxTime.Add(o.cfg.GatewayExpiry)
+	}
+	return time.Time{}
+}
+
+// stillOpen notes that the gateway still holds the order payable although
+// the kiosk stopped offering it: it is queried for LatePoll more (never
+// past the time the gateway stops taking payment for it, when known).
+func (o *Order) stillOpen() {
+	if o.openUntil.IsZero() {
+		o.openUntil = o.cfg.Clock.Now().Add(o.cfg.LatePoll)
+		if !o.payableUntil.IsZero() && o.payableUntil.Before(o.openUntil) {
+			o.openUntil = o.payableUntil
+		}
+		o.log.Info("the order stays payable at the gateway; watching for a late payment", "until", o.openUntil)
+	}
 }
 
 func (o *Order) final(st State, code Code, reason string) {
 	if o.state().Final() {
 		return
 	}
-	o.update(st.String(), func(s *Snapshot) {
+	o.update(finalKind(st), func(s *Snapshot) {
 		s.State, s.Code, s.Reason, s.Cancelling = st, code, reason, false
+		s.Withdrawn, s.PayableUntil = o.withdrawn, o.payableUntil
 	})
 	close(o.done)
 	o.log.Info("order final", "state", st, "respcd", code)
@@ -643,15 +931,16 @@ func (o *Order) paidLate(source string) {
 	if o.state() == StatePaid {
 		return
 	}
-	o.update("paid_late", func(s *Snapshot) {
+	o.update(EventPaidLate, func(s *Snapshot) {
 		s.State, s.Code, s.Reason, s.Late, s.Cancelling = StatePaid, CodeSuccess, "", true, false
 	})
 	o.log.Warn("order paid after the kiosk stopped offering it", "source", source)
 }
 
 // afterFinal keeps listening once the order is final: a late push proves a
-// late payment, and an unconfirmed result is checked until the gateway
-// answers. It ends when ctx does, once the order is Paid, or after
+// late payment, an unconfirmed result is checked until the gateway
+// answers, and an order still payable at the gateway is queried for
+// LatePoll. It ends when ctx does, once the order is Paid, or after
 // LateWatch once the result is confirmed: a kiosk that runs for weeks does
 // not keep a goroutine and a relay subscription for every sale.
 func (o *Order) afterFinal(ctx context.Context) {
@@ -664,8 +953,13 @@ func (o *Order) afterFinal(ctx context.Context) {
 		}
 		var retry <-chan time.Time
 		var t Timer
-		if o.unconfirmed && o.state() != StatePaid {
+		switch {
+		case o.unconfirmed:
 			t = o.cfg.Clock.NewTimer(o.cfg.SettleRetry)
+		case o.cfg.Clock.Now().Before(o.openUntil):
+			t = o.cfg.Clock.NewTimer(o.cfg.PollSlow)
+		}
+		if t != nil {
 			retry = t.C()
 		}
 		select {
@@ -681,17 +975,28 @@ func (o *Order) afterFinal(ctx context.Context) {
 			o.onLink(up)
 		case p := <-o.push:
 			if o.state() != StatePaid && p.Outcome() == OutcomePaid && o.matches(&p, "push") {
-				o.paidLate("push")
+				if !o.withdrawSent {
+					o.paidLate("push")
+				} else {
+					o.confirmPaid(ctx, "push")
+				}
 			}
 		case <-retry:
 			cctx, cancel := context.WithTimeout(ctx, o.cfg.CallTimeout)
-			txn, err := o.cfg.Gateway.QueryOrder(cctx, o.req.OutTradeNo)
+			txn, err := o.cfg.Gateway.QueryOrder(cctx, o.ref())
 			cancel()
 			if err == nil || errors.Is(err, ErrNotFound) {
 				o.unconfirmed = false
 			}
-			if err == nil && o.matches(txn, "settle") && txn.Outcome() == OutcomePaid {
-				o.paidLate("settle query")
+			if err == nil && o.matches(txn, "settle") {
+				switch txn.Outcome() {
+				case OutcomePaid:
+					o.paidLate("late query")
+				case OutcomePending:
+					o.stillOpen()
+				default: // closed or expired at the gateway now: nothing more to watch for
+					o.openUntil = time.Time{}
+				}
 			}
 		}
 		if t != nil {
@@ -704,4 +1009,89 @@ func (o *Order) afterFinal(ctx context.Context) {
 func (o *Order) String() string {
 	s := o.Snapshot()
 	return fmt.Sprintf("order %s %s %s", s.OutTradeNo, s.Amount.Display(), s.State)
+}
+
+// cpm reports a customer-presented payment: the cashier scanned the
+// customer's code; there is no QR to show.
+func (o *Order) cpm() bool { return o.req.PayType.Mode == CPM }
+
+// Reasons a customer-presented payment fails, for the cashier.
+const (
+	cpmNotConfirmed = "The customer did not confirm the payment on the phone within 2 minutes; it was withdrawn and nothing was charged. Please charge again."
+	cpmNotSent      = "The payment never reached the gateway; nothing was charged. Please scan the code again."
+)
+
+// cpmReasons word the answers to a scanned code for the cashier.
+var cpmReasons = map[Code]string{
+	CodeBadPaymentCode:  "The customer's payment code is wrong or has expired: ask the customer to refresh the code, then scan it again.",
+	CodeBadCustomerCode: "The customer's payment code is wrong or has expired: ask the customer to refresh the code, then scan it again.",
+}
+
+// liveCPM takes a customer-presented payment to a final state. The code is
+// charged once and never again (it may already be spent); a "confirming"
+// answer (1143/1145) is followed by a query every PollCPM; an unknown
+// outcome is settled by query; one still unconfirmed after
+// CPMConfirmWindow is withdrawn (reversal for Alipay, close for WeChat)
+// and fails, so the cashier charges again. A restart resumes it the same
+// way, without charging.
+func (o *Order) liveCPM(ctx context.Context) error {
+	if !o.cfg.Resume {
+		g, ok := o.cfg.Gateway.(CPMGateway)
+		if !ok {
+			o.fail("This gateway cannot charge a scanned payment code.", "")
+			return nil
+		}
+		var txn *Transaction
+		err := o.call(ctx, func(cctx context.Context) error {
+			var err error
+			txn, err = g.ChargeCPM(cctx, o.req)
+			return err
+		})
+		var fe *FieldError
+		var ge *Error
+		switch {
+		case errors.Is(err, errPaid) || ctx.Err() != nil:
+			return err
+		case err == nil:
+			if done, err := o.apply(txn, "charge"); done || err != nil {
+				return err
+			}
+		case errors.As(err, &fe):
+			o.fail(err.Error(), "")
+			return nil
+		case errors.As(err, &ge):
+			o.fail(failureReason(&Transaction{Code: ge.Code, ErrMsg: ge.Message}), ge.Code)
+			return nil
+		case errors.Is(err, ErrNotSent) && !o.earlyPaid:
+			o.fail(cpmNotSent, "")
+			return nil
+		default:
+			o.log.Warn("outcome of the scanned code unknown; asking the gateway (never charging it again)", "err", err)
+			o.update(EventChecking, func(s *Snapshot) { s.Reason = "Checking the payment with the gateway…" })
+		}
+	}
+	if o.earlyPaid {
+		if o.state() == StateCreating {
+			o.update(EventCreated, func(s *Snapshot) { s.State = StateAwaitingPayment })
+		}
+		o.paid("push")
+		return errPaid
+	}
+	if o.cancelAsked {
+		return o.finish(ctx, StateCancelled, "", "")
+	}
+	if o.cfg.Resume || o.state() == StateCreating {
+		if done, err := o.poll(ctx); done || err != nil {
+			return err
+		}
+	}
+	return o.await(ctx)
+}
+
+// accepted shows a customer-presented payment the gateway holds.
+func (o *Order) accepted(t *Transaction) {
+	o.shownAt = o.cfg.Clock.Now()
+	o.update(EventCreated, func(s *Snapshot) {
+		s.SysSN, s.State, s.Reason = t.SysSN, StateAwaitingPayment, ""
+	})
 }

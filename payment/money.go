@@ -136,10 +136,34 @@ func (a Amount) String() string {
 
 // Display formats the amount for people: symbol, thousands separators and
 // the currency's decimals ("HK$1,234.50").
-func (a Amount) Display() string {
-	plain := a.String()
+func (a Amount) Display() string { return DisplayDecimal(a.String(), a.Currency) }
+
+// FormatMinor writes a signed sum of minor units as an exact decimal with
+// the currency's places ("-12.30", "1500"): a day's net can be negative
+// when refunds of earlier sales exceed its takings.
+func FormatMinor(minor int64, cur Currency) string {
+	if minor < 0 {
+		return "-" + Amount{Minor: -minor, Currency: cur}.String()
+	}
+	return Amount{Minor: minor, Currency: cur}.String()
+}
+
+// DisplayMinor is FormatMinor for people, as Display writes it, with a
+// minus sign before the symbol when negative ("−HK$12.30").
+func DisplayMinor(minor int64, cur Currency) string {
+	if minor < 0 {
+		return "−" + Amount{Minor: -minor, Currency: cur}.Display()
+	}
+	return Amount{Minor: minor, Currency: cur}.Display()
+}
+
+// DisplayDecimal writes a plain decimal ("1234.5", "12.") for people, with
+// the currency's symbol and thousands separators, keeping its digits as
+// they are: the cashier's amount shows exactly what has been typed.
+func DisplayDecimal(plain string, cur Currency) string {
 	whole, frac, hasPoint := strings.Cut(plain, ".")
 	var b strings.Builder
+	b.WriteString(cur.Symbol)
 	for i, r := range whole {
 		if i > 0 && (len(whole)-i)%3 == 0 {
 			b.WriteByte(',')
@@ -150,7 +174,7 @@ func (a Amount) Display() string {
 		b.WriteByte('.')
 		b.WriteString(frac)
 	}
-	return a.Currency.Symbol + b.String()
+	return b.String()
 }
 
 // TxAmt is the amount as the gateway's txamt field.

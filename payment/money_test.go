@@ -147,11 +147,12 @@ func TestPayTypeCatalog(t *testing.T) {
 }
 
 func TestRespcd(t *testing.T) {
-	if len(payment.Codes()) != 52 {
-		t.Errorf("respcd table has %d codes, seed 003 has 52", len(payment.Codes()))
+	// Seed 003's 52 codes, and 1161 from QFPay's 2017 table.
+	if len(payment.Codes()) != 53 {
+		t.Errorf("respcd table has %d codes, want seed 003's 52 and 1161", len(payment.Codes()))
 	}
 	for code, class := range map[payment.Code]payment.Class{
-		"0000": payment.ClassSuccess, "1143": payment.ClassPending, "1145": payment.ClassPending,
+		"0000": payment.ClassSuccess, "1143": payment.ClassPending, "1145": payment.ClassPending, "1161": payment.ClassPending,
 		"1108": payment.ClassFailure, "1181": payment.ClassFailure, "9999": payment.ClassFailure,
 	} {
 		if got := code.Class(); got != class {
@@ -165,5 +166,96 @@ func TestRespcd(t *testing.T) {
 	var ge *payment.Error
 	if !errors.As(err, &ge) || !strings.Contains(ge.Reason(), "Insufficient balance") {
 		t.Errorf("typed error: %v", err)
+	}
+	hinted := &payment.Error{Op: "create", Code: "1108", Hint: "check QFPAY_ENV"}
+	if !strings.Contains(hinted.Reason(), "Signature error — check QFPAY_ENV") || !strings.Contains(hinted.Error(), "check QFPAY_ENV") {
+		t.Errorf("hint not shown: %q / %q", hinted.Reason(), hinted.Error())
+	}
+}
+
+func TestFormatMinor(t *testing.T) {
+	hkd, jpy := cur(t, "HKD"), cur(t, "JPY")
+	for _, c := range []struct {
+		minor         int64
+		cur           payment.Currency
+		plain, people string
+	}{
+		{0, hkd, "0.00", "HK$0.00"}, {5, hkd, "0.05", "HK$0.05"}, {-5, hkd, "-0.05", "−HK$0.05"},
+		{-1234, hkd, "-12.34", "−HK$12.34"}, {123456789, hkd, "1234567.89", "HK$1,234,567.89"},
+		{1500, jpy, "1500", "¥1,500"}, {-7, jpy, "-7", "−¥7"},
+	} {
+		if got := payment.FormatMinor(c.minor, c.cur); got != c.plain {
+			t.Errorf("FormatMinor(%d, %s) = %q, want %q", c.minor, c.cur.Code, got, c.plain)
+		}
+		if got := payment.DisplayMinor(c.minor, c.cur); got != c.people {
+			t.Errorf("DisplayMinor(%d, %s) = %q, want %q", c.minor, c.cur.Code, got, c.people)
+		}
+	}
+	// The cashier's amount shows exactly what was typed.
+	for typed, want := range map[string]string{"": "HK$", "12.": "HK$12.", "1234.5": "HK$1,234.5", "1000000": "HK$1,000,000"} {
+		if got := payment.DisplayDecimal(typed, hkd); got != want {
+			t.Errorf("DisplayDecimal(%q) = %q, want %q", typed, got, want)
+		}
+	}
+}
+
+// A gateway that takes fewer wallets, or treats them otherwise, declares
+// its own catalog; lookups through it find only what it takes.
+type twoWalletGateway struct{}
+
+func (twoWalletGateway) PayTypes() payment.Catalog {
+	var c payment.Catalog
+	for _, w := range []string{"alipay", "wechat"} {
+		p, _ := payment.LookupPayType(w)
+		p.HonoursExpiry, p.Cancel = false, payment.CancelNone
+		c = append(c, p)
+	}
+	return c
+}
+
+func TestGatewayCatalog(t *testing.T) {
+	if got := payment.PayTypesOf(struct{}{}); len(got) != len(payment.AllPayTypes()) {
+		t.Fatalf("a gateway without a catalog takes %d pay types, want the whole catalog", len(got))
+	}
+	c := payment.PayTypesOf(twoWalletGateway{})
+	if got := strings.Join(c.MPMWallets(), ","); got != "alipay,wechat" {
+		t.Fatalf("wallets %s, want alipay,wechat", got)
+	}
+	p, err := c.Lookup("800201")
+	if err != nil || p.Wallet != "wechat" || p.Cancel != payment.CancelNone || p.HonoursExpiry {
+		t.Fatalf("lookup by code: %+v, %v; want the gateway's own WeChat Pay (no cancel, no expiry)", p, err)
+	}
+	if _, err := c.Lookup("payme"); err == nil || !strings.Contains(err.Error(), "alipay, wechat") {
+		t.Fatalf("a wallet the gateway does not take: %v; want an error naming the ones it does", err)
+	}
+	// The whole catalog is a copy: changing it changes nothing for others.
+	all := payment.AllPayTypes()
+	all[0].Cancel = payment.CancelNone
+	if p, _ := payment.LookupPayType(all[0].Code); p.Cancel == payment.CancelNone {
+		t.Fatal("AllPayTypes handed out the catalog itself")
+	}
+}
+
+// A gateway that states a transaction's outcome outright (a status field)
+// is believed over the response-code table; one that does not is
+// classified by its code as before.
+func TestTransactionStatus(t *testing.T) {
+	for _, c := range []struct {
+		txn  payment.Transaction
+		want payment.Outcome
+	}{
+		{payment.Transaction{Code: payment.CodeSuccess}, payment.OutcomePaid},
+		{payment.Transaction{Code: payment.CodeUserPaying}, payment.OutcomePending},
+		{payment.Transaction{Status: payment.OutcomePending}, payment.OutcomePending},
+		{payment.Transaction{Status: payment.OutcomePaid}, payment.OutcomePaid},
+		{payment.Transaction{Status: payment.OutcomeFailed, Code: payment.CodeSuccess}, payment.OutcomeFailed},
+		{payment.Transaction{}, payment.OutcomeFailed}, // no code, no status: not a success
+	} {
+		if got := c.txn.Outcome(); got != c.want {
+			t.Errorf("%+v: outcome %s, want %s", c.txn, got, c.want)
+		}
+	}
+	if payment.OutcomeUnstated.Final() || !payment.OutcomeFailed.Final() || payment.OutcomePending.Final() {
+		t.Error("Final: only decided outcomes are final")
 	}
 }

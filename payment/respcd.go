@@ -44,6 +44,7 @@ const (
 	CodeUserPaying           Code = "1143"
 	CodeProcessing           Code = "1145"
 	CodeRefundDenied         Code = "1155"
+	CodeUnknownResult        Code = "1161"
 	CodeOrderExpired         Code = "1181"
 	CodeInsufficientBalance  Code = "1201"
 	CodeBadPaymentCode       Code = "1202"
@@ -84,6 +85,7 @@ var respcdTexts = map[Code]string{
 	"1147": "Wechat pay transaction error",
 	"1150": "Your billing method is T0 and does not support canceling transactions.",
 	"1155": "Refund request denied",
+	"1161": "Unknown result, the transaction must be queried again",
 	"1181": "Order expired",
 	"1201": "Insufficient balance, please use a different payment method",
 	"1202": "Incorrect or expired payment code, please show the correct payment code or refresh the payment code and retry",
@@ -121,11 +123,13 @@ var respcdTexts = map[Code]string{
 }
 
 // Class says whether the code means paid, still in progress, or failed.
+// 1161 ("unknown result", QFPay's 2017 table) is not a failure: the
+// outcome is not known yet, so it is asked again like 1143/1145.
 func (c Code) Class() Class {
 	switch c {
 	case CodeSuccess:
 		return ClassSuccess
-	case CodeUserPaying, CodeProcessing:
+	case CodeUserPaying, CodeProcessing, CodeUnknownResult:
 		return ClassPending
 	default:
 		return ClassFailure
@@ -165,6 +169,9 @@ type Error struct {
 	Code       Code
 	Message    string // the gateway's respmsg/resperr, or the table's text
 	HTTPStatus int
+	// Hint says what to check when the cause is likely the kiosk's own
+	// settings (a signature error: credentials of another environment).
+	Hint string
 }
 
 func (e *Error) Error() string {
@@ -175,18 +182,25 @@ func (e *Error) Error() string {
 	if msg == "" {
 		msg = "unknown response code"
 	}
+	if e.Hint != "" {
+		msg += " (" + e.Hint + ")"
+	}
 	return fmt.Sprintf("%s: respcd %s: %s", e.Op, e.Code, msg)
 }
 
 // Reason is a plain sentence for the cashier and the customer.
 func (e *Error) Reason() string {
-	if t := e.Code.Text(); t != "" {
-		return t
+	r := e.Code.Text()
+	if r == "" {
+		r = e.Message
 	}
-	if e.Message != "" {
-		return e.Message
+	if r == "" {
+		r = "payment failed (" + string(e.Code) + ")"
 	}
-	return "payment failed (" + string(e.Code) + ")"
+	if e.Hint != "" {
+		r += " — " + e.Hint
+	}
+	return r
 }
 
 // CodeOf returns the respcd carried by err, if any.
@@ -205,4 +219,10 @@ var (
 	ErrOutcomeUnknown = errors.New("outcome unknown: confirm by query before doing anything else")
 	// ErrNotFound: the gateway has no transaction with that reference.
 	ErrNotFound = errors.New("no such transaction at the gateway")
+	// ErrNotSent: the request certainly never reached the gateway (no
+	// connection, or refused before it was read): nothing was done there.
+	ErrNotSent = errors.New("the request never reached the gateway; nothing was done")
+	// ErrRateLimited: the gateway refused the request for too many
+	// requests (HTTP 429): nothing was done; ask less often.
+	ErrRateLimited = errors.New("the gateway refused the request: too many requests")
 )

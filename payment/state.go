@@ -67,14 +67,82 @@ type Snapshot struct {
 	// GatewayUnreachable: several queries in a row have failed; the order
 	// is still live and will be settled when the gateway answers.
 	GatewayUnreachable bool
+	// An order that ended unpaid (Expired, Cancelled) either was Withdrawn
+	// at the gateway — its QR can no longer be paid — or, on a wallet
+	// without cancel, stays payable at the gateway until PayableUntil (zero:
+	// until the gateway's own expiry, not known here). A payment after that
+	// is reported as paid late.
+	Withdrawn    bool
+	PayableUntil time.Time
+	// Confirming: a customer-presented payment waits for the customer to
+	// confirm it on the phone (password, large amount: 1143/1145).
+	Confirming bool
+	// Replaces is the out_trade_no of the order this one replaced: its
+	// create answer was lost and a query cannot give its QR back, so it
+	// was withdrawn and this one created instead (EventReissued).
+	Replaces string
 }
 
 // Event is one change of an order, delivered to observers in order.
 type Event struct {
 	Snapshot
-	// Kind names the change: "created", "awaiting_payment", "paid", "failed",
-	// "expired", "cancelled", "cancelling", "paid_late", "push_up",
-	// "push_down".
-	Kind string
+	Kind EventKind
 	At   time.Time
+}
+
+// EventKind names what changed. Each kind has one meaning; the journal
+// records it and the CLI prints it (charge --json's "event").
+type EventKind string
+
+const (
+	// EventCreating: a new order's machine started; the create call is on its way.
+	EventCreating EventKind = "creating"
+	// EventResumed: a machine started on an order recorded before a
+	// restart; it is not created again.
+	EventResumed EventKind = "resumed"
+	// EventChecking: the create's outcome is unknown (timeout, lost reply)
+	// and the gateway is being asked whether the order exists.
+	EventChecking EventKind = "checking"
+	// EventCreated: the order exists at the gateway; its QR can be shown.
+	EventCreated EventKind = "created"
+	// EventReissued: the order was found at the gateway without its QR
+	// (its create answer was lost); it is withdrawn and a new order, with a
+	// new out_trade_no (the snapshot's; Replaces names the old one), is
+	// being created for the same sale.
+	EventReissued EventKind = "reissued"
+	// EventConfirming: a customer-presented payment waits for the customer
+	// to confirm it on the phone.
+	EventConfirming EventKind = "confirming"
+	// EventCancelling: the cashier asked to cancel, or the deadline passed;
+	// the order is being withdrawn and settled by a final query.
+	EventCancelling EventKind = "cancelling"
+	// The final states.
+	EventPaid      EventKind = "paid"
+	EventFailed    EventKind = "failed"
+	EventExpired   EventKind = "expired"
+	EventCancelled EventKind = "cancelled"
+	// EventPaidLate: an order shown Expired or Cancelled turned out paid.
+	EventPaidLate EventKind = "paid_late"
+	// EventPushUp and EventPushDown: the push link (relay) changed.
+	EventPushUp   EventKind = "push_up"
+	EventPushDown EventKind = "push_down"
+	// EventGatewayUnreachable: several queries in a row failed while the
+	// order is live; EventGatewayReachable: the gateway answers again.
+	EventGatewayUnreachable EventKind = "gateway_unreachable"
+	EventGatewayReachable   EventKind = "gateway_reachable"
+)
+
+// finalKind is the event kind of reaching a final state.
+func finalKind(s State) EventKind {
+	switch s {
+	case StatePaid:
+		return EventPaid
+	case StateFailed:
+		return EventFailed
+	case StateExpired:
+		return EventExpired
+	case StateCancelled:
+		return EventCancelled
+	}
+	panic("payment: not a final state: " + s.String())
 }

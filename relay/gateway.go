@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"qrkiosk/payment/qfpay"
+	"qrkiosk/payment/scanforpay"
 )
 
 // A Gateway is one payment gateway's notification rule: how a notify
@@ -70,7 +71,8 @@ var (
 
 // gateways are the notification rules the relay knows, by Name.
 var gateways = map[string]Gateway{
-	qfpayGateway{}.Name(): qfpayGateway{},
+	qfpayGateway{}.Name():      qfpayGateway{},
+	scanforpayGateway{}.Name(): scanforpayGateway{},
 }
 
 // qfpayGateway is QFPay's rule (spec "Asynchronous notification"):
@@ -104,4 +106,37 @@ func (qfpayGateway) Verify(raw []byte, r *http.Request, key string) (Notice, err
 	}
 	return Notice{EventID: n.SysSN, Kind: n.Kind, OutTradeNo: n.OutTradeNo, UDID: n.UDID, Sign: sign,
 		SignType: string(qfpay.SignMD5)}, nil
+}
+
+// scanforpayGateway is ScanForPay's rule (spec "Notification"): the
+// signature is inside the response-shaped envelope, over the raw text of
+// its response object, checked by the same function the kiosk uses
+// (scanforpay.VerifyNotification); the reply is "success". ScanForPay
+// publishes no notifier addresses, so --allow-ip does not apply.
+//
+// Its notifications name no device. The notify URL is the kiosk's own
+// (sent with every order), so a kiosk with its own relay token gives
+// SCANFORPAY_NOTIFY_URL with ?udid=<its QRKIOSK_UDID>, and that is the
+// device the notification is for: another kiosk can only send its own
+// orders' notifications there, never receive a different device's.
+type scanforpayGateway struct{}
+
+func (scanforpayGateway) Name() string { return scanforpay.Name }
+
+func (scanforpayGateway) Reply() (string, string) { return "text/plain", scanforpay.Reply }
+
+func (scanforpayGateway) AllowListed() bool { return false }
+
+func (scanforpayGateway) Verify(raw []byte, r *http.Request, key string) (Notice, error) {
+	n, err := scanforpay.VerifyNotification(raw, key)
+	switch {
+	case errors.Is(err, scanforpay.ErrMalformedNotification):
+		return Notice{}, fmt.Errorf("%w: %v", ErrMalformed, err)
+	case err != nil:
+		return Notice{}, fmt.Errorf("%w: %v", ErrNotGenuine, err)
+	}
+	// The same order is notified once paid and again once refunded: each
+	// event is its own record.
+	return Notice{EventID: n.EventID(), Kind: n.Event(), OutTradeNo: n.OutTradeNo, UDID: r.URL.Query().Get("udid"),
+		SignType: scanforpay.SignType}, nil
 }

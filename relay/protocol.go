@@ -78,9 +78,9 @@ func notificationMessage(r *Record, replay bool) wireMessage {
 // exactly what the gateway sent, so the kiosk can verify them again with
 // its own key before trusting anything in Body.
 type Message struct {
-	Body       []byte // the raw notification body exactly as QFPay sent it
-	Sign       string // its X-QF-SIGN
-	SignType   string // "MD5": QFPay signs notifications with MD5 only
+	Body       []byte // the raw notification body exactly as the gateway sent it
+	Sign       string // its X-QF-SIGN (QFPay); "" where the signature is in the body (ScanForPay)
+	SignType   string // "MD5" for QFPay (it signs notifications with MD5 only), "SHA256" for ScanForPay
 	ReceivedAt time.Time
 
 	// Convenience copies of the relay's index fields; unverified until

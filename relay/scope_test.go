@@ -227,7 +227,7 @@ func TestRelayAcceptsExactlyWhatTheKioskVerifies(t *testing.T) {
 		otn := "O-RULE-" + string(rune('A'+i))
 		body := notifBody("payment", "S-RULE-"+string(rune('A'+i)), otn, "")
 		hdr := tc.hdr(body)
-		kioskErr := kioskQF.VerifyNotification(body, hdr["X-QF-SIGN"])
+		_, kioskErr := kioskQF.VerifyNotification(body, hdr["X-QF-SIGN"])
 		if (kioskErr == nil) != tc.accepted {
 			t.Fatalf("%s: the kiosk's check says %v; the test expects accepted=%v", tc.name, kioskErr, tc.accepted)
 		}
@@ -240,7 +240,7 @@ func TestRelayAcceptsExactlyWhatTheKioskVerifies(t *testing.T) {
 			}
 			select {
 			case m := <-msgs:
-				if err := kioskQF.VerifyNotification(m.Body, m.Sign); err != nil {
+				if _, err := kioskQF.VerifyNotification(m.Body, m.Sign); err != nil {
 					t.Fatalf("%s: forwarded, but the kiosk rejects it: %v", tc.name, err)
 				}
 			case <-time.After(5 * time.Second):
@@ -286,11 +286,19 @@ func FuzzOneNotificationRule(f *testing.F) {
 		}
 		r := httptest.NewRequest(http.MethodPost, "/notify/qfpay", bytes.NewReader(body))
 		r.Header = h
-		_, err := qfpayGateway{}.Verify(body, r, testKey)
+		n, err := qfpayGateway{}.Verify(body, r, testKey)
+		if err == nil {
+			err = n.check()
+		}
+		_, kerr := kioskQF.VerifyNotification(body, h.Get("X-QF-SIGN"))
+		// The signature alone, then signature and content.
 		relayOK := err == nil || errors.Is(err, ErrMalformed)
-		kioskOK := kioskQF.VerifyNotification(body, h.Get("X-QF-SIGN")) == nil
+		kioskOK := kerr == nil || errors.Is(kerr, qfpay.ErrMalformedNotification)
 		if relayOK && !kioskOK {
 			t.Fatalf("the relay accepts what the kiosk rejects: sign %q type %q", sign, signType)
+		}
+		if err == nil && kerr != nil {
+			t.Fatalf("the relay stores what the kiosk cannot read: %v", kerr)
 		}
 		if kioskOK && !relayOK && (signType == "" || strings.EqualFold(strings.TrimSpace(signType), "MD5")) {
 			t.Fatalf("the relay refuses an MD5 notification the kiosk accepts: %v", err)

@@ -1,4 +1,5 @@
-// Package relay receives payment gateways' asynchronous notifications,
+// Package relay receives payment gateways' asynchronous notifications
+// (QFPay's, ScanForPay's),
 // proves each genuine with its merchant's key, stores it durably (SQLite,
 // or PostgreSQL shared by several relay instances) and pushes it over
 // websockets to the kiosk whose order it is. It also holds the kiosk-side
@@ -26,6 +27,8 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"qrkiosk/payment/scanforpay"
 )
 
 // MaxNotifyBody caps a notification body; larger ones get 413.
@@ -47,6 +50,9 @@ type Config struct {
 	// Key is the one-shop merchant's QFPay client_key (DefaultMerchant on
 	// qfpay, served at /notify/qfpay and /notify/qfpay/default).
 	Key string
+	// ScanForPayKey is the one-shop merchant's ScanForPay sign key
+	// (DefaultMerchant on scanforpay, served at /notify/scanforpay).
+	ScanForPayKey string
 	// Merchants are served at /notify/{gateway}/{id}, each verified with
 	// its own key only; an id may appear once per gateway (a shop on two
 	// gateways). At least one of Key and Merchants is required; the one
@@ -299,12 +305,16 @@ func hasDefault(idx map[string]map[string]Merchant) bool {
 // id may appear once per gateway: a shop on two gateways is one merchant,
 // and its kiosks' tokens see both.
 func merchantIndex(cfg Config) (map[string]map[string]Merchant, error) {
-	ms := cfg.Merchants
+	var ms []Merchant
 	if cfg.Key != "" {
-		ms = append([]Merchant{{ID: DefaultMerchant, Gateway: "qfpay", Key: cfg.Key}}, ms...)
+		ms = append(ms, Merchant{ID: DefaultMerchant, Gateway: "qfpay", Key: cfg.Key})
 	}
+	if cfg.ScanForPayKey != "" {
+		ms = append(ms, Merchant{ID: DefaultMerchant, Gateway: scanforpay.Name, Key: cfg.ScanForPayKey})
+	}
+	ms = append(ms, cfg.Merchants...)
 	if len(ms) == 0 {
-		return nil, errors.New("relay: a merchant is required: Key (the QFPay client key) or Merchants")
+		return nil, errors.New("relay: a merchant is required: Key (QFPay's client key), ScanForPayKey, or Merchants")
 	}
 	idx := make(map[string]map[string]Merchant)
 	for _, m := range ms {
@@ -312,8 +322,8 @@ func merchantIndex(cfg Config) (map[string]map[string]Merchant, error) {
 			return nil, fmt.Errorf("relay: %w", err)
 		}
 		if _, dup := idx[m.Gateway][m.ID]; dup {
-			if m.ID == DefaultMerchant && m.Gateway == "qfpay" && cfg.Key != "" {
-				return nil, errors.New("relay: merchant \"default\" on qfpay is configured twice: by Key (--qfpay-key) and in Merchants")
+			if m.ID == DefaultMerchant && (m.Gateway == "qfpay" && cfg.Key != "" || m.Gateway == scanforpay.Name && cfg.ScanForPayKey != "") {
+				return nil, fmt.Errorf("relay: merchant \"default\" on %s is configured twice: by its key setting and in Merchants", m.Gateway)
 			}
 			return nil, fmt.Errorf("relay: merchant %s on %s is configured twice", m.ID, m.Gateway)
 		}

@@ -42,7 +42,8 @@ var sqliteMigrations = []string{
 	CREATE INDEX IF NOT EXISTS notifications_received_at ON notifications (received_at);`,
 
 	// 2: many merchants and gateways (de-duplicated per merchant and
-	// gateway), ids never reused (AUTOINCREMENT: the fan-out follows ids,
+	// gateway; a one-shop relay's ScanForPay rows were notify_type
+	// "scanforpay:EVENT"), ids never reused (AUTOINCREMENT: the fan-out follows ids,
 	// and pruning every row must not restart them), kiosk tokens, and the
 	// readiness heartbeat.
 	`CREATE TABLE notifications_v2 (
@@ -61,8 +62,10 @@ var sqliteMigrations = []string{
 	);
 	INSERT INTO notifications_v2 (id, merchant, gateway, syssn, notify_type, out_trade_no, udid, body, sign,
 		sign_type, received_at)
-		SELECT id, 'default', 'qfpay', syssn, notify_type, out_trade_no, udid, body, sign, upper(sign_type),
-		received_at FROM notifications;
+		SELECT id, 'default',
+			CASE WHEN notify_type LIKE 'scanforpay:%' THEN 'scanforpay' ELSE 'qfpay' END, syssn,
+			CASE WHEN notify_type LIKE 'scanforpay:%' THEN substr(notify_type, 12) ELSE notify_type END,
+			out_trade_no, udid, body, sign, upper(sign_type), received_at FROM notifications;
 	DROP TABLE notifications;
 	ALTER TABLE notifications_v2 RENAME TO notifications;
 	CREATE INDEX notifications_out_trade_no ON notifications (out_trade_no);

@@ -11,7 +11,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"qrkiosk/journal"
+	"qrkiosk/internal/journal"
 )
 
 // alertBar is the banner across the top of the cashier pane for what the

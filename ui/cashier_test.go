@@ -11,7 +11,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"qrkiosk/display"
-	"qrkiosk/journal"
+	"qrkiosk/internal/journal"
 	"qrkiosk/payment"
 	"qrkiosk/payment/paymenttest"
 	"qrkiosk/payment/qfpay"
@@ -67,7 +67,7 @@ type harnessOpt struct {
 	// the manager PIN's hash; refunder the gateway refunds go to.
 	dir      string
 	pinHash  string
-	refunder journal.Refunder
+	refunder payment.Refunder
 	sim      bool
 	gw       *paymenttest.Gateway
 }

@@ -2,9 +2,6 @@ package ui
 
 import (
 	"context"
-	"crypto/pbkdf2"
-	"crypto/sha256"
-	"encoding/base64"
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
@@ -15,7 +12,8 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
-	"qrkiosk/journal"
+	"qrkiosk/internal/journal"
+	"qrkiosk/internal/pin"
 	"qrkiosk/payment"
 	"qrkiosk/payment/paymenttest"
 	"qrkiosk/payment/qfpay"
@@ -42,39 +40,37 @@ func newSim(t *testing.T, now func() time.Time) (*qfpaysim.Sim, *qfpay.Client) {
 	return sim, c
 }
 
-// testPINHash is journal.HashPIN's format with few iterations, so that the
+// testPINHash is a manager PIN hash with few iterations, so that the
 // tests do not spend seconds in PBKDF2 under -race.
-func testPINHash(t *testing.T, pin string) string {
+func testPINHash(t *testing.T, p string) string {
 	t.Helper()
-	salt := []byte("0123456789abcdef")
-	key, err := pbkdf2.Key(sha256.New, pin, salt, 1000, 32)
+	h, err := pin.HashIter(p, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
-	enc := base64.RawStdEncoding
-	return "pbkdf2-sha256$1000$" + enc.EncodeToString(salt) + "$" + enc.EncodeToString(key)
+	return h
 }
 
 // countingRefunder counts the refunds that reach the gateway.
 type countingRefunder struct {
-	journal.Refunder
+	payment.Refunder
 	calls atomic.Int32
 }
 
-func (c *countingRefunder) Refund(ctx context.Context, p qfpay.RefundParams) (*payment.Transaction, error) {
+func (c *countingRefunder) Refund(ctx context.Context, r payment.RefundRequest) (*payment.Transaction, error) {
 	c.calls.Add(1)
-	return c.Refunder.Refund(ctx, p)
+	return c.Refunder.Refund(ctx, r)
 }
 
 // okRefunder is a gateway that accepts every refund.
 type okRefunder struct{ calls atomic.Int32 }
 
-func (r *okRefunder) Refund(ctx context.Context, p qfpay.RefundParams) (*payment.Transaction, error) {
+func (r *okRefunder) Refund(ctx context.Context, req payment.RefundRequest) (*payment.Transaction, error) {
 	r.calls.Add(1)
-	return &payment.Transaction{SysSN: "RFSYS" + p.OutTradeNo, OutTradeNo: p.OutTradeNo, Code: payment.CodeSuccess}, nil
+	return &payment.Transaction{SysSN: "RFSYS" + req.OutTradeNo, OutTradeNo: req.OutTradeNo, Code: payment.CodeSuccess}, nil
 }
 
-func (r *okRefunder) QueryOrder(ctx context.Context, outTradeNo string) (*payment.Transaction, error) {
+func (r *okRefunder) QueryRefund(ctx context.Context, req payment.RefundRequest) (*payment.Transaction, error) {
 	return nil, payment.ErrNotFound
 }
 
@@ -263,18 +259,23 @@ func TestRefundGuardedByManagerPIN(t *testing.T) {
 
 func TestPaidLateBannerAndItsRefund(t *testing.T) {
 	rf := &okRefunder{}
-	h := newHarness(t, harnessOpt{pinHash: testPINHash(t, "2468"), refunder: rf})
+	// PayMe has no cancel: its QR stays payable after the screen says
+	// Expired, and a payment then is the gateway's word (its notification).
+	h := newHarness(t, harnessOpt{wallets: []string{"payme"}, pinHash: testPINHash(t, "2468"), refunder: rf})
+	h.gw.NoCancel = true
 	s := h.sale("12.34", 0, false)
-	if s.State != payment.StateExpired || h.c.alerts.content.Visible() {
-		t.Fatalf("expired sale %s, banner %v", s.State, h.c.alerts.content.Visible())
+	if s.State != payment.StateExpired || s.Withdrawn || h.c.alerts.content.Visible() {
+		t.Fatalf("expired sale %+v, banner %v", s, h.c.alerts.content.Visible())
+	}
+	if !strings.Contains(h.c.status.Text, "payable") || strings.Contains(h.c.status.Text, "withdrawn") {
+		t.Fatalf("status %q: the cashier must be told the QR stays payable", h.c.status.Text)
 	}
 	// The customer's payment arrives after the screen showed Expired.
-	// Its notification (the wallet paid before the reversal landed).
+	h.gw.Pay(s.OutTradeNo)
 	note := h.gw.Record(s.OutTradeNo)
-	note.Code, note.Cancel = payment.CodeSuccess, 0
 	h.orders[len(h.orders)-1].Notify(note)
 	h.pump("the paid-late banner", func() bool { return h.c.alerts.content.Visible() })
-	if !strings.Contains(h.c.alerts.title.Text, "PAID LATE — HK$12.34") || !strings.Contains(h.c.alerts.detail.Text, s.OutTradeNo) {
+	if !strings.Contains(h.c.alerts.title.Text, "PAID LATE — HK$12.34 PayMe") || !strings.Contains(h.c.alerts.detail.Text, s.OutTradeNo) {
 		t.Fatalf("banner %q / %q", h.c.alerts.title.Text, h.c.alerts.detail.Text)
 	}
 	h.w.Resize(h.w.Canvas().Size().AddWidthHeight(0, 1)) // lay out the shown banner
@@ -448,53 +449,17 @@ func TestKeypadTypesAPartialRefundAmount(t *testing.T) {
 // minute, during which even the right PIN refunds nothing; then it works.
 func TestManagerPINLocksAfterWrongTries(t *testing.T) {
 	h, rf, _ := refundPanelOpen(t)
-	for i := 1; i <= maxPINTries; i++ {
+	for i := 1; i <= pin.MaxTries; i++ {
 		msg := h.refund("10.00", "1111")
-		if !strings.Contains(msg, "Wrong manager PIN") || strings.Contains(msg, "locked") != (i == maxPINTries) {
+		if !strings.Contains(msg, "Wrong manager PIN") || strings.Contains(msg, "locked") != (i == pin.MaxTries) {
 			t.Fatalf("wrong PIN %d: %q", i, msg)
 		}
 	}
 	if msg := h.refund("10.00", "2468"); !strings.Contains(msg, "locked for 1 min") || rf.calls.Load() != 0 {
 		t.Fatalf("right PIN while locked: %q, gateway refunds %d", msg, rf.calls.Load())
 	}
-	h.clk.Advance(pinLockout)
+	h.clk.Advance(pin.Lockout)
 	if msg := h.refund("10.00", "2468"); !strings.Contains(msg, "REFUNDED HK$10.00") || rf.calls.Load() != 1 {
 		t.Fatalf("right PIN after the lockout: %q, gateway refunds %d", msg, rf.calls.Load())
-	}
-}
-
-func TestPINGuardLockoutsGrowAndReset(t *testing.T) {
-	now := t0
-	g := newPINGuard(func() time.Time { return now })
-	fail := func(n int) time.Duration {
-		var d time.Duration
-		for range n {
-			d = g.record(false)
-		}
-		return d
-	}
-	if d := fail(maxPINTries - 1); d != 0 || g.wait() != 0 {
-		t.Fatalf("locked after %d wrong: %v", maxPINTries-1, d)
-	}
-	for _, want := range []time.Duration{time.Minute, 2 * time.Minute, 4 * time.Minute} {
-		if d := fail(1); d != want || g.wait() != want {
-			t.Fatalf("lockout %v, wait %v; want %v", d, g.wait(), want)
-		}
-		now = now.Add(want)
-		if g.wait() != 0 {
-			t.Fatal("still locked after the lockout")
-		}
-		fail(maxPINTries - 1)
-	}
-	fail(1)
-	now = now.Add(maxPINLockout)
-	for range 10 {
-		if d := fail(maxPINTries); d > maxPINLockout {
-			t.Fatalf("lockout %v over the cap", d)
-		}
-	}
-	g.record(true)
-	if d := fail(maxPINTries); d != time.Minute {
-		t.Fatalf("after the right PIN the next lockout is %v, want 1 min", d)
 	}
 }

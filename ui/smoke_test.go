@@ -13,15 +13,18 @@ import (
 	"testing"
 	"time"
 
-	"qrkiosk/journal"
+	"qrkiosk/internal/journal"
 	"qrkiosk/payment"
 )
 
 // TestSmokeDemoUnderXvfb runs the real binary (a debug build, so Fyne's
-// thread checks are on) in demo mode in a virtual X server, rings up a sale,
-// lets it show the QR and countdown for a few seconds, then sends SIGTERM.
-// It fails on a crash, a Fyne thread warning, or a sale that never reached
-// the (simulated) gateway.
+// thread checks are on) in demo mode in a virtual X server, on each
+// gateway's simulator (--demo-gateway), rings up a sale, lets it show the
+// QR and countdown for a few seconds, then sends SIGTERM. It fails on a
+// crash, a Fyne thread warning, or a sale that never reached the
+// (simulated) gateway. (TestDemoSaleOnScanForPay pays a demo sale
+// headless; here the simulator listens on the LAN address, which tests
+// do not call.)
 func TestSmokeDemoUnderXvfb(t *testing.T) {
 	if testing.Short() {
 		t.Skip("smoke test: runs the real binary for several seconds")
@@ -30,18 +33,25 @@ func TestSmokeDemoUnderXvfb(t *testing.T) {
 	if err != nil {
 		t.Skip("Xvfb is not installed (make deps installs it): cannot run the GUI smoke test")
 	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "bin", "qrkiosk")
+	bin := filepath.Join(t.TempDir(), "bin", "qrkiosk")
 	build := exec.Command("go", "build", "-tags", "debug,no_emoji", "-o", bin, "qrkiosk")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 
 	display := startXvfb(t, xvfb)
+	for _, gateway := range []string{"qfpay", "scanforpay"} {
+		t.Run(gateway, func(t *testing.T) { smokeDemo(t, bin, display, gateway) })
+	}
+}
+
+// smokeDemo runs one demo session on the gateway's simulator.
+func smokeDemo(t *testing.T, bin, display, gateway string) {
+	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
 	// A clean home: no config file (so demo mode), fresh preferences, and
 	// not even a cache directory, as for a new user account.
-	cmd := exec.Command(bin, "--demo-charge", "12.34")
+	cmd := exec.Command(bin, "--demo-gateway", gateway, "--demo-charge", "12.34")
 	cmd.Dir = dir
 	cmd.Env = []string{
 		"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "XDG_CONFIG_HOME=" + dir, "XDG_DATA_HOME=" + dir,
@@ -84,19 +94,21 @@ func TestSmokeDemoUnderXvfb(t *testing.T) {
 			t.Errorf("log has %q:\n%s", bad, log)
 		}
 	}
-	for _, want := range []string{`msg="demo mode"`, `msg="order created"`} {
+	for _, want := range []string{`msg="demo mode" gateway_name=` + gateway, `msg="order created"`} {
 		if !strings.Contains(log, want) {
 			t.Errorf("log lacks %s:\n%s", want, log)
 		}
 	}
-	// The sale is in the demo journal, withdrawn before the exit.
+	// The sale is in the demo journal, withdrawn (QFPay) or stopped and
+	// settled by a final query (ScanForPay, which has no cancel) before
+	// the exit.
 	j, err := journal.Open(journal.Options{Dir: filepath.Join(data, "demo")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer j.Close()
 	day, err := j.Today(context.Background())
-	if err != nil || len(day.Orders) != 1 || day.Orders[0].Amount.String() != "12.34" || day.Orders[0].State != payment.StateCancelled {
+	if err != nil || len(day.Orders) != 1 || day.Orders[0].Amount.String() != "12.34" || day.Orders[0].State != payment.StateCancelled || day.Orders[0].Gateway != gateway {
 		t.Fatalf("demo journal: %+v, %v", day.Orders, err)
 	}
 }

@@ -6,6 +6,12 @@
 // qfpaysim.DemoKey); QFPAY_APPCODE and QFPAY_KEY override the defaults and
 // the flags override both. The first line on stdout is
 // "listening on http://ADDR" with the bound address; logs go to stderr.
+//
+// It behaves like QFPay's gateway by default, including its 400 requests a
+// minute (--rate-limit). Its clock starts at the machine's plus
+// --clock-offset; GET /sim/clock reads it and POST /sim/clock with
+// advance=DURATION or set=RFC3339 moves it forward, so that expiry, refunds
+// in progress and the query's month window can be tested without waiting.
 package main
 
 import (
@@ -27,7 +33,10 @@ import (
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }
 
 func envOr(name, def string) string {
@@ -37,7 +46,8 @@ func envOr(name, def string) string {
 	return def
 }
 
-func run(args []string, stdout, stderr io.Writer) int {
+// run serves until ctx is cancelled (SIGINT or SIGTERM in main).
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("qfpay-sim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", "127.0.0.1:0", "address to listen on (port 0 picks a free port)")
@@ -50,13 +60,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 	latency := fs.Duration("latency", 0, "delay added to every /trade/ call")
 	fail5xx := fs.Float64("fail-5xx", 0, "fraction (0..1) of /trade/ calls answered 502 without effect")
 	commitDrop := fs.Float64("commit-drop", 0, "fraction (0..1) of payments committed and then answered with a dropped connection")
+	commitDropFirst := fs.Int("commit-drop-first", 0, "the first N payments are committed and then answered with a dropped connection")
 	notifyDrop := fs.Float64("notify-drop", 0, "fraction (0..1) of payments never notified")
 	notifyDup := fs.Float64("notify-dup", 0, "fraction (0..1) of notifications sent twice")
 	expiry := fs.Duration("expiry-default", 30*time.Minute, "gateway expiry for pay types that ignore expired_time and when it is absent")
+	clockOffset := fs.Duration("clock-offset", 0, "start the gateway clock this far from the machine's (e.g. -24h, 720h); POST /sim/clock moves it further")
+	refundProcessing := fs.Duration("refund-processing", 0, "refunds answer 1143 (processing) and complete this long later on the gateway clock (0: at once)")
+	cancelProcessing := fs.Duration("cancel-processing", 0, "reversal/close answer 1145 (in progress) and take effect this long later on the gateway clock (0: at once)")
+	rateLimit := fs.Int("rate-limit", 400, "requests per minute per app code before HTTP 429, as QFPay (0: no limit)")
+	query1161 := fs.Float64("query-1161", 0, "fraction (0..1) of query rows answered respcd 1161 (unknown result, query again)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	for name, v := range map[string]float64{"fail-5xx": *fail5xx, "commit-drop": *commitDrop, "notify-drop": *notifyDrop, "notify-dup": *notifyDup} {
+	for name, v := range map[string]float64{"fail-5xx": *fail5xx, "commit-drop": *commitDrop, "notify-drop": *notifyDrop, "notify-dup": *notifyDup, "query-1161": *query1161} {
 		if v < 0 || v > 1 {
 			fmt.Fprintf(stderr, "qfpay-sim: --%s %v: must be between 0 and 1\n", name, v)
 			return 2
@@ -68,6 +84,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if *notifyScale <= 0 || *expiry <= 0 || *latency < 0 {
 		fmt.Fprintln(stderr, "qfpay-sim: --notify-scale and --expiry-default must be positive, --latency not negative")
+		return 2
+	}
+	if *refundProcessing < 0 || *cancelProcessing < 0 || *rateLimit < 0 {
+		fmt.Fprintln(stderr, "qfpay-sim: --refund-processing, --cancel-processing and --rate-limit must not be negative")
 		return 2
 	}
 
@@ -83,19 +103,25 @@ func run(args []string, stdout, stderr io.Writer) int {
 		base = "http://" + addr
 	}
 	sim := qfpaysim.New(qfpaysim.Config{
-		AppCode:        *appCode,
-		Key:            *key,
-		MchID:          *mchID,
-		NotifyURL:      *notifyURL,
-		BaseURL:        base,
-		NotifyScale:    *notifyScale,
-		Latency:        *latency,
-		Fail5xxRate:    *fail5xx,
-		CommitDropRate: *commitDrop,
-		NotifyDropRate: *notifyDrop,
-		NotifyDupRate:  *notifyDup,
-		DefaultExpiry:  *expiry,
-		Logger:         log,
+		AppCode:            *appCode,
+		Key:                *key,
+		MchID:              *mchID,
+		NotifyURL:          *notifyURL,
+		BaseURL:            base,
+		NotifyScale:        *notifyScale,
+		Latency:            *latency,
+		Fail5xxRate:        *fail5xx,
+		CommitDropRate:     *commitDrop,
+		CommitDropFirst:    *commitDropFirst,
+		NotifyDropRate:     *notifyDrop,
+		NotifyDupRate:      *notifyDup,
+		DefaultExpiry:      *expiry,
+		ClockOffset:        *clockOffset,
+		RefundProcessing:   *refundProcessing,
+		CancelProcessing:   *cancelProcessing,
+		RateLimitPerMinute: *rateLimit,
+		QueryUnknownRate:   *query1161,
+		Logger:             log,
 	})
 	defer sim.Close()
 	srv := &http.Server{
@@ -108,10 +134,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 
 	fmt.Fprintf(stdout, "listening on http://%s\n", addr)
-	log.Info("qfpay-sim started", "addr", addr, "public_url", base, "notify_url", *notifyURL, "mchid_required", *mchID != "")
+	log.Info("qfpay-sim started", "addr", addr, "public_url", base, "notify_url", *notifyURL, "mchid_required", *mchID != "",
+		"gateway_time", sim.Now().Format(time.RFC3339), "rate_limit_per_minute", *rateLimit,
+		"refund_processing", *refundProcessing, "cancel_processing", *cancelProcessing)
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	select {

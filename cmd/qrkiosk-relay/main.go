@@ -1,6 +1,6 @@
-// Command qrkiosk-relay receives payment gateways' notifications on
-// /notify/…, stores them and pushes them to the kiosks over /ws; its
-// token subcommands manage the kiosks' own tokens.
+// Command qrkiosk-relay receives payment gateways' notifications (QFPay's,
+// ScanForPay's) on /notify/…, stores them and pushes them to the kiosks
+// over /ws; its token subcommands manage the kiosks' own tokens.
 package main
 
 import (
@@ -122,6 +122,8 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	listen := fs.String("listen", env("QRKIOSK_RELAY_LISTEN", "127.0.0.1:8080"), "address to listen on, port 0 = any free port (env QRKIOSK_RELAY_LISTEN)")
 	key := fs.String("qfpay-key", env("QFPAY_KEY", ""), "the one-shop merchant's QFPay client key; prefer env QFPAY_KEY or --qfpay-key-file (the command line is visible in ps)")
 	keyFile := fs.String("qfpay-key-file", env("QFPAY_KEY_FILE", ""), "file holding the one-shop merchant's QFPay client key (env QFPAY_KEY_FILE)")
+	sfpKey := fs.String("scanforpay-key", env("SCANFORPAY_KEY", ""), "the one-shop merchant's ScanForPay sign key; prefer env SCANFORPAY_KEY or --scanforpay-key-file")
+	sfpKeyFile := fs.String("scanforpay-key-file", env("SCANFORPAY_KEY_FILE", ""), "file holding the one-shop merchant's ScanForPay sign key (env SCANFORPAY_KEY_FILE)")
 	merchantsFile := fs.String("merchants", env("QRKIOSK_RELAY_MERCHANTS", ""), "merchants file: one 'id gateway app_code key' a line, served at /notify/GATEWAY/ID (env QRKIOSK_RELAY_MERCHANTS)")
 	token := fs.String("token", env("QRKIOSK_RELAY_TOKEN", ""), "shared kiosk token of a one-shop set-up; prefer env QRKIOSK_RELAY_TOKEN or --token-file")
 	tokenFile := fs.String("token-file", env("QRKIOSK_RELAY_TOKEN_FILE", ""), "file holding the shared kiosk token (env QRKIOSK_RELAY_TOKEN_FILE)")
@@ -162,7 +164,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 
 	onCommandLine := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { onCommandLine[f.Name] = true })
-	for _, name := range []string{"qfpay-key", "token", "database"} {
+	for _, name := range []string{"qfpay-key", "scanforpay-key", "token", "database"} {
 		if onCommandLine[name] && (name != "database" || strings.Contains(*sf.database, "@")) {
 			log.Warn("a secret on the command line is visible to every user of this machine (ps): use the environment or a file instead",
 				"flag", "--"+name)
@@ -177,6 +179,16 @@ func serve(args []string, stdout, stderr io.Writer) int {
 			return usage("--qfpay-key-file: " + err.Error())
 		}
 		*key = v
+	}
+	if *sfpKeyFile != "" {
+		if *sfpKey != "" {
+			return usage("--scanforpay-key (or SCANFORPAY_KEY) and --scanforpay-key-file: give one")
+		}
+		v, err := readSecret(*sfpKeyFile, log)
+		if err != nil {
+			return usage("--scanforpay-key-file: " + err.Error())
+		}
+		*sfpKey = v
 	}
 	if *tokenFile != "" {
 		if *token != "" {
@@ -204,11 +216,11 @@ func serve(args []string, stdout, stderr io.Writer) int {
 			log.Info("merchant", "id", m.ID, "gateway", m.Gateway, "app_code", m.AppCode, "notify_path", "/notify/"+m.Gateway+"/"+m.ID)
 		}
 	}
-	if *key == "" && len(merchants) == 0 {
-		return usage("a merchant is required: the QFPay client key (QFPAY_KEY, --qfpay-key-file) and/or --merchants FILE")
+	if *key == "" && *sfpKey == "" && len(merchants) == 0 {
+		return usage("a merchant is required: QFPay's client key (QFPAY_KEY, --qfpay-key-file), ScanForPay's sign key (SCANFORPAY_KEY, --scanforpay-key-file) and/or --merchants FILE")
 	}
-	if *token != "" && *key == "" && !hasMerchant(merchants, relay.DefaultMerchant) {
-		return usage("the shared --token sees the one-shop merchant's notifications (QFPAY_KEY, or a merchant named \"default\" in --merchants); with several merchants give each kiosk its own token: qrkiosk-relay token add")
+	if *token != "" && *key == "" && *sfpKey == "" && !hasMerchant(merchants, relay.DefaultMerchant) {
+		return usage("the shared --token sees the one-shop merchant's notifications (QFPAY_KEY, SCANFORPAY_KEY, or a merchant named \"default\" in --merchants); with several merchants give each kiosk its own token: qrkiosk-relay token add")
 	}
 	if (*cert == "") != (*certKey == "") {
 		return usage("--tls-cert and --tls-key go together")
@@ -259,6 +271,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 
 	srv, err := relay.NewServer(relay.Config{
 		Key:              *key,
+		ScanForPayKey:    *sfpKey,
 		Merchants:        merchants,
 		Token:            *token,
 		InsecureNoAuth:   *noAuth,
@@ -308,7 +321,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		where = "postgres"
 	}
 	log.Info("relay up", "addr", ln.Addr().String(), "instance", *instance, "store", where, "tls", tlsCfg != nil,
-		"merchants", len(merchants)+btoi(*key != ""), "allow_ips", len(allowIPs), "retain_days", *retain)
+		"merchants", len(merchants)+btoi(*key != "")+btoi(*sfpKey != ""), "qfpay", *key != "", "scanforpay", *sfpKey != "", "allow_ips", len(allowIPs), "retain_days", *retain)
 
 	code := 0
 	select {

@@ -75,6 +75,25 @@ func (c *Clock) Pending() int {
 	return n
 }
 
+// NextTimer is how long until the earliest live timer fires (false when
+// none is armed): what the code under test waits for next, read without
+// sleeping.
+func (c *Clock) NextTimer() (time.Duration, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var next time.Duration
+	found := false
+	for _, t := range c.timers {
+		if t.fired || t.gone {
+			continue
+		}
+		if d := t.at.Sub(c.now); !found || d < next {
+			next, found = d, true
+		}
+	}
+	return next, found
+}
+
 // Advance moves time forward and fires every timer that is due.
 func (c *Clock) Advance(d time.Duration) {
 	c.mu.Lock()

@@ -2,6 +2,8 @@ package paymenttest
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -27,14 +29,34 @@ type Gateway struct {
 	// BeforeCancel runs at the start of CancelOrder (e.g. the customer pays
 	// while the cashier cancels).
 	BeforeCancel func()
-	// Cancelable=false makes CancelOrder answer ErrCancelUnsupported.
+	// NoCancel makes CancelOrder answer ErrCancelUnsupported.
 	NoCancel bool
+	// RefundErr, if set, is returned by the next refunds (and consumed).
+	RefundErr []error
+	// CPMCode is what the next ChargeCPM answers once its order is stored
+	// ("" = 1145: the customer confirms on the phone; a failure code
+	// refuses it).
+	CPMCode payment.Code
+	// BeforeCreateAnswer runs once the next create has stored its order and
+	// before its answer is returned (e.g. the customer pays at once and
+	// the push overtakes the answer).
+	BeforeCreateAnswer func()
 }
 
 // NewGateway returns an empty gateway.
 func NewGateway() *Gateway { return &Gateway{orders: map[string]*payment.Transaction{}} }
 
 func (g *Gateway) record(call string) { g.calls = append(g.calls, call) }
+
+// pop takes the first of the injected errors, if any.
+func pop(errs *[]error) error {
+	if len(*errs) == 0 {
+		return nil
+	}
+	err := (*errs)[0]
+	*errs = (*errs)[1:]
+	return err
+}
 
 // Calls lists the calls made, e.g. "create", "query", "cancel".
 func (g *Gateway) Calls() []string {
@@ -63,12 +85,26 @@ func (g *Gateway) Orders() int {
 
 // CreateMPM stores a pending order.
 func (g *Gateway) CreateMPM(ctx context.Context, req payment.CreateRequest) (*payment.Created, error) {
+	c, err := g.create(req)
+	if hook := g.takeBeforeCreateAnswer(); hook != nil {
+		hook()
+	}
+	return c, err
+}
+
+func (g *Gateway) takeBeforeCreateAnswer() func() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	hook := g.BeforeCreateAnswer
+	g.BeforeCreateAnswer = nil
+	return hook
+}
+
+func (g *Gateway) create(req payment.CreateRequest) (*payment.Created, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.record("create")
-	if len(g.CreateErr) > 0 {
-		err := g.CreateErr[0]
-		g.CreateErr = g.CreateErr[1:]
+	if err := pop(&g.CreateErr); err != nil {
 		return nil, err
 	}
 	if _, dup := g.orders[req.OutTradeNo]; dup {
@@ -76,7 +112,7 @@ func (g *Gateway) CreateMPM(ctx context.Context, req payment.CreateRequest) (*pa
 	}
 	g.seq++
 	t := &payment.Transaction{
-		Kind: "payment", SysSN: fmt.Sprintf("2026112200%016d", g.seq), OutTradeNo: req.OutTradeNo,
+		Kind: payment.TxnPayment, SysSN: fmt.Sprintf("2026112200%016d", g.seq), OutTradeNo: req.OutTradeNo,
 		PayType: req.PayType.Code, TxAmt: req.Amount.Minor, Currency: req.Amount.Currency.Code,
 		Code: payment.CodeUserPaying, QRCode: "https://qr.example.invalid/" + req.OutTradeNo,
 	}
@@ -89,21 +125,23 @@ func (g *Gateway) CreateMPM(ctx context.Context, req payment.CreateRequest) (*pa
 	return &payment.Created{SysSN: t.SysSN, OutTradeNo: t.OutTradeNo, QRCode: t.QRCode, Code: t.Code}, nil
 }
 
+// Name is the gateway's name in the journal.
+func (g *Gateway) Name() string { return "test" }
+
 // QueryOrder returns a copy of the order.
-func (g *Gateway) QueryOrder(ctx context.Context, outTradeNo string) (*payment.Transaction, error) {
+func (g *Gateway) QueryOrder(ctx context.Context, ref payment.OrderRef) (*payment.Transaction, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.record("query")
-	if len(g.QueryErr) > 0 {
-		err := g.QueryErr[0]
-		g.QueryErr = g.QueryErr[1:]
+	if err := pop(&g.QueryErr); err != nil {
 		return nil, err
 	}
-	t, ok := g.orders[outTradeNo]
+	t, ok := g.orders[ref.OutTradeNo]
 	if !ok {
 		return nil, payment.ErrNotFound
 	}
 	c := *t
+	c.QRCode = "" // as QFPay's: a query answer carries no QR
 	return &c, nil
 }
 
@@ -162,4 +200,80 @@ func (g *Gateway) Record(outTradeNo string) payment.Transaction {
 	return *g.orders[outTradeNo]
 }
 
+// Refund refunds a paid order at once: the refund is a transaction of its
+// own, found again by QueryRefund. RefundErr, if set, is returned instead
+// (and consumed), before anything is stored.
+func (g *Gateway) Refund(ctx context.Context, req payment.RefundRequest) (*payment.Transaction, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.record("refund")
+	if err := pop(&g.RefundErr); err != nil {
+		return nil, err
+	}
+	orig, ok := g.orders[req.Orig.OutTradeNo]
+	if !ok || orig.Code != payment.CodeSuccess {
+		return nil, &payment.Error{Op: "refund", Code: payment.CodeOrderNotPaid}
+	}
+	g.seq++
+	t := &payment.Transaction{
+		Kind: payment.TxnRefund, SysSN: fmt.Sprintf("2026112200%016d", g.seq), OutTradeNo: req.OutTradeNo,
+		PayType: orig.PayType, TxAmt: req.Amount.Minor, Currency: req.Amount.Currency.Code,
+		Code: payment.CodeSuccess, OrigSysSN: orig.SysSN,
+	}
+	g.orders[req.OutTradeNo] = t
+	c := *t
+	return &c, nil
+}
+
+// QueryRefund returns a copy of the refund.
+func (g *Gateway) QueryRefund(ctx context.Context, req payment.RefundRequest) (*payment.Transaction, error) {
+	return g.QueryOrder(ctx, payment.OrderRef{OutTradeNo: req.OutTradeNo})
+}
+
+// VerifyNotification reads a notification as JSON of a payment.Transaction;
+// a sign other than "ok" is a forgery.
+func (g *Gateway) VerifyNotification(body []byte, sign string) (*payment.Transaction, error) {
+	if sign != "ok" {
+		return nil, errors.New("paymenttest: bad signature")
+	}
+	var t payment.Transaction
+	if err := json.Unmarshal(body, &t); err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+// ChargeCPM stores a customer-presented payment: pending while the
+// customer confirms (CPMCode "" or 1143/1145), paid (0000), or refused.
+// CreateErr and CommitThenFail work as for CreateMPM.
+func (g *Gateway) ChargeCPM(ctx context.Context, req payment.CreateRequest) (*payment.Transaction, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.record("cpm")
+	if err := pop(&g.CreateErr); err != nil {
+		return nil, err
+	}
+	code := g.CPMCode
+	if code == "" {
+		code = payment.CodeProcessing
+	}
+	if code.Class() == payment.ClassFailure {
+		return nil, &payment.Error{Op: "cpm", Code: code}
+	}
+	g.seq++
+	t := &payment.Transaction{
+		Kind: payment.TxnPayment, SysSN: fmt.Sprintf("2026112200%016d", g.seq), OutTradeNo: req.OutTradeNo,
+		PayType: req.PayType.Code, TxAmt: req.Amount.Minor, Currency: req.Amount.Currency.Code, Code: code,
+	}
+	g.orders[req.OutTradeNo] = t
+	if g.CommitThenFail != nil {
+		err := g.CommitThenFail
+		g.CommitThenFail = nil
+		return nil, err
+	}
+	c := *t
+	return &c, nil
+}
+
 var _ payment.Gateway = (*Gateway)(nil)
+var _ payment.CPMGateway = (*Gateway)(nil)

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -33,13 +34,6 @@ const (
 	PathRefund   = "/trade/v1/refund"
 )
 
-// TimeLayout is the format of txdtm and the other *dtm fields.
-const TimeLayout = "2006-01-02 15:04:05"
-
-// hongKong is QFPay's default zone (UTC+8); txzone is sent only when the
-// merchant's zone differs.
-var hongKong = time.FixedZone("UTC+8", 8*3600)
-
 // Client talks to QFPay's trade/v1 API. It is safe for concurrent use.
 type Client struct {
 	baseURL     string
@@ -54,6 +48,7 @@ type Client struct {
 	maxAttempts int
 	backoff     time.Duration
 	maxBackoff  time.Duration
+	rateWait    time.Duration // least wait after a 429
 }
 
 // Option configures a Client.
@@ -134,19 +129,31 @@ func WithRetry(maxAttempts int, backoff time.Duration) Option {
 	}
 }
 
+// DefaultEnvironment is where a client with credentials and no QFPAY_ENV
+// talks: a shop with real credentials needs production. (QFPay's sandbox
+// simulates card payments only; wallet tests go to "test".)
+const DefaultEnvironment = "production"
+
+// WithRateLimitWait sets the least wait before asking again after the
+// gateway answered 429 without saying how long (default 2 s).
+func WithRateLimitWait(d time.Duration) Option {
+	return func(c *Client) error { c.rateWait = d; return nil }
+}
+
 // NewClient builds a client for the merchant's app code and client key.
 func NewClient(appCode, key string, opts ...Option) (*Client, error) {
 	c := &Client{
-		baseURL:     environments["sandbox"],
+		baseURL:     environments[DefaultEnvironment],
 		appCode:     appCode,
 		key:         key,
 		signType:    SignMD5,
 		http:        &http.Client{Timeout: 15 * time.Second},
-		loc:         hongKong,
+		loc:         payment.HongKong,
 		log:         slog.New(slog.DiscardHandler),
 		maxAttempts: 4,
 		backoff:     300 * time.Millisecond,
 		maxBackoff:  2400 * time.Millisecond,
+		rateWait:    2 * time.Second,
 	}
 	for _, o := range opts {
 		if err := o(c); err != nil {
@@ -165,13 +172,31 @@ func NewClient(appCode, key string, opts ...Option) (*Client, error) {
 // BaseURL is the gateway the client talks to.
 func (c *Client) BaseURL() string { return c.baseURL }
 
-// VerifyNotification checks a notification with this merchant's key.
-func (c *Client) VerifyNotification(rawBody []byte, signHeader string) error {
-	return VerifyNotification(rawBody, signHeader, c.key, SignMD5)
+// DefaultExpiry is how long QFPay keeps a QR payable when the wallet does
+// not take the kiosk's expired_time (its documented default, 30 min).
+func (c *Client) DefaultExpiry() time.Duration { return payment.DefaultExpiryMinutes * time.Minute }
+
+// Name is "qfpay", recorded with every order.
+func (c *Client) Name() string { return Name }
+
+// Name is the gateway's name in the journal and the configuration.
+const Name = "qfpay"
+
+// VerifyNotification checks a notification's X-QF-SIGN with this
+// merchant's key and reads it (payment.NotificationVerifier).
+func (c *Client) VerifyNotification(rawBody []byte, signHeader string) (*payment.Transaction, error) {
+	if err := VerifyNotification(rawBody, signHeader, c.key, SignMD5); err != nil {
+		return nil, err
+	}
+	n, err := ParseNotification(rawBody)
+	if err != nil {
+		return nil, err
+	}
+	return &n.Transaction, nil
 }
 
 // FormatTime renders t as txdtm in the merchant's zone.
-func (c *Client) FormatTime(t time.Time) string { return t.In(c.loc).Format(TimeLayout) }
+func (c *Client) FormatTime(t time.Time) string { return t.In(c.loc).Format(payment.LocalTimeLayout) }
 
 // txzone is the "+0800"-style zone, sent only when it is not QFPay's default.
 func (c *Client) txzone(t time.Time) string {
@@ -203,6 +228,8 @@ type TransportError struct {
 	// MaybeActed: the request may have reached the gateway and taken
 	// effect (timeout, dropped reply, 5xx, unreadable answer).
 	MaybeActed bool
+	// RetryAfter is how long a 429 asked the client to wait (0: not said).
+	RetryAfter time.Duration
 }
 
 func (e *TransportError) Error() string {
@@ -213,6 +240,18 @@ func (e *TransportError) Error() string {
 }
 
 func (e *TransportError) Unwrap() error { return e.Err }
+
+// Is makes an exchange that certainly never reached the gateway match
+// payment.ErrNotSent, and a 429 match payment.ErrRateLimited too.
+func (e *TransportError) Is(target error) bool {
+	switch target {
+	case payment.ErrNotSent:
+		return !e.MaybeActed
+	case payment.ErrRateLimited:
+		return e.Status == http.StatusTooManyRequests
+	}
+	return false
+}
 
 // exchange signs and sends one request and classifies what happened.
 func (c *Client) exchange(ctx context.Context, op, path string, params url.Values) ([]byte, attemptResult, error) {
@@ -250,7 +289,13 @@ func (c *Client) exchange(ctx context.Context, op, path string, params url.Value
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests:
-		return nil, notSent, &TransportError{Op: "send", Status: resp.StatusCode}
+		// QFPay allows 400 requests a minute per merchant, all its kiosks
+		// together: past it, nothing was done.
+		te := &TransportError{Op: "send", Status: resp.StatusCode}
+		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
+			te.RetryAfter = time.Duration(s) * time.Second
+		}
+		return nil, notSent, te
 	case resp.StatusCode >= 500:
 		return nil, unknown, &TransportError{Op: "send", Status: resp.StatusCode, MaybeActed: true}
 	case resp.StatusCode != http.StatusOK:
@@ -269,7 +314,7 @@ func (c *Client) call(ctx context.Context, op, path string, params url.Values, i
 	var lastErr error
 	for attempt := 1; attempt <= c.maxAttempts; attempt++ {
 		if attempt > 1 {
-			if err := c.sleep(ctx, attempt-1); err != nil {
+			if err := c.sleep(ctx, attempt-1, lastErr); err != nil {
 				return err
 			}
 		}
@@ -298,13 +343,19 @@ func (c *Client) call(ctx context.Context, op, path string, params url.Values, i
 	return lastErr
 }
 
-// sleep waits a jittered, doubling back-off, or until ctx ends.
-func (c *Client) sleep(ctx context.Context, n int) error {
+// sleep waits a jittered, doubling back-off, or until ctx ends. After a
+// 429 it waits at least what the gateway asked, else c.rateWait: asking
+// again at once only spends more of the merchant's budget.
+func (c *Client) sleep(ctx context.Context, n int, last error) error {
 	d := c.backoff << (n - 1)
 	if d > c.maxBackoff || d <= 0 {
 		d = c.maxBackoff
 	}
 	d = d/2 + rand.N(d/2+1)
+	var te *TransportError
+	if errors.As(last, &te) && te.Status == http.StatusTooManyRequests {
+		d = max(d, te.RetryAfter, c.rateWait)
+	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -322,5 +373,11 @@ func isUnknown(err error) bool {
 }
 
 func gatewayError(op string, w wireTxn) *payment.Error {
-	return &payment.Error{Op: op, Code: payment.Code(w.Respcd.String()), Message: w.message(), HTTPStatus: http.StatusOK}
+	e := &payment.Error{Op: op, Code: payment.Code(w.Respcd.String()), Message: w.message(), HTTPStatus: http.StatusOK}
+	if e.Code == payment.CodeSignatureError {
+		// Credentials belong to one environment: sent to another they
+		// fail the signature check.
+		e.Hint = "check that QFPAY_ENV (test or production) matches these credentials"
+	}
+	return e
 }

@@ -345,14 +345,36 @@ func TestRetries429AndHonoursContext(t *testing.T) {
 		}
 		created(w, form)
 	})
-	if _, err := client(t, g).CreateMPM(context.Background(), sale(t)); err != nil || g.count() != 3 {
+	if _, err := client(t, g, qfpay.WithRateLimitWait(time.Millisecond)).CreateMPM(context.Background(), sale(t)); err != nil || g.count() != 3 {
 		t.Fatalf("err %v after %d calls; 429 means not processed, so retry", err, g.count())
+	}
+	// Asking again at once spends more of the merchant's budget: the
+	// client waits what the gateway asks (Retry-After) before the next try.
+	var at []time.Time
+	wait := newGateway(t, func(n int, path string, form url.Values, w http.ResponseWriter) {
+		at = append(at, time.Now())
+		if n == 0 {
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		created(w, form)
+	})
+	if _, err := client(t, wait, qfpay.WithRateLimitWait(time.Millisecond)).CreateMPM(context.Background(), sale(t)); err != nil || len(at) != 2 || at[1].Sub(at[0]) < time.Second {
+		t.Fatalf("err %v; retried after %v, want at least the 1 s the gateway asked", err, at[len(at)-1].Sub(at[0]))
+	}
+	// A query told 429 every time gives up with payment.ErrRateLimited.
+	limited := newGateway(t, func(n int, path string, form url.Values, w http.ResponseWriter) {
+		w.WriteHeader(http.StatusTooManyRequests)
+	})
+	if _, err := client(t, limited, qfpay.WithRateLimitWait(time.Millisecond)).QueryOrder(context.Background(), payment.OrderRef{OutTradeNo: "QK1", SysSN: "S1"}); !errors.Is(err, payment.ErrRateLimited) || !errors.Is(err, payment.ErrNotSent) {
+		t.Fatalf("err %v, want ErrRateLimited (and nothing done)", err)
 	}
 	slow := newGateway(t, func(int, string, url.Values, http.ResponseWriter) { time.Sleep(time.Second) })
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err := client(t, slow).QueryOrder(ctx, "QK1")
+	_, err := client(t, slow).QueryOrder(ctx, payment.OrderRef{OutTradeNo: "QK1"})
 	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 900*time.Millisecond {
 		t.Fatalf("err %v after %v: a cancelled ctx must stop the call", err, time.Since(start))
 	}
@@ -391,7 +413,7 @@ func TestQueryBatchAndPages(t *testing.T) {
 	if _, err := c.Query(context.Background(), qfpay.QueryParams{Start: time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)}); err == nil {
 		t.Fatal("a query across two months must be refused before it is sent")
 	}
-	if _, err := c.QueryOrder(context.Background(), "nope"); !errors.Is(err, payment.ErrNotFound) {
+	if _, err := c.QueryOrder(context.Background(), payment.OrderRef{OutTradeNo: "nope"}); !errors.Is(err, payment.ErrNotFound) {
 		t.Fatalf("QueryOrder of a missing order: %v", err)
 	}
 }
@@ -407,15 +429,41 @@ func TestCancelOrderByPayType(t *testing.T) {
 	})
 	c := client(t, g)
 	req := sale(t)
-	for _, wallet := range []string{"alipayhk", "payme"} {
+	for _, wallet := range []string{"alipayhk", "wechat-cpm"} {
 		pt, _ := payment.LookupPayType(wallet)
 		if err := c.CancelOrder(context.Background(), payment.OrderRef{OutTradeNo: "QK1", Amount: req.Amount, PayType: pt, TxTime: req.TxTime}); err != nil {
 			t.Fatalf("%s: %v", wallet, err)
 		}
 	}
-	fps, _ := payment.LookupPayType("fps")
-	if err := c.CancelOrder(context.Background(), payment.OrderRef{OutTradeNo: "QK1", PayType: fps}); !errors.Is(err, payment.ErrCancelUnsupported) {
-		t.Fatalf("FPS cancel: %v", err)
+	// Hong Kong pay types have no cancel: nothing is sent for them.
+	for _, wallet := range []string{"payme", "unionpay", "fps", "octopus"} {
+		pt, _ := payment.LookupPayType(wallet)
+		if err := c.CancelOrder(context.Background(), payment.OrderRef{OutTradeNo: "QK1", PayType: pt}); !errors.Is(err, payment.ErrCancelUnsupported) {
+			t.Fatalf("%s cancel: %v", wallet, err)
+		}
+	}
+	if strings.Join(paths, " ") != "/trade/v1/reversal /trade/v1/close" {
+		t.Fatalf("paths %v", paths)
+	}
+}
+
+// QFPay's pages disagree on how WeChat MPM is withdrawn: a refused
+// reversal is tried again as a close; an "in progress" answer is a
+// withdrawal on its way (the final query decides).
+func TestWeChatMPMWithdrawnByCloseWhenReversalRefused(t *testing.T) {
+	var paths []string
+	g := newGateway(t, func(n int, path string, form url.Values, w http.ResponseWriter) {
+		paths = append(paths, path)
+		if path == qfpay.PathReversal {
+			fmt.Fprint(w, `{"respcd":"1104","resperr":"pay_type: not reversible"}`)
+			return
+		}
+		fmt.Fprint(w, `{"respcd":"1143"}`)
+	})
+	wechat, _ := payment.LookupPayType("wechat")
+	req := sale(t)
+	if err := client(t, g).CancelOrder(context.Background(), payment.OrderRef{OutTradeNo: "QK1", SysSN: "S1", Amount: req.Amount, PayType: wechat, TxTime: req.TxTime}); err != nil {
+		t.Fatal(err)
 	}
 	if strings.Join(paths, " ") != "/trade/v1/reversal /trade/v1/close" {
 		t.Fatalf("paths %v", paths)
@@ -431,7 +479,7 @@ func TestRefundUnknownOutcomeResolvedByQuery(t *testing.T) {
 			fmt.Fprint(w, `{"respcd":"0000","data":[{"syssn":"R1","orig_syssn":"S1","out_trade_no":"RF1","txamt":"500","respcd":"0000","order_type":"refund"}]}`)
 		}
 	})
-	r, err := client(t, g).Refund(context.Background(), qfpay.RefundParams{SysSN: "S1", OutTradeNo: "RF1", TxAmt: 500, TxTime: time.Now()})
+	r, err := client(t, g).Refund(context.Background(), payment.RefundRequest{Orig: payment.OrderRef{SysSN: "S1"}, OutTradeNo: "RF1", Amount: payment.Amount{Minor: 500}, TxTime: time.Now()})
 	if err != nil || r.SysSN != "R1" || g.count() != 2 {
 		t.Fatalf("refund %+v, %v after %d calls", r, err, g.count())
 	}
@@ -458,5 +506,107 @@ func TestSecretsNeverLogged(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "QK1") {
 		t.Fatalf("logs lack the out_trade_no:\n%s", logs.String())
+	}
+}
+
+// QFPay's query sees only [start_time, end_time] (default: this month) and
+// only syssn overrides it: an order is asked for by syssn when known, else
+// in windows around its time, one per calendar month.
+func TestQueryWindowsCoverTheOrder(t *testing.T) {
+	var forms []url.Values
+	g := newGateway(t, func(n int, path string, form url.Values, w http.ResponseWriter) {
+		forms = append(forms, form)
+		if form.Get("start_time") >= "2026-12-01" || form.Get("syssn") != "" {
+			fmt.Fprint(w, `{"respcd":"0000","data":[{"syssn":"20261201000000000000000001","out_trade_no":"QK1","txamt":"1234","respcd":"0000","order_type":"payment"}]}`)
+			return
+		}
+		fmt.Fprint(w, `{"respcd":"0000","data":[]}`)
+	})
+	c := client(t, g)
+	ctx := context.Background()
+	// Rung up a second before midnight on 30 November (Hong Kong): the
+	// gateway may date it 1 December. November is asked first, then December.
+	at := time.Date(2026, 11, 30, 23, 59, 59, 0, payment.HongKong)
+	txn, err := c.QueryOrder(ctx, payment.OrderRef{OutTradeNo: "QK1", TxTime: at})
+	if err != nil || txn.SysSN != "20261201000000000000000001" {
+		t.Fatalf("txn %+v, %v", txn, err)
+	}
+	want := [][2]string{{"2026-11-29 23:59:59", "2026-11-30 23:59:59"}, {"2026-12-01 00:00:00", "2026-12-01 23:59:59"}}
+	if len(forms) != 2 {
+		t.Fatalf("%d queries, want 2", len(forms))
+	}
+	for i, f := range forms {
+		if f.Get("out_trade_no") != "QK1" || f.Get("start_time") != want[i][0] || f.Get("end_time") != want[i][1] || f.Has("syssn") {
+			t.Errorf("query %d: %s", i, f.Encode())
+		}
+	}
+	// Mid-month: one window; with the syssn known: the syssn alone.
+	forms = nil
+	c.QueryOrder(ctx, payment.OrderRef{OutTradeNo: "QK1", TxTime: time.Date(2026, 11, 15, 12, 0, 0, 0, payment.HongKong)})
+	if len(forms) != 1 || forms[0].Get("start_time") != "2026-11-14 12:00:00" || forms[0].Get("end_time") != "2026-11-16 12:00:00" {
+		t.Fatalf("mid-month queries %v", forms)
+	}
+	forms = nil
+	if _, err := c.QueryOrder(ctx, payment.OrderRef{OutTradeNo: "QK1", SysSN: "20261201000000000000000001", TxTime: at}); err != nil {
+		t.Fatal(err)
+	}
+	if len(forms) != 1 || forms[0].Get("syssn") != "20261201000000000000000001" || forms[0].Has("start_time") {
+		t.Fatalf("query by syssn %v", forms)
+	}
+}
+
+// Identifiers are compared exactly: "QK1 " is not our order.
+func TestQueryMatchesIdentifiersExactly(t *testing.T) {
+	g := newGateway(t, func(n int, path string, form url.Values, w http.ResponseWriter) {
+		fmt.Fprint(w, `{"respcd":"0000","data":[{"syssn":"S1","out_trade_no":"QK1 ","txamt":"1234","respcd":"0000","order_type":"payment"}]}`)
+	})
+	if _, err := client(t, g).QueryOrder(context.Background(), payment.OrderRef{OutTradeNo: "QK1"}); !errors.Is(err, payment.ErrNotFound) {
+		t.Fatalf("a record for %q matched QK1: %v", "QK1 ", err)
+	}
+	n, err := qfpay.ParseNotification([]byte(`{"notify_type":"payment","syssn":"S1","out_trade_no":"QK1 ","txamt":"1234","status":"1"}`))
+	if err != nil || n.OutTradeNo != "QK1 " {
+		t.Fatalf("notification out_trade_no %q, %v: must be kept as sent", n.OutTradeNo, err)
+	}
+}
+
+// A refund answered 1143/1145 is processing, not failed: it comes back
+// pending and is not sent again; a duplicate number (our own earlier try
+// got there) is settled by query.
+func TestRefundProcessingAndDuplicate(t *testing.T) {
+	req := payment.RefundRequest{Orig: payment.OrderRef{SysSN: "S1"}, OutTradeNo: "RF1", Amount: payment.Amount{Minor: 500}, TxTime: time.Date(2026, 11, 20, 10, 0, 0, 0, payment.HongKong)}
+	var paths []string
+	g := newGateway(t, func(n int, path string, form url.Values, w http.ResponseWriter) {
+		paths = append(paths, path)
+		fmt.Fprint(w, `{"respcd":"1143","resperr":"processing","syssn":"R1","orig_syssn":"S1","txamt":"500"}`)
+	})
+	r, err := client(t, g).Refund(context.Background(), req)
+	if err != nil || r.Code != payment.CodeUserPaying || r.SysSN != "R1" || r.Kind != payment.TxnRefund || len(paths) != 1 {
+		t.Fatalf("refund %+v, %v after %v", r, err, paths)
+	}
+	paths = nil
+	dup := newGateway(t, func(n int, path string, form url.Values, w http.ResponseWriter) {
+		paths = append(paths, path)
+		if path == qfpay.PathRefund {
+			fmt.Fprint(w, `{"respcd":"1251","resperr":"Do not use duplicate out_trade_no for request(1251)"}`)
+			return
+		}
+		fmt.Fprint(w, `{"respcd":"0000","data":[{"syssn":"R1","origssn":"S1","out_trade_no":"RF1","txamt":"500","respcd":"0000","order_type":"refund"}]}`)
+	})
+	r, err = client(t, dup).Refund(context.Background(), req)
+	if err != nil || r.Code != payment.CodeSuccess || r.OrigSysSN != "S1" || strings.Join(paths, " ") != "/trade/v1/refund /trade/v1/query" {
+		t.Fatalf("refund %+v, %v after %v", r, err, paths)
+	}
+}
+
+// A signature error names the likely cause: credentials of another
+// environment.
+func TestSignatureErrorHint(t *testing.T) {
+	g := newGateway(t, func(n int, path string, form url.Values, w http.ResponseWriter) {
+		fmt.Fprint(w, `{"respcd":"1108","resperr":"signature error"}`)
+	})
+	_, err := client(t, g).CreateMPM(context.Background(), sale(t))
+	var ge *payment.Error
+	if !errors.As(err, &ge) || !strings.Contains(ge.Reason(), "QFPAY_ENV") {
+		t.Fatalf("err %v: want a hint about QFPAY_ENV", err)
 	}
 }

@@ -3,6 +3,7 @@ package qfpay
 import (
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 )
 
@@ -59,6 +60,31 @@ func (c Config) Missing() []string {
 		m = append(m, EnvKey+" (the client key QFPay issued)")
 	}
 	return m
+}
+
+// Check lists what is wrong with the settings themselves, credentials
+// apart: an unknown environment, a base URL that is not one, a udid too
+// long. A client built from a checked configuration is built without error.
+func (c Config) Check() []string {
+	var probs []string
+	for _, o := range c.Options() {
+		if err := o(&Client{http: &http.Client{}}); err != nil {
+			probs = append(probs, err.Error())
+		}
+	}
+	return probs
+}
+
+// Endpoint names the environment and the base URL the client talks to:
+// QFPAY_BASE_URL wins over QFPAY_ENV; neither means DefaultEnvironment.
+func (c Config) Endpoint() (env, baseURL string) {
+	switch {
+	case c.BaseURL != "":
+		return "custom base URL", strings.TrimRight(c.BaseURL, "/")
+	case c.Env != "":
+		return strings.ToLower(c.Env), environments[strings.ToLower(c.Env)]
+	}
+	return DefaultEnvironment + " (default)", environments[DefaultEnvironment]
 }
 
 // Options turns the configuration into client options.

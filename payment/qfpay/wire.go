@@ -2,6 +2,7 @@ package qfpay
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -33,10 +34,12 @@ func (f *flexString) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-func (f flexString) String() string { return strings.TrimSpace(string(f)) }
+// String is the value exactly as sent: identifiers are compared byte for
+// byte ("QK1 " is not "QK1").
+func (f flexString) String() string { return string(f) }
 
 func (f flexString) int64() (int64, error) {
-	s := f.String()
+	s := strings.TrimSpace(string(f))
 	if s == "" {
 		return 0, nil
 	}
@@ -59,7 +62,8 @@ type wireTxn struct {
 	Resperr    flexString `json:"resperr"`
 	Errmsg     flexString `json:"errmsg"`
 	SysSN      flexString `json:"syssn"`
-	OrigSysSN  flexString `json:"orig_syssn"`
+	OrigSysSN  flexString `json:"orig_syssn"` // a refund's answer and its notification
+	OrigSSN    flexString `json:"origssn"`    // a refund's row in a query
 	OutTradeNo flexString `json:"out_trade_no"`
 	PayType    flexString `json:"pay_type"`
 	TxAmt      flexString `json:"txamt"`
@@ -118,7 +122,7 @@ func (w wireTxn) transaction() (payment.Transaction, error) {
 		TxDtm:      w.TxDtm.String(),
 		SysDtm:     w.SysDtm.String(),
 		PayDtm:     w.PayDtm.String(),
-		OrigSysSN:  w.OrigSysSN.String(),
+		OrigSysSN:  cmp.Or(w.OrigSysSN.String(), w.OrigSSN.String()),
 	}, nil
 }
 

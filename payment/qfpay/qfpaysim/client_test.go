@@ -22,24 +22,25 @@ func TestWithQFPayClient(t *testing.T) {
 			}
 			ctx := context.Background()
 			hkd, _ := payment.LookupCurrency("HKD")
-			payme, _ := payment.LookupPayType("payme")
+			wechat, _ := payment.LookupPayType("wechat")
 			alipay, _ := payment.LookupPayType("alipayhk")
 
+			at := f.clock.Now()
 			created, err := client.CreateMPM(ctx, payment.CreateRequest{
-				OutTradeNo: "CLIENT-1", Amount: payment.Amount{Minor: 4200, Currency: hkd}, PayType: payme,
-				Expiry: 10 * time.Minute, GoodsName: "Egg tart", TxTime: f.clock.Now(),
+				OutTradeNo: "CLIENT-1", Amount: payment.Amount{Minor: 4200, Currency: hkd}, PayType: wechat,
+				Expiry: 10 * time.Minute, GoodsName: "Egg tart", TxTime: at,
 			})
 			if err != nil {
 				t.Fatal(err)
 			}
-			txn, err := client.QueryOrder(ctx, "CLIENT-1")
-			if err != nil || txn.Outcome() != payment.OutcomePending || txn.QRCode != created.QRCode {
+			txn, err := client.QueryOrder(ctx, payment.OrderRef{OutTradeNo: "CLIENT-1", TxTime: at})
+			if err != nil || txn.Outcome() != payment.OutcomePending || txn.SysSN != created.SysSN {
 				t.Fatalf("query: %+v, %v", txn, err)
 			}
-			if err := client.CancelOrder(ctx, payment.OrderRef{OutTradeNo: "CLIENT-1", SysSN: created.SysSN, Amount: payment.Amount{Minor: 4200, Currency: hkd}, PayType: payme}); err != nil {
+			if err := client.CancelOrder(ctx, payment.OrderRef{OutTradeNo: "CLIENT-1", SysSN: created.SysSN, Amount: payment.Amount{Minor: 4200, Currency: hkd}, PayType: wechat, TxTime: at}); err != nil {
 				t.Fatal(err)
 			}
-			if txn, err = client.QueryOrder(ctx, "CLIENT-1"); err != nil || txn.Outcome() != payment.OutcomeClosed {
+			if txn, err = client.QueryOrder(ctx, payment.OrderRef{OutTradeNo: "CLIENT-1", SysSN: created.SysSN}); err != nil || txn.Outcome() != payment.OutcomeClosed {
 				t.Fatalf("after cancel: %+v, %v", txn, err)
 			}
 
@@ -52,15 +53,15 @@ func TestWithQFPayClient(t *testing.T) {
 			if err := f.sim.Pay(paid.SysSN); err != nil {
 				t.Fatal(err)
 			}
-			ref, err := client.Refund(ctx, qfpay.RefundParams{SysSN: paid.SysSN, OutTradeNo: "CLIENT-2-R1", TxAmt: 1500, TxTime: f.clock.Now()})
+			ref, err := client.Refund(ctx, payment.RefundRequest{Orig: payment.OrderRef{SysSN: paid.SysSN}, OutTradeNo: "CLIENT-2-R1", Amount: payment.Amount{Minor: 1500}, TxTime: f.clock.Now()})
 			if err != nil || ref.OrigSysSN != paid.SysSN || ref.TxAmt != 1500 {
 				t.Fatalf("refund: %+v, %v", ref, err)
 			}
-			_, err = client.Refund(ctx, qfpay.RefundParams{SysSN: paid.SysSN, OutTradeNo: "CLIENT-2-R2", TxAmt: 3501, TxTime: f.clock.Now()})
+			_, err = client.Refund(ctx, payment.RefundRequest{Orig: payment.OrderRef{SysSN: paid.SysSN}, OutTradeNo: "CLIENT-2-R2", Amount: payment.Amount{Minor: 3501}, TxTime: f.clock.Now()})
 			if code, _ := payment.CodeOf(err); code != payment.CodeRefundTooLarge {
 				t.Fatalf("over-refund: %v", err)
 			}
-			if _, err := client.QueryOrder(ctx, "NOPE"); err == nil {
+			if _, err := client.QueryOrder(ctx, payment.OrderRef{OutTradeNo: "NOPE"}); err == nil {
 				t.Fatal("an unknown order was found")
 			}
 		})
@@ -68,7 +69,8 @@ func TestWithQFPayClient(t *testing.T) {
 }
 
 // A dropped create reply is settled by the client's query: the order is
-// adopted, and the gateway holds exactly one.
+// adopted, and the gateway holds exactly one. (Its QR cannot be had again:
+// the query carries no qrcode.)
 func TestWithQFPayClientCommitDrop(t *testing.T) {
 	f := newFixture(t, func(c *Config) { c.CommitDropRate = 1 })
 	client, err := qfpay.NewClient(testApp, testKey, qfpay.WithBaseURL(f.srv.URL), qfpay.WithRetry(3, time.Millisecond))
@@ -83,8 +85,8 @@ func TestWithQFPayClientCommitDrop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !created.Adopted || created.QRCode == "" {
-		t.Fatalf("created %+v: want the order adopted with its qrcode", created)
+	if !created.Adopted || created.SysSN != f.sim.Orders()[0].SysSN {
+		t.Fatalf("created %+v: want the order adopted", created)
 	}
 	if n := len(f.sim.Orders()); n != 1 {
 		t.Fatalf("%d orders", n)

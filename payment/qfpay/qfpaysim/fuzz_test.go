@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"qrkiosk/payment"
 	"qrkiosk/payment/qfpay"
@@ -28,7 +29,9 @@ func FuzzTradeParams(f *testing.F) {
 		"start_time=2025-03-31+23:00:00&end_time=2025-04-01+00:00:00",
 		"syssn=" + paid.SysSN + "&txamt=1&out_trade_no=R1&txdtm=2025-03-14+10:00:00",
 		"syssn=" + live.SysSN + "&txamt=1000",
-		"out_trade_no=LIVE&txamt=1000",
+		"out_trade_no=LIVE&txamt=1000&txdtm=2025-03-14+10:00:00",
+		"syssn=" + paid.SysSN + "&txamt=1000&txdtm=2025-03-14+10:00:00&udid=k1",
+		"out_trade_no=PAID&start_time=2025-02-01+00:00:00&end_time=2025-02-28+23:59:59&page_size=500",
 		"mchid=M1&txamt=1&txamt=2",
 		"goods_name=%FF%FE&udid=" + strings.Repeat("u", 50),
 		"%zz=1",
@@ -117,12 +120,34 @@ func FuzzParsers(f *testing.F) {
 		} else if rej.code != payment.CodeParamError {
 			t.Fatalf("payment: respcd %s", rej.code)
 		}
-		if q, rej := parseQueryParams(p); rej == nil && (q.page < 1 || q.pageSize < 1 || q.pageSize > maxPageSize) {
+		if q, rej := parseQueryParams(p, time.Date(2025, 3, 14, 10, 0, 0, 0, gatewayZone)); rej == nil && (q.page < 1 || q.pageSize < 1 || q.pageSize > maxPageSize) {
 			t.Fatalf("accepted paging %d/%d", q.page, q.pageSize)
 		}
 		if rp, rej := parseRefundParams(p); rej == nil && rp.txAmt <= 0 {
 			t.Fatalf("accepted refund amount %d", rp.txAmt)
 		}
 		parseCancelParams(p)
+	})
+}
+
+// FuzzPyJSON: every string the simulator writes comes back unchanged
+// through a JSON decoder, and is written in printable ASCII only.
+func FuzzPyJSON(f *testing.F) {
+	f.Add("奶茶 <&> /\"\\ \t\n\x01\x7f é 😀")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, s string) {
+		if !utf8.ValidString(s) {
+			return // the simulator accepts only UTF-8 parameters
+		}
+		b := pyJSON(object{{"k", s}})
+		for _, c := range b {
+			if c < ' ' || c > '~' {
+				t.Fatalf("byte %#x in %q", c, b)
+			}
+		}
+		var m map[string]string
+		if err := json.Unmarshal(b, &m); err != nil || m["k"] != s {
+			t.Fatalf("%q: decoded %q, %v", b, m["k"], err)
+		}
 	})
 }

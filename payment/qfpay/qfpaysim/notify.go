@@ -3,9 +3,9 @@ package qfpaysim
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -23,26 +23,59 @@ var notifySchedule = []time.Duration{
 // notifyTimeout bounds one delivery attempt.
 const notifyTimeout = 10 * time.Second
 
-// notifyBody is the JSON QFPay POSTs, every value a string. A struct keeps
-// the field order stable.
-type notifyBody struct {
-	NotifyType string `json:"notify_type"`
-	Status     string `json:"status"`
-	Respcd     string `json:"respcd"`
-	SysSN      string `json:"syssn"`
-	OrigSysSN  string `json:"orig_syssn,omitempty"`
-	OutTradeNo string `json:"out_trade_no"`
-	TxAmt      string `json:"txamt"`
-	TxCurrcd   string `json:"txcurrcd"`
-	PayType    string `json:"pay_type"`
-	TxDtm      string `json:"txdtm"`
-	SysDtm     string `json:"sysdtm"`
-	PayDtm     string `json:"paydtm"`
-	Cancel     string `json:"cancel"`
-	MchID      string `json:"mchid"`
-	UDID       string `json:"udid"`
-	ChnlSN     string `json:"chnlsn"`
-	GoodsName  string `json:"goods_name"`
+// notifyBody is the JSON QFPay POSTs for a successful payment or refund:
+// every value a string, in the order and the exact bytes of QFPay's
+// Python (see pyJSON). mchid is only there for a merchant that was issued
+// one. Caller holds s.mu.
+func notifyBody(t *txn) []byte {
+	var o object
+	if t.kind == kindRefund {
+		// The shape of a real refund notification: it names its payment by
+		// orig_syssn and orig_out_trade_no and has no pay_type, cancel,
+		// status or paydtm.
+		o = object{
+			{"sysdtm", fmtDtm(t.created)},
+			{"txcurrcd", t.currency.Code},
+			{"orig_out_trade_no", t.orig.outTradeNo},
+			{"mchid", t.mchID},
+			{"txdtm", t.txDtm},
+			{"txamt", strconv.FormatInt(t.txAmt, 10)},
+			{"orig_syssn", t.orig.sysSN},
+			{"out_trade_no", t.outTradeNo},
+			{"syssn", t.sysSN},
+			{"respcd", string(t.respcd())},
+			{"notify_type", kindRefund},
+		}
+	} else {
+		// QFPay's documented payment notification, field for field.
+		o = object{
+			{"status", "1"},
+			{"pay_type", t.payType.Code},
+			{"sysdtm", fmtDtm(t.created)},
+			{"paydtm", fmtDtm(t.paid)},
+			{"goods_name", t.goodsName},
+			{"txcurrcd", t.currency.Code},
+			{"txdtm", t.txDtm},
+			{"mchid", t.mchID},
+			{"txamt", strconv.FormatInt(t.txAmt, 10)},
+			{"exchange_rate", ""},
+			{"chnlsn2", ""},
+			{"out_trade_no", t.outTradeNo},
+			{"syssn", t.sysSN},
+			{"cash_fee_type", ""},
+			{"cancel", strconv.Itoa(t.cancel)},
+			{"respcd", string(t.respcd())},
+			{"goods_info", ""},
+			{"cash_fee", "0"},
+			{"notify_type", kindPayment},
+			{"chnlsn", t.chnlSN},
+			{"cardcd", ""},
+		}
+	}
+	if t.mchID == "" {
+		o = slices.DeleteFunc(o, func(f field) bool { return f.k == "mchid" })
+	}
+	return pyJSON(o)
 }
 
 // notifyLocked schedules the notification of a successful transaction t
@@ -60,29 +93,7 @@ func (s *Sim) notifyLocked(t, orig *txn) {
 	if s.chance(s.cfg.NotifyDupRate) {
 		copies = 2
 	}
-	body, err := json.Marshal(notifyBody{
-		NotifyType: t.kind,
-		Status:     "1",
-		Respcd:     string(t.respcd()),
-		SysSN:      t.sysSN,
-		OrigSysSN:  t.origSysSN,
-		OutTradeNo: t.outTradeNo,
-		TxAmt:      strconv.FormatInt(t.txAmt, 10),
-		TxCurrcd:   t.currency.Code,
-		PayType:    t.payType.Code,
-		TxDtm:      t.txDtm,
-		SysDtm:     fmtDtm(t.created),
-		PayDtm:     fmtDtm(t.paid),
-		Cancel:     strconv.Itoa(t.cancel),
-		MchID:      orig.mchID,
-		UDID:       t.udid,
-		ChnlSN:     t.chnlSN,
-		GoodsName:  orig.goodsName,
-	})
-	if err != nil {
-		s.log.Error("notification not encoded", "syssn", t.sysSN, "err", err)
-		return
-	}
+	body := notifyBody(t)
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()

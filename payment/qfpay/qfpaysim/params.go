@@ -16,9 +16,16 @@ import (
 type rejection struct {
 	code   payment.Code
 	detail string
+	// resperr and respmsg, when set, are the texts the live gateway was
+	// seen answering, used as they are; extra adds fields to the answer.
+	resperr, respmsg string
+	extra            reply
 }
 
 func (r *rejection) Error() string {
+	if r.resperr != "" {
+		return string(r.code) + ": " + r.resperr
+	}
 	if r.detail != "" {
 		return string(r.code) + ": " + r.detail
 	}
@@ -66,7 +73,7 @@ func parseTxAmt(s string) (int64, *rejection) {
 }
 
 func parseDtm(field, s string) (time.Time, *rejection) {
-	t, err := time.ParseInLocation(dtmLayout, s, gatewayZone)
+	t, err := time.ParseInLocation(payment.LocalTimeLayout, s, gatewayZone)
 	if err != nil {
 		return time.Time{}, badParam(field, "must be a time written YYYY-MM-DD hh:mm:ss")
 	}
@@ -219,13 +226,19 @@ func list(p url.Values, name string) map[string]bool {
 type queryParams struct {
 	sysSNs, outTradeNos, payTypes map[string]bool // nil = any
 	respcd                        string
-	start, end                    time.Time // zero = open
+	windowed                      bool      // false when syssn is given
+	start, end                    time.Time // the sysdtm window, both ends included
 	page, pageSize                int
 }
 
 const maxPageSize = 100
 
-func parseQueryParams(p url.Values) (queryParams, *rejection) {
+// parseQueryParams reads a query. The gateway keeps its records by month
+// and matches the window on sysdtm (its own clock, UTC+8): start_time
+// defaults to the start of the current month and end_time to its end, the
+// window must lie within one calendar month, and only syssn lifts it (a
+// query by out_trade_no alone does not see last month's order).
+func parseQueryParams(p url.Values, now time.Time) (queryParams, *rejection) {
 	q := queryParams{
 		sysSNs:      list(p, "syssn"),
 		outTradeNos: list(p, "out_trade_no"),
@@ -234,20 +247,24 @@ func parseQueryParams(p url.Values) (queryParams, *rejection) {
 		page:        1,
 		pageSize:    10,
 	}
-	var r *rejection
-	if s := get(p, "start_time"); s != "" {
-		if q.start, r = parseDtm("start_time", s); r != nil {
-			return q, r
+	if q.sysSNs == nil {
+		now = now.In(gatewayZone)
+		q.windowed = true
+		q.start = time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, gatewayZone)
+		q.end = q.start.AddDate(0, 1, 0).Add(-time.Second)
+		var r *rejection
+		if s := get(p, "start_time"); s != "" {
+			if q.start, r = parseDtm("start_time", s); r != nil {
+				return q, r
+			}
 		}
-	}
-	if s := get(p, "end_time"); s != "" {
-		if q.end, r = parseDtm("end_time", s); r != nil {
-			return q, r
+		if s := get(p, "end_time"); s != "" {
+			if q.end, r = parseDtm("end_time", s); r != nil {
+				return q, r
+			}
 		}
-	}
-	if !q.start.IsZero() && !q.end.IsZero() {
 		if q.start.Year() != q.end.Year() || q.start.Month() != q.end.Month() {
-			return q, badParam("end_time", "must be in the same calendar month as start_time")
+			return q, badParam("start_time, end_time", "must lie within one calendar month (without them the window is the current month; a query of another month gives both, or the syssn)")
 		}
 		if q.end.Before(q.start) {
 			return q, badParam("end_time", "must not be before start_time")
@@ -262,10 +279,10 @@ func parseQueryParams(p url.Values) (queryParams, *rejection) {
 	}
 	if s := get(p, "page_size"); s != "" {
 		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > maxPageSize {
-			return q, badParam("page_size", "must be an integer from 1 to 100")
+		if err != nil || n < 1 {
+			return q, badParam("page_size", "must be a positive integer")
 		}
-		q.pageSize = n
+		q.pageSize = min(n, maxPageSize) // "over 100, only 100 are shown"
 	}
 	return q, nil
 }
@@ -273,24 +290,26 @@ func parseQueryParams(p url.Values) (queryParams, *rejection) {
 // cancelParams is a validated /trade/v1/reversal or /trade/v1/close request.
 type cancelParams struct {
 	sysSN, outTradeNo string
-	txAmt             int64 // 0 = not given
+	txAmt             int64
+	txDtm, udid       string
 }
 
+// parseCancelParams: syssn or out_trade_no, and txamt and txdtm, which
+// QFPay's reversal/cancel page marks mandatory.
 func parseCancelParams(p url.Values) (cancelParams, *rejection) {
-	c := cancelParams{sysSN: get(p, "syssn"), outTradeNo: get(p, "out_trade_no")}
+	c := cancelParams{sysSN: get(p, "syssn"), outTradeNo: get(p, "out_trade_no"), txDtm: get(p, "txdtm"), udid: get(p, "udid")}
 	if c.sysSN == "" && c.outTradeNo == "" {
 		return c, badParam("syssn", "syssn or out_trade_no is required")
 	}
-	var r *rejection
-	if s := get(p, "txamt"); s != "" {
-		if c.txAmt, r = parseTxAmt(s); r != nil {
-			return c, r
-		}
+	if r := required(p, "txamt", "txdtm"); r != nil {
+		return c, r
 	}
-	if s := get(p, "txdtm"); s != "" {
-		if _, r = parseDtm("txdtm", s); r != nil {
-			return c, r
-		}
+	var r *rejection
+	if c.txAmt, r = parseTxAmt(get(p, "txamt")); r != nil {
+		return c, r
+	}
+	if _, r = parseDtm("txdtm", c.txDtm); r != nil {
+		return c, r
 	}
 	return c, checkLen(p, "udid", 40)
 }

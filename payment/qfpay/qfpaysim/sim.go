@@ -1,11 +1,16 @@
 // Package qfpaysim is a QFPay-compatible gateway simulator. It speaks the
 // trade/v1 wire protocol exactly (form-encoded requests signed with the
-// client key, JSON answers with numbers as strings, signed JSON
-// notifications with QFPay's retry schedule) and adds a phone-friendly
-// customer page where a "customer" pays or declines. It powers the kiosk's
-// zero-config demo mode and the end-to-end tests, with optional fault
-// injection (latency, 5xx, dropped replies, lost and duplicated
-// notifications).
+// client key, answers and signed notifications in the bytes QFPay's Python
+// writes, QFPay's retry schedule) and models what the real gateway does,
+// not what a reading of its docs suggests: a query sees one calendar month
+// of sysdtm unless it names a syssn, carries no qrcode, and answers an
+// unknown order with no rows; refunds may be processing (1143) first;
+// Hong Kong pay types cannot be withdrawn; a reversed paid Alipay order is
+// refunded; 400 requests a minute, then HTTP 429. Its clock can be moved.
+// A phone-friendly customer page lets a "customer" pay or decline. It
+// powers the kiosk's demo mode and the end-to-end tests, with optional
+// fault injection (latency, 5xx, dropped replies, lost and duplicated
+// notifications, 1161 rows).
 package qfpaysim
 
 import (
@@ -17,6 +22,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"qrkiosk/payment"
@@ -30,7 +36,9 @@ const (
 )
 
 // Config sets up a simulator. The zero value of every optional field is a
-// sensible default.
+// sensible default; the zero value of every QFPay behaviour that a test
+// would rather not meet by accident (processing refunds, the rate limit,
+// 1161 rows) is off.
 type Config struct {
 	// AppCode and Key are the credentials merchants use; requests with
 	// another X-QF-APPCODE or a bad X-QF-SIGN are refused (1108).
@@ -54,6 +62,10 @@ type Config struct {
 	// CommitDropRate (0..1): /trade/v1/payment commits the order, then drops
 	// the connection without any response.
 	CommitDropRate float64
+	// CommitDropFirst: the first N payments are committed and then their
+	// answers dropped, whatever CommitDropRate says (a deterministic lost
+	// create answer for tests).
+	CommitDropFirst int
 	// NotifyDropRate (0..1): never send the notification for a payment.
 	NotifyDropRate float64
 	// NotifyDupRate (0..1): send the notification twice.
@@ -61,8 +73,25 @@ type Config struct {
 	// DefaultExpiry is the gateway's own expiry, used for pay types that do
 	// not honour expired_time and when expired_time is absent; 0 = 30 min.
 	DefaultExpiry time.Duration
-	// Now is the clock; nil = time.Now.
-	Now func() time.Time
+	// RefundProcessing: a refund first answers respcd 1143 ("processing,
+	// keep querying"), and its query rows say 1143, until this long has
+	// passed on the simulator's clock; then it is done (0000), notified and
+	// counted as refunded. 0 = refunds complete at once.
+	RefundProcessing time.Duration
+	// CancelProcessing: a reversal or close first answers respcd 1145 ("in
+	// progress") and takes effect this long later on the simulator's clock;
+	// a customer may still pay meanwhile. 0 = at once.
+	CancelProcessing time.Duration
+	// RateLimitPerMinute: requests per app code per 60 s (sliding window on
+	// the simulator's clock) before HTTP 429; QFPay allows 400. 0 = no limit.
+	RateLimitPerMinute int
+	// QueryUnknownRate (0..1): a query row's respcd is answered 1161
+	// ("unknown result, query again") instead of the transaction's own.
+	QueryUnknownRate float64
+	// Now is the clock; nil = time.Now. ClockOffset is added to it, and
+	// AdvanceClock, SetClock and POST /sim/clock move it further.
+	Now         func() time.Time
+	ClockOffset time.Duration
 	// Logger receives the simulator's log; nil = discard. The key and
 	// signatures are never logged.
 	Logger *slog.Logger
@@ -73,46 +102,48 @@ type Config struct {
 
 // Order is a snapshot of one payment order at the simulated gateway.
 type Order struct {
-	SysSN       string
-	OutTradeNo  string
-	PayType     string
-	Currency    string
-	QRCode      string
-	GoodsName   string
-	UDID        string
-	TxDtm       string
-	SysDtm      string
-	PayDtm      string
-	TxAmt       int64
-	RefundedAmt int64
-	Respcd      payment.Code
-	Cancel      int
-	ExpiresAt   time.Time
-	Notified    int // notification deliveries acknowledged
+	SysSN        string
+	OutTradeNo   string
+	PayType      string
+	Currency     string
+	QRCode       string
+	GoodsName    string
+	UDID         string
+	TxDtm        string
+	SysDtm       string
+	PayDtm       string
+	TxAmt        int64
+	RefundedAmt  int64 // refunds done (0000)
+	RefundingAmt int64 // refunds still processing (1143): reserved, not refunded
+	Respcd       payment.Code
+	Cancel       int
+	State        string // pending, paid, failed, expired, closed (withdrawn; a reversed paid order too)
+	ExpiresAt    time.Time
+	Notified     int // notification deliveries acknowledged
 }
 
-// Errors of the customer-side operations (Pay, Decline, Expire).
+// Errors of the customer-side operations (Pay, Decline, Expire) and of the
+// clock.
 var (
 	ErrUnknownOrder = errors.New("qfpaysim: no such payment order")
 	ErrNotPayable   = errors.New("qfpaysim: the order is not awaiting payment")
 	ErrBadCode      = errors.New("qfpaysim: not a failure respcd of QFPay's table")
+	ErrClockBack    = errors.New("qfpaysim: the gateway's clock only moves forward")
 )
 
-// dtmLayout is QFPay's date-time format (txdtm, sysdtm, paydtm, start_time).
-const dtmLayout = "2006-01-02 15:04:05"
-
 // gatewayZone is the gateway's clock zone: QFPay works in Beijing/Hong Kong
-// time (UTC+8). A fixed zone needs no tzdata on the host.
-var gatewayZone = time.FixedZone("UTC+8", 8*60*60)
+// time (UTC+8).
+var gatewayZone = payment.HongKong
 
 type txnState int
 
 const (
-	stateLive txnState = iota // unpaid, may still be paid
-	statePaid
-	stateDeclined
-	stateClosed // reversed or closed by the merchant
-	stateExpired
+	stateLive     txnState = iota // payment: unpaid, may still be paid; refund: processing
+	statePaid                     // payment: paid; refund: done
+	stateDeclined                 // payment failed
+	stateClosed                   // unpaid payment reversed or closed by the merchant
+	stateExpired                  // unpaid payment past its expiry
+	stateReversed                 // paid Alipay payment reversed: revoked and refunded
 )
 
 // txn is one transaction at the gateway: a payment order or a refund.
@@ -120,11 +151,12 @@ type txn struct {
 	kind        string // "payment" or "refund"
 	sysSN       string
 	outTradeNo  string
-	origSysSN   string // refunds: the payment refunded
+	orig        *txn // refunds: the payment refunded
 	payType     payment.PayType
 	currency    payment.Currency
 	txAmt       int64
-	refunded    int64 // payments: sum of refunds
+	refunded    int64 // payments: sum of refunds done
+	refunding   int64 // payments: sum of refunds still processing
 	goodsName   string
 	udid        string
 	mchID       string
@@ -132,9 +164,12 @@ type txn struct {
 	qrcode      string
 	notifyURL   string
 	txDtm       string
-	created     time.Time
+	created     time.Time // sysdtm
 	paid        time.Time
 	expiresAt   time.Time
+	doneAt      time.Time // refunds: when processing ends
+	cancelAt    time.Time // payments: when a cancel in progress takes effect
+	cancelOp    string    // payments: "reversal" or "close", while in progress
 	state       txnState
 	declineCode payment.Code
 	cancel      int
@@ -143,7 +178,9 @@ type txn struct {
 
 func (t *txn) respcd() payment.Code {
 	switch t.state {
-	case statePaid:
+	case statePaid, stateReversed:
+		// A reversed payment did succeed; its cancel flag (2) says it was
+		// revoked and refunded, as refunds keep 0000 and say 3 or 5.
 		return payment.CodeSuccess
 	case stateDeclined:
 		return t.declineCode
@@ -164,7 +201,7 @@ func (t *txn) outcome() payment.Outcome {
 		return payment.OutcomeFailed
 	case stateExpired:
 		return payment.OutcomeExpired
-	case stateClosed:
+	case stateClosed, stateReversed:
 		return payment.OutcomeClosed
 	}
 	return payment.OutcomePending
@@ -174,24 +211,33 @@ func (t *txn) amount() payment.Amount {
 	return payment.Amount{Minor: t.txAmt, Currency: t.currency}
 }
 
+func (t *txn) origSysSN() string {
+	if t.orig == nil {
+		return ""
+	}
+	return t.orig.sysSN
+}
+
 func (t *txn) order() Order {
 	return Order{
-		SysSN:       t.sysSN,
-		OutTradeNo:  t.outTradeNo,
-		PayType:     t.payType.Code,
-		Currency:    t.currency.Code,
-		QRCode:      t.qrcode,
-		GoodsName:   t.goodsName,
-		UDID:        t.udid,
-		TxDtm:       t.txDtm,
-		SysDtm:      fmtDtm(t.created),
-		PayDtm:      fmtDtm(t.paid),
-		TxAmt:       t.txAmt,
-		RefundedAmt: t.refunded,
-		Respcd:      t.respcd(),
-		Cancel:      t.cancel,
-		ExpiresAt:   t.expiresAt,
-		Notified:    t.notified,
+		SysSN:        t.sysSN,
+		OutTradeNo:   t.outTradeNo,
+		PayType:      t.payType.Code,
+		Currency:     t.currency.Code,
+		QRCode:       t.qrcode,
+		GoodsName:    t.goodsName,
+		UDID:         t.udid,
+		TxDtm:        t.txDtm,
+		SysDtm:       fmtDtm(t.created),
+		PayDtm:       fmtDtm(t.paid),
+		TxAmt:        t.txAmt,
+		RefundedAmt:  t.refunded,
+		RefundingAmt: t.refunding,
+		Respcd:       t.respcd(),
+		Cancel:       t.cancel,
+		State:        t.outcome().String(),
+		ExpiresAt:    t.expiresAt,
+		Notified:     t.notified,
 	}
 }
 
@@ -199,7 +245,7 @@ func fmtDtm(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.In(gatewayZone).Format(dtmLayout)
+	return t.In(gatewayZone).Format(payment.LocalTimeLayout)
 }
 
 // Sim is the simulated gateway. It is an http.Handler serving the trade/v1
@@ -208,9 +254,9 @@ func fmtDtm(t time.Time) string {
 type Sim struct {
 	cfg    Config
 	log    *slog.Logger
-	now    func() time.Time
 	client *http.Client
 	mux    *http.ServeMux
+	offset atomic.Int64 // nanoseconds added to cfg.Now
 
 	ctx    context.Context // cancelled by Close; owns notification delivery
 	cancel context.CancelFunc
@@ -220,11 +266,19 @@ type Sim struct {
 	baseURL      string
 	rng          *rand.Rand
 	serial       uint64
+	dropped      int    // payments answered with a dropped connection (CommitDropFirst)
 	txns         []*txn // payments and refunds, in creation order
 	bySysSN      map[string]*txn
 	byOutTradeNo map[string]*txn
+	timed        []*txn // transactions waiting for a timed change (refund or cancel in progress)
+	limiter      *limiter
 	closed       bool
 }
+
+// sweepEvery is how often, in real time, refunds and cancels in progress
+// are checked against the simulator's clock, so that one whose time has
+// come is done (and notified) even if nobody asks about it.
+const sweepEvery = 100 * time.Millisecond
 
 // New builds a simulator. Call Close when done to stop notification
 // delivery.
@@ -249,7 +303,6 @@ func New(cfg Config) *Sim {
 	s := &Sim{
 		cfg:          cfg,
 		log:          cfg.Logger,
-		now:          cfg.Now,
 		client:       &http.Client{Timeout: notifyTimeout},
 		ctx:          ctx,
 		cancel:       cancel,
@@ -258,13 +311,98 @@ func New(cfg Config) *Sim {
 		bySysSN:      map[string]*txn{},
 		byOutTradeNo: map[string]*txn{},
 	}
+	s.offset.Store(int64(cfg.ClockOffset))
+	if cfg.RateLimitPerMinute > 0 {
+		s.limiter = newLimiter(cfg.RateLimitPerMinute, time.Minute)
+	}
 	// The serial part of syssn starts from the clock in microseconds so a
 	// restarted simulator does not hand out the same numbers again.
-	if us := cfg.Now().UnixMicro(); us > 0 {
+	if us := s.now().UnixMicro(); us > 0 {
 		s.serial = uint64(us) % 1e17
 	}
 	s.routes()
+	if cfg.RefundProcessing > 0 || cfg.CancelProcessing > 0 {
+		s.wg.Add(1)
+		go s.sweep()
+	}
 	return s
+}
+
+// now is the simulator's clock: Config.Now plus the offset moved so far.
+func (s *Sim) now() time.Time {
+	return s.cfg.Now().Add(time.Duration(s.offset.Load()))
+}
+
+// Now returns the simulator's clock, in the gateway's zone (UTC+8).
+func (s *Sim) Now() time.Time { return s.now().In(gatewayZone) }
+
+// AdvanceClock moves the simulator's clock forward by d: orders expire,
+// refunds and cancels in progress complete, and queries' default month
+// window follows. It returns the new time.
+func (s *Sim) AdvanceClock(d time.Duration) (time.Time, error) {
+	if d < 0 {
+		return s.Now(), fmt.Errorf("%w: advance %v is negative", ErrClockBack, d)
+	}
+	s.mu.Lock()
+	s.offset.Add(int64(d))
+	s.tick()
+	s.mu.Unlock()
+	return s.Now(), nil
+}
+
+// SetClock moves the simulator's clock forward to t (see AdvanceClock).
+func (s *Sim) SetClock(t time.Time) (time.Time, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	if t.Before(now) {
+		return now.In(gatewayZone), fmt.Errorf("%w: %s is before %s", ErrClockBack, t.Format(time.RFC3339), now.In(gatewayZone).Format(time.RFC3339))
+	}
+	s.offset.Add(int64(t.Sub(now)))
+	s.settleTimedLocked(t)
+	return t.In(gatewayZone), nil
+}
+
+func (s *Sim) sweep() {
+	defer s.wg.Done()
+	ticker := time.NewTicker(sweepEvery)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-ticker.C:
+			s.mu.Lock()
+			s.tick()
+			s.mu.Unlock()
+		}
+	}
+}
+
+// tick reads the clock and applies the timed changes that are due, so that
+// what follows sees the gateway as of now. Caller holds s.mu.
+func (s *Sim) tick() time.Time {
+	now := s.now()
+	s.settleTimedLocked(now)
+	return now
+}
+
+// settleTimedLocked applies every timed change that is due. Caller holds s.mu.
+func (s *Sim) settleTimedLocked(now time.Time) {
+	left := s.timed[:0]
+	for _, t := range s.timed {
+		s.settle(t, now)
+		if t.waiting() {
+			left = append(left, t)
+		}
+	}
+	clear(s.timed[len(left):])
+	s.timed = left
+}
+
+// waiting reports a refund still processing or a cancel still in progress.
+func (t *txn) waiting() bool {
+	return (t.kind == kindRefund && t.state == stateLive) || !t.cancelAt.IsZero()
 }
 
 // ServeHTTP serves the gateway API and the customer page.
@@ -291,7 +429,7 @@ func (s *Sim) Close() {
 func (s *Sim) Orders() []Order {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.now()
+	now := s.tick()
 	out := []Order{}
 	for _, t := range s.txns {
 		if t.kind != kindPayment {
@@ -308,7 +446,7 @@ func (s *Sim) Orders() []Order {
 func (s *Sim) Pay(syssn string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.now()
+	now := s.tick()
 	t, err := s.livePayment(syssn, now)
 	if err != nil {
 		return err
@@ -332,7 +470,7 @@ func (s *Sim) Decline(syssn string, code payment.Code) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t, err := s.livePayment(syssn, s.now())
+	t, err := s.livePayment(syssn, s.tick())
 	if err != nil {
 		return err
 	}
@@ -346,7 +484,7 @@ func (s *Sim) Decline(syssn string, code payment.Code) error {
 func (s *Sim) Expire(syssn string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.now()
+	now := s.tick()
 	t, err := s.livePayment(syssn, now)
 	if err != nil {
 		return err
@@ -375,13 +513,65 @@ func (s *Sim) livePayment(syssn string, now time.Time) (*txn, error) {
 	return t, nil
 }
 
-// settle applies expiry lazily, so an injected clock needs no timers.
-// Caller holds s.mu.
+// settle applies the changes that time makes to t (expiry, a refund or a
+// cancel in progress coming to its end) lazily, so that an injected clock
+// needs no timers. Caller holds s.mu.
 func (s *Sim) settle(t *txn, now time.Time) {
-	if t.kind == kindPayment && t.state == stateLive && !now.Before(t.expiresAt) {
+	if t.kind == kindRefund {
+		if t.state == stateLive && !now.Before(t.doneAt) {
+			s.completeRefund(t)
+		}
+		return
+	}
+	due := !t.cancelAt.IsZero() && !now.Before(t.cancelAt)
+	// A cancel that comes due before the order would have expired (or after
+	// it was paid) takes effect; one due after its expiry finds nothing.
+	if due && (t.state != stateLive || t.cancelAt.Before(t.expiresAt)) {
+		s.applyCancel(t)
+	}
+	if t.state == stateLive && !now.Before(t.expiresAt) {
 		t.state = stateExpired
 		s.log.Info("order expired", "syssn", t.sysSN, "out_trade_no", t.outTradeNo, "respcd", t.respcd())
 	}
+	if due {
+		t.cancelAt, t.cancelOp = time.Time{}, ""
+	}
+}
+
+// applyCancel withdraws a live order, or reverses (revokes and refunds) a
+// paid one where the wallet does that. Caller holds s.mu.
+func (s *Sim) applyCancel(t *txn) {
+	rule := cancelRules[t.payType.Code]
+	switch {
+	case t.state == stateLive:
+		t.state = stateClosed
+		t.cancel = payment.CancelFlagMPMCancelled
+		s.log.Info("order withdrawn", "op", t.cancelOp, "syssn", t.sysSN, "out_trade_no", t.outTradeNo, "respcd", t.respcd())
+	case t.state == statePaid && t.cancelOp == opReversal && rule.reversalRefunds && t.refunded == 0 && t.refunding == 0:
+		t.state = stateReversed
+		t.cancel = payment.CancelFlagMPMCancelled
+		s.log.Info("paid order reversed and refunded", "syssn", t.sysSN, "out_trade_no", t.outTradeNo, "txamt", t.txAmt)
+	default:
+		s.log.Info("cancel found nothing to withdraw", "op", t.cancelOp, "syssn", t.sysSN, "out_trade_no", t.outTradeNo, "respcd", t.respcd())
+	}
+	t.cancelAt, t.cancelOp = time.Time{}, ""
+}
+
+// completeRefund ends a processing refund: it is done (0000), counted as
+// refunded on its payment, and notified. Caller holds s.mu.
+func (s *Sim) completeRefund(ref *txn) {
+	orig := ref.orig
+	ref.state = statePaid
+	ref.paid = ref.doneAt
+	orig.refunding -= ref.txAmt
+	orig.refunded += ref.txAmt
+	if orig.refunded == orig.txAmt {
+		orig.cancel = payment.CancelFlagRefunded
+	} else {
+		orig.cancel = payment.CancelFlagPartlyRefunded
+	}
+	s.log.Info("refund done", "syssn", ref.sysSN, "orig_syssn", orig.sysSN, "out_trade_no", ref.outTradeNo, "txamt", ref.txAmt, "respcd", ref.respcd())
+	s.notifyLocked(ref, orig)
 }
 
 // newSysSN returns a 26-digit syssn: the gateway date and an 18-digit

@@ -8,12 +8,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"qrkiosk/payment"
+	"qrkiosk/payment/paymenttest"
 	"qrkiosk/payment/qfpay"
 )
 
@@ -174,13 +176,7 @@ func (f *fixture) customer(action, syssn string, form url.Values) (int, map[stri
 
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(3 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	paymenttest.Eventually(t, what, 3*time.Second, cond)
 }
 
 func TestSignatureChecks(t *testing.T) {
@@ -198,7 +194,9 @@ func TestSignatureChecks(t *testing.T) {
 		{"sha256", testApp, qfpay.Sign(p, testKey, qfpay.SignSHA256), qfpay.SignSHA256, "0000"},
 		{"sha256 signature without its header", testApp, qfpay.Sign(p, testKey, qfpay.SignSHA256), "", "1108"},
 		{"wrong key", testApp, qfpay.Sign(p, "another key", qfpay.SignMD5), "", "1108"},
-		{"lower-case hex", testApp, strings.ToLower(good), "", "1108"},
+		{"lower-case hex", testApp, strings.ToLower(good), "", "0000"},
+		{"lower-case sha256", testApp, strings.ToLower(qfpay.Sign(p, testKey, qfpay.SignSHA256)), qfpay.SignSHA256, "0000"},
+		{"lower-case hex of a wrong key", testApp, strings.ToLower(qfpay.Sign(p, "another key", qfpay.SignMD5)), "", "1108"},
 		{"missing signature", testApp, "", "", "1108"},
 		{"unknown app code", "SOMEONEELSE", good, "", "1108"},
 		{"missing app code", "", good, "", "1108"},
@@ -301,8 +299,11 @@ func TestPayQueryAndNotification(t *testing.T) {
 	}
 
 	q := f.query("ORD-1")
-	if q["respcd"] != "1143" || q["cancel"] != "0" || q["qrcode"] != created.QRCode || q["order_type"] != "payment" {
+	if q["respcd"] != "1143" || q["cancel"] != "0" || q["order_type"] != "payment" {
 		t.Fatalf("pending query %v", q)
+	}
+	if _, ok := q["qrcode"]; ok {
+		t.Fatalf("a query row carries qrcode: %v", q)
 	}
 
 	f.clock.Advance(time.Minute)
@@ -310,7 +311,7 @@ func TestPayQueryAndNotification(t *testing.T) {
 		t.Fatalf("pay: %d %v", status, res)
 	}
 	q = f.query("ORD-1")
-	if q["respcd"] != "0000" || q["paydtm"] != "2025-03-14 10:01:00" || q["qrcode"] != "" {
+	if _, ok := q["qrcode"]; ok || q["respcd"] != "0000" || q["paydtm"] != "2025-03-14 10:01:00" {
 		t.Fatalf("paid query %v", q)
 	}
 	if status, _ := f.customer("pay", created.SysSN, nil); status != http.StatusConflict {
@@ -337,8 +338,8 @@ func TestPayQueryAndNotification(t *testing.T) {
 	want := map[string]string{
 		"notify_type": "payment", "status": "1", "respcd": "0000", "syssn": created.SysSN,
 		"out_trade_no": "ORD-1", "txamt": "1000", "txcurrcd": "HKD", "pay_type": "801501",
-		"txdtm": "2025-03-14 10:00:00", "paydtm": "2025-03-14 10:01:00", "cancel": "0",
-		"udid": "kiosk1", "goods_name": "Milk tea",
+		"txdtm": "2025-03-14 10:00:00", "sysdtm": "2025-03-14 10:00:00", "paydtm": "2025-03-14 10:01:00",
+		"cancel": "0", "goods_name": "Milk tea", "cash_fee": "0", "exchange_rate": "",
 	}
 	for k, v := range want {
 		if body[k] != v {
@@ -348,6 +349,11 @@ func TestPayQueryAndNotification(t *testing.T) {
 	for k, v := range body {
 		if _, ok := v.(string); !ok {
 			t.Errorf("notification %s = %#v: QFPay sends strings", k, v)
+		}
+	}
+	for _, k := range []string{"udid", "mchid", "orig_syssn"} {
+		if _, ok := body[k]; ok {
+			t.Errorf("notification carries %s: %s", k, got[0].body)
 		}
 	}
 	// The client package parses what the simulator sends.
@@ -493,30 +499,50 @@ func TestExpiry(t *testing.T) {
 	}
 }
 
+// cancelParamsFor names an order of payParams' defaults for reversal or
+// close, with the txamt and txdtm QFPay marks mandatory.
+func cancelParamsFor(outTradeNo, syssn string) url.Values {
+	p := url.Values{"txamt": {"1000"}, "txdtm": {"2025-03-14 10:00:00"}}
+	if outTradeNo != "" {
+		p.Set("out_trade_no", outTradeNo)
+	}
+	if syssn != "" {
+		p.Set("syssn", syssn)
+	}
+	return p
+}
+
 func TestReversalAndClose(t *testing.T) {
+	pay := func(f *fixture, s string) { f.sim.Pay(s) }
 	tests := []struct {
 		name    string
 		payType string
 		setup   func(f *fixture, syssn string)
 		path    string
-		extra   url.Values
+		edit    []string // key, value pairs; value "" removes
 		want    string
 		cancel  string // the order's cancel flag afterwards
 		respcd  string // the order's respcd afterwards
+		state   string // the order's outcome afterwards
 	}{
-		{"reversal of unpaid", "801501", nil, "reversal", nil, "0000", "2", "1142"},
-		{"reversal of paid", "801501", func(f *fixture, s string) { f.sim.Pay(s) }, "reversal", nil, "1260", "0", "0000"},
-		{"reversal twice", "800201", func(f *fixture, s string) { f.call("/trade/v1/reversal", url.Values{"syssn": {s}}) }, "reversal", nil, "1142", "2", "1142"},
-		{"reversal of expired", "800101", func(f *fixture, s string) { f.sim.Expire(s) }, "reversal", nil, "1181", "0", "1181"},
-		{"reversal with wrong amount", "801501", nil, "reversal", url.Values{"txamt": {"999"}}, "1266", "0", "1143"},
-		{"reversal with right amount", "801501", nil, "reversal", url.Values{"txamt": {"1000"}, "txdtm": {"2025-03-14 10:00:00"}}, "0000", "2", "1142"},
-		{"reversal of a close-type wallet", "805801", nil, "reversal", nil, "1104", "0", "1143"},
-		{"close of PayMe", "805801", nil, "close", nil, "0000", "2", "1142"},
-		{"close of UnionPay paid", "800701", func(f *fixture, s string) { f.sim.Pay(s) }, "close", nil, "1260", "0", "0000"},
-		{"close of a reversal-type wallet", "800201", nil, "close", nil, "0000", "2", "1142"},
-		{"close of FPS", "802001", nil, "close", nil, "1136", "0", "1143"},
-		{"close of Octopus", "803701", nil, "close", nil, "1136", "0", "1143"},
-		{"close by out_trade_no", "805801", nil, "close", url.Values{"by": {"out_trade_no"}}, "0000", "2", "1142"},
+		{"reversal of unpaid Alipay HK", "801501", nil, "reversal", nil, "0000", "2", "1142", "closed"},
+		{"reversal of unpaid Alipay", "800101", nil, "reversal", nil, "0000", "2", "1142", "closed"},
+		{"reversal of unpaid WeChat", "800201", nil, "reversal", nil, "0000", "2", "1142", "closed"},
+		{"close of unpaid WeChat", "800201", nil, "close", nil, "0000", "2", "1142", "closed"},
+		{"close of Alipay", "801501", nil, "close", nil, "1136", "0", "1143", "pending"},
+		{"reversal of paid Alipay revokes and refunds it", "801501", pay, "reversal", nil, "0000", "2", "0000", "closed"},
+		{"reversal of paid WeChat", "800201", pay, "reversal", nil, "1260", "0", "0000", "paid"},
+		{"close of paid WeChat", "800201", pay, "close", nil, "1260", "0", "0000", "paid"},
+		{"reversal twice", "800201", func(f *fixture, s string) { f.call("/trade/v1/reversal", cancelParamsFor("", s)) }, "reversal", nil, "1142", "2", "1142", "closed"},
+		{"reversal of expired", "800101", func(f *fixture, s string) { f.sim.Expire(s) }, "reversal", nil, "1181", "0", "1181", "expired"},
+		{"reversal with wrong amount", "801501", nil, "reversal", []string{"txamt", "999"}, "1266", "0", "1143", "pending"},
+		{"reversal without txamt", "801501", nil, "reversal", []string{"txamt", ""}, "1104", "0", "1143", "pending"},
+		{"close without txdtm", "800201", nil, "close", []string{"txdtm", ""}, "1104", "0", "1143", "pending"},
+		{"close by out_trade_no", "800201", nil, "close", []string{"syssn", "", "out_trade_no", "CAN-1"}, "0000", "2", "1142", "closed"},
+		{"reversal of a partly refunded Alipay payment", "801501", func(f *fixture, s string) {
+			pay(f, s)
+			f.call("/trade/v1/refund", url.Values{"syssn": {s}, "out_trade_no": {"CAN-1-R"}, "txamt": {"100"}, "txdtm": {"2025-03-14 10:05:00"}})
+		}, "reversal", nil, "1262", "5", "0000", "paid"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -525,34 +551,128 @@ func TestReversalAndClose(t *testing.T) {
 			if tt.setup != nil {
 				tt.setup(f, a.SysSN)
 			}
-			p := url.Values{"syssn": {a.SysSN}}
-			for k, v := range tt.extra {
-				p[k] = v
-			}
-			if p.Get("by") == "out_trade_no" {
-				p = url.Values{"out_trade_no": {"CAN-1"}}
+			p := cancelParamsFor("", a.SysSN)
+			for j := 0; j+1 < len(tt.edit); j += 2 {
+				if tt.edit[j+1] == "" {
+					p.Del(tt.edit[j])
+				} else {
+					p.Set(tt.edit[j], tt.edit[j+1])
+				}
 			}
 			got := f.call("/trade/v1/"+tt.path, p)
 			if got.Respcd != tt.want {
 				t.Fatalf("respcd %s (%s), want %s", got.Respcd, got.Resperr, tt.want)
 			}
+			if got.Respcd == "0000" && (got.OrigSysSN != a.SysSN || got.SysSN == a.SysSN || len(got.SysSN) != 26) {
+				t.Fatalf("answer: orig_syssn %q syssn %q: want the order's and the cancel's own", got.OrigSysSN, got.SysSN)
+			}
 			q := f.query("CAN-1")
 			if q["cancel"] != tt.cancel || q["respcd"] != tt.respcd {
 				t.Fatalf("afterwards cancel=%s respcd=%s, want %s %s", q["cancel"], q["respcd"], tt.cancel, tt.respcd)
+			}
+			if o := f.sim.Orders()[0]; o.State != tt.state {
+				t.Fatalf("afterwards the order is %s, want %s", o.State, tt.state)
 			}
 		})
 	}
 	t.Run("unknown order", func(t *testing.T) {
 		f := newFixture(t, nil)
-		for _, p := range []url.Values{{"syssn": {"20250314000000000000000001"}}, {"out_trade_no": {"NOPE"}}} {
+		for _, p := range []url.Values{cancelParamsFor("", "20250314000000000000000001"), cancelParamsFor("NOPE", "")} {
 			if got := f.call("/trade/v1/reversal", p); got.Respcd != "1136" {
 				t.Fatalf("%v: respcd %s", p, got.Respcd)
 			}
 		}
-		if got := f.call("/trade/v1/close", url.Values{}); got.Respcd != "1104" {
+		if got := f.call("/trade/v1/close", url.Values{"txamt": {"1"}, "txdtm": {"2025-03-14 10:00:00"}}); got.Respcd != "1104" {
 			t.Fatalf("no reference: respcd %s", got.Respcd)
 		}
 	})
+}
+
+// A paid Alipay order that is reversed is revoked and refunded: it can be
+// refunded no further, and the customer page says so.
+func TestReversalOfPaidAlipay(t *testing.T) {
+	f := newFixture(t, nil)
+	a := f.create("REV-PAID", "800101")
+	if err := f.sim.Pay(a.SysSN); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.call("/trade/v1/reversal", cancelParamsFor("REV-PAID", "")); got.Respcd != "0000" {
+		t.Fatalf("reversal: %s %s", got.Respcd, got.Resperr)
+	}
+	r := f.call("/trade/v1/refund", url.Values{"syssn": {a.SysSN}, "out_trade_no": {"REV-PAID-R"}, "txamt": {"1000"}, "txdtm": {"2025-03-14 10:05:00"}})
+	if r.Respcd != "1264" {
+		t.Fatalf("refund of a reversed order: respcd %s (%s), want 1264", r.Respcd, r.Resperr)
+	}
+	if _, res := f.customer("pay", a.SysSN, nil); res["state"] != "closed" {
+		t.Fatalf("customer page state %q", res["state"])
+	}
+}
+
+// Hong Kong pay types have no cancel: both endpoints refuse them, and the
+// order stays payable until the gateway's own expiry, whatever
+// expired_time said.
+func TestHongKongPayTypesHaveNoCancel(t *testing.T) {
+	for _, pt := range []string{"805801", "800701", "802001", "803701"} {
+		t.Run(pt, func(t *testing.T) {
+			f := newFixture(t, func(c *Config) { c.DefaultExpiry = 30 * time.Minute })
+			a := f.create("HK-1", pt, "expired_time", "5")
+			for _, op := range []string{"reversal", "close"} {
+				got := f.call("/trade/v1/"+op, cancelParamsFor("", a.SysSN))
+				if payment.Code(got.Respcd).Class() != payment.ClassFailure || got.Resperr != "Hong Kong PayTypes do not support transaction cancel" {
+					t.Fatalf("%s: respcd %s resperr %q", op, got.Respcd, got.Resperr)
+				}
+			}
+			f.clock.Advance(29 * time.Minute)
+			if q := f.query("HK-1"); q["respcd"] != "1143" || q["cancel"] != "0" {
+				t.Fatalf("after a refused cancel and 29 minutes: %v", q)
+			}
+			f.clock.Advance(time.Minute)
+			if q := f.query("HK-1"); q["respcd"] != "1181" {
+				t.Fatalf("after the gateway's 30 minutes: %v", q)
+			}
+		})
+	}
+}
+
+// With CancelProcessing, a cancel answers 1145 and takes effect later; a
+// customer who pays meanwhile is paid, and then an Alipay reversal revokes
+// and refunds the payment, while a WeChat close leaves it paid.
+func TestCancelProcessing(t *testing.T) {
+	tests := []struct {
+		name, payType, op string
+		payMeanwhile      bool
+		cancel, respcd    string
+		state             string
+	}{
+		{"reversal of an unpaid order", "801501", "reversal", false, "2", "1142", "closed"},
+		{"reversal after the customer paid", "801501", "reversal", true, "2", "0000", "closed"},
+		{"close after the customer paid", "800201", "close", true, "0", "0000", "paid"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, func(c *Config) { c.CancelProcessing = 10 * time.Second })
+			a := f.create("CP-1", tt.payType)
+			if got := f.call("/trade/v1/"+tt.op, cancelParamsFor("CP-1", "")); got.Respcd != "1145" {
+				t.Fatalf("first answer %s, want 1145 (in progress)", got.Respcd)
+			}
+			if got := f.call("/trade/v1/"+tt.op, cancelParamsFor("CP-1", "")); got.Respcd != "1145" {
+				t.Fatalf("asked again while in progress: %s, want 1145", got.Respcd)
+			}
+			if q := f.query("CP-1"); q["respcd"] != "1143" {
+				t.Fatalf("in progress: %v", q)
+			}
+			if tt.payMeanwhile {
+				if err := f.sim.Pay(a.SysSN); err != nil {
+					t.Fatalf("paying while the cancel is in progress: %v", err)
+				}
+			}
+			f.clock.Advance(10 * time.Second)
+			eventually(t, "the cancel to take effect", func() bool { return f.sim.Orders()[0].State == tt.state })
+			if q := f.query("CP-1"); q["cancel"] != tt.cancel || q["respcd"] != tt.respcd {
+				t.Fatalf("afterwards cancel=%s respcd=%s, want %s %s", q["cancel"], q["respcd"], tt.cancel, tt.respcd)
+			}
+		})
+	}
 }
 
 func TestRefunds(t *testing.T) {
@@ -578,20 +698,28 @@ func TestRefunds(t *testing.T) {
 	if q := f.query("R-PAY"); q["cancel"] != "5" || q["respcd"] != "0000" {
 		t.Fatalf("after partial refund: %v", q)
 	}
-	if q := f.query("R-REF-1"); q["order_type"] != "refund" || q["orig_syssn"] != paid.SysSN || q["respcd"] != "0000" {
+	q := f.query("R-REF-1")
+	if q["order_type"] != "refund" || q["origssn"] != paid.SysSN || q["respcd"] != "0000" || q["cancel"] != "0" || q["pay_type"] != "801501" {
 		t.Fatalf("refund query: %v", q)
+	}
+	if _, ok := q["orig_syssn"]; ok {
+		t.Fatalf("a refund row says orig_syssn; the gateway's rows say origssn: %v", q)
+	}
+
+	dup := refund(paid.SysSN, "R-UNPAID", "100")
+	if dup.Respcd != "1251" || dup.Resperr != "Do not use duplicate out_trade_no for request(1251)" || dup.OrigSysSN != paid.SysSN || dup.SysSN != "" {
+		t.Fatalf("refund reusing an out_trade_no: %+v", dup)
 	}
 	steps := []struct {
 		name, syssn, out, amt, want string
 	}{
 		{"over-refund", paid.SysSN, "R-REF-2", "701", "1272"},
-		{"clash with a payment's out_trade_no", paid.SysSN, "R-UNPAID", "100", "2011"},
-		{"clash with a refund's out_trade_no", paid.SysSN, "R-REF-1", "100", "2011"},
+		{"clash with a refund's out_trade_no", paid.SysSN, "R-REF-1", "100", "1251"},
 		{"unpaid original", unpaid.SysSN, "R-REF-3", "100", "1261"},
 		{"FPS", fps.SysSN, "R-REF-4", "100", "1155"},
 		{"unknown original", "20250314999999999999999999", "R-REF-5", "100", "1136"},
 		{"the rest", paid.SysSN, "R-REF-6", "700", "0000"},
-		{"fully refunded", paid.SysSN, "R-REF-7", "1", "1125"},
+		{"fully refunded", paid.SysSN, "R-REF-7", "1", "1264"},
 	}
 	for _, st := range steps {
 		if got := refund(st.syssn, st.out, st.amt); got.Respcd != st.want {
@@ -607,21 +735,96 @@ func TestRefunds(t *testing.T) {
 	}
 	// payment notifications for R-PAY and R-FPS, refund notifications for R-REF-1 and R-REF-6
 	eventually(t, "four notifications", func() bool { return len(received()) == 4 })
-	var refunds int
+	var refunds []string
 	for _, n := range received() {
-		parsed, err := qfpay.ParseNotification(n.body)
-		if err != nil {
+		var body map[string]any
+		if err := json.Unmarshal(n.body, &body); err != nil {
 			t.Fatal(err)
 		}
-		if parsed.Kind == qfpay.NotifyRefund {
-			refunds++
-			if parsed.OrigSysSN != paid.SysSN || parsed.SysSN == paid.SysSN {
-				t.Fatalf("refund notification %+v", parsed)
+		if body["notify_type"] == "refund" {
+			refunds = append(refunds, body["out_trade_no"].(string))
+			if body["orig_syssn"] != paid.SysSN || body["orig_out_trade_no"] != "R-PAY" || body["syssn"] == paid.SysSN {
+				t.Fatalf("refund notification %s", n.body)
 			}
 		}
 	}
-	if refunds != 2 {
-		t.Fatalf("%d refund notifications, want 2", refunds)
+	slices.Sort(refunds)
+	if strings.Join(refunds, ",") != "R-REF-1,R-REF-6" {
+		t.Fatalf("refund notifications for %v, want R-REF-1 and R-REF-6", refunds)
+	}
+}
+
+// With RefundProcessing, a refund answers 1143 and is processing until its
+// time has passed on the gateway's clock: reserved (no second refund may
+// exceed the payment) but not refunded, and not notified.
+func TestRefundProcessing(t *testing.T) {
+	ns, received := notifyServer(t, 0)
+	f := newFixture(t, func(c *Config) {
+		c.NotifyURL = ns.URL
+		c.RefundProcessing = time.Minute
+	})
+	paid := f.create("RP-PAY", "805801")
+	if err := f.sim.Pay(paid.SysSN); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the payment notification", func() bool { return len(received()) == 1 })
+	refund := func(out, amt string) answer {
+		return f.call("/trade/v1/refund", url.Values{"syssn": {paid.SysSN}, "out_trade_no": {out}, "txamt": {amt}, "txdtm": {"2025-03-14 10:05:00"}})
+	}
+	r := refund("RP-REF-1", "400")
+	if r.Respcd != "1143" || r.SysSN == "" || r.OrigSysSN != paid.SysSN {
+		t.Fatalf("processing refund answer: %+v", r)
+	}
+	row := f.query("RP-REF-1")
+	if row["respcd"] != "1143" || row["origssn"] != paid.SysSN || row["order_type"] != "refund" || row["pay_type"] != "805801" || row["cancel"] != "0" {
+		t.Fatalf("processing refund row: %v", row)
+	}
+	if q := f.query("RP-PAY"); q["cancel"] != "0" {
+		t.Fatalf("payment while its refund is processing: %v", q)
+	}
+	if o := f.sim.Orders()[0]; o.RefundedAmt != 0 || o.RefundingAmt != 400 {
+		t.Fatalf("refunded %d, refunding %d; want 0 and 400", o.RefundedAmt, o.RefundingAmt)
+	}
+	if got := refund("RP-REF-2", "100"); got.Respcd != "1102" || !strings.Contains(got.Resperr, "processing") {
+		t.Fatalf("second refund while one is processing: %s %q", got.Respcd, got.Resperr)
+	}
+	if got := refund("RP-REF-1", "100"); got.Respcd != "1251" {
+		t.Fatalf("the same refund out_trade_no again: %s", got.Respcd)
+	}
+
+	f.clock.Advance(59 * time.Second)
+	if row := f.query("RP-REF-1"); row["respcd"] != "1143" {
+		t.Fatalf("a second early: %v", row)
+	}
+	if n := len(received()); n != 1 {
+		t.Fatalf("%d notifications before the refund is done", n)
+	}
+	f.clock.Advance(time.Second)
+	// Nobody asks: the refund is done and notified when its time comes.
+	eventually(t, "the refund notification", func() bool { return len(received()) == 2 })
+	if row := f.query("RP-REF-1"); row["respcd"] != "0000" || row["paydtm"] != "2025-03-14 10:01:00" {
+		t.Fatalf("done refund row: %v", row)
+	}
+	if q := f.query("RP-PAY"); q["cancel"] != "5" {
+		t.Fatalf("payment after a partial refund: %v", q)
+	}
+	if got := refund("RP-REF-3", "601"); got.Respcd != "1272" {
+		t.Fatalf("refund over what remains: %s", got.Respcd)
+	}
+	if got := refund("RP-REF-3", "600"); got.Respcd != "1143" {
+		t.Fatalf("the rest: %s", got.Respcd)
+	}
+	if o := f.sim.Orders()[0]; o.RefundedAmt != 400 || o.RefundingAmt != 600 {
+		t.Fatalf("refunded %d, refunding %d; want 400 and 600", o.RefundedAmt, o.RefundingAmt)
+	}
+	if _, err := f.sim.AdvanceClock(time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if o := f.sim.Orders()[0]; o.RefundedAmt != 1000 || o.Cancel != payment.CancelFlagRefunded {
+		t.Fatalf("after the clock moved: refunded %d, cancel %d", o.RefundedAmt, o.Cancel)
+	}
+	if got := refund("RP-REF-4", "1"); got.Respcd != "1264" || got.Resperr != "Order closed, please confirm the order status before continuing(1264)" {
+		t.Fatalf("refund of a fully refunded payment: %s %q", got.Respcd, got.Resperr)
 	}
 }
 
@@ -647,14 +850,14 @@ func TestCommitDrop(t *testing.T) {
 	}
 	// The merchant asks before creating again, and finds exactly one order.
 	q := f.query("DROP-1")
-	if q["respcd"] != "1143" || q["qrcode"] == "" {
-		t.Fatalf("query after a dropped reply: %v", q)
+	if _, ok := q["qrcode"]; ok || q["respcd"] != "1143" {
+		t.Fatalf("query after a dropped reply: %v (the real query carries no qrcode)", q)
 	}
 	if n := len(f.sim.Orders()); n != 1 {
 		t.Fatalf("%d orders", n)
 	}
 	// Other calls are not affected.
-	if a := f.call("/trade/v1/reversal", url.Values{"out_trade_no": {"DROP-1"}}); a.Respcd != "0000" {
+	if a := f.call("/trade/v1/reversal", cancelParamsFor("DROP-1", "")); a.Respcd != "0000" {
 		t.Fatalf("reversal: %s", a.Respcd)
 	}
 }
@@ -729,8 +932,10 @@ func TestQueryListsAndPaging(t *testing.T) {
 			}
 		})
 	}
+	if a := f.call("/trade/v1/query", url.Values{"page_size": {"1000"}}); a.Respcd != "0000" || a.PageSize != "100" || len(a.Data) != 5 {
+		t.Fatalf("page_size 1000: respcd %s, page_size %q, %d rows; want it clamped to 100", a.Respcd, a.PageSize, len(a.Data))
+	}
 	for _, bad := range []url.Values{
-		{"page_size": {"101"}},
 		{"page_size": {"0"}},
 		{"page": {"0"}},
 		{"start_time": {"2025-03-31 23:00:00"}, "end_time": {"2025-04-01 01:00:00"}},

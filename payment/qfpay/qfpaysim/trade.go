@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -22,14 +23,16 @@ func (s *Sim) routes() {
 	m := http.NewServeMux()
 	m.HandleFunc("POST /trade/v1/payment", s.trade("payment", s.handlePayment))
 	m.HandleFunc("POST /trade/v1/query", s.trade("query", s.handleQuery))
-	m.HandleFunc("POST /trade/v1/reversal", s.trade("reversal", s.handleCancel))
-	m.HandleFunc("POST /trade/v1/close", s.trade("close", s.handleCancel))
+	m.HandleFunc("POST /trade/v1/reversal", s.trade(opReversal, s.handleCancel))
+	m.HandleFunc("POST /trade/v1/close", s.trade(opClose, s.handleCancel))
 	m.HandleFunc("POST /trade/v1/refund", s.trade("refund", s.handleRefund))
 	m.HandleFunc("GET /sim/pay/{syssn}", s.handlePage)
 	m.HandleFunc("POST /sim/pay/{syssn}", s.handleCustomer(actionPay))
 	m.HandleFunc("POST /sim/decline/{syssn}", s.handleCustomer(actionDecline))
 	m.HandleFunc("POST /sim/expire/{syssn}", s.handleCustomer(actionExpire))
 	m.HandleFunc("GET /sim/orders", s.handleOrders)
+	m.HandleFunc("GET /sim/clock", s.handleClock)
+	m.HandleFunc("POST /sim/clock", s.handleClock)
 	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("ok\n"))
@@ -40,6 +43,11 @@ func (s *Sim) routes() {
 // reply is a JSON answer; QFPay writes numbers as strings.
 type reply map[string]any
 
+const (
+	opReversal = "reversal"
+	opClose    = "close"
+)
+
 // tradeHandler handles an authenticated, parsed trade/v1 call. It writes
 // the answer itself (a payment may drop the connection instead).
 type tradeHandler func(w http.ResponseWriter, r *http.Request, op string, p url.Values)
@@ -49,6 +57,14 @@ type tradeHandler func(w http.ResponseWriter, r *http.Request, op string, p url.
 func (s *Sim) trade(op string, h tradeHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if !sleepCtx(r.Context(), s.cfg.Latency) {
+			return
+		}
+		if !s.allow(r) {
+			s.log.Info("answered 429 (rate limit)", "op", op, "limit_per_minute", s.cfg.RateLimitPerMinute)
+			// QFPay documents the status only: no body format, no Retry-After.
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.WriteHeader(http.StatusTooManyRequests)
+			w.Write([]byte("Too Many Requests\n"))
 			return
 		}
 		if s.chanceUnlocked(s.cfg.Fail5xxRate) {
@@ -124,7 +140,11 @@ func (s *Sim) authenticate(r *http.Request, p url.Values) *rejection {
 	if r.Header.Get(qfpay.HeaderSign) == "" {
 		return reject(payment.CodeSignatureError, qfpay.HeaderSign+" header is missing")
 	}
-	if qfpay.VerifyRequest(p, s.cfg.Key, r.Header.Get(qfpay.HeaderSign), st) != nil {
+	// QFPay's own examples send lower-case hex and the gateway takes it:
+	// compare the hex case-insensitively.
+	want := qfpay.Sign(p, s.cfg.Key, st)
+	got := strings.ToUpper(r.Header.Get(qfpay.HeaderSign))
+	if subtle.ConstantTimeCompare([]byte(want), []byte(got)) != 1 {
 		return reject(payment.CodeSignatureError, qfpay.HeaderSign+" does not match the parameters")
 	}
 	return nil
@@ -146,15 +166,33 @@ func (s *Sim) checkMchID(p url.Values) *rejection {
 }
 
 func (s *Sim) refuse(w http.ResponseWriter, op string, p url.Values, rej *rejection) {
-	s.log.Info("refused", "op", op, "out_trade_no", get(p, "out_trade_no"), "syssn", get(p, "syssn"), "respcd", rej.code, "reason", rej.detail)
-	resperr, respmsg := rej.code.Text(), ""
-	if rej.detail != "" {
-		// The client shows resperr first, so the field name goes there.
-		resperr, respmsg = rej.detail, rej.code.Text()
+	s.log.Info("refused", "op", op, "out_trade_no", get(p, "out_trade_no"), "syssn", get(p, "syssn"), "respcd", rej.code, "reason", rej.Error())
+	resp := reply{}
+	for k, v := range rej.extra {
+		resp[k] = v
 	}
-	writeJSON(w, http.StatusOK, reply{"respcd": string(rej.code), "resperr": resperr, "respmsg": respmsg})
+	resp["respcd"] = string(rej.code)
+	switch {
+	case rej.resperr != "":
+		resp["resperr"], resp["respmsg"] = rej.resperr, rej.respmsg
+	case rej.detail != "":
+		// The client shows resperr first, so the field name goes there.
+		resp["resperr"], resp["respmsg"] = rej.detail, rej.code.Text()
+	default:
+		resp["resperr"], resp["respmsg"] = rej.code.Text(), ""
+	}
+	writeTrade(w, resp)
 }
 
+// writeTrade writes a trade/v1 answer the way the gateway does (Python's
+// json.dumps; see pyJSON).
+func writeTrade(w http.ResponseWriter, v reply) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	w.Write(pyJSON(map[string]any(v)))
+}
+
+// writeJSON writes the simulator's own helper answers (/sim/...).
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -187,7 +225,7 @@ func (s *Sim) handlePayment(w http.ResponseWriter, r *http.Request, op string, p
 	}
 	now := s.now()
 	expiry := s.cfg.DefaultExpiry
-	if pp.expiry > 0 && pp.payType.HonoursExpiry {
+	if pp.expiry > 0 && honoursExpiredTime[pp.payType.Code] {
 		expiry = pp.expiry
 	}
 	notifyURL := pp.notifyURL
@@ -212,6 +250,10 @@ func (s *Sim) handlePayment(w http.ResponseWriter, r *http.Request, op string, p
 	t.qrcode = s.baseURL + "/sim/pay/" + t.sysSN
 	s.store(t)
 	drop := s.chance(s.cfg.CommitDropRate)
+	if s.dropped < s.cfg.CommitDropFirst {
+		s.dropped++
+		drop = true
+	}
 	resp := success(reply{
 		"syssn":        t.sysSN,
 		"out_trade_no": t.outTradeNo,
@@ -233,7 +275,7 @@ func (s *Sim) handlePayment(w http.ResponseWriter, r *http.Request, op string, p
 		dropConnection(w)
 		return
 	}
-	writeJSON(w, http.StatusOK, resp)
+	writeTrade(w, resp)
 }
 
 // dropConnection closes the connection without writing a response: the
@@ -254,49 +296,69 @@ func (s *Sim) store(t *txn) {
 	s.byOutTradeNo[t.outTradeNo] = t
 }
 
+const (
+	// textProcessing is the live gateway's text for a refund in progress.
+	textProcessing = "處理中，請稍等(1143)"
+	// codeUnknown is in QFPay's 2017 code table only, and still answered:
+	// "unknown result, the query needs to be verified again".
+	codeUnknown     = payment.Code("1161")
+	textUnknown1161 = "Unknown results, the query needs to be verified again"
+)
+
 func (s *Sim) handleQuery(w http.ResponseWriter, r *http.Request, op string, p url.Values) {
-	q, rej := parseQueryParams(p)
+	s.mu.Lock()
+	now := s.tick()
+	q, rej := parseQueryParams(p, now)
 	if rej != nil {
+		s.mu.Unlock()
 		s.refuse(w, op, p, rej)
 		return
 	}
-	s.mu.Lock()
-	now := s.now()
 	var match []map[string]string
 	for i := len(s.txns) - 1; i >= 0; i-- { // newest first
 		t := s.txns[i]
 		s.settle(t, now)
-		if q.matches(t) {
-			match = append(match, wireTxn(t))
+		if !q.matches(t) {
+			continue
 		}
+		row := wireTxn(t)
+		if s.chance(s.cfg.QueryUnknownRate) {
+			row["respcd"], row["errmsg"] = string(codeUnknown), textUnknown1161
+			s.log.Info("query row answered 1161 (fault injection)", "syssn", t.sysSN, "out_trade_no", t.outTradeNo)
+		}
+		match = append(match, row)
 	}
 	s.mu.Unlock()
 	data := []map[string]string{}
 	if from := (q.page - 1) * q.pageSize; from < len(match) {
 		data = match[from:min(from+q.pageSize, len(match))]
 	}
-	writeJSON(w, http.StatusOK, success(reply{
+	// An unknown syssn or out_trade_no is not an error: 0000 and no rows.
+	resp := success(reply{
 		"page":      strconv.Itoa(q.page),
 		"page_size": strconv.Itoa(q.pageSize),
 		"data":      data,
-	}))
+	})
+	resp["resperr"] = "请求成功"
+	writeTrade(w, resp)
 }
 
 func (q queryParams) matches(t *txn) bool {
+	sysdtm := t.created.Truncate(time.Second) // sysdtm has whole seconds
 	switch {
 	case q.sysSNs != nil && !q.sysSNs[t.sysSN],
 		q.outTradeNos != nil && !q.outTradeNos[t.outTradeNo],
 		q.payTypes != nil && !q.payTypes[t.payType.Code],
 		q.respcd != "" && q.respcd != string(t.respcd()),
-		!q.start.IsZero() && t.created.Before(q.start),
-		// end_time has whole seconds; the whole second is included.
-		!q.end.IsZero() && !t.created.Before(q.end.Add(time.Second)):
+		q.windowed && (sysdtm.Before(q.start) || sysdtm.After(q.end)):
 		return false
 	}
 	return true
 }
 
-// wireTxn is a transaction as a query lists it. Caller holds s.mu.
+// wireTxn is a transaction as a query lists it: every value a string, no
+// qrcode (a QR whose create answer was lost cannot be had again). Caller
+// holds s.mu.
 func wireTxn(t *txn) map[string]string {
 	code := t.respcd()
 	m := map[string]string{
@@ -314,23 +376,31 @@ func wireTxn(t *txn) map[string]string {
 		"cancel":       strconv.Itoa(t.cancel),
 		"udid":         t.udid,
 		"chnlsn":       t.chnlSN,
+		"chnlsn2":      "",
+		"cardcd":       "",
 		"goods_name":   t.goodsName,
+		"goods_info":   "",
 	}
-	if code.Class() == payment.ClassFailure {
+	switch code.Class() {
+	case payment.ClassSuccess:
+		m["errmsg"] = "success"
+	case payment.ClassFailure:
 		m["errmsg"] = code.Text()
 	}
 	if t.kind == kindRefund {
-		m["orig_syssn"] = t.origSysSN
-	}
-	if t.kind == kindPayment && t.state == stateLive {
-		// An extension: QFPay's query carries no qrcode, but a client that
-		// adopts an order after a lost create reply can show it again.
-		m["qrcode"] = t.qrcode
+		// Refund rows name their payment "origssn" (no underscore), carry
+		// its pay_type and never a cancel flag of their own.
+		m["origssn"] = t.origSysSN()
+		m["cancel"] = "0"
+		m["goods_name"] = ""
+		if t.state == stateLive {
+			m["errmsg"] = textProcessing
+		}
 	}
 	return m
 }
 
-// handleCancel serves reversal and close: both withdraw a live, unpaid
+// handleCancel serves reversal and close: both withdraw an unfinished
 // order, each for the pay types that use it.
 func (s *Sim) handleCancel(w http.ResponseWriter, r *http.Request, op string, p url.Values) {
 	c, rej := parseCancelParams(p)
@@ -339,38 +409,50 @@ func (s *Sim) handleCancel(w http.ResponseWriter, r *http.Request, op string, p 
 		return
 	}
 	s.mu.Lock()
-	t, rej := s.cancelLocked(op, c)
+	now := s.tick()
+	t, code, rej := s.cancelLocked(op, c, now)
 	var resp reply
 	if rej == nil {
-		resp = success(reply{
-			"syssn":        t.sysSN,
-			"orig_syssn":   t.sysSN,
-			"out_trade_no": t.outTradeNo,
-			"pay_type":     t.payType.Code,
-			"txamt":        strconv.FormatInt(t.txAmt, 10),
-			"txcurrcd":     t.currency.Code,
-			"txdtm":        t.txDtm,
-			"sysdtm":       fmtDtm(s.now()),
-			"cancel":       strconv.Itoa(t.cancel),
-		})
+		resp = reply{
+			"orig_syssn":     t.sysSN,
+			"syssn":          s.newSysSN(now), // the cancel's own number
+			"out_trade_no":   t.outTradeNo,
+			"txamt":          strconv.FormatInt(t.txAmt, 10),
+			"txcurrcd":       t.currency.Code,
+			"txdtm":          c.txDtm,
+			"sysdtm":         fmtDtm(now),
+			"chnlsn":         t.chnlSN,
+			"chnlsn2":        "",
+			"cardcd":         "",
+			"udid":           c.udid,
+			"surcharge_fee":  "0",
+			"surcharge_rate": "0",
+			"respcd":         string(code),
+			"resperr":        "success",
+			"respmsg":        "",
+		}
+		if code != payment.CodeSuccess {
+			resp["resperr"] = code.Text()
+		}
 	}
 	s.mu.Unlock()
 	if rej != nil {
 		s.refuse(w, op, p, rej)
 		return
 	}
-	s.log.Info("order withdrawn", "op", op, "syssn", t.sysSN, "out_trade_no", t.outTradeNo, "respcd", payment.CodeSuccess)
-	writeJSON(w, http.StatusOK, resp)
+	s.log.Info("cancel answered", "op", op, "syssn", t.sysSN, "out_trade_no", t.outTradeNo, "respcd", code)
+	writeTrade(w, resp)
 }
 
-// cancelLocked applies a reversal or close. Caller holds s.mu.
-func (s *Sim) cancelLocked(op string, c cancelParams) (*txn, *rejection) {
+// cancelLocked applies (or starts) a reversal or close and returns the
+// answer's respcd: 0000 done, 1145 in progress. Caller holds s.mu.
+func (s *Sim) cancelLocked(op string, c cancelParams, now time.Time) (*txn, payment.Code, *rejection) {
 	var t *txn
 	switch {
 	case c.sysSN != "" && c.outTradeNo != "":
 		t = s.bySysSN[c.sysSN]
 		if t != nil && t.outTradeNo != c.outTradeNo {
-			return nil, reject(payment.CodeOrderMismatch, "syssn and out_trade_no name different transactions")
+			return nil, "", reject(payment.CodeOrderMismatch, "syssn and out_trade_no name different transactions")
 		}
 	case c.sysSN != "":
 		t = s.bySysSN[c.sysSN]
@@ -378,32 +460,47 @@ func (s *Sim) cancelLocked(op string, c cancelParams) (*txn, *rejection) {
 		t = s.byOutTradeNo[c.outTradeNo]
 	}
 	if t == nil || t.kind != kindPayment {
-		return nil, reject(payment.CodeNoSuchTransaction, "no such payment order")
+		return nil, "", reject(payment.CodeNoSuchTransaction, "no such payment order")
 	}
-	name := t.payType.Code + " (" + t.payType.Name.En + ")"
+	name := t.payType.Name.En + " (" + t.payType.Code + ")"
+	rule, ok := cancelRules[t.payType.Code]
 	switch {
-	case t.payType.Cancel == payment.CancelNone:
-		return nil, reject(payment.CodeNoSuchTransaction, name+" orders cannot be cancelled at the gateway; they expire")
-	case op == "reversal" && t.payType.Cancel != payment.CancelReversal:
-		return nil, badParam("pay_type", name+" orders are not reversed: use close")
+	case !ok:
+		return nil, "", &rejection{code: payment.CodeNoSuchTransaction, resperr: hongKongNoCancel, respmsg: name + " orders cannot be withdrawn; they stay payable until the gateway's expiry"}
+	case op == opReversal && !rule.reversal:
+		return nil, "", reject(payment.CodeNoSuchTransaction, name+" orders are withdrawn with /trade/v1/close, not reversed")
+	case op == opClose && !rule.close:
+		return nil, "", reject(payment.CodeNoSuchTransaction, name+" orders are withdrawn with /trade/v1/reversal; close does not apply")
+	case c.txAmt != t.txAmt:
+		return nil, "", reject(payment.CodeAmountWrong, "txamt "+strconv.FormatInt(c.txAmt, 10)+" differs from the order's "+strconv.FormatInt(t.txAmt, 10))
 	}
-	if c.txAmt != 0 && c.txAmt != t.txAmt {
-		return nil, reject(payment.CodeAmountWrong, "txamt "+strconv.FormatInt(c.txAmt, 10)+" differs from the order's "+strconv.FormatInt(t.txAmt, 10))
+	s.settle(t, now)
+	if !t.cancelAt.IsZero() {
+		return t, payment.CodeProcessing, nil // already in progress
 	}
-	s.settle(t, s.now())
 	switch t.state {
 	case statePaid:
-		return nil, reject(payment.CodeOrderAlreadyPaid, "a paid order cannot be "+op+"d: refund it")
-	case stateClosed:
-		return nil, reject(payment.CodeOrderClosed, "")
+		if op != opReversal || !rule.reversalRefunds {
+			return nil, "", reject(payment.CodeOrderAlreadyPaid, "a paid "+name+" order cannot be withdrawn: refund it")
+		}
+		if t.refunded > 0 || t.refunding > 0 {
+			return nil, "", reject(payment.CodeOrderRefunded, "")
+		}
+	case stateClosed, stateReversed:
+		return nil, "", reject(payment.CodeOrderClosed, "")
 	case stateExpired:
-		return nil, reject(payment.CodeOrderExpired, "")
+		return nil, "", reject(payment.CodeOrderExpired, "")
 	case stateDeclined:
-		return nil, reject(payment.CodeNoSuchTransaction, "the order already failed (respcd "+string(t.declineCode)+"); nothing to withdraw")
+		return nil, "", reject(payment.CodeNoSuchTransaction, "the order already failed (respcd "+string(t.declineCode)+"); nothing to withdraw")
 	}
-	t.state = stateClosed
-	t.cancel = payment.CancelFlagMPMCancelled
-	return t, nil
+	t.cancelOp = op
+	if s.cfg.CancelProcessing > 0 {
+		t.cancelAt = now.Add(s.cfg.CancelProcessing)
+		s.timed = append(s.timed, t)
+		return t, payment.CodeProcessing, nil
+	}
+	s.applyCancel(t)
+	return t, payment.CodeSuccess, nil
 }
 
 func (s *Sim) handleRefund(w http.ResponseWriter, r *http.Request, op string, p url.Values) {
@@ -413,49 +510,70 @@ func (s *Sim) handleRefund(w http.ResponseWriter, r *http.Request, op string, p 
 		return
 	}
 	s.mu.Lock()
-	ref, rej := s.refundLocked(rp, get(p, "mchid"))
+	ref, rej := s.refundLocked(rp, get(p, "mchid"), s.tick())
 	var resp reply
 	if rej == nil {
 		resp = success(reply{
 			"syssn":        ref.sysSN,
-			"orig_syssn":   ref.origSysSN,
+			"orig_syssn":   ref.origSysSN(), // the reply says orig_syssn, query rows origssn
 			"out_trade_no": ref.outTradeNo,
-			"pay_type":     ref.payType.Code,
 			"txamt":        strconv.FormatInt(ref.txAmt, 10),
 			"txcurrcd":     ref.currency.Code,
 			"txdtm":        ref.txDtm,
 			"sysdtm":       fmtDtm(ref.created),
+			"paydtm":       fmtDtm(ref.paid),
 			"udid":         ref.udid,
+			"chnlsn":       ref.chnlSN,
+			"cardcd":       "",
 		})
+		if code := ref.respcd(); code != payment.CodeSuccess {
+			resp["respcd"], resp["resperr"] = string(code), textProcessing
+		}
 	}
 	s.mu.Unlock()
 	if rej != nil {
 		s.refuse(w, op, p, rej)
 		return
 	}
-	s.log.Info("refund made", "syssn", ref.sysSN, "orig_syssn", ref.origSysSN, "out_trade_no", ref.outTradeNo, "txamt", ref.txAmt, "respcd", payment.CodeSuccess)
-	writeJSON(w, http.StatusOK, resp)
+	s.log.Info("refund answered", "syssn", ref.sysSN, "orig_syssn", ref.origSysSN(), "out_trade_no", ref.outTradeNo, "txamt", ref.txAmt, "respcd", resp["respcd"])
+	writeTrade(w, resp)
 }
 
-// refundLocked makes a refund of a paid order. Caller holds s.mu.
-func (s *Sim) refundLocked(rp refundParams, mchID string) (*txn, *rejection) {
+// refundLocked makes a refund of a paid order: done at once, or processing
+// until Config.RefundProcessing has passed. Caller holds s.mu.
+func (s *Sim) refundLocked(rp refundParams, mchID string, now time.Time) (*txn, *rejection) {
 	if s.byOutTradeNo[rp.outTradeNo] != nil {
-		return nil, reject(payment.CodeDuplicateSerial, "out_trade_no "+strconv.Quote(rp.outTradeNo)+" is already used by another payment or refund")
+		// As the live gateway answers it, echoing the payment refunded.
+		return nil, &rejection{
+			code:    codeDuplicateOutTradeNo,
+			resperr: "Do not use duplicate out_trade_no for request(1251)",
+			respmsg: "out_trade_no is used",
+			extra:   reply{"orig_syssn": rp.origSysSN, "syssn": nil},
+		}
 	}
 	orig := s.bySysSN[rp.origSysSN]
 	if orig == nil || orig.kind != kindPayment {
 		return nil, reject(payment.CodeNoSuchTransaction, "no such payment to refund")
 	}
-	now := s.now()
 	s.settle(orig, now)
-	remaining := orig.txAmt - orig.refunded
+	remaining := orig.txAmt - orig.refunded - orig.refunding
 	switch {
-	case !orig.payType.Refundable:
+	case notRefundable[orig.payType.Code]:
 		return nil, reject(payment.CodeRefundDenied, orig.payType.Name.En+" payments cannot be refunded")
+	case orig.state == stateReversed, orig.refunded >= orig.txAmt:
+		return nil, &rejection{
+			code:    payment.CodeOrderAlreadyClosed,
+			resperr: "Order closed, please confirm the order status before continuing(1264)",
+			respmsg: "wrong cancel",
+		}
 	case orig.state != statePaid:
 		return nil, reject(payment.CodeOrderNotPaid, "")
-	case remaining <= 0:
-		return nil, reject(payment.CodeAlreadyRefunded, "")
+	case orig.refunding > 0:
+		return nil, &rejection{
+			code:    codeRefundInProgress,
+			resperr: "You still have processing requests, please do not repeat the initiation(1102)",
+			respmsg: "a refund of this payment is still processing: query it until it is done",
+		}
 	case rp.txAmt > remaining:
 		return nil, reject(payment.CodeRefundTooLarge, "txamt "+strconv.FormatInt(rp.txAmt, 10)+" is more than the "+strconv.FormatInt(remaining, 10)+" left to refund")
 	}
@@ -463,25 +581,87 @@ func (s *Sim) refundLocked(rp refundParams, mchID string) (*txn, *rejection) {
 		kind:       kindRefund,
 		sysSN:      s.newSysSN(now),
 		outTradeNo: rp.outTradeNo,
-		origSysSN:  orig.sysSN,
+		orig:       orig,
 		payType:    orig.payType,
 		currency:   orig.currency,
 		txAmt:      rp.txAmt,
 		udid:       rp.udid,
 		mchID:      mchID,
-		chnlSN:     "SIM" + orig.sysSN,
 		txDtm:      rp.txDtm,
 		created:    now,
-		paid:       now,
-		state:      statePaid,
+		doneAt:     now.Add(s.cfg.RefundProcessing),
+		state:      stateLive,
 	}
+	ref.chnlSN = "SIM" + ref.sysSN
 	s.store(ref)
-	orig.refunded += rp.txAmt
-	if orig.refunded == orig.txAmt {
-		orig.cancel = payment.CancelFlagRefunded
+	orig.refunding += rp.txAmt // reserved: two refunds never exceed the payment
+	if s.cfg.RefundProcessing > 0 {
+		s.timed = append(s.timed, ref)
+		s.log.Info("refund processing", "syssn", ref.sysSN, "orig_syssn", orig.sysSN, "out_trade_no", ref.outTradeNo, "done_at", fmtDtm(ref.doneAt))
 	} else {
-		orig.cancel = payment.CancelFlagPartlyRefunded
+		s.completeRefund(ref)
 	}
-	s.notifyLocked(ref, orig)
 	return ref, nil
+}
+
+// Codes the live gateway uses beyond (or against) its published table.
+const (
+	// codeDuplicateOutTradeNo: the table says 1251 is "store not configured
+	// correctly"; live, a refund reusing an out_trade_no answers 1251.
+	codeDuplicateOutTradeNo = payment.Code("1251")
+	// codeRefundInProgress: QFPay refuses a second refund of a payment while
+	// one is processing ("You still have processing requests"); the live
+	// respcd was not recorded, so the simulator uses 1102, duplicate request.
+	codeRefundInProgress = payment.CodeDuplicateRequest
+)
+
+func (s *Sim) handleClock(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodPost {
+		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		adv, set := r.FormValue("advance"), r.FormValue("set")
+		var err error
+		switch {
+		case (adv == "") == (set == ""):
+			writeJSON(w, http.StatusBadRequest, clockResult{Error: "give exactly one of advance (a duration such as 720h) or set (an RFC 3339 time)"})
+			return
+		case adv != "":
+			d, perr := time.ParseDuration(adv)
+			if perr != nil {
+				writeJSON(w, http.StatusBadRequest, clockResult{Error: "advance: must be a duration such as 90s, 45m or 720h"})
+				return
+			}
+			_, err = s.AdvanceClock(d)
+		default:
+			t, perr := time.Parse(time.RFC3339, set)
+			if perr != nil {
+				writeJSON(w, http.StatusBadRequest, clockResult{Error: "set: must be an RFC 3339 time such as 2025-04-01T00:00:00+08:00"})
+				return
+			}
+			_, err = s.SetClock(t)
+		}
+		if err != nil {
+			res := s.clockResult()
+			res.Error = err.Error()
+			writeJSON(w, http.StatusConflict, res)
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, s.clockResult())
+}
+
+// clockResult is the answer of /sim/clock.
+type clockResult struct {
+	Now         string `json:"now,omitempty"`          // RFC 3339, UTC+8
+	GatewayTime string `json:"gateway_time,omitempty"` // as sysdtm writes it
+	Offset      string `json:"offset,omitempty"`       // how far it is from Config.Now
+	Error       string `json:"error,omitempty"`
+}
+
+func (s *Sim) clockResult() clockResult {
+	now := s.Now()
+	return clockResult{
+		Now:         now.Format(time.RFC3339),
+		GatewayTime: fmtDtm(now),
+		Offset:      time.Duration(s.offset.Load()).String(),
+	}
 }

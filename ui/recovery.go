@@ -1,0 +1,69 @@
+package ui
+
+import (
+	"qrkiosk/internal/journal"
+	"qrkiosk/payment"
+)
+
+// hold stops charging until release: the start-up recovery may give a
+// pending order back to the screen.
+func (c *cashier) hold(reason string) {
+	c.holding = reason
+	c.status.SetText(reason)
+	c.refreshControls()
+}
+
+// onRecovered takes the orders the previous run left unfinished, as
+// journal.Recover resumed them: the newest still before its deadline (and
+// not being cancelled) becomes the live order again, its QR and countdown
+// back on the customer screen; the others settle by themselves and show in
+// the history. Called on the Fyne goroutine.
+func (c *cashier) onRecovered(orders []*payment.Order, records []journal.Order, err error) {
+	c.holding = ""
+	if err != nil {
+		c.message.SetText("Could not check the orders the last run left unfinished: " + err.Error() + " — they are checked at the next start")
+	}
+	resume := -1
+	for i, rec := range records {
+		if !rec.CancelAsked && c.deps.Now().Before(rec.Deadline) && c.live == "" {
+			resume = i
+		}
+	}
+	for i, o := range orders {
+		if i == resume {
+			continue
+		}
+		o.Observe(func(ev payment.Event) {
+			if ev.State.Final() {
+				c.deps.Do(c.refreshRecent)
+			}
+		})
+	}
+	if resume < 0 {
+		if c.live == "" {
+			c.status.SetText(readyText)
+		}
+		c.refreshRecent()
+		c.refreshControls()
+		return
+	}
+	o := orders[resume]
+	snap := o.Snapshot()
+	c.order, c.live = o, snap.OutTradeNo
+	c.typed = snap.Amount.String()
+	for i, w := range c.deps.Wallets {
+		if w.Code == snap.PayType.Code {
+			c.wallet = i
+		}
+	}
+	c.refreshAmount()
+	c.deps.Log.Info("resumed an order left unfinished", "out_trade_no", snap.OutTradeNo)
+	o.Observe(func(ev payment.Event) {
+		c.deps.Do(func() { c.onEvent(ev) })
+	})
+	// Read after observing: no change can fall between the two.
+	c.show(o.Snapshot())
+	if c.live != "" && c.order.Snapshot().State == payment.StateCreating {
+		c.status.SetText("Resuming order " + snap.OutTradeNo + " (" + snap.Amount.Display() + ") left unfinished — checking it with the gateway…")
+	}
+}

@@ -1,0 +1,165 @@
+package ui
+
+import (
+	"fmt"
+
+	"qrkiosk/payment"
+)
+
+// onCharge starts an order for the typed amount with the selected wallet.
+func (c *cashier) onCharge() {
+	if c.live != "" || c.holding != "" {
+		return
+	}
+	amt, err := payment.ParseAmount(c.typed, c.deps.Currency)
+	if err != nil {
+		c.message.SetText(amountProblem(err))
+		return
+	}
+	if len(c.deps.Wallets) == 0 {
+		c.message.SetText("No wallet is enabled: check pay_types in the configuration")
+		return
+	}
+	pt := c.deps.Wallets[c.wallet]
+	if c.deps.Prefs != nil {
+		c.deps.Prefs.SetString(prefLastPayType, pt.Code)
+	}
+	now := c.deps.Now()
+	req := payment.CreateRequest{
+		OutTradeNo: payment.NewOutTradeNo("QK", now),
+		Amount:     amt,
+		PayType:    pt,
+		Expiry:     c.deps.Expiry,
+		GoodsName:  c.deps.GoodsName,
+		TxTime:     now,
+	}
+	c.message.SetText("")
+	c.onShowSale()
+	c.deps.Log.Info("charge", "out_trade_no", req.OutTradeNo, "amount", amt.String(), "currency", amt.Currency.Code, "pay_type", pt.Code)
+	o, err := c.deps.Start(req, func(ev payment.Event) {
+		c.deps.Do(func() { c.onEvent(ev) })
+	})
+	if err != nil {
+		c.deps.Log.Error("charge not recorded", "out_trade_no", req.OutTradeNo, "err", err)
+		c.message.SetText("The sale could not be recorded, so nothing was charged: " + err.Error())
+		return
+	}
+	c.live, c.order = req.OutTradeNo, o
+	c.show(o.Snapshot())
+}
+
+// onCancel withdraws the live order (Esc), or clears the amount when idle.
+func (c *cashier) onCancel() {
+	if c.order == nil || c.live == "" {
+		c.onKey(keyClear)
+		return
+	}
+	c.order.Cancel()
+	c.status.SetText("Cancelling — asking the gateway to withdraw the QR…")
+}
+
+func (c *cashier) onDemoPay() {
+	if c.order != nil && c.deps.Demo != nil {
+		if err := c.deps.Demo.Pay(c.order.Snapshot()); err != nil {
+			c.message.SetText("Simulated payment: " + err.Error())
+		}
+	}
+}
+
+func (c *cashier) onDemoDecline() {
+	if c.order != nil && c.deps.Demo != nil {
+		if err := c.deps.Demo.Decline(c.order.Snapshot()); err != nil {
+			c.message.SetText("Simulated decline: " + err.Error())
+		}
+	}
+}
+
+// onEvent shows an order's change. Called on the Fyne goroutine.
+func (c *cashier) onEvent(ev payment.Event) {
+	if ev.Kind == payment.EventReissued && ev.Replaces == c.live {
+		// The same sale goes on under a new out_trade_no: its first QR
+		// was lost in a network error and has been withdrawn.
+		c.live = ev.OutTradeNo
+	}
+	if ev.OutTradeNo != c.live {
+		// An earlier order: only a late payment still matters; the
+		// journal's alert raises it on the banner.
+		if ev.Kind == payment.EventPaidLate {
+			c.refreshRecent()
+		}
+		return
+	}
+	c.show(ev.Snapshot)
+}
+
+// show puts the live order's snapshot on the screens and the pane.
+func (c *cashier) show(snap payment.Snapshot) {
+	if c.deps.Mirror != nil {
+		c.deps.Mirror.Show(snap)
+	}
+	c.deps.Show(snap)
+	c.status.SetText(statusText(snap))
+	if snap.State.Final() {
+		c.live, c.order = "", nil
+		c.refreshRecent()
+		if snap.State == payment.StatePaid {
+			c.typed = "" // the next sale starts from zero; otherwise Enter retries
+		}
+		c.refreshAmount()
+	}
+	c.refreshControls()
+}
+
+// statusText is the cashier's one-line account of a snapshot.
+func statusText(s payment.Snapshot) string {
+	amt := s.Amount.Display() + " " + s.PayType.Name.En
+	link := "polling the gateway"
+	if s.PushUp {
+		link = "push connected"
+	}
+	switch s.State {
+	case payment.StateCreating:
+		if s.Replaces != "" {
+			return "The QR was lost in a network error and withdrawn — making a new one for " + amt + "…"
+		}
+		return "Creating the order for " + amt + "…"
+	case payment.StateAwaitingPayment:
+		switch {
+		case s.Cancelling && s.PayType.Cancel == payment.CancelNone:
+			return "Stopping " + amt + " — the gateway cannot withdraw this QR; checking it once more…"
+		case s.Cancelling:
+			return "Cancelling " + amt + " — asking the gateway to withdraw the QR…"
+		case s.GatewayUnreachable:
+			return "Gateway unreachable — still checking " + amt + "; do not charge again"
+		}
+		return "Waiting for the customer to scan — " + amt + " (" + link + ")"
+	case payment.StatePaid:
+		if s.Late {
+			return "PAID (late) — " + amt
+		}
+		return "PAID — " + amt
+	case payment.StateFailed:
+		if s.Code != "" {
+			return fmt.Sprintf("FAILED — %s: %s (respcd %s)", amt, s.Reason, s.Code)
+		}
+		return fmt.Sprintf("FAILED — %s: %s", amt, s.Reason)
+	case payment.StateExpired:
+		return "EXPIRED — " + amt + " was not paid in time. " + qrAfterEnd(s)
+	case payment.StateCancelled:
+		return "CANCELLED — " + amt + ". " + qrAfterEnd(s)
+	}
+	return s.State.String()
+}
+
+// qrAfterEnd tells the cashier what became of the QR of a sale that ended
+// unpaid: withdrawn at the gateway, or (a wallet without cancel) payable
+// there a while longer — a payment then raises the paid-late banner.
+func qrAfterEnd(s payment.Snapshot) string {
+	switch {
+	case s.Withdrawn:
+		return "QR withdrawn."
+	case !s.PayableUntil.IsZero():
+		return "This wallet has no cancel: the QR stays payable until " + s.PayableUntil.In(payment.HongKong).Format("15:04") + "; a payment after now is flagged."
+	}
+	return "The QR may stay payable at the gateway; a payment after now is flagged."
+}
