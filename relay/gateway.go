@@ -38,7 +38,7 @@ type Notice struct {
 	EventID    string // the gateway's transaction id (QFPay syssn); with Kind the de-duplication key
 	Kind       string // payment, refund, …
 	OutTradeNo string
-	UDID       string // the device the order was created on, as the gateway reports it
+	UDID       string // the device the order was created on, if the gateway reports it ("" if not)
 	Sign       string // the signature as sent, forwarded to the kiosk ("" if it is inside the body)
 	SignType   string
 }
@@ -112,13 +112,9 @@ func (qfpayGateway) Verify(raw []byte, r *http.Request, key string) (Notice, err
 // signature is inside the response-shaped envelope, over the raw text of
 // its response object, checked by the same function the kiosk uses
 // (scanforpay.VerifyNotification); the reply is "success". ScanForPay
-// publishes no notifier addresses, so --allow-ip does not apply.
-//
-// Its notifications name no device. The notify URL is the kiosk's own
-// (sent with every order), so a kiosk with its own relay token gives
-// SCANFORPAY_NOTIFY_URL with ?udid=<its QRKIOSK_UDID>, and that is the
-// device the notification is for: another kiosk can only send its own
-// orders' notifications there, never receive a different device's.
+// publishes no notifier addresses, so --allow-ip does not apply. Its
+// notifications name no device: a kiosk token sees them for the orders
+// its device claimed (Store.Claim).
 type scanforpayGateway struct{}
 
 func (scanforpayGateway) Name() string { return scanforpay.Name }
@@ -137,6 +133,5 @@ func (scanforpayGateway) Verify(raw []byte, r *http.Request, key string) (Notice
 	}
 	// The same order is notified once paid and again once refunded: each
 	// event is its own record.
-	return Notice{EventID: n.EventID(), Kind: n.Event(), OutTradeNo: n.OutTradeNo, UDID: r.URL.Query().Get("udid"),
-		SignType: scanforpay.SignType}, nil
+	return Notice{EventID: n.EventID(), Kind: n.Event(), OutTradeNo: n.OutTradeNo, SignType: scanforpay.SignType}, nil
 }

@@ -139,8 +139,9 @@ func (h *hub) unsubscribe(c *wsConn, otn, udid string) {
 // broadcast queues frame for every connection subscribed to the record's
 // out_trade_no or udid whose credential may see it, once each. It returns
 // the connections it had to drop because their queues were full, and
-// those subscribed to the out_trade_no that may not see it (another
-// device's or merchant's order): the caller refuses those subscriptions.
+// those subscribed to the out_trade_no that may not see it (the gateway
+// names another device, or it is another merchant's): the caller refuses
+// those subscriptions.
 func (h *hub) broadcast(r *Record, frame []byte) (sent int, dropped, foreign []*wsConn) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
@@ -154,7 +155,9 @@ func (h *hub) broadcast(r *Record, frame []byte) (sent int, dropped, foreign []*
 		}
 	}
 	for _, c := range h.byOTN[r.OutTradeNo] {
-		if c.cred.scope.Allows(r) {
+		// Subscribed by out_trade_no: with a device's token, only after
+		// the device claimed the order.
+		if c.cred.scope.allowsClaimed(r) {
 			offer(c)
 		} else {
 			foreign = append(foreign, c)

@@ -339,26 +339,43 @@ func TestScopedTokenSeesOnlyItsDevice(t *testing.T) {
 	logs.waitLog(t, "subscription refused", "reason=foreign_order", "token_id="+itoa(tokA.ID), "out_trade_no=O-B1")
 	logs.waitLog(t, "subscription refused", "reason=foreign_device", "udid=KIOSK-B")
 
-	// Subscribed before anything is stored: B's later notification for
-	// that out_trade_no is withheld from A and the subscription dropped.
+	// A subscribed to B's order before anything was stored (it would have
+	// had to guess 64 random bits): A holds the claim, so B is refused...
 	a.subscribe("O-LATER", "")
 	b := mustDial(t, tr, secretB, "KIOSK-B")
-	b.subscribe("O-LATER", "")
-	postTo(t, tr, "/notify/qfpay", notifBody("payment", "S-B2", "O-LATER", "KIOSK-B"), testKey)
-	if m, err := b.next(5 * time.Second); err != nil || m.SysSN != "S-B2" {
-		t.Fatalf("device B's own notification: %+v %v", m, err)
+	if m := b.sendExpectError(t, "O-LATER", ""); !strings.Contains(m.Error, "another device follows it") {
+		t.Fatalf("device B after A's claim: %+v", m)
 	}
+	// ... until the gateway names B: then A's subscription is dropped
+	// without seeing it, and B's own subscription works (by replay).
+	postTo(t, tr, "/notify/qfpay", notifBody("payment", "S-B2", "O-LATER", "KIOSK-B"), testKey)
 	if m := a.expectError(t); m.OutTradeNo != "O-LATER" || !strings.Contains(m.Error, "subscription dropped") {
 		t.Fatalf("device A got %+v, want its subscription refused", m)
 	}
+	if r := b.subscribe("O-LATER", ""); len(r) != 1 || r[0].SysSN != "S-B2" {
+		t.Fatalf("device B's own order, named by the gateway: %+v", r)
+	}
 	logs.waitLog(t, "withheld", "notification_udid=KIOSK-B", "token_udid=KIOSK-A")
-	// An order of A's created without a udid (QRKIOSK_UDID unset): the
-	// error says what to fix.
+	// Notifications that name no device (QFPay's documented fields have
+	// no udid; ScanForPay's never do) are the device's that claimed the
+	// order by subscribing to it first: live, ...
 	a.subscribe("O-NOUDID", "")
 	postTo(t, tr, "/notify/qfpay", notifBody("payment", "S-N", "O-NOUDID", ""), testKey)
-	if m := a.expectError(t); !strings.Contains(m.Error, "set QRKIOSK_UDID") {
-		t.Fatalf("device A, notification without udid: %+v", m)
+	if m, err := a.next(5 * time.Second); err != nil || m.SysSN != "S-N" {
+		t.Fatalf("device A, its claimed order's notification without udid: %+v %v", m, err)
 	}
+	if m := b.sendExpectError(t, "O-NOUDID", ""); !strings.Contains(m.Error, "another device follows it") {
+		t.Fatalf("device B on A's claimed order: %+v", m)
+	}
+	// ... and by replay when it was paid before the kiosk subscribed.
+	postTo(t, tr, "/notify/qfpay", notifBody("payment", "S-EARLY", "O-EARLY", ""), testKey)
+	if r := a.subscribe("O-EARLY", ""); len(r) != 1 || r[0].SysSN != "S-EARLY" {
+		t.Fatalf("device A, replay of its order paid before it subscribed: %+v", r)
+	}
+	if r := b.subscribe("", "KIOSK-B"); len(r) != 2 || r[0].SysSN != "S-B1" || r[1].SysSN != "S-B2" {
+		t.Fatalf("device B's own replay must not include A's claimed orders: %+v", r)
+	}
+	logs.waitLog(t, "subscription refused", "out_trade_no=O-NOUDID", "token_udid=KIOSK-B")
 	// And A still gets its own.
 	postTo(t, tr, "/notify/qfpay", notifBody("refund", "S-A2", "O-A1", "KIOSK-A"), testKey)
 	if m, err := a.next(5 * time.Second); err != nil || m.SysSN != "S-A2" {

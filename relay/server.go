@@ -736,10 +736,6 @@ func (s *Server) broadcast(rec *Record) {
 	for _, c := range foreign {
 		s.hub.unsubscribe(c, rec.OutTradeNo, "")
 		msg := fmt.Sprintf("out_trade_no %s is not an order of this kiosk (a notification for it belongs to another device or merchant): subscription dropped", rec.OutTradeNo)
-		if rec.UDID == "" && rec.Merchant == c.cred.scope.Merchant {
-			// Most likely this kiosk's own order, created without a udid.
-			msg = fmt.Sprintf("out_trade_no %s: the gateway reports no udid for it, and this kiosk's token is for device %s: set QRKIOSK_UDID on the kiosk; subscription dropped", rec.OutTradeNo, c.cred.scope.UDID)
-		}
 		s.log.Warn("ws: notification withheld from a kiosk outside its scope", "out_trade_no", rec.OutTradeNo,
 			"notification_merchant", rec.Merchant, "notification_udid", rec.UDID, "token_id", c.cred.tokenID,
 			"token_merchant", c.cred.scope.Merchant, "token_udid", c.cred.scope.UDID)
@@ -1034,6 +1030,22 @@ func (s *Server) subscribe(c *wsConn, req request) bool {
 	if req.UDID != "" && scope.UDID != "" && req.UDID != scope.UDID {
 		s.refuseSub(c, req, reasonForeignDevice, fmt.Sprintf("udid %s: this kiosk's token is for device %s only", req.UDID, scope.UDID))
 		return true
+	}
+	if req.OutTradeNo != "" && scope.UDID != "" {
+		owner, err := onShortGoroutine(func() (string, error) {
+			ctx, cancel := context.WithTimeout(context.Background(), s.cfg.WriteTimeout)
+			defer cancel()
+			return s.st.Claim(ctx, scope.Merchant, req.OutTradeNo, scope.UDID)
+		})
+		if err != nil {
+			s.log.Error("ws: subscribe", "out_trade_no", req.OutTradeNo, "err", err)
+			s.refuseSub(c, req, reasonUnavailable, "relay storage unavailable, subscribe again later")
+			return true
+		}
+		if owner != scope.UDID {
+			s.refuseSub(c, req, reasonForeignOrder, fmt.Sprintf("out_trade_no %s is not an order of this kiosk (another device follows it)", req.OutTradeNo))
+			return true
+		}
 	}
 	if req.OutTradeNo != "" {
 		foreign, err := onShortGoroutine(func() (bool, error) {

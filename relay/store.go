@@ -25,20 +25,32 @@ type Record struct {
 }
 
 // Scope is what one kiosk credential may see: one merchant's
-// notifications, and with UDID set only those the gateway reports for
-// that device (the udid the kiosk sent when it created the order).
+// notifications, and with UDID set only that device's orders. An order is
+// a device's when the gateway's notification names the device (QFPay's
+// udid, if it sends one) or, when it names none, when that device claimed
+// the order's out_trade_no first (Store.Claim: the kiosk subscribes to its
+// order as it creates it, and an out_trade_no carries 64 random bits, so
+// no other kiosk can know it sooner).
 type Scope struct {
 	Merchant string
 	UDID     string // "" = every device of the merchant (the shared --token)
 }
 
-// Allows reports whether a stored notification is within the scope.
+// Allows reports whether a stored notification the gateway attributes to
+// a device, or to none, is within the scope without any claim.
 func (s Scope) Allows(r *Record) bool {
 	return r.Merchant == s.Merchant && (s.UDID == "" || r.UDID == s.UDID)
 }
 
+// allowsClaimed is Allows for a notification of an order the scope's
+// device has claimed: one naming no device is its too.
+func (s Scope) allowsClaimed(r *Record) bool {
+	return r.Merchant == s.Merchant && (s.UDID == "" || r.UDID == "" || r.UDID == s.UDID)
+}
+
 // ReplayQuery selects what a subscription replays: notifications within
-// Scope for OutTradeNo, or for UDID received since Since (either matches).
+// Scope (counting the orders its device claimed) for OutTradeNo, or for
+// UDID received since Since (either matches).
 type ReplayQuery struct {
 	Scope      Scope
 	OutTradeNo string
@@ -83,8 +95,12 @@ type Store interface {
 	// that q selects, in id order.
 	Replay(ctx context.Context, q ReplayQuery, after int64, limit int) ([]*Record, error)
 	// Foreign reports whether a notification for outTradeNo is stored
-	// outside scope: the order is another device's or merchant's.
+	// that shows the order is another merchant's, or names another device.
 	Foreign(ctx context.Context, outTradeNo string, scope Scope) (bool, error)
+	// Claim returns the device that owns merchant's order outTradeNo: the
+	// one a stored notification names, else the first to claim it, which
+	// is udid if no device has.
+	Claim(ctx context.Context, merchant, outTradeNo, udid string) (owner string, err error)
 	// Count is the number of stored notifications.
 	Count(ctx context.Context) (int64, error)
 	// Prune deletes notifications received before a time, in small

@@ -64,6 +64,17 @@ var pgMigrations = []string{
 		name        text        PRIMARY KEY,
 		last_run_at timestamptz NOT NULL
 	);`,
+
+	// 2: which device follows an order, for gateways whose notifications
+	// do not name the device.
+	`CREATE TABLE order_claims (
+		merchant     text        NOT NULL,
+		out_trade_no text        NOT NULL,
+		udid         text        NOT NULL,
+		claimed_at   timestamptz NOT NULL DEFAULT now(),
+		PRIMARY KEY (merchant, out_trade_no)
+	);
+	CREATE INDEX order_claims_claimed_at ON order_claims (claimed_at);`,
 }
 
 // pgStore keeps everything in PostgreSQL, shared by every relay instance.
@@ -338,12 +349,36 @@ func (s *pgStore) Replay(ctx context.Context, q ReplayQuery, after int64, limit 
 func (s *pgStore) Foreign(ctx context.Context, outTradeNo string, scope Scope) (bool, error) {
 	var found bool
 	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM notifications
-		WHERE out_trade_no = $1 AND NOT (merchant = $2 AND ($3 = '' OR udid = $3)))`,
+		WHERE out_trade_no = $1 AND NOT (merchant = $2 AND ($3 = '' OR udid = '' OR udid = $3)))`,
 		outTradeNo, scope.Merchant, scope.UDID).Scan(&found)
 	if err != nil {
 		return false, fmt.Errorf("relay: database query: %w", err)
 	}
 	return found, nil
+}
+
+// Claim reads first: a kiosk resubscribing after a reconnect finds its
+// order's owner and writes nothing. Two instances claiming at once: the
+// unique key keeps the first.
+func (s *pgStore) Claim(ctx context.Context, merchant, outTradeNo, udid string) (string, error) {
+	var owner string
+	err := s.pool.QueryRow(ctx, `SELECT udid FROM (
+			SELECT udid, 0 AS rank, id FROM notifications WHERE merchant = $1 AND out_trade_no = $2 AND udid <> ''
+			UNION ALL SELECT udid, 1, 0 FROM order_claims WHERE merchant = $1 AND out_trade_no = $2) o
+		ORDER BY rank, id LIMIT 1`, merchant, outTradeNo).Scan(&owner)
+	if err == nil {
+		return owner, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return "", fmt.Errorf("relay: claim: %w", err)
+	}
+	err = s.pool.QueryRow(ctx, `INSERT INTO order_claims (merchant, out_trade_no, udid) VALUES ($1, $2, $3)
+		ON CONFLICT (merchant, out_trade_no) DO UPDATE SET udid = order_claims.udid RETURNING udid`,
+		merchant, outTradeNo, udid).Scan(&owner)
+	if err != nil {
+		return "", fmt.Errorf("relay: claim: %w", err)
+	}
+	return owner, nil
 }
 
 func (s *pgStore) Count(ctx context.Context) (int64, error) {
@@ -391,6 +426,9 @@ func (s *pgStore) Prune(ctx context.Context, before time.Time, period time.Durat
 		if tag.RowsAffected() < pruneChunk {
 			break
 		}
+	}
+	if _, err := conn.Exec(ctx, `DELETE FROM order_claims WHERE claimed_at < $1`, before); err != nil {
+		return total, true, fmt.Errorf("relay: database prune: %w", err)
 	}
 	if _, err := conn.Exec(ctx, `INSERT INTO relay_jobs (name, last_run_at) VALUES ('prune', now())
 		ON CONFLICT (name) DO UPDATE SET last_run_at = excluded.last_run_at`); err != nil {

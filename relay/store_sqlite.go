@@ -85,6 +85,17 @@ var sqliteMigrations = []string{
 		instance TEXT    PRIMARY KEY,
 		seen_at  INTEGER NOT NULL
 	);`,
+
+	// 3: which device follows an order, for gateways whose notifications
+	// do not name the device.
+	`CREATE TABLE order_claims (
+		merchant     TEXT    NOT NULL,
+		out_trade_no TEXT    NOT NULL,
+		udid         TEXT    NOT NULL,
+		claimed_at   INTEGER NOT NULL,
+		PRIMARY KEY (merchant, out_trade_no)
+	);
+	CREATE INDEX order_claims_claimed_at ON order_claims (claimed_at);`,
 }
 
 // sqliteStore keeps everything in one SQLite file in WAL mode with
@@ -284,7 +295,8 @@ func replayWhere(q ReplayQuery, style string, after int64, limit int, at func(ti
 	var b strings.Builder
 	b.WriteString("WHERE merchant = " + ph(q.Scope.Merchant) + " AND id > " + ph(after))
 	if q.Scope.UDID != "" {
-		b.WriteString(" AND udid = " + ph(q.Scope.UDID))
+		b.WriteString(" AND (udid = " + ph(q.Scope.UDID) + " OR (udid = '' AND out_trade_no IN " +
+			"(SELECT out_trade_no FROM order_claims WHERE merchant = " + ph(q.Scope.Merchant) + " AND udid = " + ph(q.Scope.UDID) + ")))")
 	}
 	var match []string
 	if q.OutTradeNo != "" {
@@ -303,12 +315,35 @@ func replayWhere(q ReplayQuery, style string, after int64, limit int, at func(ti
 func (s *sqliteStore) Foreign(ctx context.Context, outTradeNo string, scope Scope) (bool, error) {
 	var n int
 	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM notifications
-		WHERE out_trade_no = ? AND NOT (merchant = ? AND (? = '' OR udid = ?)) LIMIT 1)`,
+		WHERE out_trade_no = ? AND NOT (merchant = ? AND (? = '' OR udid = '' OR udid = ?)) LIMIT 1)`,
 		outTradeNo, scope.Merchant, scope.UDID, scope.UDID).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("relay: journal query: %w", err)
 	}
 	return n > 0, nil
+}
+
+// Claim reads first: a kiosk resubscribing after a reconnect finds its
+// order's owner and writes nothing.
+func (s *sqliteStore) Claim(ctx context.Context, merchant, outTradeNo, udid string) (string, error) {
+	var owner string
+	err := s.r.QueryRowContext(ctx, `SELECT udid FROM (
+			SELECT udid, 0 AS rank, id FROM notifications WHERE merchant = ? AND out_trade_no = ? AND udid != ''
+			UNION ALL SELECT udid, 1, 0 FROM order_claims WHERE merchant = ? AND out_trade_no = ?)
+		ORDER BY rank, id LIMIT 1`, merchant, outTradeNo, merchant, outTradeNo).Scan(&owner)
+	if err == nil {
+		return owner, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("relay: claim: %w", err)
+	}
+	err = s.w.QueryRowContext(ctx, `INSERT INTO order_claims (merchant, out_trade_no, udid, claimed_at)
+		VALUES (?, ?, ?, ?) ON CONFLICT (merchant, out_trade_no) DO UPDATE SET udid = order_claims.udid
+		RETURNING udid`, merchant, outTradeNo, udid, time.Now().UnixNano()).Scan(&owner)
+	if err != nil {
+		return "", fmt.Errorf("relay: claim: %w", err)
+	}
+	return owner, nil
 }
 
 func (s *sqliteStore) Count(ctx context.Context) (int64, error) {
@@ -355,9 +390,13 @@ func (s *sqliteStore) Prune(ctx context.Context, before time.Time, _ time.Durati
 		}
 		total += n
 		if n < pruneChunk {
-			return total, true, nil
+			break
 		}
 	}
+	if _, err := s.w.ExecContext(ctx, `DELETE FROM order_claims WHERE claimed_at < ?`, before.UnixNano()); err != nil {
+		return total, true, fmt.Errorf("relay: journal prune: %w", err)
+	}
+	return total, true, nil
 }
 
 func (s *sqliteStore) Ready(ctx context.Context, instance string) error {

@@ -262,6 +262,81 @@ func TestStoreReplayIsScopedAndPaged(t *testing.T) {
 	})
 }
 
+// The first device to follow an order owns it; notifications that name
+// no device are replayed to it alone.
+func TestStoreClaims(t *testing.T) {
+	forEachStore(t, func(t *testing.T, open func(t *testing.T) Store) {
+		st := open(t)
+		ctx := context.Background()
+		now := time.Now()
+		mustAppend(t, st, rec("shop-a", "N1", "payment", "O-N", "", now))    // names no device
+		mustAppend(t, st, rec("shop-a", "N2", "refund", "O-N", "", now))     // its refund, the same
+		mustAppend(t, st, rec("shop-a", "M1", "payment", "O-M", "K-B", now)) // names K-B
+		var wg sync.WaitGroup
+		owners := make([]string, 20)
+		for i := range owners {
+			wg.Go(func() {
+				o, err := st.Claim(ctx, "shop-a", "O-N", []string{"K-A", "K-B"}[i%2])
+				if err != nil {
+					t.Error(err)
+				}
+				owners[i] = o
+			})
+		}
+		wg.Wait()
+		for _, o := range owners {
+			if o != owners[0] {
+				t.Fatalf("racing claims disagree on the owner: %v", owners)
+			}
+		}
+		owner := owners[0]
+		other := map[string]string{"K-A": "K-B", "K-B": "K-A"}[owner]
+		if o, _ := st.Claim(ctx, "shop-a", "O-N", other); o != owner {
+			t.Fatalf("a later claim took the order: %s", o)
+		}
+		if o, _ := st.Claim(ctx, "shop-b", "O-N", other); o != other {
+			t.Fatalf("another merchant's same out_trade_no is another order: %s", o)
+		}
+		replay := func(scope Scope, q ReplayQuery) []string {
+			q.Scope = scope
+			rs, err := st.Replay(ctx, q, 0, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return syssns(rs)
+		}
+		if got := replay(Scope{"shop-a", owner}, ReplayQuery{OutTradeNo: "O-N"}); !slices.Equal(got, []string{"N1", "N2"}) {
+			t.Errorf("owner's replay %v", got)
+		}
+		if got := replay(Scope{"shop-a", other}, ReplayQuery{OutTradeNo: "O-N"}); got != nil {
+			t.Errorf("the other device replays %v of an order it does not own", got)
+		}
+		// A udid subscription means what the gateway attributes to the
+		// device (live and replayed alike), not its claims.
+		if got := replay(Scope{"shop-a", owner}, ReplayQuery{UDID: owner, Since: now.Add(-time.Hour)}); slices.Contains(got, "N1") {
+			t.Errorf("device replay %v includes a claimed order the gateway names no device for", got)
+		}
+		// A device the gateway names owns the order whatever was claimed.
+		if o, _ := st.Claim(ctx, "shop-a", "O-M", "K-A"); o != "K-B" {
+			t.Errorf("K-A took the order the gateway says is K-B's: %s", o)
+		}
+		// A notification naming a device settles it whatever the claim.
+		if f, _ := st.Foreign(ctx, "O-M", Scope{"shop-a", "K-A"}); !f {
+			t.Error("K-B's order (named by the gateway) is not foreign to K-A")
+		}
+		if f, _ := st.Foreign(ctx, "O-N", Scope{"shop-a", other}); f {
+			t.Error("an order named by no device is foreign by its notifications alone (the claim decides)")
+		}
+		// Claims go with the notifications they were for.
+		if _, _, err := st.Prune(ctx, time.Now().Add(time.Hour), time.Nanosecond); err != nil {
+			t.Fatal(err)
+		}
+		if o, _ := st.Claim(ctx, "shop-a", "O-N", other); o != other {
+			t.Errorf("a pruned claim still owns the order: %s", o)
+		}
+	})
+}
+
 func TestStorePrunesOldAndReportsReady(t *testing.T) {
 	forEachStore(t, func(t *testing.T, open func(t *testing.T) Store) {
 		st := open(t)
