@@ -331,12 +331,14 @@ func connectFleet(tokens []string, addrs []string, col *collector) ([]*simKiosk,
 
 var poster = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 512, DisableCompression: true}}
 
-// postNotification signs and posts one notification for kiosk k; ok
-// means it was answered SUCCESS.
+// postNotification signs and posts one notification for kiosk k's order;
+// ok means it was answered SUCCESS. Like QFPay's documented fields it
+// names no device: it reaches kiosk k because k claimed its order by
+// subscribing to it.
 func postNotification(addr, syssn string, k int) (bool, error) {
 	body := fmt.Appendf(nil, `{"notify_type":"payment","status":"1","respcd":"0000","syssn":%q,`+
-		`"out_trade_no":%q,"txamt":"2500","txcurrcd":"HKD","pay_type":"800101","udid":%q,`+
-		`"sysdtm":"2025-01-02 10:00:00","paydtm":"2025-01-02 10:00:03","cancel":"0"}`, syssn, otn(k), udidOf(k))
+		`"out_trade_no":%q,"txamt":"2500","txcurrcd":"HKD","pay_type":"800101",`+
+		`"sysdtm":"2025-01-02 10:00:00","paydtm":"2025-01-02 10:00:03","cancel":"0"}`, syssn, otn(k))
 	sum := md5.Sum(append(append([]byte{}, body...), benchKey...))
 	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/notify/qfpay", bytes.NewReader(body))
 	req.Header.Set("X-QF-SIGN", strings.ToUpper(hex.EncodeToString(sum[:])))
