@@ -660,6 +660,17 @@ func faultScenario(n, rate int) error {
 		time.Sleep(50 * time.Millisecond)
 	}
 	allDelivered := time.Now()
+	// Every kiosk of the killed relay reconnects (those with nothing to
+	// receive after the kill may still be backing off).
+	reconnectedAll := func() (n int64) {
+		for _, k := range s.ks {
+			n += k.reconn.Load()
+		}
+		return n
+	}
+	for deadline := time.Now().Add(60 * time.Second); reconnectedAll() < int64(onVictim) && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+	}
 	ctx := context.Background()
 	st, err := relay.OpenStore(ctx, relay.StoreConfig{Database: url})
 	if err != nil {
