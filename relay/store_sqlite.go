@@ -68,7 +68,7 @@ var sqliteMigrations = []string{
 			out_trade_no, udid, body, sign, upper(sign_type), received_at FROM notifications;
 	DROP TABLE notifications;
 	ALTER TABLE notifications_v2 RENAME TO notifications;
-	CREATE INDEX notifications_out_trade_no ON notifications (out_trade_no);
+	CREATE INDEX notifications_out_trade_no ON notifications (out_trade_no, merchant);
 	CREATE INDEX notifications_device ON notifications (merchant, udid, received_at);
 	CREATE INDEX notifications_received_at ON notifications (received_at);
 	CREATE TABLE kiosk_tokens (
@@ -295,8 +295,11 @@ func replayWhere(q ReplayQuery, style string, after int64, limit int, at func(ti
 	var b strings.Builder
 	b.WriteString("WHERE merchant = " + ph(q.Scope.Merchant) + " AND id > " + ph(after))
 	if q.Scope.UDID != "" {
-		b.WriteString(" AND (udid = " + ph(q.Scope.UDID) + " OR (udid = '' AND out_trade_no IN " +
-			"(SELECT out_trade_no FROM order_claims WHERE merchant = " + ph(q.Scope.Merchant) + " AND udid = " + ph(q.Scope.UDID) + ")))")
+		// A correlated EXISTS is a primary-key probe per candidate row; an
+		// IN over the device's claims would scan the merchant's claims.
+		b.WriteString(" AND (udid = " + ph(q.Scope.UDID) + " OR (udid = '' AND EXISTS (SELECT 1 FROM order_claims c" +
+			" WHERE c.merchant = notifications.merchant AND c.out_trade_no = notifications.out_trade_no AND c.udid = " +
+			ph(q.Scope.UDID) + ")))")
 	}
 	var match []string
 	if q.OutTradeNo != "" {
@@ -326,17 +329,18 @@ func (s *sqliteStore) Foreign(ctx context.Context, outTradeNo string, scope Scop
 // Claim reads first: a kiosk resubscribing after a reconnect finds its
 // order's owner and writes nothing.
 func (s *sqliteStore) Claim(ctx context.Context, merchant, outTradeNo, udid string) (string, error) {
-	var owner string
-	err := s.r.QueryRowContext(ctx, `SELECT udid FROM (
-			SELECT udid, 0 AS rank, id FROM notifications WHERE merchant = ? AND out_trade_no = ? AND udid != ''
-			UNION ALL SELECT udid, 1, 0 FROM order_claims WHERE merchant = ? AND out_trade_no = ?)
-		ORDER BY rank, id LIMIT 1`, merchant, outTradeNo, merchant, outTradeNo).Scan(&owner)
-	if err == nil {
-		return owner, nil
-	}
-	if !errors.Is(err, sql.ErrNoRows) {
+	var found sql.NullString
+	err := s.r.QueryRowContext(ctx, `SELECT coalesce(
+		(SELECT udid FROM notifications WHERE out_trade_no = ? AND merchant = ? AND udid != '' LIMIT 1),
+		(SELECT udid FROM order_claims WHERE merchant = ? AND out_trade_no = ?))`,
+		outTradeNo, merchant, merchant, outTradeNo).Scan(&found)
+	if err != nil {
 		return "", fmt.Errorf("relay: claim: %w", err)
 	}
+	if found.Valid {
+		return found.String, nil
+	}
+	var owner string
 	err = s.w.QueryRowContext(ctx, `INSERT INTO order_claims (merchant, out_trade_no, udid, claimed_at)
 		VALUES (?, ?, ?, ?) ON CONFLICT (merchant, out_trade_no) DO UPDATE SET udid = order_claims.udid
 		RETURNING udid`, merchant, outTradeNo, udid, time.Now().UnixNano()).Scan(&owner)
