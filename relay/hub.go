@@ -96,15 +96,8 @@ func (h *hub) subscribe(c *wsConn, otn, udid string, max int) error {
 	if _, ok := h.conns[c]; !ok {
 		return errNotSubscribable
 	}
-	adds := 0
-	if _, have := c.otns[otn]; otn != "" && !have {
-		adds++
-	}
-	if _, have := c.udids[udid]; udid != "" && !have {
-		adds++
-	}
-	if n := len(c.otns) + len(c.udids); max > 0 && n+adds > max {
-		return fmt.Errorf("%w: %d on this connection, at most %d: unsubscribe finished orders", errTooManySubs, n, max)
+	if err := c.room(otn, udid, max); err != nil {
+		return err
 	}
 	if otn != "" {
 		index(h.byOTN, otn, c)
@@ -116,6 +109,29 @@ func (h *hub) subscribe(c *wsConn, otn, udid string, max int) error {
 			c.udids = make(map[string]struct{}, 1)
 		}
 		c.udids[udid] = struct{}{}
+	}
+	return nil
+}
+
+// room reports whether c may add the subscription without passing max;
+// subscribe checks again, this only spares the store a claim for a
+// subscription that would be refused anyway.
+func (h *hub) room(c *wsConn, otn, udid string, max int) error {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return c.room(otn, udid, max)
+}
+
+func (c *wsConn) room(otn, udid string, max int) error {
+	adds := 0
+	if _, have := c.otns[otn]; otn != "" && !have {
+		adds++
+	}
+	if _, have := c.udids[udid]; udid != "" && !have {
+		adds++
+	}
+	if n := len(c.otns) + len(c.udids); max > 0 && n+adds > max {
+		return fmt.Errorf("%w: %d on this connection, at most %d: unsubscribe finished orders", errTooManySubs, n, max)
 	}
 	return nil
 }

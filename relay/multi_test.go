@@ -89,8 +89,10 @@ func TestTwoInstancesSurviveDroppedListener(t *testing.T) {
 	kb := dialKiosk(t, b, nil)
 	kb.subscribe("", "K")
 	for i := range 3 {
-		if n := terminateListeners(t, url); n == 0 {
-			t.Fatal("no listener to cut")
+		waitListening(t, a.s.st)
+		waitListening(t, b.s.st)
+		if n := terminateListeners(t, url); n != 2 {
+			t.Fatalf("cut %d listeners, want both", n)
 		}
 		syssn := fmt.Sprint("S-CUT-", i)
 		postSigned(t, a, notifBody("payment", syssn, fmt.Sprint("O-CUT-", i), "K"))

@@ -459,8 +459,14 @@ func TestKioskLimits(t *testing.T) {
 	if !strings.Contains(m.Error, "at most 3") || m.OutTradeNo != "O-4" {
 		t.Fatalf("4th subscription: %+v", m)
 	}
+	if owner, _ := tr.s.st.Claim(context.Background(), DefaultMerchant, "O-4", "KIOSK-Z"); owner != "KIOSK-Z" {
+		t.Fatalf("a refused subscription claimed its order for %s", owner)
+	}
 	k.send(TypeUnsubscribe, "O-1", "")
-	k.subscribe("O-4", "") // room again
+	if m := k.sendExpectError(t, "O-4", ""); !strings.Contains(m.Error, "another device follows it") {
+		t.Fatalf("O-4, now KIOSK-Z's: %+v", m)
+	}
+	k.subscribe("O-5", "") // room again
 	logs.waitLog(t, "subscription refused", "reason=too_many_subscriptions")
 
 	second := mustDial(t, tr, secret, "KIOSK-A")

@@ -1031,6 +1031,10 @@ func (s *Server) subscribe(c *wsConn, req request) bool {
 		s.refuseSub(c, req, reasonForeignDevice, fmt.Sprintf("udid %s: this kiosk's token is for device %s only", req.UDID, scope.UDID))
 		return true
 	}
+	if err := s.hub.room(c, req.OutTradeNo, req.UDID, s.cfg.MaxSubscriptions); err != nil {
+		s.refuseSub(c, req, reasonTooManySubs, err.Error())
+		return true
+	}
 	if req.OutTradeNo != "" && scope.UDID != "" {
 		owner, err := onShortGoroutine(func() (string, error) {
 			ctx, cancel := context.WithTimeout(context.Background(), s.cfg.WriteTimeout)
