@@ -251,9 +251,9 @@ type wsConn struct {
 	ws     *websocket.Conn
 	send   chan *outbound
 	remote string
-	udid   string // as the kiosk announced itself, for logs
-	cred   credential
-	since  time.Time
+	udid   string      // as the kiosk announced itself, for logs
+	cred   *credential // shared by every connection of the shared token
+	since  int64       // Unix seconds: kept small, there may be 10,000 of these
 
 	// Subscriptions, guarded by hub.mu.
 	otns, udids map[string]struct{}
@@ -264,14 +264,14 @@ type wsConn struct {
 	closeText string
 }
 
-func newWSConn(ws *websocket.Conn, queue int, remote, udid string, cred credential) *wsConn {
+func newWSConn(ws *websocket.Conn, queue int, remote, udid string, cred *credential) *wsConn {
 	return &wsConn{
 		ws:     ws,
 		send:   make(chan *outbound, queue),
 		remote: remote,
 		udid:   udid,
 		cred:   cred,
-		since:  time.Now(),
+		since:  time.Now().Unix(),
 		otns:   make(map[string]struct{}, 1),
 		stop:   make(chan struct{}),
 	}

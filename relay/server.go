@@ -138,6 +138,8 @@ type Server struct {
 	fanned  int64         // the fan-out has offered every notification up to this id
 	fanWait chan struct{} // closed when fanned advances
 
+	shared *credential // the shared Token's, one for all its connections
+
 	readyMu  sync.Mutex
 	readyAt  time.Time
 	readyErr error
@@ -207,6 +209,7 @@ func NewServer(cfg Config) (*Server, error) {
 	if cfg.Token != "" {
 		s.tokenSum = sha256.Sum256([]byte(cfg.Token))
 	}
+	s.shared = &credential{scope: Scope{Merchant: DefaultMerchant}, limit: cfg.MaxConnsShared}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -834,8 +837,9 @@ func ParseAllowList(s string) ([]netip.Prefix, error) {
 // from the Authorization header, or ?token= for clients that cannot set
 // headers. On failure it returns the HTTP status, the metric reason and
 // the message for the kiosk.
-func (s *Server) authenticate(r *http.Request) (cred credential, status int, reason, msg string) {
-	shared := credential{scope: Scope{Merchant: DefaultMerchant}, limit: s.cfg.MaxConnsShared}
+func (s *Server) authenticate(r *http.Request) (cred *credential, status int, reason, msg string) {
+	shared := s.shared
+	cred = &credential{}
 	if s.cfg.InsecureNoAuth {
 		return shared, 0, "", ""
 	}
@@ -866,9 +870,9 @@ func (s *Server) authenticate(r *http.Request) (cred credential, status int, rea
 		s.log.Error("ws: token look-up", "err", err)
 		return cred, http.StatusServiceUnavailable, reasonUnavailable, "relay storage unavailable, retry"
 	case !t.RevokedAt.IsZero():
-		return credential{tokenID: t.ID, scope: t.Scope()}, http.StatusUnauthorized, reasonRevoked, "unauthorized: token revoked"
+		return &credential{tokenID: t.ID, scope: t.Scope()}, http.StatusUnauthorized, reasonRevoked, "unauthorized: token revoked"
 	}
-	return credential{tokenID: t.ID, scope: t.Scope(), limit: s.cfg.MaxConnsPerToken}, 0, "", ""
+	return &credential{tokenID: t.ID, scope: t.Scope(), limit: s.cfg.MaxConnsPerToken}, 0, "", ""
 }
 
 func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
@@ -884,7 +888,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	if len(udid) > maxUDID {
 		udid = udid[:maxUDID]
 	}
-	refuse := func(status int, reason, msg string, cred credential) {
+	refuse := func(status int, reason, msg string, cred *credential) {
 		s.m.refused.WithLabelValues(reason).Inc()
 		s.log.Warn("ws: kiosk refused", "remote", remote, "udid", udid, "reason", reason, "token_id", cred.tokenID,
 			"merchant", cred.scope.Merchant, "token_udid", cred.scope.UDID)
@@ -947,7 +951,7 @@ func (s *Server) readPump(c *wsConn) {
 		c.close(0, "", true)
 		s.wg.Done()
 		s.log.Info("kiosk disconnected", "remote", c.remote, "udid", c.udid, "token_id", c.cred.tokenID,
-			"after", time.Since(c.since).Round(time.Second).String(), "why", why)
+			"after", (time.Duration(time.Now().Unix()-c.since) * time.Second).String(), "why", why)
 	}()
 	wait := 2 * s.cfg.PingInterval
 	c.ws.SetReadLimit(maxInboundFrame)
