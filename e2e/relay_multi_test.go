@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/md5"
@@ -23,6 +22,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"qrkiosk/internal/proctest"
 	"qrkiosk/relay"
 	"qrkiosk/relay/pgtest"
 )
@@ -41,10 +41,9 @@ func startRelayProc(t *testing.T, env []string, args ...string) relayProc {
 	t.Helper()
 	env = append([]string{"QFPAY_KEY=" + key, "QRKIOSK_RELAY_TOKEN=", "QRKIOSK_RELAY_DATABASE=", "QRKIOSK_RELAY_DATABASE_FILE="}, env...)
 	p := start(t, env, "qrkiosk-relay", append([]string{"--listen", "127.0.0.1:0"}, args...)...)
-	first := p.line(30 * time.Second)
-	addr, ok := strings.CutPrefix(first, "listening on http://")
+	addr, ok := strings.CutPrefix(p.Listening(30*time.Second), "http://")
 	if !ok {
-		t.Fatalf("relay's first line %q", first)
+		t.Fatal("the relay does not listen on http://")
 	}
 	return relayProc{p, addr}
 }
@@ -72,9 +71,9 @@ func pgRelays(t *testing.T, n int) ([]relayProc, []string) {
 func tokenAdd(t *testing.T, env []string, merchant, udid string) string {
 	t.Helper()
 	p := start(t, env, "qrkiosk-relay", "token", "add", "--merchant", merchant, "--udid", udid)
-	tok := p.line(30 * time.Second)
-	if code := p.wait(30 * time.Second); code != 0 || !strings.HasPrefix(tok, relay.TokenPrefix) {
-		t.Fatalf("token add: exit %d, %q, %s", code, tok, p.errb.String())
+	tok := p.Line(30 * time.Second)
+	if code := p.Wait(30 * time.Second); code != 0 || !strings.HasPrefix(tok, relay.TokenPrefix) {
+		t.Fatalf("token add: exit %d, %q, %s", code, tok, p.Stderr.String())
 	}
 	return tok
 }
@@ -248,8 +247,8 @@ func TestTwoRelaysOnePostgres(t *testing.T) {
 	tokX, tokY := tokenAdd(t, tokEnv, "default", "kiosk-x"), tokenAdd(t, tokEnv, "default", "kiosk-y")
 	kx := follow(t, lb.addr(), tokX, "kiosk-x", otnsX...)
 	ky := follow(t, lb.addr(), tokY, "kiosk-y", otnsY...)
-	if !strings.Contains(a.errb.String(), "udid=kiosk-x") || !strings.Contains(b.errb.String(), "udid=kiosk-y") {
-		t.Fatalf("the kiosks are not one on each relay:\na: %s\nb: %s", a.errb.String(), b.errb.String())
+	if !strings.Contains(a.Stderr.String(), "udid=kiosk-x") || !strings.Contains(b.Stderr.String(), "udid=kiosk-y") {
+		t.Fatalf("the kiosks are not one on each relay:\na: %s\nb: %s", a.Stderr.String(), b.Stderr.String())
 	}
 
 	answered := map[string]string{} // syssn → device
@@ -264,8 +263,8 @@ func TestTwoRelaysOnePostgres(t *testing.T) {
 		}
 		body := notification(syssn, otns[i], named)
 		if i == n/2 {
-			a.cmd.Process.Signal(syscall.SIGKILL)
-			a.wait(10 * time.Second)
+			a.Cmd.Process.Signal(syscall.SIGKILL)
+			a.Wait(10 * time.Second)
 		}
 		// The gateway retries until SUCCESS, through the balancer.
 		waitFor(t, "SUCCESS for "+syssn, 30*time.Second, func() bool {
@@ -283,8 +282,8 @@ func TestTwoRelaysOnePostgres(t *testing.T) {
 			t.Fatalf("%s reached a kiosk that is not its device", syssn)
 		}
 	}
-	if !strings.Contains(b.errb.String(), "kiosk connected") || !strings.Contains(b.errb.String(), "udid=kiosk-x") {
-		t.Fatalf("kiosk-x did not reconnect to relay b (or connections are not logged at info):\n%s", b.errb.String())
+	if !strings.Contains(b.Stderr.String(), "kiosk connected") || !strings.Contains(b.Stderr.String(), "udid=kiosk-x") {
+		t.Fatalf("kiosk-x did not reconnect to relay b (or connections are not logged at info):\n%s", b.Stderr.String())
 	}
 }
 
@@ -333,14 +332,14 @@ func TestKioskTokensAreScopedAndRevocable(t *testing.T) {
 		}
 	}
 	waitFor(t, "the refusals in relay b's log", 10*time.Second, func() bool {
-		log := b.errb.String()
+		log := b.Stderr.String()
 		return strings.Contains(log, "subscription refused") && strings.Contains(log, "out_trade_no=O-X") &&
 			strings.Contains(log, "reason=foreign_device")
 	})
 
 	rv := start(t, tokEnv, "qrkiosk-relay", "token", "revoke", "--merchant", "default", "--udid", "dev-a")
-	if code := rv.wait(30 * time.Second); code != 0 {
-		t.Fatalf("token revoke: %d %s", code, rv.errb.String())
+	if code := rv.Wait(30 * time.Second); code != 0 {
+		t.Fatalf("token revoke: %d %s", code, rv.Stderr.String())
 	}
 	revoked := time.Now()
 	ws.SetReadDeadline(time.Now().Add(15 * time.Second))
@@ -387,15 +386,15 @@ func TestRelayRefusesUnusableDataDirectory(t *testing.T) {
 		return p
 	}
 	first := run()
-	if l := first.line(30 * time.Second); !strings.HasPrefix(l, "listening on") {
+	if l := first.Line(30 * time.Second); !strings.HasPrefix(l, "listening on") {
 		t.Fatalf("first relay: %q", l)
 	}
 	second := run()
-	if code := second.wait(30 * time.Second); code != 1 || !strings.Contains(second.errb.String(), "in use by another qrkiosk-relay (pid "+strconv.Itoa(first.cmd.Process.Pid)) {
-		t.Fatalf("second relay on the same data: exit %d, %s", code, second.errb.String())
+	if code := second.Wait(30 * time.Second); code != 1 || !strings.Contains(second.Stderr.String(), "in use by another qrkiosk-relay (pid "+strconv.Itoa(first.Cmd.Process.Pid)) {
+		t.Fatalf("second relay on the same data: exit %d, %s", code, second.Stderr.String())
 	}
-	first.cmd.Process.Signal(syscall.SIGTERM)
-	if code := first.wait(30 * time.Second); code != 0 {
+	first.Cmd.Process.Signal(syscall.SIGTERM)
+	if code := first.Wait(30 * time.Second); code != 0 {
 		t.Fatalf("first relay exit %d", code)
 	}
 	if fi, err := os.Stat(filepath.Join(data, relay.JournalFile)); err != nil || fi.Mode().Perm() != 0o600 {
@@ -405,18 +404,18 @@ func TestRelayRefusesUnusableDataDirectory(t *testing.T) {
 	os.Chmod(data, 0o500) // read-only: SQLite cannot create its -wal file
 	defer os.Chmod(data, 0o700)
 	ro := run()
-	code := ro.wait(30 * time.Second)
+	code := ro.Wait(30 * time.Second)
 	select {
-	case l, ok := <-ro.lines:
+	case l, ok := <-ro.Lines:
 		if ok {
 			t.Fatalf("a relay on a read-only directory printed %q", l)
 		}
 	default:
 	}
-	if code != 1 || !strings.Contains(ro.errb.String(), "start") {
-		t.Fatalf("relay on a read-only data directory: exit %d, %s", code, ro.errb.String())
+	if code != 1 || !strings.Contains(ro.Stderr.String(), "start") {
+		t.Fatalf("relay on a read-only data directory: exit %d, %s", code, ro.Stderr.String())
 	}
-	t.Logf("on a read-only directory: %s", strings.TrimSpace(ro.errb.String()))
+	t.Logf("on a read-only directory: %s", strings.TrimSpace(ro.Stderr.String()))
 }
 
 // startAs is start with the process run under cred (nil: as this user).
@@ -425,35 +424,5 @@ func startAs(t *testing.T, cred *syscall.Credential, env []string, name string, 
 	cmd := exec.Command(filepath.Join(bin, name), args...)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &proc{t: t, cmd: cmd, lines: make(chan string, 1000), errb: &syncBuffer{}, done: make(chan struct{})}
-	cmd.Stderr = p.errb
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			p.lines <- sc.Text()
-		}
-		close(p.lines)
-		cmd.Wait()
-		p.code = cmd.ProcessState.ExitCode()
-		close(p.done)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-p.done:
-		default:
-			cmd.Process.Kill()
-			<-p.done
-		}
-		if t.Failed() {
-			t.Logf("%s stderr:\n%s", name, p.errb.String())
-		}
-	})
-	return p
+	return &proc{Proc: proctest.Start(t, cmd), t: t}
 }

@@ -1,14 +1,14 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"qrkiosk/internal/proctest"
 )
 
 const (
@@ -21,12 +21,7 @@ const (
 func startSFP(t *testing.T, args ...string) (string, *proc) {
 	t.Helper()
 	p := start(t, nil, "scanforpay-sim", append([]string{"--listen", "127.0.0.1:0", "--partner-no", sfpPartner, "--store-no", sfpStore, "--key", sfpKey}, args...)...)
-	first := p.line(10 * time.Second)
-	addr, ok := strings.CutPrefix(first, "listening on ")
-	if !ok {
-		t.Fatalf("scanforpay-sim's first line %q", first)
-	}
-	return addr, p
+	return p.Listening(10 * time.Second), p
 }
 
 // sfpEnv points qrkiosk at a ScanForPay gateway with its own journal.
@@ -49,32 +44,7 @@ type sfpOrder struct {
 
 func sfpOrders(t *testing.T, base string) []sfpOrder {
 	t.Helper()
-	resp, err := http.Get(base + "/sim/orders")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var orders []sfpOrder
-	if err := json.NewDecoder(resp.Body).Decode(&orders); err != nil {
-		t.Fatal(err)
-	}
-	return orders
-}
-
-// sfpCustomer pays or declines on the simulator's customer page.
-func sfpCustomer(t *testing.T, base, action, orderNo string) {
-	t.Helper()
-	req, _ := http.NewRequestWithContext(context.Background(), http.MethodPost, base+"/sim/"+action+"/"+orderNo, nil)
-	req.Header.Set("Accept", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(resp.Body)
-		t.Fatalf("POST /sim/%s/%s: %d %s", action, orderNo, resp.StatusCode, b)
-	}
+	return proctest.GetJSON[[]sfpOrder](t, base+"/sim/orders")
 }
 
 func sfpCharge(t *testing.T, env []string, args ...string) (*proc, event) {
@@ -97,7 +67,7 @@ func TestScanForPayChargePaid(t *testing.T) {
 	if created.TxAmt != 1234 || created.Amount != "12.34" || created.Currency != "HKD" || created.PayType != "800101" {
 		t.Fatalf("created %+v", created)
 	}
-	sfpCustomer(t, base, "pay", created.SysSN)
+	customer(t, base, "pay", created.SysSN)
 	last, code := p.lastEvent(30 * time.Second)
 	if code != 0 || last.Event != "paid" {
 		t.Fatalf("exit %d, last event %+v; want 0 and paid", code, last)
@@ -113,8 +83,8 @@ func TestScanForPayWalletRefused(t *testing.T) {
 	t.Parallel()
 	base, _ := startSFP(t)
 	p := start(t, sfpEnv(base, t.TempDir()), "qrkiosk", "charge", "--json", "--amount", "5", "--wallet", "payme")
-	if code := p.wait(20 * time.Second); code != 64 || !strings.Contains(p.errb.String(), "--wallet payme") {
-		t.Fatalf("exit %d: %s", code, p.errb.String())
+	if code := p.Wait(20 * time.Second); code != 64 || !strings.Contains(p.Stderr.String(), "--wallet payme") {
+		t.Fatalf("exit %d: %s", code, p.Stderr.String())
 	}
 	if n := len(sfpOrders(t, base)); n != 0 {
 		t.Fatalf("%d orders reached the gateway", n)
@@ -128,31 +98,31 @@ func TestScanForPayForgedAnswersNeverPaid(t *testing.T) {
 	t.Parallel()
 	base, _ := startSFP(t, "--answer-key", "SOMEONE-ELSES-KEY")
 	p := start(t, sfpEnv(base, t.TempDir()), "qrkiosk", "charge", "--json", "--amount", "12.34", "--wallet", "alipay")
-	refused := func() int { return strings.Count(p.errb.String(), "signature does not verify") }
+	refused := func() int { return strings.Count(p.Stderr.String(), "signature does not verify") }
 	var orders []sfpOrder
 	for deadline := time.Now().Add(20 * time.Second); len(orders) == 0; time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("the order never reached the gateway; stderr:\n%s", p.errb.String())
+			t.Fatalf("the order never reached the gateway; stderr:\n%s", p.Stderr.String())
 		}
 		orders = sfpOrders(t, base)
 	}
-	sfpCustomer(t, base, "pay", orders[0].OrderNo)
+	customer(t, base, "pay", orders[0].OrderNo)
 	// Wait until the kiosk has asked about the paid order and refused the
 	// answers that say so.
 	after := refused()
 	for deadline := time.Now().Add(30 * time.Second); refused() < after+2; time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("the kiosk did not ask again after the payment; stderr:\n%s", p.errb.String())
+			t.Fatalf("the kiosk did not ask again after the payment; stderr:\n%s", p.Stderr.String())
 		}
 	}
-	if err := p.cmd.Process.Signal(syscall.SIGINT); err != nil {
+	if err := p.Cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
 	var lines []string
-	for l := range p.lines {
+	for l := range p.Lines {
 		lines = append(lines, l)
 	}
-	code := p.wait(30 * time.Second)
+	code := p.Wait(30 * time.Second)
 	out := strings.Join(lines, "\n")
 	if strings.Contains(out, `"paid`) || code == 0 {
 		t.Fatalf("exit %d, events:\n%s\nthe kiosk believed a forged answer", code, out)
@@ -173,7 +143,7 @@ func TestScanForPayPaidThroughRelay(t *testing.T) {
 	t.Parallel()
 	rp := start(t, []string{"QRKIOSK_RELAY_TOKEN=", "QFPAY_KEY=", "SCANFORPAY_KEY="}, "qrkiosk-relay",
 		"--listen", "127.0.0.1:0", "--scanforpay-key", sfpKey, "--token", "e2e-token", "--data", t.TempDir())
-	relayAddr, ok := strings.CutPrefix(rp.line(10*time.Second), "listening on http://")
+	relayAddr, ok := strings.CutPrefix(rp.Line(10*time.Second), "listening on http://")
 	if !ok {
 		t.Fatal("relay did not start")
 	}
@@ -185,7 +155,7 @@ func TestScanForPayPaidThroughRelay(t *testing.T) {
 		p.untilEvent("push_up", 15*time.Second)
 	}
 	payAt := time.Now()
-	sfpCustomer(t, base, "pay", created.SysSN)
+	customer(t, base, "pay", created.SysSN)
 	last, code := p.lastEvent(30 * time.Second)
 	if took := time.Since(payAt); code != 0 || last.Event != "paid" || took > 5*time.Second {
 		t.Fatalf("exit %d, last %+v after %v; want paid by push, not by the 15 s poll", code, last, took)
@@ -200,11 +170,8 @@ func TestScanForPayPaidThroughRelay(t *testing.T) {
 func sfpRun(t *testing.T, env []string, args ...string) (int, string, string) {
 	t.Helper()
 	p := start(t, env, "qrkiosk", args...)
-	var out []string
-	for l := range p.lines {
-		out = append(out, l)
-	}
-	return p.wait(60 * time.Second), strings.Join(out, "\n"), p.errb.String()
+	out := p.Rest(60 * time.Second)
+	return p.Wait(60 * time.Second), strings.Join(out, "\n"), p.Stderr.String()
 }
 
 // Refunds, history and reconcile on ScanForPay: a partial refund cannot be
@@ -218,7 +185,7 @@ func TestScanForPayRefundsAndReconcile(t *testing.T) {
 	data := t.TempDir()
 	env := sfpEnv(base, data)
 	p, sale := sfpCharge(t, env, "--amount", "50.00", "--wallet", "wechat")
-	sfpCustomer(t, base, "pay", sale.SysSN)
+	customer(t, base, "pay", sale.SysSN)
 	if _, code := p.lastEvent(30 * time.Second); code != 0 {
 		t.Fatal("charge failed")
 	}
@@ -249,7 +216,7 @@ func TestScanForPayRefundsAndReconcile(t *testing.T) {
 	dealing, _ := startSFP(t, "--refund-dealing", "1", "--refund-delay", "1s")
 	denv := sfpEnv(dealing, t.TempDir())
 	p, sale = sfpCharge(t, denv, "--amount", "8.80", "--wallet", "alipay")
-	sfpCustomer(t, dealing, "pay", sale.SysSN)
+	customer(t, dealing, "pay", sale.SysSN)
 	p.lastEvent(30 * time.Second)
 	code, out, stderr = sfpRun(t, denv, "refund", "--json", "--out-trade-no", sale.OutTradeNo, "--wait", "0s")
 	if code != 4 || !strings.Contains(out, `"event":"processing"`) || !strings.Contains(stderr, "refund processing") {

@@ -9,12 +9,14 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"qrkiosk/internal/proctest"
 )
 
 // kiosk is the packaged qrkiosk started by the unit's command line.
 type kiosk struct {
 	cmd    *exec.Cmd
-	log    *syncBuffer
+	log    *proctest.Buffer
 	notify *net.UnixConn // the fake systemd's NOTIFY_SOCKET
 	exited chan struct{}
 	err    error
@@ -46,7 +48,7 @@ func startKiosk(t *testing.T, x xvfb, argv, unitEnv []string, extra ...string) *
 		"XDG_CACHE_HOME=" + filepath.Join(home, ".cache"), "DISPLAY=" + x.display,
 		"NOTIFY_SOCKET=" + sock, "WATCHDOG_USEC=2000000", "QEMU_LD_PREFIX=/",
 	}, unitEnv...)
-	k := &kiosk{cmd: cmd, log: &syncBuffer{}, notify: notify, exited: make(chan struct{})}
+	k := &kiosk{cmd: cmd, log: &proctest.Buffer{}, notify: notify, exited: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = k.log, k.log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -22,12 +22,13 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/makiuchi-d/gozxing"
 	gozxingqr "github.com/makiuchi-d/gozxing/qrcode"
+
+	"qrkiosk/internal/proctest"
 )
 
 var (
@@ -216,35 +217,8 @@ func startXvfb(t *testing.T) xvfb {
 		t.Skip("Xvfb is not installed (make deps installs it)")
 	}
 	dir := t.TempDir()
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	x := exec.Command(bin, "-displayfd", "3", "-screen", "0", "1280x800x24", "-fbdir", dir, "-nolisten", "tcp")
-	x.ExtraFiles = []*os.File{w}
-	if err := x.Start(); err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
-	t.Cleanup(func() {
-		x.Process.Kill()
-		x.Wait()
-	})
-	got := make(chan string, 1)
-	go func() {
-		line, _ := bufio.NewReader(r).ReadString('\n')
-		got <- strings.TrimSpace(line)
-	}()
-	select {
-	case n := <-got:
-		if n == "" {
-			t.Fatal("Xvfb did not report a display")
-		}
-		return xvfb{display: ":" + n, fb: filepath.Join(dir, "Xvfb_screen0")}
-	case <-time.After(20 * time.Second):
-		t.Fatal("Xvfb did not start")
-	}
-	return xvfb{}
+	display := proctest.StartXvfb(t, bin, "-screen", "0", "1280x800x24", "-fbdir", dir, "-nolisten", "tcp")
+	return xvfb{display: display, fb: filepath.Join(dir, "Xvfb_screen0")}
 }
 
 // screenshot reads the framebuffer: an XWD file of 32-bit pixels.
@@ -333,24 +307,6 @@ func writePNG(t *testing.T, img image.Image) {
 	if os.WriteFile(path, buf.Bytes(), 0o644) == nil {
 		t.Logf("last screen: %s", path)
 	}
-}
-
-// syncBuffer collects a child's output while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // regexpFind returns the first group of re's first match in s.

@@ -1,10 +1,8 @@
 package packaging
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -12,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"qrkiosk/internal/proctest"
 )
 
 const (
@@ -22,38 +22,8 @@ const (
 // startSim runs the packaged qfpay-sim on loopback and returns its base URL.
 func startSim(t *testing.T, root string) string {
 	t.Helper()
-	cmd := exec.Command(filepath.Join(root, "usr/bin/qfpay-sim"), "--listen", "127.0.0.1:0", "--app-code", simAppCode, "--key", simKey)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr syncBuffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	first := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		sc.Scan()
-		first <- sc.Text()
-		io.Copy(io.Discard, out)
-	}()
-	select {
-	case l := <-first:
-		base, ok := strings.CutPrefix(l, "listening on ")
-		if !ok {
-			t.Fatalf("qfpay-sim's first line %q; stderr:\n%s", l, stderr.String())
-		}
-		return base
-	case <-time.After(20 * time.Second):
-		t.Fatalf("qfpay-sim did not start; stderr:\n%s", stderr.String())
-	}
-	return ""
+	p := proctest.Start(t, exec.Command(filepath.Join(root, "usr/bin/qfpay-sim"), "--listen", "127.0.0.1:0", "--app-code", simAppCode, "--key", simKey))
+	return p.Listening(20 * time.Second)
 }
 
 type simOrder struct {
@@ -65,16 +35,7 @@ type simOrder struct {
 
 func simOrders(t *testing.T, base string) []simOrder {
 	t.Helper()
-	resp, err := http.Get(base + "/sim/orders")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var orders []simOrder
-	if err := json.NewDecoder(resp.Body).Decode(&orders); err != nil {
-		t.Fatal(err)
-	}
-	return orders
+	return proctest.GetJSON[[]simOrder](t, base+"/sim/orders")
 }
 
 // typeOnKiosk types keys into the kiosk's window as a keyboard would.

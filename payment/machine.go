@@ -872,6 +872,9 @@ func (o *Order) finish(ctx context.Context, want State, code Code, reason string
 		o.unconfirmed = true
 	}
 	o.withdrawn = withdrawn
+	if reason == cpmNotConfirmed && !withdrawn {
+		reason = cpmNotConfirmedOpen
+	}
 	o.final(want, code, reason)
 	return nil
 }
@@ -1017,8 +1020,9 @@ func (o *Order) cpm() bool { return o.req.PayType.Mode == CPM }
 
 // Reasons a customer-presented payment fails, for the cashier.
 const (
-	cpmNotConfirmed = "The customer did not confirm the payment on the phone within 2 minutes; it was withdrawn and nothing was charged. Please charge again."
-	cpmNotSent      = "The payment never reached the gateway; nothing was charged. Please scan the code again."
+	cpmNotConfirmed     = "The customer did not confirm the payment on the phone within 2 minutes; it was withdrawn and nothing was charged. Please charge again."
+	cpmNotConfirmedOpen = "The customer did not confirm the payment on the phone within 2 minutes and the gateway cannot withdraw it: if the customer confirms it now, it shows as paid late. Please charge again."
+	cpmNotSent          = "The payment never reached the gateway; nothing was charged. Please scan the code again."
 )
 
 // cpmReasons word the answers to a scanned code for the cashier.

@@ -14,6 +14,7 @@ import (
 
 	"qrkiosk/display"
 	"qrkiosk/internal/kiosk"
+	"qrkiosk/internal/proctest"
 	"qrkiosk/payment"
 	"qrkiosk/payment/paymenttest"
 )
@@ -29,7 +30,7 @@ func TestDemoSaleOnScanForPay(t *testing.T) {
 	if err := os.WriteFile(cfg, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var logs syncBuffer
+	var logs proctest.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	k, err := kiosk.Open(kiosk.Options{DataDir: t.TempDir(), Getenv: func(k string) string {
 		if k == "QRKIOSK_CONFIG" {

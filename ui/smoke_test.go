@@ -1,19 +1,17 @@
 package ui
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"qrkiosk/internal/journal"
+	"qrkiosk/internal/proctest"
 	"qrkiosk/payment"
 )
 
@@ -39,7 +37,7 @@ func TestSmokeDemoUnderXvfb(t *testing.T) {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 
-	display := startXvfb(t, xvfb)
+	display := proctest.StartXvfb(t, xvfb, "-screen", "0", "1920x1080x24", "-nolisten", "tcp")
 	for _, gateway := range []string{"qfpay", "scanforpay"} {
 		t.Run(gateway, func(t *testing.T) { smokeDemo(t, bin, display, gateway) })
 	}
@@ -57,7 +55,7 @@ func smokeDemo(t *testing.T, bin, display, gateway string) {
 		"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "XDG_CONFIG_HOME=" + dir, "XDG_DATA_HOME=" + dir,
 		"XDG_CACHE_HOME=" + filepath.Join(dir, "cache"), "DISPLAY=" + display, "QRKIOSK_LOG=info", "QRKIOSK_DATA=" + data,
 	}
-	var stderr syncBuffer
+	var stderr proctest.Buffer
 	cmd.Stderr, cmd.Stdout = &stderr, &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -111,56 +109,4 @@ func smokeDemo(t *testing.T, bin, display, gateway string) {
 	if err != nil || len(day.Orders) != 1 || day.Orders[0].Amount.String() != "12.34" || day.Orders[0].State != payment.StateCancelled || day.Orders[0].Gateway != gateway {
 		t.Fatalf("demo journal: %+v, %v", day.Orders, err)
 	}
-}
-
-// startXvfb starts a virtual X server on a free display and returns its name.
-func startXvfb(t *testing.T, xvfb string) string {
-	t.Helper()
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	x := exec.Command(xvfb, "-displayfd", "3", "-screen", "0", "1920x1080x24", "-nolisten", "tcp")
-	x.ExtraFiles = []*os.File{w}
-	if err := x.Start(); err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
-	t.Cleanup(func() {
-		x.Process.Kill()
-		x.Wait()
-	})
-	got := make(chan string, 1)
-	go func() {
-		line, _ := bufio.NewReader(r).ReadString('\n')
-		got <- strings.TrimSpace(line)
-	}()
-	select {
-	case n := <-got:
-		if n == "" {
-			t.Fatal("Xvfb did not report a display")
-		}
-		return ":" + n
-	case <-time.After(10 * time.Second):
-		t.Fatal("Xvfb did not start")
-	}
-	return ""
-}
-
-// syncBuffer collects a child's output while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

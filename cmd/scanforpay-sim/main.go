@@ -13,19 +13,16 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
+	"qrkiosk/internal/simkit"
 	"qrkiosk/payment"
 	"qrkiosk/payment/scanforpay/sfpsim"
 )
@@ -34,20 +31,13 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-func envOr(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
-}
-
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("scanforpay-sim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", "127.0.0.1:0", "address to listen on (port 0 picks a free port)")
-	partner := fs.String("partner-no", envOr("SCANFORPAY_PARTNER_NO", sfpsim.DemoPartnerNo), "partnerNo merchants must send (env SCANFORPAY_PARTNER_NO)")
-	store := fs.String("store-no", envOr("SCANFORPAY_STORE_NO", sfpsim.DemoStoreNo), "storeNo of the merchant's store (env SCANFORPAY_STORE_NO)")
-	key := fs.String("key", envOr("SCANFORPAY_KEY", sfpsim.DemoKey), "sign key requests are signed with (env SCANFORPAY_KEY)")
+	partner := fs.String("partner-no", simkit.EnvOr("SCANFORPAY_PARTNER_NO", sfpsim.DemoPartnerNo), "partnerNo merchants must send (env SCANFORPAY_PARTNER_NO)")
+	store := fs.String("store-no", simkit.EnvOr("SCANFORPAY_STORE_NO", sfpsim.DemoStoreNo), "storeNo of the merchant's store (env SCANFORPAY_STORE_NO)")
+	key := fs.String("key", simkit.EnvOr("SCANFORPAY_KEY", sfpsim.DemoKey), "sign key requests are signed with (env SCANFORPAY_KEY)")
 	answerKey := fs.String("answer-key", "", "sign answers and notifications with this key instead (a gateway the kiosk must not believe)")
 	currency := fs.String("currency", "HKD", "the store's currency (ScanForPay orders carry none)")
 	publicURL := fs.String("public-url", "", "public base of the customer page put in qrcode (default http://<bound address>)")
@@ -62,11 +52,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	for name, v := range map[string]float64{"fail-5xx": *fail5xx, "commit-drop": *commitDrop, "notify-drop": *notifyDrop, "notify-dup": *notifyDup, "refund-dealing": *dealing} {
-		if v < 0 || v > 1 {
-			fmt.Fprintf(stderr, "scanforpay-sim: --%s %v: must be between 0 and 1\n", name, v)
-			return 2
-		}
+	if err := simkit.CheckRates(map[string]float64{"fail-5xx": *fail5xx, "commit-drop": *commitDrop, "notify-drop": *notifyDrop, "notify-dup": *notifyDup, "refund-dealing": *dealing}); err != nil {
+		fmt.Fprintf(stderr, "scanforpay-sim: %v\n", err)
+		return 2
 	}
 	if *partner == "" || *store == "" || *key == "" {
 		fmt.Fprintln(stderr, "scanforpay-sim: --partner-no, --store-no and --key must not be empty")
@@ -83,16 +71,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	ln, err := net.Listen("tcp", *listen)
+	ln, base, err := simkit.Listen(*listen, *publicURL)
 	if err != nil {
 		fmt.Fprintf(stderr, "scanforpay-sim: %v\n", err)
 		return 1
 	}
 	addr := ln.Addr().String()
-	base := strings.TrimRight(*publicURL, "/")
-	if base == "" {
-		base = "http://" + addr
-	}
 	sim := sfpsim.New(sfpsim.Config{
 		PartnerNo:         *partner,
 		StoreNo:           *store,
@@ -111,35 +95,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		Logger:            log,
 	})
 	defer sim.Close()
-	srv := &http.Server{
-		Handler:           sim,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      30*time.Second + *latency,
-		IdleTimeout:       60 * time.Second,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
 
 	fmt.Fprintf(stdout, "listening on http://%s\n", addr)
 	log.Info("scanforpay-sim started", "addr", addr, "public_url", base, "partner_no", *partner, "store_no", *store, "currency", cur.Code, "forged_answers", *answerKey != "")
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	select {
-	case err := <-served:
-		if !errors.Is(err, http.ErrServerClosed) {
-			log.Error("server stopped", "err", err)
-			return 1
-		}
-	case <-ctx.Done():
-		log.Info("shutting down")
-		shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(shutCtx); err != nil {
-			log.Warn("shutdown incomplete", "err", err)
-		}
-	}
-	return 0
+	return simkit.Serve(ctx, ln, sim, *latency, log)
 }

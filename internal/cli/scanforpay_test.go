@@ -12,12 +12,7 @@ import (
 )
 
 func TestConfigCheckNamesTheGateway(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		env  []string
-		code int
-		say  []string
-	}{
+	runConfigChecks(t, []checkCase{
 		{"scanforpay demo", []string{"QRKIOSK_GATEWAY", "scanforpay"}, CheckDemo, []string{
 			"gateway: scanforpay", "environment: the built-in simulator", "wallets: alipay, wechat",
 			"DEMO mode: no scanforpay credentials", "SCANFORPAY_PARTNER_NO", "SCANFORPAY_STORE_NO", "SCANFORPAY_KEY", "[scanforpay]",
@@ -27,23 +22,7 @@ func TestConfigCheckNamesTheGateway(t *testing.T) {
 			CheckReady, []string{"ready: real payments through scanforpay", `store_no="100010000000002"`, "key=set (hidden)"}},
 		{"scanforpay incomplete", []string{"QRKIOSK_GATEWAY", "scanforpay", "SCANFORPAY_KEY", "SECRETKEY"}, CheckInvalid, []string{"SCANFORPAY_PARTNER_NO", "SCANFORPAY_STORE_NO"}},
 		{"qfpay demo", nil, CheckDemo, []string{"gateway: qfpay", "DEMO mode: no qfpay credentials", "QFPAY_APPCODE", "[qfpay]"}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			var out bytes.Buffer
-			env := Env{Stdout: &out, Stderr: &out, Getenv: noConfig(t, tc.env...)}
-			if code := ConfigCmd(env, []string{"check"}, t.TempDir()); code != tc.code {
-				t.Fatalf("exit %d, want %d:\n%s", code, tc.code, out.String())
-			}
-			for _, say := range tc.say {
-				if !strings.Contains(out.String(), say) {
-					t.Errorf("output does not say %q:\n%s", say, out.String())
-				}
-			}
-			if strings.Contains(out.String(), "SECRETKEY") {
-				t.Fatalf("the key was printed:\n%s", out.String())
-			}
-		})
-	}
+	})
 }
 
 // A wallet the kiosk's gateway does not take is refused before anything

@@ -199,6 +199,31 @@ func (g *journaledGateway) CreateMPM(ctx context.Context, req payment.CreateRequ
 	return c, nil
 }
 
+// ChargeCPM journals a scanned code's charge like a create (never the
+// code itself); the syssn of an accepted one is recorded at once.
+func (g *journaledGateway) ChargeCPM(ctx context.Context, req payment.CreateRequest) (*payment.Transaction, error) {
+	cg, ok := g.gw.(payment.CPMGateway)
+	if !ok {
+		return nil, &payment.FieldError{Field: "pay_type", Value: req.PayType.Code, Rule: "this gateway takes no scanned payment codes"}
+	}
+	t, err := cg.ChargeCPM(ctx, req)
+	if err != nil {
+		g.j.gatewayEvent(req.OutTradeNo, "cpm", "", "", "", err)
+		return t, err
+	}
+	g.j.gatewayEvent(req.OutTradeNo, "cpm", t.SysSN, t.Code, t.Outcome().String(), nil)
+	if t.SysSN != "" {
+		now := g.j.now().UnixNano()
+		if e := g.j.write(func(ctx context.Context, tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, `UPDATE orders SET syssn = ?, updated = ? WHERE out_trade_no = ?`, t.SysSN, now, req.OutTradeNo)
+			return err
+		}); e != nil {
+			g.j.log.Error("journal: recording the charge's answer failed; kept to record when the journal can", "out_trade_no", req.OutTradeNo, "err", e)
+		}
+	}
+	return t, nil
+}
+
 func (g *journaledGateway) QueryOrder(ctx context.Context, ref payment.OrderRef) (*payment.Transaction, error) {
 	t, err := g.gw.QueryOrder(ctx, ref)
 	outTradeNo := ref.OutTradeNo

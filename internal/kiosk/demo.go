@@ -103,6 +103,8 @@ func qfpayDemo(k *Kiosk, simURL, relayURL string) (*Demo, http.Handler, func(), 
 		AppCode: qfpaysim.DemoAppCode, Key: qfpaysim.DemoKey,
 		NotifyURL: relayURL + "/notify/qfpay", BaseURL: simURL,
 		DefaultExpiry: k.Config.Expiry, Logger: k.log,
+		// A code typed by hand in the demo is taken whatever its prefix.
+		AnyCode: true,
 	})
 	client, err := qfpay.NewClient(qfpaysim.DemoAppCode, qfpaysim.DemoKey, qfpay.WithBaseURL(simURL), qfpay.WithLogger(k.log))
 	if err != nil {

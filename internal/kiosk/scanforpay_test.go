@@ -6,11 +6,11 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"qrkiosk/internal/journal"
+	"qrkiosk/internal/proctest"
 	"qrkiosk/payment"
 	"qrkiosk/payment/paymenttest"
 	"qrkiosk/payment/scanforpay"
@@ -20,18 +20,16 @@ import (
 // sfpGateway is a ScanForPay simulator on loopback with a clock the test
 // moves, and the settings that point a kiosk at it.
 type sfpGateway struct {
-	sim  *sfpsim.Sim
-	vars []string
-
-	mu  sync.Mutex
-	now time.Time
+	sim   *sfpsim.Sim
+	vars  []string
+	clock *paymenttest.Clock
 }
 
 func newSFP(t *testing.T, cfg sfpsim.Config) *sfpGateway {
 	t.Helper()
-	g := &sfpGateway{now: time.Now()}
+	g := &sfpGateway{clock: paymenttest.NewClock(time.Now())}
 	cfg.PartnerNo, cfg.StoreNo, cfg.Key = "10001", "100010000000002", "KIOSKTESTKEY"
-	cfg.Now = g.clock
+	cfg.Now = g.clock.Now
 	g.sim = sfpsim.New(cfg)
 	srv := httptest.NewServer(g.sim)
 	g.sim.SetBaseURL(srv.URL)
@@ -39,18 +37,6 @@ func newSFP(t *testing.T, cfg sfpsim.Config) *sfpGateway {
 	g.vars = []string{"QRKIOSK_GATEWAY", "scanforpay", "SCANFORPAY_BASE_URL", srv.URL, "SCANFORPAY_PARTNER_NO", "10001",
 		"SCANFORPAY_STORE_NO", "100010000000002", "SCANFORPAY_KEY", "KIOSKTESTKEY"}
 	return g
-}
-
-func (g *sfpGateway) clock() time.Time {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.now
-}
-
-func (g *sfpGateway) advance(d time.Duration) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.now = g.now.Add(d)
 }
 
 func openSFP(t *testing.T, g *sfpGateway, dir string) *Kiosk {
@@ -155,7 +141,7 @@ func TestKioskScanForPayDealingRefund(t *testing.T) {
 	if err != nil || len(rec.Refunds) != 0 {
 		t.Fatalf("recovery while still dealing: %+v, %v", rec.Refunds, err)
 	}
-	g.advance(time.Hour)
+	g.clock.Advance(time.Hour)
 	rec, err = k.Recover(ctx)
 	if err != nil || len(rec.Refunds) != 1 || rec.Refunds[0].State != journal.RefundDone {
 		t.Fatalf("recovery once done: %+v, %v", rec.Refunds, err)
@@ -196,7 +182,7 @@ func TestKioskScanForPayRecovery(t *testing.T) {
 // Demo mode runs on the ScanForPay simulator when asked, with the wallets
 // ScanForPay takes, and its payments reach the kiosk through the relay.
 func TestDemoOnScanForPay(t *testing.T) {
-	var logs syncBuffer
+	var logs proctest.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	k, err := Open(Options{DataDir: t.TempDir(), Getenv: env(t, ""), Logger: log, DemoIfUnconfigured: true, DemoHost: "127.0.0.1", DemoGateway: "scanforpay"})
 	if err != nil {
@@ -231,22 +217,4 @@ func TestDemoOnScanForPay(t *testing.T) {
 	if k2.Demo == nil || k2.Gateway.Name() != scanforpay.Name {
 		t.Fatalf("configured scanforpay without credentials: demo %v gateway %s", k2.Demo, k2.Gateway.Name())
 	}
-}
-
-// syncBuffer collects log lines written from many goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

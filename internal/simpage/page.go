@@ -114,3 +114,25 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
 	w.Write(append(b, '\n'))
 }
+
+// Respond answers a look at an order's page, or a customer's action on it:
+// result as JSON when the client asked for JSON, else the page p showing
+// msg, as a failure unless status is 200.
+func Respond(w http.ResponseWriter, r *http.Request, status int, msg string, p Page, result any) {
+	if WantsJSON(r) {
+		WriteJSON(w, status, result)
+		return
+	}
+	p.Message, p.Failed = msg, status != http.StatusOK
+	Render(w, status, p)
+}
+
+// NotFound answers for an order the gateway does not know: result as JSON
+// when the client asked for JSON, else a line of text.
+func NotFound(w http.ResponseWriter, r *http.Request, result any) {
+	if WantsJSON(r) {
+		WriteJSON(w, http.StatusNotFound, result)
+		return
+	}
+	http.Error(w, "No such order. 找不到此訂單。", http.StatusNotFound)
+}

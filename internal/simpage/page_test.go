@@ -29,3 +29,45 @@ func TestRender(t *testing.T) {
 		t.Errorf("an order no longer live: status %d, page\n%s", w.Code, w.Body.String())
 	}
 }
+
+// A customer action is answered with the page (its message shown, as a
+// failure unless 200), or JSON for a client that asks for it; an unknown
+// order likewise, with 404.
+func TestRespond(t *testing.T) {
+	p := Page{Title: "Gateway simulator", Amount: "HK$1.00", State: "Paid", Live: false}
+	type result struct{ Error string }
+	for _, tt := range []struct {
+		accept string
+		status int
+		want   []string
+		not    string
+	}{
+		{"text/html", 200, []string{"Payment done.", `class="msg"`, "text/html"}, `class="msg bad"`},
+		{"text/html", 409, []string{"Payment done.", `class="msg bad"`, "text/html"}, `{"Error"`},
+		{"application/json", 409, []string{`{"Error":"no longer waiting"}`, "application/json"}, "<html"},
+	} {
+		r := httptest.NewRequest("POST", "/sim/pay/A1", nil)
+		r.Header.Set("Accept", tt.accept)
+		w := httptest.NewRecorder()
+		msg := "Payment done."
+		Respond(w, r, tt.status, msg, p, result{Error: "no longer waiting"})
+		got := w.Body.String() + w.Header().Get("Content-Type")
+		for _, want := range tt.want {
+			if !strings.Contains(got, want) {
+				t.Errorf("%s %d: lacks %q:\n%s", tt.accept, tt.status, want, got)
+			}
+		}
+		if w.Code != tt.status || strings.Contains(got, tt.not) {
+			t.Errorf("%s %d: status %d, has %q:\n%s", tt.accept, tt.status, w.Code, tt.not, got)
+		}
+	}
+	for accept, want := range map[string]string{"text/html": "No such order.", "application/json": `{"Error":"no such order"}`} {
+		r := httptest.NewRequest("GET", "/sim/pay/NOPE", nil)
+		r.Header.Set("Accept", accept)
+		w := httptest.NewRecorder()
+		NotFound(w, r, result{Error: "no such order"})
+		if w.Code != 404 || !strings.Contains(w.Body.String(), want) {
+			t.Errorf("%s: %d %q, want 404 %q", accept, w.Code, w.Body.String(), want)
+		}
+	}
+}

@@ -419,7 +419,13 @@ func (c *Client) CancelOrder(ctx context.Context, ref payment.OrderRef) error {
 		}
 		return err
 	case payment.CancelClose:
-		return c.Close(ctx, p)
+		err := c.Close(ctx, p)
+		if errors.Is(err, errCancelRefused) && ref.PayType.Code == payment.AllInOneCPM {
+			// The all-in-one code was Alipay's: Alipay is reversed.
+			c.log.Info("qfpay close refused for an all-in-one code; reversing instead", "out_trade_no", ref.OutTradeNo, "err", err)
+			return c.Reversal(ctx, p)
+		}
+		return err
 	default:
 		return payment.ErrCancelUnsupported
 	}

@@ -10,14 +10,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	mrand "math/rand/v2"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
 	"qrkiosk/payment"
+	"qrkiosk/payment/internal/retry"
 )
 
 // ProductionURL is the gateway's base URL (spec: every endpoint is on it).
@@ -47,8 +46,7 @@ type Client struct {
 	now         func() time.Time
 	log         *slog.Logger
 	maxAttempts int
-	backoff     time.Duration
-	maxBackoff  time.Duration
+	backoff     retry.Backoff
 }
 
 // Option configures a Client.
@@ -137,12 +135,12 @@ func WithLogger(l *slog.Logger) Option { return func(c *Client) error { c.log = 
 
 // WithRetry caps attempts per call (≥1) and sets the first back-off delay;
 // delays double, with jitter, up to 8× the first.
-func WithRetry(maxAttempts int, backoff time.Duration) Option {
+func WithRetry(maxAttempts int, first time.Duration) Option {
 	return func(c *Client) error {
 		if maxAttempts < 1 {
 			maxAttempts = 1
 		}
-		c.maxAttempts, c.backoff, c.maxBackoff = maxAttempts, backoff, 8*backoff
+		c.maxAttempts, c.backoff = maxAttempts, retry.Backoff{First: first, Max: 8 * first}
 		return nil
 	}
 }
@@ -159,8 +157,7 @@ func NewClient(partnerNo, key string, opts ...Option) (*Client, error) {
 		now:         time.Now,
 		log:         slog.New(slog.DiscardHandler),
 		maxAttempts: 4,
-		backoff:     300 * time.Millisecond,
-		maxBackoff:  2400 * time.Millisecond,
+		backoff:     retry.Backoff{First: 300 * time.Millisecond, Max: 2400 * time.Millisecond},
 	}
 	for _, o := range opts {
 		if err := o(c); err != nil {
@@ -264,8 +261,7 @@ func (c *Client) exchange(ctx context.Context, path string, envelope []byte) (js
 		if ctx.Err() != nil {
 			return nil, unknown, ctx.Err()
 		}
-		var op *net.OpError
-		if errors.As(err, &op) && op.Op == "dial" {
+		if retry.NotSent(err) {
 			return nil, notSent, &TransportError{Err: err}
 		}
 		return nil, unknown, &TransportError{Err: err, MaybeActed: true}
@@ -355,19 +351,7 @@ func (c *Client) read(obj json.RawMessage) (ResultBody, error) {
 
 // sleep waits a jittered, doubling back-off, or until ctx ends.
 func (c *Client) sleep(ctx context.Context, n int) error {
-	d := c.backoff << (n - 1)
-	if d > c.maxBackoff || d <= 0 {
-		d = c.maxBackoff
-	}
-	d = d/2 + mrand.N(d/2+1)
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return retry.Wait(ctx, c.backoff.Delay(n))
 }
 
 // isUnknown reports errors after which the gateway may have acted.

@@ -25,6 +25,12 @@ func PayTypes() payment.Catalog {
 			c = append(c, p)
 		}
 	}
+	// A scanned code: ScanForPay tells Alipay from WeChat Pay by the code
+	// itself, like QFPay's all-in-one; it has no cancel either.
+	if p, err := payment.LookupCPMPayType(""); err == nil {
+		p.Cancel = payment.CancelNone
+		c = append(c, p)
+	}
 	return c
 }
 
@@ -55,7 +61,20 @@ const MaxOrderAmount = 1<<31 - 1
 
 // ValidateCreate checks a create request against ScanForPay's rules
 // (payment.CreateValidator): the kiosk asks before it records the order.
-func (c *Client) ValidateCreate(req payment.CreateRequest) error { return ValidateCreate(req) }
+func (c *Client) ValidateCreate(req payment.CreateRequest) error {
+	if req.PayType.Mode == payment.CPM {
+		if err := payment.ValidateAuthCode(req.AuthCode); err != nil {
+			return err
+		}
+		err := ValidateBarcode(BarcodeRequest{OutTradeNo: req.OutTradeNo, Amount: req.Amount, Barcode: req.AuthCode, GoodsName: req.GoodsName})
+		var fe *payment.FieldError
+		if errors.As(err, &fe) && fe.Field == "barcode" {
+			return &payment.FieldError{Field: "auth_code", Rule: "ScanForPay takes payment codes of at most 20 digits"}
+		}
+		return err
+	}
+	return ValidateCreate(req)
+}
 
 // ValidateCreate checks a create request against the gateway's rules before
 // anything is sent. The error names the field and the rule.
@@ -347,6 +366,19 @@ func (c *Client) PayBarcode(ctx context.Context, req BarcodeRequest) (*payment.T
 	}
 	return nil, fmt.Errorf("pay %s: %w (%v; query: %v)", req.OutTradeNo, payment.ErrOutcomeUnknown, err, qerr)
 }
+
+// ChargeCPM charges the code the cashier scanned (payment.CPMGateway),
+// through PayBarcode: sent once, never again.
+func (c *Client) ChargeCPM(ctx context.Context, req payment.CreateRequest) (*payment.Transaction, error) {
+	t, err := c.PayBarcode(ctx, BarcodeRequest{OutTradeNo: req.OutTradeNo, Amount: req.Amount, Barcode: req.AuthCode, GoodsName: req.GoodsName})
+	var fe *payment.FieldError
+	if errors.As(err, &fe) && fe.Field == "barcode" {
+		return nil, &payment.FieldError{Field: "auth_code", Rule: "ScanForPay takes payment codes of at most 20 digits"}
+	}
+	return t, err
+}
+
+var _ payment.CPMGateway = (*Client)(nil)
 
 // Refund gives money back (payment.Refunder): all or part of a paid
 // order, under a new refundNo. Code 1 with status 0 ("dealing") is

@@ -34,12 +34,25 @@ func stateTexts(t *txn) (string, string) {
 	case stateExpired:
 		return "Expired", "已過期"
 	}
+	if t.isCPM() {
+		return "Confirming on the phone", "手機確認中"
+	}
 	return "Waiting for payment", "等待付款"
 }
 
 // view builds the page for t. Caller holds s.mu.
 func view(t *txn) simpage.Page {
 	en, zh := stateTexts(t)
+	pay := simpage.Action{Label: "Pay · 付款", Path: "../pay/" + t.sysSN, Kind: simpage.Pay}
+	expire := simpage.Action{Label: "Let the QR expire now", Path: "../expire/" + t.sysSN, Kind: simpage.Minor}
+	refs := []simpage.Ref{{Name: "out_trade_no", Value: t.outTradeNo}, {Name: "syssn", Value: t.sysSN}}
+	if t.isCPM() {
+		// No QR: the cashier scanned the customer's code; the page plays
+		// the customer confirming on the phone.
+		pay = simpage.Action{Label: "Confirm · 確認付款", Path: "../confirm/" + t.sysSN, Kind: simpage.Pay}
+		expire.Label = "Let the order time out now"
+		refs = append([]simpage.Ref{{Name: t.wallet.String() + " payment code", Value: maskCode(t.authCode)}}, refs...)
+	}
 	return simpage.Page{
 		Title:     "QFPay simulator",
 		Amount:    t.amount().Display(),
@@ -49,12 +62,8 @@ func view(t *txn) simpage.Page {
 		State:     en,
 		StateZh:   zh,
 		Live:      t.state == stateLive,
-		Actions: []simpage.Action{
-			{Label: "Pay · 付款", Path: "../pay/" + t.sysSN, Kind: simpage.Pay},
-			{Label: "Decline · 拒絕", Path: "../decline/" + t.sysSN, Kind: simpage.Decline},
-			{Label: "Let the QR expire now", Path: "../expire/" + t.sysSN, Kind: simpage.Minor},
-		},
-		Refs: []simpage.Ref{{Name: "out_trade_no", Value: t.outTradeNo}, {Name: "syssn", Value: t.sysSN}},
+		Actions:   []simpage.Action{pay, {Label: "Decline · 拒絕", Path: "../decline/" + t.sysSN, Kind: simpage.Decline}, expire},
+		Refs:      refs,
 	}
 }
 
@@ -104,11 +113,7 @@ func (s *Sim) respondCustomer(w http.ResponseWriter, r *http.Request, syssn stri
 	t := s.bySysSN[syssn]
 	if t == nil || t.kind != kindPayment {
 		s.mu.Unlock()
-		if simpage.WantsJSON(r) {
-			writeJSON(w, http.StatusNotFound, customerResult{SysSN: syssn, Error: "no such order"})
-			return
-		}
-		http.Error(w, "No such order. 找不到此訂單。", http.StatusNotFound)
+		simpage.NotFound(w, r, customerResult{SysSN: syssn, Error: "no such order"})
 		return
 	}
 	s.settle(t, s.tick())
@@ -119,14 +124,9 @@ func (s *Sim) respondCustomer(w http.ResponseWriter, r *http.Request, syssn stri
 	if status != http.StatusOK {
 		res.Error = msg
 	}
-	if simpage.WantsJSON(r) {
-		writeJSON(w, status, res)
-		return
-	}
-	v.Message, v.Failed = msg, status != http.StatusOK
-	simpage.Render(w, status, v)
+	simpage.Respond(w, r, status, msg, v, res)
 }
 
 func (s *Sim) handleOrders(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, s.Orders())
+	simpage.WriteJSON(w, http.StatusOK, s.Orders())
 }

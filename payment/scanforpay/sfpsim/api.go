@@ -1,7 +1,6 @@
 package sfpsim
 
 import (
-	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -13,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"qrkiosk/internal/simkit"
 	"qrkiosk/payment/scanforpay"
 )
 
@@ -46,10 +46,7 @@ func (s *Sim) routes() {
 	m.HandleFunc("POST /sim/decline/{orderNo}", s.handleCustomer(false))
 	m.HandleFunc("GET /sim/orders", s.handleOrders)
 	m.HandleFunc("GET /sim/refunds", s.handleRefunds)
-	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Write([]byte("ok\n"))
-	})
+	m.HandleFunc("GET /healthz", simkit.Healthz)
 	s.mux = m
 }
 
@@ -83,10 +80,10 @@ type apiHandler func(op string, c call) (res result, rej *refusal, drop bool)
 // the header, then the handler, and seals the answer.
 func (s *Sim) api(op string, h apiHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if !sleepCtx(r.Context(), s.cfg.Latency) {
+		if !simkit.Sleep(r.Context(), s.cfg.Latency) {
 			return
 		}
-		if s.chanceUnlocked(s.cfg.Fail5xxRate) {
+		if s.dice.Chance(s.cfg.Fail5xxRate) {
 			s.log.Info("answered 502 (fault injection)", "op", op)
 			http.Error(w, "502 Bad Gateway (simulated)", http.StatusBadGateway)
 			return
@@ -103,7 +100,7 @@ func (s *Sim) api(op string, h apiHandler) http.HandlerFunc {
 		}
 		if drop {
 			s.log.Info("reply dropped after commit (fault injection)", "op", op)
-			dropConnection(w)
+			simkit.DropConnection(w)
 			return
 		}
 		s.answer(w, c.header, res)
@@ -201,30 +198,6 @@ func (s *Sim) answer(w http.ResponseWriter, reqHeader scanforpay.Header, res res
 	}
 	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
 	w.Write(env)
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return true
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
-}
-
-// dropConnection closes the connection without writing a response: the
-// client cannot tell whether the call took effect.
-func dropConnection(w http.ResponseWriter) {
-	conn, _, err := http.NewResponseController(w).Hijack()
-	if err != nil {
-		panic(http.ErrAbortHandler) // not hijackable (HTTP/2): abort the stream
-	}
-	conn.Close()
 }
 
 // decode reads a body strictly enough to name a wrong field.
@@ -332,7 +305,7 @@ func (s *Sim) handleCreate(op string, c call) (result, *refusal, bool) {
 	}
 	o.wallet = w
 	o.qrcode = s.baseURL + "/sim/pay/" + o.orderNo
-	drop := s.chance(s.cfg.CommitDropRate)
+	drop := s.dice.Chance(s.cfg.CommitDropRate)
 	s.mu.Unlock()
 	s.log.Info("order created", "order_no", o.orderNo, "partner_order_no", o.partnerOrderNo, "wallet", w, "order_amount", o.amount)
 	return result{
@@ -383,7 +356,7 @@ func (s *Sim) handlePay(op string, c call) (result, *refusal, bool) {
 		return nil, rej, false
 	}
 	o.qrcode = s.baseURL + "/sim/pay/" + o.orderNo // the customer's confirmation page
-	drop := s.chance(s.cfg.CommitDropRate)
+	drop := s.dice.Chance(s.cfg.CommitDropRate)
 	s.mu.Unlock()
 	s.log.Info("barcode payment waiting for the customer", "order_no", o.orderNo, "partner_order_no", o.partnerOrderNo, "order_amount", o.amount)
 	return result{"code": scanforpay.CodeSuccess, "msg": "success", "orderNo": o.orderNo, "partnerOrderNo": o.partnerOrderNo}, nil, drop
@@ -473,7 +446,7 @@ func (s *Sim) handleRefund(op string, c call) (result, *refusal, bool) {
 		return nil, refuse(CodeRefundTooLarge, "orderAmount "+strconv.FormatInt(q.OrderAmount.Value, 10)+" is more than the "+strconv.FormatInt(remaining, 10)+" left to refund"), false
 	}
 	r := &refund{refundNo: q.RefundNo, orig: o, amount: q.OrderAmount.Value, status: scanforpay.RefundDone}
-	if s.chance(s.cfg.RefundDealingRate) {
+	if s.dice.Chance(s.cfg.RefundDealingRate) {
 		r.status, r.dueAt = scanforpay.RefundDealing, now.Add(s.cfg.RefundDelay)
 	}
 	o.refunds = append(o.refunds, r)

@@ -96,11 +96,7 @@ func (s *Sim) respondCustomer(w http.ResponseWriter, r *http.Request, no string,
 	o := s.byNo[no]
 	if o == nil {
 		s.mu.Unlock()
-		if simpage.WantsJSON(r) {
-			simpage.WriteJSON(w, http.StatusNotFound, customerResult{OrderNo: no, Error: "no such order"})
-			return
-		}
-		http.Error(w, "No such order. 找不到此訂單。", http.StatusNotFound)
+		simpage.NotFound(w, r, customerResult{OrderNo: no, Error: "no such order"})
 		return
 	}
 	s.settle(o, s.now())
@@ -110,12 +106,7 @@ func (s *Sim) respondCustomer(w http.ResponseWriter, r *http.Request, no string,
 	if status != http.StatusOK {
 		res.Error = msg
 	}
-	if simpage.WantsJSON(r) {
-		simpage.WriteJSON(w, status, res)
-		return
-	}
-	v.Message, v.Failed = msg, status != http.StatusOK
-	simpage.Render(w, status, v)
+	simpage.Respond(w, r, status, msg, v, res)
 }
 
 func (s *Sim) handleOrders(w http.ResponseWriter, _ *http.Request) {

@@ -12,7 +12,6 @@
 package sfpsim
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -22,6 +21,7 @@ import (
 	"sync"
 	"time"
 
+	"qrkiosk/internal/simkit"
 	"qrkiosk/payment"
 	"qrkiosk/payment/scanforpay"
 )
@@ -157,26 +157,21 @@ func (o *order) refunded() (done, dealing int64) {
 // Sim is the simulated gateway: an http.Handler serving the API, the
 // customer page and a few helper endpoints. It is safe for concurrent use.
 type Sim struct {
-	cfg    Config
-	cur    payment.Currency
-	log    *slog.Logger
-	now    func() time.Time
-	client *http.Client
-	mux    *http.ServeMux
-
-	ctx    context.Context // cancelled by Close; owns notification delivery
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	cfg      Config
+	cur      payment.Currency
+	log      *slog.Logger
+	now      func() time.Time
+	mux      *http.ServeMux
+	dice     *simkit.Dice
+	notifier *simkit.Notifier
 
 	mu        sync.Mutex
 	baseURL   string
-	rng       *rand.Rand
 	serial    uint64
 	orders    []*order
 	byNo      map[string]*order // orderNo
 	byPartner map[string]*order // partnerOrderNo
 	refunds   map[string]*refund
-	closed    bool
 }
 
 // New builds a simulator. Call Close when done to stop notification
@@ -194,25 +189,18 @@ func New(cfg Config) *Sim {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if cfg.Rand == nil {
-		seed := uint64(time.Now().UnixNano())
-		cfg.Rand = rand.New(rand.NewPCG(seed, seed>>32|1))
-	}
 	cur, _ := payment.LookupCurrency("HKD")
 	if cfg.Currency != nil {
 		cur = *cfg.Currency
 	}
-	ctx, cancel := context.WithCancel(context.Background())
 	s := &Sim{
 		cfg:       cfg,
 		cur:       cur,
 		log:       cfg.Logger,
 		now:       cfg.Now,
-		client:    &http.Client{Timeout: notifyTimeout},
-		ctx:       ctx,
-		cancel:    cancel,
+		dice:      simkit.NewDice(cfg.Rand),
+		notifier:  simkit.NewNotifier(notifySchedule, cfg.NotifyScale, cfg.Logger),
 		baseURL:   strings.TrimRight(cfg.BaseURL, "/"),
-		rng:       cfg.Rand,
 		byNo:      map[string]*order{},
 		byPartner: map[string]*order{},
 		refunds:   map[string]*refund{},
@@ -238,13 +226,7 @@ func (s *Sim) SetBaseURL(u string) {
 }
 
 // Close stops notification delivery and waits for its goroutines.
-func (s *Sim) Close() {
-	s.mu.Lock()
-	s.closed = true
-	s.mu.Unlock()
-	s.cancel()
-	s.wg.Wait()
-}
+func (s *Sim) Close() { s.notifier.Close() }
 
 // answerKey is the key answers and notifications are signed with.
 func (s *Sim) answerKey() string {
@@ -367,21 +349,4 @@ func (s *Sim) settle(o *order, now time.Time) {
 func (s *Sim) newOrderNo(now time.Time) string {
 	s.serial = (s.serial + 1) % 1e9
 	return now.In(gatewayZone).Format("20060102150405") + fmt.Sprintf("%09d", s.serial)
-}
-
-// chance draws a fault with probability rate. Caller holds s.mu.
-func (s *Sim) chance(rate float64) bool {
-	switch {
-	case rate <= 0:
-		return false
-	case rate >= 1:
-		return true
-	}
-	return s.rng.Float64() < rate
-}
-
-func (s *Sim) chanceUnlocked(rate float64) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.chance(rate)
 }

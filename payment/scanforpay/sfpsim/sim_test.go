@@ -31,15 +31,13 @@ type fixture struct {
 	sim    *Sim
 	srv    *httptest.Server
 	client *scanforpay.Client
-
-	mu  sync.Mutex
-	now time.Time
+	clock  *paymenttest.Clock
 }
 
 func newFixture(t *testing.T, opts ...func(*Config)) *fixture {
 	t.Helper()
-	f := &fixture{now: time.Date(2025, 3, 14, 2, 0, 0, 0, time.UTC)}
-	cfg := Config{PartnerNo: testPartner, StoreNo: testStore, Key: testKey, Now: f.clock, Rand: rand.New(rand.NewPCG(1, 2)), NotifyScale: 0.001}
+	f := &fixture{clock: paymenttest.NewClock(time.Date(2025, 3, 14, 2, 0, 0, 0, time.UTC))}
+	cfg := Config{PartnerNo: testPartner, StoreNo: testStore, Key: testKey, Now: f.clock.Now, Rand: rand.New(rand.NewPCG(1, 2)), NotifyScale: 0.001}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -59,18 +57,6 @@ func (f *fixture) newClient(t *testing.T, opts ...scanforpay.Option) *scanforpay
 		t.Fatal(err)
 	}
 	return c
-}
-
-func (f *fixture) clock() time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.now
-}
-
-func (f *fixture) advance(d time.Duration) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.now = f.now.Add(d)
 }
 
 var (
@@ -101,7 +87,7 @@ func TestWithScanForPayClient(t *testing.T) {
 		t.Fatalf("cancel: %v", err)
 	}
 	// No expiry at the gateway: a day later it is still payable.
-	f.advance(24 * time.Hour)
+	f.clock.Advance(24 * time.Hour)
 	if err := f.sim.Pay(created.SysSN); err != nil {
 		t.Fatalf("paying a day-old QR: %v", err)
 	}
@@ -163,7 +149,7 @@ func TestRefundDealing(t *testing.T) {
 	if _, err := f.client.Refund(ctx, payment.RefundRequest{OutTradeNo: "RF-D2", Orig: orig, Amount: payment.Amount{Minor: 1, Currency: hkd}}); !errors.As(err, &ge) || ge.Code != "32" {
 		t.Fatalf("a second refund while the whole amount is dealing: %v", err)
 	}
-	f.advance(time.Minute)
+	f.clock.Advance(time.Minute)
 	if r, err := f.client.QueryRefund(ctx, rr); err != nil || r.Outcome() != payment.OutcomePaid {
 		t.Fatalf("once done: %+v, %v", r, err)
 	}
