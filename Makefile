@@ -13,10 +13,11 @@ export GOFLAGS := $(strip $(GOFLAGS) -tags=no_emoji)
 # Debian packages Fyne's OpenGL driver needs to build (cgo) and, for tests
 # and headless runs, an X server in memory; for the package tests
 # (packaging/), systemd-analyze, cage (the unit's ExecStart) and xdotool
-# (types on the kiosk).
+# (types on the kiosk); PostgreSQL's server binaries for the relay's tests,
+# which start their own throwaway cluster (relay/pgtest).
 DEBS := gcc libc6-dev pkg-config libgl-dev libegl-dev libx11-dev libxrandr-dev \
 	libxinerama-dev libxcursor-dev libxi-dev libxxf86vm-dev libwayland-dev \
-	libxkbcommon-dev xvfb xauth systemd cage xdotool
+	libxkbcommon-dev xvfb xauth systemd cage xdotool postgresql
 # The arm64 cross build through Debian's multiarch (the same -dev packages
 # for arm64, and the cross gcc), and qemu to run its binary in the tests.
 ARM64_DEBS := crossbuild-essential-arm64 qemu-user-static libc6-dev:arm64 \

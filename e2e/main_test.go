@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"qrkiosk/internal/proctest"
+	"qrkiosk/relay/pgtest"
 )
 
 var bin string // folder with the freshly built binaries
@@ -40,6 +41,7 @@ func TestMain(m *testing.M) {
 		}
 	}
 	code := m.Run()
+	pgtest.StopShared()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

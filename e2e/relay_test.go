@@ -10,8 +10,8 @@ import (
 // the journal in dir, and returns its host:port.
 func startRelay(t *testing.T, addr, dir string) (string, *proc) {
 	t.Helper()
-	p := start(t, []string{"QRKIOSK_RELAY_TOKEN=", "QFPAY_KEY="}, "qrkiosk-relay",
-		"--listen", addr, "--qfpay-key", key, "--token", "e2e-token", "--data", dir)
+	p := start(t, []string{"QRKIOSK_RELAY_TOKEN=e2e-token", "QFPAY_KEY=" + key}, "qrkiosk-relay",
+		"--listen", addr, "--data", dir)
 	u, ok := strings.CutPrefix(p.Listening(10*time.Second), "http://")
 	if !ok {
 		t.Fatal("the relay does not listen on http://")
