@@ -35,6 +35,7 @@ type metrics struct {
 	latency       prometheus.Histogram
 	dropped       prometheus.Counter
 	pruned        prometheus.Counter
+	prunePasses   prometheus.Counter // retention passes this instance ran (or found done by another)
 	refused       *prometheus.CounterVec // websocket connections refused at the handshake
 	subsRefused   *prometheus.CounterVec
 	disconnected  *prometheus.CounterVec // kiosks disconnected by the relay for a reason other than slowness
@@ -66,6 +67,10 @@ func newMetrics(reg prometheus.Registerer, own bool, instance, storage string, l
 		pruned: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "qrkiosk_relay_notifications_pruned_total",
 			Help: "Notifications this instance deleted for being older than the retention period.",
+		}),
+		prunePasses: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "qrkiosk_relay_prune_passes_total",
+			Help: "Retention passes this instance made (0 while notifications are kept for ever).",
 		}),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "qrkiosk_relay_kiosks_refused_total",
@@ -102,7 +107,7 @@ func newMetrics(reg prometheus.Registerer, own bool, instance, storage string, l
 		resultDuplicate, resultFailed} {
 		m.notifications.WithLabelValues(r)
 	}
-	cs := []prometheus.Collector{m.notifications, m.connected, m.latency, m.dropped, m.pruned, m.refused,
+	cs := []prometheus.Collector{m.notifications, m.connected, m.latency, m.dropped, m.pruned, m.prunePasses, m.refused,
 		m.subsRefused, m.disconnected, m.fanout, m.storeErrors, m.ready, info}
 	if listening != nil {
 		cs = append(cs, prometheus.NewGaugeFunc(prometheus.GaugeOpts{

@@ -482,6 +482,7 @@ func (s *Server) pruneLoop(ctx context.Context) {
 		before := time.Now().Add(-s.cfg.Retain)
 		n, ran, err := s.st.Prune(ctx, before, s.cfg.PruneEvery)
 		s.m.pruned.Add(float64(n))
+		s.m.prunePasses.Inc()
 		switch {
 		case ctx.Err() != nil:
 			return
