@@ -35,7 +35,7 @@ type metrics struct {
 	latency       prometheus.Histogram
 	dropped       prometheus.Counter
 	pruned        prometheus.Counter
-	prunePasses   prometheus.Counter // retention passes this instance ran (or found done by another)
+	prunePasses   prometheus.Counter     // retention passes this instance ran (or found done by another)
 	refused       *prometheus.CounterVec // websocket connections refused at the handshake
 	subsRefused   *prometheus.CounterVec
 	disconnected  *prometheus.CounterVec // kiosks disconnected by the relay for a reason other than slowness
