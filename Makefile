@@ -78,11 +78,15 @@ test-arm64: deps-arm64
 	QRKIOSK_TEST_ARCH=arm64 $(GO) test -count=1 -timeout 20m -v ./packaging/
 
 # Go benchmarks; the notify relay under load on loopback (cmd/relay-bench,
-# about 30 s); then the kiosk vs a hello-world Fyne window under Xvfb (RSS and
+# about 30 s), its replay memory (15 s), two relays on PostgreSQL beside one
+# on SQLite (50 s) and one of two killed mid-stream (25 s); then the kiosk vs a hello-world Fyne window under Xvfb (RSS and
 # idle CPU, cmd/guibench). Results and machine notes: BENCHMARKS.md.
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem ./payment/... ./display/... ./journal/...
 	$(GO) run ./cmd/relay-bench
+	$(GO) run ./cmd/relay-bench -replay-memory
+	$(GO) run ./cmd/relay-bench -scenario multi
+	$(GO) run ./cmd/relay-bench -scenario fault
 	$(GO) run ./cmd/guibench
 
 # A Linux .tar.xz (binary, icon, .desktop file) made by the fyne tool that
