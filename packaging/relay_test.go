@@ -297,6 +297,9 @@ ln -s private/qrkiosk-relay /var/lib/qrkiosk-relay`); err != nil {
 	if !strings.Contains(out, "not started") || !strings.Contains(out, "a merchant is required") || !strings.Contains(out, "/etc/qrkiosk-relay/qfpay-key") {
 		t.Errorf("dpkg -i without a merchant does not say what to set:\n%s", out)
 	}
+	if strings.Contains(out, "adduser") {
+		t.Errorf("adduser complains:\n%s", out)
+	}
 	if !strings.Contains(calls, "deb-systemd-invoke stop qrkiosk-relay.service") || strings.Contains(calls, "restart") {
 		t.Errorf("over an earlier version's journal, want it stopped and not started again; calls:\n%s", calls)
 	}
