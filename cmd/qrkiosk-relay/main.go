@@ -58,7 +58,7 @@ const usageText = `qrkiosk-relay: the notify relay between payment gateways and 
 
   qrkiosk-relay [serve] [flags]     run the relay (qrkiosk-relay serve --help for the flags)
   qrkiosk-relay check [flags]       check the settings and secrets as serve would, then exit:
-                                    0 if it would start (the store is not opened), 64 if not
+                                    0 if it would start (the store is not opened and nothing is created)
   qrkiosk-relay token add --merchant ID --udid DEVICE [--note TEXT]
   qrkiosk-relay token list
   qrkiosk-relay token revoke ID... | --merchant ID --udid DEVICE
