@@ -43,24 +43,36 @@ func run(args []string, stdout, stderr io.Writer) int {
 		case "token":
 			return runToken(args[1:], stdout, stderr)
 		case "serve":
-			args = args[1:]
+			return serve(args[1:], stdout, stderr, false)
+		case "check":
+			return serve(args[1:], stdout, stderr, true)
 		case "help", "-h", "--help":
 			fmt.Fprint(stdout, usageText)
 			return 0
 		}
 	}
-	return serve(args, stdout, stderr)
+	return serve(args, stdout, stderr, false)
 }
 
 const usageText = `qrkiosk-relay: the notify relay between payment gateways and qrkiosk kiosks.
 
   qrkiosk-relay [serve] [flags]     run the relay (qrkiosk-relay serve --help for the flags)
+  qrkiosk-relay check [flags]       check the settings and secrets as serve would, then exit:
+                                    0 if it would start (the store is not opened and nothing is created)
   qrkiosk-relay token add --merchant ID --udid DEVICE [--note TEXT]
   qrkiosk-relay token list
   qrkiosk-relay token revoke ID... | --merchant ID --udid DEVICE
 
 The token commands use the relay's store: --database (QRKIOSK_RELAY_DATABASE)
-or --data (QRKIOSK_RELAY_DATA), as the relay does. See relay/README.md.
+or --data (QRKIOSK_RELAY_DATA), as the relay does; run them as the user that
+owns --data (the Debian package's: sudo -u qrkiosk-relay qrkiosk-relay token …
+--data /var/lib/qrkiosk-relay).
+
+Under systemd, the credentials qfpay-key, scanforpay-key, token, merchants,
+database, tls.crt and tls.key (LoadCredential=) are the defaults of
+--qfpay-key-file, --scanforpay-key-file, --token-file, --merchants,
+--database-file, --tls-cert and --tls-key; an empty one counts as not given.
+See relay/README.md.
 `
 
 // storeFlags are the flags that locate the store, shared by serve and token.
@@ -72,7 +84,7 @@ func addStoreFlags(fs *flag.FlagSet) storeFlags {
 	return storeFlags{
 		data:         fs.String("data", env("QRKIOSK_RELAY_DATA", "qrkiosk-relay-data"), "directory of the SQLite journal, when there is no --database (env QRKIOSK_RELAY_DATA)"),
 		database:     fs.String("database", env("QRKIOSK_RELAY_DATABASE", ""), "postgres:// URL shared by several relay instances; empty = SQLite in --data (env QRKIOSK_RELAY_DATABASE)"),
-		databaseFile: fs.String("database-file", env("QRKIOSK_RELAY_DATABASE_FILE", ""), "file holding the postgres:// URL (it may carry a password), e.g. a systemd credential (env QRKIOSK_RELAY_DATABASE_FILE)"),
+		databaseFile: fs.String("database-file", env("QRKIOSK_RELAY_DATABASE_FILE", credential(credDatabase)), "file holding the postgres:// URL (it may carry a password), e.g. a systemd credential (env QRKIOSK_RELAY_DATABASE_FILE)"),
 	}
 }
 
@@ -116,22 +128,26 @@ func warnIfShared(path string, log *slog.Logger) {
 	}
 }
 
-func serve(args []string, stdout, stderr io.Writer) int {
+// serve runs the relay; with checkOnly it stops once everything but the
+// store has been checked (qrkiosk-relay check), so it opens and creates
+// nothing: a package's install script runs it as root to decide whether
+// the service can start.
+func serve(args []string, stdout, stderr io.Writer, checkOnly bool) int {
 	fs := flag.NewFlagSet("qrkiosk-relay", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", env("QRKIOSK_RELAY_LISTEN", "127.0.0.1:8080"), "address to listen on, port 0 = any free port (env QRKIOSK_RELAY_LISTEN)")
 	key := fs.String("qfpay-key", env("QFPAY_KEY", ""), "the one-shop merchant's QFPay client key; prefer env QFPAY_KEY or --qfpay-key-file (the command line is visible in ps)")
-	keyFile := fs.String("qfpay-key-file", env("QFPAY_KEY_FILE", ""), "file holding the one-shop merchant's QFPay client key (env QFPAY_KEY_FILE)")
+	keyFile := fs.String("qfpay-key-file", env("QFPAY_KEY_FILE", credential(credQFPayKey)), "file holding the one-shop merchant's QFPay client key (env QFPAY_KEY_FILE)")
 	sfpKey := fs.String("scanforpay-key", env("SCANFORPAY_KEY", ""), "the one-shop merchant's ScanForPay sign key; prefer env SCANFORPAY_KEY or --scanforpay-key-file")
-	sfpKeyFile := fs.String("scanforpay-key-file", env("SCANFORPAY_KEY_FILE", ""), "file holding the one-shop merchant's ScanForPay sign key (env SCANFORPAY_KEY_FILE)")
-	merchantsFile := fs.String("merchants", env("QRKIOSK_RELAY_MERCHANTS", ""), "merchants file: one 'id gateway app_code key' a line, served at /notify/GATEWAY/ID (env QRKIOSK_RELAY_MERCHANTS)")
+	sfpKeyFile := fs.String("scanforpay-key-file", env("SCANFORPAY_KEY_FILE", credential(credScanForPayKey)), "file holding the one-shop merchant's ScanForPay sign key (env SCANFORPAY_KEY_FILE)")
+	merchantsFile := fs.String("merchants", env("QRKIOSK_RELAY_MERCHANTS", credential(credMerchants)), "merchants file: one 'id gateway app_code key' a line, served at /notify/GATEWAY/ID (env QRKIOSK_RELAY_MERCHANTS)")
 	token := fs.String("token", env("QRKIOSK_RELAY_TOKEN", ""), "shared kiosk token of a one-shop set-up; prefer env QRKIOSK_RELAY_TOKEN or --token-file")
-	tokenFile := fs.String("token-file", env("QRKIOSK_RELAY_TOKEN_FILE", ""), "file holding the shared kiosk token (env QRKIOSK_RELAY_TOKEN_FILE)")
+	tokenFile := fs.String("token-file", env("QRKIOSK_RELAY_TOKEN_FILE", credential(credToken)), "file holding the shared kiosk token (env QRKIOSK_RELAY_TOKEN_FILE)")
 	noAuth := fs.Bool("insecure-no-auth", false, "accept kiosks without a token (local demos only)")
 	sf := addStoreFlags(fs)
 	instance := fs.String("instance", env("QRKIOSK_RELAY_INSTANCE", ""), "this instance's name in logs, metrics and the database; default host/listen-address (env QRKIOSK_RELAY_INSTANCE)")
-	cert := fs.String("tls-cert", env("QRKIOSK_RELAY_TLS_CERT", ""), "TLS certificate (PEM); serve HTTPS with --tls-key (env QRKIOSK_RELAY_TLS_CERT)")
-	certKey := fs.String("tls-key", env("QRKIOSK_RELAY_TLS_KEY", ""), "TLS private key (PEM) (env QRKIOSK_RELAY_TLS_KEY)")
+	cert := fs.String("tls-cert", env("QRKIOSK_RELAY_TLS_CERT", credential(credTLSCert)), "TLS certificate (PEM); serve HTTPS with --tls-key (env QRKIOSK_RELAY_TLS_CERT)")
+	certKey := fs.String("tls-key", env("QRKIOSK_RELAY_TLS_KEY", credential(credTLSKey)), "TLS private key (PEM) (env QRKIOSK_RELAY_TLS_KEY)")
 	allow := fs.String("allow-ip", env("QRKIOSK_RELAY_ALLOW_IP", ""), `notifier allow-list: IPs/CIDRs, comma-separated; "qfpay" = QFPay's published addresses (env QRKIOSK_RELAY_ALLOW_IP)`)
 	proxies := fs.String("trusted-proxy", env("QRKIOSK_RELAY_TRUSTED_PROXY", ""), "reverse proxies (IPs/CIDRs) whose X-Forwarded-For is believed (env QRKIOSK_RELAY_TRUSTED_PROXY)")
 	retain := fs.String("retain-days", env("QRKIOSK_RELAY_RETAIN_DAYS", "90"), "days a notification is kept, 0 = for ever (env QRKIOSK_RELAY_RETAIN_DAYS)")
@@ -172,7 +188,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	}
 	if *keyFile != "" {
 		if *key != "" {
-			return usage("--qfpay-key (or QFPAY_KEY) and --qfpay-key-file: give one")
+			return usage("--qfpay-key (or QFPAY_KEY) and --qfpay-key-file (" + *keyFile + "): give one")
 		}
 		v, err := readSecret(*keyFile, log)
 		if err != nil {
@@ -182,7 +198,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	}
 	if *sfpKeyFile != "" {
 		if *sfpKey != "" {
-			return usage("--scanforpay-key (or SCANFORPAY_KEY) and --scanforpay-key-file: give one")
+			return usage("--scanforpay-key (or SCANFORPAY_KEY) and --scanforpay-key-file (" + *sfpKeyFile + "): give one")
 		}
 		v, err := readSecret(*sfpKeyFile, log)
 		if err != nil {
@@ -192,7 +208,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	}
 	if *tokenFile != "" {
 		if *token != "" {
-			return usage("--token (or QRKIOSK_RELAY_TOKEN) and --token-file: give one")
+			return usage("--token (or QRKIOSK_RELAY_TOKEN) and --token-file (" + *tokenFile + "): give one")
 		}
 		v, err := readSecret(*tokenFile, log)
 		if err != nil {
@@ -258,6 +274,16 @@ func serve(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		tlsCfg = &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}
+	}
+	if checkOnly {
+		fmt.Fprintf(stdout, "qrkiosk-relay check: ready to start: %s; kiosks %s; store %s\n",
+			describeMerchants(*key != "", *sfpKey != "", merchants), describeAuth(*token != "", *noAuth), describeStore(database, *sf.data))
+		return 0
+	}
+	if database == "" {
+		if err := checkDataDirOwner(*sf.data); err != nil {
+			return usage("--data " + err.Error())
+		}
 	}
 	if *noAuth {
 		log.Warn("kiosk authentication is OFF (--insecure-no-auth)")
@@ -352,6 +378,38 @@ func hasMerchant(ms []relay.Merchant, id string) bool {
 		}
 	}
 	return false
+}
+
+// describeMerchants names the merchants a check found, never their keys.
+func describeMerchants(qfpay, scanforpay bool, ms []relay.Merchant) string {
+	var parts []string
+	if qfpay {
+		parts = append(parts, relay.DefaultMerchant+" (qfpay)")
+	}
+	if scanforpay {
+		parts = append(parts, relay.DefaultMerchant+" (scanforpay)")
+	}
+	for _, m := range ms {
+		parts = append(parts, m.ID+" ("+m.Gateway+")")
+	}
+	return fmt.Sprintf("%d merchant(s): %s", len(parts), strings.Join(parts, ", "))
+}
+
+func describeAuth(shared, none bool) string {
+	switch {
+	case none:
+		return "unauthenticated (--insecure-no-auth)"
+	case shared:
+		return "with the shared token or their own (token add)"
+	}
+	return "with their own tokens (token add)"
+}
+
+func describeStore(database, data string) string {
+	if database != "" {
+		return "postgres"
+	}
+	return "SQLite in " + data
 }
 
 func btoi(b bool) int {

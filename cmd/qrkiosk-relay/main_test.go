@@ -216,3 +216,159 @@ func TestLimitsAreValidated(t *testing.T) {
 		}
 	}
 }
+
+// runCode runs the command and returns its exit status and output.
+func runCode(args ...string) (int, string, string) {
+	var stdout, stderr bytes.Buffer
+	code := run(args, &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+// clearRelayEnv leaves the relay only what a test sets.
+func clearRelayEnv(t *testing.T) {
+	for _, k := range []string{"QFPAY_KEY", "QFPAY_KEY_FILE", "SCANFORPAY_KEY", "SCANFORPAY_KEY_FILE", "QRKIOSK_RELAY_TOKEN",
+		"QRKIOSK_RELAY_TOKEN_FILE", "QRKIOSK_RELAY_MERCHANTS", "QRKIOSK_RELAY_DATABASE", "QRKIOSK_RELAY_DATABASE_FILE",
+		"QRKIOSK_RELAY_TLS_CERT", "QRKIOSK_RELAY_TLS_KEY", "QRKIOSK_RELAY_DATA", "CREDENTIALS_DIRECTORY"} {
+		t.Setenv(k, "")
+		os.Unsetenv(k)
+	}
+}
+
+// Under systemd the relay reads its secrets from the credentials the unit
+// passes, by name; an empty one is not given (the Debian package's unit
+// lists every credential, the operator fills in the shop's). check says
+// whether serve would start, and creates nothing.
+func TestSystemdCredentials(t *testing.T) {
+	creds := t.TempDir()
+	put := func(name, content string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(creds, name), []byte(content), 0o400); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, n := range []string{credQFPayKey, credScanForPayKey, credToken, credMerchants, credDatabase} {
+		put(n, "")
+	}
+	data := filepath.Join(t.TempDir(), "data")
+	check := func(env ...string) (int, string, string) {
+		t.Helper()
+		clearRelayEnv(t)
+		t.Setenv("CREDENTIALS_DIRECTORY", creds)
+		for _, e := range env {
+			k, v, _ := strings.Cut(e, "=")
+			t.Setenv(k, v)
+		}
+		return runCode("check", "--data", data)
+	}
+
+	if code, out, errs := check(); code != exitUsage || out != "" || !strings.Contains(errs, "a merchant is required") {
+		t.Errorf("every credential empty: exit %d, %q %q; want %d, a merchant is required", code, out, errs, exitUsage)
+	}
+	put(credQFPayKey, "QFKEY\n")
+	if code, out, errs := check(); code != 0 || !strings.Contains(out, "1 merchant(s): default (qfpay)") ||
+		!strings.Contains(out, "their own tokens") || !strings.Contains(out, "SQLite in "+data) {
+		t.Errorf("qfpay-key: exit %d, %q %q", code, out, errs)
+	}
+	put(credToken, "shared-token")
+	put(credMerchants, "# id gateway app_code key\nshop-a qfpay APPA KEYA\n")
+	if code, out, errs := check(); code != 0 || !strings.Contains(out, "2 merchant(s): default (qfpay), shop-a (qfpay)") ||
+		!strings.Contains(out, "shared token") {
+		t.Errorf("qfpay-key, token, merchants: exit %d, %q %q", code, out, errs)
+	}
+	// The environment's key beside the credential: refused, naming the file.
+	if code, _, errs := check("QFPAY_KEY=OTHER"); code != exitUsage || !strings.Contains(errs, "give one") ||
+		!strings.Contains(errs, filepath.Join(creds, credQFPayKey)) {
+		t.Errorf("QFPAY_KEY and the credential: exit %d, %q", code, errs)
+	}
+	// An explicit file wins over the credential.
+	other := filepath.Join(t.TempDir(), "k")
+	os.WriteFile(other, []byte(" \n"), 0o600)
+	if code, _, errs := check("QFPAY_KEY_FILE=" + other); code != exitUsage || !strings.Contains(errs, other+" is empty") {
+		t.Errorf("QFPAY_KEY_FILE over the credential: exit %d, %q", code, errs)
+	}
+	put(credDatabase, "postgres://relay:secret@db.invalid/relay\n")
+	if code, out, errs := check(); code != 0 || !strings.Contains(out, "store postgres") || strings.Contains(out+errs, "secret") {
+		t.Errorf("database credential: exit %d, %q %q", code, out, errs)
+	}
+	put(credTLSCert, "not a certificate")
+	put(credTLSKey, "not a key")
+	if code, _, errs := check(); code != 1 || !strings.Contains(errs, "TLS certificate or key unreadable") {
+		t.Errorf("tls credentials: exit %d, %q", code, errs)
+	}
+	if _, err := os.Stat(data); !os.IsNotExist(err) {
+		t.Error("check created the data directory")
+	}
+}
+
+// The database URL may carry a password, so it also comes from a file; the
+// URL and the file together are refused, as is an empty file.
+func TestDatabaseFile(t *testing.T) {
+	dir := t.TempDir()
+	url := filepath.Join(dir, "database")
+	os.WriteFile(url, []byte("postgres://relay:pw@db.invalid/relay\n"), 0o600)
+	empty := filepath.Join(dir, "empty")
+	os.WriteFile(empty, nil, 0o600)
+	for _, c := range []struct {
+		env  []string
+		code int
+		want string
+	}{
+		{[]string{"QRKIOSK_RELAY_DATABASE_FILE=" + url}, 0, "store postgres"},
+		{[]string{"QRKIOSK_RELAY_DATABASE_FILE=" + url, "QRKIOSK_RELAY_DATABASE=postgres://x@db.invalid/x"}, exitUsage, "--database and --database-file: give one"},
+		{[]string{"QRKIOSK_RELAY_DATABASE_FILE=" + empty}, exitUsage, "is empty"},
+		{[]string{"QRKIOSK_RELAY_DATABASE_FILE=" + filepath.Join(dir, "missing")}, exitUsage, "--database-file"},
+	} {
+		clearRelayEnv(t)
+		t.Setenv("QFPAY_KEY", "k")
+		for _, e := range c.env {
+			k, v, _ := strings.Cut(e, "=")
+			t.Setenv(k, v)
+		}
+		code, out, errs := runCode("check")
+		if code != c.code || !strings.Contains(out+errs, c.want) || strings.Contains(out+errs, "pw@") {
+			t.Errorf("%v: exit %d, %q %q; want %d and %q", c.env, code, out, errs, c.code, c.want)
+		}
+	}
+}
+
+// The token commands never create a journal the relay does not read (a
+// mistyped or forgotten --data), and root does not write into the service
+// user's: SQLite's -wal and -shm owned by root would lock the relay out.
+func TestTokenStoreGuards(t *testing.T) {
+	clearRelayEnv(t)
+	missing := filepath.Join(t.TempDir(), "qrkiosk-relay-data")
+	code, _, errs := runCode("token", "add", "--data", missing, "--merchant", "default", "--udid", "k1")
+	if code != exitUsage || !strings.Contains(errs, "no such directory") {
+		t.Errorf("token add on a missing --data: exit %d, %q", code, errs)
+	}
+	if _, err := os.Stat(missing); !os.IsNotExist(err) {
+		t.Error("token add created the data directory")
+	}
+
+	if os.Geteuid() != 0 {
+		t.Skip("the root guard needs root (to own a directory by another user)")
+	}
+	data := t.TempDir()
+	if err := os.Chown(data, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"token", "add", "--data", data, "--merchant", "default", "--udid", "k1"},
+		{"token", "list", "--data", data},
+		{"serve", "--data", data, "--qfpay-key-file", writeKey(t), "--listen", "127.0.0.1:0"},
+	} {
+		code, out, errs := runCode(args...)
+		if code != exitUsage || out != "" || !strings.Contains(errs, "belongs to user") || !strings.Contains(errs, "sudo -u ") {
+			t.Errorf("%v as root: exit %d, %q %q", args[:2], code, out, errs)
+		}
+	}
+	if ents, _ := os.ReadDir(data); len(ents) != 0 {
+		t.Errorf("root created %v in the service user's directory", ents)
+	}
+}
+
+func writeKey(t *testing.T) string {
+	p := filepath.Join(t.TempDir(), "key")
+	os.WriteFile(p, []byte("k\n"), 0o600)
+	return p
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -49,6 +50,16 @@ func runToken(args []string, stdout, stderr io.Writer) int {
 	database, err := sf.resolve(log)
 	if err != nil {
 		return usage(err.Error())
+	}
+	if database == "" {
+		// A token added to a journal the relay does not read is a kiosk
+		// that cannot connect: never create one here.
+		if st, err := os.Stat(*sf.data); err != nil || !st.IsDir() {
+			return usage(fmt.Sprintf("--data %s: no such directory; give the relay's (--data or QRKIOSK_RELAY_DATA; the Debian package's is /var/lib/qrkiosk-relay), or --database", *sf.data))
+		}
+		if err := checkDataDirOwner(*sf.data); err != nil {
+			return usage("--data " + err.Error())
+		}
 	}
 	var ids []int64
 	switch sub {
