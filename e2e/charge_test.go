@@ -63,7 +63,7 @@ func TestChargeExpiredAtGateway(t *testing.T) {
 func TestChargeCancelledBySignal(t *testing.T) {
 	base, _ := startSim(t)
 	p, created := charge(t, base, nil, "--amount", "99.90")
-	if err := p.cmd.Process.Signal(syscall.SIGINT); err != nil {
+	if err := p.Cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
 	last, code := p.lastEvent(30 * time.Second)
@@ -98,8 +98,8 @@ func TestChargeCommitThenDropResponseReissues(t *testing.T) {
 	}
 	env := []string{"QRKIOSK_DATA=" + data, "QFPAY_BASE_URL=" + base, "QFPAY_APPCODE=" + appCode, "QFPAY_KEY=" + key}
 	rec := start(t, env, "qrkiosk", "reconcile")
-	if code := rec.wait(20 * time.Second); code != 0 {
-		t.Fatalf("reconcile exit %d: %s", code, rec.errb.String())
+	if code := rec.Wait(20 * time.Second); code != 0 {
+		t.Fatalf("reconcile exit %d: %s", code, rec.Stderr.String())
 	}
 }
 
@@ -110,10 +110,10 @@ func TestChargeBadInputCallsNothing(t *testing.T) {
 		{"--amount", "5", "--expires", "3"}, {"--amount", "1.5", "--currency", "JPY"}, {},
 	} {
 		p := start(t, gatewayEnv(base), "qrkiosk", append([]string{"charge", "--json"}, args...)...)
-		if code := p.wait(10 * time.Second); code != 64 {
+		if code := p.Wait(10 * time.Second); code != 64 {
 			t.Errorf("charge %v: exit %d, want 64", args, code)
 		}
-		if msg := p.errb.String(); !strings.Contains(msg, "--") {
+		if msg := p.Stderr.String(); !strings.Contains(msg, "--") {
 			t.Errorf("charge %v: message %q does not name the flag", args, msg)
 		}
 	}

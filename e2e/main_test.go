@@ -1,9 +1,9 @@
 // Package e2e runs the real binaries against each other: qfpay-sim,
-// qrkiosk-relay and qrkiosk, as separate processes on loopback.
+// scanforpay-sim, qrkiosk-relay and qrkiosk, as separate processes on
+// loopback.
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -12,10 +12,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"qrkiosk/internal/proctest"
+	"qrkiosk/relay/pgtest"
 )
 
 var bin string // folder with the freshly built binaries
@@ -30,7 +31,7 @@ func TestMain(m *testing.M) {
 	// never the user's real one; it goes with the folder at the end.
 	os.Setenv("QRKIOSK_DATA", filepath.Join(dir, "data"))
 	for _, pkg := range []struct{ out, path string }{
-		{"qrkiosk", ".."}, {"qfpay-sim", "../cmd/qfpay-sim"}, {"qrkiosk-relay", "../cmd/qrkiosk-relay"},
+		{"qrkiosk", ".."}, {"qfpay-sim", "../cmd/qfpay-sim"}, {"scanforpay-sim", "../cmd/scanforpay-sim"}, {"qrkiosk-relay", "../cmd/qrkiosk-relay"},
 	} {
 		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, pkg.out), pkg.path)
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
@@ -40,6 +41,7 @@ func TestMain(m *testing.M) {
 		}
 	}
 	code := m.Run()
+	pgtest.StopShared()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
@@ -49,105 +51,25 @@ const (
 	key     = "E2EKEY00000000000000000000000001"
 )
 
-// proc is a started binary whose stdout lines can be read as they come.
+// proc is a started binary whose stdout lines can be read as they come
+// (for qrkiosk charge --json, as events).
 type proc struct {
-	t     *testing.T
-	cmd   *exec.Cmd
-	lines chan string
-	errb  *syncBuffer
-	done  chan struct{}
-	code  int
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	*proctest.Proc
+	t *testing.T
 }
 
 func start(t *testing.T, env []string, name string, args ...string) *proc {
 	t.Helper()
 	cmd := exec.Command(filepath.Join(bin, name), args...)
 	cmd.Env = append(os.Environ(), env...)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &proc{t: t, cmd: cmd, lines: make(chan string, 1000), errb: &syncBuffer{}, done: make(chan struct{})}
-	cmd.Stderr = p.errb
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			p.lines <- sc.Text()
-		}
-		close(p.lines)
-		cmd.Wait()
-		p.code = cmd.ProcessState.ExitCode()
-		close(p.done)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-p.done:
-		default:
-			cmd.Process.Kill()
-			<-p.done
-		}
-		if t.Failed() {
-			t.Logf("%s stderr:\n%s", name, p.errb.String())
-		}
-	})
-	return p
-}
-
-func (p *proc) line(timeout time.Duration) string {
-	p.t.Helper()
-	select {
-	case l, ok := <-p.lines:
-		if !ok {
-			p.t.Fatalf("%s ended before printing the expected line; stderr:\n%s", p.cmd.Path, p.errb.String())
-		}
-		return l
-	case <-time.After(timeout):
-		p.t.Fatalf("%s printed nothing for %v; stderr:\n%s", p.cmd.Path, timeout, p.errb.String())
-	}
-	return ""
-}
-
-func (p *proc) wait(timeout time.Duration) int {
-	p.t.Helper()
-	select {
-	case <-p.done:
-		return p.code
-	case <-time.After(timeout):
-		p.t.Fatalf("%s did not exit within %v; stderr:\n%s", p.cmd.Path, timeout, p.errb.String())
-	}
-	return -1
+	return &proc{Proc: proctest.Start(t, cmd), t: t}
 }
 
 // startSim runs qfpay-sim and returns its base URL.
 func startSim(t *testing.T, args ...string) (string, *proc) {
 	t.Helper()
 	p := start(t, nil, "qfpay-sim", append([]string{"--listen", "127.0.0.1:0", "--app-code", appCode, "--key", key}, args...)...)
-	first := p.line(10 * time.Second)
-	addr, ok := strings.CutPrefix(first, "listening on ")
-	if !ok {
-		t.Fatalf("qfpay-sim's first line %q", first)
-	}
-	return addr, p
+	return p.Listening(10 * time.Second), p
 }
 
 type event struct {
@@ -168,7 +90,7 @@ type event struct {
 
 func (p *proc) event(timeout time.Duration) event {
 	p.t.Helper()
-	l := p.line(timeout)
+	l := p.Line(timeout)
 	var e event
 	if err := json.Unmarshal([]byte(l), &e); err != nil {
 		p.t.Fatalf("not a JSON event line: %q", l)
@@ -183,15 +105,15 @@ func (p *proc) lastEvent(timeout time.Duration) (event, int) {
 	deadline := time.After(timeout)
 	for {
 		select {
-		case l, ok := <-p.lines:
+		case l, ok := <-p.Lines:
 			if !ok {
-				return last, p.wait(timeout)
+				return last, p.Wait(timeout)
 			}
 			if err := json.Unmarshal([]byte(l), &last); err != nil {
 				p.t.Fatalf("not a JSON event line: %q", l)
 			}
 		case <-deadline:
-			p.t.Fatalf("charge did not finish within %v; stderr:\n%s", timeout, p.errb.String())
+			p.t.Fatalf("charge did not finish within %v; stderr:\n%s", timeout, p.Stderr.String())
 		}
 	}
 }
@@ -200,10 +122,11 @@ func gatewayEnv(base string) []string {
 	return []string{"QFPAY_BASE_URL=" + base, "QFPAY_APPCODE=" + appCode, "QFPAY_KEY=" + key, "QRKIOSK_UDID=e2e-kiosk", "QRKIOSK_RELAY_URL=", "QRKIOSK_RELAY_TOKEN="}
 }
 
-// customer acts on the simulator's customer page, as a phone would.
-func customer(t *testing.T, base, action, syssn string) {
+// customer acts on a simulator's customer page (either gateway's: pay,
+// decline...), as a phone would; id is the gateway's order number.
+func customer(t *testing.T, base, action, id string) {
 	t.Helper()
-	req, _ := http.NewRequestWithContext(context.Background(), http.MethodPost, base+"/sim/"+action+"/"+syssn, nil)
+	req, _ := http.NewRequestWithContext(context.Background(), http.MethodPost, base+"/sim/"+action+"/"+id, nil)
 	req.Header.Set("Accept", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -212,7 +135,7 @@ func customer(t *testing.T, base, action, syssn string) {
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		b, _ := io.ReadAll(resp.Body)
-		t.Fatalf("POST /sim/%s/%s: %d %s", action, syssn, resp.StatusCode, b)
+		t.Fatalf("POST /sim/%s/%s: %d %s", action, id, resp.StatusCode, b)
 	}
 }
 
@@ -226,14 +149,5 @@ type simOrder struct {
 
 func simOrders(t *testing.T, base string) []simOrder {
 	t.Helper()
-	resp, err := http.Get(base + "/sim/orders")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var orders []simOrder
-	if err := json.NewDecoder(resp.Body).Decode(&orders); err != nil {
-		t.Fatal(err)
-	}
-	return orders
+	return proctest.GetJSON[[]simOrder](t, base+"/sim/orders")
 }

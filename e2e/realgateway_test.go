@@ -34,8 +34,8 @@ func TestMonthTurnsWhileTheKioskIsOff(t *testing.T) {
 	p := start(t, kioskEnv(base, data), "qrkiosk", "charge", "--json", "--amount", "88.80", "--wallet", "payme")
 	var gw []simOrderFull
 	waitUntil(t, "the order at the gateway", func() bool { gw = gatewayOrders(t, base); return len(gw) == 1 })
-	p.cmd.Process.Kill()
-	p.wait(10 * time.Second)
+	p.Cmd.Process.Kill()
+	p.Wait(10 * time.Second)
 	customer(t, base, "pay", gw[0].SysSN)
 
 	hk := time.FixedZone("UTC+8", 8*3600)

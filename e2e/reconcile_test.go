@@ -10,11 +10,8 @@ import (
 func reconcile(t *testing.T, base, data string) (int, string, string) {
 	t.Helper()
 	p := start(t, kioskEnv(base, data), "qrkiosk", "reconcile")
-	var out []string
-	for l := range p.lines {
-		out = append(out, l)
-	}
-	return p.wait(30 * time.Second), strings.Join(out, "\n"), p.errb.String()
+	out := p.Rest(30 * time.Second)
+	return p.Wait(30 * time.Second), strings.Join(out, "\n"), p.Stderr.String()
 }
 
 func TestReconcile(t *testing.T) {

@@ -2,11 +2,13 @@ package e2e
 
 import (
 	"encoding/json"
-	"net/http"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"qrkiosk/internal/proctest"
+	"qrkiosk/payment/paymenttest"
 )
 
 // kioskEnv is the gateway environment plus this kiosk's own journal.
@@ -51,28 +53,15 @@ type historyDay struct {
 func history(t *testing.T, base, data string) (historyDay, string) {
 	t.Helper()
 	p := start(t, kioskEnv(base, data), "qrkiosk", "history", "--json")
-	var out []string
-	deadline := time.After(45 * time.Second)
-	for done := false; !done; {
-		select {
-		case l, ok := <-p.lines:
-			if !ok {
-				done = true
-				break
-			}
-			out = append(out, l)
-		case <-deadline:
-			t.Fatalf("history did not finish; stderr:\n%s", p.errb.String())
-		}
-	}
-	if code := p.wait(10 * time.Second); code != 0 {
-		t.Fatalf("history: exit %d; stderr:\n%s", code, p.errb.String())
+	out := p.Rest(45 * time.Second)
+	if code := p.Wait(10 * time.Second); code != 0 {
+		t.Fatalf("history: exit %d; stderr:\n%s", code, p.Stderr.String())
 	}
 	var d historyDay
 	if err := json.Unmarshal([]byte(strings.Join(out, "\n")), &d); err != nil {
 		t.Fatalf("history --json: %v\n%s", err, strings.Join(out, "\n"))
 	}
-	return d, p.errb.String()
+	return d, p.Stderr.String()
 }
 
 // simOrderFull is /sim/orders with the refunded amount.
@@ -88,16 +77,7 @@ type simOrderFull struct {
 
 func gatewayOrders(t *testing.T, base string) []simOrderFull {
 	t.Helper()
-	resp, err := http.Get(base + "/sim/orders")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var orders []simOrderFull
-	if err := json.NewDecoder(resp.Body).Decode(&orders); err != nil {
-		t.Fatal(err)
-	}
-	return orders
+	return proctest.GetJSON[[]simOrderFull](t, base+"/sim/orders")
 }
 
 // agree asserts that every order appears once in the history, every gateway
@@ -168,8 +148,8 @@ func TestRecoveryKillBeforeCreateResponse(t *testing.T) {
 	data := t.TempDir()
 	p := start(t, kioskEnv(base, data), "qrkiosk", "charge", "--json", "--amount", "30")
 	time.Sleep(700 * time.Millisecond) // the order is journaled and its create is in flight
-	p.cmd.Process.Kill()
-	p.wait(10 * time.Second)
+	p.Cmd.Process.Kill()
+	p.Wait(10 * time.Second)
 	d, stderr := history(t, base, data)
 	gw := gatewayOrders(t, base)
 	if len(d.Orders) != 2 || d.Orders[0].State != "cancelled" || d.Orders[0].ReplacedBy != d.Orders[1].OutTradeNo ||
@@ -191,8 +171,8 @@ func TestRecoveryKillAfterCommitBeforeAnswer(t *testing.T) {
 	p := start(t, kioskEnv(base, data), "qrkiosk", "charge", "--json", "--amount", "45.60", "--wallet", "payme")
 	var gw []simOrderFull
 	waitUntil(t, "the order at the gateway", func() bool { gw = gatewayOrders(t, base); return len(gw) == 1 })
-	p.cmd.Process.Kill()
-	p.wait(10 * time.Second)
+	p.Cmd.Process.Kill()
+	p.Wait(10 * time.Second)
 	customer(t, base, "pay", gw[0].SysSN)
 	d, _ := history(t, base, data)
 	otn, state, offline := onlyOrder(t, d)
@@ -213,8 +193,8 @@ func TestRecoveryKillWhileWaiting(t *testing.T) {
 	base, _ := startSim(t)
 	data := t.TempDir()
 	p, created := charge(t, base, []string{"QRKIOSK_DATA=" + data}, "--amount", "12.34", "--wallet", "wechat")
-	p.cmd.Process.Kill()
-	p.wait(10 * time.Second)
+	p.Cmd.Process.Kill()
+	p.Wait(10 * time.Second)
 
 	d, stderr := history(t, base, data)
 	if _, state, _ := onlyOrder(t, d); state != "awaiting_payment" || !strings.Contains(stderr, "still awaiting payment") {
@@ -238,13 +218,13 @@ func TestRecoveryByNextCharge(t *testing.T) {
 	data := t.TempDir()
 	env := []string{"QRKIOSK_DATA=" + data}
 	p, first := charge(t, base, env, "--amount", "8.80", "--wallet", "payme")
-	p.cmd.Process.Kill()
-	p.wait(10 * time.Second)
+	p.Cmd.Process.Kill()
+	p.Wait(10 * time.Second)
 	customer(t, base, "expire", first.SysSN)
 
 	p, second := charge(t, base, env, "--amount", "9.90")
-	if !strings.Contains(p.errb.String(), "recovered order "+first.OutTradeNo) {
-		t.Fatalf("the next charge did not report the recovered order; stderr:\n%s", p.errb.String())
+	if !strings.Contains(p.Stderr.String(), "recovered order "+first.OutTradeNo) {
+		t.Fatalf("the next charge did not report the recovered order; stderr:\n%s", p.Stderr.String())
 	}
 	customer(t, base, "pay", second.SysSN)
 	if last, code := p.lastEvent(30 * time.Second); code != 0 || last.Event != "paid" {
@@ -275,15 +255,15 @@ func TestRecoveryKillDuringCancel(t *testing.T) {
 			base, _ := startSim(t, "--latency", "600ms")
 			data := t.TempDir()
 			p, created := charge(t, base, []string{"QRKIOSK_DATA=" + data}, "--amount", "77.70", "--wallet", "wechat")
-			if err := p.cmd.Process.Signal(syscall.SIGINT); err != nil {
+			if err := p.Cmd.Process.Signal(syscall.SIGINT); err != nil {
 				t.Fatal(err)
 			}
 			// The last query before the reversal takes 600 ms; the reversal
 			// is then held another 600 ms: kill during it.
 			waitLine(t, p, "cancelling")
 			time.Sleep(900 * time.Millisecond)
-			p.cmd.Process.Kill()
-			p.wait(10 * time.Second)
+			p.Cmd.Process.Kill()
+			p.Wait(10 * time.Second)
 			wantState := "cancelled"
 			if pay {
 				if gw := gatewayOrders(t, base); gw[0].Respcd == "1143" {
@@ -311,8 +291,8 @@ func TestSecondProcessRefused(t *testing.T) {
 	data := t.TempDir()
 	p, created := charge(t, base, []string{"QRKIOSK_DATA=" + data}, "--amount", "5")
 	h := start(t, kioskEnv(base, data), "qrkiosk", "history")
-	if code := h.wait(10 * time.Second); code != 1 || !strings.Contains(h.errb.String(), "in use by another qrkiosk process (pid") {
-		t.Fatalf("second process: exit %d, stderr %q", code, h.errb.String())
+	if code := h.Wait(10 * time.Second); code != 1 || !strings.Contains(h.Stderr.String(), "in use by another qrkiosk process (pid") {
+		t.Fatalf("second process: exit %d, stderr %q", code, h.Stderr.String())
 	}
 	customer(t, base, "pay", created.SysSN)
 	if last, code := p.lastEvent(30 * time.Second); code != 0 || last.Event != "paid" {
@@ -335,11 +315,5 @@ func waitLine(t *testing.T, p *proc, kind string) {
 
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	paymenttest.Eventually(t, what, 15*time.Second, cond)
 }

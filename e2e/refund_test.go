@@ -21,16 +21,16 @@ func refund(t *testing.T, base, data string, args ...string) (int, refundLine, s
 	p := start(t, kioskEnv(base, data), "qrkiosk", append([]string{"refund", "--json"}, args...)...)
 	var line refundLine
 	select {
-	case l, ok := <-p.lines:
+	case l, ok := <-p.Lines:
 		if ok {
 			if err := json.Unmarshal([]byte(l), &line); err != nil {
 				t.Fatalf("refund printed %q", l)
 			}
 		}
 	case <-time.After(30 * time.Second):
-		t.Fatalf("refund printed nothing; stderr:\n%s", p.errb.String())
+		t.Fatalf("refund printed nothing; stderr:\n%s", p.Stderr.String())
 	}
-	return p.wait(30 * time.Second), line, p.errb.String()
+	return p.Wait(30 * time.Second), line, p.Stderr.String()
 }
 
 // paidCharge charges and pays one order with its own journal directory.

@@ -10,12 +10,11 @@ import (
 // the journal in dir, and returns its host:port.
 func startRelay(t *testing.T, addr, dir string) (string, *proc) {
 	t.Helper()
-	p := start(t, []string{"QRKIOSK_RELAY_TOKEN=", "QFPAY_KEY="}, "qrkiosk-relay",
-		"--listen", addr, "--qfpay-key", key, "--token", "e2e-token", "--data", dir)
-	first := p.line(10 * time.Second)
-	u, ok := strings.CutPrefix(first, "listening on http://")
+	p := start(t, []string{"QRKIOSK_RELAY_TOKEN=e2e-token", "QFPAY_KEY=" + key}, "qrkiosk-relay",
+		"--listen", addr, "--data", dir)
+	u, ok := strings.CutPrefix(p.Listening(10*time.Second), "http://")
 	if !ok {
-		t.Fatalf("relay's first line %q", first)
+		t.Fatal("the relay does not listen on http://")
 	}
 	return u, p
 }
@@ -72,15 +71,15 @@ func TestChargeSurvivesRelayKill(t *testing.T) {
 		p.untilEvent("push_up", 15*time.Second)
 	}
 
-	relay.cmd.Process.Kill()
-	relay.wait(5 * time.Second)
+	relay.Cmd.Process.Kill()
+	relay.Wait(5 * time.Second)
 	p.untilEvent("push_down", 30*time.Second)
 
 	_, relay = startRelay(t, relayAddr, dir)
 	p.untilEvent("push_up", 30*time.Second) // reconnected and resubscribed
 
-	relay.cmd.Process.Kill()
-	relay.wait(5 * time.Second)
+	relay.Cmd.Process.Kill()
+	relay.Wait(5 * time.Second)
 	p.untilEvent("push_down", 30*time.Second)
 	customer(t, base, "pay", created.SysSN)
 	last, code := p.lastEvent(30 * time.Second)

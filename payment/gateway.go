@@ -7,14 +7,18 @@ import (
 )
 
 // Outcome is what the gateway's record of a transaction means for the sale.
+// For a refund, Paid means the money was given back.
 type Outcome int
 
 const (
-	OutcomePending Outcome = iota // not paid yet; may still be paid
-	OutcomePaid                   // money taken (refunds after it do not undo the sale)
-	OutcomeFailed                 // the payment attempt failed
-	OutcomeClosed                 // withdrawn at the gateway (reversal, close, cancel)
-	OutcomeExpired                // the QR ran out at the gateway
+	// OutcomeUnstated is the zero value: in Transaction.Status it means the
+	// gateway states the outcome through Code and Cancel, not outright.
+	OutcomeUnstated Outcome = iota
+	OutcomePending          // not paid yet; may still be paid
+	OutcomePaid             // money taken (refunds after it do not undo the sale)
+	OutcomeFailed           // the payment attempt failed
+	OutcomeClosed           // withdrawn at the gateway (reversal, close, cancel)
+	OutcomeExpired          // the QR ran out at the gateway
 )
 
 func (o Outcome) String() string {
@@ -27,13 +31,15 @@ func (o Outcome) String() string {
 		return "closed"
 	case OutcomeExpired:
 		return "expired"
-	default:
+	case OutcomePending:
 		return "pending"
+	default:
+		return "unstated"
 	}
 }
 
 // Final reports whether the outcome can no longer change by itself.
-func (o Outcome) Final() bool { return o != OutcomePending }
+func (o Outcome) Final() bool { return o != OutcomePending && o != OutcomeUnstated }
 
 // QFPay's cancel flag on a transaction (query and notification field "cancel").
 const (
@@ -60,18 +66,25 @@ type Transaction struct {
 	PayType    string
 	TxAmt      int64  // minor units
 	Currency   string // ISO 4217
-	Code       Code   // this transaction's own respcd
+	Code       Code   // this transaction's own respcd ("" where the gateway has none)
 	Cancel     int    // CancelFlag*
-	QRCode     string // only some gateways return it on query
-	ErrMsg     string
-	TxDtm      string
-	SysDtm     string
-	PayDtm     string
-	OrigSysSN  string // refunds: the payment refunded
+	// Status is the outcome where the gateway states it outright (a status
+	// field) rather than through a response code table; OutcomeUnstated
+	// classifies Code and Cancel.
+	Status    Outcome
+	QRCode    string // only some gateways return it on query
+	ErrMsg    string
+	TxDtm     string
+	SysDtm    string
+	PayDtm    string
+	OrigSysSN string // refunds: the payment refunded
 }
 
 // Outcome classifies the transaction.
 func (t Transaction) Outcome() Outcome {
+	if t.Status != OutcomeUnstated {
+		return t.Status
+	}
 	switch t.Cancel {
 	case CancelFlagMPMCancelled, CancelFlagCPMReversed:
 		// Withdrawn; a reversal of a paid order also gives the money back.
@@ -99,6 +112,22 @@ type CreateRequest struct {
 	Expiry     time.Duration // whole minutes, MinExpiryMinutes..MaxExpiryMinutes
 	GoodsName  string
 	TxTime     time.Time // when the sale was rung up; sent as txdtm
+	// AuthCode is the customer's payment code the cashier scanned, for a
+	// customer-presented (CPM) pay type. It is used once and never stored.
+	AuthCode string
+}
+
+// Window is how long the sale is offered: the QR's expiry (the default
+// when none is set), or for a scanned code the customer's time to confirm
+// it on the phone.
+func (r CreateRequest) Window() time.Duration {
+	switch {
+	case r.PayType.Mode == CPM:
+		return CPMConfirmWindow
+	case r.Expiry == 0:
+		return DefaultExpiryMinutes * time.Minute
+	}
+	return r.Expiry
 }
 
 // Created is the gateway's answer to a create.
@@ -178,6 +207,17 @@ type Gateway interface {
 	OrderGateway
 	Refunder
 	NotificationVerifier
+}
+
+// CPMGateway is a gateway that charges a customer-presented payment code.
+type CPMGateway interface {
+	// ChargeCPM sends the payment once — never again: the code may already
+	// be spent. It returns the gateway's record: paid (0000), or pending
+	// while the customer confirms on the phone (1143/1145). A refusal is
+	// an *Error; an unknown outcome an error wrapping ErrOutcomeUnknown
+	// (settle it by query); one that never reached the gateway wraps
+	// ErrNotSent.
+	ChargeCPM(ctx context.Context, req CreateRequest) (*Transaction, error)
 }
 
 // CreateValidator is a gateway that can check a create request against its

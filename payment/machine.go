@@ -20,6 +20,9 @@ type MachineConfig struct {
 	// PollSteady (5 s): a merchant's kiosks share 400 requests a minute.
 	PollSlow, PollFast, PollSteady time.Duration
 	PollFastFor                    time.Duration
+	// PollCPM is the query interval while a customer confirms a scanned
+	// code on the phone (2.5 s; QFPay: every 2–3 s).
+	PollCPM time.Duration
 	// CallTimeout bounds one gateway call including its retries (20 s).
 	CallTimeout time.Duration
 	// SettleRetry is the wait between attempts to settle an order whose
@@ -49,6 +52,12 @@ type MachineConfig struct {
 	// retries a notification for about a day). A Paid order stops at once:
 	// nothing later changes it. An unconfirmed result is settled first.
 	LateWatch time.Duration
+	// LatePoll is how long an order the gateway still holds payable after
+	// the kiosk stopped offering it (a wallet or gateway without cancel, or
+	// a withdrawal that failed) is still queried, every PollSlow (10 min):
+	// a customer who pays just after the countdown is seen even without
+	// push. Push is listened to for LateWatch either way.
+	LatePoll time.Duration
 }
 
 func (c *MachineConfig) defaults() {
@@ -70,6 +79,9 @@ func (c *MachineConfig) defaults() {
 	if c.PollFastFor <= 0 {
 		c.PollFastFor = time.Minute
 	}
+	if c.PollCPM <= 0 {
+		c.PollCPM = 2500 * time.Millisecond
+	}
 	if c.CallTimeout <= 0 {
 		c.CallTimeout = 20 * time.Second
 	}
@@ -79,10 +91,16 @@ func (c *MachineConfig) defaults() {
 	if c.LateWatch <= 0 {
 		c.LateWatch = DefaultLateWatch
 	}
+	if c.LatePoll <= 0 {
+		c.LatePoll = DefaultLatePoll
+	}
 }
 
 // DefaultLateWatch is MachineConfig.LateWatch's default.
 const DefaultLateWatch = 24 * time.Hour
+
+// DefaultLatePoll is MachineConfig.LatePoll's default.
+const DefaultLatePoll = 10 * time.Minute
 
 // failingPollStreak is how many failed polls in a row mark the gateway as
 // unreachable on screen.
@@ -123,6 +141,9 @@ type Order struct {
 	withdrawn    bool      // the gateway confirmed the QR withdrawn
 	payableUntil time.Time // the QR could not be withdrawn: payable until then
 	reissues     int       // orders made to replace a lost QR
+	// openUntil: final on the kiosk, but still payable at the gateway;
+	// queried until then.
+	openUntil time.Time
 }
 
 // errPaid unwinds the run goroutine's current step once the order is paid.
@@ -148,9 +169,7 @@ func StartOrder(ctx context.Context, cfg MachineConfig, req CreateRequest, obser
 	if req.TxTime.IsZero() {
 		o.req.TxTime = cfg.Clock.Now()
 	}
-	if req.Expiry == 0 {
-		o.req.Expiry = DefaultExpiryMinutes * time.Minute
-	}
+	o.req.Expiry = req.Window()
 	o.snap = Snapshot{
 		OutTradeNo: req.OutTradeNo,
 		Amount:     req.Amount,
@@ -280,6 +299,9 @@ func (o *Order) run(ctx context.Context) {
 
 // live takes the order from creation to a final state.
 func (o *Order) live(ctx context.Context) error {
+	if o.cpm() {
+		return o.liveCPM(ctx)
+	}
 	var created *Created
 	var err error
 	switch {
@@ -512,6 +534,9 @@ func (o *Order) await(ctx context.Context) error {
 			return ctx.Err()
 		case <-deadline.C():
 			poll.Stop()
+			if o.cpm() {
+				return o.finish(ctx, StateFailed, "", cpmNotConfirmed)
+			}
 			return o.finish(ctx, StateExpired, "", "")
 		case <-o.cancel:
 			poll.Stop()
@@ -549,6 +574,8 @@ func (o *Order) pollInterval() time.Duration {
 	o.mu.Unlock()
 	d := o.cfg.PollSteady
 	switch {
+	case o.cpm():
+		d = o.cfg.PollCPM
 	case up && o.pollFails == 0:
 		d = o.cfg.PollSlow
 	case o.cfg.Clock.Now().Sub(o.shownAt) < o.cfg.PollFastFor:
@@ -595,6 +622,12 @@ func (o *Order) poll(ctx context.Context) (done bool, err error) {
 		return false, nil
 	}
 	o.rateBackoff = 0
+	if errors.Is(err, ErrNotFound) {
+		// The gateway answered: it has no such order (yet). Only the
+		// final query and the create's resolution act on that.
+		o.log.Info("poll: the gateway has no such order", "err", err)
+		return false, nil
+	}
 	if err != nil {
 		o.pollFails++
 		o.log.Warn("poll failed", "attempt", o.pollFails, "err", err)
@@ -615,6 +648,12 @@ func (o *Order) apply(t *Transaction, source string) (done bool, err error) {
 	if !o.matches(t, source) {
 		return false, nil
 	}
+	if o.cpm() && o.state() == StateCreating {
+		o.accepted(t) // found after an unknown outcome or a restart
+	}
+	if o.cpm() && t.Outcome() == OutcomePending && !o.Snapshot().Confirming {
+		o.update(EventConfirming, func(s *Snapshot) { s.Confirming = true })
+	}
 	switch t.Outcome() {
 	case OutcomePaid:
 		o.paid(source)
@@ -623,6 +662,10 @@ func (o *Order) apply(t *Transaction, source string) (done bool, err error) {
 		o.fail(failureReason(t), t.Code)
 		return true, nil
 	case OutcomeExpired:
+		if o.cpm() {
+			o.fail(cpmNotConfirmed, t.Code)
+			return true, nil
+		}
 		o.final(StateExpired, "", "")
 		return true, nil
 	case OutcomeClosed:
@@ -633,6 +676,9 @@ func (o *Order) apply(t *Transaction, source string) (done bool, err error) {
 }
 
 func failureReason(t *Transaction) string {
+	if r, ok := cpmReasons[t.Code]; ok {
+		return r
+	}
 	if txt := t.Code.Text(); txt != "" {
 		return txt
 	}
@@ -808,9 +854,12 @@ func (o *Order) finish(ctx context.Context, want State, code Code, reason string
 			o.fail(failureReason(txn), txn.Code)
 			return nil
 		case OutcomeExpired:
-			want = StateExpired
+			if !o.cpm() {
+				want = StateExpired
+			}
 		case OutcomePending:
 			withdrawn = false // the withdrawal is still in progress
+			o.stillOpen()
 		}
 		// Closed by our own withdrawal, or still pending on a wallet without
 		// cancel: the kiosk stops offering it, and a late payment still
@@ -823,6 +872,9 @@ func (o *Order) finish(ctx context.Context, want State, code Code, reason string
 		o.unconfirmed = true
 	}
 	o.withdrawn = withdrawn
+	if reason == cpmNotConfirmed && !withdrawn {
+		reason = cpmNotConfirmedOpen
+	}
 	o.final(want, code, reason)
 	return nil
 }
@@ -838,6 +890,19 @@ func (o *Order) gatewayExpiry() time.Time {
 		return o.req.TxTime.Add(o.cfg.GatewayExpiry)
 	}
 	return time.Time{}
+}
+
+// stillOpen notes that the gateway still holds the order payable although
+// the kiosk stopped offering it: it is queried for LatePoll more (never
+// past the time the gateway stops taking payment for it, when known).
+func (o *Order) stillOpen() {
+	if o.openUntil.IsZero() {
+		o.openUntil = o.cfg.Clock.Now().Add(o.cfg.LatePoll)
+		if !o.payableUntil.IsZero() && o.payableUntil.Before(o.openUntil) {
+			o.openUntil = o.payableUntil
+		}
+		o.log.Info("the order stays payable at the gateway; watching for a late payment", "until", o.openUntil)
+	}
 }
 
 func (o *Order) final(st State, code Code, reason string) {
@@ -876,8 +941,9 @@ func (o *Order) paidLate(source string) {
 }
 
 // afterFinal keeps listening once the order is final: a late push proves a
-// late payment, and an unconfirmed result is checked until the gateway
-// answers. It ends when ctx does, once the order is Paid, or after
+// late payment, an unconfirmed result is checked until the gateway
+// answers, and an order still payable at the gateway is queried for
+// LatePoll. It ends when ctx does, once the order is Paid, or after
 // LateWatch once the result is confirmed: a kiosk that runs for weeks does
 // not keep a goroutine and a relay subscription for every sale.
 func (o *Order) afterFinal(ctx context.Context) {
@@ -890,8 +956,13 @@ func (o *Order) afterFinal(ctx context.Context) {
 		}
 		var retry <-chan time.Time
 		var t Timer
-		if o.unconfirmed && o.state() != StatePaid {
+		switch {
+		case o.unconfirmed:
 			t = o.cfg.Clock.NewTimer(o.cfg.SettleRetry)
+		case o.cfg.Clock.Now().Before(o.openUntil):
+			t = o.cfg.Clock.NewTimer(o.cfg.PollSlow)
+		}
+		if t != nil {
 			retry = t.C()
 		}
 		select {
@@ -920,8 +991,15 @@ func (o *Order) afterFinal(ctx context.Context) {
 			if err == nil || errors.Is(err, ErrNotFound) {
 				o.unconfirmed = false
 			}
-			if err == nil && o.matches(txn, "settle") && txn.Outcome() == OutcomePaid {
-				o.paidLate("settle query")
+			if err == nil && o.matches(txn, "settle") {
+				switch txn.Outcome() {
+				case OutcomePaid:
+					o.paidLate("late query")
+				case OutcomePending:
+					o.stillOpen()
+				default: // closed or expired at the gateway now: nothing more to watch for
+					o.openUntil = time.Time{}
+				}
 			}
 		}
 		if t != nil {
@@ -934,4 +1012,90 @@ func (o *Order) afterFinal(ctx context.Context) {
 func (o *Order) String() string {
 	s := o.Snapshot()
 	return fmt.Sprintf("order %s %s %s", s.OutTradeNo, s.Amount.Display(), s.State)
+}
+
+// cpm reports a customer-presented payment: the cashier scanned the
+// customer's code; there is no QR to show.
+func (o *Order) cpm() bool { return o.req.PayType.Mode == CPM }
+
+// Reasons a customer-presented payment fails, for the cashier.
+const (
+	cpmNotConfirmed     = "The customer did not confirm the payment on the phone within 2 minutes; it was withdrawn and nothing was charged. Please charge again."
+	cpmNotConfirmedOpen = "The customer did not confirm the payment on the phone within 2 minutes and the gateway cannot withdraw it: if the customer confirms it now, it shows as paid late. Please charge again."
+	cpmNotSent          = "The payment never reached the gateway; nothing was charged. Please scan the code again."
+)
+
+// cpmReasons word the answers to a scanned code for the cashier.
+var cpmReasons = map[Code]string{
+	CodeBadPaymentCode:  "The customer's payment code is wrong or has expired: ask the customer to refresh the code, then scan it again.",
+	CodeBadCustomerCode: "The customer's payment code is wrong or has expired: ask the customer to refresh the code, then scan it again.",
+}
+
+// liveCPM takes a customer-presented payment to a final state. The code is
+// charged once and never again (it may already be spent); a "confirming"
+// answer (1143/1145) is followed by a query every PollCPM; an unknown
+// outcome is settled by query; one still unconfirmed after
+// CPMConfirmWindow is withdrawn (reversal for Alipay, close for WeChat)
+// and fails, so the cashier charges again. A restart resumes it the same
+// way, without charging.
+func (o *Order) liveCPM(ctx context.Context) error {
+	if !o.cfg.Resume {
+		g, ok := o.cfg.Gateway.(CPMGateway)
+		if !ok {
+			o.fail("This gateway cannot charge a scanned payment code.", "")
+			return nil
+		}
+		var txn *Transaction
+		err := o.call(ctx, func(cctx context.Context) error {
+			var err error
+			txn, err = g.ChargeCPM(cctx, o.req)
+			return err
+		})
+		var fe *FieldError
+		var ge *Error
+		switch {
+		case errors.Is(err, errPaid) || ctx.Err() != nil:
+			return err
+		case err == nil:
+			if done, err := o.apply(txn, "charge"); done || err != nil {
+				return err
+			}
+		case errors.As(err, &fe):
+			o.fail(err.Error(), "")
+			return nil
+		case errors.As(err, &ge):
+			o.fail(failureReason(&Transaction{Code: ge.Code, ErrMsg: ge.Message}), ge.Code)
+			return nil
+		case errors.Is(err, ErrNotSent) && !o.earlyPaid:
+			o.fail(cpmNotSent, "")
+			return nil
+		default:
+			o.log.Warn("outcome of the scanned code unknown; asking the gateway (never charging it again)", "err", err)
+			o.update(EventChecking, func(s *Snapshot) { s.Reason = "Checking the payment with the gateway…" })
+		}
+	}
+	if o.earlyPaid {
+		if o.state() == StateCreating {
+			o.update(EventCreated, func(s *Snapshot) { s.State = StateAwaitingPayment })
+		}
+		o.paid("push")
+		return errPaid
+	}
+	if o.cancelAsked {
+		return o.finish(ctx, StateCancelled, "", "")
+	}
+	if o.cfg.Resume || o.state() == StateCreating {
+		if done, err := o.poll(ctx); done || err != nil {
+			return err
+		}
+	}
+	return o.await(ctx)
+}
+
+// accepted shows a customer-presented payment the gateway holds.
+func (o *Order) accepted(t *Transaction) {
+	o.shownAt = o.cfg.Clock.Now()
+	o.update(EventCreated, func(s *Snapshot) {
+		s.SysSN, s.State, s.Reason = t.SysSN, StateAwaitingPayment, ""
+	})
 }

@@ -67,8 +67,14 @@ func start(t *testing.T, gw *paymenttest.Gateway, pushUp bool) *harness {
 // machine's configuration first.
 func startWith(t *testing.T, gw *paymenttest.Gateway, pushUp bool, edit func(*payment.MachineConfig)) *harness {
 	t.Helper()
+	return startWallet(t, gw, pushUp, "alipayhk", edit)
+}
+
+// startWallet starts an order of HK$12.34 with the wallet given.
+func startWallet(t *testing.T, gw *paymenttest.Gateway, pushUp bool, wallet string, edit func(*payment.MachineConfig)) *harness {
+	t.Helper()
 	h := &harness{t: t, clock: paymenttest.NewClock(t0), gw: gw, seen: make(chan payment.Event, 100), suspicious: make(chan struct{}, 100)}
-	pt, _ := payment.LookupPayType("alipayhk")
+	pt, _ := payment.LookupPayType(wallet)
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
 	t.Cleanup(func() { cancel(); <-h.order.Closed() })
@@ -328,6 +334,70 @@ func TestCancelWalletWithoutCancel(t *testing.T) {
 	}
 }
 
+// pastLatePolls runs the clock, poll by poll, through the LatePoll window
+// of an order final on the kiosk but still payable at the gateway.
+func (h *harness) pastLatePolls() {
+	h.t.Helper()
+	for elapsed := time.Duration(0); elapsed < payment.DefaultLatePoll; elapsed += 15 * time.Second {
+		h.waitTimers(2) // the late-payment watch and the next late poll
+		h.clock.Advance(15 * time.Second)
+	}
+}
+
+// Without push, a customer who pays a QR the gateway could not withdraw,
+// just after the kiosk stopped offering it, is still seen: the order is
+// queried every PollSlow for LatePoll, and turns Paid (late).
+func TestLatePaymentFoundByQueryWithoutPush(t *testing.T) {
+	gw := paymenttest.NewGateway()
+	gw.NoCancel = true
+	h := startWallet(t, gw, false, "payme", nil) // no cancel, and the gateway's own expiry
+	h.until("created")
+	h.order.Cancel()
+	h.final(payment.StateCancelled)
+	gw.Pay("OTN1")
+	h.waitTimers(2)
+	h.clock.Advance(15 * time.Second)
+	if e := h.until("paid_late"); !e.Late || e.State != payment.StatePaid {
+		t.Fatalf("late payment %+v", e.Snapshot)
+	}
+}
+
+// The late queries stop after LatePoll, and never start for an order the
+// gateway withdrew.
+func TestLatePollsAreBounded(t *testing.T) {
+	gw := paymenttest.NewGateway()
+	gw.NoCancel = true
+	h := startWallet(t, gw, false, "payme", nil)
+	h.until("created")
+	h.order.Cancel()
+	h.final(payment.StateCancelled)
+	before := gw.Count("query")
+	h.pastLatePolls()
+	want := int(payment.DefaultLatePoll / (15 * time.Second))
+	paymenttest.Eventually(t, "the last late query", 5*time.Second, func() bool { return gw.Count("query")-before == want })
+	for deadline := time.Now().Add(5 * time.Second); h.clock.Pending() != 1; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("pending timers %d after LatePoll", h.clock.Pending())
+		}
+	}
+	// No poll timer is armed any more: time passing asks nothing.
+	h.clock.Advance(time.Hour)
+	if n := gw.Count("query") - before; n != want {
+		t.Fatalf("%d late queries, want one every 15 s for %v", n, payment.DefaultLatePoll)
+	}
+
+	gw = paymenttest.NewGateway() // withdraws orders
+	h = start(t, gw, false)
+	h.until("created")
+	h.order.Cancel()
+	h.final(payment.StateCancelled)
+	for deadline := time.Now().Add(5 * time.Second); h.clock.Pending() != 1; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("pending timers %d for a withdrawn order; want the late-payment watch alone", h.clock.Pending())
+		}
+	}
+}
+
 func TestFailingPollStreakKeepsOrderAlive(t *testing.T) {
 	gw := paymenttest.NewGateway()
 	h := start(t, gw, false)
@@ -525,20 +595,22 @@ func TestMachineStopsAfterFinal(t *testing.T) {
 
 	gw = paymenttest.NewGateway()
 	gw.NoCancel = true
-	h = start(t, gw, true)
+	h = startWallet(t, gw, true, "payme", nil)
 	h.until("created")
 	h.order.Cancel()
 	h.final(payment.StateCancelled)
 	if closedWithin(h.order, 50*time.Millisecond) {
 		t.Fatal("a Cancelled order stopped listening for a late payment at once")
 	}
-	// The late-payment watch is the one timer left.
+	// Still payable at the gateway (no cancel): queried for LatePoll, then
+	// the late-payment watch is the one timer left.
+	h.pastLatePolls()
 	for deadline := time.Now().Add(5 * time.Second); h.clock.Pending() != 1; time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("pending timers %d, want the late-payment watch alone", h.clock.Pending())
 		}
 	}
-	h.clock.Advance(payment.DefaultLateWatch - time.Minute)
+	h.clock.Advance(payment.DefaultLateWatch - payment.DefaultLatePoll - time.Minute)
 	if closedWithin(h.order, 50*time.Millisecond) {
 		t.Fatal("stopped before LateWatch")
 	}
@@ -650,5 +722,147 @@ func TestPaidBeforeTheCreateAnswer(t *testing.T) {
 	k := h.kinds()
 	if len(k) != 3 || k[0] != "creating" || k[1] != "created" || k[2] != "paid" || s.SysSN == "" {
 		t.Fatalf("events %v, snapshot %+v", k, s)
+	}
+}
+
+// startCPM starts a customer-presented payment of HK$12.34 on the
+// all-in-one pay type.
+func startCPM(t *testing.T, gw *paymenttest.Gateway) *harness {
+	t.Helper()
+	h := &harness{t: t, clock: paymenttest.NewClock(t0), gw: gw, seen: make(chan payment.Event, 100), suspicious: make(chan struct{}, 100)}
+	pt, _ := payment.LookupCPMPayType("")
+	ctx, cancel := context.WithCancel(context.Background())
+	h.cancel = cancel
+	t.Cleanup(func() { cancel(); <-h.order.Closed() })
+	h.order = payment.StartOrder(ctx, payment.MachineConfig{Gateway: gw, Clock: h.clock, SettleRetry: 5 * time.Second},
+		payment.CreateRequest{OutTradeNo: "OTN1", Amount: hkd(t, "12.34"), PayType: pt, AuthCode: "287654321098765432", TxTime: t0},
+		func(e payment.Event) {
+			h.mu.Lock()
+			h.events = append(h.events, e)
+			h.mu.Unlock()
+			h.seen <- e
+		})
+	return h
+}
+
+// The customer confirms on the phone (1145), then pays: the kiosk asks
+// every 2.5 s and ends Paid; the code was charged once.
+func TestCPMConfirmedOnThePhone(t *testing.T) {
+	gw := paymenttest.NewGateway()
+	h := startCPM(t, gw)
+	e := h.until("created")
+	if e.SysSN == "" || e.QRCode != "" || e.Deadline != t0.Add(payment.CPMConfirmWindow) {
+		t.Fatalf("created %+v: a scanned code has a syssn, no QR, and 2 minutes to be confirmed", e.Snapshot)
+	}
+	if e := h.until("confirming"); !e.Confirming {
+		t.Fatalf("confirming %+v", e.Snapshot)
+	}
+	h.waitTimers(2)
+	if next, _ := h.clock.NextTimer(); next != 2500*time.Millisecond {
+		t.Fatalf("next query in %v, want 2.5 s", next)
+	}
+	h.tick(2500 * time.Millisecond)
+	waitCount(t, gw, "query", 1)
+	gw.Pay("OTN1")
+	h.tick(2500 * time.Millisecond)
+	h.final(payment.StatePaid)
+	if gw.Count("cpm") != 1 {
+		t.Fatalf("calls %v: a scanned code is charged once", gw.Calls())
+	}
+}
+
+// Still unconfirmed after 2 minutes: withdrawn, and Failed with a reason
+// that tells the cashier to charge again.
+func TestCPMNotConfirmedWithinTwoMinutes(t *testing.T) {
+	gw := paymenttest.NewGateway()
+	h := startCPM(t, gw)
+	h.until("confirming")
+	for i := 0; i < 48; i++ {
+		h.tick(2500 * time.Millisecond)
+	}
+	s := h.final(payment.StateFailed)
+	if !strings.Contains(s.Reason, "did not confirm") || !strings.Contains(s.Reason, "charge again") {
+		t.Fatalf("reason %q", s.Reason)
+	}
+	if rec := gw.Record("OTN1"); rec.Outcome() != payment.OutcomeClosed || gw.Count("cancel") != 1 || gw.Count("cpm") != 1 {
+		t.Fatalf("gateway %v after %v: the unconfirmed payment must be withdrawn, the code never charged again", rec.Outcome(), gw.Calls())
+	}
+}
+
+// The answer to the scan is lost: the payment is settled by query, and the
+// code is never sent again.
+func TestCPMLostAnswerSettledByQuery(t *testing.T) {
+	gw := paymenttest.NewGateway()
+	gw.CommitThenFail = fmt.Errorf("charge: %w (connection reset)", payment.ErrOutcomeUnknown)
+	h := startCPM(t, gw)
+	h.until("checking")
+	e := h.until("created")
+	if e.SysSN == "" {
+		t.Fatalf("found %+v", e.Snapshot)
+	}
+	gw.Pay("OTN1")
+	h.tick(2500 * time.Millisecond)
+	h.final(payment.StatePaid)
+	if gw.Count("cpm") != 1 {
+		t.Fatalf("calls %v: the code must never be charged twice", gw.Calls())
+	}
+}
+
+// A wrong or expired code fails at once, telling the cashier what to ask.
+func TestCPMBadCode(t *testing.T) {
+	gw := paymenttest.NewGateway()
+	gw.CPMCode = payment.CodeBadPaymentCode
+	h := startCPM(t, gw)
+	s := h.final(payment.StateFailed)
+	if s.Code != payment.CodeBadPaymentCode || !strings.Contains(s.Reason, "refresh the code") || gw.Count("query") != 0 {
+		t.Fatalf("failed %+v after %v", s, gw.Calls())
+	}
+}
+
+// Paid at once (0000): created with its syssn, then Paid; no query.
+func TestCPMPaidAtOnce(t *testing.T) {
+	gw := paymenttest.NewGateway()
+	gw.CPMCode = payment.CodeSuccess
+	h := startCPM(t, gw)
+	s := h.final(payment.StatePaid)
+	if k := h.kinds(); len(k) != 3 || k[1] != "created" || s.SysSN == "" || gw.Count("query") != 0 {
+		t.Fatalf("events %v snapshot %+v calls %v", k, s, gw.Calls())
+	}
+}
+
+// A restart during the customer's confirmation resumes the payment without
+// charging the code again; past the 2 minutes it is withdrawn and fails.
+func TestCPMResumedAfterACrash(t *testing.T) {
+	pt, _ := payment.LookupCPMPayType("alipay")
+	for _, c := range []struct {
+		name  string
+		after time.Duration
+		pay   bool
+		want  payment.State
+	}{
+		{"confirmed while down", 30 * time.Second, true, payment.StatePaid},
+		{"still confirming", 30 * time.Second, false, payment.StateAwaitingPayment},
+		{"past the 2 minutes", 3 * time.Minute, false, payment.StateFailed},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			gw := paymenttest.NewGateway()
+			req := payment.CreateRequest{OutTradeNo: "OTN1", Amount: hkd(t, "12.34"), PayType: pt, AuthCode: "287654321098765432", TxTime: t0}
+			gw.ChargeCPM(context.Background(), req)
+			if c.pay {
+				gw.Pay("OTN1")
+			}
+			clock := paymenttest.NewClock(t0.Add(c.after))
+			ctx, cancel := context.WithCancel(context.Background())
+			req.AuthCode = "" // never stored: a restart has no code to send
+			o := payment.StartOrder(ctx, payment.MachineConfig{Gateway: gw, Clock: clock, Resume: true}, req)
+			defer func() { cancel(); <-o.Closed() }()
+			paymenttest.Eventually(t, "the resumed payment to settle", 5*time.Second, func() bool { return o.Snapshot().State == c.want })
+			if gw.Count("cpm") != 1 {
+				t.Fatalf("calls %v: a resumed payment is never charged again", gw.Calls())
+			}
+			if c.want == payment.StateFailed && gw.Count("cancel") != 1 {
+				t.Fatalf("calls %v: an unconfirmed payment past its 2 minutes is withdrawn", gw.Calls())
+			}
+		})
 	}
 }

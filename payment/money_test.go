@@ -198,3 +198,64 @@ func TestFormatMinor(t *testing.T) {
 		}
 	}
 }
+
+// A gateway that takes fewer wallets, or treats them otherwise, declares
+// its own catalog; lookups through it find only what it takes.
+type twoWalletGateway struct{}
+
+func (twoWalletGateway) PayTypes() payment.Catalog {
+	var c payment.Catalog
+	for _, w := range []string{"alipay", "wechat"} {
+		p, _ := payment.LookupPayType(w)
+		p.HonoursExpiry, p.Cancel = false, payment.CancelNone
+		c = append(c, p)
+	}
+	return c
+}
+
+func TestGatewayCatalog(t *testing.T) {
+	if got := payment.PayTypesOf(struct{}{}); len(got) != len(payment.AllPayTypes()) {
+		t.Fatalf("a gateway without a catalog takes %d pay types, want the whole catalog", len(got))
+	}
+	c := payment.PayTypesOf(twoWalletGateway{})
+	if got := strings.Join(c.MPMWallets(), ","); got != "alipay,wechat" {
+		t.Fatalf("wallets %s, want alipay,wechat", got)
+	}
+	p, err := c.Lookup("800201")
+	if err != nil || p.Wallet != "wechat" || p.Cancel != payment.CancelNone || p.HonoursExpiry {
+		t.Fatalf("lookup by code: %+v, %v; want the gateway's own WeChat Pay (no cancel, no expiry)", p, err)
+	}
+	if _, err := c.Lookup("payme"); err == nil || !strings.Contains(err.Error(), "alipay, wechat") {
+		t.Fatalf("a wallet the gateway does not take: %v; want an error naming the ones it does", err)
+	}
+	// The whole catalog is a copy: changing it changes nothing for others.
+	all := payment.AllPayTypes()
+	all[0].Cancel = payment.CancelNone
+	if p, _ := payment.LookupPayType(all[0].Code); p.Cancel == payment.CancelNone {
+		t.Fatal("AllPayTypes handed out the catalog itself")
+	}
+}
+
+// A gateway that states a transaction's outcome outright (a status field)
+// is believed over the response-code table; one that does not is
+// classified by its code as before.
+func TestTransactionStatus(t *testing.T) {
+	for _, c := range []struct {
+		txn  payment.Transaction
+		want payment.Outcome
+	}{
+		{payment.Transaction{Code: payment.CodeSuccess}, payment.OutcomePaid},
+		{payment.Transaction{Code: payment.CodeUserPaying}, payment.OutcomePending},
+		{payment.Transaction{Status: payment.OutcomePending}, payment.OutcomePending},
+		{payment.Transaction{Status: payment.OutcomePaid}, payment.OutcomePaid},
+		{payment.Transaction{Status: payment.OutcomeFailed, Code: payment.CodeSuccess}, payment.OutcomeFailed},
+		{payment.Transaction{}, payment.OutcomeFailed}, // no code, no status: not a success
+	} {
+		if got := c.txn.Outcome(); got != c.want {
+			t.Errorf("%+v: outcome %s, want %s", c.txn, got, c.want)
+		}
+	}
+	if payment.OutcomeUnstated.Final() || !payment.OutcomeFailed.Final() || payment.OutcomePending.Final() {
+		t.Error("Final: only decided outcomes are final")
+	}
+}

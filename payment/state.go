@@ -74,6 +74,9 @@ type Snapshot struct {
 	// is reported as paid late.
 	Withdrawn    bool
 	PayableUntil time.Time
+	// Confirming: a customer-presented payment waits for the customer to
+	// confirm it on the phone (password, large amount: 1143/1145).
+	Confirming bool
 	// Replaces is the out_trade_no of the order this one replaced: its
 	// create answer was lost and a query cannot give its QR back, so it
 	// was withdrawn and this one created instead (EventReissued).
@@ -107,6 +110,9 @@ const (
 	// new out_trade_no (the snapshot's; Replaces names the old one), is
 	// being created for the same sale.
 	EventReissued EventKind = "reissued"
+	// EventConfirming: a customer-presented payment waits for the customer
+	// to confirm it on the phone.
+	EventConfirming EventKind = "confirming"
 	// EventCancelling: the cashier asked to cancel, or the deadline passed;
 	// the order is being withdrawn and settled by a final query.
 	EventCancelling EventKind = "cancelling"

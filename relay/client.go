@@ -3,6 +3,7 @@ package relay
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -16,8 +17,8 @@ import (
 // ClientConfig configures the kiosk side of the relay.
 type ClientConfig struct {
 	URL        string // ws:// or wss:// address of the relay's /ws
-	Token      string // the relay's bearer token
-	UDID       string // this kiosk's device id, sent for the relay's logs
+	Token      string // the kiosk's own token (qrkiosk-relay token add), or the relay's shared one
+	UDID       string // this kiosk's device id (QRKIOSK_UDID): must be the token's device
 	Logger     *slog.Logger
 	MinBackoff time.Duration // 0 = 0.5s
 	MaxBackoff time.Duration // 0 = 10s
@@ -208,11 +209,16 @@ func (c *Client) session(ctx context.Context) (connected bool) {
 	ws, resp, err := d.DialContext(dctx, c.cfg.URL, hdr)
 	cancel()
 	if err != nil {
-		status := 0
+		status, why := 0, ""
 		if resp != nil {
+			// The relay says why it refused (unknown or revoked token,
+			// another device's token, too many connections).
 			status = resp.StatusCode
+			b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+			resp.Body.Close()
+			why = strings.TrimSpace(string(b))
 		}
-		c.log.Warn("relay: connect failed", "err", err, "status", status)
+		c.log.Warn("relay: connect failed", "err", err, "status", status, "relay_says", why)
 		return false
 	}
 	ws.SetReadLimit(1 << 20) // a 64 KiB body, base64-encoded, in JSON
@@ -313,6 +319,8 @@ func (c *Client) handle(data []byte) {
 			NotifyType: m.NotifyType,
 			OutTradeNo: m.OutTradeNo,
 			UDID:       m.UDID,
+			Merchant:   m.Merchant,
+			Gateway:    m.Gateway,
 			Replay:     m.Replay,
 		}
 		if m.ReceivedAt != nil {
@@ -342,7 +350,21 @@ func (c *Client) handle(data []byte) {
 			c.signal(true)
 		}
 	case TypeError:
-		c.log.Warn("relay: error from relay", "error", m.Error)
+		c.log.Warn("relay: error from relay", "error", m.Error, "out_trade_no", m.OutTradeNo)
+		// A refused subscription is never acknowledged: stop waiting for it
+		// so the link can count as up; the order is followed by polling.
+		c.mu.Lock()
+		becameUp := false
+		if m.OutTradeNo != "" && c.pending[m.OutTradeNo] && !c.up {
+			delete(c.pending, m.OutTradeNo)
+			if len(c.pending) == 0 {
+				c.up, becameUp = true, true
+			}
+		}
+		c.mu.Unlock()
+		if becameUp {
+			c.signal(true)
+		}
 	}
 }
 

@@ -1,6 +1,8 @@
 package relay
 
 import (
+	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -13,37 +15,58 @@ type outbound struct {
 	receivedAt time.Time // set for live notifications: delivery latency is measured from it
 }
 
-// hub indexes the connected kiosks by what they subscribed to. Broadcast
-// never blocks: it offers each frame to the connection's bounded queue and
-// drops a connection whose queue is full.
+// credential is who a connection authenticated as.
+type credential struct {
+	tokenID int64 // 0: the shared --token (or no auth)
+	scope   Scope
+	limit   int // connections allowed at once on this credential, on this instance
+}
+
+var (
+	errHubClosed       = errors.New("relay shutting down")
+	errTooManyConns    = errors.New("too many connections")
+	errTooManySubs     = errors.New("too many subscriptions")
+	errNotSubscribable = errors.New("connection gone")
+)
+
+// hub indexes the connected kiosks by what they subscribed to and by
+// credential. Broadcast never blocks: it offers each frame to the
+// connection's bounded queue and drops a connection whose queue is full.
 type hub struct {
-	mu     sync.RWMutex
-	closed bool
-	conns  map[*wsConn]struct{}
-	byOTN  map[string][]*wsConn // usually one kiosk per key: a slice is a fraction of a map's size
-	byUDID map[string][]*wsConn
+	mu      sync.RWMutex
+	closed  bool
+	conns   map[*wsConn]struct{}
+	byOTN   map[string][]*wsConn // usually one kiosk per key: a slice is a fraction of a map's size
+	byUDID  map[string][]*wsConn
+	byToken map[int64][]*wsConn
 }
 
 func newHub() *hub {
 	return &hub{
-		conns:  make(map[*wsConn]struct{}),
-		byOTN:  make(map[string][]*wsConn),
-		byUDID: make(map[string][]*wsConn),
+		conns:   make(map[*wsConn]struct{}),
+		byOTN:   make(map[string][]*wsConn),
+		byUDID:  make(map[string][]*wsConn),
+		byToken: make(map[int64][]*wsConn),
 	}
 }
 
-// add registers c and counts its two goroutines in wg; false once the
-// hub is shutting down. Adding under the lock that closeAll takes keeps
-// wg.Add ordered before the shutdown's wg.Wait.
-func (h *hub) add(c *wsConn, wg *sync.WaitGroup) bool {
+// add registers c and counts its two goroutines in wg. It fails once the
+// hub is shutting down, or when c's credential already has its limit of
+// connections. Adding under the lock that closeAll takes keeps wg.Add
+// ordered before the shutdown's wg.Wait.
+func (h *hub) add(c *wsConn, wg *sync.WaitGroup) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
-		return false
+		return errHubClosed
+	}
+	if n := len(h.byToken[c.cred.tokenID]); c.cred.limit > 0 && n >= c.cred.limit {
+		return fmt.Errorf("%w: this token already has %d open (the limit)", errTooManyConns, n)
 	}
 	h.conns[c] = struct{}{}
+	index(h.byToken, c.cred.tokenID, c)
 	wg.Add(2)
-	return true
+	return nil
 }
 
 // remove forgets c and its subscriptions; reports whether c was registered.
@@ -54,6 +77,7 @@ func (h *hub) remove(c *wsConn) bool {
 		return false
 	}
 	delete(h.conns, c)
+	unindex(h.byToken, c.cred.tokenID, c)
 	for k := range c.otns {
 		unindex(h.byOTN, k, c)
 	}
@@ -65,12 +89,15 @@ func (h *hub) remove(c *wsConn) bool {
 
 // subscribe is synchronous so that a notification committed after it
 // returns is certain to be broadcast to c: the replay that follows covers
-// everything committed before.
-func (h *hub) subscribe(c *wsConn, otn, udid string) {
+// everything committed before. At most max subscriptions per connection.
+func (h *hub) subscribe(c *wsConn, otn, udid string, max int) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if _, ok := h.conns[c]; !ok {
-		return
+		return errNotSubscribable
+	}
+	if err := c.room(otn, udid, max); err != nil {
+		return err
 	}
 	if otn != "" {
 		index(h.byOTN, otn, c)
@@ -83,11 +110,38 @@ func (h *hub) subscribe(c *wsConn, otn, udid string) {
 		}
 		c.udids[udid] = struct{}{}
 	}
+	return nil
+}
+
+// room reports whether c may add the subscription without passing max;
+// subscribe checks again, this only spares the store a claim for a
+// subscription that would be refused anyway.
+func (h *hub) room(c *wsConn, otn, udid string, max int) error {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return c.room(otn, udid, max)
+}
+
+func (c *wsConn) room(otn, udid string, max int) error {
+	adds := 0
+	if _, have := c.otns[otn]; otn != "" && !have {
+		adds++
+	}
+	if _, have := c.udids[udid]; udid != "" && !have {
+		adds++
+	}
+	if n := len(c.otns) + len(c.udids); max > 0 && n+adds > max {
+		return fmt.Errorf("%w: %d on this connection, at most %d: unsubscribe finished orders", errTooManySubs, n, max)
+	}
+	return nil
 }
 
 func (h *hub) unsubscribe(c *wsConn, otn, udid string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if _, ok := h.conns[c]; !ok {
+		return
+	}
 	if otn != "" {
 		unindex(h.byOTN, otn, c)
 		delete(c.otns, otn)
@@ -99,9 +153,12 @@ func (h *hub) unsubscribe(c *wsConn, otn, udid string) {
 }
 
 // broadcast queues frame for every connection subscribed to the record's
-// out_trade_no or udid, once each, and returns how many it reached and
-// the connections it had to drop because their queues were full.
-func (h *hub) broadcast(r *Record, frame []byte) (sent int, dropped []*wsConn) {
+// out_trade_no or udid whose credential may see it, once each. It returns
+// the connections it had to drop because their queues were full, and
+// those subscribed to the out_trade_no that may not see it (the gateway
+// names another device, or it is another merchant's): the caller refuses
+// those subscriptions.
+func (h *hub) broadcast(r *Record, frame []byte) (sent int, dropped, foreign []*wsConn) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	m := &outbound{data: frame, receivedAt: r.ReceivedAt}
@@ -114,16 +171,40 @@ func (h *hub) broadcast(r *Record, frame []byte) (sent int, dropped []*wsConn) {
 		}
 	}
 	for _, c := range h.byOTN[r.OutTradeNo] {
-		offer(c)
+		// Subscribed by out_trade_no: with a device's token, only after
+		// the device claimed the order.
+		if c.cred.scope.allowsClaimed(r) {
+			offer(c)
+		} else {
+			foreign = append(foreign, c)
+		}
 	}
 	if r.UDID != "" {
 		for _, c := range h.byUDID[r.UDID] {
-			if _, both := c.otns[r.OutTradeNo]; !both {
+			if _, both := c.otns[r.OutTradeNo]; !both && c.cred.scope.Allows(r) {
 				offer(c)
 			}
 		}
 	}
-	return sent, dropped
+	return sent, dropped, foreign
+}
+
+// withTokens returns the connections authenticated with any of ids.
+func (h *hub) withTokens(ids []int64) []*wsConn {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	var out []*wsConn
+	for _, id := range ids {
+		out = append(out, h.byToken[id]...)
+	}
+	return out
+}
+
+// count is the number of connections.
+func (h *hub) count() int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return len(h.conns)
 }
 
 // closeAll marks the hub closed and returns every connection, for shutdown.
@@ -138,7 +219,7 @@ func (h *hub) closeAll() []*wsConn {
 	return out
 }
 
-func index(m map[string][]*wsConn, k string, c *wsConn) {
+func index[K comparable](m map[K][]*wsConn, k K, c *wsConn) {
 	for _, have := range m[k] {
 		if have == c {
 			return
@@ -147,7 +228,7 @@ func index(m map[string][]*wsConn, k string, c *wsConn) {
 	m[k] = append(m[k], c)
 }
 
-func unindex(m map[string][]*wsConn, k string, c *wsConn) {
+func unindex[K comparable](m map[K][]*wsConn, k K, c *wsConn) {
 	cs := m[k]
 	for i, have := range cs {
 		if have == c {
@@ -170,7 +251,9 @@ type wsConn struct {
 	ws     *websocket.Conn
 	send   chan *outbound
 	remote string
-	udid   string // as the kiosk announced itself, for logs
+	udid   string      // as the kiosk announced itself, for logs
+	cred   *credential // shared by every connection of the shared token
+	since  int64       // Unix seconds: kept small, there may be 10,000 of these
 
 	// Subscriptions, guarded by hub.mu.
 	otns, udids map[string]struct{}
@@ -181,12 +264,14 @@ type wsConn struct {
 	closeText string
 }
 
-func newWSConn(ws *websocket.Conn, queue int, remote, udid string) *wsConn {
+func newWSConn(ws *websocket.Conn, queue int, remote, udid string, cred *credential) *wsConn {
 	return &wsConn{
 		ws:     ws,
 		send:   make(chan *outbound, queue),
 		remote: remote,
 		udid:   udid,
+		cred:   cred,
+		since:  time.Now().Unix(),
 		otns:   make(map[string]struct{}, 1),
 		stop:   make(chan struct{}),
 	}
@@ -203,4 +288,14 @@ func (c *wsConn) close(code int, text string, abort bool) {
 			c.ws.Close()
 		}
 	})
+}
+
+// closing reports whether close was called.
+func (c *wsConn) closing() bool {
+	select {
+	case <-c.stop:
+		return true
+	default:
+		return false
+	}
 }

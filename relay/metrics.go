@@ -9,10 +9,24 @@ import (
 const (
 	resultReceived  = "received"  // every POST that reached the handler
 	resultVerified  = "verified"  // signature good (stored or duplicate)
-	resultRejected  = "rejected"  // bad/missing signature, too large, not allowed
+	resultRejected  = "rejected"  // bad/missing signature, too large, not allowed, unknown merchant
 	resultMalformed = "malformed" // signature good, body not a notification
-	resultDuplicate = "duplicate" // already journaled: SUCCESS, not broadcast
-	resultFailed    = "failed"    // journal error: not SUCCESS, the gateway retries
+	resultDuplicate = "duplicate" // already stored: answered, not broadcast again
+	resultFailed    = "failed"    // store error: not answered SUCCESS, the gateway retries
+)
+
+// Why a kiosk was refused or disconnected, the reason label values.
+const (
+	reasonUnauthorized   = "unauthorized"    // no or unknown token
+	reasonRevoked        = "revoked"         // token revoked (at connect, or live)
+	reasonDeviceMismatch = "device_mismatch" // the kiosk's udid is not the token's
+	reasonTooManyConns   = "too_many_connections"
+	reasonTooManySubs    = "too_many_subscriptions"
+	reasonForeignOrder   = "foreign_order"  // out_trade_no of another device or merchant
+	reasonForeignDevice  = "foreign_device" // udid of another device
+	reasonBinaryFrame    = "binary_frame"
+	reasonInvalidUTF8    = "invalid_utf8"
+	reasonUnavailable    = "storage_unavailable"
 )
 
 type metrics struct {
@@ -21,21 +35,28 @@ type metrics struct {
 	latency       prometheus.Histogram
 	dropped       prometheus.Counter
 	pruned        prometheus.Counter
+	prunePasses   prometheus.Counter     // retention passes this instance ran (or found done by another)
+	refused       *prometheus.CounterVec // websocket connections refused at the handshake
+	subsRefused   *prometheus.CounterVec
+	disconnected  *prometheus.CounterVec // kiosks disconnected by the relay for a reason other than slowness
+	fanout        prometheus.Counter
+	storeErrors   prometheus.Counter
+	ready         prometheus.Gauge
 }
 
-func newMetrics(reg prometheus.Registerer, own bool) (*metrics, error) {
+func newMetrics(reg prometheus.Registerer, own bool, instance, storage string, listening func() float64) (*metrics, error) {
 	m := &metrics{
 		notifications: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "qrkiosk_relay_notifications_total",
-			Help: "Gateway notifications by result: received, verified, rejected, malformed, duplicate, failed.",
+			Help: "Gateway notifications received by this instance, by result: received, verified, rejected, malformed, duplicate, failed.",
 		}, []string{"result"}),
 		connected: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "qrkiosk_relay_connected_kiosks",
-			Help: "Kiosk websocket connections currently open.",
+			Help: "Kiosk websocket connections currently open on this instance.",
 		}),
 		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "qrkiosk_relay_delivery_latency_seconds",
-			Help: "From receipt of a notification to its write on a kiosk's socket (live deliveries only).",
+			Help: "From receipt of a notification (by any instance) to its write on a kiosk's socket (live deliveries only).",
 			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1,
 				2.5},
 		}),
@@ -45,14 +66,55 @@ func newMetrics(reg prometheus.Registerer, own bool) (*metrics, error) {
 		}),
 		pruned: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "qrkiosk_relay_notifications_pruned_total",
-			Help: "Notifications deleted from the journal for being older than the retention period.",
+			Help: "Notifications this instance deleted for being older than the retention period.",
+		}),
+		prunePasses: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "qrkiosk_relay_prune_passes_total",
+			Help: "Retention passes this instance made (0 while notifications are kept for ever).",
+		}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "qrkiosk_relay_kiosks_refused_total",
+			Help: "Kiosk connections refused at the handshake, by reason.",
+		}, []string{"reason"}),
+		subsRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "qrkiosk_relay_subscriptions_refused_total",
+			Help: "Kiosk subscriptions refused, by reason.",
+		}, []string{"reason"}),
+		disconnected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "qrkiosk_relay_kiosks_disconnected_total",
+			Help: "Kiosk connections closed by the relay, by reason (slow kiosks: qrkiosk_relay_slow_clients_dropped_total).",
+		}, []string{"reason"}),
+		fanout: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "qrkiosk_relay_fanout_notifications_total",
+			Help: "Stored notifications (from any instance) this instance read back and offered to its kiosks.",
+		}),
+		storeErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "qrkiosk_relay_store_errors_total",
+			Help: "Failed reads of the store by the fan-out, the revocation watch and pruning.",
+		}),
+		ready: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "qrkiosk_relay_ready",
+			Help: "1 if this instance's last readiness check committed a write, else 0.",
 		}),
 	}
+	info := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name:        "qrkiosk_relay_instance_info",
+		Help:        "This relay instance's name and storage (sqlite or postgres); always 1.",
+		ConstLabels: prometheus.Labels{"instance_name": instance, "storage": storage},
+	})
+	info.Set(1)
 	for _, r := range []string{resultReceived, resultVerified, resultRejected, resultMalformed,
 		resultDuplicate, resultFailed} {
 		m.notifications.WithLabelValues(r)
 	}
-	cs := []prometheus.Collector{m.notifications, m.connected, m.latency, m.dropped, m.pruned}
+	cs := []prometheus.Collector{m.notifications, m.connected, m.latency, m.dropped, m.pruned, m.prunePasses, m.refused,
+		m.subsRefused, m.disconnected, m.fanout, m.storeErrors, m.ready, info}
+	if listening != nil {
+		cs = append(cs, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "qrkiosk_relay_database_listener_up",
+			Help: "1 while this instance LISTENs for other instances' notifications; while 0 it polls the table every second.",
+		}, listening))
+	}
 	if own {
 		cs = append(cs, collectors.NewGoCollector(),
 			collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

@@ -1,6 +1,9 @@
 package relay
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Websocket message types (JSON text frames; see README.md).
 const (
@@ -27,10 +30,13 @@ type request struct {
 	UDID       string `json:"udid,omitempty"`
 }
 
-// wireMessage is a relay → kiosk message.
+// wireMessage is a relay → kiosk message. An error about a subscription
+// carries its out_trade_no and/or udid.
 type wireMessage struct {
 	Type       string     `json:"type"`
 	ID         int64      `json:"id,omitempty"`
+	Merchant   string     `json:"merchant,omitempty"`
+	Gateway    string     `json:"gateway,omitempty"`
 	SysSN      string     `json:"syssn,omitempty"`
 	NotifyType string     `json:"notify_type,omitempty"`
 	OutTradeNo string     `json:"out_trade_no,omitempty"`
@@ -44,11 +50,18 @@ type wireMessage struct {
 	Error      string     `json:"error,omitempty"`
 }
 
+// encodeNotification is the frame that carries r to a kiosk.
+func encodeNotification(r *Record, replay bool) ([]byte, error) {
+	return json.Marshal(notificationMessage(r, replay))
+}
+
 func notificationMessage(r *Record, replay bool) wireMessage {
 	at := r.ReceivedAt.UTC()
 	return wireMessage{
 		Type:       TypeNotification,
 		ID:         r.ID,
+		Merchant:   r.Merchant,
+		Gateway:    r.Gateway,
 		SysSN:      r.SysSN,
 		NotifyType: r.NotifyType,
 		OutTradeNo: r.OutTradeNo,
@@ -65,14 +78,16 @@ func notificationMessage(r *Record, replay bool) wireMessage {
 // exactly what the gateway sent, so the kiosk can verify them again with
 // its own key before trusting anything in Body.
 type Message struct {
-	Body       []byte // the raw notification body exactly as QFPay sent it
-	Sign       string // its X-QF-SIGN
-	SignType   string // "MD5" or "SHA256"
+	Body       []byte // the raw notification body exactly as the gateway sent it
+	Sign       string // its X-QF-SIGN (QFPay); "" where the signature is in the body (ScanForPay)
+	SignType   string // "MD5" for QFPay (it signs notifications with MD5 only), "SHA256" for ScanForPay
 	ReceivedAt time.Time
 
 	// Convenience copies of the relay's index fields; unverified until
 	// Body+Sign are.
 	ID         int64
+	Merchant   string // the relay's merchant id
+	Gateway    string // "qfpay"
 	SysSN      string
 	NotifyType string
 	OutTradeNo string

@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 	dto "github.com/prometheus/client_model/go"
@@ -175,7 +176,7 @@ func counter(t *testing.T, s *Server, result string) float64 {
 
 func storedCount(t *testing.T, s *Server) int64 {
 	t.Helper()
-	n, err := s.j.Count(context.Background())
+	n, err := s.st.Count(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -455,18 +456,36 @@ func mustList(t *testing.T, s string) []netip.Prefix {
 }
 
 func TestConfigRequired(t *testing.T) {
-	for _, cfg := range []Config{
-		{Token: "t", DataDir: t.TempDir()},
-		{Key: "k", DataDir: t.TempDir()},
-		{Key: "k", Token: "t"},
+	for _, tc := range []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{Token: "t", DataDir: t.TempDir()}, "merchant is required"},
+		{Config{Key: "k", Token: "t"}, "DataDir"},
+		// The shared token sees the one-shop merchant: there must be one.
+		{Config{Merchants: []Merchant{{ID: "shop-a", Gateway: "qfpay", Key: "k"}}, Token: "t", DataDir: t.TempDir()}, "shared Token"},
+		{Config{Key: "k", Merchants: []Merchant{{ID: DefaultMerchant, Gateway: "qfpay", Key: "k2"}}, DataDir: t.TempDir()}, "configured twice"},
+		{Config{Merchants: []Merchant{{ID: "Shop A", Gateway: "qfpay", Key: "k"}}, DataDir: t.TempDir()}, "merchant id"},
+		{Config{Merchants: []Merchant{{ID: "shop-a", Gateway: "paypal", Key: "k"}}, DataDir: t.TempDir()}, "gateway"},
 		// Kept for less than a reconnecting kiosk replays.
-		{Key: "k", Token: "t", DataDir: t.TempDir(), Retain: time.Hour},
+		{Config{Key: "k", Token: "t", DataDir: t.TempDir(), Retain: time.Hour}, "Retain"},
 	} {
-		if s, err := NewServer(cfg); err == nil {
+		s, err := NewServer(tc.cfg)
+		if err == nil {
 			s.Shutdown(context.Background())
-			t.Errorf("%+v accepted", cfg)
+			t.Errorf("%+v accepted", tc.cfg)
+			continue
+		}
+		if !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: %v; want it to mention %q", tc.cfg, err, tc.want)
 		}
 	}
+	// Kiosks with their own tokens need no shared one.
+	s, err := NewServer(Config{Merchants: []Merchant{{ID: "shop-a", Gateway: "qfpay", Key: "k"}}, DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Shutdown(context.Background())
 }
 
 func TestShutdownGoingAwayAndOperations(t *testing.T) {
@@ -645,11 +664,14 @@ func FuzzServerRequest(f *testing.F) {
 		defer ws.Close()
 		ws.WriteMessage(websocket.TextMessage, frame)
 		ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"subscribe","out_trade_no":"probe"}`))
-		for { // the relay must still answer after any frame (unless it was too large)
+		for { // the relay must still answer after any frame (unless too large, or not UTF-8: refused)
 			ws.SetReadDeadline(time.Now().Add(5 * time.Second))
 			var m wireMessage
 			if err := ws.ReadJSON(&m); err != nil {
 				if len(frame) > maxInboundFrame {
+					return
+				}
+				if !utf8.Valid(frame) && websocket.IsCloseError(err, websocket.CloseInvalidFramePayloadData) {
 					return
 				}
 				t.Fatalf("relay stopped answering after %q: %v", frame, err)
@@ -676,35 +698,24 @@ func startRelayF(f *testing.F) *testRelay {
 	return tr
 }
 
-// plantOld journals n notifications received age ago, and one received
-// now, straight into the journal of dir (one transaction: fast).
+// plantOld stores n notifications received age ago, and one received
+// now, straight into the journal of dir.
 func plantOld(t *testing.T, dir string, n int, age time.Duration) {
 	t.Helper()
-	j, err := openJournal(dir)
+	st, err := OpenStore(context.Background(), StoreConfig{DataDir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer j.Close()
-	tx, err := j.w.Begin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	add := func(syssn, otn string, at time.Time) {
-		body := notifBody("payment", syssn, otn, "KIOSK-A")
-		if _, err := tx.Exec(`INSERT INTO notifications (syssn, notify_type, out_trade_no, udid, body, sign,
-			sign_type, received_at) VALUES (?, 'payment', ?, 'KIOSK-A', ?, ?, 'md5', ?)`,
-			syssn, otn, body, md5Sign(body, testKey), at.UnixNano()); err != nil {
-			t.Fatal(err)
-		}
-	}
+	defer st.Close()
 	old := time.Now().Add(-age)
+	var wg sync.WaitGroup
 	for i := range n {
-		add(fmt.Sprintf("S-OLD-%d", i), fmt.Sprintf("O-OLD-%d", i), old)
+		wg.Go(func() {
+			mustAppend(t, st, rec(DefaultMerchant, fmt.Sprintf("S-OLD-%d", i), "payment", fmt.Sprintf("O-OLD-%d", i), "KIOSK-A", old))
+		})
 	}
-	add("S-NEW", "O-NEW", time.Now())
-	if err := tx.Commit(); err != nil {
-		t.Fatal(err)
-	}
+	wg.Wait()
+	mustAppend(t, st, rec(DefaultMerchant, "S-NEW", "payment", "O-NEW", "KIOSK-A", time.Now()))
 }
 
 // A relay running for years does not fill its disk: notifications older
@@ -715,16 +726,20 @@ func TestOldNotificationsArePruned(t *testing.T) {
 	dir := t.TempDir()
 	plantOld(t, dir, old, DefaultRetain+24*time.Hour)
 	tr := startRelay(t, dir, "127.0.0.1:0", nil)
+	// The counter is added once the whole pruning pass returns, just after
+	// the rows are gone: wait for both.
+	pruned := func() float64 {
+		var m dto.Metric
+		tr.s.m.pruned.Write(&m)
+		return m.GetCounter().GetValue()
+	}
 	deadline := time.Now().Add(10 * time.Second)
-	for storedCount(t, tr.s) != 1 {
+	for storedCount(t, tr.s) != 1 || pruned() != old {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d notifications stored 10 s after start, want the 1 recent one", storedCount(t, tr.s))
+			t.Fatalf("10 s after start: %d notifications stored, want the 1 recent one; pruned counter %v, want %d",
+				storedCount(t, tr.s), pruned(), old)
 		}
 		time.Sleep(20 * time.Millisecond)
-	}
-	var m dto.Metric
-	if err := tr.s.m.pruned.Write(&m); err != nil || m.GetCounter().GetValue() != old {
-		t.Fatalf("pruned counter %v (%v), want %d", m.GetCounter().GetValue(), err, old)
 	}
 	k := dialKiosk(t, tr, nil)
 	if r := k.subscribe("O-NEW", ""); len(r) != 1 || r[0].SysSN != "S-NEW" {
@@ -742,8 +757,21 @@ func TestOldNotificationsArePruned(t *testing.T) {
 	keep := t.TempDir()
 	plantOld(t, keep, 3, 10*DefaultRetain)
 	tr2 := startRelay(t, keep, "127.0.0.1:0", func(c *Config) { c.Retain = -1 })
-	time.Sleep(200 * time.Millisecond)
-	if n := storedCount(t, tr2.s); n != 4 {
-		t.Fatalf("Retain < 0 kept %d of 4", n)
+	// Once the relay has stopped, whatever it was going to do at start
+	// is done: with Retain < 0 that is no retention pass at all.
+	tr2.stop()
+	var passes dto.Metric
+	tr2.s.m.prunePasses.Write(&passes)
+	st, err := OpenStore(context.Background(), StoreConfig{DataDir: keep})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	n, err := st.Count(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 4 || passes.GetCounter().GetValue() != 0 {
+		t.Fatalf("Retain < 0 kept %d of 4 after %v retention passes", n, passes.GetCounter().GetValue())
 	}
 }

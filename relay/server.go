@@ -1,6 +1,9 @@
-// Package relay receives QFPay's asynchronous notifications, proves each
-// genuine, journals it durably and pushes it over websockets to the kiosk
-// whose order it is. It also holds the kiosk-side client.
+// Package relay receives payment gateways' asynchronous notifications
+// (QFPay's, ScanForPay's),
+// proves each genuine with its merchant's key, stores it durably (SQLite,
+// or PostgreSQL shared by several relay instances) and pushes it over
+// websockets to the kiosk whose order it is. It also holds the kiosk-side
+// client.
 package relay
 
 import (
@@ -14,17 +17,18 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
-	"sort"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"qrkiosk/payment/qfpay"
+	"qrkiosk/payment/scanforpay"
 )
 
 // MaxNotifyBody caps a notification body; larger ones get 413.
@@ -33,14 +37,42 @@ const MaxNotifyBody = 64 << 10
 // maxReplay bounds how many stored notifications one subscribe replays.
 const maxReplay = 1000
 
+// replayPage is how many stored notifications a replay reads at a time:
+// a subscription streams its replay instead of loading every match.
+const replayPage = 8
+
+// feedPage is how many stored notifications the fan-out reads at a time.
+const feedPage = 256
+
 // Config configures a Server. Zero durations and sizes take the defaults
 // noted on each field.
 type Config struct {
-	Key            string         // QFPay client_key, to verify X-QF-SIGN; required
-	Token          string         // bearer token kiosks present on /ws; required unless InsecureNoAuth
-	InsecureNoAuth bool           // accept /ws without a token (local demos only)
-	DataDir        string         // where the journal lives; required
-	AllowIPs       []netip.Prefix // notifier allow-list for /notify/qfpay; empty = any
+	// Key is the one-shop merchant's QFPay client_key (DefaultMerchant on
+	// qfpay, served at /notify/qfpay and /notify/qfpay/default).
+	Key string
+	// ScanForPayKey is the one-shop merchant's ScanForPay sign key
+	// (DefaultMerchant on scanforpay, served at /notify/scanforpay).
+	ScanForPayKey string
+	// Merchants are served at /notify/{gateway}/{id}, each verified with
+	// its own key only; an id may appear once per gateway (a shop on two
+	// gateways). At least one of Key and Merchants is required; the one
+	// named DefaultMerchant is also served at /notify/{gateway}.
+	Merchants []Merchant
+	// Token is the shared bearer token of a one-shop set-up: it sees every
+	// notification of DefaultMerchant. Kiosks may instead (or also) use
+	// their own tokens (IssueToken), each bound to a merchant and device.
+	Token          string
+	InsecureNoAuth bool // accept /ws without a token as if it were the shared one (local demos only)
+	// Database is a postgres:// URL shared by several relay instances;
+	// empty means SQLite in DataDir (one relay per directory).
+	Database string
+	DataDir  string
+	// Instance names this relay in logs, metrics and the database's
+	// heartbeat table; "" = the host name.
+	Instance string
+	// AllowIPs is the notifier allow-list, for the gateways that publish
+	// their notifiers' addresses (QFPay); empty = any.
+	AllowIPs []netip.Prefix
 	// TrustedProxies are reverse proxies whose X-Forwarded-For is believed
 	// when finding a notifier's address; empty = use the peer address.
 	TrustedProxies []netip.Prefix
@@ -51,12 +83,28 @@ type Config struct {
 	WriteTimeout time.Duration // per websocket write; 0 = 10s
 	SendQueue    int           // frames queued per connection before it counts as slow; 0 = 16
 	ReplayWindow time.Duration // how far back a udid subscription replays; 0 = 48h
-	// Retain is how long a notification is kept in the journal; 0 =
-	// DefaultRetain, negative = for ever. At least ReplayWindow.
+	// Retain is how long a notification is kept; 0 = DefaultRetain,
+	// negative = for ever. At least ReplayWindow.
 	Retain time.Duration
 	// PruneEvery is how often notifications older than Retain are deleted
-	// (the first time at start); 0 = 1h.
+	// (the first time at start; once per period across instances); 0 = 1h.
 	PruneEvery time.Duration
+	// MaxSubscriptions per connection; 0 = 256. A kiosk follows its live
+	// order and, for a day, the unpaid ones that may still be paid late.
+	MaxSubscriptions int
+	// MaxConnsPerToken is how many connections one kiosk token may hold
+	// on this instance at once; 0 = 8 (a kiosk reconnecting after a
+	// network cut may still have half-open ones for a minute).
+	MaxConnsPerToken int
+	// MaxConnsShared is the same for the shared Token, which every kiosk
+	// of the shop uses; 0 = 1000.
+	MaxConnsShared int
+	// RevocationPoll is how often revoked tokens are looked up to close
+	// their connections; 0 = 2s.
+	RevocationPoll time.Duration
+	// FeedPoll is how often the store is read for new notifications even
+	// without a signal (PostgreSQL's LISTEN down); 0 = 1s.
+	FeedPoll time.Duration
 }
 
 // DefaultRetain is how long the relay keeps a notification unless told:
@@ -64,35 +112,60 @@ type Config struct {
 // busy shop's journal stays around a hundred MB.
 const DefaultRetain = 90 * 24 * time.Hour
 
-// Server is the relay: an http.Handler plus the journal and the hub.
+// Server is the relay: an http.Handler plus the store and the hub.
 type Server struct {
-	cfg      Config
-	log      *slog.Logger
-	j        *journal
-	hub      *hub
-	m        *metrics
-	gatherer prometheus.Gatherer
-	mux      *http.ServeMux
-	upgrader websocket.Upgrader
-	tokenSum [sha256.Size]byte
+	cfg       Config
+	log       *slog.Logger
+	st        Store
+	storage   string // "sqlite" or "postgres"
+	hub       *hub
+	m         *metrics
+	gatherer  prometheus.Gatherer
+	mux       *http.ServeMux
+	upgrader  websocket.Upgrader
+	tokenSum  [sha256.Size]byte
+	merchants map[string]map[string]Merchant // gateway → id → merchant
 
 	closing atomic.Bool
 	wg      sync.WaitGroup // connection goroutines
 
-	stopPrune   context.CancelFunc
-	pruneExited chan struct{}
+	kick      chan struct{} // wakes the fan-out: something was stored here
+	replaySem chan struct{} // replay pages read at once
+	stopBG    context.CancelFunc
+	bg        sync.WaitGroup // fan-out, pruning, revocation watch
+
+	fanMu   sync.Mutex
+	fanned  int64         // the fan-out has offered every notification up to this id
+	fanWait chan struct{} // closed when fanned advances
+
+	shared *credential // the shared Token's, one for all its connections
+
+	readyMu  sync.Mutex
+	readyAt  time.Time
+	readyErr error
+
+	hintMu sync.Mutex
+	hinted map[netip.Addr]time.Time // proxy hints logged, per peer
 }
 
-// NewServer checks cfg and opens the journal in cfg.DataDir.
+// NewServer checks cfg, opens (and migrates) the store, proves it can
+// commit a write, and starts the fan-out, pruning and revocation watch.
 func NewServer(cfg Config) (*Server, error) {
-	if cfg.Key == "" {
-		return nil, errors.New("relay: Key (the QFPay client key) is required")
-	}
-	if cfg.Token == "" && !cfg.InsecureNoAuth {
-		return nil, errors.New("relay: Token is required unless InsecureNoAuth is set")
-	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	merchants, err := merchantIndex(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Token != "" && !hasDefault(merchants) {
+		return nil, errors.New("relay: the shared Token sees the one-shop merchant's notifications, and there is none: set Key (--qfpay-key) or a merchant named \"default\", or give each kiosk its own token")
+	}
+	if cfg.Database == "" && cfg.DataDir == "" {
+		return nil, errors.New("relay: DataDir (or a Database URL) is required")
+	}
+	if cfg.Instance == "" {
+		cfg.Instance, _ = os.Hostname()
 	}
 	if cfg.PingInterval <= 0 {
 		cfg.PingInterval = 30 * time.Second
@@ -115,8 +188,61 @@ func NewServer(cfg Config) (*Server, error) {
 	if cfg.PruneEvery <= 0 {
 		cfg.PruneEvery = time.Hour
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, hub: newHub(), tokenSum: sha256.Sum256([]byte(cfg.Token))}
+	if cfg.MaxSubscriptions <= 0 {
+		cfg.MaxSubscriptions = 256
+	}
+	if cfg.MaxConnsPerToken <= 0 {
+		cfg.MaxConnsPerToken = 8
+	}
+	if cfg.MaxConnsShared <= 0 {
+		cfg.MaxConnsShared = 1000
+	}
+	if cfg.RevocationPoll <= 0 {
+		cfg.RevocationPoll = 2 * time.Second
+	}
+	if cfg.FeedPoll <= 0 {
+		cfg.FeedPoll = time.Second
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, hub: newHub(), merchants: merchants,
+		kick: make(chan struct{}, 1), replaySem: make(chan struct{}, 8), hinted: make(map[netip.Addr]time.Time),
+		fanWait: make(chan struct{})}
+	if cfg.Token != "" {
+		s.tokenSum = sha256.Sum256([]byte(cfg.Token))
+	}
+	s.shared = &credential{scope: Scope{Merchant: DefaultMerchant}, limit: cfg.MaxConnsShared}
 
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	st, err := OpenStore(ctx, StoreConfig{Database: cfg.Database, DataDir: cfg.DataDir, Lock: true, Logger: cfg.Logger})
+	if err != nil {
+		return nil, err
+	}
+	s.st = st
+	fail := func(err error) (*Server, error) {
+		st.Close()
+		return nil, err
+	}
+	// A relay that cannot store a notification must not start and look
+	// healthy: every notification would be answered 503.
+	if err := st.Ready(ctx, cfg.Instance); err != nil {
+		return fail(err)
+	}
+	last, err := st.LastID(ctx)
+	if err != nil {
+		return fail(fmt.Errorf("relay: reading the store: %w", err))
+	}
+
+	var listening func() float64
+	s.storage = "sqlite"
+	if pg, ok := st.(*pgStore); ok {
+		s.storage = "postgres"
+		listening = func() float64 {
+			if pg.Listening() {
+				return 1
+			}
+			return 0
+		}
+	}
 	reg, own := cfg.Registry, cfg.Registry == nil
 	if own {
 		r := prometheus.NewRegistry()
@@ -126,18 +252,12 @@ func NewServer(cfg Config) (*Server, error) {
 	} else {
 		s.gatherer = prometheus.DefaultGatherer
 	}
-	m, err := newMetrics(reg, own)
+	m, err := newMetrics(reg, own, cfg.Instance, s.storage, listening)
 	if err != nil {
-		return nil, fmt.Errorf("relay: metrics: %w", err)
+		return fail(fmt.Errorf("relay: metrics: %w", err))
 	}
 	s.m = m
-
-	j, err := openJournal(cfg.DataDir)
-	if err != nil {
-		return nil, err
-	}
-	s.j = j
-	s.startPruning()
+	s.m.ready.Set(1)
 
 	s.upgrader = websocket.Upgrader{
 		HandshakeTimeout: 10 * time.Second,
@@ -151,20 +271,102 @@ func NewServer(cfg Config) (*Server, error) {
 		CheckOrigin: func(*http.Request) bool { return true },
 	}
 	s.mux = http.NewServeMux()
-	s.mux.HandleFunc("/notify/qfpay", s.handleNotify)
+	// /notify/{gateway} is the one-shop merchant's (QFPay's /notify/qfpay
+	// from before there were several merchants).
+	s.mux.HandleFunc("/notify/{gateway}", func(w http.ResponseWriter, r *http.Request) {
+		s.handleNotify(w, r, r.PathValue("gateway"), DefaultMerchant)
+	})
+	s.mux.HandleFunc("/notify/{gateway}/{merchant}", func(w http.ResponseWriter, r *http.Request) {
+		s.handleNotify(w, r, r.PathValue("gateway"), r.PathValue("merchant"))
+	})
 	s.mux.HandleFunc("GET /ws", s.handleWS)
 	s.mux.HandleFunc("GET /healthz", s.handleHealth)
+	s.mux.HandleFunc("GET /readyz", s.handleReady)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.gatherer, promhttp.HandlerOpts{}))
+
+	bgctx, stop := context.WithCancel(context.Background())
+	s.stopBG = stop
+	s.bg.Add(3)
+	go s.fanout(bgctx, last)
+	go s.pruneLoop(bgctx)
+	go s.watchRevocations(bgctx)
+	s.log.Info("relay store open", "storage", s.storage, "instance", cfg.Instance, "merchants", s.merchantCount(),
+		"last_id", last)
 	return s, nil
 }
 
-// Handler serves /notify/qfpay, /ws, /healthz and /metrics.
+func hasDefault(idx map[string]map[string]Merchant) bool {
+	for _, ms := range idx {
+		if _, ok := ms[DefaultMerchant]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// merchantIndex checks and indexes the configured merchants. A merchant
+// id may appear once per gateway: a shop on two gateways is one merchant,
+// and its kiosks' tokens see both.
+func merchantIndex(cfg Config) (map[string]map[string]Merchant, error) {
+	var ms []Merchant
+	if cfg.Key != "" {
+		ms = append(ms, Merchant{ID: DefaultMerchant, Gateway: "qfpay", Key: cfg.Key})
+	}
+	if cfg.ScanForPayKey != "" {
+		ms = append(ms, Merchant{ID: DefaultMerchant, Gateway: scanforpay.Name, Key: cfg.ScanForPayKey})
+	}
+	ms = append(ms, cfg.Merchants...)
+	if len(ms) == 0 {
+		return nil, errors.New("relay: a merchant is required: Key (QFPay's client key), ScanForPayKey, or Merchants")
+	}
+	idx := make(map[string]map[string]Merchant)
+	for _, m := range ms {
+		if err := m.validate(); err != nil {
+			return nil, fmt.Errorf("relay: %w", err)
+		}
+		if _, dup := idx[m.Gateway][m.ID]; dup {
+			if m.ID == DefaultMerchant && (m.Gateway == "qfpay" && cfg.Key != "" || m.Gateway == scanforpay.Name && cfg.ScanForPayKey != "") {
+				return nil, fmt.Errorf("relay: merchant \"default\" on %s is configured twice: by its key setting and in Merchants", m.Gateway)
+			}
+			return nil, fmt.Errorf("relay: merchant %s on %s is configured twice", m.ID, m.Gateway)
+		}
+		if idx[m.Gateway] == nil {
+			idx[m.Gateway] = make(map[string]Merchant)
+		}
+		idx[m.Gateway][m.ID] = m
+	}
+	return idx, nil
+}
+
+// serves reports whether merchant id is configured for any gateway.
+func (s *Server) serves(id string) bool {
+	for _, ms := range s.merchants {
+		if _, ok := ms[id]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) merchantCount() int {
+	n := 0
+	for _, ms := range s.merchants {
+		n += len(ms)
+	}
+	return n
+}
+
+// Handler serves /notify/…, /ws, /healthz, /readyz and /metrics.
 func (s *Server) Handler() http.Handler { return s.mux }
 
+// Storage is "sqlite" or "postgres".
+func (s *Server) Storage() string { return s.storage }
+
 // Shutdown closes every websocket with "going away" (after flushing what
-// is queued), waits for their goroutines, then closes the journal. Call it
-// after http.Server.Shutdown so notifications in flight finish first:
-// hijacked websockets are not closed by http.Server.Shutdown.
+// is queued), waits for their goroutines, stops the background work, then
+// closes the store. Call it after http.Server.Shutdown so notifications in
+// flight finish first: hijacked websockets are not closed by
+// http.Server.Shutdown.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.closing.Store(true)
 	conns := s.hub.closeAll()
@@ -183,77 +385,252 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 		<-done
 	}
-	s.stopPrune()
-	<-s.pruneExited
+	s.stopBG()
+	s.bg.Wait()
 	s.log.Info("relay stopped", "kiosks_closed", len(conns))
-	return errors.Join(err, s.j.Close())
+	return errors.Join(err, s.st.Close())
 }
 
-// startPruning deletes notifications older than cfg.Retain now and then
-// every cfg.PruneEvery, until Shutdown.
-func (s *Server) startPruning() {
-	ctx, cancel := context.WithCancel(context.Background())
-	s.stopPrune, s.pruneExited = cancel, make(chan struct{})
-	if s.cfg.Retain < 0 {
-		close(s.pruneExited)
-		return
-	}
-	go func() {
-		defer close(s.pruneExited)
-		t := time.NewTicker(s.cfg.PruneEvery)
-		defer t.Stop()
+// fanout delivers every stored notification, whichever instance stored
+// it, to this instance's kiosks: it reads the store by id from where it
+// left off whenever this instance stores something, another instance
+// signals (LISTEN), or FeedPoll passes. Ids become visible in order, so
+// a dropped database connection loses nothing: the next read catches up.
+func (s *Server) fanout(ctx context.Context, last int64) {
+	defer s.bg.Done()
+	t := time.NewTicker(s.cfg.FeedPoll)
+	defer t.Stop()
+	failing := false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.kick:
+		case <-s.st.Changed():
+		case <-t.C:
+		}
 		for {
-			before := time.Now().Add(-s.cfg.Retain)
-			n, err := s.j.Prune(ctx, before)
-			s.m.pruned.Add(float64(n))
-			switch {
-			case ctx.Err() != nil:
-				return
-			case err != nil:
-				s.log.Error("journal prune", "err", err)
-			case n > 0:
-				s.log.Info("journal pruned", "deleted", n, "received_before", before.UTC().Format(time.RFC3339))
+			recs, err := s.st.After(ctx, last, feedPage)
+			if err != nil {
+				if ctx.Err() != nil {
+					return
+				}
+				s.m.storeErrors.Inc()
+				if !failing {
+					s.log.Error("fan-out: reading the store; kiosks here get no pushes until it answers", "err", err)
+					failing = true
+				}
+				break
 			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
+			if failing {
+				s.log.Info("fan-out: the store answers again", "after_id", last)
+				failing = false
+			}
+			for _, r := range recs {
+				s.broadcast(r)
+				last = r.ID
+			}
+			s.m.fanout.Add(float64(len(recs)))
+			if len(recs) > 0 {
+				s.advance(last)
+			}
+			if len(recs) < feedPage {
+				break
 			}
 		}
-	}()
+	}
 }
 
+func (s *Server) advance(id int64) {
+	s.fanMu.Lock()
+	defer s.fanMu.Unlock()
+	s.fanned = id
+	close(s.fanWait)
+	s.fanWait = make(chan struct{})
+}
+
+// waitFanned waits, at most timeout, until the fan-out has offered the
+// notification with id to this instance's kiosks.
+func (s *Server) waitFanned(id int64, timeout time.Duration) {
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	for {
+		s.fanMu.Lock()
+		done, ch := s.fanned >= id, s.fanWait
+		s.fanMu.Unlock()
+		if done {
+			return
+		}
+		select {
+		case <-ch:
+		case <-t.C:
+			return
+		}
+	}
+}
+
+// pruneLoop deletes notifications older than cfg.Retain now and then
+// every cfg.PruneEvery, until Shutdown.
+func (s *Server) pruneLoop(ctx context.Context) {
+	defer s.bg.Done()
+	if s.cfg.Retain < 0 {
+		return
+	}
+	t := time.NewTicker(s.cfg.PruneEvery)
+	defer t.Stop()
+	for {
+		before := time.Now().Add(-s.cfg.Retain)
+		n, ran, err := s.st.Prune(ctx, before, s.cfg.PruneEvery)
+		s.m.pruned.Add(float64(n))
+		s.m.prunePasses.Inc()
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			s.m.storeErrors.Inc()
+			s.log.Error("journal prune", "err", err)
+		case n > 0:
+			s.log.Info("journal pruned", "deleted", n, "received_before", before.UTC().Format(time.RFC3339))
+		case !ran:
+			s.log.Debug("journal prune: another instance did it")
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// watchRevocations closes, within RevocationPoll, the connections of a
+// token revoked on any instance (the token commands write the store).
+// Each look-up overlaps the previous by a minute of the store's clock, so
+// a revocation committed late is still seen.
+func (s *Server) watchRevocations(ctx context.Context) {
+	defer s.bg.Done()
+	t := time.NewTicker(s.cfg.RevocationPoll)
+	defer t.Stop()
+	var since time.Time // the first look-up lists every revoked token
+	for {
+		ids, now, err := s.st.RevokedSince(ctx, since)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			s.m.storeErrors.Inc()
+			s.log.Warn("revocation watch: reading the store", "err", err)
+		default:
+			since = now.Add(-time.Minute)
+			for _, c := range s.hub.withTokens(ids) {
+				if c.closing() {
+					continue
+				}
+				s.m.disconnected.WithLabelValues(reasonRevoked).Inc()
+				s.log.Info("ws: token revoked, disconnecting the kiosk", "token_id", c.cred.tokenID,
+					"merchant", c.cred.scope.Merchant, "udid", c.cred.scope.UDID, "remote", c.remote)
+				c.close(websocket.ClosePolicyViolation, "token revoked", false)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// handleHealth is liveness: the process serves HTTP. It does not touch
+// the store, so a load balancer does not restart a relay for a database
+// outage it cannot fix; /readyz tells whether it can take notifications.
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	if s.closing.Load() {
 		http.Error(w, "shutting down", http.StatusServiceUnavailable)
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
-	if err := s.j.Ping(ctx); err != nil {
-		s.log.Error("health: journal", "err", err)
-		http.Error(w, "journal unavailable", http.StatusServiceUnavailable)
-		return
-	}
 	io.WriteString(w, "ok\n")
 }
 
-// handleNotify is QFPay's notify URL. Only "200 SUCCESS" stops the
-// gateway's retries, so it is sent only once the notification is on disk.
-func (s *Server) handleNotify(w http.ResponseWriter, r *http.Request) {
+// readyCache bounds how often /readyz writes, however often it is asked.
+const readyCache = time.Second
+
+// handleReady is readiness: 200 only if a write committed just now (disk
+// not full, database reachable and writable), with what it checked.
+func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
+	if s.closing.Load() {
+		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	err := s.ready(r.Context())
+	var b strings.Builder
+	fmt.Fprintf(&b, "instance %s\nstorage %s\n", s.cfg.Instance, s.storage)
+	if pg, ok := s.st.(*pgStore); ok {
+		state := "up"
+		if !pg.Listening() {
+			state = "down (polling the table every " + s.cfg.FeedPoll.String() + ")"
+		}
+		fmt.Fprintf(&b, "database listener %s\n", state)
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if err != nil {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintf(w, "not ready: cannot commit a write: %v\n%s", err, b.String())
+		return
+	}
+	fmt.Fprintf(w, "ready\n%s", b.String())
+}
+
+func (s *Server) ready(ctx context.Context) error {
+	s.readyMu.Lock()
+	defer s.readyMu.Unlock()
+	if time.Since(s.readyAt) < readyCache {
+		return s.readyErr
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	err := s.st.Ready(ctx, s.cfg.Instance)
+	if err != nil && !errors.Is(err, context.Canceled) {
+		if s.readyErr == nil {
+			s.log.Error("not ready: the store cannot commit a write", "err", err)
+		}
+	} else if err == nil && s.readyErr != nil {
+		s.log.Info("ready again: the store commits writes")
+	}
+	s.readyAt, s.readyErr = time.Now(), err
+	if err != nil {
+		s.m.ready.Set(0)
+	} else {
+		s.m.ready.Set(1)
+	}
+	return err
+}
+
+// handleNotify is a merchant's notify URL. Only the gateway's success
+// reply stops its retries, so it is sent only once the notification is
+// durable (committed in PostgreSQL, or fsynced in SQLite).
+func (s *Server) handleNotify(w http.ResponseWriter, r *http.Request, gatewayName, merchantID string) {
 	receivedAt := time.Now()
 	s.m.count(resultReceived)
 	src := s.sourceAddr(r)
-	log := s.log.With("remote", src.String())
+	log := s.log.With("remote", src.String(), "gateway", gatewayName, "merchant", merchantID)
 	if r.Method != http.MethodPost {
 		s.m.count(resultRejected)
 		w.Header().Set("Allow", http.MethodPost)
 		http.Error(w, "POST only", http.StatusMethodNotAllowed)
 		return
 	}
-	if len(s.cfg.AllowIPs) > 0 && !containsAddr(s.cfg.AllowIPs, src) {
+	gw, known := gateways[gatewayName]
+	m, configured := s.merchants[gatewayName][merchantID]
+	if !known || !configured {
+		s.m.count(resultRejected)
+		log.Warn("notify: no such merchant on this relay", "path", r.URL.Path)
+		http.Error(w, "no such merchant", http.StatusNotFound)
+		return
+	}
+	if gw.AllowListed() && len(s.cfg.AllowIPs) > 0 && !containsAddr(s.cfg.AllowIPs, src) {
 		s.m.count(resultRejected)
 		log.Warn("notify: source not in allow-list")
+		s.proxyHint(r, src)
 		http.Error(w, "forbidden", http.StatusForbidden)
 		return
 	}
@@ -270,71 +647,109 @@ func (s *Server) handleNotify(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad request", http.StatusBadRequest)
 		return
 	}
-	sign := r.Header.Get(qfpay.HeaderSign)
-	st, err := qfpay.ParseSignType(r.Header.Get(qfpay.HeaderSignType))
+	n, err := gw.Verify(raw, r, m.Key)
 	if err == nil {
-		err = qfpay.VerifyNotification(raw, sign, s.cfg.Key, st)
+		err = n.check()
 	}
-	if err != nil {
+	switch {
+	case errors.Is(err, ErrMalformed):
+		s.m.count(resultVerified)
+		s.m.count(resultMalformed)
+		log.Warn("notify: signed but malformed", "err", err)
+		http.Error(w, "malformed notification", http.StatusBadRequest)
+		return
+	case err != nil:
 		s.m.count(resultRejected)
 		log.Warn("notify: signature rejected", "err", err, "bytes", len(raw))
 		http.Error(w, "bad signature", http.StatusUnauthorized)
 		return
 	}
 	s.m.count(resultVerified)
-	n, err := qfpay.ParseNotification(raw)
-	if err != nil {
-		s.m.count(resultMalformed)
-		log.Warn("notify: signed but malformed", "err", err)
-		http.Error(w, "malformed notification", http.StatusBadRequest)
-		return
-	}
 	rec := &Record{
-		SysSN:      n.SysSN,
+		Merchant:   m.ID,
+		Gateway:    gw.Name(),
+		SysSN:      n.EventID,
 		NotifyType: n.Kind,
 		OutTradeNo: n.OutTradeNo,
 		UDID:       n.UDID,
 		Body:       raw,
-		Sign:       sign,
-		SignType:   string(st),
+		Sign:       n.Sign,
+		SignType:   n.SignType,
 		ReceivedAt: receivedAt,
 	}
 	log = log.With("syssn", rec.SysSN, "notify_type", rec.NotifyType, "out_trade_no", rec.OutTradeNo)
-	inserted, err := s.j.Append(r.Context(), rec)
+	inserted, err := s.st.Append(r.Context(), rec)
 	if err != nil {
 		s.m.count(resultFailed)
-		log.Error("notify: journal", "err", err)
+		log.Error("notify: not stored; answered 503 so the gateway retries", "err", err)
 		http.Error(w, "not stored, retry", http.StatusServiceUnavailable)
 		return
 	}
 	if inserted {
-		s.broadcast(rec)
+		select {
+		case s.kick <- struct{}{}:
+		default:
+		}
+		// Answer once this instance's kiosks have it queued, as a relay
+		// that broadcast in the handler did: a kiosk subscribing after
+		// SUCCESS then gets it by replay only, not twice. The row is
+		// durable already, so a stuck fan-out only delays the answer.
+		s.waitFanned(rec.ID, time.Second)
 		log.Info("notify: stored", "id", rec.ID, "udid", rec.UDID)
 	} else {
 		s.m.count(resultDuplicate)
 		log.Info("notify: duplicate")
 	}
-	w.Header().Set("Content-Type", "text/plain")
-	io.WriteString(w, "SUCCESS")
+	ct, body := gw.Reply()
+	w.Header().Set("Content-Type", ct)
+	io.WriteString(w, body)
 }
 
+// proxyHint explains an allow-list refusal that is really a missing
+// --trusted-proxy: the request came through a proxy, so the address the
+// list saw was the proxy's. Once a minute per proxy.
+func (s *Server) proxyHint(r *http.Request, src netip.Addr) {
+	if r.Header.Get("X-Forwarded-For") == "" || containsAddr(s.cfg.TrustedProxies, src) {
+		return
+	}
+	s.hintMu.Lock()
+	last := s.hinted[src]
+	fresh := time.Since(last) > time.Minute
+	if fresh {
+		s.hinted[src] = time.Now()
+	}
+	s.hintMu.Unlock()
+	if fresh {
+		s.log.Warn("notify: the refused request came through a proxy (it sent X-Forwarded-For), so the allow-list saw the proxy's address; if that proxy is yours, start the relay with --trusted-proxy "+src.String(),
+			"proxy", src.String(), "x_forwarded_for", r.Header.Get("X-Forwarded-For"))
+	}
+}
+
+// broadcast offers a stored notification to the connections that follow
+// it, and refuses the subscriptions of those that may not see it.
 func (s *Server) broadcast(rec *Record) {
-	frame, err := json.Marshal(notificationMessage(rec, false))
+	frame, err := encodeNotification(rec, false)
 	if err != nil {
 		s.log.Error("encode notification", "err", err)
 		return
 	}
-	_, dropped := s.hub.broadcast(rec, frame)
+	_, dropped, foreign := s.hub.broadcast(rec, frame)
 	for _, c := range dropped {
 		s.dropSlow(c, "send queue full")
+	}
+	for _, c := range foreign {
+		s.hub.unsubscribe(c, rec.OutTradeNo, "")
+		msg := fmt.Sprintf("out_trade_no %s is not an order of this kiosk (a notification for it belongs to another device or merchant): subscription dropped", rec.OutTradeNo)
+		s.log.Warn("ws: notification withheld from a kiosk outside its scope", "out_trade_no", rec.OutTradeNo,
+			"notification_merchant", rec.Merchant, "notification_udid", rec.UDID, "token_id", c.cred.tokenID,
+			"token_merchant", c.cred.scope.Merchant, "token_udid", c.cred.scope.UDID)
+		s.refuseSub(c, request{Type: TypeSubscribe, OutTradeNo: rec.OutTradeNo}, reasonForeignOrder, msg)
 	}
 }
 
 func (s *Server) dropSlow(c *wsConn, why string) {
-	select {
-	case <-c.stop:
-		return // already going
-	default:
+	if c.closing() {
+		return
 	}
 	s.m.dropped.Inc()
 	s.log.Warn("ws: dropping slow kiosk", "remote", c.remote, "udid", c.udid, "why", why)
@@ -379,42 +794,92 @@ func containsAddr(ps []netip.Prefix, a netip.Addr) bool {
 	return false
 }
 
-// authorized checks the kiosk's bearer token (header, or ?token= for
-// clients that cannot set headers) in constant time.
-func (s *Server) authorized(r *http.Request) bool {
+// QFPayNotifierAddrs are the addresses QFPay sends notifications from,
+// the "qfpay" preset of ParseAllowList.
+var QFPayNotifierAddrs = []string{"13.228.112.115", "18.138.115.47", "18.166.202.92"}
+
+// ParseAllowList reads a comma-separated list of IPs and CIDR prefixes;
+// the word "qfpay" stands for QFPayNotifierAddrs. Empty means any.
+func ParseAllowList(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		var items []string
+		switch {
+		case f == "":
+			continue
+		case strings.EqualFold(f, "qfpay"):
+			items = QFPayNotifierAddrs
+		default:
+			items = []string{f}
+		}
+		for _, it := range items {
+			if strings.Contains(it, "/") {
+				p, err := netip.ParsePrefix(it)
+				if err != nil {
+					return nil, fmt.Errorf("relay: allow-list entry %q: %w", it, err)
+				}
+				out = append(out, p.Masked())
+				continue
+			}
+			a, err := netip.ParseAddr(it)
+			if err != nil {
+				return nil, fmt.Errorf("relay: allow-list entry %q: not an IP, CIDR or \"qfpay\"", it)
+			}
+			a = a.Unmap()
+			out = append(out, netip.PrefixFrom(a, a.BitLen()))
+		}
+	}
+	return out, nil
+}
+
+// authenticate finds the kiosk's credential: the shared token (compared
+// in constant time) or its own token (looked up by hash). The token comes
+// from the Authorization header, or ?token= for clients that cannot set
+// headers. On failure it returns the HTTP status, the metric reason and
+// the message for the kiosk.
+func (s *Server) authenticate(r *http.Request) (cred *credential, status int, reason, msg string) {
+	shared := s.shared
+	cred = &credential{}
 	if s.cfg.InsecureNoAuth {
-		return true
+		return shared, 0, "", ""
 	}
 	tok := r.URL.Query().Get("token")
 	if h := r.Header.Get("Authorization"); h != "" {
 		scheme, t, ok := strings.Cut(h, " ")
 		if !ok || !strings.EqualFold(scheme, "Bearer") {
-			return false
+			return cred, http.StatusUnauthorized, reasonUnauthorized, "unauthorized: use Authorization: Bearer TOKEN"
 		}
 		tok = strings.TrimSpace(t)
 	}
 	if tok == "" {
-		return false
+		return cred, http.StatusUnauthorized, reasonUnauthorized, "unauthorized: no token"
 	}
-	sum := sha256.Sum256([]byte(tok))
-	return subtle.ConstantTimeCompare(sum[:], s.tokenSum[:]) == 1
+	if s.cfg.Token != "" {
+		sum := sha256.Sum256([]byte(tok))
+		if subtle.ConstantTimeCompare(sum[:], s.tokenSum[:]) == 1 {
+			return shared, 0, "", ""
+		}
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	t, err := s.st.TokenByHash(ctx, HashToken(tok))
+	switch {
+	case errors.Is(err, ErrTokenNotFound):
+		return cred, http.StatusUnauthorized, reasonUnauthorized, "unauthorized: unknown token"
+	case err != nil:
+		s.log.Error("ws: token look-up", "err", err)
+		return cred, http.StatusServiceUnavailable, reasonUnavailable, "relay storage unavailable, retry"
+	case !t.RevokedAt.IsZero():
+		return &credential{tokenID: t.ID, scope: t.Scope()}, http.StatusUnauthorized, reasonRevoked, "unauthorized: token revoked"
+	}
+	return &credential{tokenID: t.ID, scope: t.Scope(), limit: s.cfg.MaxConnsPerToken}, 0, "", ""
 }
 
 func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	remote := s.sourceAddr(r).String()
 	if s.closing.Load() {
 		http.Error(w, "shutting down", http.StatusServiceUnavailable)
-		return
-	}
-	if !s.authorized(r) {
-		s.log.Warn("ws: unauthorized", "remote", remote)
-		w.Header().Set("WWW-Authenticate", `Bearer realm="qrkiosk-relay"`)
-		http.Error(w, "unauthorized", http.StatusUnauthorized)
-		return
-	}
-	ws, err := s.upgrader.Upgrade(w, r, nil)
-	if err != nil {
-		s.log.Debug("ws: upgrade", "remote", remote, "err", err)
 		return
 	}
 	udid := r.Header.Get("X-QRKiosk-UDID")
@@ -424,39 +889,94 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	if len(udid) > maxUDID {
 		udid = udid[:maxUDID]
 	}
-	c := newWSConn(ws, s.cfg.SendQueue, remote, udid)
-	if !s.hub.add(c, &s.wg) {
-		ws.WriteControl(websocket.CloseMessage,
-			websocket.FormatCloseMessage(websocket.CloseGoingAway, "relay shutting down"),
-			time.Now().Add(time.Second))
+	refuse := func(status int, reason, msg string, cred *credential) {
+		s.m.refused.WithLabelValues(reason).Inc()
+		s.log.Warn("ws: kiosk refused", "remote", remote, "udid", udid, "reason", reason, "token_id", cred.tokenID,
+			"merchant", cred.scope.Merchant, "token_udid", cred.scope.UDID)
+		if status == http.StatusUnauthorized {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="qrkiosk-relay"`)
+		}
+		http.Error(w, msg, status)
+	}
+	cred, status, reason, msg := s.authenticate(r)
+	if status != 0 {
+		refuse(status, reason, msg, cred)
+		return
+	}
+	if cred.scope.UDID != "" && udid != "" && udid != cred.scope.UDID {
+		refuse(http.StatusForbidden, reasonDeviceMismatch,
+			fmt.Sprintf("forbidden: this token is for device %q, the kiosk says it is %q", cred.scope.UDID, udid), cred)
+		return
+	}
+	if cred.tokenID != 0 && !s.serves(cred.scope.Merchant) {
+		// Not refused (another instance may be configured for it), but
+		// most likely a typo in `token add --merchant`: this kiosk will
+		// see nothing from here.
+		s.log.Warn("ws: the kiosk's token is for a merchant this relay does not serve", "merchant", cred.scope.Merchant,
+			"token_id", cred.tokenID, "remote", remote)
+	}
+	ws, err := s.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		s.log.Debug("ws: upgrade", "remote", remote, "err", err)
+		return
+	}
+	c := newWSConn(ws, s.cfg.SendQueue, remote, udid, cred)
+	if err := s.hub.add(c, &s.wg); err != nil {
+		code, text := websocket.CloseGoingAway, "relay shutting down"
+		if errors.Is(err, errTooManyConns) {
+			code, text = websocket.CloseTryAgainLater, err.Error()
+			s.m.refused.WithLabelValues(reasonTooManyConns).Inc()
+			s.log.Warn("ws: kiosk refused", "remote", remote, "udid", udid, "reason", reasonTooManyConns,
+				"token_id", cred.tokenID, "limit", cred.limit)
+		}
+		ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(time.Second))
 		ws.Close()
 		return
 	}
 	s.m.connected.Inc()
-	s.log.Debug("ws: connected", "remote", remote, "udid", udid)
+	s.log.Info("kiosk connected", "remote", remote, "udid", udid, "token_id", cred.tokenID,
+		"merchant", cred.scope.Merchant)
 	go s.writePump(c)
 	go s.readPump(c)
 }
 
 func (s *Server) readPump(c *wsConn) {
+	why := "closed"
 	defer func() {
 		if s.hub.remove(c) {
 			s.m.connected.Dec()
 		}
+		if c.closing() && c.closeText != "" {
+			why = c.closeText // the relay closed it, saying why
+		}
 		c.close(0, "", true)
 		s.wg.Done()
-		s.log.Debug("ws: disconnected", "remote", c.remote, "udid", c.udid)
+		s.log.Info("kiosk disconnected", "remote", c.remote, "udid", c.udid, "token_id", c.cred.tokenID,
+			"after", (time.Duration(time.Now().Unix()-c.since) * time.Second).String(), "why", why)
 	}()
 	wait := 2 * s.cfg.PingInterval
 	c.ws.SetReadLimit(maxInboundFrame)
 	c.ws.SetReadDeadline(time.Now().Add(wait))
 	c.ws.SetPongHandler(func(string) error { return c.ws.SetReadDeadline(time.Now().Add(wait)) })
 	for {
-		_, data, err := c.ws.ReadMessage()
+		kind, data, err := c.ws.ReadMessage()
 		if err != nil {
+			why = err.Error()
 			return
 		}
 		c.ws.SetReadDeadline(time.Now().Add(wait))
+		if kind != websocket.TextMessage {
+			why = "sent a binary frame"
+			s.m.disconnected.WithLabelValues(reasonBinaryFrame).Inc()
+			c.close(websocket.CloseUnsupportedData, "binary frames are not accepted: send JSON text", false)
+			return
+		}
+		if !utf8.Valid(data) {
+			why = "sent invalid UTF-8"
+			s.m.disconnected.WithLabelValues(reasonInvalidUTF8).Inc()
+			c.close(websocket.CloseInvalidFramePayloadData, "text frame is not valid UTF-8", false)
+			return
+		}
 		var req request
 		if err := json.Unmarshal(data, &req); err != nil {
 			s.reply(c, wireMessage{Type: TypeError, Error: "not a JSON message"})
@@ -469,6 +989,7 @@ func (s *Server) readPump(c *wsConn) {
 			s.reply(c, wireMessage{Type: TypeError, Error: "out_trade_no or udid required"})
 		case req.Type == TypeSubscribe:
 			if !s.subscribe(c, req) {
+				why = "replay failed or stalled"
 				return
 			}
 		case req.Type == TypeUnsubscribe:
@@ -479,31 +1000,117 @@ func (s *Server) readPump(c *wsConn) {
 	}
 }
 
-// subscribe registers the subscription, then replays what is stored: in
-// that order nothing committed in between is missed (it may come twice).
-// The replay waits for queue space, up to the write timeout, since it can
-// be longer than the queue.
+// refuseSub answers a subscription with an error naming it, and logs it.
+func (s *Server) refuseSub(c *wsConn, req request, reason, msg string) {
+	s.m.subsRefused.WithLabelValues(reason).Inc()
+	s.log.Warn("ws: subscription refused", "reason", reason, "remote", c.remote, "token_id", c.cred.tokenID,
+		"merchant", c.cred.scope.Merchant, "token_udid", c.cred.scope.UDID, "out_trade_no", req.OutTradeNo,
+		"udid", req.UDID)
+	s.reply(c, wireMessage{Type: TypeError, OutTradeNo: req.OutTradeNo, UDID: req.UDID, Error: msg})
+}
+
+// onShortGoroutine runs a store call on a goroutine of its own: SQLite's
+// deep call stack would otherwise stay with the long-lived reader,
+// costing every idle connection many KB.
+func onShortGoroutine[T any](f func() (T, error)) (T, error) {
+	type result struct {
+		v   T
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		v, err := f()
+		done <- result{v, err}
+	}()
+	r := <-done
+	return r.v, r.err
+}
+
+// subscribe checks the subscription against the kiosk's credential,
+// registers it, then streams what is stored, a page at a time: in that
+// order nothing committed in between is missed (it may come twice). The
+// replay waits for queue space, up to the write timeout per frame.
 func (s *Server) subscribe(c *wsConn, req request) bool {
-	s.hub.subscribe(c, req.OutTradeNo, req.UDID)
-	// The query runs on a short-lived goroutine: SQLite's deep call stack
-	// would otherwise stay with this long-lived reader, costing every idle
-	// connection many KB.
-	done := make(chan []*Record, 1)
-	go func() { done <- s.replayRecords(req) }()
-	recs := <-done
-	n := 0
-	for i, r := range recs {
-		if i > 0 && recs[i-1].ID == r.ID {
-			continue
-		}
-		frame, err := json.Marshal(notificationMessage(r, true))
+	scope := c.cred.scope
+	if req.UDID != "" && scope.UDID != "" && req.UDID != scope.UDID {
+		s.refuseSub(c, req, reasonForeignDevice, fmt.Sprintf("udid %s: this kiosk's token is for device %s only", req.UDID, scope.UDID))
+		return true
+	}
+	if err := s.hub.room(c, req.OutTradeNo, req.UDID, s.cfg.MaxSubscriptions); err != nil {
+		s.refuseSub(c, req, reasonTooManySubs, err.Error())
+		return true
+	}
+	if req.OutTradeNo != "" && scope.UDID != "" {
+		owner, err := onShortGoroutine(func() (string, error) {
+			ctx, cancel := context.WithTimeout(context.Background(), s.cfg.WriteTimeout)
+			defer cancel()
+			return s.st.Claim(ctx, scope.Merchant, req.OutTradeNo, scope.UDID)
+		})
 		if err != nil {
-			continue
+			s.log.Error("ws: subscribe", "out_trade_no", req.OutTradeNo, "err", err)
+			s.refuseSub(c, req, reasonUnavailable, "relay storage unavailable, subscribe again later")
+			return true
 		}
-		if !s.enqueue(c, &outbound{data: frame}) {
-			return false
+		if owner != scope.UDID {
+			s.refuseSub(c, req, reasonForeignOrder, fmt.Sprintf("out_trade_no %s is not an order of this kiosk (another device follows it)", req.OutTradeNo))
+			return true
 		}
-		n++
+	}
+	if req.OutTradeNo != "" {
+		foreign, err := onShortGoroutine(func() (bool, error) {
+			ctx, cancel := context.WithTimeout(context.Background(), s.cfg.WriteTimeout)
+			defer cancel()
+			return s.st.Foreign(ctx, req.OutTradeNo, scope)
+		})
+		if err != nil {
+			s.log.Error("ws: subscribe", "out_trade_no", req.OutTradeNo, "err", err)
+			s.refuseSub(c, req, reasonUnavailable, "relay storage unavailable, subscribe again later")
+			return true
+		}
+		if foreign {
+			s.refuseSub(c, req, reasonForeignOrder, fmt.Sprintf("out_trade_no %s is not an order of this kiosk (it belongs to another device or merchant)", req.OutTradeNo))
+			return true
+		}
+	}
+	if err := s.hub.subscribe(c, req.OutTradeNo, req.UDID, s.cfg.MaxSubscriptions); err != nil {
+		if errors.Is(err, errTooManySubs) {
+			s.refuseSub(c, req, reasonTooManySubs, err.Error())
+			return true
+		}
+		return false
+	}
+	q := ReplayQuery{Scope: scope, OutTradeNo: req.OutTradeNo, UDID: req.UDID, Since: time.Now().Add(-s.cfg.ReplayWindow)}
+	n := 0
+	var after int64
+	for n < maxReplay {
+		limit := min(replayPage, maxReplay-n)
+		page, err := onShortGoroutine(func() ([]*Record, error) {
+			s.replaySem <- struct{}{}
+			defer func() { <-s.replaySem }()
+			ctx, cancel := context.WithTimeout(context.Background(), s.cfg.WriteTimeout)
+			defer cancel()
+			return s.st.Replay(ctx, q, after, limit)
+		})
+		if err != nil {
+			s.log.Error("ws: replay", "out_trade_no", req.OutTradeNo, "udid", req.UDID, "err", err)
+			break
+		}
+		for _, r := range page {
+			frame, err := encodeNotification(r, true)
+			if err != nil {
+				continue
+			}
+			if !s.enqueue(c, &outbound{data: frame}) {
+				return false
+			}
+			n++
+			after = r.ID
+		}
+		// Still here and reading: a long replay is not a silent peer.
+		c.ws.SetReadDeadline(time.Now().Add(2 * s.cfg.PingInterval))
+		if len(page) < limit {
+			break
+		}
 	}
 	ack := wireMessage{Type: TypeSubscribed, OutTradeNo: req.OutTradeNo, UDID: req.UDID, Replayed: &n}
 	frame, _ := json.Marshal(ack)
@@ -590,66 +1197,4 @@ func (s *Server) write(c *wsConn, m *outbound) bool {
 		s.m.latency.Observe(time.Since(m.receivedAt).Seconds())
 	}
 	return true
-}
-
-// QFPayNotifierAddrs are the addresses QFPay sends notifications from,
-// the "qfpay" preset of ParseAllowList.
-var QFPayNotifierAddrs = []string{"13.228.112.115", "18.138.115.47", "18.166.202.92"}
-
-// ParseAllowList reads a comma-separated list of IPs and CIDR prefixes;
-// the word "qfpay" stands for QFPayNotifierAddrs. Empty means any.
-func ParseAllowList(s string) ([]netip.Prefix, error) {
-	var out []netip.Prefix
-	for _, f := range strings.Split(s, ",") {
-		f = strings.TrimSpace(f)
-		var items []string
-		switch {
-		case f == "":
-			continue
-		case strings.EqualFold(f, "qfpay"):
-			items = QFPayNotifierAddrs
-		default:
-			items = []string{f}
-		}
-		for _, it := range items {
-			if strings.Contains(it, "/") {
-				p, err := netip.ParsePrefix(it)
-				if err != nil {
-					return nil, fmt.Errorf("relay: allow-list entry %q: %w", it, err)
-				}
-				out = append(out, p.Masked())
-				continue
-			}
-			a, err := netip.ParseAddr(it)
-			if err != nil {
-				return nil, fmt.Errorf("relay: allow-list entry %q: not an IP, CIDR or \"qfpay\"", it)
-			}
-			a = a.Unmap()
-			out = append(out, netip.PrefixFrom(a, a.BitLen()))
-		}
-	}
-	return out, nil
-}
-
-// replayRecords is what a subscription replays, oldest first, each once.
-func (s *Server) replayRecords(req request) []*Record {
-	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.WriteTimeout)
-	defer cancel()
-	var recs []*Record
-	if req.OutTradeNo != "" {
-		rs, err := s.j.ByOutTradeNo(ctx, req.OutTradeNo, maxReplay)
-		if err != nil {
-			s.log.Error("ws: replay", "out_trade_no", req.OutTradeNo, "err", err)
-		}
-		recs = append(recs, rs...)
-	}
-	if req.UDID != "" {
-		rs, err := s.j.ByUDID(ctx, req.UDID, time.Now().Add(-s.cfg.ReplayWindow), maxReplay)
-		if err != nil {
-			s.log.Error("ws: replay", "udid", req.UDID, "err", err)
-		}
-		recs = append(recs, rs...)
-	}
-	sort.Slice(recs, func(i, k int) bool { return recs[i].ID < recs[k].ID })
-	return recs
 }

@@ -25,6 +25,7 @@ import (
 	"qrkiosk/internal/kiosk"
 	"qrkiosk/internal/pin"
 	"qrkiosk/internal/sound"
+	"qrkiosk/internal/watchdog"
 	"qrkiosk/payment"
 )
 
@@ -78,6 +79,9 @@ func Run(ctx context.Context, k *kiosk.Kiosk, o kiosk.WindowOptions) int {
 			})
 		}()
 	}
+	// Under systemd (the packaged unit): READY=1 once the event loop runs,
+	// then WATCHDOG=1 from it, so a frozen window gets the kiosk restarted.
+	watchdog.Start(ctx, k.Getenv, fyne.Do, log)
 	a.Run()
 	w.afterRun()
 	return 0

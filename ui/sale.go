@@ -145,6 +145,8 @@ func statusText(s payment.Snapshot) string {
 		return "Creating the order for " + amt + "…"
 	case payment.StateAwaitingPayment:
 		switch {
+		case s.Cancelling && s.PayType.Cancel == payment.CancelNone:
+			return "Stopping " + amt + " — the gateway cannot withdraw this QR; checking it once more…"
 		case s.Cancelling:
 			return "Cancelling " + amt + " — asking the gateway to withdraw the QR…"
 		case s.GatewayUnreachable:

@@ -1,27 +1,28 @@
 package ui
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"qrkiosk/internal/journal"
+	"qrkiosk/internal/proctest"
 	"qrkiosk/payment"
 )
 
 // TestSmokeDemoUnderXvfb runs the real binary (a debug build, so Fyne's
-// thread checks are on) in demo mode in a virtual X server, rings up a sale,
-// lets it show the QR and countdown for a few seconds, then sends SIGTERM.
-// It fails on a crash, a Fyne thread warning, or a sale that never reached
-// the (simulated) gateway.
+// thread checks are on) in demo mode in a virtual X server, on each
+// gateway's simulator (--demo-gateway), rings up a sale, lets it show the
+// QR and countdown for a few seconds, then sends SIGTERM. It fails on a
+// crash, a Fyne thread warning, or a sale that never reached the
+// (simulated) gateway. (TestDemoSaleOnScanForPay pays a demo sale
+// headless; here the simulator listens on the LAN address, which tests
+// do not call.)
 func TestSmokeDemoUnderXvfb(t *testing.T) {
 	if testing.Short() {
 		t.Skip("smoke test: runs the real binary for several seconds")
@@ -30,25 +31,32 @@ func TestSmokeDemoUnderXvfb(t *testing.T) {
 	if err != nil {
 		t.Skip("Xvfb is not installed (make deps installs it): cannot run the GUI smoke test")
 	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "bin", "qrkiosk")
+	bin := filepath.Join(t.TempDir(), "bin", "qrkiosk")
 	build := exec.Command("go", "build", "-tags", "debug,no_emoji", "-o", bin, "qrkiosk")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 
-	display := startXvfb(t, xvfb)
+	display := proctest.StartXvfb(t, xvfb, "-screen", "0", "1920x1080x24", "-nolisten", "tcp")
+	for _, gateway := range []string{"qfpay", "scanforpay"} {
+		t.Run(gateway, func(t *testing.T) { smokeDemo(t, bin, display, gateway) })
+	}
+}
+
+// smokeDemo runs one demo session on the gateway's simulator.
+func smokeDemo(t *testing.T, bin, display, gateway string) {
+	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
 	// A clean home: no config file (so demo mode), fresh preferences, and
 	// not even a cache directory, as for a new user account.
 	// The demo's simulator on loopback: tests talk to this machine only.
-	cmd := exec.Command(bin, "--demo-host", "127.0.0.1", "--demo-charge", "12.34")
+	cmd := exec.Command(bin, "--demo-gateway", gateway, "--demo-host", "127.0.0.1", "--demo-charge", "12.34")
 	cmd.Dir = dir
 	cmd.Env = []string{
 		"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "XDG_CONFIG_HOME=" + dir, "XDG_DATA_HOME=" + dir,
 		"XDG_CACHE_HOME=" + filepath.Join(dir, "cache"), "DISPLAY=" + display, "QRKIOSK_LOG=info", "QRKIOSK_DATA=" + data,
 	}
-	var stderr syncBuffer
+	var stderr proctest.Buffer
 	cmd.Stderr, cmd.Stdout = &stderr, &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -85,71 +93,21 @@ func TestSmokeDemoUnderXvfb(t *testing.T) {
 			t.Errorf("log has %q:\n%s", bad, log)
 		}
 	}
-	for _, want := range []string{`msg="demo mode"`, `msg="order created"`} {
+	for _, want := range []string{`msg="demo mode" gateway_name=` + gateway, `msg="order created"`} {
 		if !strings.Contains(log, want) {
 			t.Errorf("log lacks %s:\n%s", want, log)
 		}
 	}
-	// The sale is in the demo journal, withdrawn before the exit.
+	// The sale is in the demo journal, withdrawn (QFPay) or stopped and
+	// settled by a final query (ScanForPay, which has no cancel) before
+	// the exit.
 	j, err := journal.Open(journal.Options{Dir: filepath.Join(data, "demo")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer j.Close()
 	day, err := j.Today(context.Background())
-	if err != nil || len(day.Orders) != 1 || day.Orders[0].Amount.String() != "12.34" || day.Orders[0].State != payment.StateCancelled {
+	if err != nil || len(day.Orders) != 1 || day.Orders[0].Amount.String() != "12.34" || day.Orders[0].State != payment.StateCancelled || day.Orders[0].Gateway != gateway {
 		t.Fatalf("demo journal: %+v, %v", day.Orders, err)
 	}
-}
-
-// startXvfb starts a virtual X server on a free display and returns its name.
-func startXvfb(t *testing.T, xvfb string) string {
-	t.Helper()
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	x := exec.Command(xvfb, "-displayfd", "3", "-screen", "0", "1920x1080x24", "-nolisten", "tcp")
-	x.ExtraFiles = []*os.File{w}
-	if err := x.Start(); err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
-	t.Cleanup(func() {
-		x.Process.Kill()
-		x.Wait()
-	})
-	got := make(chan string, 1)
-	go func() {
-		line, _ := bufio.NewReader(r).ReadString('\n')
-		got <- strings.TrimSpace(line)
-	}()
-	select {
-	case n := <-got:
-		if n == "" {
-			t.Fatal("Xvfb did not report a display")
-		}
-		return ":" + n
-	case <-time.After(10 * time.Second):
-		t.Fatal("Xvfb did not start")
-	}
-	return ""
-}
-
-// syncBuffer collects a child's output while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -19,6 +19,8 @@ import (
 
 	"github.com/makiuchi-d/gozxing"
 	gozxingqr "github.com/makiuchi-d/gozxing/qrcode"
+
+	"qrkiosk/internal/proctest"
 )
 
 // The real binary under Xvfb, as a bare kiosk session runs it: no window
@@ -58,7 +60,7 @@ func kioskBinary(t *testing.T) string {
 type xsession struct {
 	t       *testing.T
 	display string
-	log     *syncBuffer
+	log     *proctest.Buffer
 	cmd     *exec.Cmd
 }
 
@@ -84,7 +86,7 @@ func startKiosk(t *testing.T, w, h int, env []string, args ...string) *xsession 
 	t.Helper()
 	xvfb := needX(t)
 	bin := kioskBinary(t)
-	s := &xsession{t: t, display: startXvfbSized(t, xvfb, w, h), log: &syncBuffer{}}
+	s := &xsession{t: t, display: proctest.StartXvfb(t, xvfb, "-screen", "0", fmt.Sprintf("%dx%dx24", w, h), "-nolisten", "tcp"), log: &proctest.Buffer{}}
 	dir := t.TempDir()
 	// The demo's simulator on loopback: tests talk to this machine only.
 	s.cmd = exec.Command(bin, append([]string{"--data", filepath.Join(dir, "data"), "--demo-host", "127.0.0.1"}, args...)...)
@@ -112,40 +114,6 @@ func startKiosk(t *testing.T, w, h int, env []string, args ...string) *xsession 
 		}
 	})
 	return s
-}
-
-func startXvfbSized(t *testing.T, xvfb string, w, h int) string {
-	t.Helper()
-	r, pw, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	x := exec.Command(xvfb, "-displayfd", "3", "-screen", "0", fmt.Sprintf("%dx%dx24", w, h), "-nolisten", "tcp")
-	x.ExtraFiles = []*os.File{pw}
-	if err := x.Start(); err != nil {
-		t.Fatal(err)
-	}
-	pw.Close()
-	t.Cleanup(func() {
-		x.Process.Kill()
-		x.Wait()
-	})
-	line := make(chan string, 1)
-	go func() {
-		b := make([]byte, 16)
-		n, _ := r.Read(b)
-		line <- strings.TrimSpace(string(b[:n]))
-	}()
-	select {
-	case n := <-line:
-		if n == "" {
-			t.Fatal("Xvfb did not report a display")
-		}
-		return ":" + n
-	case <-time.After(10 * time.Second):
-		t.Fatal("Xvfb did not start")
-	}
-	return ""
 }
 
 func (s *xsession) xdotool(args ...string) string {

@@ -8,7 +8,9 @@
 // "listening on http://ADDR" with the bound address; logs go to stderr.
 //
 // It behaves like QFPay's gateway by default, including its 400 requests a
-// minute (--rate-limit). Its clock starts at the machine's plus
+// minute (--rate-limit). It takes customer-presented codes (CPM, auth_code)
+// too: the customer confirms --cpm-confirm-after later (3 s), and the last
+// four digits of a code pick another outcome (see README). Its clock starts at the machine's plus
 // --clock-offset; GET /sim/clock reads it and POST /sim/clock with
 // advance=DURATION or set=RFC3339 moves it forward, so that expiry, refunds
 // in progress and the query's month window can be tested without waiting.
@@ -16,19 +18,16 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
+	"qrkiosk/internal/simkit"
 	"qrkiosk/payment/qfpay/qfpaysim"
 )
 
@@ -39,20 +38,13 @@ func main() {
 	os.Exit(code)
 }
 
-func envOr(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
-}
-
 // run serves until ctx is cancelled (SIGINT or SIGTERM in main).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("qfpay-sim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", "127.0.0.1:0", "address to listen on (port 0 picks a free port)")
-	appCode := fs.String("app-code", envOr("QFPAY_APPCODE", qfpaysim.DemoAppCode), "app code merchants must send (env QFPAY_APPCODE)")
-	key := fs.String("key", envOr("QFPAY_KEY", qfpaysim.DemoKey), "client key requests are signed with (env QFPAY_KEY)")
+	appCode := fs.String("app-code", simkit.EnvOr("QFPAY_APPCODE", qfpaysim.DemoAppCode), "app code merchants must send (env QFPAY_APPCODE)")
+	key := fs.String("key", simkit.EnvOr("QFPAY_KEY", qfpaysim.DemoKey), "client key requests are signed with (env QFPAY_KEY)")
 	mchID := fs.String("mchid", "", "mchid every request must carry (empty: requests must not carry one)")
 	notifyURL := fs.String("notify-url", "", "where signed notifications are POSTed (empty: none)")
 	publicURL := fs.String("public-url", "", "public base of the customer page put in qrcode (default http://<bound address>)")
@@ -69,14 +61,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cancelProcessing := fs.Duration("cancel-processing", 0, "reversal/close answer 1145 (in progress) and take effect this long later on the gateway clock (0: at once)")
 	rateLimit := fs.Int("rate-limit", 400, "requests per minute per app code before HTTP 429, as QFPay (0: no limit)")
 	query1161 := fs.Float64("query-1161", 0, "fraction (0..1) of query rows answered respcd 1161 (unknown result, query again)")
+	cpmConfirmAfter := fs.Duration("cpm-confirm-after", qfpaysim.DefaultCPMConfirmAfter, "a CPM payment answers 1145 and the customer confirms it this long later on the gateway clock (0: paid at once)")
+	allInOneNamesWallet := fs.Bool("allinone-names-wallet", false, "all-in-one (800008) CPM payments carry the wallet's own pay type (800108, 800208, 800708, 805808) in answers, rows and notifications")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	for name, v := range map[string]float64{"fail-5xx": *fail5xx, "commit-drop": *commitDrop, "notify-drop": *notifyDrop, "notify-dup": *notifyDup, "query-1161": *query1161} {
-		if v < 0 || v > 1 {
-			fmt.Fprintf(stderr, "qfpay-sim: --%s %v: must be between 0 and 1\n", name, v)
-			return 2
-		}
+	if err := simkit.CheckRates(map[string]float64{"fail-5xx": *fail5xx, "commit-drop": *commitDrop, "notify-drop": *notifyDrop, "notify-dup": *notifyDup, "query-1161": *query1161}); err != nil {
+		fmt.Fprintf(stderr, "qfpay-sim: %v\n", err)
+		return 2
 	}
 	if *appCode == "" || *key == "" {
 		fmt.Fprintln(stderr, "qfpay-sim: --app-code and --key must not be empty")
@@ -90,69 +82,51 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "qfpay-sim: --refund-processing, --cancel-processing and --rate-limit must not be negative")
 		return 2
 	}
+	if *cpmConfirmAfter < 0 {
+		fmt.Fprintln(stderr, "qfpay-sim: --cpm-confirm-after must not be negative (0: CPM payments are paid at once)")
+		return 2
+	}
+	confirmAfter := *cpmConfirmAfter
+	if confirmAfter == 0 {
+		confirmAfter = -1 // the Config's "at once"; its 0 means the default
+	}
 
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	ln, err := net.Listen("tcp", *listen)
+	ln, base, err := simkit.Listen(*listen, *publicURL)
 	if err != nil {
 		fmt.Fprintf(stderr, "qfpay-sim: %v\n", err)
 		return 1
 	}
 	addr := ln.Addr().String()
-	base := strings.TrimRight(*publicURL, "/")
-	if base == "" {
-		base = "http://" + addr
-	}
 	sim := qfpaysim.New(qfpaysim.Config{
-		AppCode:            *appCode,
-		Key:                *key,
-		MchID:              *mchID,
-		NotifyURL:          *notifyURL,
-		BaseURL:            base,
-		NotifyScale:        *notifyScale,
-		Latency:            *latency,
-		Fail5xxRate:        *fail5xx,
-		CommitDropRate:     *commitDrop,
-		CommitDropFirst:    *commitDropFirst,
-		NotifyDropRate:     *notifyDrop,
-		NotifyDupRate:      *notifyDup,
-		DefaultExpiry:      *expiry,
-		ClockOffset:        *clockOffset,
-		RefundProcessing:   *refundProcessing,
-		CancelProcessing:   *cancelProcessing,
-		RateLimitPerMinute: *rateLimit,
-		QueryUnknownRate:   *query1161,
-		Logger:             log,
+		AppCode:             *appCode,
+		Key:                 *key,
+		MchID:               *mchID,
+		NotifyURL:           *notifyURL,
+		BaseURL:             base,
+		NotifyScale:         *notifyScale,
+		Latency:             *latency,
+		Fail5xxRate:         *fail5xx,
+		CommitDropRate:      *commitDrop,
+		CommitDropFirst:     *commitDropFirst,
+		NotifyDropRate:      *notifyDrop,
+		NotifyDupRate:       *notifyDup,
+		DefaultExpiry:       *expiry,
+		ClockOffset:         *clockOffset,
+		RefundProcessing:    *refundProcessing,
+		CancelProcessing:    *cancelProcessing,
+		RateLimitPerMinute:  *rateLimit,
+		QueryUnknownRate:    *query1161,
+		CPMConfirmAfter:     confirmAfter,
+		AllInOneNamesWallet: *allInOneNamesWallet,
+		Logger:              log,
 	})
 	defer sim.Close()
-	srv := &http.Server{
-		Handler:           sim,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      30*time.Second + *latency,
-		IdleTimeout:       60 * time.Second,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
 
 	fmt.Fprintf(stdout, "listening on http://%s\n", addr)
 	log.Info("qfpay-sim started", "addr", addr, "public_url", base, "notify_url", *notifyURL, "mchid_required", *mchID != "",
 		"gateway_time", sim.Now().Format(time.RFC3339), "rate_limit_per_minute", *rateLimit,
-		"refund_processing", *refundProcessing, "cancel_processing", *cancelProcessing)
-
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	select {
-	case err := <-served:
-		if !errors.Is(err, http.ErrServerClosed) {
-			log.Error("server stopped", "err", err)
-			return 1
-		}
-	case <-ctx.Done():
-		log.Info("shutting down")
-		shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(shutCtx); err != nil {
-			log.Warn("shutdown incomplete", "err", err)
-		}
-	}
-	return 0
+		"refund_processing", *refundProcessing, "cancel_processing", *cancelProcessing,
+		"cpm_confirm_after", *cpmConfirmAfter, "allinone_names_wallet", *allInOneNamesWallet)
+	return simkit.Serve(ctx, ln, sim, *latency, log)
 }

@@ -1,9 +1,11 @@
-// Command qrkiosk-relay receives QFPay's notifications on /notify/qfpay,
-// journals them and pushes them to the kiosks over /ws.
+// Command qrkiosk-relay receives payment gateways' notifications (QFPay's,
+// ScanForPay's) on /notify/…, stores them and pushes them to the kiosks
+// over /ws; its token subcommands manage the kiosks' own tokens.
 package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -36,33 +38,207 @@ func env(name, def string) string {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "token":
+			return runToken(args[1:], stdout, stderr)
+		case "serve":
+			return serve(args[1:], stdout, stderr, false)
+		case "check":
+			return serve(args[1:], stdout, stderr, true)
+		case "help", "-h", "--help":
+			fmt.Fprint(stdout, usageText)
+			return 0
+		}
+	}
+	return serve(args, stdout, stderr, false)
+}
+
+const usageText = `qrkiosk-relay: the notify relay between payment gateways and qrkiosk kiosks.
+
+  qrkiosk-relay [serve] [flags]     run the relay (qrkiosk-relay serve --help for the flags)
+  qrkiosk-relay check [flags]       check the settings and secrets as serve would, then exit:
+                                    0 if it would start (the store is not opened and nothing is created)
+  qrkiosk-relay token add --merchant ID --udid DEVICE [--note TEXT]
+  qrkiosk-relay token list
+  qrkiosk-relay token revoke ID... | --merchant ID --udid DEVICE
+
+The token commands use the relay's store: --database (QRKIOSK_RELAY_DATABASE)
+or --data (QRKIOSK_RELAY_DATA), as the relay does; run them as the user that
+owns --data (the Debian package's: sudo -u qrkiosk-relay qrkiosk-relay token …
+--data /var/lib/qrkiosk-relay).
+
+Under systemd, the credentials qfpay-key, scanforpay-key, token, merchants,
+database, tls.crt and tls.key (LoadCredential=) are the defaults of
+--qfpay-key-file, --scanforpay-key-file, --token-file, --merchants,
+--database-file, --tls-cert and --tls-key; an empty one counts as not given.
+See relay/README.md.
+`
+
+// storeFlags are the flags that locate the store, shared by serve and token.
+type storeFlags struct {
+	data, database, databaseFile *string
+}
+
+func addStoreFlags(fs *flag.FlagSet) storeFlags {
+	return storeFlags{
+		data:         fs.String("data", env("QRKIOSK_RELAY_DATA", "qrkiosk-relay-data"), "directory of the SQLite journal, when there is no --database (env QRKIOSK_RELAY_DATA)"),
+		database:     fs.String("database", env("QRKIOSK_RELAY_DATABASE", ""), "postgres:// URL shared by several relay instances; empty = SQLite in --data (env QRKIOSK_RELAY_DATABASE)"),
+		databaseFile: fs.String("database-file", env("QRKIOSK_RELAY_DATABASE_FILE", credential(credDatabase)), "file holding the postgres:// URL (it may carry a password), e.g. a systemd credential (env QRKIOSK_RELAY_DATABASE_FILE)"),
+	}
+}
+
+// resolve returns the database URL, reading --database-file.
+func (f storeFlags) resolve(log *slog.Logger) (string, error) {
+	url := *f.database
+	if *f.databaseFile != "" {
+		if url != "" {
+			return "", errors.New("--database and --database-file: give one")
+		}
+		v, err := readSecret(*f.databaseFile, log)
+		if err != nil {
+			return "", fmt.Errorf("--database-file: %w", err)
+		}
+		url = v
+	}
+	return url, nil
+}
+
+// readSecret reads a one-line secret file (a systemd credential, a
+// Kubernetes secret, a 0600 file) without its trailing newline, and warns
+// when other users could read it.
+func readSecret(path string, log *slog.Logger) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	v := strings.TrimSpace(string(b))
+	if v == "" {
+		return "", fmt.Errorf("%s is empty", path)
+	}
+	warnIfShared(path, log)
+	return v, nil
+}
+
+// warnIfShared warns when other users could read a file holding secrets.
+func warnIfShared(path string, log *slog.Logger) {
+	if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o077 != 0 {
+		log.Warn("a secret file is readable by other users: chmod 600 it (or use a systemd credential)",
+			"file", path, "mode", fmt.Sprintf("%04o", st.Mode().Perm()))
+	}
+}
+
+// serve runs the relay; with checkOnly it stops once everything but the
+// store has been checked (qrkiosk-relay check), so it opens and creates
+// nothing: a package's install script runs it as root to decide whether
+// the service can start.
+func serve(args []string, stdout, stderr io.Writer, checkOnly bool) int {
 	fs := flag.NewFlagSet("qrkiosk-relay", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", env("QRKIOSK_RELAY_LISTEN", "127.0.0.1:8080"), "address to listen on, port 0 = any free port (env QRKIOSK_RELAY_LISTEN)")
-	key := fs.String("qfpay-key", env("QFPAY_KEY", ""), "QFPay client key that signs notifications (env QFPAY_KEY)")
-	token := fs.String("token", env("QRKIOSK_RELAY_TOKEN", ""), "bearer token kiosks present on /ws (env QRKIOSK_RELAY_TOKEN)")
+	key := fs.String("qfpay-key", env("QFPAY_KEY", ""), "the one-shop merchant's QFPay client key; prefer env QFPAY_KEY or --qfpay-key-file (the command line is visible in ps)")
+	keyFile := fs.String("qfpay-key-file", env("QFPAY_KEY_FILE", credential(credQFPayKey)), "file holding the one-shop merchant's QFPay client key (env QFPAY_KEY_FILE)")
+	sfpKey := fs.String("scanforpay-key", env("SCANFORPAY_KEY", ""), "the one-shop merchant's ScanForPay sign key; prefer env SCANFORPAY_KEY or --scanforpay-key-file")
+	sfpKeyFile := fs.String("scanforpay-key-file", env("SCANFORPAY_KEY_FILE", credential(credScanForPayKey)), "file holding the one-shop merchant's ScanForPay sign key (env SCANFORPAY_KEY_FILE)")
+	merchantsFile := fs.String("merchants", env("QRKIOSK_RELAY_MERCHANTS", credential(credMerchants)), "merchants file: one 'id gateway app_code key' a line, served at /notify/GATEWAY/ID (env QRKIOSK_RELAY_MERCHANTS)")
+	token := fs.String("token", env("QRKIOSK_RELAY_TOKEN", ""), "shared kiosk token of a one-shop set-up; prefer env QRKIOSK_RELAY_TOKEN or --token-file")
+	tokenFile := fs.String("token-file", env("QRKIOSK_RELAY_TOKEN_FILE", credential(credToken)), "file holding the shared kiosk token (env QRKIOSK_RELAY_TOKEN_FILE)")
 	noAuth := fs.Bool("insecure-no-auth", false, "accept kiosks without a token (local demos only)")
-	data := fs.String("data", env("QRKIOSK_RELAY_DATA", "qrkiosk-relay-data"), "directory of the notification journal (env QRKIOSK_RELAY_DATA)")
-	cert := fs.String("tls-cert", env("QRKIOSK_RELAY_TLS_CERT", ""), "TLS certificate (PEM); serve HTTPS with --tls-key")
-	keyFile := fs.String("tls-key", env("QRKIOSK_RELAY_TLS_KEY", ""), "TLS private key (PEM)")
+	sf := addStoreFlags(fs)
+	instance := fs.String("instance", env("QRKIOSK_RELAY_INSTANCE", ""), "this instance's name in logs, metrics and the database; default host/listen-address (env QRKIOSK_RELAY_INSTANCE)")
+	cert := fs.String("tls-cert", env("QRKIOSK_RELAY_TLS_CERT", credential(credTLSCert)), "TLS certificate (PEM); serve HTTPS with --tls-key (env QRKIOSK_RELAY_TLS_CERT)")
+	certKey := fs.String("tls-key", env("QRKIOSK_RELAY_TLS_KEY", credential(credTLSKey)), "TLS private key (PEM) (env QRKIOSK_RELAY_TLS_KEY)")
 	allow := fs.String("allow-ip", env("QRKIOSK_RELAY_ALLOW_IP", ""), `notifier allow-list: IPs/CIDRs, comma-separated; "qfpay" = QFPay's published addresses (env QRKIOSK_RELAY_ALLOW_IP)`)
 	proxies := fs.String("trusted-proxy", env("QRKIOSK_RELAY_TRUSTED_PROXY", ""), "reverse proxies (IPs/CIDRs) whose X-Forwarded-For is believed (env QRKIOSK_RELAY_TRUSTED_PROXY)")
-	retain := fs.String("retain-days", env("QRKIOSK_RELAY_RETAIN_DAYS", "90"), "days a notification is kept in the journal, 0 = for ever (env QRKIOSK_RELAY_RETAIN_DAYS)")
+	retain := fs.String("retain-days", env("QRKIOSK_RELAY_RETAIN_DAYS", "90"), "days a notification is kept, 0 = for ever (env QRKIOSK_RELAY_RETAIN_DAYS)")
+	limits := []limitFlag{
+		{name: "max-subscriptions", env: "QRKIOSK_RELAY_MAX_SUBSCRIPTIONS", def: "256", help: "subscriptions one kiosk connection may hold"},
+		{name: "max-conns-per-token", env: "QRKIOSK_RELAY_MAX_CONNS_PER_TOKEN", def: "8", help: "connections one kiosk token may hold on this instance"},
+		{name: "max-conns-shared-token", env: "QRKIOSK_RELAY_MAX_CONNS_SHARED_TOKEN", def: "1000", help: "connections the shared token may hold on this instance"},
+	}
+	for i := range limits {
+		l := &limits[i]
+		l.value = fs.String(l.name, env(l.env, l.def), fmt.Sprintf("%s (env %s)", l.help, l.env))
+	}
 	debug := fs.Bool("debug", false, "debug logging")
 	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "qrkiosk-relay: unexpected argument %q (qrkiosk-relay help)\n", fs.Arg(0))
 		return exitUsage
 	}
 	usage := func(msg string) int {
 		fmt.Fprintln(stderr, "qrkiosk-relay:", msg)
 		return exitUsage
 	}
-	if *key == "" {
-		return usage("the QFPay client key is required: --qfpay-key or QFPAY_KEY")
+	level := slog.LevelInfo
+	if *debug {
+		level = slog.LevelDebug
 	}
-	if *token == "" && !*noAuth {
-		return usage("a kiosk token is required: --token or QRKIOSK_RELAY_TOKEN (or --insecure-no-auth for a local demo)")
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	onCommandLine := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { onCommandLine[f.Name] = true })
+	for _, name := range []string{"qfpay-key", "scanforpay-key", "token", "database"} {
+		if onCommandLine[name] && (name != "database" || strings.Contains(*sf.database, "@")) {
+			log.Warn("a secret on the command line is visible to every user of this machine (ps): use the environment or a file instead",
+				"flag", "--"+name)
+		}
 	}
-	if (*cert == "") != (*keyFile == "") {
+	if *keyFile != "" {
+		if *key != "" {
+			return usage("--qfpay-key (or QFPAY_KEY) and --qfpay-key-file (" + *keyFile + "): give one")
+		}
+		v, err := readSecret(*keyFile, log)
+		if err != nil {
+			return usage("--qfpay-key-file: " + err.Error())
+		}
+		*key = v
+	}
+	if *sfpKeyFile != "" {
+		if *sfpKey != "" {
+			return usage("--scanforpay-key (or SCANFORPAY_KEY) and --scanforpay-key-file (" + *sfpKeyFile + "): give one")
+		}
+		v, err := readSecret(*sfpKeyFile, log)
+		if err != nil {
+			return usage("--scanforpay-key-file: " + err.Error())
+		}
+		*sfpKey = v
+	}
+	if *tokenFile != "" {
+		if *token != "" {
+			return usage("--token (or QRKIOSK_RELAY_TOKEN) and --token-file (" + *tokenFile + "): give one")
+		}
+		v, err := readSecret(*tokenFile, log)
+		if err != nil {
+			return usage("--token-file: " + err.Error())
+		}
+		*token = v
+	}
+	var merchants []relay.Merchant
+	if *merchantsFile != "" {
+		f, err := os.Open(*merchantsFile)
+		if err != nil {
+			return usage("--merchants: " + err.Error())
+		}
+		merchants, err = relay.ParseMerchants(f)
+		f.Close()
+		if err != nil {
+			return usage(fmt.Sprintf("--merchants %s: %v", *merchantsFile, err))
+		}
+		warnIfShared(*merchantsFile, log)
+		for _, m := range merchants {
+			log.Info("merchant", "id", m.ID, "gateway", m.Gateway, "app_code", m.AppCode, "notify_path", "/notify/"+m.Gateway+"/"+m.ID)
+		}
+	}
+	if *key == "" && *sfpKey == "" && len(merchants) == 0 {
+		return usage("a merchant is required: QFPay's client key (QFPAY_KEY, --qfpay-key-file), ScanForPay's sign key (SCANFORPAY_KEY, --scanforpay-key-file) and/or --merchants FILE")
+	}
+	if *token != "" && *key == "" && *sfpKey == "" && !hasMerchant(merchants, relay.DefaultMerchant) {
+		return usage("the shared --token sees the one-shop merchant's notifications (QFPAY_KEY, SCANFORPAY_KEY, or a merchant named \"default\" in --merchants); with several merchants give each kiosk its own token: qrkiosk-relay token add")
+	}
+	if (*cert == "") != (*certKey == "") {
 		return usage("--tls-cert and --tls-key go together")
 	}
 	allowIPs, err := relay.ParseAllowList(*allow)
@@ -77,25 +253,64 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usage("--retain-days: " + err.Error())
 	}
-
-	level := slog.LevelInfo
-	if *debug {
-		level = slog.LevelDebug
+	limit := map[string]int{}
+	for _, l := range limits {
+		n, err := strconv.Atoi(strings.TrimSpace(*l.value))
+		if err != nil || n < 1 || n > 1_000_000 {
+			return usage(fmt.Sprintf("--%s (or %s) %q: a whole number from 1 to 1000000", l.name, l.env, *l.value))
+		}
+		limit[l.name] = n
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	database, err := sf.resolve(log)
+	if err != nil {
+		return usage(err.Error())
+	}
+	// Everything that can fail is loaded before the relay says it is up.
+	var tlsCfg *tls.Config
+	if *cert != "" {
+		pair, err := tls.LoadX509KeyPair(*cert, *certKey)
+		if err != nil {
+			log.Error("TLS certificate or key unreadable: not starting", "cert", *cert, "key", *certKey, "err", err)
+			return 1
+		}
+		tlsCfg = &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}
+	}
+	if checkOnly {
+		fmt.Fprintf(stdout, "qrkiosk-relay check: ready to start: %s; kiosks %s; store %s\n",
+			describeMerchants(*key != "", *sfpKey != "", merchants), describeAuth(*token != "", *noAuth), describeStore(database, *sf.data))
+		return 0
+	}
+	if database == "" {
+		if err := checkDataDirOwner(*sf.data); err != nil {
+			return usage("--data " + err.Error())
+		}
+	}
 	if *noAuth {
 		log.Warn("kiosk authentication is OFF (--insecure-no-auth)")
+	} else if *token == "" {
+		log.Info("no shared --token: every kiosk authenticates with its own token (qrkiosk-relay token add)")
+	}
+	if *instance == "" {
+		host, _ := os.Hostname()
+		*instance = host + "/" + *listen
 	}
 
 	srv, err := relay.NewServer(relay.Config{
-		Key:            *key,
-		Token:          *token,
-		InsecureNoAuth: *noAuth,
-		DataDir:        *data,
-		AllowIPs:       allowIPs,
-		TrustedProxies: trusted,
-		Retain:         retention,
-		Logger:         log,
+		Key:              *key,
+		ScanForPayKey:    *sfpKey,
+		Merchants:        merchants,
+		Token:            *token,
+		InsecureNoAuth:   *noAuth,
+		Database:         database,
+		DataDir:          *sf.data,
+		Instance:         *instance,
+		AllowIPs:         allowIPs,
+		TrustedProxies:   trusted,
+		Retain:           retention,
+		MaxSubscriptions: limit["max-subscriptions"],
+		MaxConnsPerToken: limit["max-conns-per-token"],
+		MaxConnsShared:   limit["max-conns-shared-token"],
+		Logger:           log,
 	})
 	if err != nil {
 		log.Error("start", "err", err)
@@ -108,8 +323,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	scheme := "http"
-	if *cert != "" {
+	if tlsCfg != nil {
 		scheme = "https"
+		ln = tls.NewListener(ln, tlsCfg)
 	}
 	fmt.Fprintf(stdout, "listening on %s://%s\n", scheme, ln.Addr())
 
@@ -125,14 +341,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	served := make(chan error, 1)
-	go func() {
-		if *cert != "" {
-			served <- hs.ServeTLS(ln, *cert, *keyFile)
-		} else {
-			served <- hs.Serve(ln)
-		}
-	}()
-	log.Info("relay up", "addr", ln.Addr().String(), "data", *data, "tls", *cert != "", "allow_ips", len(allowIPs), "retain_days", *retain)
+	go func() { served <- hs.Serve(ln) }()
+	where := *sf.data
+	if database != "" {
+		where = "postgres"
+	}
+	log.Info("relay up", "addr", ln.Addr().String(), "instance", *instance, "store", where, "tls", tlsCfg != nil,
+		"merchants", len(merchants)+btoi(*key != "")+btoi(*sfpKey != ""), "qfpay", *key != "", "scanforpay", *sfpKey != "", "allow_ips", len(allowIPs), "retain_days", *retain)
 
 	code := 0
 	select {
@@ -144,8 +359,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	// Stop accepting and let notifications in flight finish their journal
-	// write, then close the websockets ("going away") and the journal.
+	// Stop accepting and let notifications in flight finish their store
+	// write, then close the websockets ("going away") and the store.
 	if err := hs.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Warn("http shutdown", "err", err)
 	}
@@ -154,6 +369,61 @@ func run(args []string, stdout, stderr io.Writer) int {
 		code = 1
 	}
 	return code
+}
+
+func hasMerchant(ms []relay.Merchant, id string) bool {
+	for _, m := range ms {
+		if m.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// describeMerchants names the merchants a check found, never their keys.
+func describeMerchants(qfpay, scanforpay bool, ms []relay.Merchant) string {
+	var parts []string
+	if qfpay {
+		parts = append(parts, relay.DefaultMerchant+" (qfpay)")
+	}
+	if scanforpay {
+		parts = append(parts, relay.DefaultMerchant+" (scanforpay)")
+	}
+	for _, m := range ms {
+		parts = append(parts, m.ID+" ("+m.Gateway+")")
+	}
+	return fmt.Sprintf("%d merchant(s): %s", len(parts), strings.Join(parts, ", "))
+}
+
+func describeAuth(shared, none bool) string {
+	switch {
+	case none:
+		return "unauthenticated (--insecure-no-auth)"
+	case shared:
+		return "with the shared token or their own (token add)"
+	}
+	return "with their own tokens (token add)"
+}
+
+func describeStore(database, data string) string {
+	if database != "" {
+		return "postgres"
+	}
+	return "SQLite in " + data
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// limitFlag is a numeric limit taken from a flag or its environment
+// variable, checked after parsing so a bad value names both.
+type limitFlag struct {
+	name, env, def, help string
+	value                *string
 }
 
 // minRetainDays keeps a week: more than the 48 h a reconnecting kiosk

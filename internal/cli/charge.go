@@ -20,11 +20,16 @@ import (
 
 // ChargeOptions is a parsed `qrkiosk charge` command line.
 type ChargeOptions struct {
-	Amount    payment.Amount
+	Amount payment.Amount
+	// PayType is the wallet asked for; zero = the first the configuration
+	// enables. The kiosk's gateway has the last word (RunCharge).
 	PayType   payment.PayType
+	payFlag   string // the flag that chose it, for errors
 	Expiry    time.Duration
 	GoodsName string
 	JSON      bool
+	// AuthCode is the customer's payment code (CPM): the cashier scanned it.
+	AuthCode string
 }
 
 // ParseCharge reads the command line; every error names the flag and rule.
@@ -33,13 +38,15 @@ func ParseCharge(args []string, stderr io.Writer) (ChargeOptions, error) {
 	fs.SetOutput(stderr)
 	amount := fs.String("amount", "", "amount to charge, e.g. 12.34 (required)")
 	currency := fs.String("currency", "HKD", "ISO 4217 currency: "+strings.Join(payment.CurrencyCodes(), " "))
-	payType := fs.String("pay-type", "", "QFPay MPM pay_type code, e.g. 801501")
-	wallet := fs.String("wallet", "", "wallet: "+strings.Join(payment.MPMWallets(), "|")+" (default alipayhk)")
-	expires := fs.Int("expires", 5, "minutes the QR stays valid (5..120)")
-	goods := fs.String("goods-name", "", "goods name shown in the wallet (≤20 letters, digits, spaces)")
+	payType := fs.String("pay-type", "", "pay_type code of the catalog, e.g. 801501 (QR) or 800108 (scanned code)")
+	wallet := fs.String("wallet", "", "wallet: "+strings.Join(payment.MPMWallets(), "|")+", those the gateway takes (default: the first the configuration enables); with --auth-code: "+strings.Join(payment.CPMWallets(), "|")+" (default allinone)")
+	authCode := fs.String("auth-code", "", "the customer's payment code, scanned from the wallet app (16-24 digits): charge it instead of showing a QR")
+	expires := fs.Int("expires", 5, "minutes the QR is offered (5..120); a gateway without expiry is held to it by the kiosk's own countdown")
+	goods := fs.String("goods-name", "", "goods name shown in the wallet (QFPay: ≤20 letters, digits, spaces; ScanForPay: ≤100 characters)")
 	asJSON := fs.Bool("json", false, "print one JSON object per line instead of drawing the QR")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: qrkiosk charge --amount 12.34 [--currency HKD] [--pay-type CODE | --wallet NAME] [--expires MIN] [--goods-name S] [--json]")
+		fmt.Fprintln(stderr, "       qrkiosk charge --amount 12.34 --auth-code CODE [--wallet NAME] [--json]   (the customer's code, scanned)")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -62,26 +69,48 @@ func ParseCharge(args []string, stderr io.Writer) (ChargeOptions, error) {
 	if *payType != "" && *wallet != "" {
 		return ChargeOptions{}, usagef("--pay-type and --wallet: give one, not both")
 	}
-	sel := *payType + *wallet
-	if sel == "" {
-		sel = "alipayhk"
+	if *authCode != "" {
+		return parseCPM(amt, *payType, *wallet, *authCode, *goods, *asJSON, fs)
 	}
-	pt, err := payment.LookupPayType(sel)
-	if err != nil {
-		name := "--wallet"
-		if *payType != "" {
-			name = "--pay-type"
+	var pt payment.PayType
+	flagName := "--wallet"
+	if *payType != "" {
+		flagName = "--pay-type"
+	}
+	if sel := *payType + *wallet; sel != "" {
+		if pt, err = payment.LookupPayType(sel); err != nil {
+			return ChargeOptions{}, flagError(flagName, err)
 		}
-		return ChargeOptions{}, flagError(name, err)
-	}
-	if pt.Mode != payment.MPM {
-		return ChargeOptions{}, usagef("--pay-type %s: must be a pay type the customer scans (MPM): %s", pt.Code, strings.Join(payment.MPMWallets(), ", "))
+		if pt.Mode != payment.MPM {
+			return ChargeOptions{}, usagef("--pay-type %s: must be a pay type the customer scans (MPM): %s", pt.Code, strings.Join(payment.MPMWallets(), ", "))
+		}
 	}
 	exp := time.Duration(*expires) * time.Minute
 	if err := payment.ValidateExpiry(exp); err != nil {
 		return ChargeOptions{}, usagef("--expires %d: must be a whole number of minutes from 5 to 120", *expires)
 	}
-	return ChargeOptions{Amount: amt, PayType: pt, Expiry: exp, GoodsName: *goods, JSON: *asJSON}, nil
+	return ChargeOptions{Amount: amt, PayType: pt, payFlag: flagName, Expiry: exp, GoodsName: *goods, JSON: *asJSON}, nil
+}
+
+// parseCPM reads a charge of a scanned customer code.
+func parseCPM(amt payment.Amount, payType, wallet, code, goods string, asJSON bool, fs *flag.FlagSet) (ChargeOptions, error) {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "expires" })
+	if given {
+		return ChargeOptions{}, usagef("--expires: a scanned code has no QR to expire (the customer has 2 minutes to confirm on the phone)")
+	}
+	if err := payment.ValidateAuthCode(code); err != nil {
+		return ChargeOptions{}, flagError("--auth-code", err)
+	}
+	name := "--wallet"
+	if payType != "" {
+		name = "--pay-type"
+	}
+	pt, err := payment.LookupCPMPayType(payType + wallet)
+	if err != nil {
+		return ChargeOptions{}, flagError(name, err)
+	}
+	return ChargeOptions{Amount: amt, PayType: pt, payFlag: name, GoodsName: goods, JSON: asJSON, AuthCode: code}, nil
 }
 
 // ChargeCmd runs `qrkiosk charge` and returns the process exit code.
@@ -96,19 +125,47 @@ func ChargeCmd(ctx context.Context, env Env, args []string, dataDir string) int 
 	})
 }
 
+// chargePayType is the wallet to charge as the kiosk's gateway takes it
+// (with its own cancel and expiry rules): the one asked for, or the first
+// the configuration enables.
+func chargePayType(opts ChargeOptions, k *kiosk.Kiosk) (payment.PayType, error) {
+	if opts.PayType.Code == "" {
+		if len(k.Config.PayTypes) == 0 {
+			return payment.PayType{}, usagef("--wallet: the configuration enables no wallet")
+		}
+		return k.Config.PayTypes[0], nil
+	}
+	cat := payment.PayTypesOf(k.Gateway)
+	pt, err := cat.Lookup(opts.PayType.Code)
+	if err != nil {
+		name := opts.payFlag
+		if name == "" {
+			name = "--wallet"
+		}
+		return payment.PayType{}, usagef("%s %s: %s does not take it; use %s", name, opts.PayType.Wallet, k.Config.Gateway, strings.Join(cat.MPMWallets(), ", "))
+	}
+	return pt, nil
+}
+
 // RunCharge charges a parsed command line. The order is in the journal
 // before the create call, and every transition and gateway answer after.
 func RunCharge(ctx context.Context, env Env, opts ChargeOptions, k *kiosk.Kiosk) int {
 	log := env.Logger()
 	out := &printer{w: env.Stdout, json: opts.JSON}
+	pt, err := chargePayType(opts, k)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "qrkiosk charge:", err)
+		return ExitUsage
+	}
 	now := time.Now()
 	req := payment.CreateRequest{
 		OutTradeNo: payment.NewOutTradeNo("QK", now),
 		Amount:     opts.Amount,
-		PayType:    opts.PayType,
+		PayType:    pt,
 		Expiry:     opts.Expiry,
 		GoodsName:  opts.GoodsName,
 		TxTime:     now,
+		AuthCode:   opts.AuthCode,
 	}
 	order, err := k.Start(req, out.event)
 	var fe *payment.FieldError
@@ -228,6 +285,10 @@ func (p *printer) event(e payment.Event) {
 	p.clearStatus()
 	switch e.Kind {
 	case payment.EventCreated:
+		if e.PayType.Mode == payment.CPM {
+			fmt.Fprintf(p.w, "%s  %s  (order %s): scanned code sent to the gateway\n", e.Amount.Display(), e.PayType.Name.En, e.OutTradeNo)
+			break
+		}
 		fmt.Fprintf(p.w, "%s  %s  (order %s)\n", e.Amount.Display(), e.PayType.Name.En, e.OutTradeNo)
 		if err := drawQR(p.w, e.QRCode); err != nil {
 			fmt.Fprintf(p.w, "QR: %s\n", e.QRCode)
@@ -240,6 +301,8 @@ func (p *printer) event(e payment.Event) {
 		fmt.Fprintf(p.w, "PAID LATE  %s  syssn %s — the customer paid after the QR was withdrawn\n", e.Amount.Display(), e.SysSN)
 	case payment.EventFailed:
 		fmt.Fprintf(p.w, "FAILED  %s%s\n", e.Reason, codeSuffix(e.Code))
+	case payment.EventConfirming:
+		fmt.Fprintln(p.w, "The customer is confirming the payment on the phone… (up to 2 minutes)")
 	case payment.EventReissued:
 		fmt.Fprintf(p.w, "The QR code was lost in a network error (order %s); a new QR replaces it (order %s)…\n", e.Replaces, e.OutTradeNo)
 	case payment.EventExpired:

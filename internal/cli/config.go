@@ -88,8 +88,8 @@ func configCheck(env Env, dataDir string) int {
 		fmt.Fprintln(out, "WARNING:", w)
 	}
 	if c.Demo() {
-		fmt.Fprintf(out, "DEMO mode: no gateway credentials. To take real payments set %s (environment), or appcode and key under [%s] in the file.\n",
-			strings.Join(c.Missing(), " and "), c.Gateway)
+		fmt.Fprintf(out, "DEMO mode: no %s credentials. To take real payments set %s (environment), or the same settings under [%s] in the file.\n",
+			c.Gateway, strings.Join(c.Missing(), " and "), c.Gateway)
 		return CheckDemo
 	}
 	fmt.Fprintln(out, "ready: real payments through", c.Gateway)
@@ -107,10 +107,13 @@ func printSettings(out io.Writer, s kiosk.Settings) {
 	if c.Demo() {
 		fmt.Fprintf(out, "gateway: %s\nenvironment: the built-in simulator (the window's demo mode; subcommands charge nothing)\n", c.Gateway)
 	} else {
-		env, base := c.QFPay.Endpoint()
+		env, base := c.Endpoint()
 		fmt.Fprintf(out, "gateway: %s\nenvironment: %s\nbase URL: %s\n", c.Gateway, env, base)
 	}
-	fmt.Fprintln(out, "credentials:", c.QFPay)
+	fmt.Fprintln(out, "credentials:", c.Credentials())
+	for _, n := range c.GatewayNotes() {
+		fmt.Fprintln(out, "note:", n)
+	}
 	fmt.Fprintln(out, "journal:", s.DataDir, "(the window's demo mode uses its demo/ subdirectory)")
 	pinState := "not set (--kiosk will refuse to start)"
 	if c.PIN != "" {

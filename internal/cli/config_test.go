@@ -15,22 +15,19 @@ import (
 	"qrkiosk/payment/qfpay/qfpaysim"
 )
 
-func TestConfigCheckExitCodes(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		env  []string
-		code int
-		say  []string
-	}{
-		{"demo", nil, CheckDemo, []string{"DEMO mode", "environment: the built-in simulator"}},
-		// A shop with real credentials and no QFPAY_ENV talks to production.
-		{"default environment", []string{"QFPAY_APPCODE", "A", "QFPAY_KEY", "SECRETKEY"}, CheckReady,
-			[]string{"environment: production (default)", "base URL: https://openapi-hk.qfapi.com"}},
-		{"ready", []string{"QFPAY_APPCODE", "A", "QFPAY_KEY", "SECRETKEY", "QFPAY_ENV", "production"}, CheckReady,
-			[]string{"ready", "environment: production", "base URL: https://openapi-hk.qfapi.com"}},
-		{"invalid", []string{"QFPAY_APPCODE", "A"}, CheckInvalid, []string{"QFPAY_KEY"}},
-		{"unknown environment", []string{"QFPAY_APPCODE", "A", "QFPAY_KEY", "SECRETKEY", "QFPAY_ENV", "prod"}, CheckInvalid, []string{`QFPAY_ENV "prod"`}},
-	} {
+// checkCase is `qrkiosk config check` in an environment: the exit code
+// and what the output must say.
+type checkCase struct {
+	name string
+	env  []string
+	code int
+	say  []string
+}
+
+// runConfigChecks runs each check; none may print the key.
+func runConfigChecks(t *testing.T, checks []checkCase) {
+	t.Helper()
+	for _, tc := range checks {
 		t.Run(tc.name, func(t *testing.T) {
 			var out bytes.Buffer
 			env := Env{Stdout: &out, Stderr: &out, Getenv: noConfig(t, tc.env...)}
@@ -47,6 +44,19 @@ func TestConfigCheckExitCodes(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestConfigCheckExitCodes(t *testing.T) {
+	runConfigChecks(t, []checkCase{
+		{"demo", nil, CheckDemo, []string{"DEMO mode", "environment: the built-in simulator"}},
+		// A shop with real credentials and no QFPAY_ENV talks to production.
+		{"default environment", []string{"QFPAY_APPCODE", "A", "QFPAY_KEY", "SECRETKEY"}, CheckReady,
+			[]string{"environment: production (default)", "base URL: https://openapi-hk.qfapi.com"}},
+		{"ready", []string{"QFPAY_APPCODE", "A", "QFPAY_KEY", "SECRETKEY", "QFPAY_ENV", "production"}, CheckReady,
+			[]string{"ready", "environment: production", "base URL: https://openapi-hk.qfapi.com"}},
+		{"invalid", []string{"QFPAY_APPCODE", "A"}, CheckInvalid, []string{"QFPAY_KEY"}},
+		{"unknown environment", []string{"QFPAY_APPCODE", "A", "QFPAY_KEY", "SECRETKEY", "QFPAY_ENV", "prod"}, CheckInvalid, []string{`QFPAY_ENV "prod"`}},
+	})
 }
 
 // The global --data comes before any subcommand, config included.

@@ -13,9 +13,11 @@ import (
 )
 
 // Reconcile runs `qrkiosk reconcile [--date YYYY-MM-DD] [--json]`: it pages
-// through the gateway's transactions of that day and lists every difference
-// with the journal. Exit 0 when there is none, 1 when there are (or the
-// gateway could not be asked), 64 on bad usage.
+// through the gateway's transactions of that day (or, on a gateway that
+// cannot list a day, asks about each journal record) and lists every
+// difference with the journal. Exit 0 when there is none (records the
+// gateway cannot confirm are listed but do not fail), 1 when there are (or
+// the gateway could not be asked), 64 on bad usage.
 func Reconcile(ctx context.Context, env Env, args []string, dataDir string) int {
 	fs := flag.NewFlagSet("reconcile", flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
@@ -42,15 +44,18 @@ func Reconcile(ctx context.Context, env Env, args []string, dataDir string) int 
 			fmt.Fprintln(env.Stderr, "qrkiosk reconcile:", err)
 			return ExitUsage
 		}
-		lister, ok := k.Gateway.(payment.DayLister)
-		if !ok {
-			fmt.Fprintf(env.Stderr, "qrkiosk reconcile: gateway %s cannot list a day's transactions\n", k.Gateway.Name())
-			return ExitFailed
-		}
-		txns, err := lister.ListTransactions(ctx, start, end)
-		if err != nil {
-			fmt.Fprintln(env.Stderr, "qrkiosk reconcile: asking the gateway:", err)
-			return ExitFailed
+		// A gateway that lists a day's transactions is compared with that
+		// list (which also finds sales missing from this journal); one that
+		// cannot is asked about each journal record by name.
+		var txns []payment.Transaction
+		lister, listed := k.Gateway.(payment.DayLister)
+		if listed {
+			if txns, err = lister.ListTransactions(ctx, start, end); err != nil {
+				fmt.Fprintln(env.Stderr, "qrkiosk reconcile: asking the gateway:", err)
+				return ExitFailed
+			}
+		} else {
+			fmt.Fprintf(env.Stderr, "qrkiosk reconcile: gateway %s cannot list a day's transactions: each order and refund of the journal is checked by query instead, so sales on this account that are not in this journal cannot be found\n", k.Gateway.Name())
 		}
 		diffs, err := j.Reconcile(ctx, *date, txns, k.Gateway)
 		if err != nil {
@@ -69,11 +74,26 @@ func Reconcile(ctx context.Context, env Env, args []string, dataDir string) int 
 				fmt.Fprintln(env.Stdout, d.String())
 			}
 		}
-		if len(diffs) > 0 {
-			fmt.Fprintf(env.Stderr, "qrkiosk reconcile: %s: %d difference(s) between the journal and the gateway (%d gateway transactions)\n", day, len(diffs), len(txns))
+		var disagree, unconfirmed int
+		for _, d := range diffs {
+			if d.Disagrees() {
+				disagree++
+			} else {
+				unconfirmed++
+			}
+		}
+		checked := fmt.Sprintf("%d gateway transactions", len(txns))
+		if !listed {
+			checked = "journal records checked one by one"
+		}
+		if unconfirmed > 0 {
+			fmt.Fprintf(env.Stderr, "qrkiosk reconcile: %s: %d record(s) the gateway cannot confirm; check them in the merchant portal\n", day, unconfirmed)
+		}
+		if disagree > 0 {
+			fmt.Fprintf(env.Stderr, "qrkiosk reconcile: %s: %d difference(s) between the journal and the gateway (%s)\n", day, disagree, checked)
 			return ExitFailed
 		}
-		fmt.Fprintf(env.Stderr, "qrkiosk reconcile: %s: the journal and the gateway agree (%d gateway transactions)\n", day, len(txns))
+		fmt.Fprintf(env.Stderr, "qrkiosk reconcile: %s: the journal and the gateway agree (%s)\n", day, checked)
 		return 0
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"runtime"
+	"slices"
 	"strings"
 
 	"qrkiosk/internal/config"
@@ -20,8 +21,9 @@ const ExitNoDisplay = 69
 // windowFlags are the window's flags.
 type windowFlags struct {
 	kiosk.WindowOptions
-	demo     bool
-	demoHost string
+	demo        bool
+	demoGateway string
+	demoHost    string
 }
 
 func parseWindowFlags(args []string, env Env) (windowFlags, error) {
@@ -32,10 +34,11 @@ func parseWindowFlags(args []string, env Env) (windowFlags, error) {
 	fs.BoolVar(&f.DisplayFullscreen, "display-fullscreen", false, "dual layout: make the customer window full screen, on the second monitor if there is one")
 	fs.BoolVar(&f.Kiosk, "kiosk", false, "full screen; closing or quitting asks for the configured PIN")
 	fs.BoolVar(&f.demo, "demo", false, "demo mode even when gateway credentials are configured")
+	fs.StringVar(&f.demoGateway, "demo-gateway", "", "demo mode on this gateway's simulator: "+strings.Join(config.Gateways(), " or ")+" (default: the configured gateway)")
 	fs.StringVar(&f.DemoCharge, "demo-charge", "", "demo mode: ring up this amount at start (for smoke tests, benchmarks and screenshots)")
 	fs.StringVar(&f.demoHost, "demo-host", "", "demo mode: the address the simulator listens on (default: this machine's LAN address, so a phone can pay; 127.0.0.1 keeps it on this machine)")
 	fs.Usage = func() {
-		fmt.Fprintln(env.Stderr, "usage: qrkiosk [--data DIR] [--layout dual|single] [--display-fullscreen] [--kiosk] [--demo] [--demo-charge AMOUNT] [--demo-host ADDR]")
+		fmt.Fprintln(env.Stderr, "usage: qrkiosk [--data DIR] [--layout dual|single] [--display-fullscreen] [--kiosk] [--demo] [--demo-gateway "+strings.Join(config.Gateways(), "|")+"] [--demo-charge AMOUNT] [--demo-host ADDR]")
 		fmt.Fprintln(env.Stderr, "  --data DIR: the journal's directory (default $"+journal.EnvData+", else $XDG_DATA_HOME/qrkiosk); demo mode uses its demo/ subdirectory")
 		fs.PrintDefaults()
 		fmt.Fprintln(env.Stderr, "\n"+Usage)
@@ -48,6 +51,13 @@ func parseWindowFlags(args []string, env Env) (windowFlags, error) {
 	}
 	if f.demoHost != "" && net.ParseIP(f.demoHost) == nil {
 		return f, fmt.Errorf("--demo-host %q: must be an IP address of this machine, such as 127.0.0.1", f.demoHost)
+	}
+	if f.demoGateway != "" {
+		f.demoGateway = strings.ToLower(f.demoGateway)
+		if !slices.Contains(config.Gateways(), f.demoGateway) {
+			return f, fmt.Errorf("--demo-gateway %q: must be %s", f.demoGateway, strings.Join(config.Gateways(), " or "))
+		}
+		f.demo = true
 	}
 	if f.Layout != "" {
 		f.Layout = strings.ToLower(f.Layout)
@@ -95,7 +105,7 @@ func openWindow(ctx context.Context, env Env, args []string, dataDir string, win
 		fmt.Fprintln(env.Stderr, msg)
 		return ExitNoDisplay
 	}
-	opts := kiosk.Options{DataDir: dataDir, Getenv: env.Getenv, Logger: env.Logger(), DemoIfUnconfigured: true, ForceDemo: f.demo, DemoHost: f.demoHost}
+	opts := kiosk.Options{DataDir: dataDir, Getenv: env.Getenv, Logger: env.Logger(), DemoIfUnconfigured: true, ForceDemo: f.demo, DemoGateway: f.demoGateway, DemoHost: f.demoHost}
 	s, err := kiosk.LoadSettings(opts)
 	if err == nil {
 		err = checkWindow(f, s)

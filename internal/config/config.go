@@ -24,6 +24,7 @@ import (
 	"qrkiosk/internal/pin"
 	"qrkiosk/payment"
 	"qrkiosk/payment/qfpay"
+	"qrkiosk/payment/scanforpay"
 )
 
 // Layouts the GUI knows.
@@ -32,7 +33,8 @@ const (
 	LayoutSingle = "single" // one full-screen window (tablet kiosk)
 )
 
-// Environment variables besides qfpay's QFPAY_* and QRKIOSK_UDID.
+// Environment variables besides the gateways' (QFPAY_*, SCANFORPAY_*) and
+// QRKIOSK_UDID.
 const (
 	EnvMerchantName = "QRKIOSK_MERCHANT_NAME"
 	EnvCurrency     = "QRKIOSK_CURRENCY"
@@ -54,7 +56,13 @@ const (
 )
 
 // Gateways the kiosk can charge through.
-const GatewayQFPay = qfpay.Name
+const (
+	GatewayQFPay      = qfpay.Name
+	GatewayScanForPay = scanforpay.Name
+)
+
+// Gateways lists the gateway names config.toml and QRKIOSK_GATEWAY take.
+func Gateways() []string { return []string{GatewayQFPay, GatewayScanForPay} }
 
 // File is config.toml as written by a person. Every key is optional.
 type File struct {
@@ -83,21 +91,33 @@ type File struct {
 		MchID    string `toml:"mchid"`
 		SignType string `toml:"sign_type"`
 	} `toml:"qfpay"`
+	ScanForPay struct {
+		BaseURL    string `toml:"base_url"`
+		PartnerNo  string `toml:"partner_no"`
+		StoreNo    string `toml:"store_no"`
+		Key        string `toml:"key"`
+		TerminalNo string `toml:"terminal_no"`
+		NotifyURL  string `toml:"notify_url"`
+	} `toml:"scanforpay"`
 }
 
 // Config is the checked configuration the kiosk runs with.
 type Config struct {
 	Path string // the file read; "" if there was none
 	// Gateway names the gateway the kiosk charges through; its settings
-	// are in the table of that name (QFPay).
+	// are in the table of that name ([qfpay] or [scanforpay]).
 	Gateway      string
 	QFPay        qfpay.Config
+	ScanForPay   scanforpay.Config
 	UDID         string // this kiosk's device id (≤ 40 characters)
 	MerchantName string
 	Currency     payment.Currency
-	PayTypes     []payment.PayType // enabled, in catalog order
-	Expiry       time.Duration
-	PIN          string // "" = none configured
+	PayTypes     []payment.PayType // enabled, in catalog order, as the gateway treats them
+	// payTypesSetting is pay_types as written, kept to apply it to another
+	// gateway (WithGateway).
+	payTypesSetting string
+	Expiry          time.Duration
+	PIN             string // "" = none configured
 	// ManagerPINHash is the salted hash of the manager PIN that guards
 	// refunds; "" = none configured (refunds from the app are off).
 	ManagerPINHash string
@@ -120,7 +140,66 @@ type Config struct {
 func (c Config) Demo() bool { return len(c.Missing()) > 0 }
 
 // Missing lists what the chosen gateway still needs for real payments.
-func (c Config) Missing() []string { return c.QFPay.Missing() }
+func (c Config) Missing() []string {
+	if c.Gateway == GatewayScanForPay {
+		return c.ScanForPay.Missing()
+	}
+	return c.QFPay.Missing()
+}
+
+// Endpoint names the chosen gateway's environment and base URL.
+func (c Config) Endpoint() (env, baseURL string) {
+	if c.Gateway == GatewayScanForPay {
+		return c.ScanForPay.Endpoint()
+	}
+	return c.QFPay.Endpoint()
+}
+
+// Credentials describes the chosen gateway's settings for people (never a
+// key).
+func (c Config) Credentials() fmt.Stringer {
+	if c.Gateway == GatewayScanForPay {
+		return c.ScanForPay
+	}
+	return c.QFPay
+}
+
+// GatewayNotes are what the chosen gateway lacks that a merchant should
+// know before taking payments through it.
+func (c Config) GatewayNotes() []string {
+	if c.Gateway != GatewayScanForPay {
+		return nil
+	}
+	return []string{
+		"ScanForPay has no cancel and no expiry: an unpaid QR stays payable; the kiosk's own countdown ends the sale and a later payment shows as paid late",
+		"ScanForPay has no refund query: a partial refund still processing stays pending until the payment is refunded in full, or is checked in the merchant portal",
+		"ScanForPay cannot list a day's transactions: reconcile checks each journal order by query",
+	}
+}
+
+// Catalog is the pay types the chosen gateway takes, as it treats them.
+func (c Config) Catalog() payment.Catalog { return catalog(c.Gateway) }
+
+func catalog(gateway string) payment.Catalog {
+	if gateway == GatewayScanForPay {
+		return scanforpay.PayTypes()
+	}
+	return payment.AllPayTypes()
+}
+
+// WithGateway is the configuration switched to another gateway (the
+// window's --demo-gateway): its pay types re-read for that gateway.
+func (c Config) WithGateway(name string) (Config, error) {
+	if !slices.Contains(Gateways(), name) {
+		return c, fmt.Errorf("gateway %q: must be %s", name, strings.Join(Gateways(), " or "))
+	}
+	pts, err := payTypes(c.payTypesSetting, catalog(name))
+	if err != nil {
+		return c, fmt.Errorf("%s/pay_types on %s: %w", EnvPayTypes, name, err)
+	}
+	c.Gateway, c.PayTypes = name, pts
+	return c, nil
+}
 
 // DefaultPath is qrkiosk/config.toml in the user config directory, or the
 // file named by QRKIOSK_CONFIG; named reports the latter: a file someone
@@ -193,6 +272,14 @@ func fromFile(path string, f File, getenv func(string) string) (Config, error) {
 		qfpay.EnvMchID:    f.QFPay.MchID,
 		qfpay.EnvSignType: f.QFPay.SignType,
 		qfpay.EnvUDID:     f.UDID,
+
+		scanforpay.EnvBaseURL:    f.ScanForPay.BaseURL,
+		scanforpay.EnvPartnerNo:  f.ScanForPay.PartnerNo,
+		scanforpay.EnvStoreNo:    f.ScanForPay.StoreNo,
+		scanforpay.EnvKey:        f.ScanForPay.Key,
+		scanforpay.EnvTerminalNo: f.ScanForPay.TerminalNo,
+		scanforpay.EnvNotifyURL:  f.ScanForPay.NotifyURL,
+
 		EnvMerchantName:   f.MerchantName,
 		EnvCurrency:       f.Currency,
 		EnvPayTypes:       strings.Join(f.PayTypes, ","),
@@ -223,21 +310,40 @@ func fromFile(path string, f File, getenv func(string) string) (Config, error) {
 	c := Config{Path: path, MerchantName: get(EnvMerchantName), PIN: get(EnvPIN), ManagerPINHash: get(EnvManagerPINHash),
 		RelayURL: get(EnvRelayURL), RelayToken: get(EnvRelayToken), UDID: get(qfpay.EnvUDID)}
 	c.Gateway = orDefault(strings.ToLower(get(EnvGateway)), GatewayQFPay)
-	if c.Gateway != GatewayQFPay {
-		probs = append(probs, fmt.Sprintf("%s/gateway %q: must be %q", EnvGateway, c.Gateway, GatewayQFPay))
+	if !slices.Contains(Gateways(), c.Gateway) {
+		probs = append(probs, fmt.Sprintf("%s/gateway %q: must be %s", EnvGateway, c.Gateway, strings.Join(quoted(Gateways()), " or ")))
 	}
+	// Only the chosen gateway's settings are checked: a merchant moving
+	// from one to the other may keep both tables.
 	gw, err := qfpay.ConfigFromEnv(get)
-	if err != nil {
-		probs = append(probs, err.Error())
-	}
 	c.QFPay = gw
-	if (gw.AppCode == "") != (gw.Key == "") {
-		probs = append(probs, "set both "+strings.Join(gw.Missing(), " and ")+", or neither for demo mode")
+	c.ScanForPay = scanforpay.ConfigFromEnv(get)
+	secrets := map[string]string{EnvRelayToken + "/relay_token": c.RelayToken}
+	switch c.Gateway {
+	case GatewayQFPay:
+		if err != nil {
+			probs = append(probs, err.Error())
+		}
+		if (gw.AppCode == "") != (gw.Key == "") {
+			probs = append(probs, "set both "+strings.Join(gw.Missing(), " and ")+", or neither for demo mode")
+		}
+		probs = append(probs, gw.Check()...)
+		secrets[qfpay.EnvAppCode+"/[qfpay] appcode"] = gw.AppCode
+		secrets[qfpay.EnvKey+"/[qfpay] key"] = gw.Key
+	case GatewayScanForPay:
+		sc := c.ScanForPay
+		if sc.Partial() {
+			probs = append(probs, "set "+strings.Join(sc.Missing(), " and ")+" too, or none of the ScanForPay credentials for demo mode")
+		}
+		probs = append(probs, sc.Check()...)
+		secrets[scanforpay.EnvPartnerNo+"/[scanforpay] partner_no"] = sc.PartnerNo
+		secrets[scanforpay.EnvStoreNo+"/[scanforpay] store_no"] = sc.StoreNo
+		secrets[scanforpay.EnvKey+"/[scanforpay] key"] = sc.Key
+		if c.RelayURL != "" && sc.NotifyURL == "" {
+			c.Warnings = append(c.Warnings, fmt.Sprintf("%s/relay_url is set but %s/[scanforpay] notify_url is not: ScanForPay notifies only the URL sent with each order, so the relay will get nothing and orders are followed by polling; set it to the relay's public https://…/notify/scanforpay", EnvRelayURL, scanforpay.EnvNotifyURL))
+		}
 	}
-	for _, p := range gw.Check() {
-		probs = append(probs, p)
-	}
-	for name, v := range map[string]string{qfpay.EnvAppCode + "/[qfpay] appcode": gw.AppCode, qfpay.EnvKey + "/[qfpay] key": gw.Key, EnvRelayToken + "/relay_token": c.RelayToken} {
+	for name, v := range secrets {
 		if placeholder(v) {
 			probs = append(probs, fmt.Sprintf("%s: looks like a placeholder from an example; put the value you were issued", name))
 		}
@@ -251,7 +357,8 @@ func fromFile(path string, f File, getenv func(string) string) (Config, error) {
 		probs = append(probs, EnvCurrency+"/currency: "+err.Error())
 	}
 
-	c.PayTypes, err = payTypes(get(EnvPayTypes))
+	c.payTypesSetting = get(EnvPayTypes)
+	c.PayTypes, err = payTypes(c.payTypesSetting, catalog(c.Gateway))
 	if err != nil {
 		probs = append(probs, EnvPayTypes+"/pay_types: "+err.Error())
 	}
@@ -305,7 +412,7 @@ func fromFile(path string, f File, getenv func(string) string) (Config, error) {
 			c.Warnings = append(c.Warnings, fmt.Sprintf("%s/relay_url %q: ws:// to another machine sends the relay token in clear; use wss://", EnvRelayURL, c.RelayURL))
 		}
 	}
-	if path != "" && (f.QFPay.Key != "" || f.RelayToken != "" || f.PIN != "") {
+	if path != "" && (f.QFPay.Key != "" || f.ScanForPay.Key != "" || f.RelayToken != "" || f.PIN != "") {
 		if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o077 != 0 {
 			c.Warnings = append(c.Warnings, fmt.Sprintf("%s holds secrets and other users can read it (mode %04o): chmod 600 %s", path, st.Mode().Perm(), path))
 		}
@@ -347,10 +454,10 @@ func loopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// payTypes parses a comma-separated list of wallets or codes; empty means
-// every wallet a customer can scan.
-func payTypes(s string) ([]payment.PayType, error) {
-	all := payment.MPMPayTypes()
+// payTypes parses a comma-separated list of wallets or codes against the
+// gateway's catalog; empty means every wallet of it a customer can scan.
+func payTypes(s string, cat payment.Catalog) ([]payment.PayType, error) {
+	all := cat.MPM()
 	if s == "" {
 		return all, nil
 	}
@@ -360,12 +467,15 @@ func payTypes(s string) ([]payment.PayType, error) {
 		if w == "" {
 			continue
 		}
-		p, err := payment.LookupPayType(w)
-		if err != nil {
+		if _, err := payment.LookupPayType(w); err != nil {
 			return nil, err
 		}
+		p, err := cat.Lookup(w)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not taken by this gateway; use %s", w, strings.Join(cat.MPMWallets(), ", "))
+		}
 		if p.Mode != payment.MPM {
-			return nil, fmt.Errorf("%q is scanned by the cashier, not shown as a QR; use one of %s", w, strings.Join(payment.MPMWallets(), ", "))
+			return nil, fmt.Errorf("%q is scanned by the cashier, not shown as a QR; use one of %s", w, strings.Join(cat.MPMWallets(), ", "))
 		}
 		want[p.Code] = true
 	}
@@ -374,6 +484,14 @@ func payTypes(s string) ([]payment.PayType, error) {
 		return nil, errors.New("at least one wallet is required")
 	}
 	return out, nil
+}
+
+func quoted(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = strconv.Quote(s)
+	}
+	return out
 }
 
 func orDefault(s, def string) string {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"qrkiosk/payment"
 )
 
 func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -180,5 +182,92 @@ func TestSoundAndLogo(t *testing.T) {
 	}
 	if _, err := Load("", envOf(map[string]string{EnvLogo: "/nonexistent/logo.png"})); err == nil || !strings.Contains(err.Error(), "QRKIOSK_LOGO/logo \"/nonexistent/logo.png\": cannot be read") {
 		t.Errorf("missing logo: %v", err)
+	}
+}
+
+func TestScanForPayGateway(t *testing.T) {
+	p := write(t, `
+gateway = "scanforpay"
+[scanforpay]
+partner_no = "10001"
+store_no = "100010000000002"
+key = "FILEKEY"
+terminal_no = "KIOSK-1"
+`)
+	c, err := Load(p, envOf(map[string]string{"SCANFORPAY_KEY": "ENVKEY"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Demo() || c.Gateway != GatewayScanForPay || c.ScanForPay.Key != "ENVKEY" || c.ScanForPay.TerminalNo != "KIOSK-1" {
+		t.Fatalf("config %+v", c.ScanForPay)
+	}
+	if env, base := c.Endpoint(); base != "https://pay.scanforpay.com" || !strings.Contains(env, "production") {
+		t.Fatalf("endpoint %s %s", env, base)
+	}
+	if s := c.Credentials().String(); strings.Contains(s, "ENVKEY") || !strings.Contains(s, "100010000000002") {
+		t.Fatalf("credentials %s", s)
+	}
+	// Wallets: what ScanForPay takes, without cancel or expiry.
+	var wallets []string
+	for _, w := range c.PayTypes {
+		wallets = append(wallets, w.Wallet)
+		if w.Cancel != payment.CancelNone || w.HonoursExpiry {
+			t.Errorf("%s: %+v", w.Wallet, w)
+		}
+	}
+	if got := strings.Join(wallets, ","); got != "alipay,wechat" {
+		t.Fatalf("wallets %s", got)
+	}
+
+	// The environment picks the gateway; without credentials it is demo
+	// mode, and the missing ones are named.
+	c, err = Load("", envOf(map[string]string{"QRKIOSK_GATEWAY": "ScanForPay"}))
+	if err != nil || !c.Demo() || len(c.Missing()) != 3 || !strings.Contains(strings.Join(c.Missing(), " "), "SCANFORPAY_STORE_NO") {
+		t.Fatalf("demo on scanforpay: %v, missing %v", err, c.Missing())
+	}
+}
+
+func TestScanForPayProblems(t *testing.T) {
+	for _, c := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"QRKIOSK_GATEWAY": "alipay"}, `"qfpay" or "scanforpay"`},
+		{map[string]string{"QRKIOSK_GATEWAY": "scanforpay", "SCANFORPAY_PARTNER_NO": "10001"}, "SCANFORPAY_STORE_NO"},
+		{map[string]string{"QRKIOSK_GATEWAY": "scanforpay", "SCANFORPAY_BASE_URL": "pay.scanforpay.com"}, "SCANFORPAY_BASE_URL"},
+		{map[string]string{"QRKIOSK_GATEWAY": "scanforpay", "QRKIOSK_PAY_TYPES": "payme"}, `"payme" is not taken by this gateway; use alipay, wechat`},
+		{map[string]string{"QRKIOSK_GATEWAY": "scanforpay", "SCANFORPAY_KEY": "<sign key>", "SCANFORPAY_PARTNER_NO": "1", "SCANFORPAY_STORE_NO": "2"}, "placeholder"},
+	} {
+		_, err := Load("", envOf(c.env))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: %v; want a problem saying %q", c.env, err, c.want)
+		}
+	}
+	// A relay without a notify URL gets nothing from ScanForPay: warned.
+	c, err := Load("", envOf(map[string]string{"QRKIOSK_GATEWAY": "scanforpay", "QRKIOSK_RELAY_URL": "wss://relay.example/ws", "QRKIOSK_RELAY_TOKEN": "t"}))
+	if err != nil || len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0], "SCANFORPAY_NOTIFY_URL") {
+		t.Fatalf("warnings %q, %v", c.Warnings, err)
+	}
+	// The QFPay table's settings are not checked while ScanForPay is chosen.
+	if _, err := Load("", envOf(map[string]string{"QRKIOSK_GATEWAY": "scanforpay", "QFPAY_ENV": "nowhere"})); err != nil {
+		t.Fatalf("a QFPay setting checked on ScanForPay: %v", err)
+	}
+}
+
+func TestWithGateway(t *testing.T) {
+	c, err := Load("", envOf(map[string]string{"QRKIOSK_PAY_TYPES": "wechat,payme"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.WithGateway(GatewayScanForPay); err == nil || !strings.Contains(err.Error(), "payme") {
+		t.Fatalf("switching with a wallet ScanForPay does not take: %v", err)
+	}
+	c, _ = Load("", envOf(nil))
+	s, err := c.WithGateway(GatewayScanForPay)
+	if err != nil || s.Gateway != GatewayScanForPay || len(s.PayTypes) != 2 || s.PayTypes[0].Cancel != payment.CancelNone {
+		t.Fatalf("switched: %v %+v", err, s.PayTypes)
+	}
+	if _, err := c.WithGateway("nope"); err == nil {
+		t.Fatal("an unknown gateway was taken")
 	}
 }

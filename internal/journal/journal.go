@@ -56,8 +56,12 @@ type Options struct {
 	// (payment.Gateway's Name), recorded with each order: recovery resumes
 	// only the orders of the gateway the kiosk runs with.
 	Gateway string
-	Logger  *slog.Logger // nil = discard
-	Now     func() time.Time
+	// PayTypes is the pay types of that gateway as it treats them (no
+	// expiry or cancel on some gateways); nil = the whole catalog. Orders
+	// of another gateway are read with the whole catalog.
+	PayTypes payment.Catalog
+	Logger   *slog.Logger // nil = discard
+	Now      func() time.Time
 }
 
 // Journal is an open journal. It is safe for concurrent use; only one
@@ -69,8 +73,10 @@ type Journal struct {
 	loc     *time.Location
 	udid    string
 	gateway string
-	log     *slog.Logger
-	now     func() time.Time
+	// payTypes is the kiosk gateway's catalog (Options.PayTypes).
+	payTypes payment.Catalog
+	log      *slog.Logger
+	now      func() time.Time
 
 	mu     sync.Mutex
 	alerts map[int]func(Alert)
@@ -130,7 +136,7 @@ func Open(opts Options) (*Journal, error) {
 	// One connection: every write is serialised in this process, and the
 	// pragmas above hold for all statements.
 	db.SetMaxOpenConns(1)
-	j := &Journal{db: db, path: path, lock: lk, loc: opts.Location, udid: opts.UDID, gateway: opts.Gateway, log: opts.Logger, now: opts.Now, alerts: map[int]func(Alert){}}
+	j := &Journal{db: db, path: path, lock: lk, loc: opts.Location, udid: opts.UDID, gateway: opts.Gateway, payTypes: opts.PayTypes, log: opts.Logger, now: opts.Now, alerts: map[int]func(Alert){}}
 	if j.loc == nil {
 		j.loc = payment.HongKong
 	}
@@ -392,7 +398,17 @@ const orderCols = `o.out_trade_no, o.gateway, o.txamt, o.currency, o.pay_type, o
 
 type scanner interface{ Scan(...any) error }
 
-func scanOrder(s scanner) (Order, error) {
+// payType reads a recorded pay type as the order's gateway treats it.
+func (j *Journal) payType(gateway, code string) (payment.PayType, error) {
+	if gateway == j.gateway && j.payTypes != nil {
+		if p, err := j.payTypes.Lookup(code); err == nil {
+			return p, nil
+		}
+	}
+	return payment.LookupPayType(code)
+}
+
+func (j *Journal) scanOrder(s scanner) (Order, error) {
 	var o Order
 	var cur, pt, state, code string
 	var tx, exp, dl, upd int64
@@ -405,7 +421,7 @@ func scanOrder(s scanner) (Order, error) {
 	if o.Amount.Currency, err = payment.LookupCurrency(cur); err != nil {
 		return Order{}, fmt.Errorf("order %s: %w", o.OutTradeNo, err)
 	}
-	if o.PayType, err = payment.LookupPayType(pt); err != nil {
+	if o.PayType, err = j.payType(o.Gateway, pt); err != nil {
 		return Order{}, fmt.Errorf("order %s: %w", o.OutTradeNo, err)
 	}
 	if o.State, err = parseState(state); err != nil {
@@ -431,7 +447,7 @@ func parseState(s string) (payment.State, error) {
 
 // Order returns one order.
 func (j *Journal) Order(ctx context.Context, outTradeNo string) (Order, error) {
-	o, err := scanOrder(j.db.QueryRowContext(ctx, "SELECT "+orderCols+" FROM orders o WHERE o.out_trade_no = ?", outTradeNo))
+	o, err := j.scanOrder(j.db.QueryRowContext(ctx, "SELECT "+orderCols+" FROM orders o WHERE o.out_trade_no = ?", outTradeNo))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Order{}, fmt.Errorf("%s: %w", outTradeNo, ErrNotFound)
 	}
@@ -451,7 +467,7 @@ func (j *Journal) orders(ctx context.Context, where string, args ...any) ([]Orde
 	defer rows.Close()
 	var out []Order
 	for rows.Next() {
-		o, err := scanOrder(rows)
+		o, err := j.scanOrder(rows)
 		if err != nil {
 			return nil, err
 		}

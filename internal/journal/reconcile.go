@@ -17,7 +17,14 @@ const (
 	DiffMissingInJournal DiffKind = "missing_in_journal" // the gateway has it, the journal does not
 	DiffState            DiffKind = "state_differs"
 	DiffAmount           DiffKind = "amount_differs"
+	// DiffUnconfirmed: the gateway cannot say (a partial refund where the
+	// gateway has no refund query): check it in the merchant portal.
+	DiffUnconfirmed DiffKind = "unconfirmed"
 )
+
+// Disagrees reports whether the difference is a disagreement (the journal
+// and the gateway say different things), not merely unconfirmed.
+func (d Difference) Disagrees() bool { return d.Kind != DiffUnconfirmed }
 
 // Difference is one disagreement, described for a person on both sides.
 type Difference struct {
@@ -58,7 +65,10 @@ type Lookup interface {
 // nothing is called missing on the strength of the day lists alone: a
 // journal record not in the gateway's list is asked for by name with
 // lookup (when not nil), and a gateway record not among the day's is
-// looked for in the whole journal.
+// looked for in the whole journal. A gateway that cannot list a day passes
+// no list: every journal record is then asked for by name. A record the
+// gateway cannot confirm either way is a DiffUnconfirmed. Orders sent to
+// another gateway than the journal's are not compared.
 func (j *Journal) Reconcile(ctx context.Context, date string, gateway []payment.Transaction, lookup Lookup) ([]Difference, error) {
 	day, err := j.Day(ctx, date)
 	if err != nil {
@@ -74,13 +84,18 @@ func (j *Journal) Reconcile(ctx context.Context, date string, gateway []payment.
 		}
 	}
 	// find is the gateway's record of a journal one missing from its list.
+	var unconfirmed error
 	find := func(otn string, ask func() (*payment.Transaction, error)) (payment.Transaction, bool, error) {
+		unconfirmed = nil
 		if lookup == nil {
 			return payment.Transaction{}, false, nil
 		}
 		t, err := ask()
 		switch {
 		case errors.Is(err, payment.ErrNotFound):
+			return payment.Transaction{}, false, nil
+		case errors.Is(err, payment.ErrOutcomeUnknown):
+			unconfirmed = err
 			return payment.Transaction{}, false, nil
 		case err != nil:
 			return payment.Transaction{}, false, fmt.Errorf("asking the gateway for %s: %w", otn, err)
@@ -94,12 +109,21 @@ func (j *Journal) Reconcile(ctx context.Context, date string, gateway []payment.
 			diffs = append(diffs, *d)
 		}
 	}
+	ours := func(gateway string) bool { return j.gateway == "" || gateway == j.gateway }
 	for _, o := range day.Orders {
+		if !ours(o.Gateway) {
+			continue
+		}
 		t, ok := payments[o.OutTradeNo]
 		delete(payments, o.OutTradeNo)
 		if !ok && !neverSent(o) {
 			if t, ok, err = find(o.OutTradeNo, func() (*payment.Transaction, error) { return lookup.QueryOrder(ctx, o.Ref()) }); err != nil {
 				return nil, err
+			}
+			if unconfirmed != nil {
+				diffs = append(diffs, Difference{Kind: DiffUnconfirmed, Record: "payment", OutTradeNo: o.OutTradeNo, SysSN: o.SysSN,
+					Journal: fmt.Sprintf("%s %s %s", o.State, o.Amount.String(), o.Amount.Currency.Code), Gateway: "cannot confirm it (" + unconfirmed.Error() + ")"})
+				continue
 			}
 		}
 		add(comparePayment(o, t, ok))
@@ -116,11 +140,19 @@ func (j *Journal) Reconcile(ctx context.Context, date string, gateway []payment.
 		}
 	}
 	for _, r := range day.Refunds {
+		if !ours(r.Gateway) {
+			continue
+		}
 		t, ok := refunds[r.OutTradeNo]
 		delete(refunds, r.OutTradeNo)
 		if !ok && r.State != RefundFailed {
 			if t, ok, err = find(r.OutTradeNo, func() (*payment.Transaction, error) { return lookup.QueryRefund(ctx, r.request()) }); err != nil {
 				return nil, err
+			}
+			if unconfirmed != nil {
+				diffs = append(diffs, Difference{Kind: DiffUnconfirmed, Record: "refund", OutTradeNo: r.OutTradeNo, SysSN: r.SysSN,
+					Journal: refundText(r), Gateway: "cannot confirm it (" + unconfirmed.Error() + "); check the merchant portal"})
+				continue
 			}
 		}
 		add(compareRefund(r, t, ok))
@@ -175,7 +207,7 @@ func comparePayment(o Order, t payment.Transaction, found bool) *Difference {
 
 // compareRefund is comparePayment for a refund.
 func compareRefund(r Refund, t payment.Transaction, found bool) *Difference {
-	js := fmt.Sprintf("refund %s %s %s of %s", r.State, r.Amount.String(), r.Amount.Currency.Code, r.OrigOutTradeNo)
+	js := refundText(r)
 	switch {
 	case !found && r.State == RefundFailed:
 		return nil
@@ -183,10 +215,14 @@ func compareRefund(r Refund, t payment.Transaction, found bool) *Difference {
 		return &Difference{Kind: DiffMissingAtGateway, Record: "refund", OutTradeNo: r.OutTradeNo, SysSN: r.SysSN, Journal: js}
 	case t.TxAmt != r.Amount.Minor || (t.Currency != "" && t.Currency != r.Amount.Currency.Code):
 		return &Difference{Kind: DiffAmount, Record: "refund", OutTradeNo: r.OutTradeNo, SysSN: t.SysSN, Journal: js, Gateway: describe(t)}
-	case (t.Code == payment.CodeSuccess) != (r.State == RefundDone):
+	case (t.Outcome() == payment.OutcomePaid) != (r.State == RefundDone):
 		return &Difference{Kind: DiffState, Record: "refund", OutTradeNo: r.OutTradeNo, SysSN: t.SysSN, Journal: js, Gateway: describe(t)}
 	}
 	return nil
+}
+
+func refundText(r Refund) string {
+	return fmt.Sprintf("refund %s %s %s of %s", r.State, r.Amount.String(), r.Amount.Currency.Code, r.OrigOutTradeNo)
 }
 
 func describe(t payment.Transaction) string {

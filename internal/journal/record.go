@@ -32,9 +32,7 @@ func (j *Journal) Begin(ctx context.Context, req payment.CreateRequest) error {
 // insertOrder writes a new order row; replaces names the order whose lost
 // QR it replaces ("" for a new sale).
 func (j *Journal) insertOrder(ctx context.Context, tx *sql.Tx, req payment.CreateRequest, replaces string) error {
-	if req.Expiry == 0 {
-		req.Expiry = payment.DefaultExpiryMinutes * time.Minute
-	}
+	req.Expiry = req.Window()
 	local := req.TxTime.In(j.loc)
 	_, err := tx.ExecContext(ctx, `INSERT INTO orders (out_trade_no, gateway, txamt, currency, pay_type, udid, goods_name,
 		tx_time, txdtm, day, expiry_s, deadline, state, replaces, updated) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
@@ -54,9 +52,7 @@ func (j *Journal) Start(ctx context.Context, cfg payment.MachineConfig, req paym
 	if req.TxTime.IsZero() {
 		req.TxTime = j.now()
 	}
-	if req.Expiry == 0 {
-		req.Expiry = payment.DefaultExpiryMinutes * time.Minute
-	}
+	req.Expiry = req.Window()
 	if err := j.Begin(ctx, req); err != nil {
 		return nil, err
 	}
@@ -201,6 +197,31 @@ func (g *journaledGateway) CreateMPM(ctx context.Context, req payment.CreateRequ
 		}
 	}
 	return c, nil
+}
+
+// ChargeCPM journals a scanned code's charge like a create (never the
+// code itself); the syssn of an accepted one is recorded at once.
+func (g *journaledGateway) ChargeCPM(ctx context.Context, req payment.CreateRequest) (*payment.Transaction, error) {
+	cg, ok := g.gw.(payment.CPMGateway)
+	if !ok {
+		return nil, &payment.FieldError{Field: "pay_type", Value: req.PayType.Code, Rule: "this gateway takes no scanned payment codes"}
+	}
+	t, err := cg.ChargeCPM(ctx, req)
+	if err != nil {
+		g.j.gatewayEvent(req.OutTradeNo, "cpm", "", "", "", err)
+		return t, err
+	}
+	g.j.gatewayEvent(req.OutTradeNo, "cpm", t.SysSN, t.Code, t.Outcome().String(), nil)
+	if t.SysSN != "" {
+		now := g.j.now().UnixNano()
+		if e := g.j.write(func(ctx context.Context, tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, `UPDATE orders SET syssn = ?, updated = ? WHERE out_trade_no = ?`, t.SysSN, now, req.OutTradeNo)
+			return err
+		}); e != nil {
+			g.j.log.Error("journal: recording the charge's answer failed; kept to record when the journal can", "out_trade_no", req.OutTradeNo, "err", e)
+		}
+	}
+	return t, nil
 }
 
 func (g *journaledGateway) QueryOrder(ctx context.Context, ref payment.OrderRef) (*payment.Transaction, error) {

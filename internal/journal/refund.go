@@ -28,6 +28,7 @@ type Refund struct {
 	OrigSysSN      string
 	Amount         payment.Amount
 	PayType        payment.PayType // the original payment's
+	Gateway        string          // the original payment's gateway
 	TxTime         time.Time
 	State          RefundState
 	SysSN          string // the refund's syssn at the gateway
@@ -111,9 +112,11 @@ func (j *Journal) Refund(ctx context.Context, gw payment.Refunder, outTradeNo st
 	var ge *payment.Error
 	var fe *payment.FieldError
 	switch {
-	case err == nil && t.Code == payment.CodeSuccess:
+	case err == nil && t.Outcome() == payment.OutcomePaid:
 		r.State, r.SysSN, r.Code = RefundDone, t.SysSN, t.Code
-	case err == nil && t.Code.Class() == payment.ClassPending:
+	case err == nil && t.Outcome() == payment.OutcomePending:
+		// Accepted and in progress at the gateway (1143/1145, "dealing"):
+		// never sent again; settled by query.
 		r.SysSN, r.Code = t.SysSN, t.Code
 		if err := j.notePendingRefund(r); err != nil {
 			return r, err
@@ -166,7 +169,7 @@ func (j *Journal) beginRefund(ctx context.Context, outTradeNo string, amount int
 		return Refund{}, err
 	}
 	defer tx.Rollback()
-	o, err := scanOrder(tx.QueryRowContext(ctx, "SELECT "+orderCols+" FROM orders o WHERE o.out_trade_no = ?", outTradeNo))
+	o, err := j.scanOrder(tx.QueryRowContext(ctx, "SELECT "+orderCols+" FROM orders o WHERE o.out_trade_no = ?", outTradeNo))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Refund{}, &RefusedError{Err: ErrNotFound, Msg: fmt.Sprintf("order %s is not in this kiosk's journal", outTradeNo)}
 	}
@@ -286,14 +289,18 @@ func (j *Journal) notePendingRefund(r Refund) error {
 func (j *Journal) resolveRefund(ctx context.Context, gw payment.Refunder, r Refund) (Refund, error) {
 	t, err := gw.QueryRefund(ctx, r.request())
 	switch {
-	case err == nil && t.Code == payment.CodeSuccess:
+	case err == nil && t.Outcome() == payment.OutcomePaid:
 		r.State, r.SysSN, r.Code = RefundDone, t.SysSN, t.Code
-	case err == nil && t.Code.Class() == payment.ClassPending:
+	case err == nil && t.Outcome() == payment.OutcomePending:
 		if t.SysSN == r.SysSN && t.Code == r.Code {
 			return r, nil
 		}
 		r.SysSN, r.Code = t.SysSN, t.Code
 		return r, j.notePendingRefund(r)
+	case errors.Is(err, payment.ErrOutcomeUnknown):
+		// The gateway cannot tell yet (no refund query, or still dealing).
+		j.log.Info("journal: a pending refund is still unconfirmed at the gateway", "out_trade_no", r.OutTradeNo, "err", err)
+		return r, nil
 	case err == nil:
 		r.State, r.SysSN, r.Code, r.Reason = RefundFailed, t.SysSN, t.Code, refundReason(t.Code, t.ErrMsg)
 	case errors.Is(err, payment.ErrNotFound):
@@ -313,7 +320,7 @@ func (j *Journal) Refunds(ctx context.Context, outTradeNo string) ([]Refund, err
 
 func (j *Journal) refunds(ctx context.Context, where string, args ...any) ([]Refund, error) {
 	rows, err := j.db.QueryContext(ctx, `SELECT r.out_trade_no, r.orig_out_trade_no, r.orig_syssn, r.txamt, r.currency,
-		o.pay_type, r.tx_time, r.state, r.syssn, r.respcd, r.reason, o.tx_time FROM refunds r JOIN orders o ON o.out_trade_no = r.orig_out_trade_no
+		o.pay_type, o.gateway, r.tx_time, r.state, r.syssn, r.respcd, r.reason, o.tx_time FROM refunds r JOIN orders o ON o.out_trade_no = r.orig_out_trade_no
 		WHERE `+where+" ORDER BY r.tx_time, r.out_trade_no", args...)
 	if err != nil {
 		return nil, err
@@ -322,15 +329,16 @@ func (j *Journal) refunds(ctx context.Context, where string, args ...any) ([]Ref
 	var out []Refund
 	for rows.Next() {
 		var r Refund
-		var cur, pt, state, code string
+		var cur, pt, gw, state, code string
 		var tx, origTx int64
-		if err := rows.Scan(&r.OutTradeNo, &r.OrigOutTradeNo, &r.OrigSysSN, &r.Amount.Minor, &cur, &pt, &tx, &state, &r.SysSN, &code, &r.Reason, &origTx); err != nil {
+		if err := rows.Scan(&r.OutTradeNo, &r.OrigOutTradeNo, &r.OrigSysSN, &r.Amount.Minor, &cur, &pt, &gw, &tx, &state, &r.SysSN, &code, &r.Reason, &origTx); err != nil {
 			return nil, err
 		}
 		if r.Amount.Currency, err = payment.LookupCurrency(cur); err != nil {
 			return nil, err
 		}
-		if r.PayType, err = payment.LookupPayType(pt); err != nil {
+		r.Gateway = gw
+		if r.PayType, err = j.payType(gw, pt); err != nil {
 			return nil, err
 		}
 		r.TxTime, r.State, r.Code, r.OrigTxTime = time.Unix(0, tx), RefundState(state), payment.Code(code), time.Unix(0, origTx)

@@ -12,29 +12,32 @@ import (
 	"os"
 	"time"
 
+	"qrkiosk/internal/config"
 	"qrkiosk/payment"
 	"qrkiosk/payment/qfpay"
 	"qrkiosk/payment/qfpay/qfpaysim"
+	"qrkiosk/payment/scanforpay"
+	"qrkiosk/payment/scanforpay/sfpsim"
 	"qrkiosk/relay"
 )
 
-// Demo is the zero-config demo: the QFPay simulator on the LAN address (so
-// a phone on the same network can open the QR's customer page and press
-// Pay) and a notify relay on loopback, both in this process. A payment
-// then travels the real path: simulator → signed notification → relay →
-// kiosk.
+// Demo is the zero-config demo: the simulator of the kiosk's gateway
+// (QFPay or ScanForPay) on the LAN address (so a phone on the same network
+// can open the QR's customer page and press Pay) and a notify relay on
+// loopback, both in this process. A payment then travels the real path:
+// simulator → signed notification → relay → kiosk.
 type Demo struct {
-	sim     *qfpaysim.Sim
-	gateway *qfpay.Client
+	gateway payment.Gateway
+	pay     func(orderID string) error
+	decline func(orderID string) error
 }
 
 // Pay plays a customer who pays.
-func (d *Demo) Pay(s payment.Snapshot) error { return d.sim.Pay(s.SysSN) }
+func (d *Demo) Pay(s payment.Snapshot) error { return d.pay(s.SysSN) }
 
-// Decline plays a customer whose wallet refuses (not enough balance).
-func (d *Demo) Decline(s payment.Snapshot) error {
-	return d.sim.Decline(s.SysSN, payment.CodeInsufficientBalance)
-}
+// Decline plays a customer whose wallet refuses (QFPay: not enough
+// balance).
+func (d *Demo) Decline(s payment.Snapshot) error { return d.decline(s.SysSN) }
 
 // startDemo starts the simulator and a relay and points the kiosk at them;
 // Close stops them.
@@ -64,7 +67,7 @@ func startDemo(k *Kiosk, host string) (*Demo, error) {
 	}
 	k.closers = append(k.closers, func() { os.RemoveAll(dir) })
 	token := randomToken()
-	rs, err := relay.NewServer(relay.Config{Key: qfpaysim.DemoKey, Token: token, DataDir: dir, Logger: log})
+	rs, err := relay.NewServer(relay.Config{Key: qfpaysim.DemoKey, ScanForPayKey: sfpsim.DemoKey, Token: token, DataDir: dir, Logger: log})
 	if err != nil {
 		relayLn.Close()
 		simLn.Close()
@@ -72,20 +75,62 @@ func startDemo(k *Kiosk, host string) (*Demo, error) {
 	}
 	relayURL := "http://" + relayLn.Addr().String()
 	simURL := "http://" + simLn.Addr().String()
+	var d *Demo
+	var sim http.Handler
+	var closeSim func()
+	switch k.Config.Gateway {
+	case config.GatewayScanForPay:
+		d, sim, closeSim, err = scanForPayDemo(k, simURL, relayURL)
+	default:
+		d, sim, closeSim, err = qfpayDemo(k, simURL, relayURL)
+	}
+	if err != nil {
+		relayLn.Close()
+		simLn.Close()
+		return nil, err
+	}
+	serve(k, relayLn, rs.Handler(), log, func(ctx context.Context) { rs.Shutdown(ctx) })
+	serve(k, simLn, sim, log, func(context.Context) { closeSim() })
+	k.startRelay(relay.ClientConfig{URL: "ws://" + relayLn.Addr().String() + "/ws", Token: token, UDID: "qrkiosk-demo", Logger: log})
+	log.Info("demo mode", "gateway_name", k.Config.Gateway, "gateway", simURL, "relay", relayURL)
+	return d, nil
+}
+
+// qfpayDemo is the QFPay simulator with its demo credentials; it notifies
+// the relay's /notify/qfpay (QFPay's notify URL is the account's).
+func qfpayDemo(k *Kiosk, simURL, relayURL string) (*Demo, http.Handler, func(), error) {
 	sim := qfpaysim.New(qfpaysim.Config{
 		AppCode: qfpaysim.DemoAppCode, Key: qfpaysim.DemoKey,
 		NotifyURL: relayURL + "/notify/qfpay", BaseURL: simURL,
-		DefaultExpiry: k.Config.Expiry, Logger: log,
+		DefaultExpiry: k.Config.Expiry, Logger: k.log,
+		// A code typed by hand in the demo is taken whatever its prefix.
+		AnyCode: true,
 	})
-	serve(k, relayLn, rs.Handler(), log, func(ctx context.Context) { rs.Shutdown(ctx) })
-	serve(k, simLn, sim, log, func(context.Context) { sim.Close() })
-	client, err := qfpay.NewClient(qfpaysim.DemoAppCode, qfpaysim.DemoKey, qfpay.WithBaseURL(simURL), qfpay.WithLogger(log))
+	client, err := qfpay.NewClient(qfpaysim.DemoAppCode, qfpaysim.DemoKey, qfpay.WithBaseURL(simURL), qfpay.WithLogger(k.log))
 	if err != nil {
-		return nil, err
+		sim.Close()
+		return nil, nil, nil, err
 	}
-	k.startRelay(relay.ClientConfig{URL: "ws://" + relayLn.Addr().String() + "/ws", Token: token, UDID: "qrkiosk-demo", Logger: log})
-	log.Info("demo mode", "gateway", simURL, "relay", relayURL)
-	return &Demo{sim: sim, gateway: client}, nil
+	d := &Demo{gateway: client, pay: sim.Pay, decline: func(id string) error { return sim.Decline(id, payment.CodeInsufficientBalance) }}
+	return d, sim, sim.Close, nil
+}
+
+// scanForPayDemo is the ScanForPay simulator with its demo credentials, in
+// the configured currency (a ScanForPay store has one); each order names
+// the relay's /notify/scanforpay as its notifyUrl, as a real kiosk's does.
+func scanForPayDemo(k *Kiosk, simURL, relayURL string) (*Demo, http.Handler, func(), error) {
+	cur := k.Config.Currency
+	sim := sfpsim.New(sfpsim.Config{
+		PartnerNo: sfpsim.DemoPartnerNo, StoreNo: sfpsim.DemoStoreNo, Key: sfpsim.DemoKey,
+		Currency: &cur, BaseURL: simURL, Logger: k.log,
+	})
+	client, err := scanforpay.NewClient(sfpsim.DemoPartnerNo, sfpsim.DemoKey, scanforpay.WithBaseURL(simURL), scanforpay.WithStoreNo(sfpsim.DemoStoreNo),
+		scanforpay.WithNotifyURL(relayURL+"/notify/scanforpay"), scanforpay.WithLogger(k.log))
+	if err != nil {
+		sim.Close()
+		return nil, nil, nil, err
+	}
+	return &Demo{gateway: client, pay: sim.Pay, decline: sim.Decline}, sim, sim.Close, nil
 }
 
 // serve runs h on ln until the kiosk closes.

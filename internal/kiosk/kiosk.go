@@ -36,6 +36,9 @@ type Options struct {
 	// DemoHost is the address the demo simulator listens on; "" = the
 	// machine's LAN address, so a phone can open the QR's customer page.
 	DemoHost string
+	// DemoGateway runs the demo on this gateway's simulator ("qfpay",
+	// "scanforpay"); "" = the configured gateway.
+	DemoGateway string
 }
 
 // Settings are the checked configuration and what follows from it.
@@ -64,6 +67,11 @@ func LoadSettings(opts Options) (Settings, error) {
 		return Settings{Config: cfg}, err
 	}
 	s := Settings{Config: cfg, Demo: opts.ForceDemo || (opts.DemoIfUnconfigured && cfg.Demo())}
+	if s.Demo && opts.DemoGateway != "" && opts.DemoGateway != cfg.Gateway {
+		if s.Config, err = cfg.WithGateway(opts.DemoGateway); err != nil {
+			return s, config.Problems{"--demo-gateway: " + err.Error()}
+		}
+	}
 	if s.Demo {
 		if s.Config.PIN == "" {
 			s.Config.PIN = DemoPIN
@@ -95,8 +103,9 @@ type Kiosk struct {
 	// Demo plays the customer in demo mode; nil otherwise.
 	Demo *Demo
 
-	log   *slog.Logger
-	relay *relay.Client // nil: orders are followed by polling alone
+	log    *slog.Logger
+	getenv func(string) string
+	relay  *relay.Client // nil: orders are followed by polling alone
 
 	ordersCtx  context.Context // order machines run on it until Close
 	stopOrders context.CancelFunc
@@ -105,6 +114,9 @@ type Kiosk struct {
 	mu     sync.Mutex
 	orders map[*payment.Order]struct{} // machines still running
 }
+
+// Getenv reads the process environment the kiosk was opened with.
+func (k *Kiosk) Getenv(name string) string { return k.getenv(name) }
 
 // Logger is the process logger the kiosk was opened with.
 func (k *Kiosk) Logger() *slog.Logger { return k.log }
@@ -132,11 +144,11 @@ func Open(opts Options) (*Kiosk, error) {
 	for _, w := range s.Config.Warnings {
 		log.Warn("config: " + w)
 	}
-	k := &Kiosk{Settings: s, log: log, orders: map[*payment.Order]struct{}{}}
+	k := &Kiosk{Settings: s, log: log, getenv: opts.Getenv, orders: map[*payment.Order]struct{}{}}
 	k.ordersCtx, k.stopOrders = context.WithCancel(context.Background())
 	// The journal first: a second kiosk on the same journal stops here,
 	// before it starts anything; it closes last.
-	j, err := journal.Open(journal.Options{Dir: s.DataDir, UDID: s.Config.UDID, Gateway: s.Config.Gateway, Logger: log})
+	j, err := journal.Open(journal.Options{Dir: s.DataDir, UDID: s.Config.UDID, Gateway: s.Config.Gateway, PayTypes: s.Config.Catalog(), Logger: log})
 	if err != nil {
 		return nil, err
 	}
@@ -158,7 +170,7 @@ func Open(opts Options) (*Kiosk, error) {
 		if s.Config.RelayURL != "" {
 			k.startRelay(relay.ClientConfig{URL: s.Config.RelayURL, Token: s.Config.RelayToken, UDID: s.Config.UDID, Logger: log})
 		}
-		env, base := s.Config.QFPay.Endpoint()
+		env, base := s.Config.Endpoint()
 		log.Info("gateway", "name", s.Config.Gateway, "environment", env, "base_url", base)
 	}
 	return k, nil

@@ -33,6 +33,10 @@ type Gateway struct {
 	NoCancel bool
 	// RefundErr, if set, is returned by the next refunds (and consumed).
 	RefundErr []error
+	// CPMCode is what the next ChargeCPM answers once its order is stored
+	// ("" = 1145: the customer confirms on the phone; a failure code
+	// refuses it).
+	CPMCode payment.Code
 	// BeforeCreateAnswer runs once the next create has stored its order and
 	// before its answer is returned (e.g. the customer pays at once and
 	// the push overtakes the answer).
@@ -239,4 +243,37 @@ func (g *Gateway) VerifyNotification(body []byte, sign string) (*payment.Transac
 	return &t, nil
 }
 
+// ChargeCPM stores a customer-presented payment: pending while the
+// customer confirms (CPMCode "" or 1143/1145), paid (0000), or refused.
+// CreateErr and CommitThenFail work as for CreateMPM.
+func (g *Gateway) ChargeCPM(ctx context.Context, req payment.CreateRequest) (*payment.Transaction, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.record("cpm")
+	if err := pop(&g.CreateErr); err != nil {
+		return nil, err
+	}
+	code := g.CPMCode
+	if code == "" {
+		code = payment.CodeProcessing
+	}
+	if code.Class() == payment.ClassFailure {
+		return nil, &payment.Error{Op: "cpm", Code: code}
+	}
+	g.seq++
+	t := &payment.Transaction{
+		Kind: payment.TxnPayment, SysSN: fmt.Sprintf("2026112200%016d", g.seq), OutTradeNo: req.OutTradeNo,
+		PayType: req.PayType.Code, TxAmt: req.Amount.Minor, Currency: req.Amount.Currency.Code, Code: code,
+	}
+	g.orders[req.OutTradeNo] = t
+	if g.CommitThenFail != nil {
+		err := g.CommitThenFail
+		g.CommitThenFail = nil
+		return nil, err
+	}
+	c := *t
+	return &c, nil
+}
+
 var _ payment.Gateway = (*Gateway)(nil)
+var _ payment.CPMGateway = (*Gateway)(nil)

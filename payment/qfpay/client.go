@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -16,6 +14,7 @@ import (
 	"time"
 
 	"qrkiosk/payment"
+	"qrkiosk/payment/internal/retry"
 )
 
 // Environments QFPay publishes (spec: "Environments").
@@ -46,8 +45,7 @@ type Client struct {
 	loc         *time.Location
 	log         *slog.Logger
 	maxAttempts int
-	backoff     time.Duration
-	maxBackoff  time.Duration
+	backoff     retry.Backoff
 	rateWait    time.Duration // least wait after a 429
 }
 
@@ -119,12 +117,12 @@ func WithLogger(l *slog.Logger) Option { return func(c *Client) error { c.log = 
 
 // WithRetry caps attempts per call (≥1) and sets the first back-off delay;
 // delays double, with jitter, up to 8× the first.
-func WithRetry(maxAttempts int, backoff time.Duration) Option {
+func WithRetry(maxAttempts int, first time.Duration) Option {
 	return func(c *Client) error {
 		if maxAttempts < 1 {
 			maxAttempts = 1
 		}
-		c.maxAttempts, c.backoff, c.maxBackoff = maxAttempts, backoff, 8*backoff
+		c.maxAttempts, c.backoff = maxAttempts, retry.Backoff{First: first, Max: 8 * first}
 		return nil
 	}
 }
@@ -151,8 +149,7 @@ func NewClient(appCode, key string, opts ...Option) (*Client, error) {
 		loc:         payment.HongKong,
 		log:         slog.New(slog.DiscardHandler),
 		maxAttempts: 4,
-		backoff:     300 * time.Millisecond,
-		maxBackoff:  2400 * time.Millisecond,
+		backoff:     retry.Backoff{First: 300 * time.Millisecond, Max: 2400 * time.Millisecond},
 		rateWait:    2 * time.Second,
 	}
 	for _, o := range opts {
@@ -279,9 +276,8 @@ func (c *Client) exchange(ctx context.Context, op, path string, params url.Value
 		if ctx.Err() != nil {
 			return nil, unknown, ctx.Err()
 		}
-		var op *net.OpError
-		if errors.As(err, &op) && op.Op == "dial" {
-			return nil, notSent, &TransportError{Op: op.Op, Err: err}
+		if retry.NotSent(err) {
+			return nil, notSent, &TransportError{Op: "dial", Err: err}
 		}
 		return nil, unknown, &TransportError{Op: "send", Err: err, MaybeActed: true}
 	}
@@ -347,23 +343,12 @@ func (c *Client) call(ctx context.Context, op, path string, params url.Values, i
 // 429 it waits at least what the gateway asked, else c.rateWait: asking
 // again at once only spends more of the merchant's budget.
 func (c *Client) sleep(ctx context.Context, n int, last error) error {
-	d := c.backoff << (n - 1)
-	if d > c.maxBackoff || d <= 0 {
-		d = c.maxBackoff
-	}
-	d = d/2 + rand.N(d/2+1)
+	d := c.backoff.Delay(n)
 	var te *TransportError
 	if errors.As(last, &te) && te.Status == http.StatusTooManyRequests {
 		d = max(d, te.RetryAfter, c.rateWait)
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return retry.Wait(ctx, d)
 }
 
 // isUnknown reports errors after which the gateway may have acted.

@@ -14,9 +14,15 @@ import (
 	"qrkiosk/payment"
 )
 
-// ValidateCreate checks a create request against QFPay's rules
-// (payment.CreateValidator): the kiosk asks before it records the order.
-func (c *Client) ValidateCreate(req payment.CreateRequest) error { return ValidateCreate(req) }
+// ValidateCreate checks a create request — a QR, or a scanned code —
+// against QFPay's rules (payment.CreateValidator): the kiosk asks before it
+// records the order.
+func (c *Client) ValidateCreate(req payment.CreateRequest) error {
+	if req.PayType.Mode == payment.CPM {
+		return ValidateCPM(req)
+	}
+	return ValidateCreate(req)
+}
 
 // ValidateCreate checks a create request against the gateway's rules before
 // anything is sent. The error names the field and the rule.
@@ -413,7 +419,13 @@ func (c *Client) CancelOrder(ctx context.Context, ref payment.OrderRef) error {
 		}
 		return err
 	case payment.CancelClose:
-		return c.Close(ctx, p)
+		err := c.Close(ctx, p)
+		if errors.Is(err, errCancelRefused) && ref.PayType.Code == payment.AllInOneCPM {
+			// The all-in-one code was Alipay's: Alipay is reversed.
+			c.log.Info("qfpay close refused for an all-in-one code; reversing instead", "out_trade_no", ref.OutTradeNo, "err", err)
+			return c.Reversal(ctx, p)
+		}
+		return err
 	default:
 		return payment.ErrCancelUnsupported
 	}

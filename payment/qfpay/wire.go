@@ -89,7 +89,7 @@ func (w wireTxn) qrcode() string {
 
 func (w wireTxn) message() string {
 	for _, m := range []flexString{w.Resperr, w.Respmsg, w.Errmsg} {
-		if s := m.String(); s != "" && !strings.EqualFold(s, "success") && !strings.EqualFold(s, "ok") {
+		if s := m.String(); s != "" && !strings.EqualFold(s, "success") && !strings.EqualFold(s, "ok") && s != "交易成功" && s != "请求成功" {
 			return s
 		}
 	}

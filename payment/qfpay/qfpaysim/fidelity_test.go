@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"qrkiosk/payment/paymenttest"
 	"qrkiosk/payment/qfpay"
 )
 
@@ -242,6 +243,7 @@ func TestPyJSON(t *testing.T) {
 			`{"goods_name": "\u5976\u8336 <&> /\"\\ \t\n\u0001\u007f \u00e9 \ud83d\ude00", "k": "v"}`},
 		{[]object{{{"a", "1"}}, {}}, `[{"a": "1"}, {}]`},
 		{map[string]any{"x": nil, "data": []map[string]string{}}, `{"data": [], "x": null}`},
+		{map[string]any{"txamt": int64(880), "txcurrcd": "HKD", "big": int64(99999999999)}, `{"big": 99999999999, "txamt": 880, "txcurrcd": "HKD"}`},
 	}
 	for _, tt := range tests {
 		if got := string(pyJSON(tt.v)); got != tt.want {
@@ -297,7 +299,7 @@ func TestRateLimit(t *testing.T) {
 }
 
 func TestNoRateLimitByDefault(t *testing.T) {
-	sim := New(Config{AppCode: testApp, Key: testKey, Now: (&fakeClock{t: time.Date(2025, 3, 14, 10, 0, 0, 0, gatewayZone)}).Now})
+	sim := New(Config{AppCode: testApp, Key: testKey, Now: paymenttest.NewClock(time.Date(2025, 3, 14, 10, 0, 0, 0, gatewayZone)).Now})
 	defer sim.Close()
 	for i := range 1000 {
 		req := httptest.NewRequest(http.MethodPost, "/trade/v1/query", strings.NewReader(""))

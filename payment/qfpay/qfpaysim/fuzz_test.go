@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"qrkiosk/payment"
+	"qrkiosk/payment/paymenttest"
 	"qrkiosk/payment/qfpay"
 )
 
@@ -25,6 +26,9 @@ func FuzzTradeParams(f *testing.F) {
 		"txamt=1000&txcurrcd=HKD&pay_type=801501&out_trade_no=A1&txdtm=2025-03-14+10:00:00",
 		"txamt=1000&txcurrcd=HKD&pay_type=802001&out_trade_no=N1&txdtm=2025-03-14+10:00:00&expired_time=5&goods_name=%E8%8C%B6",
 		"txamt=099&txcurrcd=RMB&pay_type=800108&out_trade_no=A3&txdtm=bad&expired_time=4",
+		"txamt=880&txcurrcd=HKD&pay_type=800008&out_trade_no=C1&txdtm=2025-03-14+10:00:00&auth_code=134857901234588557",
+		"txamt=880&txcurrcd=HKD&pay_type=800108&out_trade_no=C2&txdtm=2025-03-14+10:00:00&auth_code=13485790123458855x",
+		"txamt=880&txcurrcd=HKD&pay_type=805808&out_trade_no=C3&txdtm=2025-03-14+10:00:00&auth_code=8812345678901234561201",
 		"syssn=1,2,,3&out_trade_no=PAID,LIVE&pay_type=801501&page=2&page_size=100",
 		"start_time=2025-03-31+23:00:00&end_time=2025-04-01+00:00:00",
 		"syssn=" + paid.SysSN + "&txamt=1&out_trade_no=R1&txdtm=2025-03-14+10:00:00",
@@ -65,7 +69,7 @@ func FuzzTradeParams(f *testing.F) {
 // fuzzSim returns a simulator with a paid order (out_trade_no PAID) and a
 // live one (LIVE). The clock is fixed, so their syssn are the same every time.
 func fuzzSim(tb testing.TB) (*Sim, [2]Order) {
-	clock := &fakeClock{t: time.Date(2025, 3, 14, 10, 0, 0, 0, gatewayZone)}
+	clock := paymenttest.NewClock(time.Date(2025, 3, 14, 10, 0, 0, 0, gatewayZone))
 	sim := New(Config{AppCode: testApp, Key: testKey, Now: clock.Now, BaseURL: "http://sim.test"})
 	for _, out := range []string{"PAID", "LIVE"} {
 		body := payParams(out, "801501").Encode()
@@ -101,17 +105,24 @@ func serveSigned(sim *Sim, path, body string) (answer, int) {
 // FuzzParsers feeds arbitrary values to each parameter of the validators
 // directly.
 func FuzzParsers(f *testing.F) {
-	f.Add("1000", "HKD", "801501", "A1", "2025-03-14 10:00:00", "30", "Tea", "2")
-	f.Add("0", "RMB", "800108", "", "2025-02-30 25:00:00", "-1", "Tea!", "101")
-	f.Add("99999999999", "JPY", "802001", strings.Repeat("x", 200), "", "0120", "珍珠奶茶", "x")
-	f.Fuzz(func(t *testing.T, txamt, cur, payType, out, dtm, expiry, goods, page string) {
+	f.Add("1000", "HKD", "801501", "A1", "2025-03-14 10:00:00", "30", "Tea", "2", "")
+	f.Add("0", "RMB", "800108", "", "2025-02-30 25:00:00", "-1", "Tea!", "101", "280438849930815813")
+	f.Add("99999999999", "JPY", "802001", strings.Repeat("x", 200), "", "0120", "珍珠奶茶", "x", "1")
+	f.Add("880", "HKD", "800008", "C1", "2025-03-14 10:00:00", "", "", "1", "134857901234588557")
+	f.Fuzz(func(t *testing.T, txamt, cur, payType, out, dtm, expiry, goods, page, authCode string) {
 		p := url.Values{
 			"txamt": {txamt}, "txcurrcd": {cur}, "pay_type": {payType}, "out_trade_no": {out},
 			"txdtm": {dtm}, "expired_time": {expiry}, "goods_name": {goods},
 			"syssn": {out}, "page": {page}, "page_size": {page}, "start_time": {dtm}, "end_time": {dtm},
+			"auth_code": {authCode},
 		}
 		if pp, rej := parsePaymentParams(p); rej == nil {
-			if pp.txAmt <= 0 || pp.txAmt > payment.MaxMinor || pp.payType.Mode != payment.MPM || pp.currency.Code != cur {
+			if pp.txAmt <= 0 || pp.txAmt > payment.MaxMinor || pp.currency.Code != cur {
+				t.Fatalf("accepted %+v", pp)
+			}
+			// A CPM pay type with the customer's code and no expiry, or an
+			// MPM one without a code.
+			if cpm := pp.cpm != nil; cpm != (pp.payType.Mode == payment.CPM) || cpm != (pp.authCode != "") || cpm && pp.expiry != 0 {
 				t.Fatalf("accepted %+v", pp)
 			}
 			if pp.expiry != 0 && (pp.expiry < 5*time.Minute || pp.expiry > 120*time.Minute) {

@@ -1,15 +1,12 @@
 package qfpaysim
 
 import (
-	"bytes"
-	"context"
-	"io"
 	"net/http"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
+	"qrkiosk/internal/simkit"
 	"qrkiosk/payment/qfpay"
 )
 
@@ -19,9 +16,6 @@ var notifySchedule = []time.Duration{
 	2 * time.Minute, 10 * time.Minute, 10 * time.Minute, 60 * time.Minute,
 	2 * time.Hour, 6 * time.Hour, 15 * time.Hour,
 }
-
-// notifyTimeout bounds one delivery attempt.
-const notifyTimeout = 10 * time.Second
 
 // notifyBody is the JSON QFPay POSTs for a successful payment or refund:
 // every value a string, in the order and the exact bytes of QFPay's
@@ -50,7 +44,7 @@ func notifyBody(t *txn) []byte {
 		// QFPay's documented payment notification, field for field.
 		o = object{
 			{"status", "1"},
-			{"pay_type", t.payType.Code},
+			{"pay_type", t.wirePayType()},
 			{"sysdtm", fmtDtm(t.created)},
 			{"paydtm", fmtDtm(t.paid)},
 			{"goods_name", t.goodsName},
@@ -85,87 +79,25 @@ func (s *Sim) notifyLocked(t, orig *txn) {
 	if url == "" || s.closed {
 		return
 	}
-	if t.kind == kindPayment && s.chance(s.cfg.NotifyDropRate) {
+	if t.kind == kindPayment && s.dice.Chance(s.cfg.NotifyDropRate) {
 		s.log.Info("notification dropped (fault injection)", "syssn", t.sysSN, "out_trade_no", t.outTradeNo)
 		return
 	}
 	copies := 1
-	if s.chance(s.cfg.NotifyDupRate) {
+	if s.dice.Chance(s.cfg.NotifyDupRate) {
 		copies = 2
 	}
 	body := notifyBody(t)
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		for range copies {
-			if !s.deliver(s.ctx, t, url, body) {
-				return
-			}
-		}
-	}()
-}
-
-// deliver POSTs one notification until it is acknowledged, following
-// QFPay's retry schedule. It reports whether it was acknowledged.
-func (s *Sim) deliver(ctx context.Context, t *txn, url string, body []byte) bool {
-	sign := qfpay.SignBody(body, s.cfg.Key, qfpay.SignMD5)
-	for attempt := 1; ; attempt++ {
-		err := s.post(ctx, url, body, sign)
-		if err == nil {
+	h := http.Header{}
+	h.Set("Content-Type", "application/json")
+	h.Set(qfpay.HeaderSign, qfpay.SignBody(body, s.cfg.Key, qfpay.SignMD5))
+	s.notifier.Send(simkit.Notification{
+		URL: url, Body: body, Header: h, Ack: "SUCCESS", Copies: copies,
+		Attrs: []any{"syssn", t.sysSN, "out_trade_no", t.outTradeNo, "notify_type", t.kind},
+		Delivered: func() {
 			s.mu.Lock()
 			t.notified++
 			s.mu.Unlock()
-			s.log.Info("notification delivered", "syssn", t.sysSN, "out_trade_no", t.outTradeNo, "notify_type", t.kind, "attempt", attempt)
-			return true
-		}
-		if ctx.Err() != nil {
-			return false
-		}
-		if attempt > len(notifySchedule) {
-			s.log.Warn("notification given up", "syssn", t.sysSN, "out_trade_no", t.outTradeNo, "notify_type", t.kind, "attempt", attempt, "err", err)
-			return false
-		}
-		wait := time.Duration(float64(notifySchedule[attempt-1]) * s.cfg.NotifyScale)
-		s.log.Info("notification not acknowledged; will retry", "syssn", t.sysSN, "out_trade_no", t.outTradeNo, "attempt", attempt, "retry_in", wait, "err", err)
-		timer := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			return false
-		case <-timer.C:
-		}
-	}
-}
-
-// notAcked is a notification answer other than HTTP 200 "SUCCESS".
-type notAcked struct {
-	status int
-	body   string
-}
-
-func (e *notAcked) Error() string {
-	return "answered HTTP " + strconv.Itoa(e.status) + " " + strconv.Quote(e.body) + ", not 200 SUCCESS"
-}
-
-func (s *Sim) post(ctx context.Context, url string, body []byte, sign string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(qfpay.HeaderSign, sign)
-	resp, err := s.client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	got, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
-	reply := strings.TrimSpace(string(got))
-	if resp.StatusCode != http.StatusOK || reply != "SUCCESS" {
-		if len(reply) > 64 {
-			reply = reply[:64]
-		}
-		return &notAcked{status: resp.StatusCode, body: reply}
-	}
-	return nil
+		},
+	})
 }

@@ -1,12 +1,10 @@
 package qfpaysim
 
 import (
-	"bytes"
 	"errors"
-	"html/template"
 	"net/http"
-	"strings"
 
+	"qrkiosk/internal/simpage"
 	"qrkiosk/payment"
 )
 
@@ -17,61 +15,6 @@ const (
 	actionDecline
 	actionExpire
 )
-
-// pageView is what the customer page shows.
-type pageView struct {
-	SysSN, OutTradeNo                string
-	Amount                           string
-	WalletEn, WalletZh               string
-	GoodsName                        string
-	State, StateZh                   string
-	Live                             bool
-	Message                          string
-	Failed                           bool
-	PayPath, DeclinePath, ExpirePath string
-}
-
-// The page works from /sim/pay/X, /sim/decline/X and /sim/expire/X alike,
-// and under a path prefix: its form actions are relative.
-var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>QFPay simulator · {{.Amount}}</title>
-<style>
-body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;padding:1.2rem;background:#f2f4f7;color:#101828;text-align:center;font-size:1.3rem}
-main{max-width:28rem;margin:0 auto}
-.merchant{color:#475467;margin:.2rem 0}
-.amount{font-size:3rem;font-weight:700;margin:.6rem 0}
-.wallet{font-size:1.5rem;margin:.4rem 0}
-.state{font-size:1.6rem;font-weight:700;margin:1rem 0}
-.msg{background:#fff;border-radius:.6rem;padding:.8rem;margin:.8rem 0}
-.msg.bad{border:2px solid #b42318}
-form{margin:0}
-button{display:block;width:100%;font-size:1.8rem;font-weight:700;padding:1.1rem;margin:.8rem 0;border:0;border-radius:.8rem;color:#fff}
-button:disabled{opacity:.35}
-.pay{background:#067647}.decline{background:#b42318}
-.expire{background:#667085;font-size:1.1rem;padding:.6rem}
-.ref{color:#667085;font-size:.9rem;word-break:break-all}
-</style>
-</head>
-<body>
-<main>
-<p class="merchant">QFPay simulator</p>
-<p class="amount">{{.Amount}}</p>
-<p class="wallet">{{.WalletEn}} · {{.WalletZh}}</p>
-{{if .GoodsName}}<p>{{.GoodsName}}</p>{{end}}
-<p class="state">{{.State}} · {{.StateZh}}</p>
-{{if .Message}}<p class="msg{{if .Failed}} bad{{end}}">{{.Message}}</p>{{end}}
-<form method="post" action="{{.PayPath}}"><button class="pay" type="submit"{{if not .Live}} disabled{{end}}>Pay · 付款</button></form>
-<form method="post" action="{{.DeclinePath}}"><button class="decline" type="submit"{{if not .Live}} disabled{{end}}>Decline · 拒絕</button></form>
-<form method="post" action="{{.ExpirePath}}"><button class="expire" type="submit"{{if not .Live}} disabled{{end}}>Let the QR expire now</button></form>
-<p class="ref">out_trade_no {{.OutTradeNo}}<br>syssn {{.SysSN}}</p>
-</main>
-</body>
-</html>
-`))
 
 // stateTexts names an order's state for the customer, in English and
 // Traditional Chinese.
@@ -91,25 +34,36 @@ func stateTexts(t *txn) (string, string) {
 	case stateExpired:
 		return "Expired", "已過期"
 	}
+	if t.isCPM() {
+		return "Confirming on the phone", "手機確認中"
+	}
 	return "Waiting for payment", "等待付款"
 }
 
 // view builds the page for t. Caller holds s.mu.
-func view(t *txn) pageView {
+func view(t *txn) simpage.Page {
 	en, zh := stateTexts(t)
-	return pageView{
-		SysSN:       t.sysSN,
-		OutTradeNo:  t.outTradeNo,
-		Amount:      t.amount().Display(),
-		WalletEn:    t.payType.Name.En,
-		WalletZh:    t.payType.Name.ZhHant,
-		GoodsName:   t.goodsName,
-		State:       en,
-		StateZh:     zh,
-		Live:        t.state == stateLive,
-		PayPath:     "../pay/" + t.sysSN,
-		DeclinePath: "../decline/" + t.sysSN,
-		ExpirePath:  "../expire/" + t.sysSN,
+	pay := simpage.Action{Label: "Pay · 付款", Path: "../pay/" + t.sysSN, Kind: simpage.Pay}
+	expire := simpage.Action{Label: "Let the QR expire now", Path: "../expire/" + t.sysSN, Kind: simpage.Minor}
+	refs := []simpage.Ref{{Name: "out_trade_no", Value: t.outTradeNo}, {Name: "syssn", Value: t.sysSN}}
+	if t.isCPM() {
+		// No QR: the cashier scanned the customer's code; the page plays
+		// the customer confirming on the phone.
+		pay = simpage.Action{Label: "Confirm · 確認付款", Path: "../confirm/" + t.sysSN, Kind: simpage.Pay}
+		expire.Label = "Let the order time out now"
+		refs = append([]simpage.Ref{{Name: t.wallet.String() + " payment code", Value: maskCode(t.authCode)}}, refs...)
+	}
+	return simpage.Page{
+		Title:     "QFPay simulator",
+		Amount:    t.amount().Display(),
+		WalletEn:  t.payType.Name.En,
+		WalletZh:  t.payType.Name.ZhHant,
+		GoodsName: t.goodsName,
+		State:     en,
+		StateZh:   zh,
+		Live:      t.state == stateLive,
+		Actions:   []simpage.Action{pay, {Label: "Decline · 拒絕", Path: "../decline/" + t.sysSN, Kind: simpage.Decline}, expire},
+		Refs:      refs,
 	}
 }
 
@@ -119,10 +73,6 @@ type customerResult struct {
 	Respcd payment.Code `json:"respcd"`
 	State  string       `json:"state"`
 	Error  string       `json:"error,omitempty"`
-}
-
-func wantsJSON(r *http.Request) bool {
-	return strings.Contains(r.Header.Get("Accept"), "application/json")
 }
 
 func (s *Sim) handlePage(w http.ResponseWriter, r *http.Request) {
@@ -163,11 +113,7 @@ func (s *Sim) respondCustomer(w http.ResponseWriter, r *http.Request, syssn stri
 	t := s.bySysSN[syssn]
 	if t == nil || t.kind != kindPayment {
 		s.mu.Unlock()
-		if wantsJSON(r) {
-			writeJSON(w, http.StatusNotFound, customerResult{SysSN: syssn, Error: "no such order"})
-			return
-		}
-		http.Error(w, "No such order. 找不到此訂單。", http.StatusNotFound)
+		simpage.NotFound(w, r, customerResult{SysSN: syssn, Error: "no such order"})
 		return
 	}
 	s.settle(t, s.tick())
@@ -178,22 +124,9 @@ func (s *Sim) respondCustomer(w http.ResponseWriter, r *http.Request, syssn stri
 	if status != http.StatusOK {
 		res.Error = msg
 	}
-	if wantsJSON(r) {
-		writeJSON(w, status, res)
-		return
-	}
-	v.Message, v.Failed = msg, status != http.StatusOK
-	var buf bytes.Buffer
-	if err := pageTemplate.Execute(&buf, v); err != nil {
-		http.Error(w, "page failed", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	w.Write(buf.Bytes())
+	simpage.Respond(w, r, status, msg, v, res)
 }
 
 func (s *Sim) handleOrders(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, s.Orders())
+	simpage.WriteJSON(w, http.StatusOK, s.Orders())
 }

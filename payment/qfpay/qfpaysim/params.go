@@ -98,6 +98,8 @@ type paymentParams struct {
 	goodsName  string
 	udid       string
 	notifyURL  string
+	cpm        *cpmPayType // nil for MPM
+	authCode   string      // CPM: the customer's payment code
 }
 
 func parsePaymentParams(p url.Values) (paymentParams, *rejection) {
@@ -117,14 +119,24 @@ func parsePaymentParams(p url.Values) (paymentParams, *rejection) {
 	}
 	pp.currency = cur
 	code := get(p, "pay_type")
-	pt, err := payment.LookupPayType(code)
-	switch {
-	case err != nil || pt.Code != code:
-		return pp, badParam("pay_type", "must be one of the MPM pay types "+mpmCodes())
-	case pt.Mode != payment.MPM:
-		return pp, badParam("pay_type", code+" ("+pt.Name.En+") is a customer-presented (CPM) pay type; the simulator only does MPM: use one of "+mpmCodes())
+	if c, ok := cpmPayTypes[code]; ok {
+		pp.payType, pp.cpm = c.PayType, &c
+	} else if pt, err := payment.LookupPayType(code); err == nil && pt.Code == code && pt.Mode == payment.MPM {
+		pp.payType = pt
+	} else {
+		return pp, badParam("pay_type", "must be one of the MPM pay types "+mpmCodes()+" or the CPM pay types "+cpmCodes())
 	}
-	pp.payType = pt
+	// auth_code is the scanned customer code: CPM only, and required there.
+	// Its format is the wallet's business (1202), not a parameter error.
+	pp.authCode = get(p, "auth_code")
+	switch {
+	case pp.cpm != nil && pp.authCode == "":
+		return pp, badParam("auth_code", "is required for the CPM pay type "+code+" (the customer's payment code, as scanned)")
+	case pp.cpm == nil && pp.authCode != "":
+		return pp, badParam("auth_code", "is only for CPM pay types ("+cpmCodes()+"); "+code+" is an MPM pay type: leave it out")
+	case pp.cpm != nil && get(p, "expired_time") != "":
+		return pp, badParam("expired_time", "is for MPM QR codes only; a CPM payment has none: leave it out")
+	}
 	pp.outTradeNo = get(p, "out_trade_no")
 	if r := checkLen(p, "out_trade_no", 128); r != nil {
 		return pp, r

@@ -1,6 +1,9 @@
 package qfpaysim
 
-import "slices"
+import (
+	"slices"
+	"strconv"
+)
 
 // QFPay's gateway is written in Python and writes JSON with json.dumps'
 // defaults: ", " and ": " separators, and everything outside printable
@@ -20,8 +23,9 @@ type field struct {
 type object []field
 
 // pyJSON encodes v the way Python's json.dumps(v) does. v is built of
-// string, nil, object, map[string]string, map[string]any (keys sorted),
-// and slices of those.
+// string, int64, nil, object, map[string]string, map[string]any (keys
+// sorted), and slices of those. Integers are for the few answers where
+// QFPay writes a number (a CPM payment's txamt).
 func pyJSON(v any) []byte {
 	return appendPy(nil, v)
 }
@@ -32,6 +36,8 @@ func appendPy(b []byte, v any) []byte {
 		return append(b, "null"...)
 	case string:
 		return appendPyString(b, v)
+	case int64:
+		return strconv.AppendInt(b, v, 10)
 	case object:
 		b = append(b, '{')
 		for i, f := range v {

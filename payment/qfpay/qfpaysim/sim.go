@@ -7,7 +7,10 @@
 // unknown order with no rows; refunds may be processing (1143) first;
 // Hong Kong pay types cannot be withdrawn; a reversed paid Alipay order is
 // refunded; 400 requests a minute, then HTTP 429. Its clock can be moved.
-// A phone-friendly customer page lets a "customer" pay or decline. It
+// It takes merchant-presented QR orders (MPM) and customer-presented codes
+// (CPM: auth_code, single use, confirmed by the customer a moment later,
+// with magic codes for each outcome). A phone-friendly customer page lets a
+// "customer" pay, confirm or decline. It
 // powers the kiosk's demo mode and the end-to-end tests, with optional
 // fault injection (latency, 5xx, dropped replies, lost and duplicated
 // notifications, 1161 rows).
@@ -25,6 +28,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"qrkiosk/internal/simkit"
 	"qrkiosk/payment"
 )
 
@@ -62,6 +66,10 @@ type Config struct {
 	// CommitDropRate (0..1): /trade/v1/payment commits the order, then drops
 	// the connection without any response.
 	CommitDropRate float64
+	// AnyCode takes any well-formed payment code (16–24 digits) whatever
+	// its prefix, as the pay type's first wallet: the demo, where a code is
+	// typed by hand.
+	AnyCode bool
 	// CommitDropFirst: the first N payments are committed and then their
 	// answers dropped, whatever CommitDropRate says (a deterministic lost
 	// create answer for tests).
@@ -88,6 +96,20 @@ type Config struct {
 	// QueryUnknownRate (0..1): a query row's respcd is answered 1161
 	// ("unknown result, query again") instead of the transaction's own.
 	QueryUnknownRate float64
+	// CPMConfirmAfter is how long a customer takes to confirm a
+	// customer-presented (CPM) payment on the phone, like entering a
+	// password: the payment answers 1145 and query rows say 1145 until this
+	// long has passed on the simulator's clock; then it is paid (0000) and
+	// notified, whether or not anybody asks. 0 = DefaultCPMConfirmAfter;
+	// negative = at once (the payment answers 0000). Magic codes override
+	// it (see README).
+	CPMConfirmAfter time.Duration
+	// AllInOneNamesWallet: answers, query rows and notifications of an
+	// all-in-one (800008) payment name the CPM pay type of the wallet that
+	// took it (800108 Alipay, 800208 WeChat Pay, 800708 UnionPay, 805808
+	// PayMe) instead of 800008. QFPay documents neither; off = 800008, as
+	// every documented answer echoes the pay_type sent.
+	AllInOneNamesWallet bool
 	// Now is the clock; nil = time.Now. ClockOffset is added to it, and
 	// AdvanceClock, SetClock and POST /sim/clock move it further.
 	Now         func() time.Time
@@ -100,11 +122,17 @@ type Config struct {
 	Rand *rand.Rand
 }
 
+// DefaultCPMConfirmAfter is how long the simulated customer takes to
+// confirm a CPM payment when Config.CPMConfirmAfter is 0.
+const DefaultCPMConfirmAfter = 3 * time.Second
+
 // Order is a snapshot of one payment order at the simulated gateway.
 type Order struct {
 	SysSN        string
 	OutTradeNo   string
-	PayType      string
+	PayType      string // as the merchant sent it
+	Mode         string // "MPM" (a QR the customer scans) or "CPM" (the customer's code, scanned)
+	Wallet       string // CPM: the pay type of the wallet whose code was scanned (for 800008, the wallet's own CPM pay type)
 	Currency     string
 	QRCode       string
 	GoodsName    string
@@ -117,9 +145,10 @@ type Order struct {
 	RefundingAmt int64 // refunds still processing (1143): reserved, not refunded
 	Respcd       payment.Code
 	Cancel       int
-	State        string // pending, paid, failed, expired, closed (withdrawn; a reversed paid order too)
-	ExpiresAt    time.Time
-	Notified     int // notification deliveries acknowledged
+	State        string    // pending, paid, failed, expired, closed (withdrawn; a reversed paid order too)
+	ExpiresAt    time.Time // zero for CPM: the customer's code has no QR to expire
+	ConfirmAt    time.Time // CPM: when the customer will confirm; zero if not scheduled
+	Notified     int       // notification deliveries acknowledged
 }
 
 // Errors of the customer-side operations (Pay, Decline, Expire) and of the
@@ -174,13 +203,62 @@ type txn struct {
 	declineCode payment.Code
 	cancel      int
 	notified    int
+
+	// CPM payments only.
+	authCode    string       // the customer's payment code (never logged whole)
+	wallet      wallet       // the wallet that issued it
+	walletType  string       // that wallet's CPM pay type (payType itself unless all-in-one)
+	waitCode    payment.Code // respcd while unconfirmed: 1145, or 1143 (entering the password)
+	failReason  string       // why the wallet refused the code (the answer's respmsg)
+	confirmAt   time.Time    // when the customer confirms; zero = not scheduled
+	namesWallet bool         // Config.AllInOneNamesWallet when it was made
+}
+
+func (t *txn) isCPM() bool { return t.authCode != "" }
+
+// wirePayType is the pay_type answers, rows and notifications carry: as
+// sent, or for an all-in-one order with Config.AllInOneNamesWallet the
+// wallet's own. A refund row carries its payment's.
+func (t *txn) wirePayType() string {
+	if t.orig != nil {
+		return t.orig.wirePayType()
+	}
+	if t.namesWallet && t.walletType != "" {
+		return t.walletType
+	}
+	return t.payType.Code
+}
+
+// rulePayType is the pay type whose gateway rules (cancel) apply: an
+// all-in-one order is its wallet's CPM payment underneath.
+func (t *txn) rulePayType() string {
+	if t.walletType != "" {
+		return t.walletType
+	}
+	return t.payType.Code
+}
+
+// expiredBy reports whether an order offered until expiresAt is past it at
+// instant at; CPM orders have no expiry.
+func (t *txn) expiredBy(at time.Time) bool {
+	return !t.expiresAt.IsZero() && !at.Before(t.expiresAt)
+}
+
+// maskCode shows a payment code as the logs may: its wallet prefix and
+// last four digits. A whole code can be charged by whoever reads it.
+func maskCode(code string) string {
+	if len(code) < minCodeLen {
+		return strings.Repeat("*", len(code))
+	}
+	return code[:2] + strings.Repeat("*", len(code)-6) + code[len(code)-4:]
 }
 
 func (t *txn) respcd() payment.Code {
 	switch t.state {
 	case statePaid, stateReversed:
-		// A reversed payment did succeed; its cancel flag (2) says it was
-		// revoked and refunded, as refunds keep 0000 and say 3 or 5.
+		// A reversed payment did succeed; its cancel flag (2, or 1 for CPM)
+		// says it was revoked and refunded, as refunds keep 0000 and say 3
+		// or 5.
 		return payment.CodeSuccess
 	case stateDeclined:
 		return t.declineCode
@@ -188,6 +266,9 @@ func (t *txn) respcd() payment.Code {
 		return payment.CodeOrderExpired
 	case stateClosed:
 		return payment.CodeOrderClosed
+	}
+	if t.waitCode != "" {
+		return t.waitCode
 	}
 	return payment.CodeUserPaying
 }
@@ -219,10 +300,20 @@ func (t *txn) origSysSN() string {
 }
 
 func (t *txn) order() Order {
+	mode := "MPM"
+	if t.isCPM() {
+		mode = "CPM"
+	}
+	var confirmAt time.Time
+	if t.state == stateLive {
+		confirmAt = t.confirmAt
+	}
 	return Order{
 		SysSN:        t.sysSN,
 		OutTradeNo:   t.outTradeNo,
 		PayType:      t.payType.Code,
+		Mode:         mode,
+		Wallet:       t.walletType,
 		Currency:     t.currency.Code,
 		QRCode:       t.qrcode,
 		GoodsName:    t.goodsName,
@@ -237,6 +328,7 @@ func (t *txn) order() Order {
 		Cancel:       t.cancel,
 		State:        t.outcome().String(),
 		ExpiresAt:    t.expiresAt,
+		ConfirmAt:    confirmAt,
 		Notified:     t.notified,
 	}
 }
@@ -252,32 +344,35 @@ func fmtDtm(t time.Time) string {
 // API, the customer page and a few helper endpoints, and is safe for
 // concurrent use.
 type Sim struct {
-	cfg    Config
-	log    *slog.Logger
-	client *http.Client
-	mux    *http.ServeMux
-	offset atomic.Int64 // nanoseconds added to cfg.Now
+	cfg      Config
+	log      *slog.Logger
+	mux      *http.ServeMux
+	offset   atomic.Int64 // nanoseconds added to cfg.Now
+	dice     *simkit.Dice
+	notifier *simkit.Notifier
 
-	ctx    context.Context // cancelled by Close; owns notification delivery
+	ctx    context.Context // cancelled by Close; owns the sweep
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
 	mu           sync.Mutex
 	baseURL      string
-	rng          *rand.Rand
 	serial       uint64
 	dropped      int    // payments answered with a dropped connection (CommitDropFirst)
 	txns         []*txn // payments and refunds, in creation order
 	bySysSN      map[string]*txn
 	byOutTradeNo map[string]*txn
-	timed        []*txn // transactions waiting for a timed change (refund or cancel in progress)
+	timed        []*txn            // transactions waiting for a timed change (refund or cancel in progress, CPM confirmation)
+	usedCodes    map[string]string // CPM payment codes used, with the syssn that used each first
+	sweeping     bool              // the sweep goroutine runs
 	limiter      *limiter
 	closed       bool
 }
 
 // sweepEvery is how often, in real time, refunds and cancels in progress
-// are checked against the simulator's clock, so that one whose time has
-// come is done (and notified) even if nobody asks about it.
+// and CPM confirmations are checked against the simulator's clock, so that
+// one whose time has come is done (and notified) even if nobody asks about
+// it.
 const sweepEvery = 100 * time.Millisecond
 
 // New builds a simulator. Call Close when done to stop notification
@@ -295,21 +390,21 @@ func New(cfg Config) *Sim {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if cfg.Rand == nil {
-		seed := uint64(time.Now().UnixNano())
-		cfg.Rand = rand.New(rand.NewPCG(seed, seed>>32|1))
+	if cfg.CPMConfirmAfter == 0 {
+		cfg.CPMConfirmAfter = DefaultCPMConfirmAfter
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Sim{
 		cfg:          cfg,
 		log:          cfg.Logger,
-		client:       &http.Client{Timeout: notifyTimeout},
+		dice:         simkit.NewDice(cfg.Rand),
+		notifier:     simkit.NewNotifier(notifySchedule, cfg.NotifyScale, cfg.Logger),
 		ctx:          ctx,
 		cancel:       cancel,
 		baseURL:      strings.TrimRight(cfg.BaseURL, "/"),
-		rng:          cfg.Rand,
 		bySysSN:      map[string]*txn{},
 		byOutTradeNo: map[string]*txn{},
+		usedCodes:    map[string]string{},
 	}
 	s.offset.Store(int64(cfg.ClockOffset))
 	if cfg.RateLimitPerMinute > 0 {
@@ -321,10 +416,6 @@ func New(cfg Config) *Sim {
 		s.serial = uint64(us) % 1e17
 	}
 	s.routes()
-	if cfg.RefundProcessing > 0 || cfg.CancelProcessing > 0 {
-		s.wg.Add(1)
-		go s.sweep()
-	}
 	return s
 }
 
@@ -363,6 +454,18 @@ func (s *Sim) SetClock(t time.Time) (time.Time, error) {
 	return t.In(gatewayZone), nil
 }
 
+// addTimedLocked puts t among the transactions waiting for a timed change,
+// and starts the sweep that applies such changes on time. Caller holds s.mu.
+func (s *Sim) addTimedLocked(t *txn) {
+	s.timed = append(s.timed, t)
+	if s.sweeping || s.closed {
+		return
+	}
+	s.sweeping = true
+	s.wg.Add(1)
+	go s.sweep()
+}
+
 func (s *Sim) sweep() {
 	defer s.wg.Done()
 	ticker := time.NewTicker(sweepEvery)
@@ -374,7 +477,14 @@ func (s *Sim) sweep() {
 		case <-ticker.C:
 			s.mu.Lock()
 			s.tick()
+			idle := len(s.timed) == 0
+			if idle {
+				s.sweeping = false // addTimedLocked starts another when needed
+			}
 			s.mu.Unlock()
+			if idle {
+				return
+			}
 		}
 	}
 }
@@ -400,9 +510,10 @@ func (s *Sim) settleTimedLocked(now time.Time) {
 	s.timed = left
 }
 
-// waiting reports a refund still processing or a cancel still in progress.
+// waiting reports a refund still processing, a cancel still in progress or
+// a CPM confirmation still to come.
 func (t *txn) waiting() bool {
-	return (t.kind == kindRefund && t.state == stateLive) || !t.cancelAt.IsZero()
+	return t.state == stateLive && (t.kind == kindRefund || !t.confirmAt.IsZero()) || !t.cancelAt.IsZero()
 }
 
 // ServeHTTP serves the gateway API and the customer page.
@@ -416,13 +527,15 @@ func (s *Sim) SetBaseURL(u string) {
 	s.baseURL = strings.TrimRight(u, "/")
 }
 
-// Close stops notification delivery and waits for its goroutines.
+// Close stops notification delivery and the sweep, and waits for their
+// goroutines.
 func (s *Sim) Close() {
 	s.mu.Lock()
 	s.closed = true
 	s.mu.Unlock()
 	s.cancel()
 	s.wg.Wait()
+	s.notifier.Close()
 }
 
 // Orders returns a snapshot of every payment order, in creation order.
@@ -451,12 +564,19 @@ func (s *Sim) Pay(syssn string) error {
 	if err != nil {
 		return err
 	}
+	s.payLocked(t, now)
+	return nil
+}
+
+// payLocked marks a live payment paid at instant at (the customer paid the
+// QR or confirmed the code) and sends the notification. Caller holds s.mu.
+func (s *Sim) payLocked(t *txn, at time.Time) {
 	t.state = statePaid
-	t.paid = now
+	t.paid = at
+	t.confirmAt = time.Time{}
 	t.chnlSN = "SIM" + t.sysSN
 	s.log.Info("order paid", "syssn", t.sysSN, "out_trade_no", t.outTradeNo, "respcd", t.respcd())
 	s.notifyLocked(t, t)
-	return nil
 }
 
 // Decline fails a live, unpaid order with a failure respcd of QFPay's table
@@ -524,12 +644,18 @@ func (s *Sim) settle(t *txn, now time.Time) {
 		return
 	}
 	due := !t.cancelAt.IsZero() && !now.Before(t.cancelAt)
+	// Timed changes apply in the order they happen: a customer who confirms
+	// before a cancel in progress takes effect has paid, and then the
+	// cancel meets a paid order.
+	if t.state == stateLive && !t.confirmAt.IsZero() && !now.Before(t.confirmAt) && (!due || t.confirmAt.Before(t.cancelAt)) {
+		s.payLocked(t, t.confirmAt)
+	}
 	// A cancel that comes due before the order would have expired (or after
 	// it was paid) takes effect; one due after its expiry finds nothing.
-	if due && (t.state != stateLive || t.cancelAt.Before(t.expiresAt)) {
+	if due && (t.state != stateLive || !t.expiredBy(t.cancelAt)) {
 		s.applyCancel(t)
 	}
-	if t.state == stateLive && !now.Before(t.expiresAt) {
+	if t.state == stateLive && t.expiredBy(now) {
 		t.state = stateExpired
 		s.log.Info("order expired", "syssn", t.sysSN, "out_trade_no", t.outTradeNo, "respcd", t.respcd())
 	}
@@ -541,15 +667,21 @@ func (s *Sim) settle(t *txn, now time.Time) {
 // applyCancel withdraws a live order, or reverses (revokes and refunds) a
 // paid one where the wallet does that. Caller holds s.mu.
 func (s *Sim) applyCancel(t *txn) {
-	rule := cancelRules[t.payType.Code]
+	rule := cancelRules[t.rulePayType()]
+	// QFPay's cancel flag: 1 for a CPM order reversed or closed, 2 for MPM.
+	flag := payment.CancelFlagMPMCancelled
+	if t.isCPM() {
+		flag = payment.CancelFlagCPMReversed
+	}
 	switch {
 	case t.state == stateLive:
 		t.state = stateClosed
-		t.cancel = payment.CancelFlagMPMCancelled
+		t.confirmAt = time.Time{}
+		t.cancel = flag
 		s.log.Info("order withdrawn", "op", t.cancelOp, "syssn", t.sysSN, "out_trade_no", t.outTradeNo, "respcd", t.respcd())
 	case t.state == statePaid && t.cancelOp == opReversal && rule.reversalRefunds && t.refunded == 0 && t.refunding == 0:
 		t.state = stateReversed
-		t.cancel = payment.CancelFlagMPMCancelled
+		t.cancel = flag
 		s.log.Info("paid order reversed and refunded", "syssn", t.sysSN, "out_trade_no", t.outTradeNo, "txamt", t.txAmt)
 	default:
 		s.log.Info("cancel found nothing to withdraw", "op", t.cancelOp, "syssn", t.sysSN, "out_trade_no", t.outTradeNo, "respcd", t.respcd())
@@ -579,21 +711,4 @@ func (s *Sim) completeRefund(ref *txn) {
 func (s *Sim) newSysSN(now time.Time) string {
 	s.serial = (s.serial + 1) % 1e18
 	return now.In(gatewayZone).Format("20060102") + fmt.Sprintf("%018d", s.serial)
-}
-
-// chance draws a fault with probability rate. Caller holds s.mu.
-func (s *Sim) chance(rate float64) bool {
-	switch {
-	case rate <= 0:
-		return false
-	case rate >= 1:
-		return true
-	}
-	return s.rng.Float64() < rate
-}
-
-func (s *Sim) chanceUnlocked(rate float64) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.chance(rate)
 }

@@ -24,33 +24,16 @@ const (
 	testKey = "TESTKEY000000000000000000000000001"
 )
 
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 type fixture struct {
 	t     *testing.T
 	sim   *Sim
 	srv   *httptest.Server
-	clock *fakeClock
+	clock *paymenttest.Clock
 }
 
 func newFixture(t *testing.T, edit func(*Config)) *fixture {
 	t.Helper()
-	clock := &fakeClock{t: time.Date(2025, 3, 14, 10, 0, 0, 0, gatewayZone)}
+	clock := paymenttest.NewClock(time.Date(2025, 3, 14, 10, 0, 0, 0, gatewayZone))
 	cfg := Config{AppCode: testApp, Key: testKey, Now: clock.Now}
 	if edit != nil {
 		edit(&cfg)
@@ -74,7 +57,7 @@ type answer struct {
 	OrigSysSN  string              `json:"orig_syssn"`
 	OutTradeNo string              `json:"out_trade_no"`
 	QRCode     string              `json:"qrcode"`
-	TxAmt      string              `json:"txamt"`
+	TxAmt      json.Number         `json:"txamt"` // a string in MPM answers, a number in CPM ones
 	TxCurrcd   string              `json:"txcurrcd"`
 	SysDtm     string              `json:"sysdtm"`
 	Cancel     string              `json:"cancel"`
@@ -990,7 +973,10 @@ func TestPaymentParamValidation(t *testing.T) {
 		{"txcurrcd RMB", []string{"txcurrcd", "RMB"}, "txcurrcd"},
 		{"txcurrcd lower case", []string{"txcurrcd", "hkd"}, "txcurrcd"},
 		{"txcurrcd unknown", []string{"txcurrcd", "GBP"}, "txcurrcd"},
-		{"pay_type CPM", []string{"pay_type", "800108"}, "pay_type"},
+		{"CPM without auth_code", []string{"pay_type", "800108"}, "auth_code"},
+		{"auth_code on an MPM pay type", []string{"auth_code", "280438849930815813"}, "auth_code"},
+		{"expired_time on a CPM pay type", []string{"pay_type", "800008", "auth_code", "280438849930815813", "expired_time", "10"}, "expired_time"},
+		{"pay_type of another mode", []string{"pay_type", "800207"}, "pay_type"},
 		{"pay_type wallet key", []string{"pay_type", "alipayhk"}, "pay_type"},
 		{"pay_type unknown", []string{"pay_type", "123456"}, "pay_type"},
 		{"out_trade_no missing", []string{"out_trade_no", ""}, "out_trade_no"},

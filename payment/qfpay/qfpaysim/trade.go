@@ -1,9 +1,7 @@
 package qfpaysim
 
 import (
-	"context"
 	"crypto/subtle"
-	"encoding/json"
 	"mime"
 	"net/http"
 	"net/url"
@@ -12,6 +10,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"qrkiosk/internal/simkit"
+	"qrkiosk/internal/simpage"
 	"qrkiosk/payment"
 	"qrkiosk/payment/qfpay"
 )
@@ -28,15 +28,14 @@ func (s *Sim) routes() {
 	m.HandleFunc("POST /trade/v1/refund", s.trade("refund", s.handleRefund))
 	m.HandleFunc("GET /sim/pay/{syssn}", s.handlePage)
 	m.HandleFunc("POST /sim/pay/{syssn}", s.handleCustomer(actionPay))
+	m.HandleFunc("GET /sim/confirm/{syssn}", s.handlePage)
+	m.HandleFunc("POST /sim/confirm/{syssn}", s.handleCustomer(actionPay))
 	m.HandleFunc("POST /sim/decline/{syssn}", s.handleCustomer(actionDecline))
 	m.HandleFunc("POST /sim/expire/{syssn}", s.handleCustomer(actionExpire))
 	m.HandleFunc("GET /sim/orders", s.handleOrders)
 	m.HandleFunc("GET /sim/clock", s.handleClock)
 	m.HandleFunc("POST /sim/clock", s.handleClock)
-	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Write([]byte("ok\n"))
-	})
+	m.HandleFunc("GET /healthz", simkit.Healthz)
 	s.mux = m
 }
 
@@ -56,7 +55,7 @@ type tradeHandler func(w http.ResponseWriter, r *http.Request, op string, p url.
 // signature check, in QFPay's order.
 func (s *Sim) trade(op string, h tradeHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if !sleepCtx(r.Context(), s.cfg.Latency) {
+		if !simkit.Sleep(r.Context(), s.cfg.Latency) {
 			return
 		}
 		if !s.allow(r) {
@@ -67,7 +66,7 @@ func (s *Sim) trade(op string, h tradeHandler) http.HandlerFunc {
 			w.Write([]byte("Too Many Requests\n"))
 			return
 		}
-		if s.chanceUnlocked(s.cfg.Fail5xxRate) {
+		if s.dice.Chance(s.cfg.Fail5xxRate) {
 			s.log.Info("answered 502 (fault injection)", "op", op)
 			http.Error(w, "502 Bad Gateway (simulated)", http.StatusBadGateway)
 			return
@@ -85,20 +84,6 @@ func (s *Sim) trade(op string, h tradeHandler) http.HandlerFunc {
 			return
 		}
 		h(w, r, op, p)
-	}
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return true
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
 	}
 }
 
@@ -192,18 +177,6 @@ func writeTrade(w http.ResponseWriter, v reply) {
 	w.Write(pyJSON(map[string]any(v)))
 }
 
-// writeJSON writes the simulator's own helper answers (/sim/...).
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		http.Error(w, "encoding failed", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	w.Write(append(b, '\n'))
-}
-
 func success(fields reply) reply {
 	fields["respcd"] = string(payment.CodeSuccess)
 	fields["resperr"] = "success"
@@ -217,6 +190,25 @@ func (s *Sim) handlePayment(w http.ResponseWriter, r *http.Request, op string, p
 		s.refuse(w, op, p, rej)
 		return
 	}
+	var codeWallet wallet
+	if pp.cpm != nil {
+		// Codes no wallet could have issued never leave the gateway: refused,
+		// nothing recorded, the code and out_trade_no still unused.
+		var ok bool
+		if !wellFormedCode(pp.authCode) {
+			s.refuse(w, op, p, &rejection{code: payment.CodeBadPaymentCode, resperr: payment.CodeBadPaymentCode.Text(), respmsg: "auth_code: a payment code is 16 to 24 digits"})
+			return
+		}
+		if codeWallet, ok = walletOfCode(pp.authCode); !ok && s.cfg.AnyCode {
+			// The demo: a hand-typed code stands for the pay type's first
+			// wallet (the all-in-one's: WeChat Pay).
+			codeWallet, ok = pp.cpm.wallets[0], true
+		}
+		if !ok {
+			s.refuse(w, op, p, &rejection{code: payment.CodeBadPaymentCode, resperr: payment.CodeBadPaymentCode.Text(), respmsg: "auth_code: no wallet issues codes beginning " + pp.authCode[:2] + " (" + codePrefixHelp + ")"})
+			return
+		}
+	}
 	s.mu.Lock()
 	if s.byOutTradeNo[pp.outTradeNo] != nil {
 		s.mu.Unlock()
@@ -224,10 +216,6 @@ func (s *Sim) handlePayment(w http.ResponseWriter, r *http.Request, op string, p
 		return
 	}
 	now := s.now()
-	expiry := s.cfg.DefaultExpiry
-	if pp.expiry > 0 && honoursExpiredTime[pp.payType.Code] {
-		expiry = pp.expiry
-	}
 	notifyURL := pp.notifyURL
 	if notifyURL == "" {
 		notifyURL = s.cfg.NotifyURL
@@ -245,48 +233,151 @@ func (s *Sim) handlePayment(w http.ResponseWriter, r *http.Request, op string, p
 		notifyURL:  notifyURL,
 		txDtm:      pp.txDtm,
 		created:    now,
-		expiresAt:  now.Add(expiry),
 	}
-	t.qrcode = s.baseURL + "/sim/pay/" + t.sysSN
-	s.store(t)
-	drop := s.chance(s.cfg.CommitDropRate)
+	var resp reply
+	if pp.cpm != nil {
+		resp = s.chargeCodeLocked(t, *pp.cpm, pp.authCode, codeWallet, now)
+	} else {
+		expiry := s.cfg.DefaultExpiry
+		if pp.expiry > 0 && honoursExpiredTime[pp.payType.Code] {
+			expiry = pp.expiry
+		}
+		t.expiresAt = now.Add(expiry)
+		t.qrcode = s.baseURL + "/sim/pay/" + t.sysSN
+		s.store(t)
+		s.log.Info("order created", "syssn", t.sysSN, "out_trade_no", t.outTradeNo, "pay_type", t.payType.Code, "txamt", t.txAmt, "respcd", payment.CodeSuccess)
+		resp = success(reply{
+			"syssn":        t.sysSN,
+			"out_trade_no": t.outTradeNo,
+			"qrcode":       t.qrcode,
+			"pay_type":     t.payType.Code,
+			"txamt":        strconv.FormatInt(t.txAmt, 10),
+			"txcurrcd":     t.currency.Code,
+			"txdtm":        t.txDtm,
+			"sysdtm":       fmtDtm(t.created),
+			"paydtm":       "",
+			"udid":         t.udid,
+			"chnlsn":       "",
+			"cardcd":       "",
+		})
+	}
+	drop := s.dice.Chance(s.cfg.CommitDropRate)
 	if s.dropped < s.cfg.CommitDropFirst {
 		s.dropped++
 		drop = true
 	}
-	resp := success(reply{
-		"syssn":        t.sysSN,
-		"out_trade_no": t.outTradeNo,
-		"qrcode":       t.qrcode,
-		"pay_type":     t.payType.Code,
-		"txamt":        strconv.FormatInt(t.txAmt, 10),
-		"txcurrcd":     t.currency.Code,
-		"txdtm":        t.txDtm,
-		"sysdtm":       fmtDtm(t.created),
-		"paydtm":       "",
-		"udid":         t.udid,
-		"chnlsn":       "",
-		"cardcd":       "",
-	})
 	s.mu.Unlock()
-	s.log.Info("order created", "syssn", t.sysSN, "out_trade_no", t.outTradeNo, "pay_type", t.payType.Code, "txamt", t.txAmt, "respcd", payment.CodeSuccess)
 	if drop {
 		s.log.Info("reply dropped after commit (fault injection)", "syssn", t.sysSN, "out_trade_no", t.outTradeNo)
-		dropConnection(w)
+		simkit.DropConnection(w)
 		return
 	}
 	writeTrade(w, resp)
 }
 
-// dropConnection closes the connection without writing a response: the
-// client cannot tell whether the order was made.
-func dropConnection(w http.ResponseWriter) {
-	conn, _, err := http.NewResponseController(w).Hijack()
-	if err != nil {
-		// Not hijackable (HTTP/2): abort the stream instead.
-		panic(http.ErrAbortHandler)
+// chargeCodeLocked records a CPM payment t charging the customer's code
+// (of wallet cw) and returns the answer: paid at once, waiting for the
+// customer to confirm (1145, or 1143), or refused by the wallet (the
+// failure is recorded: the query shows it, and the code and out_trade_no
+// are used). Caller holds s.mu.
+func (s *Sim) chargeCodeLocked(t *txn, pt cpmPayType, code string, cw wallet, now time.Time) reply {
+	t.authCode, t.wallet = code, cw
+	t.walletType = pt.Code
+	if pt.Code == allInOne {
+		t.walletType = walletPayType[cw]
 	}
-	conn.Close()
+	t.namesWallet = s.cfg.AllInOneNamesWallet
+	t.waitCode = payment.CodeProcessing
+	// "Each auth_code can be used only once": once its wallet has seen it.
+	first, used := s.usedCodes[code]
+	consumed := !used
+	switch suffix := code[len(code)-4:]; {
+	case used:
+		s.failLocked(t, payment.CodeBadCustomerCode, "the payment code was already used by "+first)
+	case !pt.takes(cw):
+		// Sent to a wallet that did not issue it: refused there, and still
+		// good for its own wallet.
+		s.failLocked(t, payment.CodeBadPaymentCode, pt.Name.En+" ("+pt.Code+") does not take "+cw.String()+" codes")
+		consumed = false
+	case suffix == suffixBadCode:
+		s.failLocked(t, payment.CodeBadPaymentCode, "the wallet refused the code")
+	case suffix == suffixNoBalance:
+		s.failLocked(t, payment.CodeInsufficientBalance, "the customer's balance is too low")
+	case suffix == suffixNeverConfirm:
+		t.state = stateLive // until withdrawn, declined or confirmed by hand
+	case suffix == suffixPaidAtOnce, suffix != suffixPassword && s.cfg.CPMConfirmAfter < 0:
+		t.state = statePaid
+	default:
+		t.state = stateLive
+		if suffix == suffixPassword {
+			t.waitCode = payment.CodeUserPaying
+		}
+		t.confirmAt = now.Add(max(s.cfg.CPMConfirmAfter, 0))
+	}
+	if consumed {
+		s.usedCodes[code] = t.sysSN
+	}
+	s.store(t)
+	if t.confirmAt.IsZero() {
+		s.log.Info("code charged", "syssn", t.sysSN, "out_trade_no", t.outTradeNo, "pay_type", t.payType.Code, "wallet", t.walletType, "auth_code", maskCode(code), "txamt", t.txAmt, "respcd", t.respcd())
+	} else {
+		s.log.Info("code charged; the customer is confirming", "syssn", t.sysSN, "out_trade_no", t.outTradeNo, "pay_type", t.payType.Code, "wallet", t.walletType, "auth_code", maskCode(code), "txamt", t.txAmt, "respcd", t.respcd(), "confirm_at", fmtDtm(t.confirmAt))
+		s.addTimedLocked(t)
+	}
+	if t.state == statePaid {
+		s.payLocked(t, now)
+	}
+	// The shape of QFPay's CPM answer: txamt a number, no qrcode.
+	respcd := t.respcd()
+	resp := reply{
+		"syssn":        t.sysSN,
+		"out_trade_no": t.outTradeNo,
+		"pay_type":     t.wirePayType(),
+		"txamt":        t.txAmt,
+		"txcurrcd":     t.currency.Code,
+		"txdtm":        t.txDtm,
+		"sysdtm":       fmtDtm(t.created),
+		"paydtm":       fmtDtm(t.paid),
+		"udid":         t.udid,
+		"chnlsn":       t.chnlSN,
+		"cardcd":       "",
+		"respcd":       string(respcd),
+		"resperr":      waitText(respcd),
+		"respmsg":      "",
+	}
+	switch respcd.Class() {
+	case payment.ClassSuccess:
+		resp["resperr"], resp["respmsg"] = textCPMPaid, "OK"
+	case payment.ClassFailure:
+		resp["resperr"], resp["respmsg"] = respcd.Text(), t.failReason
+	}
+	return resp
+}
+
+// failLocked ends a CPM payment as refused by the wallet. Caller holds s.mu.
+func (s *Sim) failLocked(t *txn, code payment.Code, reason string) {
+	t.state = stateDeclined
+	t.declineCode = code
+	t.failReason = reason
+}
+
+const (
+	// textCPMPaid is the resperr of QFPay's CPM answer sample ("transaction
+	// successful"), which the gateway writes as \u escapes.
+	textCPMPaid = "交易成功"
+	textWait    = "Please wait while processing(1145)"
+)
+
+// waitText is the resperr/errmsg of a payment the customer is still
+// confirming.
+func waitText(code payment.Code) string {
+	switch code {
+	case payment.CodeUserPaying:
+		return textProcessing
+	case payment.CodeProcessing:
+		return textWait
+	}
+	return ""
 }
 
 // store records a new transaction. Caller holds s.mu.
@@ -322,7 +413,7 @@ func (s *Sim) handleQuery(w http.ResponseWriter, r *http.Request, op string, p u
 			continue
 		}
 		row := wireTxn(t)
-		if s.chance(s.cfg.QueryUnknownRate) {
+		if s.dice.Chance(s.cfg.QueryUnknownRate) {
 			row["respcd"], row["errmsg"] = string(codeUnknown), textUnknown1161
 			s.log.Info("query row answered 1161 (fault injection)", "syssn", t.sysSN, "out_trade_no", t.outTradeNo)
 		}
@@ -348,7 +439,7 @@ func (q queryParams) matches(t *txn) bool {
 	switch {
 	case q.sysSNs != nil && !q.sysSNs[t.sysSN],
 		q.outTradeNos != nil && !q.outTradeNos[t.outTradeNo],
-		q.payTypes != nil && !q.payTypes[t.payType.Code],
+		q.payTypes != nil && !q.payTypes[t.payType.Code] && !q.payTypes[t.wirePayType()],
 		q.respcd != "" && q.respcd != string(t.respcd()),
 		q.windowed && (sysdtm.Before(q.start) || sysdtm.After(q.end)):
 		return false
@@ -365,7 +456,7 @@ func wireTxn(t *txn) map[string]string {
 		"order_type":   t.kind,
 		"syssn":        t.sysSN,
 		"out_trade_no": t.outTradeNo,
-		"pay_type":     t.payType.Code,
+		"pay_type":     t.wirePayType(),
 		"txamt":        strconv.FormatInt(t.txAmt, 10),
 		"txcurrcd":     t.currency.Code,
 		"txdtm":        t.txDtm,
@@ -386,6 +477,10 @@ func wireTxn(t *txn) map[string]string {
 		m["errmsg"] = "success"
 	case payment.ClassFailure:
 		m["errmsg"] = code.Text()
+	case payment.ClassPending:
+		if t.isCPM() {
+			m["errmsg"] = waitText(code)
+		}
 	}
 	if t.kind == kindRefund {
 		// Refund rows name their payment "origssn" (no underscore), carry
@@ -463,10 +558,17 @@ func (s *Sim) cancelLocked(op string, c cancelParams, now time.Time) (*txn, paym
 		return nil, "", reject(payment.CodeNoSuchTransaction, "no such payment order")
 	}
 	name := t.payType.Name.En + " (" + t.payType.Code + ")"
-	rule, ok := cancelRules[t.payType.Code]
+	if t.payType.Code == allInOne {
+		name += " " + t.wallet.String()
+	}
+	rule, ok := cancelRules[t.rulePayType()]
 	switch {
 	case !ok:
-		return nil, "", &rejection{code: payment.CodeNoSuchTransaction, resperr: hongKongNoCancel, respmsg: name + " orders cannot be withdrawn; they stay payable until the gateway's expiry"}
+		stays := "they stay payable until the gateway's expiry"
+		if t.isCPM() {
+			stays = "the customer may still confirm them"
+		}
+		return nil, "", &rejection{code: payment.CodeNoSuchTransaction, resperr: hongKongNoCancel, respmsg: name + " orders cannot be withdrawn; " + stays}
 	case op == opReversal && !rule.reversal:
 		return nil, "", reject(payment.CodeNoSuchTransaction, name+" orders are withdrawn with /trade/v1/close, not reversed")
 	case op == opClose && !rule.close:
@@ -496,7 +598,7 @@ func (s *Sim) cancelLocked(op string, c cancelParams, now time.Time) (*txn, paym
 	t.cancelOp = op
 	if s.cfg.CancelProcessing > 0 {
 		t.cancelAt = now.Add(s.cfg.CancelProcessing)
-		s.timed = append(s.timed, t)
+		s.addTimedLocked(t)
 		return t, payment.CodeProcessing, nil
 	}
 	s.applyCancel(t)
@@ -596,7 +698,7 @@ func (s *Sim) refundLocked(rp refundParams, mchID string, now time.Time) (*txn, 
 	s.store(ref)
 	orig.refunding += rp.txAmt // reserved: two refunds never exceed the payment
 	if s.cfg.RefundProcessing > 0 {
-		s.timed = append(s.timed, ref)
+		s.addTimedLocked(ref)
 		s.log.Info("refund processing", "syssn", ref.sysSN, "orig_syssn", orig.sysSN, "out_trade_no", ref.outTradeNo, "done_at", fmtDtm(ref.doneAt))
 	} else {
 		s.completeRefund(ref)
@@ -622,19 +724,19 @@ func (s *Sim) handleClock(w http.ResponseWriter, r *http.Request) {
 		var err error
 		switch {
 		case (adv == "") == (set == ""):
-			writeJSON(w, http.StatusBadRequest, clockResult{Error: "give exactly one of advance (a duration such as 720h) or set (an RFC 3339 time)"})
+			simpage.WriteJSON(w, http.StatusBadRequest, clockResult{Error: "give exactly one of advance (a duration such as 720h) or set (an RFC 3339 time)"})
 			return
 		case adv != "":
 			d, perr := time.ParseDuration(adv)
 			if perr != nil {
-				writeJSON(w, http.StatusBadRequest, clockResult{Error: "advance: must be a duration such as 90s, 45m or 720h"})
+				simpage.WriteJSON(w, http.StatusBadRequest, clockResult{Error: "advance: must be a duration such as 90s, 45m or 720h"})
 				return
 			}
 			_, err = s.AdvanceClock(d)
 		default:
 			t, perr := time.Parse(time.RFC3339, set)
 			if perr != nil {
-				writeJSON(w, http.StatusBadRequest, clockResult{Error: "set: must be an RFC 3339 time such as 2025-04-01T00:00:00+08:00"})
+				simpage.WriteJSON(w, http.StatusBadRequest, clockResult{Error: "set: must be an RFC 3339 time such as 2025-04-01T00:00:00+08:00"})
 				return
 			}
 			_, err = s.SetClock(t)
@@ -642,11 +744,11 @@ func (s *Sim) handleClock(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			res := s.clockResult()
 			res.Error = err.Error()
-			writeJSON(w, http.StatusConflict, res)
+			simpage.WriteJSON(w, http.StatusConflict, res)
 			return
 		}
 	}
-	writeJSON(w, http.StatusOK, s.clockResult())
+	simpage.WriteJSON(w, http.StatusOK, s.clockResult())
 }
 
 // clockResult is the answer of /sim/clock.

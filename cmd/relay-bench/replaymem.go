@@ -1,0 +1,142 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/md5"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// Replay-memory scenario: what a buggy or hostile kiosk fleet costs the
+// relay by resubscribing to a device with large stored notifications.
+const (
+	memStored     = 100      // notifications stored for one device
+	memBody       = 60 << 10 // bytes of padding in each
+	memConns      = 30       // kiosk connections
+	memSubscribes = 5        // subscribes per connection, each replaying all
+	memUDID       = "MEM-KIOSK"
+)
+
+// replayMemory starts a relay child, stores memStored notifications of
+// about memBody bytes for one udid, then has memConns connections each
+// send memSubscribes subscriptions to that udid at once and read every
+// replayed frame. It prints the relay's RSS before and its peak (VmHWM).
+func replayMemory() error {
+	dir, err := os.MkdirTemp("", "relay-bench-mem-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(exe)
+	cmd.Env = append(os.Environ(), childEnv+"="+dir)
+	cmd.Stderr = os.Stderr
+	stdin, _ := cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	defer func() { stdin.Close(); cmd.Wait() }()
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		return fmt.Errorf("relay child: %w", err)
+	}
+	addr := strings.TrimSpace(strings.TrimPrefix(line, "listening on http://"))
+	pid := cmd.Process.Pid
+	pad := strings.Repeat("x", memBody)
+	for i := range memStored {
+		body := fmt.Appendf(nil, `{"notify_type":"payment","status":"1","respcd":"0000","syssn":"MEM-%d",`+
+			`"out_trade_no":"MEM-O-%d","txamt":"2500","txcurrcd":"HKD","pay_type":"800101","udid":%q,`+
+			`"goods_name":%q,"sysdtm":"2025-01-02 10:00:00"}`, i, i, memUDID, pad)
+		sum := md5.Sum(append(append([]byte{}, body...), benchKey...))
+		req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/notify/qfpay", bytes.NewReader(body))
+		req.Header.Set("X-QF-SIGN", strings.ToUpper(hex.EncodeToString(sum[:])))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		got, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if string(got) != "SUCCESS" {
+			return fmt.Errorf("storing %d: %d %q", i, resp.StatusCode, got)
+		}
+	}
+	time.Sleep(time.Second)
+	before := procStatusKB(pid, "VmRSS:")
+
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	frames, failed := 0, 0
+	for range memConns {
+		ws, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/ws", http.Header{"Authorization": {"Bearer " + benchToken}})
+		if err != nil {
+			return err
+		}
+		defer ws.Close()
+		wg.Go(func() {
+			<-start
+			for range memSubscribes {
+				ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"subscribe","udid":"`+memUDID+`"}`))
+			}
+			acks, n := 0, 0
+			ws.SetReadDeadline(time.Now().Add(2 * time.Minute))
+			for acks < memSubscribes {
+				_, data, err := ws.ReadMessage()
+				if err != nil {
+					mu.Lock()
+					failed++
+					mu.Unlock()
+					return
+				}
+				if bytes.Contains(data, []byte(`"type":"subscribed"`)) {
+					acks++
+				} else {
+					n++
+				}
+			}
+			mu.Lock()
+			frames += n
+			mu.Unlock()
+		})
+	}
+	t0 := time.Now()
+	close(start)
+	wg.Wait()
+	took := time.Since(t0)
+	peak := procStatusKB(pid, "VmHWM:")
+	fmt.Printf("Replay memory: %d stored notifications of %d KB for one udid; %d connections × %d subscribes to it at once.\n",
+		memStored, memBody>>10, memConns, memSubscribes)
+	fmt.Printf("relay RSS before %d KiB, peak (VmHWM) %d KiB; %d notification frames replayed in %s; %d connections failed.\n",
+		before, peak, frames, took.Round(time.Millisecond), failed)
+	return nil
+}
+
+// procStatusKB reads one "Name:   N kB" field of /proc/PID/status.
+func procStatusKB(pid int, field string) int64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(l, field); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return kb
+		}
+	}
+	return 0
+}
