@@ -108,6 +108,22 @@ func (c *fakeClock) runQueued(wait time.Duration) int {
 	}
 }
 
+// runUntil runs the UI callbacks as they arrive until cond holds, or
+// fails after 5 s: it waits on the event, not for a fixed while, so a
+// loaded machine only makes it slower.
+func (c *fakeClock) runUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.After(5 * time.Second)
+	for !cond() {
+		select {
+		case f := <-c.queued:
+			f()
+		case <-deadline:
+			t.Fatalf("%s: not within 5 s", what)
+		}
+	}
+}
+
 var (
 	t0  = time.Date(2025, 3, 14, 15, 9, 26, 0, time.FixedZone("HKT", 8*3600))
 	hkd = payment.Currency{Code: "HKD", Exponent: 2, Symbol: "HK$"}

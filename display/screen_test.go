@@ -82,26 +82,25 @@ func TestCountdown(t *testing.T) {
 
 	// The ticker wakes when the shown second changes and redraws through
 	// fyne.Do; it reads the clock rather than counting.
+	shows := func(text string) func() bool { return func() bool { return r.clock.Text == text } }
 	clk.advance(time.Second + 10*time.Millisecond)
-	if clk.runQueued(200*time.Millisecond) == 0 {
-		t.Fatal("no redraw after a second")
-	}
+	clk.runUntil(t, "a redraw after a second", shows("04:59"))
 	check("04:59", false)
 
 	clk.waitPending(t, 1)
 	clk.advance(4*time.Minute + 28*time.Second) // a tick was missed: no drift
-	clk.runQueued(200 * time.Millisecond)
+	clk.runUntil(t, "the redraw after a missed tick", shows("00:31"))
 	check("00:31", false)
 	clk.waitPending(t, 1)
 	clk.advance(time.Second + 500*time.Millisecond)
-	clk.runQueued(200 * time.Millisecond)
+	clk.runUntil(t, "the redraw at 30 s", shows("00:30"))
 	check("00:30", true)
 	if got := r.fraction(); got < 0.09 || got > 0.1 {
 		t.Errorf("bar at %.3f, want 29.5 s of 300 s", got)
 	}
 	clk.waitPending(t, 1)
 	clk.advance(time.Minute)
-	clk.runQueued(200 * time.Millisecond)
+	clk.runUntil(t, "the last redraw", shows("00:00"))
 	check("00:00", true)
 }
 
@@ -144,9 +143,7 @@ func TestResultHold(t *testing.T) {
 	}
 	s.Show(snap) // a repeat does not extend the hold
 	clk.advance(200 * time.Millisecond)
-	if clk.runQueued(200*time.Millisecond) == 0 || !s.idle.Visible() {
-		t.Fatal("not back to idle after the hold")
-	}
+	clk.runUntil(t, "back to idle after the hold", s.idle.Visible)
 
 	// The same result again (an observer repeating itself) stays idle...
 	s.Show(snap)
@@ -187,10 +184,7 @@ func TestDefaultResultHold(t *testing.T) {
 		t.Fatal("result gone before the default hold")
 	}
 	clk.advance(time.Millisecond)
-	clk.runQueued(200 * time.Millisecond)
-	if !s.idle.Visible() {
-		t.Fatal("not back to idle after the default hold")
-	}
+	clk.runUntil(t, "back to idle after the default hold", s.idle.Visible)
 }
 
 func TestCancellingHidesQR(t *testing.T) {
