@@ -912,6 +912,7 @@ func (o *Order) final(st State, code Code, reason string) {
 	o.update(finalKind(st), func(s *Snapshot) {
 		s.State, s.Code, s.Reason, s.Cancelling = st, code, reason, false
 		s.Withdrawn, s.PayableUntil = o.withdrawn, o.payableUntil
+		s.NotConfirmed = reason == cpmNotConfirmed || reason == cpmNotConfirmedOpen
 	})
 	close(o.done)
 	o.log.Info("order final", "state", st, "respcd", code)

@@ -784,6 +784,11 @@ func TestCPMNotConfirmedWithinTwoMinutes(t *testing.T) {
 	if !strings.Contains(s.Reason, "did not confirm") || !strings.Contains(s.Reason, "charge again") {
 		t.Fatalf("reason %q", s.Reason)
 	}
+	// The screens tell the customer it was not confirmed, and that it was
+	// taken back (nothing more to do on the phone).
+	if !s.NotConfirmed || !s.Withdrawn {
+		t.Fatalf("snapshot %+v: NotConfirmed and Withdrawn", s)
+	}
 	if rec := gw.Record("OTN1"); rec.Outcome() != payment.OutcomeClosed || gw.Count("cancel") != 1 || gw.Count("cpm") != 1 {
 		t.Fatalf("gateway %v after %v: the unconfirmed payment must be withdrawn, the code never charged again", rec.Outcome(), gw.Calls())
 	}
@@ -814,7 +819,7 @@ func TestCPMBadCode(t *testing.T) {
 	gw.CPMCode = payment.CodeBadPaymentCode
 	h := startCPM(t, gw)
 	s := h.final(payment.StateFailed)
-	if s.Code != payment.CodeBadPaymentCode || !strings.Contains(s.Reason, "refresh the code") || gw.Count("query") != 0 {
+	if s.Code != payment.CodeBadPaymentCode || !strings.Contains(s.Reason, "refresh the code") || s.NotConfirmed || gw.Count("query") != 0 {
 		t.Fatalf("failed %+v after %v", s, gw.Calls())
 	}
 }

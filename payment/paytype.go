@@ -74,7 +74,7 @@ var payTypes = []PayType{
 	{"800108", "alipay-cpm", CPM, Names{"Alipay", "支付寶", "支付宝"}, false, CancelReversal, true},
 	{"800208", "wechat-cpm", CPM, Names{"WeChat Pay", "微信支付", "微信支付"}, false, CancelClose, true},
 	{"801008", "wechathk-cpm", CPM, Names{"WeChat Pay HK", "微信支付香港", "微信支付香港"}, false, CancelClose, true},
-	{"800008", "allinone-cpm", CPM, Names{"All-in-one", "多合一", "多合一"}, false, CancelClose, true},
+	{"800008", "allinone-cpm", CPM, Names{"Scanned code", "付款碼", "付款码"}, false, CancelClose, true},
 	{"805808", "payme-cpm", CPM, Names{"PayMe", "PayMe", "PayMe"}, false, CancelNone, true},
 	{"800708", "unionpay-cpm", CPM, Names{"UnionPay QuickPass", "銀聯雲閃付", "银联云闪付"}, false, CancelNone, true},
 }

@@ -77,6 +77,11 @@ type Snapshot struct {
 	// Confirming: a customer-presented payment waits for the customer to
 	// confirm it on the phone (password, large amount: 1143/1145).
 	Confirming bool
+	// NotConfirmed: a customer-presented payment ended Failed because the
+	// customer did not confirm it on the phone within CPMConfirmWindow.
+	// Withdrawn says whether the gateway took it back; if not, the customer
+	// can still confirm it, and it turns Paid late.
+	NotConfirmed bool
 	// Replaces is the out_trade_no of the order this one replaced: its
 	// create answer was lost and a query cannot give its QR back, so it
 	// was withdrawn and this one created instead (EventReissued).

@@ -14,10 +14,11 @@ import (
 // orders are created pending, paid, declined, expired or closed, and a
 // paid order cannot be withdrawn. Hooks inject failures and races.
 type Gateway struct {
-	mu     sync.Mutex
-	orders map[string]*payment.Transaction
-	seq    int
-	calls  []string
+	mu        sync.Mutex
+	orders    map[string]*payment.Transaction
+	seq       int
+	calls     []string
+	authCodes []string
 
 	// CreateErr, if set, is returned by the next creates (and consumed).
 	CreateErr []error
@@ -243,6 +244,13 @@ func (g *Gateway) VerifyNotification(body []byte, sign string) (*payment.Transac
 	return &t, nil
 }
 
+// AuthCodes are the customer codes ChargeCPM was given, in order.
+func (g *Gateway) AuthCodes() []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return append([]string(nil), g.authCodes...)
+}
+
 // ChargeCPM stores a customer-presented payment: pending while the
 // customer confirms (CPMCode "" or 1143/1145), paid (0000), or refused.
 // CreateErr and CommitThenFail work as for CreateMPM.
@@ -250,6 +258,7 @@ func (g *Gateway) ChargeCPM(ctx context.Context, req payment.CreateRequest) (*pa
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.record("cpm")
+	g.authCodes = append(g.authCodes, req.AuthCode)
 	if err := pop(&g.CreateErr); err != nil {
 		return nil, err
 	}
