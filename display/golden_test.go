@@ -29,12 +29,13 @@ func TestGolden(t *testing.T) {
 		cfg     ScreenConfig
 		size    fyne.Size
 		snap    *payment.Snapshot
+		state   *customerState
 		elapsed time.Duration
 	}
 	var cases []goldenCase
 	for _, size := range screenSizes {
 		for _, st := range customerStates(t) {
-			cases = append(cases, goldenCase{name: fmt.Sprintf("%vx%v_%s", size.Width, size.Height, st.name), cfg: cfg, size: size, snap: st.snap, elapsed: 83 * time.Second})
+			cases = append(cases, goldenCase{name: fmt.Sprintf("%vx%v_%s", size.Width, size.Height, st.name), cfg: cfg, size: size, state: &st, elapsed: 83 * time.Second})
 		}
 	}
 	cases = append(cases,
@@ -48,7 +49,10 @@ func TestGolden(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			s, clk, w := newTestScreen(t, c.cfg, c.size)
 			clk.advance(c.elapsed)
-			if c.snap != nil {
+			switch {
+			case c.state != nil:
+				c.state.apply(s)
+			case c.snap != nil:
 				s.Show(*c.snap)
 			}
 			assertGolden(t, c.name+".png", capture(w))

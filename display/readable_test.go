@@ -21,30 +21,67 @@ var screenSizes = []fyne.Size{
 	{Width: 1366, Height: 768}, {Width: 1920, Height: 1080}, {Width: 1080, Height: 1920},
 }
 
-// customerStates are the snapshots a customer sees, by name.
-func customerStates(t *testing.T) []struct {
+// customerState is one thing a customer sees: a snapshot shown, or (ask)
+// the request for a payment code for the snapshot's amount.
+type customerState struct {
 	name string
 	snap *payment.Snapshot
-} {
+	ask  bool
+}
+
+func (st customerState) apply(s *Screen) {
+	switch {
+	case st.ask:
+		s.AskForCode(st.snap.Amount)
+	case st.snap != nil:
+		s.Show(*st.snap)
+	}
+}
+
+// customerStates are the states a customer sees, by name.
+func customerStates(t *testing.T) []customerState {
 	failed := order(t)
 	failed.State, failed.Code = payment.StateFailed, payment.CodeInsufficientBalance
 	payable := with(order(t), payment.StateCancelled)
 	payable.PayType = payType(t, "fps")
 	payable.PayableUntil = t0.Add(30 * time.Minute)
-	return []struct {
-		name string
-		snap *payment.Snapshot
-	}{
-		{"idle", nil},
-		{"creating", with(order(t), payment.StateCreating)},
-		{"qr", ptr(order(t))},
-		{"cancelling", cancelling(order(t))},
-		{"paid", with(order(t), payment.StatePaid)},
-		{"failed", &failed},
-		{"expired", withdrawn(with(order(t), payment.StateExpired))},
-		{"cancelled", withdrawn(with(order(t), payment.StateCancelled))},
-		{"cancelled_payable", payable},
+	// A scanned code (all-in-one): no QR; the customer may have to approve
+	// it on the phone; unapproved after 2 minutes it is taken back, or on
+	// a wallet without cancel stays open there.
+	cpm := order(t)
+	cpm.QRCode = ""
+	cpm.PayType = cpmType(t, payment.AllInOneCPM)
+	confirming := cpm
+	confirming.Confirming = true
+	notConfirmed := confirming
+	notConfirmed.State, notConfirmed.Code, notConfirmed.NotConfirmed, notConfirmed.Withdrawn = payment.StateFailed, payment.CodeProcessing, true, true
+	openOnPhone := notConfirmed
+	openOnPhone.PayType, openOnPhone.Withdrawn = cpmType(t, "805808"), false
+	return []customerState{
+		{name: "idle"},
+		{name: "creating", snap: with(order(t), payment.StateCreating)},
+		{name: "qr", snap: ptr(order(t))},
+		{name: "cancelling", snap: cancelling(order(t))},
+		{name: "paid", snap: with(order(t), payment.StatePaid)},
+		{name: "failed", snap: &failed},
+		{name: "expired", snap: withdrawn(with(order(t), payment.StateExpired))},
+		{name: "cancelled", snap: withdrawn(with(order(t), payment.StateCancelled))},
+		{name: "cancelled_payable", snap: payable},
+		{name: "cpm_ask", snap: &cpm, ask: true},
+		{name: "cpm_processing", snap: with(cpm, payment.StateCreating)},
+		{name: "cpm_confirming", snap: &confirming},
+		{name: "cpm_not_confirmed", snap: &notConfirmed},
+		{name: "cpm_not_confirmed_open", snap: &openOnPhone},
 	}
+}
+
+func cpmType(t *testing.T, code string) payment.PayType {
+	t.Helper()
+	p, err := payment.LookupCPMPayType(code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // walkTexts calls f with every visible text of the screen.
@@ -79,9 +116,7 @@ func TestReadableAtAMetre(t *testing.T) {
 			t.Run(fmt.Sprintf("%vx%v_%s", size.Width, size.Height, st.name), func(t *testing.T) {
 				s, clk, _ := newTestScreen(t, cfg, size)
 				clk.advance(83 * time.Second)
-				if st.snap != nil {
-					s.Show(*st.snap)
-				}
+				st.apply(s)
 				scale := min(size.Width/1280, size.Height/800)
 				if size.Height > size.Width {
 					scale = min(size.Width/800, size.Height/1280)

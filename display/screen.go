@@ -62,9 +62,12 @@ type Screen struct {
 
 	idle *fyne.Container
 
+	// creating also asks for the customer's payment code (AskForCode) and
+	// follows a scanned code's payment, which has no QR.
 	creating       *fyne.Container
 	creatingAmount *canvas.Text
 	creatingWallet trilingual
+	creatingNote   trilingual
 
 	awaiting      *fyne.Container
 	awaitHeading  trilingual
@@ -149,12 +152,64 @@ func (s *Screen) Show(snap payment.Snapshot) {
 		s.startHold()
 	case snap.State == payment.StateAwaitingPayment && snap.QRCode != "":
 		s.showAwaiting(snap)
+	case snap.PayType.Mode == payment.CPM:
+		// A scanned code: no QR, and the customer may have to approve
+		// the payment in the wallet app.
+		s.cancelTick()
+		switch {
+		case snap.Cancelling:
+			s.showCreating(snap.Amount, txtCancelling, payment.Names{}, false)
+		case snap.Confirming:
+			s.showCreating(snap.Amount, txtConfirmOnPhone, txtConfirmHint, true)
+		default:
+			s.showCreating(snap.Amount, codeName(snap.PayType), txtProcessing, false)
+		}
 	default: // creating, or awaiting before the QR is known
 		s.cancelTick()
-		setText(s.creatingAmount, snap.Amount.Display())
-		s.creatingWallet.set(snap.PayType.Name)
-		s.showPage(s.creating)
+		s.showCreating(snap.Amount, snap.PayType.Name, txtPreparing, false)
 	}
+}
+
+// AskForCode asks the customer to show the wallet's payment code to the
+// cashier's scanner, for amount. The next Show (the scanned code's order)
+// or Idle replaces it.
+func (s *Screen) AskForCode(amount payment.Amount) {
+	s.cancelHold()
+	s.cancelTick()
+	s.resultFor = ""
+	s.showCreating(amount, txtShowCode, payment.Names{}, true)
+}
+
+// Idle shows the welcome screen at once (the cashier stopped waiting for
+// a scan, say).
+func (s *Screen) Idle() {
+	s.cancelHold()
+	s.cancelTick()
+	s.resultFor = ""
+	s.showPage(s.idle)
+}
+
+// showCreating shows the amount with a heading under it (what to do, in
+// the primary colour when the customer has something to do) and a note.
+func (s *Screen) showCreating(amount payment.Amount, heading, note payment.Names, act bool) {
+	setText(s.creatingAmount, amount.Display())
+	s.creatingWallet.set(heading)
+	if act {
+		s.creatingWallet.setColor(s.color(theme.ColorNamePrimary))
+	} else {
+		s.creatingWallet.setColor(s.color(theme.ColorNameForeground))
+	}
+	s.creatingNote.set(note)
+	s.showPage(s.creating)
+}
+
+// codeName names a scanned code's wallet; the all-in-one type, whose wallet
+// the gateway tells from the code, is just "Payment code".
+func codeName(p payment.PayType) payment.Names {
+	if p.Code == payment.AllInOneCPM {
+		return txtPaymentCode
+	}
+	return p.Name
 }
 
 func (s *Screen) color(n fyne.ThemeColorName) color.Color {
@@ -227,6 +282,7 @@ func (s *Screen) buildCreating() {
 	s.creatingWallet = wallet
 	preparing, preparingBands := newTrilingual(0.6, 0.5, 2, false, muted)
 	preparing.set(txtPreparing)
+	s.creatingNote = preparing
 	bands := []band{spacer(0.6), {obj: label, weight: 0.5}, {obj: s.creatingAmount, weight: 2}}
 	bands = append(bands, walletBands...)
 	bands = append(bands, spacer(0.7))
@@ -337,6 +393,14 @@ func (s *Screen) showResult(snap payment.Snapshot) {
 	if (snap.State == payment.StateExpired || snap.State == payment.StateCancelled) && !snap.Withdrawn {
 		// The gateway could not withdraw the QR: say so, whatever else.
 		detail = txtDoNotPay
+	}
+	if snap.NotConfirmed {
+		detail = reasonNotConfirmed
+		if !snap.Withdrawn {
+			// Still open on the phone: approving it now would charge a
+			// customer the cashier is about to charge again.
+			detail = txtDoNotConfirm
+		}
 	}
 	s.resultIcon.set(icon, col)
 	s.resultTitle.set(title)

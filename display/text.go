@@ -30,6 +30,26 @@ var (
 		ZhHans: "请勿再用此二维码付款。如已付款，请告知收银员。",
 	}
 	txtDemo = payment.Names{En: "DEMO — no real money", ZhHant: "示範模式", ZhHans: "演示模式"}
+
+	// The customer's own payment code (CPM): the cashier scans the code
+	// the wallet app shows, and the customer may have to approve it there.
+	txtShowCode       = payment.Names{En: "Show your payment code to the scanner", ZhHant: "請向掃描器出示付款碼", ZhHans: "请向扫描器出示付款码"}
+	txtPaymentCode    = payment.Names{En: "Payment code", ZhHant: "付款碼", ZhHans: "付款码"}
+	txtProcessing     = payment.Names{En: "Processing payment…", ZhHant: "正在處理付款…", ZhHans: "正在处理付款…"}
+	txtConfirmOnPhone = payment.Names{En: "Confirm the payment on your phone", ZhHant: "請在手機上確認付款", ZhHans: "请在手机上确认付款"}
+	txtConfirmHint    = payment.Names{En: "Open your wallet app and approve it", ZhHant: "請打開錢包應用程式批准付款", ZhHans: "请打开钱包应用批准付款"}
+	// Not confirmed within 2 minutes: taken back, or (a wallet without
+	// cancel) still open on the phone, where it must not be approved now.
+	reasonNotConfirmed = payment.Names{
+		En:     "Not confirmed in time. Ask the cashier to try again.",
+		ZhHant: "付款未及時確認，請向收銀員要求重新付款。",
+		ZhHans: "付款未及时确认，请向收银员要求重新付款。",
+	}
+	txtDoNotConfirm = payment.Names{
+		En:     "Do not approve it on your phone. Approved? Tell the cashier.",
+		ZhHant: "請勿在手機上批准。如已批准，請告知收銀員。",
+		ZhHans: "请勿在手机上批准。如已批准，请告知收银员。",
+	}
 )
 
 // Plain sentences for a failed payment, by the gateway's respcd. The

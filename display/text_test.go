@@ -3,6 +3,10 @@ package display
 import (
 	"encoding/binary"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"strconv"
 	"testing"
 
 	"fyne.io/fyne/v2/theme"
@@ -11,22 +15,54 @@ import (
 	"qrkiosk/payment"
 )
 
-func allTexts() []payment.Names {
-	out := []payment.Names{
-		txtWelcome, txtWeAccept, txtAmount, txtPreparing, txtScanToPay, txtExpiresIn, txtCancelling,
-		txtPaid, txtFailed, txtExpired, txtAskCashier, txtCancelled, txtDemo, reasonDefault,
+// allTexts is every customer text: each payment.Names literal in text.go
+// (read from the source, so a text added there is checked without being
+// listed here) and the wallet names.
+func allTexts(t *testing.T) []payment.Names {
+	t.Helper()
+	f, err := parser.ParseFile(token.NewFileSet(), "text.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, r := range failureReasons {
-		out = append(out, r)
+	var out []payment.Names
+	ast.Inspect(f, func(n ast.Node) bool {
+		lit, ok := n.(*ast.CompositeLit)
+		if !ok {
+			return true
+		}
+		if sel, ok := lit.Type.(*ast.SelectorExpr); !ok || sel.Sel.Name != "Names" {
+			return true
+		}
+		var names payment.Names
+		for _, e := range lit.Elts {
+			kv := e.(*ast.KeyValueExpr)
+			v, err := strconv.Unquote(kv.Value.(*ast.BasicLit).Value)
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch kv.Key.(*ast.Ident).Name {
+			case "En":
+				names.En = v
+			case "ZhHant":
+				names.ZhHant = v
+			case "ZhHans":
+				names.ZhHans = v
+			}
+		}
+		out = append(out, names)
+		return false
+	})
+	if len(out) < 20 {
+		t.Fatalf("found %d texts in text.go", len(out))
 	}
-	for _, p := range payment.MPMPayTypes() {
+	for _, p := range append(payment.MPMPayTypes(), payment.CPMPayTypes()...) {
 		out = append(out, p.Name)
 	}
 	return out
 }
 
 func TestTextsAreTrilingual(t *testing.T) {
-	for _, n := range allTexts() {
+	for _, n := range allTexts(t) {
 		if n.En == "" || n.ZhHant == "" || n.ZhHans == "" {
 			t.Errorf("%+v: every customer text needs English, Traditional and Simplified Chinese", n)
 		}
@@ -70,7 +106,7 @@ func TestTextsHaveGlyphs(t *testing.T) {
 		t.Fatal("cmap parser reads the fonts wrong")
 	}
 	texts := []string{"HK$1,234,567.89", "US$0.50", "¥1,500", "€12.00", "฿99.00", "00:00", "Lucky Star Café 福星茶餐廳"}
-	for _, n := range allTexts() {
+	for _, n := range allTexts(t) {
 		texts = append(texts, lines(n)...)
 		texts = append(texts, inline(n))
 	}
