@@ -10,6 +10,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -26,6 +27,7 @@ func History(ctx context.Context, env Env, args []string, dataDir string) int {
 	date := fs.String("date", "", "the day, YYYY-MM-DD in the merchant's zone (UTC+8); default today")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	asCSV := fs.Bool("csv", false, "print CSV: orders, refunds, then totals (column record says which)")
+	demo := fs.Bool("demo", false, "the sales made in demo mode (kept apart from real ones, in the data directory's demo/)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return ExitUsage
@@ -34,7 +36,7 @@ func History(ctx context.Context, env Env, args []string, dataDir string) int {
 		return ExitUsage
 	}
 	if fs.NArg() > 0 || (*asJSON && *asCSV) {
-		fmt.Fprintln(env.Stderr, "qrkiosk history: usage: qrkiosk history [--date YYYY-MM-DD] [--json | --csv]")
+		fmt.Fprintln(env.Stderr, "qrkiosk history: usage: qrkiosk history [--date YYYY-MM-DD] [--json | --csv] [--demo]")
 		return ExitUsage
 	}
 	if _, err := time.Parse(payment.DayLayout, *date); *date != "" && err != nil {
@@ -62,6 +64,9 @@ func History(ctx context.Context, env Env, args []string, dataDir string) int {
 		return 0
 	}
 	opts := kiosk.Options{DataDir: dataDir, Getenv: env.Getenv, Logger: env.Logger()}
+	if *demo {
+		return demoHistory(env, opts, show)
+	}
 	if s, err := kiosk.LoadSettings(opts); err == nil && !writable(s.DataDir) {
 		// A journal on read-only media (or another user's): read it as it is.
 		j, err := journal.OpenReadOnly(journal.Options{Dir: s.DataDir})
@@ -74,8 +79,41 @@ func History(ctx context.Context, env Env, args []string, dataDir string) int {
 		return show(ctx, j)
 	}
 	return withKiosk(ctx, env, "history", dataDir, false, func(ctx context.Context, k *kiosk.Kiosk) int {
+		if k.Gateway == nil {
+			if _, err := os.Stat(filepath.Join(k.DataDir, "demo", journal.FileName)); err == nil {
+				fmt.Fprintln(env.Stderr, "qrkiosk history: the demo's sales are apart: qrkiosk history --demo")
+			}
+		}
 		return show(ctx, k.Journal)
 	})
+}
+
+// demoHistory shows the demo's journal. Nothing is checked with a gateway:
+// the demo's simulator lives only while the kiosk runs.
+func demoHistory(env Env, opts kiosk.Options, show func(context.Context, *journal.Journal) int) int {
+	opts.ForceDemo = true
+	s, err := kiosk.LoadSettings(opts)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "qrkiosk history: the configuration is not valid (qrkiosk config check says more):\n%v\n", err)
+		return ExitUsage
+	}
+	if _, err := os.Stat(filepath.Join(s.DataDir, journal.FileName)); err != nil {
+		fmt.Fprintf(env.Stderr, "qrkiosk history: no demo sales in %s (the demo keeps them there)\n", s.DataDir)
+		return ExitFailed
+	}
+	j, err := journal.Open(journal.Options{Dir: s.DataDir, Logger: env.Logger()})
+	var locked *journal.LockedError
+	switch {
+	case errors.As(err, &locked):
+		fmt.Fprintf(env.Stderr, "qrkiosk history: %v\n", err)
+		return ExitFailed
+	case err != nil:
+		fmt.Fprintf(env.Stderr, "qrkiosk history: the demo's journal cannot be used: %v\n", err)
+		return ExitIOErr
+	}
+	defer j.Close()
+	fmt.Fprintf(env.Stderr, "qrkiosk history: the demo's sales (simulated, no real money), %s\n", s.DataDir)
+	return show(context.Background(), j)
 }
 
 // writable says whether this process may create files in dir (a missing

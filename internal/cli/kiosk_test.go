@@ -124,3 +124,35 @@ func TestWindowOrSubcommand(t *testing.T) {
 		}
 	}
 }
+
+// The demo's sales are kept apart (DATA/demo): history --demo shows them,
+// and plain history, with no gateway configured, says where they are.
+func TestHistoryOfTheDemo(t *testing.T) {
+	dir := t.TempDir()
+	j, err := journal.Open(journal.Options{Dir: filepath.Join(dir, "demo")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hkd, _ := payment.LookupCurrency("HKD")
+	cpm, _ := payment.LookupCPMPayType(payment.AllInOneCPM)
+	at := time.Now()
+	if err := j.Begin(context.Background(), payment.CreateRequest{OutTradeNo: "QK-D1", Amount: payment.Amount{Minor: 880, Currency: hkd}, PayType: cpm, TxTime: at}); err != nil {
+		t.Fatal(err)
+	}
+	j.Observer()(payment.Event{Kind: "paid", Snapshot: payment.Snapshot{OutTradeNo: "QK-D1", SysSN: "S1", State: payment.StatePaid}})
+	j.Close()
+
+	var out, errb bytes.Buffer
+	env := Env{Stdout: &out, Stderr: &errb, Getenv: noConfig(t)}
+	if code := History(context.Background(), env, nil, dir); code != 0 || strings.Contains(out.String(), "QK-D1") || !strings.Contains(errb.String(), "history --demo") {
+		t.Fatalf("plain history: exit %d\n%s\n%s", code, out.String(), errb.String())
+	}
+	out.Reset()
+	errb.Reset()
+	if code := History(context.Background(), env, []string{"--demo"}, dir); code != 0 || !strings.Contains(out.String(), "QK-D1") || !strings.Contains(out.String(), "allinone-cpm") || !strings.Contains(out.String(), "HKD 8.80  paid") {
+		t.Fatalf("history --demo: exit %d\n%s\n%s", code, out.String(), errb.String())
+	}
+	if code := History(context.Background(), env, []string{"--demo"}, t.TempDir()); code != ExitFailed || !strings.Contains(errb.String(), "no demo sales") {
+		t.Fatalf("history --demo without demo sales: exit %d, %s", code, errb.String())
+	}
+}

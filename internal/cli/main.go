@@ -15,7 +15,7 @@ const Usage = `usage: qrkiosk [--data DIR] [SUBCOMMAND] [FLAGS]
              its journal is then DIR/demo); qrkiosk --help lists its flags
   config     qrkiosk config check | qrkiosk config hash-pin (manager PIN from stdin)
   charge     charge one amount from the terminal: qrkiosk charge --amount 12.34 [--json]
-  history    a day's orders and totals: qrkiosk history [--date YYYY-MM-DD] [--json | --csv]
+  history    a day's orders and totals: qrkiosk history [--date YYYY-MM-DD] [--json | --csv] [--demo]
   refund     give money back: qrkiosk refund --out-trade-no X [--amount A] [--json]
   reconcile  compare a day with the gateway: qrkiosk reconcile [--date YYYY-MM-DD] [--json]
 
