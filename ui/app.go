@@ -206,6 +206,7 @@ func newWindows(a fyne.App, k *kiosk.Kiosk, o kiosk.WindowOptions, ctx context.C
 	if k.Demo != nil {
 		deps.Demo = k.Demo
 	}
+	deps.CPM = cpmPayType(k.Gateway)
 
 	if single {
 		customer := display.NewScreen(screenCfg)
@@ -229,6 +230,7 @@ func newWindows(a fyne.App, k *kiosk.Kiosk, o kiosk.WindowOptions, ctx context.C
 		customer := display.NewScreen(screenCfg)
 		deps.Mirror = display.NewScreen(screenCfg)
 		deps.Show = customer.Show
+		deps.Ask, deps.Idle = customer.AskForCode, customer.Idle
 		w.cashier = newCashier(deps)
 		cw.SetPadded(false)
 		cw.SetContent(w.cashier.content)
@@ -349,7 +351,7 @@ func fullScreenSecondary(w fyne.Window) {
 // typeAmount types s as the cashier would (used by --demo-charge).
 func (w *windows) typeAmount(s string) {
 	for _, r := range s {
-		w.cashier.onTypedRune(r)
+		w.cashier.typedRune(r)
 	}
 }
 
@@ -391,4 +393,18 @@ func (w *windows) quit() {
 			}
 		})
 	}()
+}
+
+// cpmPayType is the pay type a scanned customer code is charged with: the
+// gateway's all-in-one type, which tells the wallet from the code; nil if
+// the gateway takes no scanned codes.
+func cpmPayType(g payment.Gateway) *payment.PayType {
+	if _, ok := g.(payment.CPMGateway); !ok {
+		return nil
+	}
+	pt, err := payment.PayTypesOf(g).Lookup(payment.AllInOneCPM)
+	if err != nil || pt.Mode != payment.CPM {
+		return nil
+	}
+	return &pt
 }

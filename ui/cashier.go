@@ -13,6 +13,7 @@ import (
 
 	"qrkiosk/display"
 	"qrkiosk/internal/journal"
+	"qrkiosk/internal/scan"
 	"qrkiosk/internal/sound"
 	"qrkiosk/payment"
 )
@@ -67,6 +68,19 @@ type cashierDeps struct {
 	Sound func(sound.Cue)
 	// NewOutTradeNo numbers a sale (nil: payment.NewOutTradeNo, "QK…").
 	NewOutTradeNo func(now time.Time) string
+	// CPM is the pay type a scanned customer code is charged with (the
+	// gateway's all-in-one type); nil: this gateway takes no scanned codes.
+	CPM *payment.PayType
+	// Ask shows the customer screen's request for a payment code for an
+	// amount, and Idle its welcome (the cashier stopped waiting), on the
+	// Fyne goroutine. The mirror is asked by the pane itself.
+	Ask  func(payment.Amount)
+	Idle func()
+	// KeyNow is when a key is pressed (nil: time.Now), and AfterFunc runs f
+	// after d on another goroutine (nil: time.AfterFunc), returning its
+	// stop: the scanner's bursts are told from typing by them.
+	KeyNow    func() time.Time
+	AfterFunc func(d time.Duration, f func()) (stop func() bool)
 }
 
 // cashier is the cashier's pane: amount entry, wallet, Charge and Cancel,
@@ -112,6 +126,20 @@ type cashier struct {
 	// asks for the manager PIN before "Today & refunds" opens.
 	guardHistory func(open func())
 
+	// The customer's code (scan.go): every key goes through scanner;
+	// stopFlush stops the pending release of held keys. scanning: waiting
+	// for a scan of scanAmount ("Scan customer code"); codePad is the
+	// dialog that takes the code by hand, opened at once unless
+	// codeByButton (the tablet: its customer screen asks for the code, and
+	// a button of its bar opens the dialog).
+	scanner      scan.Detector
+	stopFlush    func() bool
+	scanning     bool
+	scanAmount   payment.Amount
+	codePad      *pinPad
+	codeByButton bool
+	scanButton   *widget.Button
+
 	// The pane's parts, placed by paneLayout.
 	demoMark   fyne.CanvasObject
 	amountBox  fyne.CanvasObject
@@ -150,6 +178,18 @@ func newCashier(deps cashierDeps) *cashier {
 	}
 	if deps.Size.IsZero() {
 		deps.Size = fyne.NewSize(1280, 800)
+	}
+	if deps.Ask == nil {
+		deps.Ask = func(payment.Amount) {}
+	}
+	if deps.Idle == nil {
+		deps.Idle = func() {}
+	}
+	if deps.KeyNow == nil {
+		deps.KeyNow = time.Now
+	}
+	if deps.AfterFunc == nil {
+		deps.AfterFunc = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
 	}
 	c := &cashier{deps: deps, keys: map[string]*widget.Button{}, m: metricsFor(deps.Size)}
 	c.wallet = c.lastWallet()
@@ -221,6 +261,11 @@ func (c *cashier) build() {
 		b := widget.NewButton("", func() { c.onWallet(i) })
 		c.walletButtons = append(c.walletButtons, b)
 		walletObjs = append(walletObjs, b)
+	}
+	if c.deps.CPM != nil {
+		c.scanButton = widget.NewButtonWithIcon("Scan customer code", theme.SearchIcon(), c.onScan)
+		c.scanButton.Importance = widget.SuccessImportance
+		walletObjs = append(walletObjs, c.scanButton)
 	}
 	c.wallets = container.New(&walletGrid{c: c}, walletObjs...)
 
@@ -339,7 +384,7 @@ func (c *cashier) onWallet(i int) {
 // refreshControls enables what makes sense now: the keypad and Charge when
 // ready, Cancel while an order is live, the demo buttons while a QR shows.
 func (c *cashier) refreshControls() {
-	ready := c.live == ""
+	ready := c.live == "" && !c.scanning
 	for k, b := range c.keys {
 		if ready && (k != keyPoint || c.deps.Currency.Exponent > 0) {
 			b.Enable()
@@ -359,6 +404,13 @@ func (c *cashier) refreshControls() {
 			b.Disable()
 		}
 		b.Refresh()
+	}
+	if c.scanButton != nil {
+		if ready && c.holding == "" {
+			c.scanButton.Enable()
+		} else {
+			c.scanButton.Disable()
+		}
 	}
 	if ready && c.holding == "" {
 		c.charge.Enable()

@@ -14,6 +14,7 @@ import (
 
 	"qrkiosk/display"
 	"qrkiosk/internal/journal"
+	"qrkiosk/internal/scan"
 	"qrkiosk/payment"
 	"qrkiosk/payment/paymenttest"
 	"qrkiosk/payment/qfpay"
@@ -42,6 +43,13 @@ type harness struct {
 	single    *singleLayout      // the tablet layout, when harnessOpt.single
 	sales     int
 	prefs     fyne.Preferences
+	// The keyboard's clock and the pending release of keys the scanner
+	// detector holds (typeText, typeAt); asked: the amounts the customer
+	// screen was asked a payment code for.
+	keyNow    time.Time
+	flushKeys func()
+	asked     []payment.Amount
+	idled     int
 }
 
 func mustPayType(t *testing.T, w string) payment.PayType {
@@ -78,6 +86,8 @@ type harnessOpt struct {
 	// window (light, no mirror, the customer screen in the same window).
 	size   fyne.Size
 	single bool
+	// noCPM: a gateway that takes no scanned customer codes.
+	noCPM bool
 }
 
 func newHarness(t *testing.T, o harnessOpt) *harness {
@@ -96,7 +106,7 @@ func newHarness(t *testing.T, o harnessOpt) *harness {
 		o.size = fyne.NewSize(1280, 800)
 	}
 	app.Settings().SetTheme(&paneTheme{Theme: display.Theme(theme.DefaultTheme()), text: metricsFor(o.size).text, light: o.single})
-	h := &harness{t: t, gw: o.gw, clk: paymenttest.NewClock(t0), queued: make(chan func(), 256), prefs: o.prefs}
+	h := &harness{t: t, gw: o.gw, clk: paymenttest.NewClock(t0), queued: make(chan func(), 256), prefs: o.prefs, keyNow: t0}
 	if h.gw == nil {
 		h.gw = paymenttest.NewGateway()
 	}
@@ -158,6 +168,20 @@ func newHarness(t *testing.T, o harnessOpt) *harness {
 			h.sales++
 			return fmt.Sprintf("QK%s%016d", now.UTC().Format("20060102150405"), h.sales)
 		},
+		Ask:    func(a payment.Amount) { h.asked = append(h.asked, a) },
+		Idle:   func() { h.idled++ },
+		KeyNow: func() time.Time { return h.keyNow },
+		AfterFunc: func(d time.Duration, f func()) func() bool {
+			h.flushKeys = f
+			return func() bool { h.flushKeys = nil; return true }
+		},
+	}
+	if !o.noCPM {
+		cpm, err := payment.LookupCPMPayType(payment.AllInOneCPM)
+		if err != nil {
+			t.Fatal(err)
+		}
+		deps.CPM = &cpm
 	}
 	if o.demo {
 		deps.Demo = fakeDemo{h.gw}
@@ -258,6 +282,43 @@ func (h *harness) ready() payment.Snapshot {
 // its muted completion.
 func (h *harness) amountShown() string { return h.c.amount.Text + h.c.amountRest.Text }
 
+// typeText types s on the keyboard at a person's pace.
+func (h *harness) typeText(s string) {
+	h.t.Helper()
+	h.typeAt(personGap, s)
+}
+
+// typeAt types s on the keyboard a key every gap ('\n' is Enter), then
+// lets the keyboard rest (keysSettle).
+func (h *harness) typeAt(gap time.Duration, s string) {
+	h.t.Helper()
+	for _, r := range s {
+		h.keyNow = h.keyNow.Add(gap)
+		switch {
+		case r == '\n':
+			h.w.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyReturn})
+		case r >= '0' && r <= '9':
+			// As GLFW reports it: the key, then its rune.
+			h.w.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyName(string(r))})
+			h.w.Canvas().OnTypedRune()(r)
+		default:
+			h.w.Canvas().OnTypedRune()(r)
+		}
+	}
+	h.keysSettle()
+}
+
+// keysSettle is the keyboard quiet for longer than a scanner ever pauses:
+// the held run is judged (as its timer would, through Do).
+func (h *harness) keysSettle() {
+	h.keyNow = h.keyNow.Add(scan.RunGap + time.Millisecond)
+	if f := h.flushKeys; f != nil {
+		h.flushKeys = nil
+		f()
+		h.pump("the held keys", func() bool { return len(h.queued) == 0 })
+	}
+}
+
 func (h *harness) tapKeys(keys ...string) {
 	for _, k := range keys {
 		test.Tap(h.c.keys[k])
@@ -279,7 +340,7 @@ func TestTappingAndTypingAmounts(t *testing.T) {
 		t.Fatalf("after backspace and 00: %q", got)
 	}
 	h.tapKeys(keyClear)
-	test.TypeOnCanvas(h.w.Canvas(), "0012.5")
+	h.typeText("0012.5")
 	if got := h.amountShown(); got != "HK$12.50" {
 		t.Fatalf("typed amount %q", got)
 	}
@@ -315,7 +376,7 @@ func TestInvalidInputNeverReachesGateway(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t, harnessOpt{currency: tc.currency})
-			test.TypeOnCanvas(h.w.Canvas(), tc.typed)
+			h.typeText(tc.typed)
 			if tc.enter {
 				h.w.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyReturn})
 			}
@@ -370,7 +431,7 @@ func TestWalletSelectorListsEnabledAndPreselectsLastUsed(t *testing.T) {
 		t.Fatalf("first run preselects %d, want the first wallet", h.c.wallet)
 	}
 	test.Tap(h.c.walletButtons[2])
-	test.TypeOnCanvas(h.w.Canvas(), "8")
+	h.typeText("8")
 	h.w.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEnter}) // keypad Enter
 	snap := h.awaiting()
 	if snap.PayType.Wallet != "octopus" {
@@ -426,7 +487,7 @@ func TestChargeToResultAndBackToReady(t *testing.T) {
 				t.Fatal("demo: Simulate customer payment must be on while the QR shows")
 			}
 			// Typing during a charge changes nothing; Enter does not charge twice.
-			test.TypeOnCanvas(h.w.Canvas(), "9")
+			h.typeText("9")
 			h.w.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyReturn})
 			if h.c.typed != "12.34" || h.gw.Count("create") != 1 {
 				t.Fatalf("typing during a charge: typed %q, creates %d", h.c.typed, h.gw.Count("create"))
@@ -463,13 +524,13 @@ func TestChargeToResultAndBackToReady(t *testing.T) {
 
 func TestSecondSaleAfterFirst(t *testing.T) {
 	h := newHarness(t, harnessOpt{})
-	test.TypeOnCanvas(h.w.Canvas(), "5")
+	h.typeText("5")
 	h.w.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyReturn})
 	first := h.awaiting()
 	h.gw.Pay(first.OutTradeNo)
 	h.tick(2 * time.Second)
 	h.ready()
-	test.TypeOnCanvas(h.w.Canvas(), "7.5")
+	h.typeText("7.5")
 	h.w.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyReturn})
 	second := h.awaiting()
 	if second.OutTradeNo == first.OutTradeNo || second.Amount.String() != "7.50" {

@@ -80,7 +80,7 @@ func (h *harness) sale(amount string, wallet int, pay bool) payment.Snapshot {
 	h.t.Helper()
 	test.Tap(h.c.walletButtons[wallet])
 	h.tapKeys(keyClear)
-	test.TypeOnCanvas(h.w.Canvas(), amount)
+	h.typeText(amount)
 	test.Tap(h.c.charge)
 	s := h.awaiting()
 	switch {

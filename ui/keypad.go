@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"qrkiosk/internal/scan"
 	"qrkiosk/payment"
 )
 
@@ -30,7 +31,25 @@ func (c *cashier) attach(cv fyne.Canvas) {
 	cv.SetOnTypedKey(c.onTypedKey)
 }
 
-func (c *cashier) onTypedRune(r rune) {
+// onTypedRune and onTypedKey take the keyboard's keys: through the
+// scanner's detector first (scan.go), which gives them back as typing
+// (typedRune, typedKey) or as a scanned code.
+func (c *cashier) onTypedRune(r rune) { c.press(scan.Key{Rune: r}) }
+
+func (c *cashier) onTypedKey(e *fyne.KeyEvent) {
+	switch e.Name {
+	case fyne.KeyReturn, fyne.KeyEnter:
+		c.press(scan.Key{Enter: true})
+	case fyne.KeyEscape, fyne.KeyBackspace, fyne.KeyDelete:
+		// After the keys typed before it.
+		c.releaseKeys()
+		c.typedKey(e)
+	}
+	// Any other key (a digit's, say: GLFW reports the key before its
+	// rune) does nothing here, and must not cut a scan's burst short.
+}
+
+func (c *cashier) typedRune(r rune) {
 	if r == ' ' {
 		return
 	}
@@ -41,7 +60,7 @@ func (c *cashier) onTypedRune(r rune) {
 	c.onKey(string(r))
 }
 
-func (c *cashier) onTypedKey(e *fyne.KeyEvent) {
+func (c *cashier) typedKey(e *fyne.KeyEvent) {
 	if c.modal != nil {
 		c.modal.onTypedKey(e)
 		return
@@ -82,8 +101,8 @@ func (c *cashier) onKey(k string) {
 		c.history.onKey(k)
 		return
 	}
-	if c.live != "" {
-		return // the amount of a live order does not change
+	if c.live != "" || c.scanning {
+		return // the amount of a live order (or one asked for) does not change
 	}
 	c.message.SetText("")
 	next, err := typeAmount(c.typed, k, c.deps.Currency)
@@ -93,6 +112,12 @@ func (c *cashier) onKey(k string) {
 	}
 	c.typed = next
 	c.refreshAmount()
+}
+
+// tapKey is a keypad key tapped: after the keys typed before it.
+func (c *cashier) tapKey(k string) {
+	c.releaseKeys()
+	c.onKey(k)
 }
 
 // typeAmount is typed with one more keypad key (a digit, 00, the point,
@@ -174,16 +199,16 @@ func amountParts(typed string, cur payment.Currency) (shown, rest string) {
 func (c *cashier) buildKeys() fyne.CanvasObject {
 	var objs []fyne.CanvasObject
 	key := func(k, label string) {
-		b := widget.NewButton(label, func() { c.onKey(k) })
+		b := widget.NewButton(label, func() { c.tapKey(k) })
 		c.keys[k] = b
 		objs = append(objs, b)
 	}
 	for _, k := range []string{"7", "8", "9", "4", "5", "6", "1", "2", "3", keyDoubleZero, "0", keyPoint} {
 		key(k, k)
 	}
-	back := widget.NewButtonWithIcon("", theme.NavigateBackIcon(), func() { c.onKey(keyBack) })
+	back := widget.NewButtonWithIcon("", theme.NavigateBackIcon(), func() { c.tapKey(keyBack) })
 	c.keys[keyBack] = back
-	clearKey := widget.NewButton("C", func() { c.onKey(keyClear) })
+	clearKey := widget.NewButton("C", func() { c.tapKey(keyClear) })
 	c.keys[keyClear] = clearKey
 	if c.deps.Currency.Exponent == 0 {
 		c.keys[keyPoint].Disable() // the currency has no minor unit

@@ -122,6 +122,22 @@ var paneStates = []paneState{
 		h.openHistory(t)
 		test.Tap(h.row(s.OutTradeNo).refund)
 	}},
+	// Waiting for the customer's code: the dialog (a code half typed by
+	// hand) or, on the tablet, the customer screen asking for it.
+	{"scanwait", func(t *testing.T, h *harness) {
+		h.tapKeys("2", "5", "0")
+		test.Tap(h.c.scanButton)
+		if h.c.codePad != nil {
+			for _, k := range "28765432109" {
+				test.Tap(h.c.codePad.keys[string(k)])
+			}
+		}
+	}},
+	{"cpm_confirming", func(t *testing.T, h *harness) {
+		h.tapKeys("2", "5", "0")
+		h.typeAt(scannerGap, scannedCode+"\n")
+		h.confirming()
+	}},
 	{"exitpin", func(t *testing.T, h *harness) {
 		h.c.askExitPIN("2468", pin.NewGuard(nil), slog.New(slog.DiscardHandler), func() {})
 		for _, k := range []string{"1", "2"} {

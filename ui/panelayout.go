@@ -167,7 +167,7 @@ func (l *paneLayout) layoutLandscape(x, y, w, h float32) {
 	if rw >= 3*200 {
 		cols = 3
 	}
-	rows := (len(c.walletButtons) + cols - 1) / cols
+	rows := (len(c.wallets.Objects) + cols - 1) / cols
 	wh := float32(rows)*m.touch + float32(max(rows-1, 0))*m.pad
 	l.walletCols = cols
 	place(c.wallets, rx, ry, rw, wh)
@@ -212,7 +212,7 @@ func (l *paneLayout) layoutPortrait(x, y, w, h float32) {
 		cols = 2
 	}
 	l.walletCols = cols
-	rows := (len(c.walletButtons) + cols - 1) / cols
+	rows := (len(c.wallets.Objects) + cols - 1) / cols
 	// The keypad block: the amount, the error line, the wallets and keys
 	// of about a fifth of the width each.
 	keysH := min(w*0.58, h*0.36)
@@ -272,6 +272,10 @@ func (g *walletGrid) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 	for i, o := range objs {
 		r, col := i/cols, i%cols
 		place(o, float32(col)*(bw+gap), float32(r)*(bh+gap), bw, bh)
+		if i >= len(c.deps.Wallets) {
+			g.fitScanLabel(bw)
+			continue
+		}
 		w := c.deps.Wallets[i]
 		label := w.Name.En
 		if both := label + "  " + w.Name.ZhHant; w.Name.ZhHant != w.Name.En &&
@@ -281,6 +285,19 @@ func (g *walletGrid) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 		if b := c.walletButtons[i]; b.Text != label {
 			b.SetText(label)
 		}
+	}
+}
+
+// fitScanLabel names the scan button in full where it fits, else short.
+func (g *walletGrid) fitScanLabel(w float32) {
+	b := g.c.scanButton
+	label := "Scan customer code"
+	need := fyne.MeasureText(label, theme.TextSize(), fyne.TextStyle{Bold: true}).Width + theme.IconInlineSize() + 5*theme.InnerPadding()
+	if need > w {
+		label = "Scan code"
+	}
+	if b.Text != label {
+		b.SetText(label)
 	}
 }
 

@@ -29,6 +29,7 @@ type pinPad struct {
 	c        *cashier
 	typed    string
 	maxLen   int
+	plain    bool
 	dots     *canvas.Text
 	message  *widget.Label
 	keys     map[string]*widget.Button
@@ -46,6 +47,8 @@ type pinPadSpec struct {
 	cancelText     string
 	danger         bool // OK does something that cannot be undone
 	withKeypad     bool // a PIN is typed
+	plain          bool // shown as typed (a payment code), not as dots
+	maxLen         int  // 0: 12
 	onOK           func(p *pinPad, typed string)
 	onCancel       func()
 }
@@ -57,7 +60,10 @@ func (c *cashier) openPad(spec pinPadSpec) *pinPad {
 		return nil
 	}
 	m := c.m
-	p := &pinPad{c: c, maxLen: 12, keys: map[string]*widget.Button{}, onOK: spec.onOK, onCancel: spec.onCancel}
+	p := &pinPad{c: c, maxLen: 12, plain: spec.plain, keys: map[string]*widget.Button{}, onOK: spec.onOK, onCancel: spec.onCancel}
+	if spec.maxLen > 0 {
+		p.maxLen = spec.maxLen
+	}
 	title := widget.NewLabelWithStyle(spec.title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	title.Wrapping = fyne.TextWrapWord
 	explain := widget.NewLabel(spec.explain)
@@ -111,6 +117,18 @@ func (c *cashier) openPad(spec pinPadSpec) *pinPad {
 	return p
 }
 
+// groupDigits spaces a long code in fours, as wallet apps show it.
+func groupDigits(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && i%4 == 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
 func nonNil(objs ...fyne.CanvasObject) []fyne.CanvasObject {
 	var out []fyne.CanvasObject
 	for _, o := range objs {
@@ -124,6 +142,9 @@ func nonNil(objs ...fyne.CanvasObject) []fyne.CanvasObject {
 func (p *pinPad) refresh() {
 	if p.dots != nil {
 		p.dots.Text = strings.Repeat("●", len(p.typed))
+		if p.plain {
+			p.dots.Text = groupDigits(p.typed)
+		}
 		if p.typed == "" {
 			p.dots.Text = "—"
 		}

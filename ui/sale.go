@@ -9,7 +9,8 @@ import (
 
 // onCharge starts an order for the typed amount with the selected wallet.
 func (c *cashier) onCharge() {
-	if c.live != "" || c.holding != "" {
+	c.releaseKeys() // typed just before the tap
+	if c.live != "" || c.holding != "" || c.scanning {
 		return
 	}
 	amt, err := payment.ParseAmount(c.typed, c.deps.Currency)
@@ -26,17 +27,23 @@ func (c *cashier) onCharge() {
 		c.deps.Prefs.SetString(prefLastPayType, pt.Code)
 	}
 	now := c.deps.Now()
-	req := payment.CreateRequest{
+	c.start(payment.CreateRequest{
 		OutTradeNo: c.deps.NewOutTradeNo(now),
 		Amount:     amt,
 		PayType:    pt,
 		Expiry:     c.deps.Expiry,
 		GoodsName:  c.deps.GoodsName,
 		TxTime:     now,
-	}
+	})
+}
+
+// start records and starts an order, then shows it.
+func (c *cashier) start(req payment.CreateRequest) {
 	c.message.SetText("")
 	c.onShowSale()
-	c.deps.Log.Info("charge", "out_trade_no", req.OutTradeNo, "amount", amt.String(), "currency", amt.Currency.Code, "pay_type", pt.Code)
+	// Never the scanned code: it is the customer's, and used once.
+	c.deps.Log.Info("charge", "out_trade_no", req.OutTradeNo, "amount", req.Amount.String(), "currency", req.Amount.Currency.Code,
+		"pay_type", req.PayType.Code, "scanned_code", req.AuthCode != "")
 	o, err := c.deps.Start(req, func(ev payment.Event) {
 		c.deps.Do(func() { c.onEvent(ev) })
 	})
@@ -51,12 +58,21 @@ func (c *cashier) onCharge() {
 
 // onCancel withdraws the live order (Esc), or clears the amount when idle.
 func (c *cashier) onCancel() {
+	c.releaseKeys()
+	if c.scanning && c.live == "" {
+		c.endScan()
+		return
+	}
 	if c.order == nil || c.live == "" {
 		c.onKey(keyClear)
 		return
 	}
 	c.order.Cancel()
-	c.status.SetText("Cancelling — asking the gateway to withdraw the QR…")
+	what := "the QR"
+	if c.order.Snapshot().PayType.Mode == payment.CPM {
+		what = "the payment"
+	}
+	c.status.SetText("Cancelling — asking the gateway to withdraw " + what + "…")
 }
 
 func (c *cashier) onDemoPay() {
@@ -136,6 +152,25 @@ func statusText(s payment.Snapshot) string {
 	link := "polling the gateway"
 	if s.PushUp {
 		link = "push connected"
+	}
+	if s.PayType.Mode == payment.CPM {
+		amt = s.Amount.Display() + " (scanned code)"
+		switch {
+		case s.State == payment.StateCreating:
+			return "Charging the customer's code — " + amt + "…"
+		case s.State == payment.StateAwaitingPayment && s.Cancelling:
+			return "Cancelling " + amt + " — asking the gateway to withdraw the payment…"
+		case s.State == payment.StateAwaitingPayment && s.GatewayUnreachable:
+			return "Gateway unreachable — still checking " + amt + "; do not charge again"
+		case s.State == payment.StateAwaitingPayment && s.Confirming:
+			return "The customer is confirming on the phone — " + amt + " (up to 2 minutes; do not charge again)"
+		case s.State == payment.StateAwaitingPayment:
+			return "Checking the payment — " + amt + "; do not charge again"
+		case s.State == payment.StateCancelled && s.Withdrawn:
+			return "CANCELLED — " + amt + ". Payment withdrawn."
+		case s.State == payment.StateCancelled:
+			return "CANCELLED — " + amt + ". The gateway cannot withdraw it: if the customer confirms it now, it shows as paid late."
+		}
 	}
 	switch s.State {
 	case payment.StateCreating:

@@ -44,7 +44,7 @@ func TestExitPINOnTheScreensKeypad(t *testing.T) {
 	for _, k := range "24" {
 		test.Tap(first.keys[string(k)])
 	}
-	test.TypeOnCanvas(h.w.Canvas(), "68")
+	h.typeText("68")
 	if h.c.typed != "" {
 		t.Fatalf("the PIN went into the amount: %q", h.c.typed)
 	}

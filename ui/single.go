@@ -28,6 +28,9 @@ type singleLayout struct {
 	content  fyne.CanvasObject
 	cancel   *widget.Button
 	next     *widget.Button
+	typeCode *widget.Button   // while the screen asks for the customer's code
+	demo     []*widget.Button // Simulate decline, Simulate payment
+	bar      *fyne.Container
 	tapAway  *tapArea
 	// shown counts snapshots, so a pending return to the keypad is
 	// dropped when a newer order has started meanwhile.
@@ -45,18 +48,24 @@ func (s *singleLayout) build(c *cashier, demo bool) {
 	s.cancel.Importance = widget.DangerImportance
 	s.next = widget.NewButtonWithIcon("Next sale", theme.ConfirmIcon(), s.showKeypad)
 	s.next.Importance = widget.HighImportance
-	bar := []fyne.CanvasObject{container.NewStack(s.cancel, s.next)}
+	s.typeCode = widget.NewButtonWithIcon("Type the code", theme.ContentAddIcon(), c.openCodePad)
+	bar := []fyne.CanvasObject{s.cancel, s.next, s.typeCode}
 	if demo {
 		pay := widget.NewButton("Simulate payment", c.onDemoPay)
 		pay.Importance = widget.WarningImportance
 		decline := widget.NewButton("Simulate decline", c.onDemoDecline)
 		bar = append(bar, decline, pay)
 		c.singleDemo = []*widget.Button{pay, decline}
+		s.demo = []*widget.Button{decline, pay}
 	}
+	// The customer screen asks for the code; this bar offers typing it.
+	c.codeByButton = true
+	c.deps.Ask = s.onAsk
+	c.deps.Idle = s.showKeypad
 	s.tapAway = newTapArea(s.showKeypad)
 	screen := container.NewStack(s.customer.Content(), s.tapAway)
-	barBox := container.New(&gridLayout{cols: len(bar), gap: c.m.pad}, bar...)
-	s.charging = container.New(&barLayout{m: c.m}, screen, barBox)
+	s.bar = container.New(&rowLayout{gap: c.m.pad}, bar...)
+	s.charging = container.New(&barLayout{m: c.m}, screen, s.bar)
 	s.content = container.NewStack(s.keypad, s.charging)
 	s.showKeypad()
 }
@@ -67,6 +76,29 @@ func (s *singleLayout) showKeypad() {
 	s.content.Refresh()
 }
 
+// onAsk: the customer screen asks for the payment code of amount, with
+// Cancel and Type the code below.
+func (s *singleLayout) onAsk(amount payment.Amount) {
+	s.shown++
+	s.customer.AskForCode(amount)
+	s.keypad.Hide()
+	s.charging.Show()
+	s.showBar(s.cancel, s.typeCode)
+	s.tapAway.Hide()
+	s.content.Refresh()
+}
+
+// showBar shows these buttons of the bar and hides the rest.
+func (s *singleLayout) showBar(on ...*widget.Button) {
+	for _, o := range s.bar.Objects {
+		o.Hide()
+	}
+	for _, b := range on {
+		b.Show()
+	}
+	s.bar.Refresh()
+}
+
 // onSnapshot is the cashier's Show: the customer screen takes the window
 // for the whole order and its result.
 func (s *singleLayout) onSnapshot(snap payment.Snapshot) {
@@ -75,8 +107,7 @@ func (s *singleLayout) onSnapshot(snap payment.Snapshot) {
 	s.keypad.Hide()
 	s.charging.Show()
 	if snap.State.Final() {
-		s.cancel.Hide()
-		s.next.Show()
+		s.showBar(append([]*widget.Button{s.next}, s.demo...)...)
 		s.tapAway.Show()
 		n := s.shown
 		time.AfterFunc(s.hold, func() {
@@ -89,9 +120,8 @@ func (s *singleLayout) onSnapshot(snap payment.Snapshot) {
 		s.content.Refresh()
 		return
 	}
-	s.next.Hide()
+	s.showBar(append([]*widget.Button{s.cancel}, s.demo...)...)
 	s.tapAway.Hide()
-	s.cancel.Show()
 	s.content.Refresh()
 }
 
@@ -105,6 +135,27 @@ func (l *barLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 	bh := l.m.touch + 2*l.m.pad
 	place(objs[0], 0, 0, size.Width, size.Height-bh)
 	place(objs[1], l.m.pad, size.Height-bh+l.m.pad, size.Width-2*l.m.pad, l.m.touch)
+}
+
+// rowLayout places the visible objects side by side, equally wide.
+type rowLayout struct{ gap float32 }
+
+func (l *rowLayout) MinSize([]fyne.CanvasObject) fyne.Size { return fyne.NewSize(1, 1) }
+
+func (l *rowLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	var shown []fyne.CanvasObject
+	for _, o := range objs {
+		if o.Visible() {
+			shown = append(shown, o)
+		}
+	}
+	if len(shown) == 0 {
+		return
+	}
+	w := (size.Width - float32(len(shown)-1)*l.gap) / float32(len(shown))
+	for i, o := range shown {
+		place(o, float32(i)*(w+l.gap), 0, w, size.Height)
+	}
 }
 
 // tapArea is an invisible target over the result screen: a tap anywhere

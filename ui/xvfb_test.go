@@ -58,10 +58,11 @@ func kioskBinary(t *testing.T) string {
 
 // xsession is a virtual screen with the real kiosk on it.
 type xsession struct {
-	t       *testing.T
-	display string
-	log     *proctest.Buffer
-	cmd     *exec.Cmd
+	t        *testing.T
+	display  string
+	log      *proctest.Buffer
+	cmd      *exec.Cmd
+	stopOnce sync.Once
 }
 
 func needX(t *testing.T) string {
@@ -100,6 +101,17 @@ func startKiosk(t *testing.T, w, h int, env []string, args ...string) *xsession 
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
+		s.stop()
+		if t.Failed() {
+			t.Logf("kiosk log:\n%s", s.log.String())
+		}
+	})
+	return s
+}
+
+// stop ends the kiosk as its unit would (SIGTERM), once.
+func (s *xsession) stop() {
+	s.stopOnce.Do(func() {
 		s.cmd.Process.Signal(syscall.SIGTERM)
 		done := make(chan struct{})
 		go func() { s.cmd.Wait(); close(done) }()
@@ -109,11 +121,7 @@ func startKiosk(t *testing.T, w, h int, env []string, args ...string) *xsession 
 			s.cmd.Process.Kill()
 			<-done
 		}
-		if t.Failed() {
-			t.Logf("kiosk log:\n%s", s.log.String())
-		}
 	})
-	return s
 }
 
 func (s *xsession) xdotool(args ...string) string {
@@ -453,5 +461,49 @@ func TestTapsLandOnWhatIsDrawn(t *testing.T) {
 			// No QR, and the amount's box across the top left.
 			return decodeQR(img) == "" && count(img, image.Rect(0, 0, 640, 120), custPanel) > 20000
 		})
+	}
+}
+
+// TestScannerOnTheRealWindow: the tablet (single layout, demo, no mouse):
+// 8.80 typed at a person's pace, then a scanner's burst — 18 digits a
+// few milliseconds apart and Enter, through X like a USB scanner's — is
+// charged as the customer's code: the customer screen never shows a QR,
+// it ends Paid, and `qrkiosk history --demo` lists one paid CPM order.
+func TestScannerOnTheRealWindow(t *testing.T) {
+	s := startKiosk(t, 1280, 800, nil, "--layout", "single")
+	s.window("qrkiosk")
+	screen := image.Rect(0, 0, 1280, 800)
+	primary := color.NRGBA{0x00, 0x69, 0x5c, 0xff}
+	s.waitFor("the keypad", 20*time.Second, func(img image.Image) bool {
+		_, ok := lowest(blobs(img, screen, primary, 4000))
+		return ok
+	})
+	// The keys go to the window under the pointer (no window manager).
+	s.xdotool("mousemove", "640", "2")
+	s.xdotool("type", "--delay", "150", "8.80")
+	time.Sleep(300 * time.Millisecond)
+	s.xdotool("type", "--delay", "3", "287654321098765432", "key", "Return")
+	// The customer screen takes the window (the keypad and its Charge go),
+	// then Paid once the simulated customer confirms (3 s).
+	s.waitFor("the customer screen", 10*time.Second, func(img image.Image) bool {
+		_, keypad := lowest(blobs(img, screen, primary, 4000))
+		return !keypad
+	})
+	s.waitFor("Paid after the customer confirms", 20*time.Second, func(img image.Image) bool {
+		if q := decodeQR(img); q != "" {
+			t.Fatalf("a QR on the screen for a scanned code: %q", q)
+		}
+		return customerState(img, screen) == "paid"
+	})
+	if !strings.Contains(s.log.String(), "pay_type=800008 scanned_code=true") || strings.Contains(s.log.String(), "287654321098765432") {
+		t.Fatalf("the log should show one scanned-code charge, never the code itself:\n%s", s.log.String())
+	}
+	s.stop()
+	data := s.cmd.Args[2]
+	history := exec.Command(s.cmd.Path, "--data", data, "history", "--demo")
+	history.Env = s.cmd.Env
+	out, err := history.CombinedOutput()
+	if err != nil || strings.Count(string(out), "allinone-cpm  HKD 8.80  paid") != 1 || !strings.Contains(string(out), "1 order(s)") {
+		t.Fatalf("history --demo: %v\n%s", err, out)
 	}
 }

@@ -1,0 +1,250 @@
+package ui
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"fyne.io/fyne/v2"
+
+	"qrkiosk/internal/scan"
+	"qrkiosk/payment"
+)
+
+// The customer's own payment code (CPM): the cashier types the amount and
+// scans the code the customer's wallet app shows. A USB or Bluetooth
+// scanner is a keyboard: it types the code's digits in a burst and presses
+// Enter. Every key from the keyboard goes through scan.Detector first, so
+// a burst charges the typed amount as CPM and never becomes part of the
+// amount; a person's typing comes out unchanged, a moment later. "Scan
+// customer code" waits for the scanner with the amount on the customer
+// screen, and lets the cashier type the code when the scanner cannot read
+// it.
+
+const (
+	enterAmountFirst = "Enter the amount first, then scan the customer's payment code"
+	scanWaitText     = "Scan the customer's payment code — "
+)
+
+// press gives a key to the detector and does what it says now; a run of
+// digits it holds is judged RunGap after its last key if nothing ends it
+// sooner.
+func (c *cashier) press(k scan.Key) {
+	now := c.deps.KeyNow()
+	acts, held := c.scanner.Press(k, now)
+	c.act(acts)
+	if held {
+		if c.stopFlush != nil {
+			c.stopFlush()
+		}
+		c.stopFlush = c.deps.AfterFunc(scan.RunGap+time.Millisecond, func() {
+			c.deps.Do(c.flushKeys)
+		})
+	}
+}
+
+// flushKeys judges the held run once no key has followed it within
+// RunGap (a key that came meanwhile has its own flush on the way).
+func (c *cashier) flushKeys() { c.act(c.scanner.Flush(c.deps.KeyNow())) }
+
+// releaseKeys types the held keys at once: a key the detector does not
+// see (Esc, Backspace) comes after them.
+func (c *cashier) releaseKeys() { c.act(c.scanner.Release()) }
+
+func (c *cashier) act(acts []scan.Action) {
+	for _, a := range acts {
+		if a.Code != "" {
+			c.onScanned(a.Code)
+			continue
+		}
+		if a.Rejected > 0 {
+			c.onRejectedScan(a.Rejected)
+			continue
+		}
+		for _, k := range a.Keys {
+			if k.Enter {
+				c.typedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+			} else {
+				c.typedRune(k.Rune)
+			}
+		}
+	}
+}
+
+// onScanned charges a code the scanner read, for the amount typed (or the
+// one the customer screen shows while waiting for the scan). A code that
+// cannot be used now is dropped with the reason: it is never kept for
+// later, and never typed anywhere.
+func (c *cashier) onScanned(code string) {
+	switch {
+	case c.modal != nil && c.modal != c.codePad:
+		c.deps.Log.Warn("a scanned payment code came while a dialog was open; not used")
+		return
+	case c.deps.CPM == nil:
+		c.message.SetText("This gateway takes no scanned payment codes: charge with a QR")
+		return
+	case c.live != "":
+		c.message.SetText("A sale is in progress: the scanned code was not used")
+		return
+	case c.holding != "":
+		c.message.SetText(c.holding)
+		return
+	case c.history.panelOpen():
+		c.message.SetText("Close the refund first: the scanned code was not used")
+		return
+	}
+	c.chargeCode(code)
+}
+
+// onRejectedScan: the scanner read something too short to be a payment
+// code (a product's barcode, a code read in part). Nothing was typed or
+// charged.
+func (c *cashier) onRejectedScan(digits int) {
+	msg := fmt.Sprintf("That scan was not a payment code (%d digits): scan the code in the customer's wallet app", digits)
+	c.deps.Log.Info("a scan too short for a payment code was dropped", "digits", digits)
+	if c.codePad != nil && c.modal == c.codePad {
+		c.codePad.message.SetText(msg)
+		return
+	}
+	if c.modal == nil {
+		c.message.SetText(msg)
+	}
+}
+
+// onScan is the "Scan customer code" button: with the amount on the
+// customer screen, it waits for the scanner (and offers to type the code).
+func (c *cashier) onScan() {
+	c.releaseKeys() // typed just before the tap
+	if c.live != "" || c.scanning || c.holding != "" || c.deps.CPM == nil {
+		return
+	}
+	amt, err := c.typedAmount()
+	if err != nil {
+		c.message.SetText(err.Error())
+		return
+	}
+	c.message.SetText("")
+	c.onShowSale()
+	c.scanning, c.scanAmount = true, amt
+	c.status.SetText(scanWaitText + amt.Display() + " (Esc or Cancel stops)")
+	if c.deps.Mirror != nil {
+		c.deps.Mirror.AskForCode(amt)
+	}
+	c.deps.Ask(amt)
+	c.refreshControls()
+	if !c.codeByButton {
+		c.openCodePad()
+	}
+}
+
+// typedAmount is the amount to charge, or why there is none.
+func (c *cashier) typedAmount() (payment.Amount, error) {
+	if c.typed == "" {
+		return payment.Amount{}, errText(enterAmountFirst)
+	}
+	amt, err := payment.ParseAmount(c.typed, c.deps.Currency)
+	if err != nil {
+		return payment.Amount{}, errText(amountProblem(err))
+	}
+	return amt, nil
+}
+
+type errText string
+
+func (e errText) Error() string { return string(e) }
+
+// openCodePad is the dialog that waits for the scanner and takes the code
+// typed by hand: its digits, shown as typed, and Charge.
+func (c *cashier) openCodePad() {
+	if !c.scanning || c.codePad != nil {
+		return
+	}
+	explain := "Point the scanner at the code in the customer's wallet app. If it cannot read it, type the code's digits (16 to 24)."
+	if c.deps.Demo != nil {
+		explain += " Demo: any 18 digits, e.g. 281234567890123456."
+	}
+	c.codePad = c.openPad(pinPadSpec{
+		title:      scanWaitText + c.scanAmount.Display(),
+		explain:    explain,
+		okText:     "Charge",
+		cancelText: "Cancel",
+		withKeypad: true,
+		plain:      true,
+		maxLen:     24,
+		onOK: func(p *pinPad, typed string) {
+			if err := payment.ValidateAuthCode(typed); err != nil {
+				p.typed = typed
+				p.refresh()
+				p.fail("A payment code is 16 to 24 digits; " + strconv.Itoa(len(typed)) + " typed")
+				return
+			}
+			c.chargeCode(typed)
+		},
+		onCancel: func() {
+			c.codePad = nil
+			if !c.codeByButton {
+				c.endScan()
+			}
+		},
+	})
+}
+
+// endScan stops waiting for a scan: the customer screen goes back to
+// idle and the amount stays for the next try.
+func (c *cashier) endScan() {
+	if !c.scanning {
+		return
+	}
+	c.scanning = false
+	c.closeCodePad()
+	c.status.SetText(readyText)
+	if c.deps.Mirror != nil {
+		c.deps.Mirror.Idle()
+	}
+	c.deps.Idle()
+	c.refreshControls()
+}
+
+func (c *cashier) closeCodePad() {
+	if c.codePad != nil {
+		c.codePad.finish()
+		c.codePad = nil
+	}
+}
+
+// chargeCode starts a customer-presented order for the scanned (or typed)
+// code. The code goes to the gateway once, in this request; it is neither
+// logged nor kept.
+func (c *cashier) chargeCode(code string) {
+	amt := c.scanAmount
+	if !c.scanning {
+		var err error
+		if amt, err = c.typedAmount(); err != nil {
+			c.message.SetText(err.Error())
+			return
+		}
+	}
+	if err := payment.ValidateAuthCode(code); err != nil {
+		c.message.SetText("The scanned code is not a payment code (16 to 24 digits): ask the customer to refresh it")
+		return
+	}
+	c.scanning = false
+	c.closeCodePad()
+	now := c.deps.Now()
+	c.start(payment.CreateRequest{
+		OutTradeNo: c.deps.NewOutTradeNo(now),
+		Amount:     amt,
+		PayType:    *c.deps.CPM,
+		GoodsName:  c.deps.GoodsName,
+		TxTime:     now,
+		AuthCode:   code,
+	})
+	if c.live == "" {
+		// Not recorded, so not charged: the screens stop asking.
+		if c.deps.Mirror != nil {
+			c.deps.Mirror.Idle()
+		}
+		c.deps.Idle()
+		c.refreshControls()
+	}
+}
