@@ -65,6 +65,23 @@ func (c *fakeClock) pending() int {
 	return len(c.waiters)
 }
 
+// waitArmed waits until a timer for the instant at is armed (a stale
+// timer of a stopped countdown may still count in pending).
+func (c *fakeClock) waitArmed(t *testing.T, at time.Time) {
+	t.Helper()
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(time.Millisecond) {
+		c.mu.Lock()
+		for _, w := range c.waiters {
+			if w.at.Equal(at) {
+				c.mu.Unlock()
+				return
+			}
+		}
+		c.mu.Unlock()
+	}
+	t.Fatalf("no timer armed for %v", at)
+}
+
 // waitPending waits until the screen's goroutines have armed n timers.
 func (c *fakeClock) waitPending(t *testing.T, n int) {
 	t.Helper()

@@ -134,8 +134,10 @@ func TestResultHold(t *testing.T) {
 	if !s.result.Visible() {
 		t.Fatal("paid: result page not shown")
 	}
-	<-s.tickStopped       // the countdown stopped with the order
-	clk.waitPending(t, 1) // the hold
+	<-s.tickStopped // the countdown stopped with the order
+	// The hold, armed from its own goroutine: the countdown's last timer
+	// may still be pending, so wait for the hold's own.
+	clk.waitArmed(t, t0.Add(3*time.Second))
 	clk.advance(2900 * time.Millisecond)
 	clk.runQueued(50 * time.Millisecond)
 	if !s.result.Visible() {

@@ -171,6 +171,22 @@ func shootLayout(t *testing.T, layout string, w, h int) {
 			s.sim("expire", syssn)
 			s.waitFor("Expired", 40*time.Second, func(img image.Image) bool { return decodeQR(img) == "" && state(img) == "" })
 			shoot("expired")
+			// The customer's own code, scanned after typing the amount:
+			// the customer confirms on the phone (3 s), then Paid.
+			if xw != "" {
+				s.xdotool("windowraise", xw)
+			}
+			s.waitFor("the keypad", 20*time.Second, keypad)
+			s.xdotool("mousemove", fmt.Sprint(w/2), "2")
+			s.xdotool("type", "--delay", "150", "8.8")
+			time.Sleep(300 * time.Millisecond)
+			s.xdotool("type", "--delay", "3", "287654321098765432", "key", "Return")
+			s.waitFor("the customer confirming", 10*time.Second, func(img image.Image) bool {
+				return decodeQR(img) == "" && state(img) == "" && !keypad(img)
+			})
+			shoot("cpm_confirming")
+			s.waitFor("Paid (scanned code)", 15*time.Second, func(img image.Image) bool { return state(img) == "paid" })
+			shoot("cpm_paid")
 			continue
 		}
 		syssn := sale("80")
@@ -206,9 +222,9 @@ func shootLayout(t *testing.T, layout string, w, h int) {
 		s.tap(image.Pt(center(ack).X, ack.Min.Y-ack.Dy()/2-4))
 		if layout == "single" {
 			shoot("pin")
-			for _, k := range "0000" {
-				s.keys(string(k))
-			}
+			// At a person's pace: four keys at xdotool's own speed are a
+			// scanner's burst, and dropped.
+			s.xdotool("type", "--delay", "150", "0000")
 			s.keys("Return")
 		}
 		time.Sleep(2 * time.Second)
