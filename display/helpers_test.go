@@ -3,10 +3,6 @@ package display
 import (
 	"flag"
 	"image"
-	"image/draw"
-	"image/png"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -14,6 +10,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
+	"qrkiosk/internal/golden"
 	"qrkiosk/payment"
 )
 
@@ -183,76 +180,9 @@ func newTestScreen(t *testing.T, cfg ScreenConfig, size fyne.Size) (*Screen, *fa
 	return s, clk, w
 }
 
-func capture(w fyne.Window) *image.NRGBA {
-	img := w.Canvas().Capture()
-	if n, ok := img.(*image.NRGBA); ok {
-		return n
-	}
-	n := image.NewNRGBA(img.Bounds())
-	draw.Draw(n, n.Bounds(), img, img.Bounds().Min, draw.Src)
-	return n
-}
+func capture(w fyne.Window) *image.NRGBA { return golden.NRGBA(w.Canvas().Capture()) }
 
-// assertGolden compares img with testdata/name. Anti-aliased edges may
-// differ by a little between CPUs (fused multiply-add), so it allows small
-// per-channel differences, never a changed layout. With -update it rewrites
-// the file instead.
 func assertGolden(t *testing.T, name string, img *image.NRGBA) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		writePNG(t, path, img)
-		return
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	defer f.Close()
-	raw, err := png.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := image.NewNRGBA(raw.Bounds())
-	draw.Draw(want, want.Bounds(), raw, raw.Bounds().Min, draw.Src)
-	if want.Bounds() != img.Bounds() || !closeEnough(want.Pix, img.Pix) {
-		failed := filepath.Join("testdata", "failed", name)
-		writePNG(t, failed, img)
-		t.Errorf("%s does not match the golden image; got %s (run go test -update if the change is intended)", path, failed)
-	}
-}
-
-func closeEnough(a, b []uint8) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	total := 0
-	for i := range a {
-		d := int(a[i]) - int(b[i])
-		if d < 0 {
-			d = -d
-		}
-		if d > 40 {
-			return false
-		}
-		total += d
-	}
-	return float64(total)/float64(len(a)) < 0.5
-}
-
-func writePNG(t *testing.T, path string, img image.Image) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := png.Encode(f, img); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
+	golden.Assert(t, name, img, *update)
 }

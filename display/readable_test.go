@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
 
+	"qrkiosk/internal/golden"
 	"qrkiosk/payment"
 )
 
@@ -130,31 +131,11 @@ func TestReadableAtAMetre(t *testing.T) {
 					if txt.Color == color.White {
 						bg = colWarning // the DEMO banner
 					}
-					if r := contrast(txt.Color, bg); r < 4.5 {
+					if r := golden.Contrast(txt.Color, bg); r < 4.5 {
 						t.Errorf("%q: contrast %.2f:1, want at least 4.5:1", txt.Text, r)
 					}
 				})
 			})
 		}
 	}
-}
-
-func contrast(a, b color.Color) float64 {
-	la, lb := luminance(a), luminance(b)
-	if la < lb {
-		la, lb = lb, la
-	}
-	return (la + 0.05) / (lb + 0.05)
-}
-
-func luminance(c color.Color) float64 {
-	r, g, b, _ := c.RGBA()
-	lin := func(v uint32) float64 {
-		s := float64(v) / 0xffff
-		if s <= 0.03928 {
-			return s / 12.92
-		}
-		return math.Pow((s+0.055)/1.055, 2.4)
-	}
-	return 0.2126*lin(r) + 0.7152*lin(g) + 0.0722*lin(b)
 }

@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 
+	"qrkiosk/internal/golden"
 	"qrkiosk/payment"
 )
 
@@ -322,7 +323,7 @@ func TestOnWhiteLooksTheSame(t *testing.T) {
 			assertGolden(t, "1280x800_qr.png", got)
 			fyne.CurrentApp().Settings().SetTheme(backgroundTheme{theme.DefaultTheme(), color.NRGBA{R: 0x17, G: 0x17, B: 0x18, A: 0xff}})
 			w.Content().Refresh()
-			if dark := capture(w); closeEnough(dark.Pix, got.Pix) {
+			if dark := capture(w); golden.Close(dark.Pix, got.Pix) {
 				t.Error("on a dark window the screen without a background of its own looks white too: the test cannot tell")
 			}
 		})

@@ -5,12 +5,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	"image/draw"
-	"image/png"
 	"log/slog"
-	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -22,6 +17,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"qrkiosk/internal/golden"
 	"qrkiosk/internal/pin"
 	"qrkiosk/payment"
 )
@@ -273,7 +269,7 @@ func checkFits(t *testing.T, h *harness) {
 			continue
 		}
 		under := backgroundAt(objs[:i], d.pos.Add(fyne.NewPos(size.Width/2, size.Height/2)), h)
-		if r := contrast(txt.Color, under); r < 4.5 {
+		if r := golden.Contrast(txt.Color, under); r < 4.5 {
 			t.Errorf("text %q: contrast %.2f:1 with its background %v (want at least 4.5:1)", txt.Text, r, under)
 		}
 	}
@@ -308,25 +304,6 @@ func backgroundAt(before []drawnObj, p fyne.Position, h *harness) color.Color {
 }
 
 // contrast is the WCAG 2 contrast ratio of two colours.
-func contrast(a, b color.Color) float64 {
-	la, lb := luminance(a), luminance(b)
-	if la < lb {
-		la, lb = lb, la
-	}
-	return (la + 0.05) / (lb + 0.05)
-}
-
-func luminance(c color.Color) float64 {
-	r, g, b, _ := c.RGBA()
-	lin := func(v uint32) float64 {
-		s := float64(v) / 0xffff
-		if s <= 0.03928 {
-			return s / 12.92
-		}
-		return math.Pow((s+0.055)/1.055, 2.4)
-	}
-	return 0.2126*lin(r) + 0.7152*lin(g) + 0.0722*lin(b)
-}
 
 func describe(o fyne.CanvasObject) string {
 	switch v := o.(type) {
@@ -340,71 +317,9 @@ func describe(o fyne.CanvasObject) string {
 	return fmt.Sprintf("%T", o)
 }
 
-func capture(w fyne.Window) *image.NRGBA {
-	img := w.Canvas().Capture()
-	n := image.NewNRGBA(img.Bounds())
-	draw.Draw(n, n.Bounds(), img, img.Bounds().Min, draw.Src)
-	return n
-}
+func capture(w fyne.Window) *image.NRGBA { return golden.NRGBA(w.Canvas().Capture()) }
 
-// assertGolden compares img with testdata/name (see display's): small
-// per-channel differences of anti-aliasing pass, a changed layout fails.
 func assertGolden(t *testing.T, name string, img *image.NRGBA) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		writePNG(t, path, img)
-		return
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	defer f.Close()
-	raw, err := png.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := image.NewNRGBA(raw.Bounds())
-	draw.Draw(want, want.Bounds(), raw, raw.Bounds().Min, draw.Src)
-	if want.Bounds() != img.Bounds() || !closeEnough(want.Pix, img.Pix) {
-		failed := filepath.Join("testdata", "failed", name)
-		writePNG(t, failed, img)
-		t.Errorf("%s does not match the golden image; got %s (run go test -update if the change is intended)", path, failed)
-	}
-}
-
-func closeEnough(a, b []uint8) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	total := 0
-	for i := range a {
-		d := int(a[i]) - int(b[i])
-		if d < 0 {
-			d = -d
-		}
-		if d > 40 {
-			return false
-		}
-		total += d
-	}
-	return float64(total)/float64(len(a)) < 0.5
-}
-
-func writePNG(t *testing.T, path string, img image.Image) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := png.Encode(f, img); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
+	golden.Assert(t, name, img, *update)
 }
