@@ -150,17 +150,11 @@ func (l *paneLayout) layoutLandscape(x, y, w, h float32) {
 	l.keypadBlock(x, y, left, h, 0)
 
 	rx, rw := x+left+2*m.pad, w-left-2*m.pad
-	ry, rh := y, h
-	place(c.tabs, rx, ry, rw, m.touch)
-	ry += m.touch + m.pad
-	rh -= m.touch + m.pad
+	place(c.tabs, rx, y, rw, m.touch)
+	ry, rh := y+m.touch+m.pad, h-m.touch-m.pad
 	if c.history.content.Visible() {
-		for _, o := range []fyne.CanvasObject{c.wallets, c.status, c.demoRow, c.mirror, c.recentBox} {
-			if o != nil {
-				o.Hide()
-			}
-		}
-		place(c.history.content, rx, ry, rw, rh)
+		c.wallets.Hide()
+		l.sidePanel(rx, ry, rw, rh)
 		return
 	}
 	cols := 2
@@ -171,38 +165,7 @@ func (l *paneLayout) layoutLandscape(x, y, w, h float32) {
 	wh := float32(rows)*m.touch + float32(max(rows-1, 0))*m.pad
 	l.walletCols = cols
 	place(c.wallets, rx, ry, rw, wh)
-	ry += wh + m.pad
-	rh -= wh + m.pad
-	if c.demoRow != nil {
-		place(c.demoRow, rx, ry, rw, m.touch)
-		ry += m.touch + m.pad
-		rh -= m.touch + m.pad
-	}
-	sh := lines(3, m.text)
-	place(c.status, rx, ry, rw, sh)
-	ry += sh
-	rh -= sh
-	if c.mirror != nil {
-		mh := min(rw*9/16+lines(1, m.text), rh-lines(4, m.text))
-		if mh >= 140 {
-			place(c.mirror, rx, ry, rw, mh)
-			ry += mh + m.pad
-			rh -= mh + m.pad
-		} else {
-			c.mirror.Hide()
-		}
-	}
-	l.placeRecent(rx, ry, rw, rh)
-}
-
-// placeRecent shows the recent charges where at least two rows fit.
-func (l *paneLayout) placeRecent(x, y, w, h float32) {
-	c, m := l.c, l.c.m
-	if h < lines(3, m.text) {
-		c.recentBox.Hide()
-		return
-	}
-	place(c.recentBox, x, y, w, h)
+	l.sidePanel(rx, ry+wh+m.pad, rw, rh-wh-m.pad)
 }
 
 func (l *paneLayout) layoutPortrait(x, y, w, h float32) {
@@ -221,36 +184,47 @@ func (l *paneLayout) layoutPortrait(x, y, w, h float32) {
 	l.keypadBlock(x, y+top+m.pad, w, block, rows)
 
 	place(c.tabs, x, y, w, m.touch)
-	ty, th := y+m.touch+m.pad, top-m.touch-m.pad
+	l.sidePanel(x, y+m.touch+m.pad, w, top-m.touch-m.pad)
+}
+
+// sidePanel fills x, y, w, h under the tabs: the day's history when it is
+// open; otherwise the demo row, the status line, the customer-screen
+// mirror where it fits, and the recent charges where at least two rows fit.
+func (l *paneLayout) sidePanel(x, y, w, h float32) {
+	c, m := l.c, l.c.m
 	if c.history.content.Visible() {
 		for _, o := range []fyne.CanvasObject{c.status, c.demoRow, c.mirror, c.recentBox} {
 			if o != nil {
 				o.Hide()
 			}
 		}
-		place(c.history.content, x, ty, w, th)
+		place(c.history.content, x, y, w, h)
 		return
 	}
 	if c.demoRow != nil {
-		place(c.demoRow, x, ty, w, m.touch)
-		ty += m.touch + m.pad
-		th -= m.touch + m.pad
+		place(c.demoRow, x, y, w, m.touch)
+		y += m.touch + m.pad
+		h -= m.touch + m.pad
 	}
 	sh := lines(3, m.text)
-	place(c.status, x, ty, w, sh)
-	ty += sh
-	th -= sh
+	place(c.status, x, y, w, sh)
+	y += sh
+	h -= sh
 	if c.mirror != nil {
-		mh := min(w*9/16+lines(1, m.text), th-lines(4, m.text))
+		mh := min(w*9/16+lines(1, m.text), h-lines(4, m.text))
 		if mh >= 140 {
-			place(c.mirror, x, ty, w, mh)
-			ty += mh + m.pad
-			th -= mh + m.pad
+			place(c.mirror, x, y, w, mh)
+			y += mh + m.pad
+			h -= mh + m.pad
 		} else {
 			c.mirror.Hide()
 		}
 	}
-	l.placeRecent(x, ty, w, th)
+	if h < lines(3, m.text) {
+		c.recentBox.Hide()
+		return
+	}
+	place(c.recentBox, x, y, w, h)
 }
 
 // walletGrid lays the wallet buttons out in the columns paneLayout chose,
