@@ -662,6 +662,9 @@ func (o *Order) apply(t *Transaction, source string) (done bool, err error) {
 		o.fail(failureReason(t), t.Code)
 		return true, nil
 	case OutcomeExpired:
+		// Run out or closed at the gateway: its QR (or the payment on the
+		// customer's phone) can no longer be paid.
+		o.withdrawn = true
 		if o.cpm() {
 			o.fail(cpmNotConfirmed, t.Code)
 			return true, nil
@@ -669,6 +672,7 @@ func (o *Order) apply(t *Transaction, source string) (done bool, err error) {
 		o.final(StateExpired, "", "")
 		return true, nil
 	case OutcomeClosed:
+		o.withdrawn = true
 		o.final(StateCancelled, t.Code, "The order was withdrawn at the gateway.")
 		return true, nil
 	}
@@ -853,8 +857,10 @@ func (o *Order) finish(ctx context.Context, want State, code Code, reason string
 		case OutcomeFailed:
 			o.fail(failureReason(txn), txn.Code)
 			return nil
-		case OutcomeExpired:
-			if !o.cpm() {
+		case OutcomeExpired, OutcomeClosed:
+			// Closed at the gateway, by our withdrawal or on its own.
+			withdrawn = true
+			if txn.Outcome() == OutcomeExpired && !o.cpm() {
 				want = StateExpired
 			}
 		case OutcomePending:

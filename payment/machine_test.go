@@ -290,7 +290,11 @@ func TestGatewayExpiredAnswerIsFinal(t *testing.T) {
 	h.until("created")
 	gw.Expire("OTN1")
 	h.tick(2 * time.Second)
-	h.final(payment.StateExpired)
+	// The gateway itself ran the QR out: nobody can pay it any more, and
+	// the customer screen must not warn "do not pay this QR code".
+	if s := h.final(payment.StateExpired); !s.Withdrawn {
+		t.Fatalf("expired at the gateway %+v: its QR can no longer be paid (Withdrawn)", s)
+	}
 }
 
 func TestCancel(t *testing.T) {
