@@ -19,7 +19,7 @@ import (
 
 var screenshots = flag.String("screenshots", "", "write screenshots of the real app in every layout, size and state to this folder (make screenshots)")
 
-var simURLRE = regexp.MustCompile(`msg="demo mode" gateway=(http://127\.0\.0\.1:\d+)`)
+var simURLRE = regexp.MustCompile(`msg="demo mode" .*\bgateway=(http://127\.0\.0\.1:\d+)`)
 
 // sim acts at the demo's simulator as the customer's phone would (on
 // loopback: the kiosk runs with --demo-host 127.0.0.1).

@@ -98,6 +98,10 @@ func smokeDemo(t *testing.T, bin, display, gateway string) {
 			t.Errorf("log lacks %s:\n%s", want, log)
 		}
 	}
+	// make screenshots pays its sales through the simulator the log names.
+	if !simURLRE.MatchString(log) {
+		t.Errorf("the screenshot driver finds no demo simulator (%s) in the log:\n%s", simURLRE, log)
+	}
 	// The sale is in the demo journal, withdrawn (QFPay) or stopped and
 	// settled by a final query (ScanForPay, which has no cancel) before
 	// the exit.
