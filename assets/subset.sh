@@ -12,6 +12,7 @@
 #     of the wallet names (payment/paytype.go): run this again after editing
 #     them (TestTextsHaveGlyphs fails until you do);
 #   - Latin: ASCII, Latin-1, general punctuation, currency signs, ✓ ✗;
+#   - "…" redrawn on the baseline, and the source's centred one as "⋯";
 #   - CJK punctuation (U+3000-303F) and full-width forms (U+FF01-FF5E);
 #   - the 5,401 common hanzi of Big5 level 1, so a Hong Kong merchant name
 #     renders on a machine with no CJK font installed.
@@ -51,6 +52,44 @@ PYEOF
 	--drop-tables+=vhea,vmtx,FFTM \
 	--output-file="$TMP/subset.ttf"
 
+# The source draws "…" (U+2026) centred on the line, as Chinese type does,
+# so the cashier's English ("Refund…", and Fyne's own truncation) read
+# "Refund⋯". Keep that centred drawing as U+22EF "⋯", which the Chinese
+# customer texts use, and redraw U+2026 as three full stops on the
+# baseline.
+"$PY" - "$TMP/subset.ttf" "$TMP/ellipsis.ttf" <<'PYEOF'
+import copy
+import sys
+from fontTools.ttLib import TTFont
+from fontTools.ttLib.tables._g_l_y_f import Glyph, GlyphComponent
+
+f = TTFont(sys.argv[1])
+glyf, hmtx = f["glyf"], f["hmtx"]
+name, period = f.getBestCmap()[0x2026], f.getBestCmap()[0x2E]
+
+order = f.getGlyphOrder()
+order.append("uni22EF")
+f.setGlyphOrder(order)
+glyf.glyphs["uni22EF"] = copy.deepcopy(glyf[name])
+hmtx["uni22EF"] = hmtx[name]
+for t in f["cmap"].tables:
+    if t.isUnicode():
+        t.cmap[0x22EF] = "uni22EF"
+
+adv = hmtx[period][0]
+dots = Glyph()
+dots.numberOfContours = -1
+dots.components = []
+for i in range(3):
+    c = GlyphComponent()
+    c.glyphName, c.x, c.y, c.flags = period, i * adv, 0, 0x4  # ROUND_XY_TO_GRID
+    dots.components.append(c)
+glyf[name] = dots
+dots.recalcBounds(glyf)
+hmtx[name] = (3 * adv, dots.xMin)
+f.save(sys.argv[2])
+PYEOF
+
 "$PY" -c 'import sys; from fontTools.ttLib import TTFont; from fontTools.ttLib.scaleUpem import scale_upem
-f = TTFont(sys.argv[1]); scale_upem(f, 1000); f.save(sys.argv[2])' "$TMP/subset.ttf" assets/KioskSans.ttf
+f = TTFont(sys.argv[1]); scale_upem(f, 1000); f.save(sys.argv[2])' "$TMP/ellipsis.ttf" assets/KioskSans.ttf
 ls -l assets/KioskSans.ttf

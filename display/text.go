@@ -10,12 +10,12 @@ var (
 	txtWelcome   = payment.Names{En: "Welcome", ZhHant: "歡迎光臨", ZhHans: "欢迎光临"}
 	txtWeAccept  = payment.Names{En: "We accept", ZhHant: "接受以下付款方式", ZhHans: "接受以下付款方式"}
 	txtAmount    = payment.Names{En: "Amount", ZhHant: "金額", ZhHans: "金额"}
-	txtPreparing = payment.Names{En: "Preparing QR code…", ZhHant: "正在準備二維碼…", ZhHans: "正在准备二维码…"}
+	txtPreparing = payment.Names{En: "Preparing QR code…", ZhHant: "正在準備二維碼⋯", ZhHans: "正在准备二维码⋯"}
 	txtScanToPay = payment.Names{En: "Scan to pay", ZhHant: "請掃碼付款", ZhHans: "请扫码付款"}
 	txtExpiresIn = payment.Names{En: "Expires in", ZhHant: "剩餘時間", ZhHans: "剩余时间"}
 	// The cashier withdrew the order (or its time ran out) and the gateway
 	// is being told: the QR must not be scanned any more.
-	txtCancelling = payment.Names{En: "Cancelling…", ZhHant: "正在取消…", ZhHans: "正在取消…"}
+	txtCancelling = payment.Names{En: "Cancelling…", ZhHant: "正在取消⋯", ZhHans: "正在取消⋯"}
 	txtPaid       = payment.Names{En: "Paid — thank you", ZhHant: "付款成功，謝謝！", ZhHans: "支付成功，谢谢！"}
 	txtFailed     = payment.Names{En: "Payment failed", ZhHant: "付款失敗", ZhHans: "支付失败"}
 	txtExpired    = payment.Names{En: "This QR code has expired", ZhHant: "此二維碼已過期", ZhHans: "此二维码已过期"}
@@ -35,7 +35,7 @@ var (
 	// the wallet app shows, and the customer may have to approve it there.
 	txtShowCode       = payment.Names{En: "Show your payment code to the scanner", ZhHant: "請向掃描器出示付款碼", ZhHans: "请向扫描器出示付款码"}
 	txtPaymentCode    = payment.Names{En: "Payment code", ZhHant: "付款碼", ZhHans: "付款码"}
-	txtProcessing     = payment.Names{En: "Processing payment…", ZhHant: "正在處理付款…", ZhHans: "正在处理付款…"}
+	txtProcessing     = payment.Names{En: "Processing payment…", ZhHant: "正在處理付款⋯", ZhHans: "正在处理付款⋯"}
 	txtConfirmOnPhone = payment.Names{En: "Confirm the payment on your phone", ZhHant: "請在手機上確認付款", ZhHans: "请在手机上确认付款"}
 	txtConfirmHint    = payment.Names{En: "Open your wallet app and approve it", ZhHant: "請打開錢包應用程式批准付款", ZhHans: "请打开钱包应用批准付款"}
 	// Not confirmed within 2 minutes: taken back, or (a wallet without
