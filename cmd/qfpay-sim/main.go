@@ -42,19 +42,12 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("qfpay-sim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	listen := fs.String("listen", "127.0.0.1:0", "address to listen on (port 0 picks a free port)")
+	common := simkit.AddFlags(fs, "/trade/", "QFPay's notification retry schedule", "payments")
 	appCode := fs.String("app-code", simkit.EnvOr("QFPAY_APPCODE", qfpaysim.DemoAppCode), "app code merchants must send (env QFPAY_APPCODE)")
 	key := fs.String("key", simkit.EnvOr("QFPAY_KEY", qfpaysim.DemoKey), "client key requests are signed with (env QFPAY_KEY)")
 	mchID := fs.String("mchid", "", "mchid every request must carry (empty: requests must not carry one)")
 	notifyURL := fs.String("notify-url", "", "where signed notifications are POSTed (empty: none)")
-	publicURL := fs.String("public-url", "", "public base of the customer page put in qrcode (default http://<bound address>)")
-	notifyScale := fs.Float64("notify-scale", 1, "multiplier of QFPay's notification retry schedule")
-	latency := fs.Duration("latency", 0, "delay added to every /trade/ call")
-	fail5xx := fs.Float64("fail-5xx", 0, "fraction (0..1) of /trade/ calls answered 502 without effect")
-	commitDrop := fs.Float64("commit-drop", 0, "fraction (0..1) of payments committed and then answered with a dropped connection")
 	commitDropFirst := fs.Int("commit-drop-first", 0, "the first N payments are committed and then answered with a dropped connection")
-	notifyDrop := fs.Float64("notify-drop", 0, "fraction (0..1) of payments never notified")
-	notifyDup := fs.Float64("notify-dup", 0, "fraction (0..1) of notifications sent twice")
 	expiry := fs.Duration("expiry-default", 30*time.Minute, "gateway expiry for pay types that ignore expired_time and when it is absent")
 	clockOffset := fs.Duration("clock-offset", 0, "start the gateway clock this far from the machine's (e.g. -24h, 720h); POST /sim/clock moves it further")
 	refundProcessing := fs.Duration("refund-processing", 0, "refunds answer 1143 (processing) and complete this long later on the gateway clock (0: at once)")
@@ -66,7 +59,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if err := simkit.CheckRates(map[string]float64{"fail-5xx": *fail5xx, "commit-drop": *commitDrop, "notify-drop": *notifyDrop, "notify-dup": *notifyDup, "query-1161": *query1161}); err != nil {
+	if err := common.Check(map[string]float64{"query-1161": *query1161}); err != nil {
 		fmt.Fprintf(stderr, "qfpay-sim: %v\n", err)
 		return 2
 	}
@@ -74,8 +67,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "qfpay-sim: --app-code and --key must not be empty")
 		return 2
 	}
-	if *notifyScale <= 0 || *expiry <= 0 || *latency < 0 {
-		fmt.Fprintln(stderr, "qfpay-sim: --notify-scale and --expiry-default must be positive, --latency not negative")
+	if *expiry <= 0 {
+		fmt.Fprintln(stderr, "qfpay-sim: --expiry-default must be positive")
 		return 2
 	}
 	if *refundProcessing < 0 || *cancelProcessing < 0 || *rateLimit < 0 {
@@ -92,7 +85,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	ln, base, err := simkit.Listen(*listen, *publicURL)
+	ln, base, err := common.Start(stdout)
 	if err != nil {
 		fmt.Fprintf(stderr, "qfpay-sim: %v\n", err)
 		return 1
@@ -104,13 +97,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		MchID:               *mchID,
 		NotifyURL:           *notifyURL,
 		BaseURL:             base,
-		NotifyScale:         *notifyScale,
-		Latency:             *latency,
-		Fail5xxRate:         *fail5xx,
-		CommitDropRate:      *commitDrop,
+		NotifyScale:         common.NotifyScale,
+		Latency:             common.Latency,
+		Fail5xxRate:         common.Fail5xx,
+		CommitDropRate:      common.CommitDrop,
 		CommitDropFirst:     *commitDropFirst,
-		NotifyDropRate:      *notifyDrop,
-		NotifyDupRate:       *notifyDup,
+		NotifyDropRate:      common.NotifyDrop,
+		NotifyDupRate:       common.NotifyDup,
 		DefaultExpiry:       *expiry,
 		ClockOffset:         *clockOffset,
 		RefundProcessing:    *refundProcessing,
@@ -123,10 +116,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	})
 	defer sim.Close()
 
-	fmt.Fprintf(stdout, "listening on http://%s\n", addr)
 	log.Info("qfpay-sim started", "addr", addr, "public_url", base, "notify_url", *notifyURL, "mchid_required", *mchID != "",
 		"gateway_time", sim.Now().Format(time.RFC3339), "rate_limit_per_minute", *rateLimit,
 		"refund_processing", *refundProcessing, "cancel_processing", *cancelProcessing,
 		"cpm_confirm_after", *cpmConfirmAfter, "allinone_names_wallet", *allInOneNamesWallet)
-	return simkit.Serve(ctx, ln, sim, *latency, log)
+	return simkit.Serve(ctx, ln, sim, common.Latency, log)
 }

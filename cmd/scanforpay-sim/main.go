@@ -34,25 +34,18 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("scanforpay-sim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	listen := fs.String("listen", "127.0.0.1:0", "address to listen on (port 0 picks a free port)")
+	common := simkit.AddFlags(fs, "/api/", "the notification retry schedule (15s, 1m, 3m, 10m, 30m)", "creates and barcode payments")
 	partner := fs.String("partner-no", simkit.EnvOr("SCANFORPAY_PARTNER_NO", sfpsim.DemoPartnerNo), "partnerNo merchants must send (env SCANFORPAY_PARTNER_NO)")
 	store := fs.String("store-no", simkit.EnvOr("SCANFORPAY_STORE_NO", sfpsim.DemoStoreNo), "storeNo of the merchant's store (env SCANFORPAY_STORE_NO)")
 	key := fs.String("key", simkit.EnvOr("SCANFORPAY_KEY", sfpsim.DemoKey), "sign key requests are signed with (env SCANFORPAY_KEY)")
 	answerKey := fs.String("answer-key", "", "sign answers and notifications with this key instead (a gateway the kiosk must not believe)")
 	currency := fs.String("currency", "HKD", "the store's currency (ScanForPay orders carry none)")
-	publicURL := fs.String("public-url", "", "public base of the customer page put in qrcode (default http://<bound address>)")
-	notifyScale := fs.Float64("notify-scale", 1, "multiplier of the notification retry schedule (15s, 1m, 3m, 10m, 30m)")
-	latency := fs.Duration("latency", 0, "delay added to every /api/ call")
-	fail5xx := fs.Float64("fail-5xx", 0, "fraction (0..1) of /api/ calls answered 502 without effect")
-	commitDrop := fs.Float64("commit-drop", 0, "fraction (0..1) of creates and barcode payments committed and then answered with a dropped connection")
-	notifyDrop := fs.Float64("notify-drop", 0, "fraction (0..1) of payments never notified")
-	notifyDup := fs.Float64("notify-dup", 0, "fraction (0..1) of notifications sent twice")
 	dealing := fs.Float64("refund-dealing", 0, `fraction (0..1) of refunds answered "dealing" (status 0) and done later`)
 	refundDelay := fs.Duration("refund-delay", 3*time.Second, "how long a dealing refund takes")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if err := simkit.CheckRates(map[string]float64{"fail-5xx": *fail5xx, "commit-drop": *commitDrop, "notify-drop": *notifyDrop, "notify-dup": *notifyDup, "refund-dealing": *dealing}); err != nil {
+	if err := common.Check(map[string]float64{"refund-dealing": *dealing}); err != nil {
 		fmt.Fprintf(stderr, "scanforpay-sim: %v\n", err)
 		return 2
 	}
@@ -60,8 +53,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "scanforpay-sim: --partner-no, --store-no and --key must not be empty")
 		return 2
 	}
-	if *notifyScale <= 0 || *refundDelay <= 0 || *latency < 0 {
-		fmt.Fprintln(stderr, "scanforpay-sim: --notify-scale and --refund-delay must be positive, --latency not negative")
+	if *refundDelay <= 0 {
+		fmt.Fprintln(stderr, "scanforpay-sim: --refund-delay must be positive")
 		return 2
 	}
 	cur, err := payment.LookupCurrency(*currency)
@@ -71,12 +64,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	ln, base, err := simkit.Listen(*listen, *publicURL)
+	ln, base, err := common.Start(stdout)
 	if err != nil {
 		fmt.Fprintf(stderr, "scanforpay-sim: %v\n", err)
 		return 1
 	}
-	addr := ln.Addr().String()
 	sim := sfpsim.New(sfpsim.Config{
 		PartnerNo:         *partner,
 		StoreNo:           *store,
@@ -84,22 +76,21 @@ func run(args []string, stdout, stderr io.Writer) int {
 		AnswerKey:         *answerKey,
 		Currency:          &cur,
 		BaseURL:           base,
-		NotifyScale:       *notifyScale,
-		Latency:           *latency,
-		Fail5xxRate:       *fail5xx,
-		CommitDropRate:    *commitDrop,
-		NotifyDropRate:    *notifyDrop,
-		NotifyDupRate:     *notifyDup,
+		NotifyScale:       common.NotifyScale,
+		Latency:           common.Latency,
+		Fail5xxRate:       common.Fail5xx,
+		CommitDropRate:    common.CommitDrop,
+		NotifyDropRate:    common.NotifyDrop,
+		NotifyDupRate:     common.NotifyDup,
 		RefundDealingRate: *dealing,
 		RefundDelay:       *refundDelay,
 		Logger:            log,
 	})
 	defer sim.Close()
 
-	fmt.Fprintf(stdout, "listening on http://%s\n", addr)
-	log.Info("scanforpay-sim started", "addr", addr, "public_url", base, "partner_no", *partner, "store_no", *store, "currency", cur.Code, "forged_answers", *answerKey != "")
+	log.Info("scanforpay-sim started", "addr", ln.Addr().String(), "public_url", base, "partner_no", *partner, "store_no", *store, "currency", cur.Code, "forged_answers", *answerKey != "")
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return simkit.Serve(ctx, ln, sim, *latency, log)
+	return simkit.Serve(ctx, ln, sim, common.Latency, log)
 }
