@@ -188,15 +188,18 @@ type bench struct {
 	out   bytes.Buffer
 }
 
-func (b *bench) run(levels []int, orders int, pollEvery time.Duration) error {
-	dir, err := os.MkdirTemp("", "relay-bench-")
+// startRelay starts this binary as a relay child on SQLite in a new
+// temporary directory and returns its address and pid; stop ends it (it
+// quits when its stdin closes) and removes the directory.
+func startRelay(tmpPrefix string) (addr string, pid int, stop func(), err error) {
+	dir, err := os.MkdirTemp("", tmpPrefix)
 	if err != nil {
-		return err
+		return "", 0, nil, err
 	}
-	defer os.RemoveAll(dir)
 	exe, err := os.Executable()
 	if err != nil {
-		return err
+		os.RemoveAll(dir)
+		return "", 0, nil, err
 	}
 	cmd := exec.Command(exe)
 	cmd.Env = append(os.Environ(), childEnv+"="+dir)
@@ -204,15 +207,25 @@ func (b *bench) run(levels []int, orders int, pollEvery time.Duration) error {
 	stdin, _ := cmd.StdinPipe()
 	stdout, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
-		return err
+		os.RemoveAll(dir)
+		return "", 0, nil, err
 	}
-	defer func() { stdin.Close(); cmd.Wait() }()
+	stop = func() { stdin.Close(); cmd.Wait(); os.RemoveAll(dir) }
 	line, err := bufio.NewReader(stdout).ReadString('\n')
 	if err != nil {
-		return fmt.Errorf("relay child: %w", err)
+		stop()
+		return "", 0, nil, fmt.Errorf("relay child: %w", err)
 	}
-	b.addr = strings.TrimSpace(strings.TrimPrefix(line, "listening on http://"))
-	b.pid = cmd.Process.Pid
+	return strings.TrimSpace(strings.TrimPrefix(line, "listening on http://")), cmd.Process.Pid, stop, nil
+}
+
+func (b *bench) run(levels []int, orders int, pollEvery time.Duration) error {
+	addr, pid, stop, err := startRelay("relay-bench-")
+	if err != nil {
+		return err
+	}
+	defer stop()
+	b.addr, b.pid = addr, pid
 	b.post = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
 		MaxIdleConnsPerHost: b.posters + 16, DisableCompression: true}}
 

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/md5"
 	"encoding/hex"
@@ -9,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -33,30 +31,11 @@ const (
 // send memSubscribes subscriptions to that udid at once and read every
 // replayed frame. It prints the relay's RSS before and its peak (VmHWM).
 func replayMemory() error {
-	dir, err := os.MkdirTemp("", "relay-bench-mem-")
+	addr, pid, stop, err := startRelay("relay-bench-mem-")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	exe, err := os.Executable()
-	if err != nil {
-		return err
-	}
-	cmd := exec.Command(exe)
-	cmd.Env = append(os.Environ(), childEnv+"="+dir)
-	cmd.Stderr = os.Stderr
-	stdin, _ := cmd.StdinPipe()
-	stdout, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	defer func() { stdin.Close(); cmd.Wait() }()
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		return fmt.Errorf("relay child: %w", err)
-	}
-	addr := strings.TrimSpace(strings.TrimPrefix(line, "listening on http://"))
-	pid := cmd.Process.Pid
+	defer stop()
 	pad := strings.Repeat("x", memBody)
 	for i := range memStored {
 		body := fmt.Appendf(nil, `{"notify_type":"payment","status":"1","respcd":"0000","syssn":"MEM-%d",`+
