@@ -857,12 +857,13 @@ func (o *Order) finish(ctx context.Context, want State, code Code, reason string
 		case OutcomeFailed:
 			o.fail(failureReason(txn), txn.Code)
 			return nil
-		case OutcomeExpired, OutcomeClosed:
-			// Closed at the gateway, by our withdrawal or on its own.
-			withdrawn = true
-			if txn.Outcome() == OutcomeExpired && !o.cpm() {
+		case OutcomeExpired:
+			withdrawn = true // run out at the gateway: nobody can pay it now
+			if !o.cpm() {
 				want = StateExpired
 			}
+		case OutcomeClosed:
+			withdrawn = true // by our withdrawal or on the gateway's own
 		case OutcomePending:
 			withdrawn = false // the withdrawal is still in progress
 			o.stillOpen()

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"time"
 )
@@ -40,9 +41,7 @@ func AddFlags(fs *flag.FlagSet, api, schedule, commitDrop string) *Common {
 // fault rates (name → value) checked alongside.
 func (c *Common) Check(rates map[string]float64) error {
 	all := map[string]float64{"fail-5xx": c.Fail5xx, "commit-drop": c.CommitDrop, "notify-drop": c.NotifyDrop, "notify-dup": c.NotifyDup}
-	for k, v := range rates {
-		all[k] = v
-	}
+	maps.Copy(all, rates)
 	if err := CheckRates(all); err != nil {
 		return err
 	}
@@ -56,8 +55,8 @@ func (c *Common) Check(rates map[string]float64) error {
 }
 
 // Start listens and announces: the first line on stdout is "listening on
-// http://ADDR" with the bound address. It returns the listener, the public
-// base URL and the address.
+// http://ADDR" with the bound address. It returns the listener and the
+// public base URL of the customer page.
 func (c *Common) Start(stdout io.Writer) (net.Listener, string, error) {
 	ln, base, err := Listen(c.Listen, c.PublicURL)
 	if err != nil {
