@@ -154,12 +154,9 @@ func NewServer(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	merchants, err := merchantIndex(cfg)
+	merchants, err := checkMerchants(cfg)
 	if err != nil {
 		return nil, err
-	}
-	if cfg.Token != "" && !hasDefault(merchants) {
-		return nil, errors.New("relay: the shared Token sees the one-shop merchant's notifications, and there is none: set Key (--qfpay-key) or a merchant named \"default\", or give each kiosk its own token")
 	}
 	if cfg.Database == "" && cfg.DataDir == "" {
 		return nil, errors.New("relay: DataDir (or a Database URL) is required")
@@ -302,6 +299,25 @@ func hasDefault(idx map[string]map[string]Merchant) bool {
 		}
 	}
 	return false
+}
+
+// CheckMerchants runs NewServer's checks of the merchants (Key,
+// ScanForPayKey, Merchants) and of the shared Token, and nothing else: a
+// configuration check says what NewServer would refuse.
+func CheckMerchants(cfg Config) error {
+	_, err := checkMerchants(cfg)
+	return err
+}
+
+func checkMerchants(cfg Config) (map[string]map[string]Merchant, error) {
+	merchants, err := merchantIndex(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Token != "" && !hasDefault(merchants) {
+		return nil, errors.New("relay: the shared Token sees the one-shop merchant's notifications, and there is none: set Key (--qfpay-key) or a merchant named \"default\", or give each kiosk its own token")
+	}
+	return merchants, nil
 }
 
 // merchantIndex checks and indexes the configured merchants. A merchant

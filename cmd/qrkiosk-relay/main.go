@@ -238,6 +238,11 @@ func serve(args []string, stdout, stderr io.Writer, checkOnly bool) int {
 	if *token != "" && *key == "" && *sfpKey == "" && !hasMerchant(merchants, relay.DefaultMerchant) {
 		return usage("the shared --token sees the one-shop merchant's notifications (QFPAY_KEY, SCANFORPAY_KEY, or a merchant named \"default\" in --merchants); with several merchants give each kiosk its own token: qrkiosk-relay token add")
 	}
+	// The rest of what the relay would refuse at start (a merchant given
+	// twice, a bad app code), so that check says it too.
+	if err := relay.CheckMerchants(relay.Config{Key: *key, ScanForPayKey: *sfpKey, Merchants: merchants, Token: *token}); err != nil {
+		return usage(err.Error())
+	}
 	if (*cert == "") != (*certKey == "") {
 		return usage("--tls-cert and --tls-key go together")
 	}

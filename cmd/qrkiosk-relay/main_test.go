@@ -275,6 +275,13 @@ func TestSystemdCredentials(t *testing.T) {
 		!strings.Contains(out, "shared token") {
 		t.Errorf("qfpay-key, token, merchants: exit %d, %q %q", code, out, errs)
 	}
+	// What serve would refuse, check refuses too: the one-shop merchant
+	// given by its key and again in the merchants file.
+	put(credMerchants, "default qfpay APPD KEYD\n")
+	if code, out, errs := check(); code != exitUsage || out != "" || !strings.Contains(errs, `merchant "default" on qfpay is configured twice`) {
+		t.Errorf("default merchant twice: exit %d, %q %q; want %d, configured twice", code, out, errs, exitUsage)
+	}
+	put(credMerchants, "# id gateway app_code key\nshop-a qfpay APPA KEYA\n")
 	// The environment's key beside the credential: refused, naming the file.
 	if code, _, errs := check("QFPAY_KEY=OTHER"); code != exitUsage || !strings.Contains(errs, "give one") ||
 		!strings.Contains(errs, filepath.Join(creds, credQFPayKey)) {
