@@ -7,11 +7,8 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"crypto/md5"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -22,7 +19,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"runtime"
@@ -38,6 +34,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"qrkiosk/payment/qfpay"
 	"qrkiosk/relay"
 )
 
@@ -196,27 +193,12 @@ func startRelay(tmpPrefix string) (addr string, pid int, stop func(), err error)
 	if err != nil {
 		return "", 0, nil, err
 	}
-	exe, err := os.Executable()
+	in, err := startInstance("", dir, "")
 	if err != nil {
 		os.RemoveAll(dir)
 		return "", 0, nil, err
 	}
-	cmd := exec.Command(exe)
-	cmd.Env = append(os.Environ(), childEnv+"="+dir)
-	cmd.Stderr = os.Stderr
-	stdin, _ := cmd.StdinPipe()
-	stdout, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		os.RemoveAll(dir)
-		return "", 0, nil, err
-	}
-	stop = func() { stdin.Close(); cmd.Wait(); os.RemoveAll(dir) }
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		stop()
-		return "", 0, nil, fmt.Errorf("relay child: %w", err)
-	}
-	return strings.TrimSpace(strings.TrimPrefix(line, "listening on http://")), cmd.Process.Pid, stop, nil
+	return in.addr, in.pid, func() { in.stop(); os.RemoveAll(dir) }, nil
 }
 
 func (b *bench) run(levels []int, orders int, pollEvery time.Duration) error {
@@ -265,9 +247,9 @@ func (b *bench) run(levels []int, orders int, pollEvery time.Duration) error {
 			float64(rss[top]-rss[levels[0]])/float64(top-levels[0])/1000, levels[0], top)
 	}
 
-	cpu0 := b.cpuTime()
+	cpu0 := cpuTime(b.pid)
 	ok, delivered, failed, elapsed := b.throughput(len(b.conns))
-	relayCPU := b.cpuTime() - cpu0 // includes the 1 s drain after the run
+	relayCPU := cpuTime(b.pid) - cpu0 // includes the 1 s drain after the run
 	fmt.Fprintf(&b.out, "\nThroughput: %d posters for %s with %d kiosks connected: %d notifications verified+journaled+answered SUCCESS (%.0f/s), %d delivered to kiosks, %d failed.\n",
 		b.posters, elapsed.Round(time.Millisecond), len(b.conns), ok, float64(ok)/elapsed.Seconds(), delivered, failed)
 	fmt.Fprintf(&b.out, "The relay process used %.2f s of CPU for them (%.0f µs per notification, %.2f cores on average); the load generator used the rest of the machine.\n",
@@ -293,22 +275,12 @@ func (b *bench) idleRSS() int64 {
 	time.Sleep(time.Second)
 	syscall.Kill(b.pid, syscall.SIGUSR1)
 	time.Sleep(500 * time.Millisecond)
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", b.pid))
-	if err != nil {
-		return 0
-	}
-	for _, l := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(l, "VmRSS:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			return kb * 1024
-		}
-	}
-	return 0
+	return procStatusKB(b.pid, "VmRSS:") * 1024
 }
 
-// cpuTime is the relay's user+system CPU time so far.
-func (b *bench) cpuTime() time.Duration {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", b.pid))
+// cpuTime is process pid's user+system CPU time so far.
+func cpuTime(pid int) time.Duration {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0
 	}
@@ -407,11 +379,16 @@ func (b *bench) notify(syssn, outTradeNo string) error {
 	body := fmt.Appendf(nil, `{"notify_type":"payment","status":"1","respcd":"0000","syssn":%q,`+
 		`"out_trade_no":%q,"txamt":"2500","txcurrcd":"HKD","pay_type":"800101","udid":"",`+
 		`"sysdtm":"2025-01-02 10:00:00","paydtm":"2025-01-02 10:00:03","cancel":"0"}`, syssn, outTradeNo)
-	sum := md5.Sum(append(append([]byte{}, body...), benchKey...))
-	req, _ := http.NewRequest(http.MethodPost, "http://"+b.addr+"/notify/qfpay", bytes.NewReader(body))
+	return postQFPay(b.post, b.addr, body)
+}
+
+// postQFPay posts body to the relay at addr as QFPay notifies, signed
+// with the bench merchant's key, and wants SUCCESS back.
+func postQFPay(c *http.Client, addr string, body []byte) error {
+	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/notify/qfpay", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-QF-SIGN", strings.ToUpper(hex.EncodeToString(sum[:])))
-	resp, err := b.post.Do(req)
+	req.Header.Set("X-QF-SIGN", qfpay.SignBody(body, benchKey, qfpay.SignMD5))
+	resp, err := c.Do(req)
 	if err != nil {
 		return err
 	}

@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/md5"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -81,7 +79,7 @@ func (in *instance) kill() {
 	in.cmd.Wait()
 }
 
-func (in *instance) cpu() time.Duration { return (&bench{pid: in.pid}).cpuTime() }
+func (in *instance) cpu() time.Duration { return cpuTime(in.pid) }
 
 // issueTokens gives each of n kiosks its own token (merchant default,
 // device bench-kiosk-N) in the store; returns the secrets.
@@ -347,17 +345,8 @@ func postNotification(addr, syssn string, k int) (bool, error) {
 	body := fmt.Appendf(nil, `{"notify_type":"payment","status":"1","respcd":"0000","syssn":%q,`+
 		`"out_trade_no":%q,"txamt":"2500","txcurrcd":"HKD","pay_type":"800101",`+
 		`"sysdtm":"2025-01-02 10:00:00","paydtm":"2025-01-02 10:00:03","cancel":"0"}`, syssn, otn(k))
-	sum := md5.Sum(append(append([]byte{}, body...), benchKey...))
-	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/notify/qfpay", bytes.NewReader(body))
-	req.Header.Set("X-QF-SIGN", strings.ToUpper(hex.EncodeToString(sum[:])))
-	resp, err := poster.Do(req)
-	if err != nil {
+	if err := postQFPay(poster, addr, body); err != nil {
 		return false, err
-	}
-	defer resp.Body.Close()
-	got, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 || string(got) != "SUCCESS" {
-		return false, fmt.Errorf("notify: %d %q", resp.StatusCode, got)
 	}
 	return true, nil
 }

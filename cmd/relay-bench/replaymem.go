@@ -2,10 +2,7 @@ package main
 
 import (
 	"bytes"
-	"crypto/md5"
-	"encoding/hex"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"strconv"
@@ -41,17 +38,8 @@ func replayMemory() error {
 		body := fmt.Appendf(nil, `{"notify_type":"payment","status":"1","respcd":"0000","syssn":"MEM-%d",`+
 			`"out_trade_no":"MEM-O-%d","txamt":"2500","txcurrcd":"HKD","pay_type":"800101","udid":%q,`+
 			`"goods_name":%q,"sysdtm":"2025-01-02 10:00:00"}`, i, i, memUDID, pad)
-		sum := md5.Sum(append(append([]byte{}, body...), benchKey...))
-		req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/notify/qfpay", bytes.NewReader(body))
-		req.Header.Set("X-QF-SIGN", strings.ToUpper(hex.EncodeToString(sum[:])))
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return err
-		}
-		got, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if string(got) != "SUCCESS" {
-			return fmt.Errorf("storing %d: %d %q", i, resp.StatusCode, got)
+		if err := postQFPay(http.DefaultClient, addr, body); err != nil {
+			return fmt.Errorf("storing %d: %w", i, err)
 		}
 	}
 	time.Sleep(time.Second)
