@@ -391,8 +391,12 @@ func (s *Screen) showResult(snap payment.Snapshot) {
 		icon, col, title = strokesMinus, s.color(theme.ColorNamePlaceHolder), txtCancelled
 	}
 	if (snap.State == payment.StateExpired || snap.State == payment.StateCancelled) && !snap.Withdrawn {
-		// The gateway could not withdraw the QR: say so, whatever else.
+		// The gateway could not withdraw the QR (or the scanned payment
+		// still open on the customer's phone): say so, whatever else.
 		detail = txtDoNotPay
+		if snap.PayType.Mode == payment.CPM {
+			detail = txtDoNotConfirm
+		}
 	}
 	if snap.NotConfirmed {
 		detail = reasonNotConfirmed

@@ -218,6 +218,19 @@ func TestFailedShowsReason(t *testing.T) {
 	}
 }
 
+// A scanned-code payment the cashier cancelled and the gateway could not
+// take back has no QR to warn about: it is still open on the customer's
+// phone, and approving it there would charge them.
+func TestCancelledScanStillOpenSaysDoNotConfirm(t *testing.T) {
+	s, _, _ := newTestScreen(t, ScreenConfig{}, landscape)
+	snap := with(order(t), payment.StateCancelled)
+	snap.QRCode, snap.PayType, snap.Withdrawn = "", cpmType(t, "805808"), false
+	s.Show(*snap)
+	if s.resultDetail[0].Text != txtDoNotConfirm.En || s.resultDetail[1].Text != txtDoNotConfirm.ZhHant {
+		t.Errorf("cancelled scanned code, not withdrawn: detail %q, want %q", s.resultDetail[0].Text, txtDoNotConfirm.En)
+	}
+}
+
 // TestTwoScreens: the cashier pane embeds a second, small Screen as the
 // mirror of the customer's; both draw their own order side by side.
 func TestTwoScreens(t *testing.T) {

@@ -67,12 +67,7 @@ func (c *cashier) onCancel() {
 		c.onKey(keyClear)
 		return
 	}
-	c.order.Cancel()
-	what := "the QR"
-	if c.order.Snapshot().PayType.Mode == payment.CPM {
-		what = "the payment"
-	}
-	c.status.SetText("Cancelling — asking the gateway to withdraw " + what + "…")
+	c.order.Cancel() // its EventCancelling says so on the status line
 }
 
 func (c *cashier) onDemoPay() {
@@ -105,9 +100,9 @@ func (c *cashier) onEvent(ev payment.Event) {
 		// this one ended, so they must say it was paid after all.
 		if ev.Kind == payment.EventPaidLate {
 			c.refreshRecent()
-			// Once: the same news twice (a push and a poll) must not
-			// bring the result back over what the cashier does next.
-			if c.live == "" && ev.OutTradeNo == c.last.OutTradeNo && c.last.State != payment.StatePaid {
+			// Not over a customer screen asking the next customer for
+			// their payment code.
+			if c.live == "" && !c.scanning && ev.OutTradeNo == c.last.OutTradeNo && c.last.State != payment.StatePaid {
 				c.last = ev.Snapshot
 				c.showScreens(ev.Snapshot)
 				c.status.SetText(statusText(ev.Snapshot))

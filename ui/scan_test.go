@@ -252,3 +252,28 @@ func TestProductBarcodeChargesNothing(t *testing.T) {
 		t.Fatalf("typed %q message %q calls %v", h.c.typed, h.c.message.Text, h.gw.Calls())
 	}
 }
+
+// A payment that arrives late for the previous sale raises the banner,
+// but does not put "Paid" over the customer screen that is asking the
+// next customer for their payment code: they would think they had paid.
+func TestPaidLateDuringScanLeavesTheCustomerScreen(t *testing.T) {
+	h := newHarness(t, harnessOpt{wallets: []string{"payme"}})
+	h.gw.NoCancel = true
+	s := h.sale("12.34", 0, false)
+	if s.State != payment.StateExpired || s.Withdrawn {
+		t.Fatalf("expired sale %+v", s)
+	}
+	h.typeAt(personGap, "45")
+	test.Tap(h.c.scanButton)
+	if !h.c.scanning || len(h.asked) != 1 {
+		t.Fatalf("scanning %v, asked %v", h.c.scanning, h.asked)
+	}
+	shown := len(h.shown)
+	late := s
+	late.State, late.Late = payment.StatePaid, true
+	h.c.onEvent(payment.Event{Snapshot: late, Kind: payment.EventPaidLate})
+	if len(h.shown) != shown || !h.c.scanning || strings.HasPrefix(h.c.status.Text, "PAID LATE") {
+		t.Fatalf("customer screen shown %v since the scan began, scanning %v, status %q: the ask for a code must stay",
+			h.shown[shown:], h.c.scanning, h.c.status.Text)
+	}
+}
