@@ -90,11 +90,13 @@ func (t Transaction) Outcome() Outcome {
 		// Withdrawn; a reversal of a paid order also gives the money back.
 		return OutcomeClosed
 	}
+	switch {
+	case t.Code.Class() == ClassPending: // 1143, 1145, 1161: ask again
+		return OutcomePending
+	}
 	switch t.Code {
 	case CodeSuccess:
 		return OutcomePaid
-	case CodeUserPaying, CodeProcessing:
-		return OutcomePending
 	case CodeOrderExpired:
 		return OutcomeExpired
 	case CodeOrderClosed, CodeOrderCancelled, CodeOrderAlreadyClosed:

@@ -648,6 +648,11 @@ func (o *Order) apply(t *Transaction, source string) (done bool, err error) {
 	if !o.matches(t, source) {
 		return false, nil
 	}
+	if o.Snapshot().SysSN == "" {
+		// Found by a query or a push before any answer named it (a lost
+		// create or charge answer): a refund needs it.
+		o.setSysSN(t.SysSN)
+	}
 	if o.cpm() && o.state() == StateCreating {
 		o.accepted(t) // found after an unknown outcome or a restart
 	}
@@ -786,6 +791,9 @@ func (o *Order) call(ctx context.Context, fn func(context.Context) error) error 
 				// first (the journal and the CLI's "created" line need its
 				// syssn), then Paid.
 				o.earlyPaid = true
+				if o.Snapshot().SysSN == "" {
+					o.setSysSN(t.SysSN) // a charge that never answers still names it
+				}
 				continue
 			}
 			if err := o.onPush(t); err != nil {

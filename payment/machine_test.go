@@ -465,6 +465,36 @@ func TestLostCreateAnswerReissues(t *testing.T) {
 	}
 }
 
+// A create whose answer was lost, and the customer paid before the query
+// found it: Paid, with the gateway's syssn (a refund names it).
+func TestLostCreateAnswerFoundPaidKeepsItsSysSN(t *testing.T) {
+	gw := paymenttest.NewGateway()
+	gw.CommitThenFail = errors.New("connection reset after sending")
+	gw.BeforeCreateAnswer = func() { gw.Pay("OTN1") }
+	h := start(t, gw, false)
+	s := h.final(payment.StatePaid)
+	if s.SysSN == "" || s.SysSN != gw.Record("OTN1").SysSN || gw.Count("create") != 1 {
+		t.Fatalf("paid %+v after %v: the gateway's syssn %q", s, gw.Calls(), gw.Record("OTN1").SysSN)
+	}
+}
+
+// 1161 ("unknown result, query again") is pending, like 1143/1145: the
+// order waits on, and is paid when the gateway says so.
+func TestUnknownResultIsPending(t *testing.T) {
+	gw := paymenttest.NewGateway()
+	h := start(t, gw, false)
+	h.until("created")
+	gw.Decline("OTN1", payment.CodeUnknownResult)
+	h.tick(2 * time.Second)
+	waitCount(t, gw, "query", 1)
+	if s := h.order.Snapshot(); s.State != payment.StateAwaitingPayment {
+		t.Fatalf("after a 1161 answer the order is %v, want still awaiting payment", s.State)
+	}
+	gw.Pay("OTN1")
+	h.tick(2 * time.Second)
+	h.final(payment.StatePaid)
+}
+
 // A sale whose QR was lost and can no longer be offered (past its
 // deadline, at a restart) is withdrawn and ends; nothing new is created.
 func TestLostQRPastDeadlineIsNotReissued(t *testing.T) {
