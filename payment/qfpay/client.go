@@ -347,6 +347,11 @@ func (c *Client) sleep(ctx context.Context, n int, last error) error {
 	var te *TransportError
 	if errors.As(last, &te) && te.Status == http.StatusTooManyRequests {
 		d = max(d, te.RetryAfter, c.rateWait)
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d {
+			// The wait would outlast the caller: give the 429 back now,
+			// so that it backs off as from a rate limit, not a timeout.
+			return last
+		}
 	}
 	return retry.Wait(ctx, d)
 }

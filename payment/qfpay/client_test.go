@@ -370,6 +370,18 @@ func TestRetries429AndHonoursContext(t *testing.T) {
 	if _, err := client(t, limited, qfpay.WithRateLimitWait(time.Millisecond)).QueryOrder(context.Background(), payment.OrderRef{OutTradeNo: "QK1", SysSN: "S1"}); !errors.Is(err, payment.ErrRateLimited) || !errors.Is(err, payment.ErrNotSent) {
 		t.Fatalf("err %v, want ErrRateLimited (and nothing done)", err)
 	}
+	// Asked to wait longer than the caller has: the 429 comes back at
+	// once, as a rate limit (the order machine slows its polling), not as
+	// the caller's timeout.
+	later := newGateway(t, func(n int, path string, form url.Values, w http.ResponseWriter) {
+		w.Header().Set("Retry-After", "30")
+		w.WriteHeader(http.StatusTooManyRequests)
+	})
+	short, cancelShort := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancelShort()
+	if _, err := client(t, later).QueryOrder(short, payment.OrderRef{OutTradeNo: "QK1", SysSN: "S1"}); !errors.Is(err, payment.ErrRateLimited) || later.count() != 1 || short.Err() != nil {
+		t.Fatalf("err %v after %d calls (ctx %v): want ErrRateLimited before the deadline", err, later.count(), short.Err())
+	}
 	slow := newGateway(t, func(int, string, url.Values, http.ResponseWriter) { time.Sleep(time.Second) })
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
