@@ -148,11 +148,18 @@ func LookupCPMPayType(walletOrCode string) (PayType, error) {
 }
 
 // CPMWallets lists the wallet names LookupCPMPayType takes.
-func CPMWallets() []string {
+func CPMWallets() []string { return AllPayTypes().CPMWallets() }
+
+// CPMWallets lists the wallet names of the catalog's scanned-code pay
+// types (as --wallet takes them with a scanned code), the all-in-one first.
+func (c Catalog) CPMWallets() []string {
 	var w []string
-	for _, p := range CPMPayTypes() {
-		w = append(w, strings.TrimSuffix(p.Wallet, "-cpm"))
+	for _, p := range c {
+		if p.Mode == CPM {
+			w = append(w, strings.TrimSuffix(p.Wallet, "-cpm"))
+		}
 	}
+	sort.SliceStable(w, func(a, b int) bool { return w[a] == "allinone" })
 	return w
 }
 

@@ -142,7 +142,11 @@ func chargePayType(opts ChargeOptions, k *kiosk.Kiosk) (payment.PayType, error) 
 		if name == "" {
 			name = "--wallet"
 		}
-		return payment.PayType{}, usagef("%s %s: %s does not take it; use %s", name, opts.PayType.Wallet, k.Config.Gateway, strings.Join(cat.MPMWallets(), ", "))
+		takes := cat.MPMWallets()
+		if opts.AuthCode != "" {
+			takes = cat.CPMWallets()
+		}
+		return payment.PayType{}, usagef("%s %s: %s does not take it; use %s", name, strings.TrimSuffix(opts.PayType.Wallet, "-cpm"), k.Config.Gateway, strings.Join(takes, ", "))
 	}
 	return pt, nil
 }

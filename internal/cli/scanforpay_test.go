@@ -39,6 +39,13 @@ func TestChargeWalletOfTheGateway(t *testing.T) {
 	if code != ExitUsage || !strings.Contains(errb.String(), "--wallet payme: scanforpay does not take it; use alipay, wechat") || len(sim.Orders()) != 0 {
 		t.Fatalf("exit %d, %d orders\n%s", code, len(sim.Orders()), errb.String())
 	}
+	// A scanned code names the scanned-code wallets the gateway takes,
+	// not the QR ones the cashier just gave.
+	errb.Reset()
+	code = Main(context.Background(), env, []string{"--data", t.TempDir(), "charge", "--amount", "1.00", "--auth-code", "1381234567890123", "--wallet", "wechat"}, nil)
+	if code != ExitUsage || !strings.Contains(errb.String(), "--wallet wechat: scanforpay does not take it; use allinone") || len(sim.Orders()) != 0 {
+		t.Fatalf("scanned code, --wallet wechat: exit %d, %d orders\n%s", code, len(sim.Orders()), errb.String())
+	}
 	k, err := kiosk.Open(kiosk.Options{DataDir: t.TempDir(), Getenv: noConfig(t, vars...)})
 	if err != nil {
 		t.Fatal(err)
