@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -74,5 +75,37 @@ func TestFullDiskStopsNewChargesAndRecordsTheLiveOneLater(t *testing.T) {
 	}
 	if err := j.Begin(ctx, request("QK-FULL-3", 100, alipay, time.Now())); err != nil {
 		t.Fatalf("a new order once the journal writes again: %v", err)
+	}
+}
+
+// A new order refused on a full disk keeps nothing to write later: once
+// the disk has room the next order is recorded, and the log does not
+// claim that kept writes were recorded (there were none).
+func TestRefusedOrderKeepsNothing(t *testing.T) {
+	var logs strings.Builder
+	j, err := Open(Options{Dir: t.TempDir(), UDID: "test-kiosk", Gateway: "test", Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { j.Close() })
+	ctx := context.Background()
+	fill(t, j)
+	// The orders table may have room left in its own page: fill that too.
+	for i := 0; ; i++ {
+		err := j.Begin(ctx, request(fmt.Sprintf("QK-FULL-A%d", i), 100, alipay, time.Now()))
+		if err == nil && i < 1000 {
+			continue
+		}
+		if !errors.Is(err, ErrCannotRecord) {
+			t.Fatalf("a new order on a full disk: %v, want ErrCannotRecord", err)
+		}
+		break
+	}
+	free(t, j)
+	if err := j.Begin(ctx, request("QK-FULL-B", 100, alipay, time.Now())); err != nil {
+		t.Fatalf("a new order once there is room: %v", err)
+	}
+	if strings.Contains(logs.String(), "kept writes recorded") {
+		t.Fatalf("log claims kept writes were recorded, but none were kept:\n%s", logs.String())
 	}
 }

@@ -37,6 +37,7 @@ func (j *Journal) write(w write) error {
 // flushLocked runs the kept writes in order, stopping at the first that
 // fails. Caller holds j.wmu.
 func (j *Journal) flushLocked() error {
+	kept := len(j.backlog)
 	for len(j.backlog) > 0 {
 		if err := j.tx(j.backlog[0]); err != nil {
 			if j.broken == nil {
@@ -47,10 +48,11 @@ func (j *Journal) flushLocked() error {
 		}
 		j.backlog = j.backlog[1:]
 	}
-	if j.broken != nil {
-		j.log.Warn("journal: writing again; kept writes recorded", "path", j.path)
-		j.broken = nil
+	if j.broken != nil && kept > 0 {
+		// (A refused new order keeps nothing: there is no news then.)
+		j.log.Warn("journal: writing again; kept writes recorded", "path", j.path, "kept", kept)
 	}
+	j.broken = nil
 	return nil
 }
 
