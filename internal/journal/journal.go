@@ -165,6 +165,11 @@ func OpenReadOnly(opts Options) (*Journal, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, &IOError{Path: path, Err: err}
 	}
+	if fi, err := os.Stat(path + "-wal"); err == nil && fi.Size() > 0 {
+		// Read as immutable, SQLite would ignore it: a stale day, or no
+		// schema at all.
+		return nil, &IOError{Path: path, Err: fmt.Errorf("it was not closed cleanly: its last writes are still in %s; open it once where it can be written (qrkiosk history on a writable copy of %s)", filepath.Base(path)+"-wal", opts.Dir)}
+	}
 	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro&immutable=1")
 	if err != nil {
 		return nil, &IOError{Path: path, Err: err}
