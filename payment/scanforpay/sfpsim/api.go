@@ -356,10 +356,21 @@ func (s *Sim) handlePay(op string, c call) (result, *refusal, bool) {
 		return nil, rej, false
 	}
 	o.qrcode = s.baseURL + "/sim/pay/" + o.orderNo // the customer's confirmation page
+	o.wallet = walletOfBarcode(q.Barcode)
 	drop := s.dice.Chance(s.cfg.CommitDropRate)
 	s.mu.Unlock()
 	s.log.Info("barcode payment waiting for the customer", "order_no", o.orderNo, "partner_order_no", o.partnerOrderNo, "order_amount", o.amount)
 	return result{"code": scanforpay.CodeSuccess, "msg": "success", "orderNo": o.orderNo, "partnerOrderNo": o.partnerOrderNo}, nil, drop
+}
+
+// walletOfBarcode is the wallet ScanForPay tells from a payment code:
+// WeChat Pay's codes begin 10-15 (the wallets' published ranges), and
+// Alipay takes the rest it accepts.
+func walletOfBarcode(code string) string {
+	if code[0] == '1' && code[1] >= '0' && code[1] <= '5' {
+		return "Wechat"
+	}
+	return "Alipay"
 }
 
 func (s *Sim) handleQuery(op string, c call) (result, *refusal, bool) {

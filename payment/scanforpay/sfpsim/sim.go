@@ -292,9 +292,6 @@ func (s *Sim) Pay(orderNo string) error {
 		return err
 	}
 	o.status, o.paid = scanforpay.StatusPaid, s.now()
-	if o.wallet == "" {
-		o.wallet = "Alipay" // a barcode payment: the wallet that confirmed it
-	}
 	s.log.Info("order paid", "order_no", o.orderNo, "partner_order_no", o.partnerOrderNo)
 	s.notifyLocked(o)
 	return nil

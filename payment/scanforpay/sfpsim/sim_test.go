@@ -376,6 +376,18 @@ func TestBarcodePayment(t *testing.T) {
 	if q, _ := f.client.QueryOrder(ctx, payment.OrderRef{OutTradeNo: "QK-B"}); q.Outcome() != payment.OutcomePaid {
 		t.Fatalf("after the customer confirmed: %+v", q)
 	}
+	// The gateway tells the wallet from the code: a WeChat Pay code
+	// (10-15…) is paid as WeChat Pay, not Alipay.
+	wc, err := f.client.PayBarcode(ctx, scanforpay.BarcodeRequest{OutTradeNo: "QK-W", Amount: payment.Amount{Minor: 880, Currency: hkd}, Barcode: "134857123456789012"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.sim.Pay(wc.SysSN)
+	ali, _ := f.client.QueryOrder(ctx, payment.OrderRef{OutTradeNo: "QK-B"})
+	wq, _ := f.client.QueryOrder(ctx, payment.OrderRef{OutTradeNo: "QK-W"})
+	if wq.PayType == "" || wq.PayType == ali.PayType {
+		t.Fatalf("a WeChat Pay code paid as pay type %q, an Alipay one as %q: want WeChat Pay's", wq.PayType, ali.PayType)
+	}
 	var ge *payment.Error
 	if _, err := f.client.PayBarcode(ctx, scanforpay.BarcodeRequest{OutTradeNo: "QK-B2", Amount: payment.Amount{Minor: 1, Currency: hkd}, Barcode: "123"}); !errors.As(err, &ge) || ge.Code != "40" {
 		t.Fatalf("a code that is no payment code: %v", err)
