@@ -158,14 +158,13 @@ func (h *hub) unsubscribe(c *wsConn, otn, udid string) {
 // those subscribed to the out_trade_no that may not see it (the gateway
 // names another device, or it is another merchant's): the caller refuses
 // those subscriptions.
-func (h *hub) broadcast(r *Record, frame []byte) (sent int, dropped, foreign []*wsConn) {
+func (h *hub) broadcast(r *Record, frame []byte) (dropped, foreign []*wsConn) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	m := &outbound{data: frame, receivedAt: r.ReceivedAt}
 	offer := func(c *wsConn) {
 		select {
 		case c.send <- m:
-			sent++
 		default:
 			dropped = append(dropped, c)
 		}
@@ -186,7 +185,7 @@ func (h *hub) broadcast(r *Record, frame []byte) (sent int, dropped, foreign []*
 			}
 		}
 	}
-	return sent, dropped, foreign
+	return dropped, foreign
 }
 
 // withTokens returns the connections authenticated with any of ids.
@@ -198,13 +197,6 @@ func (h *hub) withTokens(ids []int64) []*wsConn {
 		out = append(out, h.byToken[id]...)
 	}
 	return out
-}
-
-// count is the number of connections.
-func (h *hub) count() int {
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	return len(h.conns)
 }
 
 // closeAll marks the hub closed and returns every connection, for shutdown.

@@ -749,7 +749,7 @@ func (s *Server) broadcast(rec *Record) {
 		s.log.Error("encode notification", "err", err)
 		return
 	}
-	_, dropped, foreign := s.hub.broadcast(rec, frame)
+	dropped, foreign := s.hub.broadcast(rec, frame)
 	for _, c := range dropped {
 		s.dropSlow(c, "send queue full")
 	}

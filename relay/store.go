@@ -133,8 +133,6 @@ var (
 	ErrStoreClosed = errors.New("relay: store closed")
 	// ErrTokenNotFound: no token has that hash.
 	ErrTokenNotFound = errors.New("relay: token not found")
-	// ErrJournalClosed is the former name of ErrStoreClosed.
-	ErrJournalClosed = ErrStoreClosed
 )
 
 // maxBatch bounds one group commit: enough to amortise the fsync under a

@@ -282,7 +282,7 @@ func (s *sqliteStore) Replay(ctx context.Context, q ReplayQuery, after int64, li
 }
 
 // replayWhere builds the WHERE … LIMIT of a replay page for either SQL
-// dialect: ph(n) is the n-th placeholder.
+// dialect: style "?" (SQLite) or "$" ($1, $2… in PostgreSQL).
 func replayWhere(q ReplayQuery, style string, after int64, limit int, at func(time.Time) any) (string, []any) {
 	var args []any
 	ph := func(v any) string {
