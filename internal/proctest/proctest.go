@@ -78,6 +78,8 @@ func Start(t testing.TB, cmd *exec.Cmd) *Proc {
 		case <-p.done:
 		default:
 			cmd.Process.Kill()
+			for range lines { // unread stdout must not block the reader
+			}
 			<-p.done
 		}
 		if t.Failed() {
