@@ -741,21 +741,20 @@ func (o *Order) onPush(t Transaction) error {
 
 // confirmPaid asks the gateway whether an order a push says is paid really
 // is; a paid record turns it Paid (late when it was shown final).
-func (o *Order) confirmPaid(ctx context.Context, source string) bool {
+func (o *Order) confirmPaid(ctx context.Context, source string) {
 	cctx, cancel := context.WithTimeout(ctx, o.cfg.CallTimeout)
 	defer cancel()
 	txn, err := o.cfg.Gateway.QueryOrder(cctx, o.ref())
 	if err != nil {
 		o.log.Warn("could not confirm a push that says paid; the late watch asks again", "source", source, "err", err)
 		o.unconfirmed = true
-		return false
+		return
 	}
 	if !o.matches(txn, source) || txn.Outcome() != OutcomePaid {
 		o.log.Warn("a push said paid but the gateway's record does not", "source", source, "outcome", txn.Outcome(), "cancel", txn.Cancel)
-		return false
+		return
 	}
 	o.paid(source)
-	return true
 }
 
 // call runs one gateway call while still listening to pushes, cancels and
@@ -1076,13 +1075,16 @@ func (o *Order) liveCPM(ctx context.Context) error {
 			if done, err := o.apply(txn, "charge"); done || err != nil {
 				return err
 			}
+		case o.earlyPaid:
+			// A push proved payment: the charge's own answer cannot undo it.
+			o.log.Warn("charge answered an error after a push proved payment", "err", err)
 		case errors.As(err, &fe):
 			o.fail(err.Error(), "")
 			return nil
 		case errors.As(err, &ge):
 			o.fail(failureReason(&Transaction{Code: ge.Code, ErrMsg: ge.Message}), ge.Code)
 			return nil
-		case errors.Is(err, ErrNotSent) && !o.earlyPaid:
+		case errors.Is(err, ErrNotSent):
 			o.fail(cpmNotSent, "")
 			return nil
 		default:

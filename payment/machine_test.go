@@ -828,6 +828,22 @@ func TestCPMNotConfirmedWithinTwoMinutes(t *testing.T) {
 	}
 }
 
+// A push proved the scanned payment paid while the charge call was out;
+// an error answer after it does not make the sale Failed (the cashier
+// would charge the customer again).
+func TestCPMPushPaidBeatsAnErrorAnswer(t *testing.T) {
+	gw := paymenttest.NewGateway()
+	gw.CPMCode = payment.CodeSuccess
+	gw.CommitThenFail = &payment.Error{Op: "cpm", Code: payment.CodeBankBusy}
+	started := make(chan *payment.Order, 1)
+	gw.BeforeCreateAnswer = func() { (<-started).Notify(paidNote(gw)) }
+	h := startCPM(t, gw)
+	started <- h.order
+	if s := h.final(payment.StatePaid); s.SysSN == "" || gw.Count("cpm") != 1 {
+		t.Fatalf("paid %+v after %v", s, gw.Calls())
+	}
+}
+
 // The answer to the scan is lost: the payment is settled by query, and the
 // code is never sent again.
 func TestCPMLostAnswerSettledByQuery(t *testing.T) {

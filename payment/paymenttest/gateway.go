@@ -253,8 +253,16 @@ func (g *Gateway) AuthCodes() []string {
 
 // ChargeCPM stores a customer-presented payment: pending while the
 // customer confirms (CPMCode "" or 1143/1145), paid (0000), or refused.
-// CreateErr and CommitThenFail work as for CreateMPM.
+// CreateErr, CommitThenFail and BeforeCreateAnswer work as for CreateMPM.
 func (g *Gateway) ChargeCPM(ctx context.Context, req payment.CreateRequest) (*payment.Transaction, error) {
+	t, err := g.chargeCPM(req)
+	if hook := g.takeBeforeCreateAnswer(); hook != nil {
+		hook()
+	}
+	return t, err
+}
+
+func (g *Gateway) chargeCPM(req payment.CreateRequest) (*payment.Transaction, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.record("cpm")
