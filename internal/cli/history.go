@@ -67,7 +67,11 @@ func History(ctx context.Context, env Env, args []string, dataDir string) int {
 	if *demo {
 		return demoHistory(env, opts, show)
 	}
-	if s, err := kiosk.LoadSettings(opts); err == nil && !writable(s.DataDir) {
+	s, err := kiosk.LoadSettings(opts)
+	if err != nil {
+		return openFailed(env, "qrkiosk history", err)
+	}
+	if !writable(s.DataDir) {
 		// A journal on read-only media (or another user's): read it as it is.
 		j, err := journal.OpenReadOnly(journal.Options{Dir: s.DataDir})
 		if err != nil {
@@ -78,7 +82,7 @@ func History(ctx context.Context, env Env, args []string, dataDir string) int {
 		fmt.Fprintf(env.Stderr, "qrkiosk history: %s is read-only: showing the journal as it is, nothing is checked with the gateway\n", s.DataDir)
 		return show(ctx, j)
 	}
-	return withKiosk(ctx, env, "history", dataDir, false, func(ctx context.Context, k *kiosk.Kiosk) int {
+	return withSettings(ctx, env, "history", opts, s, false, func(ctx context.Context, k *kiosk.Kiosk) int {
 		if k.Gateway == nil {
 			if _, err := os.Stat(filepath.Join(k.DataDir, "demo", journal.FileName)); err == nil {
 				fmt.Fprintln(env.Stderr, "qrkiosk history: the demo's sales are apart: qrkiosk history --demo")

@@ -17,7 +17,17 @@ import (
 // (exit 64, nothing touched); otherwise run gets a kiosk without a gateway
 // and nothing is recovered.
 func withKiosk(ctx context.Context, env Env, name, dataDir string, needGateway bool, run func(ctx context.Context, k *kiosk.Kiosk) int) int {
-	k, code := openKiosk(env, "qrkiosk "+name, kiosk.Options{DataDir: dataDir, Getenv: env.Getenv, Logger: env.Logger()})
+	opts := kiosk.Options{DataDir: dataDir, Getenv: env.Getenv, Logger: env.Logger()}
+	s, err := kiosk.LoadSettings(opts)
+	if err != nil {
+		return openFailed(env, "qrkiosk "+name, err)
+	}
+	return withSettings(ctx, env, name, opts, s, needGateway, run)
+}
+
+// withSettings is withKiosk on settings the caller has already loaded.
+func withSettings(ctx context.Context, env Env, name string, opts kiosk.Options, s kiosk.Settings, needGateway bool, run func(ctx context.Context, k *kiosk.Kiosk) int) int {
+	k, code := openKiosk(env, "qrkiosk "+name, s, opts)
 	if k == nil {
 		return code
 	}
@@ -34,28 +44,35 @@ func withKiosk(ctx context.Context, env Env, name, dataDir string, needGateway b
 	return run(ctx, k)
 }
 
-// openKiosk opens the kiosk or says why not: invalid settings are bad usage
-// (64), a journal another process holds is a failure (1).
-func openKiosk(env Env, who string, opts kiosk.Options) (*kiosk.Kiosk, int) {
-	k, err := kiosk.Open(opts)
+// openKiosk opens the kiosk on loaded settings or says why not (openFailed).
+func openKiosk(env Env, who string, s kiosk.Settings, opts kiosk.Options) (*kiosk.Kiosk, int) {
+	k, err := kiosk.OpenWith(s, opts)
+	if err != nil {
+		return nil, openFailed(env, who, err)
+	}
+	return k, 0
+}
+
+// openFailed says why the kiosk could not be opened and gives the exit
+// code: invalid settings are bad usage (64), a journal another process
+// holds is a failure (1), a journal that cannot be used an I/O error (74).
+func openFailed(env Env, who string, err error) int {
 	var probs config.Problems
 	var locked *journal.LockedError
 	var ioErr *journal.IOError
 	switch {
-	case err == nil:
-		return k, 0
 	case errors.As(err, &probs):
 		fmt.Fprintf(env.Stderr, "%s: the configuration is not valid (qrkiosk config check says more):\n%v\n", who, err)
-		return nil, ExitUsage
+		return ExitUsage
 	case errors.As(err, &locked):
 		fmt.Fprintf(env.Stderr, "%s: %v\n", who, err)
-		return nil, ExitFailed
+		return ExitFailed
 	case errors.As(err, &ioErr):
 		fmt.Fprintf(env.Stderr, "%s: the journal cannot be used: %v\n", who, err)
-		return nil, ExitIOErr
+		return ExitIOErr
 	}
 	fmt.Fprintf(env.Stderr, "%s: %v\n", who, err)
-	return nil, ExitUsage
+	return ExitUsage
 }
 
 // recoverAtStart settles what a previous run left unfinished (the kiosk's

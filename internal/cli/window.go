@@ -119,7 +119,7 @@ func openWindow(ctx context.Context, env Env, args []string, dataDir string, win
 		fmt.Fprintln(env.Stderr, "qrkiosk:", err)
 		return ExitUsage
 	}
-	k, code := openKiosk(env, "qrkiosk", opts)
+	k, code := openKiosk(env, "qrkiosk", s, opts)
 	if k == nil {
 		return code
 	}

@@ -133,13 +133,19 @@ type WindowOptions struct {
 // Open assembles the kiosk. Nothing is sent to a gateway yet; Recover
 // settles what the last run left unfinished.
 func Open(opts Options) (*Kiosk, error) {
-	log := opts.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
 	s, err := LoadSettings(opts)
 	if err != nil {
 		return nil, err
+	}
+	return OpenWith(s, opts)
+}
+
+// OpenWith assembles the kiosk from settings LoadSettings(opts) returned,
+// for a caller that looked at them first: the configuration is read once.
+func OpenWith(s Settings, opts Options) (*Kiosk, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
 	}
 	for _, w := range s.Config.Warnings {
 		log.Warn("config: " + w)
