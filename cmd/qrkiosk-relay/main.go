@@ -104,6 +104,25 @@ func (f storeFlags) resolve(log *slog.Logger) (string, error) {
 	return url, nil
 }
 
+// fromFile sets *value from the secret file named by the "-file" twin of
+// the flag that name begins with (nothing when file is ""); a value given
+// both ways is refused.
+func fromFile(value *string, file, name string, log *slog.Logger) error {
+	if file == "" {
+		return nil
+	}
+	flagName, _, _ := strings.Cut(name, " ")
+	if *value != "" {
+		return fmt.Errorf("%s and %s-file (%s): give one", name, flagName, file)
+	}
+	v, err := readSecret(file, log)
+	if err != nil {
+		return fmt.Errorf("%s-file: %w", flagName, err)
+	}
+	*value = v
+	return nil
+}
+
 // readSecret reads a one-line secret file (a systemd credential, a
 // Kubernetes secret, a 0600 file) without its trailing newline, and warns
 // when other users could read it.
@@ -186,35 +205,17 @@ func serve(args []string, stdout, stderr io.Writer, checkOnly bool) int {
 				"flag", "--"+name)
 		}
 	}
-	if *keyFile != "" {
-		if *key != "" {
-			return usage("--qfpay-key (or QFPAY_KEY) and --qfpay-key-file (" + *keyFile + "): give one")
+	for _, sf := range []struct {
+		value      *string
+		file, name string // the file flag, and the value's flag with its environment name
+	}{
+		{key, *keyFile, "--qfpay-key (or QFPAY_KEY)"},
+		{sfpKey, *sfpKeyFile, "--scanforpay-key (or SCANFORPAY_KEY)"},
+		{token, *tokenFile, "--token (or QRKIOSK_RELAY_TOKEN)"},
+	} {
+		if err := fromFile(sf.value, sf.file, sf.name, log); err != nil {
+			return usage(err.Error())
 		}
-		v, err := readSecret(*keyFile, log)
-		if err != nil {
-			return usage("--qfpay-key-file: " + err.Error())
-		}
-		*key = v
-	}
-	if *sfpKeyFile != "" {
-		if *sfpKey != "" {
-			return usage("--scanforpay-key (or SCANFORPAY_KEY) and --scanforpay-key-file (" + *sfpKeyFile + "): give one")
-		}
-		v, err := readSecret(*sfpKeyFile, log)
-		if err != nil {
-			return usage("--scanforpay-key-file: " + err.Error())
-		}
-		*sfpKey = v
-	}
-	if *tokenFile != "" {
-		if *token != "" {
-			return usage("--token (or QRKIOSK_RELAY_TOKEN) and --token-file (" + *tokenFile + "): give one")
-		}
-		v, err := readSecret(*tokenFile, log)
-		if err != nil {
-			return usage("--token-file: " + err.Error())
-		}
-		*token = v
 	}
 	var merchants []relay.Merchant
 	if *merchantsFile != "" {
