@@ -130,28 +130,9 @@ func (a *alertBar) heightFor(width float32) float32 {
 	return p + max(th, bh) + p
 }
 
-// bannerTheme is white text, large, on the banner's own colour.
-type bannerTheme struct {
-	fyne.Theme
-	text float32
-}
-
-func (t bannerTheme) Color(n fyne.ThemeColorName, v fyne.ThemeVariant) color.Color {
-	if n == theme.ColorNameForeground {
-		return color.White
-	}
-	return t.Theme.Color(n, v)
-}
-
-func (t bannerTheme) Size(n fyne.ThemeSizeName) float32 {
-	if n == theme.SizeNameText {
-		return t.text
-	}
-	return t.Theme.Size(n)
-}
-
+// withBannerText: white text, large, on the banner's own colour.
 func withBannerText(obj fyne.CanvasObject, size float32) fyne.CanvasObject {
-	return container.NewThemeOverride(obj, bannerTheme{Theme: fyne.CurrentApp().Settings().Theme(), text: float32(int(size))})
+	return container.NewThemeOverride(obj, &sizeTheme{Theme: fyne.CurrentApp().Settings().Theme(), text: float32(int(size)), fg: color.White})
 }
 
 // onAlert queues an alert and shows the banner; it reports whether the

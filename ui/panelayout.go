@@ -236,16 +236,12 @@ func (g *walletGrid) MinSize([]fyne.CanvasObject) fyne.Size { return fyne.NewSiz
 func (g *walletGrid) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 	c := g.c
 	cols := max(c.layout.walletCols, 1)
-	rows := (len(objs) + cols - 1) / cols
-	if rows == 0 {
+	(&gridLayout{cols: cols, gap: c.m.pad}).Layout(objs, size)
+	if len(objs) == 0 {
 		return
 	}
-	gap := c.m.pad
-	bw := (size.Width - float32(cols-1)*gap) / float32(cols)
-	bh := (size.Height - float32(rows-1)*gap) / float32(rows)
-	for i, o := range objs {
-		r, col := i/cols, i%cols
-		place(o, float32(col)*(bw+gap), float32(r)*(bh+gap), bw, bh)
+	bw := objs[0].Size().Width
+	for i := range objs {
 		if i >= len(c.deps.Wallets) {
 			g.fitScanLabel(bw)
 			continue

@@ -22,7 +22,6 @@ type metrics struct {
 	amount  float32 // the typed amount
 	touch   float32 // the side of a touch target
 	pad     float32
-	size    fyne.Size // the window
 }
 
 // metricsFor sizes the pane for a window: 18 px text and 56 px targets at
@@ -32,14 +31,13 @@ func metricsFor(size fyne.Size) metrics {
 	if size.Height > size.Width {
 		u = min(size.Width/800, size.Height/1280)
 	}
-	round := func(v float32) float32 { return float32(math.Round(float64(v))) }
-	m := metrics{size: size}
-	m.text = round(clamp(18*u, 16, 30))
-	m.keyText = round(clamp(30*u, 24, 48))
-	m.amount = round(clamp(52*u, 36, 84))
-	m.touch = round(clamp(56*u, minTouch, 88))
-	m.pad = round(clamp(8*u, 4, 12))
-	return m
+	return metrics{
+		text:    round1(clamp(18*u, 16, 30)),
+		keyText: round1(clamp(30*u, 24, 48)),
+		amount:  round1(clamp(52*u, 36, 84)),
+		touch:   round1(clamp(56*u, minTouch, 88)),
+		pad:     round1(clamp(8*u, 4, 12)),
+	}
 }
 
 func clamp(v, lo, hi float32) float32 { return max(lo, min(v, hi)) }
@@ -154,9 +152,9 @@ func withTextSize(obj fyne.CanvasObject, size float32) fyne.CanvasObject {
 }
 
 // fixed is a layout that gives its objects the whole space and asks for
-// exactly w×h (zero: what the objects ask): the pane's layouts decide
-// sizes, so nothing inside can make the window grow.
-type fixed struct{ w, h float32 }
+// exactly the height h (zero: what the objects ask): the pane's layouts
+// decide sizes, so nothing inside can make the window grow.
+type fixed struct{ h float32 }
 
 func (f fixed) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 	for _, o := range objs {
@@ -169,9 +167,6 @@ func (f fixed) MinSize(objs []fyne.CanvasObject) fyne.Size {
 	var s fyne.Size
 	for _, o := range objs {
 		s = s.Max(o.MinSize())
-	}
-	if f.w > 0 {
-		s.Width = f.w
 	}
 	if f.h > 0 {
 		s.Height = f.h
