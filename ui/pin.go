@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"log/slog"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -386,30 +387,43 @@ func (c *cashier) askManagerPIN(open func()) {
 			}
 			p.setBusy(true)
 			p.message.SetText("Checking…")
-			go func() {
-				err := pin.Verify(h.deps.PINHash, typed)
-				c.deps.Do(func() {
-					switch {
-					case err == nil:
-						h.pins.Record(true)
-						p.setBusy(false)
-						p.finish()
-						open()
-					case errorsIsWrong(err):
-						locked := h.pins.Record(false)
-						c.deps.Log.Warn("wrong manager PIN for today's sales", "locked_for", locked)
-						msg := "Wrong manager PIN."
-						if locked > 0 {
-							msg = fmt.Sprintf("Wrong manager PIN. Too many wrong: locked for %s.", pin.LockedText(locked))
-						}
-						p.fail(msg)
-					default:
-						p.fail("The configured manager PIN hash is not usable: " + err.Error())
+			verifyManagerPIN(h.pins, h.deps.PINHash, typed, c.deps.Do, func(locked time.Duration, err error) {
+				switch {
+				case err == nil:
+					p.setBusy(false)
+					p.finish()
+					open()
+				case errors.Is(err, pin.ErrWrong):
+					c.deps.Log.Warn("wrong manager PIN for today's sales", "locked_for", locked)
+					msg := "Wrong manager PIN."
+					if locked > 0 {
+						msg = fmt.Sprintf("Wrong manager PIN. Too many wrong: locked for %s.", pin.LockedText(locked))
 					}
-				})
-			}()
+					p.fail(msg)
+				default:
+					p.fail("The configured manager PIN hash is not usable: " + err.Error())
+				}
+			})
 		},
 	})
 }
 
-func errorsIsWrong(err error) bool { return errors.Is(err, pin.ErrWrong) }
+// verifyManagerPIN checks typed against hash off the Fyne goroutine (the
+// hash is slow by design), records the try in g, and reports on the Fyne
+// goroutine (do): nil, pin.ErrWrong with the lock-out it started (0:
+// none), or why the hash cannot be used.
+func verifyManagerPIN(g *pin.Guard, hash, typed string, do func(func()), report func(locked time.Duration, err error)) {
+	go func() {
+		err := pin.Verify(hash, typed)
+		do(func() {
+			var locked time.Duration
+			switch {
+			case err == nil:
+				g.Record(true)
+			case errors.Is(err, pin.ErrWrong):
+				locked = g.Record(false)
+			}
+			report(locked, err)
+		})
+	}()
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -246,44 +247,42 @@ func (p *refundPanel) onRefundConfirm() {
 	}
 	p.setBusy(true, "Checking the manager PIN…")
 	otn := o.OutTradeNo
-	go func() {
-		if err := pin.Verify(p.deps.PINHash, typed); err != nil {
-			if !errors.Is(err, pin.ErrWrong) {
-				msg := "The configured manager PIN hash is not usable (" + err.Error() + ") — nothing was refunded"
-				p.deps.Do(func() { p.setBusy(false, msg) })
-				return
-			}
-			p.deps.Do(func() {
-				msg := "Wrong manager PIN — nothing was refunded"
-				locked := p.pins.Record(false)
-				if locked > 0 {
-					msg = fmt.Sprintf("Wrong manager PIN — nothing was refunded. %d wrong in a row: refunds are locked for %s", pin.MaxTries, pin.LockedText(locked))
-				}
-				p.deps.Log.Warn("wrong manager PIN for a refund", "orig_out_trade_no", otn, "locked_for", locked)
-				p.setBusy(false, msg)
-			})
-			return
-		}
-		p.deps.Do(func() {
-			p.pins.Record(true)
+	verifyManagerPIN(p.pins, p.deps.PINHash, typed, p.deps.Do, func(locked time.Duration, err error) {
+		switch {
+		case err == nil:
 			p.refundMsg.SetText("Refunding — waiting for the gateway…")
-		})
-		r, err := p.deps.Journal.Refund(p.deps.Ctx, p.deps.Refunder, otn, minor)
-		p.deps.Log.Info("refund", "out_trade_no", r.OutTradeNo, "orig_out_trade_no", otn, "state", r.State, "err", err)
-		if errors.Is(err, journal.ErrRefundProcessing) {
-			p.deps.Do(func() {
-				p.refreshed()
-				p.refundMsg.Importance = widget.WarningImportance
-				p.refundMsg.SetText("Refund processing — the gateway has not confirmed it yet; checking… Do not refund again.")
-			})
-			p.recheck(r)
-			return
+			go p.refund(otn, minor)
+		case errors.Is(err, pin.ErrWrong):
+			msg := "Wrong manager PIN — nothing was refunded"
+			if locked > 0 {
+				msg = fmt.Sprintf("Wrong manager PIN — nothing was refunded. %d wrong in a row: refunds are locked for %s", pin.MaxTries, pin.LockedText(locked))
+			}
+			p.deps.Log.Warn("wrong manager PIN for a refund", "orig_out_trade_no", otn, "locked_for", locked)
+			p.setBusy(false, msg)
+		default:
+			p.setBusy(false, "The configured manager PIN hash is not usable ("+err.Error()+") — nothing was refunded")
 		}
+	})
+}
+
+// refund asks the gateway for it and shows the outcome; it runs off the
+// Fyne goroutine (the gateway's answer can take seconds).
+func (p *refundPanel) refund(otn string, minor int64) {
+	r, err := p.deps.Journal.Refund(p.deps.Ctx, p.deps.Refunder, otn, minor)
+	p.deps.Log.Info("refund", "out_trade_no", r.OutTradeNo, "orig_out_trade_no", otn, "state", r.State, "err", err)
+	if errors.Is(err, journal.ErrRefundProcessing) {
 		p.deps.Do(func() {
 			p.refreshed()
-			p.showRefund(r, err)
+			p.refundMsg.Importance = widget.WarningImportance
+			p.refundMsg.SetText("Refund processing — the gateway has not confirmed it yet; checking… Do not refund again.")
 		})
-	}()
+		p.recheck(r)
+		return
+	}
+	p.deps.Do(func() {
+		p.refreshed()
+		p.showRefund(r, err)
+	})
 }
 
 func (p *refundPanel) setBusy(busy bool, msg string) {
