@@ -139,30 +139,30 @@ type Config struct {
 // against its built-in simulator (the window) or not at all (charges).
 func (c Config) Demo() bool { return len(c.Missing()) > 0 }
 
-// Missing lists what the chosen gateway still needs for real payments.
-func (c Config) Missing() []string {
-	if c.Gateway == GatewayScanForPay {
-		return c.ScanForPay.Missing()
-	}
-	return c.QFPay.Missing()
+// gatewayConfig is what both gateways' settings tell about themselves.
+type gatewayConfig interface {
+	Missing() []string
+	Endpoint() (env, baseURL string)
+	fmt.Stringer
 }
 
-// Endpoint names the chosen gateway's environment and base URL.
-func (c Config) Endpoint() (env, baseURL string) {
-	if c.Gateway == GatewayScanForPay {
-		return c.ScanForPay.Endpoint()
-	}
-	return c.QFPay.Endpoint()
-}
-
-// Credentials describes the chosen gateway's settings for people (never a
-// key).
-func (c Config) Credentials() fmt.Stringer {
+// chosen is the chosen gateway's settings.
+func (c Config) chosen() gatewayConfig {
 	if c.Gateway == GatewayScanForPay {
 		return c.ScanForPay
 	}
 	return c.QFPay
 }
+
+// Missing lists what the chosen gateway still needs for real payments.
+func (c Config) Missing() []string { return c.chosen().Missing() }
+
+// Endpoint names the chosen gateway's environment and base URL.
+func (c Config) Endpoint() (env, baseURL string) { return c.chosen().Endpoint() }
+
+// Credentials describes the chosen gateway's settings for people (never a
+// key).
+func (c Config) Credentials() fmt.Stringer { return c.chosen() }
 
 // GatewayNotes are what the chosen gateway lacks that a merchant should
 // know before taking payments through it.
