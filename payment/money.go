@@ -71,10 +71,15 @@ func NewAmount(minor int64, cur Currency) (Amount, error) {
 	return Amount{Minor: minor, Currency: cur}, nil
 }
 
+// ruleThousands is the rule a misplaced comma breaks: "12,50" is 12.50 to
+// much of the world and 1,250 to the rest, so only one reading is taken.
+const ruleThousands = "a comma may only separate thousands (1,234.50); write the decimals after a point"
+
 // ParseAmount reads a decimal amount typed by a person ("12.34", "1,000.5")
 // in the given currency. It is exact: the digits are read as an integer of
 // minor units. It rejects anything that could be misread: signs, exponents,
-// zero, and more decimals than the currency has.
+// zero, more decimals than the currency has, and a comma anywhere but
+// between groups of thousands.
 func ParseAmount(s string, cur Currency) (Amount, error) {
 	in := strings.TrimSpace(s)
 	if in == "" {
@@ -86,12 +91,18 @@ func ParseAmount(s string, cur Currency) (Amount, error) {
 	if strings.ContainsAny(in, "eE") {
 		return Amount{}, fieldErr("amount", s, "must be written in plain digits, not as an exponent")
 	}
-	digits := strings.ReplaceAll(in, ",", "")
-	whole, frac, hasPoint := strings.Cut(digits, ".")
+	whole, frac, hasPoint := strings.Cut(in, ".")
 	if strings.Contains(frac, ".") {
 		return Amount{}, fieldErr("amount", s, "must have at most one decimal point")
 	}
-	if !allDigits(whole) || !allDigits(frac) || (whole == "" && frac == "") {
+	if !allDigits(strings.ReplaceAll(whole, ",", "")) || !allDigits(strings.ReplaceAll(frac, ",", "")) {
+		return Amount{}, fieldErr("amount", s, "must be a number such as 12.34")
+	}
+	if strings.Contains(frac, ",") || !thousandsGrouped(whole) {
+		return Amount{}, fieldErr("amount", s, ruleThousands)
+	}
+	whole = strings.ReplaceAll(whole, ",", "")
+	if whole == "" && frac == "" {
 		return Amount{}, fieldErr("amount", s, "must be a number such as 12.34")
 	}
 	if hasPoint && cur.Exponent == 0 {
@@ -179,6 +190,25 @@ func DisplayDecimal(plain string, cur Currency) string {
 
 // TxAmt is the amount as the gateway's txamt field.
 func (a Amount) TxAmt() string { return itoa(a.Minor) }
+
+// thousandsGrouped reports whether the commas in whole, if any, separate
+// thousands: a first group of one to three digits not starting with 0
+// ("0,500" reads as a half to many), then groups of exactly three.
+func thousandsGrouped(whole string) bool {
+	if !strings.Contains(whole, ",") {
+		return true
+	}
+	groups := strings.Split(whole, ",")
+	if first := groups[0]; len(first) < 1 || len(first) > 3 || first[0] == '0' {
+		return false
+	}
+	for _, g := range groups[1:] {
+		if len(g) != 3 {
+			return false
+		}
+	}
+	return true
+}
 
 func allDigits(s string) bool {
 	for _, r := range s {

@@ -2,6 +2,8 @@ package payment_test
 
 import (
 	"errors"
+	"math/big"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -29,6 +31,10 @@ func TestParseAmount(t *testing.T) {
 		{"0.01", "HKD", 1, "HK$0.01"},
 		{".5", "HKD", 50, "HK$0.50"},
 		{"1,234.50", "HKD", 123450, "HK$1,234.50"},
+		{"12,345,678", "HKD", 1234567800, "HK$12,345,678.00"},
+		{"999,999,999.99", "HKD", 99999999999, "HK$999,999,999.99"},
+		{"1,500", "JPY", 1500, "¥1,500"},
+		{"1,234.", "HKD", 123400, "HK$1,234.00"},
 		{" 7 ", "USD", 700, "US$7.00"},
 		{"1500", "JPY", 1500, "¥1,500"},
 		{"999999999.99", "HKD", 99999999999, "HK$999,999,999.99"},
@@ -69,6 +75,21 @@ func TestParseAmountRejects(t *testing.T) {
 		{"100000000000", "JPY", "11-digit limit"},
 		{"12 34", "HKD", "must be a number"},
 		{"١٢", "HKD", "must be a number"},
+		// A comma is read only as a thousands separator: "1,00" is not
+		// HK$100.00, nor "12,50" HK$1,250.00.
+		{"1,00", "HKD", "a comma may only separate thousands (1,234.50); write the decimals after a point"},
+		{"12,50", "HKD", "a comma may only separate thousands"},
+		{"1,0,0", "HKD", "a comma may only separate thousands"},
+		{"1,2345", "HKD", "a comma may only separate thousands"},
+		{"1234,567", "HKD", "a comma may only separate thousands"},
+		{"1,,234", "HKD", "a comma may only separate thousands"},
+		{",100", "HKD", "a comma may only separate thousands"},
+		{"100,", "HKD", "a comma may only separate thousands"},
+		{",", "HKD", "a comma may only separate thousands"},
+		{"0,500", "HKD", "a comma may only separate thousands"},
+		{"1,234.5,0", "HKD", "a comma may only separate thousands"},
+		{"12.5,0", "HKD", "a comma may only separate thousands"},
+		{"1,50", "JPY", "a comma may only separate thousands"},
 	}
 	for _, tt := range tests {
 		_, err := payment.ParseAmount(tt.in, cur(t, tt.currency))
@@ -98,22 +119,66 @@ func TestCurrencies(t *testing.T) {
 	}
 }
 
+// personReads is an amount in a form a person reads one way: plain digits
+// with at most one point, or thousands grouped by commas (the first group
+// 1–3 digits not starting with 0, then groups of three) before the point.
+var personReads = regexp.MustCompile(`^(?:[0-9]*|[1-9][0-9]{0,2}(?:,[0-9]{3})+)(?:\.[0-9]*)?$`)
+
+// referenceMinor is an independent reading of s: a decimal parse (math/big)
+// of s without its thousands commas, in minor units; ok is false when s is
+// not in a form personReads, or is not a whole number of minor units.
+func referenceMinor(s string, cur payment.Currency) (minor *big.Int, ok bool) {
+	s = strings.TrimSpace(s)
+	if !personReads.MatchString(s) || strings.Trim(s, ".,") == "" {
+		return nil, false
+	}
+	r, ok := new(big.Rat).SetString(strings.ReplaceAll(s, ",", ""))
+	if !ok {
+		return nil, false
+	}
+	r.Mul(r, new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(cur.Exponent)), nil)))
+	if !r.IsInt() {
+		return nil, false
+	}
+	return r.Num(), true
+}
+
+// FuzzParseAmount: whatever parses means to a person exactly what it means
+// to ParseAmount, and everything a person reads one way that fits the
+// gateway parses.
 func FuzzParseAmount(f *testing.F) {
-	for _, s := range []string{"12.34", "0.01", "1,000", "1e5", "-1", "99999999999", ""} {
+	for _, s := range []string{"12.34", "0.01", "1,000", "1e5", "-1", "99999999999", "", "1,00", "12,50", "1,0,0",
+		"1,234.50", "12,345,678", "0,500", ",5", "1,234.", ".5", "0x10", "1_000", "1/2", " 7 ", "０１"} {
 		f.Add(s)
 	}
-	hkd := payment.Currency{Code: "HKD", Exponent: 2}
 	f.Fuzz(func(t *testing.T, s string) {
-		a, err := payment.ParseAmount(s, hkd)
-		if err != nil {
-			return
-		}
-		if a.Minor <= 0 || a.Minor > payment.MaxMinor {
-			t.Fatalf("%q parsed to out-of-range %d", s, a.Minor)
-		}
-		b, err := payment.ParseAmount(a.String(), hkd)
-		if err != nil || b != a {
-			t.Fatalf("%q: round trip via %q gave %v, %v", s, a.String(), b, err)
+		for _, cur := range []payment.Currency{{Code: "HKD", Exponent: 2}, {Code: "JPY", Exponent: 0}} {
+			a, err := payment.ParseAmount(s, cur)
+			want, readable := referenceMinor(s, cur)
+			// More decimals than the currency has are refused even when
+			// they are zeros ("1.230"), and JPY takes no point at all.
+			if _, frac, point := strings.Cut(s, "."); point && (cur.Exponent == 0 || len(strings.TrimSpace(frac)) > cur.Exponent) {
+				readable = false
+			}
+			if err != nil {
+				if readable && want.Sign() > 0 && want.Cmp(big.NewInt(payment.MaxMinor)) <= 0 {
+					t.Fatalf("%s %q: refused (%v), but it reads as %s minor units", cur.Code, s, err, want)
+				}
+				continue
+			}
+			if !readable {
+				t.Fatalf("%s %q parsed to %d, but it is not in a form a person reads one way", cur.Code, s, a.Minor)
+			}
+			if want.Cmp(big.NewInt(a.Minor)) != 0 {
+				t.Fatalf("%s %q parsed to %d minor units; a person reads %s", cur.Code, s, a.Minor, want)
+			}
+			if a.Minor <= 0 || a.Minor > payment.MaxMinor {
+				t.Fatalf("%q parsed to out-of-range %d", s, a.Minor)
+			}
+			b, err := payment.ParseAmount(a.String(), cur)
+			if err != nil || b != a {
+				t.Fatalf("%q: round trip via %q gave %v, %v", s, a.String(), b, err)
+			}
 		}
 	})
 }
