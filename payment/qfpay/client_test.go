@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"qrkiosk/payment"
+	"qrkiosk/payment/internal/strictjson"
 	"qrkiosk/payment/qfpay"
 )
 
@@ -93,10 +94,14 @@ func TestVerifyNotification(t *testing.T) {
 func FuzzParseNotification(f *testing.F) {
 	f.Add([]byte(notifyBody))
 	f.Add([]byte(`{"txamt":12,"syssn":1}`))
+	f.Add([]byte(`{"notify_type":"payment","syssn":"1","out_trade_no":"A","txamt":"1","TxAmt":"2500"}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		n, err := qfpay.ParseNotification(b)
 		if err == nil && (n.SysSN == "" || n.OutTradeNo == "" || n.TxAmt <= 0) {
 			t.Fatalf("accepted an incomplete notification: %+v", n)
+		}
+		if err == nil && strictjson.Check(b) != nil {
+			t.Fatalf("accepted %q, which gives a key twice", b)
 		}
 	})
 }

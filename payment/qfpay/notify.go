@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"qrkiosk/payment"
+	"qrkiosk/payment/internal/strictjson"
 )
 
 // Notification is QFPay's asynchronous notice of a successful payment or
@@ -29,8 +30,13 @@ const (
 var ErrMalformedNotification = errors.New("qfpay: malformed notification")
 
 // ParseNotification reads a notification body. Call VerifyNotification on
-// the same raw bytes first: parsing proves nothing about who sent it.
+// the same raw bytes first: parsing proves nothing about who sent it. A
+// body that gives a key twice is malformed: the signature covers both
+// copies, Go's decoder reads the last and another reader the first.
 func ParseNotification(raw []byte) (*Notification, error) {
+	if err := strictjson.Check(raw); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrMalformedNotification, err)
+	}
 	var w wireTxn
 	if err := json.Unmarshal(raw, &w); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformedNotification, err)

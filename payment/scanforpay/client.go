@@ -315,8 +315,11 @@ func (c *Client) call(ctx context.Context, op, path string, body any, idempotent
 			}
 			res = unknown
 		}
-		if errors.Is(err, ErrBadSignature) {
+		switch {
+		case errors.Is(err, ErrBadSignature):
 			c.log.Warn("scanforpay answer refused: its signature does not verify with the merchant's key", "op", op, "partner_order_no", ref)
+		case errors.Is(err, ErrDuplicateKey):
+			c.log.Warn("scanforpay answer refused: it gives a key twice, so what was signed is not certain", "op", op, "partner_order_no", ref, "err", err)
 		}
 		lastErr = err
 		if res == answered || (res == unknown && !idempotent) {

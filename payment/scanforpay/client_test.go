@@ -25,6 +25,9 @@ type fakeGateway struct {
 	t         *testing.T
 	srv       *httptest.Server
 	answerKey string
+	// editSigned, if set, rewrites an answer's response text before it is
+	// signed: the answer verifies, whatever the edit put in it.
+	editSigned func(obj []byte) []byte
 
 	mu       sync.Mutex
 	handlers map[string]func(h Header, body json.RawMessage) (any, bool) // bool false: drop the connection
@@ -92,6 +95,9 @@ func (g *fakeGateway) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	obj, _ := Marshal(Response{Header: Header{Version: Version, PartnerNo: req.Header.PartnerNo, ReqMsgID: req.Header.ReqMsgID, RespTime: time.Now().Format(time.RFC3339), SignType: SignType}, Body: mustJSON(answer)})
+	if g.editSigned != nil {
+		obj = g.editSigned(obj)
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Write(SealResponse(obj, g.answerKey))
 }

@@ -33,13 +33,17 @@ var ErrMalformedNotification = errors.New("scanforpay: malformed notification")
 // VerifyNotification checks a notification's signature over the raw text
 // of its `response` object with the merchant's key and reads it. A forged
 // or altered notification is ErrBadSignature; a genuine one that cannot be
-// read is ErrMalformedNotification. Neither may change anything.
+// read, or that gives a key twice, is ErrMalformedNotification. Neither
+// may change anything. The relay stores what this accepts, and the kiosk
+// checks it again with this same function.
 func VerifyNotification(raw []byte, key string) (*Notification, error) {
 	obj, err := OpenResponse(raw, key)
-	if err != nil {
-		if errors.Is(err, ErrMalformed) {
-			return nil, fmt.Errorf("%w: %v", ErrBadSignature, err) // nothing signed could be found
-		}
+	switch {
+	case errors.Is(err, ErrMalformed):
+		return nil, fmt.Errorf("%w: %v", ErrBadSignature, err) // nothing signed could be found
+	case errors.Is(err, ErrDuplicateKey):
+		return nil, fmt.Errorf("%w: %w", ErrMalformedNotification, err)
+	case err != nil:
 		return nil, err
 	}
 	var r Response

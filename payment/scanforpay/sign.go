@@ -15,6 +15,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"qrkiosk/payment/internal/strictjson"
 )
 
 // SignType is the only signature ScanForPay documents (and its default).
@@ -64,9 +66,16 @@ type wireResponse struct {
 // ErrMalformed: the text is not an envelope of the expected shape.
 var ErrMalformed = errors.New("scanforpay: malformed envelope")
 
+// ErrDuplicateKey: the envelope verifies, but an object in it gives a key
+// twice (`response` itself, or `status` in its body). Go's decoder reads
+// the last copy, another reader may take the first: what was signed would
+// not be what everyone reads, so nothing in it is believed.
+var ErrDuplicateKey = strictjson.ErrDuplicateKey
+
 // OpenResponse reads a response-shaped envelope (an answer, or a
 // notification) and checks its signature over the raw text of `response`
-// with key. Nothing in it may be believed unless this returns nil.
+// with key, and that no object in it gives a key twice. Nothing in it may
+// be believed unless this returns nil.
 func OpenResponse(raw []byte, key string) (json.RawMessage, error) {
 	return open(raw, key, false)
 }
@@ -103,6 +112,9 @@ func open(raw []byte, key string, request bool) (json.RawMessage, error) {
 	}
 	if err := verify(obj, sig, key); err != nil {
 		return nil, err
+	}
+	if err := strictjson.Check(raw); err != nil {
+		return nil, fmt.Errorf("scanforpay: %w", err)
 	}
 	return obj, nil
 }

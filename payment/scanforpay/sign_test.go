@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"qrkiosk/payment/internal/strictjson"
 )
 
 const testKey = "TESTSIGNKEY0000000000000000000001"
@@ -105,6 +107,7 @@ func FuzzOpenResponse(f *testing.F) {
 	f.Add([]byte(`{"response":` + vectors[2].text + `,"signature":"` + vectors[2].sign + `"}`))
 	f.Add([]byte(`{"response":{},"signature":""}`))
 	f.Add([]byte(`{"response":{"body":{"code":"1"}},"signature":"00"}`))
+	f.Add([]byte(`{"response":{},"response":` + vectors[2].text + `,"signature":"` + vectors[2].sign + `"}`))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		obj, err := OpenResponse(raw, testKey)
 		if err != nil {
@@ -114,6 +117,10 @@ func FuzzOpenResponse(f *testing.F) {
 		var w wireResponse
 		if jerr := json.Unmarshal(raw, &w); jerr != nil || !strings.EqualFold(Sign(obj, testKey), strings.TrimSpace(w.Signature)) {
 			t.Fatalf("accepted %q without its signature matching", raw)
+		}
+		// Every reader reads it alike: no object in it gives a key twice.
+		if err := strictjson.Check(raw); err != nil {
+			t.Fatalf("accepted %q: %v", raw, err)
 		}
 		if _, err := VerifyNotification(raw, testKey); err != nil && !errors.Is(err, ErrMalformedNotification) {
 			t.Fatalf("a verified envelope failed as a notification with %v", err)
