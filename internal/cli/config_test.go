@@ -59,6 +59,34 @@ func TestConfigCheckExitCodes(t *testing.T) {
 	})
 }
 
+// A config file with a value of the wrong type is reported as the file
+// that is there and what is wrong in it (line, key), not as "not present":
+// exit 64.
+func TestConfigCheckFileWithATypeError(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "config.toml")
+	if err := os.WriteFile(p, []byte("merchant_name = \"Tea\"\nexpiry_minutes = \"five\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	env := Env{Stdout: &out, Stderr: &out, Getenv: func(k string) string {
+		if k == "QRKIOSK_CONFIG" {
+			return p
+		}
+		return ""
+	}}
+	if code := ConfigCmd(env, []string{"check"}, t.TempDir()); code != CheckInvalid {
+		t.Fatalf("exit %d, want 64:\n%s", code, out.String())
+	}
+	for _, say := range []string{"file: " + p + "\n", p + ": a setting has the wrong type", "line 2", `"expiry_minutes"`} {
+		if !strings.Contains(out.String(), say) {
+			t.Errorf("output does not say %q:\n%s", say, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "not present") {
+		t.Fatalf("a file that is there is called not present:\n%s", out.String())
+	}
+}
+
 // The global --data comes before any subcommand, config included.
 func TestConfigCheckTakesGlobalData(t *testing.T) {
 	var out, errb bytes.Buffer

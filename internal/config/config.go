@@ -242,18 +242,28 @@ func Load(path string, getenv func(string) string) (Config, error) {
 	var f File
 	if path != "" {
 		md, err := toml.DecodeFile(path, &f)
+		// The file is there from here on, even when it cannot be used:
+		// Path says so (config check must not call it "not present").
+		var syntax toml.ParseError
+		var unread *fs.PathError
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			path = ""
+		case errors.As(err, &unread):
+			return Config{Path: path}, Problems{fmt.Sprintf("%s: could not be read: %v", path, unread.Err)}
+		case errors.As(err, &syntax):
+			return Config{Path: path}, Problems{fmt.Sprintf("%s: could not be read as TOML: %v", path, err)}
 		case err != nil:
-			return Config{}, Problems{fmt.Sprintf("%s: %v", path, err)}
+			// The TOML library names the line and key of a value of the
+			// wrong type ("line 3 (last key "expiry_minutes"): incompatible types").
+			return Config{Path: path}, Problems{fmt.Sprintf("%s: a setting has the wrong type: %v", path, err)}
 		default:
 			if extra := md.Undecoded(); len(extra) > 0 {
 				var keys []string
 				for _, k := range extra {
 					keys = append(keys, k.String())
 				}
-				return Config{}, Problems{fmt.Sprintf("%s: unknown keys %s", path, strings.Join(keys, ", "))}
+				return Config{Path: path}, Problems{fmt.Sprintf("%s: unknown keys %s", path, strings.Join(keys, ", "))}
 			}
 		}
 	}

@@ -97,6 +97,35 @@ func TestUnknownKeyIsRefused(t *testing.T) {
 	}
 }
 
+// A file that is there but cannot be used is reported as there, with what
+// the TOML library says is wrong (line and key), not taken for no file.
+func TestFileThatCannotBeUsed(t *testing.T) {
+	for _, c := range []struct {
+		body string
+		say  []string
+	}{
+		{"merchant_name = \"A\"\nexpiry_minutes = \"five\"\n", []string{"a setting has the wrong type", "line 2", `"expiry_minutes"`, "incompatible types"}},
+		{"[qfpay]\nkey = 5\n", []string{"a setting has the wrong type", "line 2", `"qfpay.key"`}},
+		{"merchant_name = \n", []string{"could not be read as TOML", "line 1", "expected value"}},
+	} {
+		p := write(t, c.body)
+		cfg, err := Load(p, envOf(nil))
+		if err == nil || cfg.Path != p {
+			t.Errorf("%q: path %q, %v; want the file named and an error", c.body, cfg.Path, err)
+			continue
+		}
+		for _, say := range append(c.say, p+": ") {
+			if !strings.Contains(err.Error(), say) {
+				t.Errorf("%q: %v; want it to say %q", c.body, err, say)
+			}
+		}
+	}
+	dir := t.TempDir() // a directory where the file should be
+	if cfg, err := Load(dir, envOf(nil)); err == nil || cfg.Path != dir || !strings.Contains(err.Error(), dir+": could not be read: ") {
+		t.Errorf("a directory: path %q, %v", cfg.Path, err)
+	}
+}
+
 func TestNamedConfigFileMustExist(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "absent.toml")
 	_, err := FromEnvironment(envOf(map[string]string{EnvConfig: missing}))
