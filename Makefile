@@ -16,10 +16,13 @@ export GOFLAGS := $(strip $(GOFLAGS) -tags=no_emoji)
 # for the package tests (packaging/), systemd-analyze, cage (the unit's
 # ExecStart) and xdotool (types on the kiosk); PostgreSQL's server binaries
 # for the relay's tests, which start their own throwaway cluster
-# (relay/pgtest).
+# (relay/pgtest); Debian's Chromium, and certutil to make it trust the
+# kiosk's CA as a POS machine does, for the LAN server's browser tests
+# (internal/chromiumtest; about 35 s to install).
 DEBS := gcc libc6-dev pkg-config libgl-dev libegl-dev libx11-dev libxrandr-dev \
 	libxinerama-dev libxcursor-dev libxi-dev libxxf86vm-dev libwayland-dev \
-	libxkbcommon-dev libasound2-dev xvfb xauth systemd cage xdotool imagemagick postgresql
+	libxkbcommon-dev libasound2-dev xvfb xauth systemd cage xdotool imagemagick postgresql \
+	chromium libnss3-tools
 # make bench compares the kiosk with Debian's Chromium in kiosk mode.
 BENCH_DEBS := chromium
 # The arm64 cross build through Debian's multiarch (the same -dev packages
