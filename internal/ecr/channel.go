@@ -44,7 +44,7 @@ func lookupChannel(name string) (Channel, error) {
 		return c, nil
 	}
 	if slices.Contains(cardChannels, name) {
-		return Channel{}, refuseField(ErrBadChannel, "channel", "", "is "+name+": this kiosk takes QR payments only; card channel "+name+" is not accepted")
+		return Channel{}, refuse(ErrBadChannel, "this kiosk takes QR payments only; card channel "+name+" is not accepted")
 	}
 	if name == "" {
 		return Channel{}, refuseField(ErrMissingField, "channel", "", "is required (one of "+channelNames+")")

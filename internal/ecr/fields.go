@@ -104,7 +104,7 @@ func buildPayment(c content, cur payment.Currency, s sent) (*Payment, error) {
 		p.Scan = st
 	case ScanCode:
 		if p.Channel.CPMWallet == "" {
-			return nil, refuseField(ErrBadChannel, "channel", "", "is "+p.Channel.Name+", which has no scanned-code payment: send scan_type QRCODE_PAY")
+			return nil, refuse(ErrBadChannel, p.Channel.Name+" has no scanned-code payment; send scan_type QRCODE_PAY")
 		}
 		p.Scan = st
 	default:

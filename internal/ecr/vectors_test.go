@@ -60,7 +60,7 @@ func TestDecodeOdooVectors(t *testing.T) {
 		"trade amt 10.0 (float)":        {minor: 1000, channel: "fps", wallet: "fps", outTradeNo: tradeNo},
 		"trade long out_trade_no":       {minor: 123450, channel: "union", wallet: "unionpay", outTradeNo: "9d2b7a1e-3c4f-4e5a-8b6c-7d8e9f0a1b2c--1234567890--9876543210"},
 		"trade 16-char key":             {minor: 8880, channel: "octopus", wallet: "octopus", outTradeNo: tradeNo},
-		"trade float artefact":          {kind: ErrBadAmount, says: `amt "30.299999999999997" has more than 2 decimal places`},
+		"trade float artefact":          {kind: ErrBadAmount, says: `amt "30.299999999999997"`},
 		"trade card channel":            {kind: ErrBadChannel, says: "this kiosk takes QR payments only; card channel card_payment is not accepted"},
 		"refund 12.50":                  {minor: 1250, orderID: "20250826155400087645770447"},
 		"refund without transaction id": {kind: ErrMissingField, says: "orderId is required"},

@@ -88,7 +88,7 @@ func TestOdooDrivesTheKiosk(t *testing.T) {
 
 	a, err = pos.Send(ctx, "trade", posclient.Trade(posclient.Number(5), "card_payment", tradeNo))
 	if err != nil || a.OK() || a.Cancelled() ||
-		a.Message() != `Error Code: 4006`+"\n"+`Error Message: bad channel: channel is card_payment: this kiosk takes QR payments only; card channel card_payment is not accepted` {
+		a.Message() != `Error Code: 4006`+"\n"+`Error Message: bad channel: this kiosk takes QR payments only; card channel card_payment is not accepted` {
 		t.Fatalf("card payment: %+v (%q), %v", a, a.Message(), err)
 	}
 
