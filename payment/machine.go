@@ -653,7 +653,7 @@ func (o *Order) apply(t *Transaction, source string) (done bool, err error) {
 	if !o.matches(t, source) {
 		return false, nil
 	}
-	o.answered(t)
+	source = o.answered(t, source)
 	if o.Snapshot().SysSN == "" {
 		// Found by a query or a push before any answer named it (a lost
 		// create or charge answer): a refund needs it.
@@ -754,18 +754,26 @@ func (o *Order) claim(out Outcome) (fresh bool) {
 	return true
 }
 
-// answered compares the gateway's record with what a push said. Once it
-// disagrees the order waits on (the gateway's word is the truth), still
-// asked every PollFast in case its records were only behind the push.
-func (o *Order) answered(t *Transaction) {
-	if o.pushSaid == OutcomeUnstated || o.pushDoubted || t.Outcome() == o.pushSaid {
-		return
+// answered compares the gateway's record with what a push said, and
+// returns the source to log: "push+query" when the record confirms the
+// push. Once it disagrees the order waits on (the gateway's word is the
+// truth), still asked every PollFast in case its records were only behind
+// the push.
+func (o *Order) answered(t *Transaction, source string) string {
+	switch {
+	case o.pushSaid == OutcomeUnstated:
+		return source
+	case t.Outcome() == o.pushSaid:
+		return "push+query"
+	case o.pushDoubted:
+		return source
 	}
 	o.pushDoubted = true
 	o.log.Warn("a push disagreed with the gateway; the gateway's record decides", "push_said", o.pushSaid, "gateway_says", t.Outcome(), "respcd", t.Code)
 	if !t.Outcome().Final() && o.Snapshot().ConfirmingPaid {
 		o.update(EventPushDisputed, func(s *Snapshot) { s.ConfirmingPaid = false })
 	}
+	return source
 }
 
 // confirmPaid asks the gateway whether an order shown final that a push
