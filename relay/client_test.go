@@ -2,6 +2,7 @@ package relay
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -108,4 +109,38 @@ func TestFollowReportsARefusedSubscription(t *testing.T) {
 	if conns.Load() < 2 {
 		t.Fatalf("%d connections: the client did not reconnect", conns.Load())
 	}
+}
+
+// FuzzClientFrame: whatever a relay sends, a frame changes only the
+// subscriptions of the order it names — a refusal by an error naming it,
+// a notification delivered to it — and never panics the client.
+func FuzzClientFrame(f *testing.F) {
+	for _, s := range []string{
+		`{"type":"error","out_trade_no":"O-1","error":"refused"}`, `{"type":"error","error":"not a JSON message"}`,
+		`{"type":"subscribed","out_trade_no":"O-2","replayed":0}`, `{"type":"notification","out_trade_no":"O-2","syssn":"S","body":"e30="}`,
+		`{"type":"error","out_trade_no":"O-3"}`, `{}`, `not json`, `{"type":"notification","body":"!!"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, frame []byte) {
+		c := NewClient(ClientConfig{URL: "ws://127.0.0.1:1/ws"})
+		subs := map[string]*Subscription{"O-1": c.Follow("O-1"), "O-2": c.Follow("O-2")}
+		c.handle(frame)
+		var m wireMessage
+		decoded := json.Unmarshal(frame, &m) == nil
+		for otn, s := range subs {
+			named := decoded && m.OutTradeNo == otn
+			if want := named && m.Type == TypeError; s.Refused() != want {
+				t.Fatalf("%s refused %v after %q", otn, s.Refused(), frame)
+			}
+			select {
+			case <-s.Messages():
+				if !named || m.Type != TypeNotification {
+					t.Fatalf("%s was delivered %q", otn, frame)
+				}
+			default:
+			}
+			s.Close()
+		}
+	})
 }
