@@ -150,6 +150,11 @@ func (s *Screen) Show(snap payment.Snapshot) {
 		s.showResult(snap)
 		s.resultFor = key
 		s.startHold()
+	case snap.State == payment.StateAwaitingPayment && snap.ConfirmingPaid && !snap.Cancelling:
+		// A push says paid and the gateway is asked: the customer who
+		// just paid is not shown the QR again, nor "paid" before it is.
+		s.cancelTick()
+		s.showCreating(snap.Amount, walletName(snap.PayType), txtProcessing, false)
 	case snap.State == payment.StateAwaitingPayment && snap.QRCode != "":
 		s.showAwaiting(snap)
 	case snap.PayType.Mode == payment.CPM:
@@ -162,7 +167,7 @@ func (s *Screen) Show(snap payment.Snapshot) {
 		case snap.Confirming:
 			s.showCreating(snap.Amount, txtConfirmOnPhone, txtConfirmHint, true)
 		default:
-			s.showCreating(snap.Amount, codeName(snap.PayType), txtProcessing, false)
+			s.showCreating(snap.Amount, walletName(snap.PayType), txtProcessing, false)
 		}
 	default: // creating, or awaiting before the QR is known
 		s.cancelTick()
@@ -203,9 +208,10 @@ func (s *Screen) showCreating(amount payment.Amount, heading, note payment.Names
 	s.showPage(s.creating)
 }
 
-// codeName names a scanned code's wallet; the all-in-one type, whose wallet
-// the gateway tells from the code, is just "Payment code".
-func codeName(p payment.PayType) payment.Names {
+// walletName names an order's wallet; the all-in-one type of a scanned
+// code, whose wallet the gateway tells from the code, is just "Payment
+// code".
+func walletName(p payment.PayType) payment.Names {
 	if p.Code == payment.AllInOneCPM {
 		return txtPaymentCode
 	}

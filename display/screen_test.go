@@ -205,6 +205,28 @@ func TestCancellingHidesQR(t *testing.T) {
 	}
 }
 
+// A push says paid and the gateway is being asked: the customer sees the
+// payment processing — neither the QR to pay again nor "paid" before the
+// gateway confirms it — and the QR comes back if the gateway does not.
+func TestConfirmingPaidHidesQR(t *testing.T) {
+	s, _, w := newTestScreen(t, ScreenConfig{}, landscape)
+	snap := order(t)
+	s.Show(snap)
+	snap.ConfirmingPaid = true
+	s.Show(snap)
+	if !s.creating.Visible() || s.awaiting.Visible() || s.creatingNote[0].Text != txtProcessing.En {
+		t.Errorf("confirming a pushed payment: note %q, want %q without the QR", s.creatingNote[0].Text, txtProcessing.En)
+	}
+	if box, _ := blackBox(capture(w)); !box.Empty() {
+		t.Errorf("confirming a pushed payment: QR modules still drawn at %v", box)
+	}
+	snap.ConfirmingPaid = false // the gateway says it is not paid
+	s.Show(snap)
+	if !s.awaiting.Visible() || !s.qr.Visible() {
+		t.Error("the push was disputed: the QR is not offered again")
+	}
+}
+
 func TestFailedShowsReason(t *testing.T) {
 	s, _, _ := newTestScreen(t, ScreenConfig{}, landscape)
 	snap := order(t)

@@ -131,13 +131,16 @@ type Order struct {
 	unconfirmed bool          // final state shown, but the gateway has not confirmed it
 	shownAt     time.Time     // when the QR was first shown (fast polling)
 	rateBackoff time.Duration // polls are at least this far apart after a 429
-	// withdrawSent: a reversal or close went to the gateway. Reversing a
-	// paid Alipay order refunds it, so from then on a push saying "paid"
-	// is believed only once a query confirms it.
-	withdrawSent bool
-	// earlyPaid: a push proved payment while the create call was still in
-	// flight; the order turns Paid once the create's answer is shown.
-	earlyPaid    bool
+	// earlyPaid: a push said paid while the create call was still in
+	// flight; the gateway is asked as soon as the create's answer is shown.
+	earlyPaid bool
+	// pushSaid is a final outcome a push reported that the gateway has not
+	// confirmed (OutcomeUnstated: none). A push is signed with the
+	// merchant's key, which the relay holds too: only the gateway's answer
+	// ends an order. While one is open the order is asked every PollFast.
+	pushSaid Outcome
+	// pushDoubted: the gateway has answered otherwise since (logged once).
+	pushDoubted  bool
 	withdrawn    bool      // the gateway confirmed the QR withdrawn
 	payableUntil time.Time // the QR could not be withdrawn: payable until then
 	reissues     int       // orders made to replace a lost QR
@@ -339,11 +342,11 @@ func (o *Order) live(ctx context.Context) error {
 		}
 	}
 	if o.earlyPaid {
-		o.paid("push")
-		return errPaid
+		o.claim(OutcomePaid)
 	}
-	if o.cfg.Resume {
-		// Whatever happened while the kiosk was down, one query now.
+	if o.cfg.Resume || o.earlyPaid {
+		// Whatever happened while the kiosk was down, or what a push said
+		// during the create: one query now.
 		if done, err := o.poll(ctx); done || err != nil {
 			return err
 		}
@@ -387,10 +390,9 @@ func (o *Order) reissue(ctx context.Context, lost *Created) (*Created, error) {
 	ref := o.ref()
 	ref.SysSN = lost.SysSN
 	if o.req.PayType.Cancel != CancelNone {
-		o.withdrawSent = true
 		err := o.call(ctx, func(cctx context.Context) error { return o.cfg.Gateway.CancelOrder(cctx, ref) })
 		switch {
-		case errors.Is(err, errPaid) || ctx.Err() != nil:
+		case ctx.Err() != nil:
 			return nil, err
 		case err != nil:
 			o.log.Warn("withdrawing the order whose QR was lost failed; nobody has its QR", "err", err)
@@ -404,7 +406,7 @@ func (o *Order) reissue(ctx context.Context, lost *Created) (*Created, error) {
 		return err
 	})
 	switch {
-	case errors.Is(err, errPaid) || ctx.Err() != nil:
+	case ctx.Err() != nil:
 		return nil, err
 	case err == nil && o.matches(txn, "reissue") && txn.Outcome() == OutcomePaid:
 		o.setSysSN(lost.SysSN)
@@ -422,7 +424,8 @@ func (o *Order) reissue(ctx context.Context, lost *Created) (*Created, error) {
 			return nil, nil
 		}
 	}
-	o.req, o.withdrawSent = next, false
+	// What a push said of the lost order is no word on the new one.
+	o.req, o.earlyPaid, o.pushSaid, o.pushDoubted = next, false, OutcomeUnstated, false
 	o.log = o.cfg.Logger.With("out_trade_no", next.OutTradeNo)
 	o.log.Info("new order replaces one whose QR was lost", "replaces", old)
 	o.update(EventReissued, func(s *Snapshot) {
@@ -458,22 +461,23 @@ func (o *Order) createOrder(ctx context.Context) (*Created, error) {
 		created, err = o.cfg.Gateway.CreateMPM(cctx, o.req)
 		return err
 	})
-	if errors.Is(err, errPaid) || ctx.Err() != nil {
+	if ctx.Err() != nil {
 		return nil, err
 	}
 	var fe *FieldError
 	var ge *Error
 	switch {
 	case err == nil:
-		if o.cancelAsked && !o.earlyPaid && created.QRCode != "" {
+		if o.cancelAsked && created.QRCode != "" {
+			// finish asks the gateway first: a customer who paid ends Paid.
 			o.shown(created)
 			return nil, o.finish(ctx, StateCancelled, "", "")
 		}
 		return created, nil
 	case o.earlyPaid:
-		// A push proved payment, so the order exists whatever the create
-		// call says: find it.
-		o.log.Warn("create failed after a push proved payment; asking the gateway", "err", err)
+		// A push said paid, so the order may exist whatever the create
+		// call says: ask the gateway.
+		o.log.Warn("create failed after a push said paid; asking the gateway", "err", err)
 		return o.resolveCreate(ctx)
 	case errors.As(err, &fe):
 		o.fail(err.Error(), "")
@@ -497,7 +501,7 @@ func (o *Order) resolveCreate(ctx context.Context) (*Created, error) {
 			return err
 		})
 		switch {
-		case errors.Is(err, errPaid) || ctx.Err() != nil:
+		case ctx.Err() != nil:
 			return nil, err
 		case err == nil:
 			o.log.Info("order found at the gateway after an unknown create", "syssn", txn.SysSN)
@@ -543,10 +547,9 @@ func (o *Order) await(ctx context.Context) error {
 			return o.finish(ctx, StateCancelled, "", "")
 		case t := <-o.push:
 			poll.Stop()
-			if err := o.onPush(t); err != nil {
-				return err
+			if !o.onPush(t) {
+				continue
 			}
-			continue
 		case up := <-o.link:
 			poll.Stop()
 			if !o.onLink(up) {
@@ -576,6 +579,8 @@ func (o *Order) pollInterval() time.Duration {
 	switch {
 	case o.cpm():
 		d = o.cfg.PollCPM
+	case o.pushSaid != OutcomeUnstated:
+		d = o.cfg.PollFast // until the gateway confirms what a push said
 	case up && o.pollFails == 0:
 		d = o.cfg.PollSlow
 	case o.cfg.Clock.Now().Sub(o.shownAt) < o.cfg.PollFastFor:
@@ -611,7 +616,7 @@ func (o *Order) poll(ctx context.Context) (done bool, err error) {
 		txn, err = o.cfg.Gateway.QueryOrder(cctx, o.ref())
 		return err
 	})
-	if errors.Is(err, errPaid) || ctx.Err() != nil {
+	if ctx.Err() != nil {
 		return true, err
 	}
 	if errors.Is(err, ErrRateLimited) {
@@ -648,6 +653,7 @@ func (o *Order) apply(t *Transaction, source string) (done bool, err error) {
 	if !o.matches(t, source) {
 		return false, nil
 	}
+	source = o.answered(t, source)
 	if o.Snapshot().SysSN == "" {
 		// Found by a query or a push before any answer named it (a lost
 		// create or charge answer): a refund needs it.
@@ -721,26 +727,57 @@ func (o *Order) matches(t *Transaction, source string) bool {
 	return true
 }
 
-// onPush handles a notification; errPaid when it settles the order. After
-// a withdrawal was sent a push is not enough (a reversal of a paid Alipay
-// order refunds it): it is noted, and the next query decides.
-func (o *Order) onPush(t Transaction) error {
-	if t.Outcome() != OutcomePaid {
-		return nil // QFPay notifies successes only
+// onPush notes a verified notification of a live order; ask reports that
+// the gateway should be asked now. A push never ends an order by itself:
+// the relay holds the merchant's key too, so a forged "paid" would hand
+// over goods unpaid and a forged "failed" would have the cashier charge
+// again. A final outcome is confirmed by query at once; a pending one
+// changes nothing.
+func (o *Order) onPush(t Transaction) (ask bool) {
+	if !t.Outcome().Final() || !o.matches(&t, "push") {
+		return false
 	}
-	if !o.matches(&t, "push") {
-		return nil
-	}
-	if o.withdrawSent {
-		o.log.Info("push says paid after the QR was withdrawn; the gateway's record decides")
-		return nil
-	}
-	o.paid("push")
-	return errPaid
+	return o.claim(t.Outcome())
 }
 
-// confirmPaid asks the gateway whether an order a push says is paid really
-// is; a paid record turns it Paid (late when it was shown final).
+// claim notes a final outcome a push reported, showing "confirming" for a
+// payment; fresh reports a new claim (a repeat waits for the next poll, so
+// a stream of pushes is not a stream of queries).
+func (o *Order) claim(out Outcome) (fresh bool) {
+	if out == o.pushSaid {
+		return false
+	}
+	o.pushSaid, o.pushDoubted = out, false
+	if out == OutcomePaid && o.state() == StateAwaitingPayment {
+		o.update(EventConfirmingPaid, func(s *Snapshot) { s.ConfirmingPaid = true })
+	}
+	return true
+}
+
+// answered compares the gateway's record with what a push said, and
+// returns the source to log: "push+query" when the record confirms the
+// push. Once it disagrees the order waits on (the gateway's word is the
+// truth), still asked every PollFast in case its records were only behind
+// the push.
+func (o *Order) answered(t *Transaction, source string) string {
+	switch {
+	case o.pushSaid == OutcomeUnstated:
+		return source
+	case t.Outcome() == o.pushSaid:
+		return "push+query"
+	case o.pushDoubted:
+		return source
+	}
+	o.pushDoubted = true
+	o.log.Warn("a push disagreed with the gateway; the gateway's record decides", "push_said", o.pushSaid, "gateway_says", t.Outcome(), "respcd", t.Code)
+	if !t.Outcome().Final() && o.Snapshot().ConfirmingPaid {
+		o.update(EventPushDisputed, func(s *Snapshot) { s.ConfirmingPaid = false })
+	}
+	return source
+}
+
+// confirmPaid asks the gateway whether an order shown final that a push
+// says is paid really is; a paid record turns it Paid late.
 func (o *Order) confirmPaid(ctx context.Context, source string) {
 	cctx, cancel := context.WithTimeout(ctx, o.cfg.CallTimeout)
 	defer cancel()
@@ -758,7 +795,8 @@ func (o *Order) confirmPaid(ctx context.Context, source string) {
 }
 
 // call runs one gateway call while still listening to pushes, cancels and
-// link changes. A push that proves payment wins at once (errPaid).
+// link changes. A push only notes what it says (pushDuringCall): the
+// gateway's answers decide.
 func (o *Order) call(ctx context.Context, fn func(context.Context) error) error {
 	cctx, cancel := context.WithTimeout(ctx, o.cfg.CallTimeout)
 	defer cancel()
@@ -775,30 +813,30 @@ func (o *Order) call(ctx context.Context, fn func(context.Context) error) error 
 		case up := <-o.link:
 			o.onLink(up)
 		case t := <-o.push:
-			if o.state().Final() && o.state() != StatePaid {
-				if t.Outcome() == OutcomePaid && o.matches(&t, "push") {
-					if !o.withdrawSent {
-						o.paidLate("push")
-						return errPaid
-					}
-					o.unconfirmed = true // the late watch confirms it by query
-				}
-				continue
-			}
-			if o.state() == StateCreating && t.Outcome() == OutcomePaid && o.matches(&t, "push") && !o.withdrawSent {
-				// Paid before the create's answer is in: show the order
-				// first (the journal and the CLI's "created" line need its
-				// syssn), then Paid.
-				o.earlyPaid = true
-				if o.Snapshot().SysSN == "" {
-					o.setSysSN(t.SysSN) // a charge that never answers still names it
-				}
-				continue
-			}
-			if err := o.onPush(t); err != nil {
-				return err
-			}
+			o.pushDuringCall(t)
 		}
+	}
+}
+
+// pushDuringCall notes a push that comes while a gateway call is out; the
+// call goes on, and a query (this one's, the next poll's, the late
+// watch's) decides.
+func (o *Order) pushDuringCall(t Transaction) {
+	switch st := o.state(); {
+	case st == StatePaid:
+	case st.Final():
+		if t.Outcome() == OutcomePaid && o.matches(&t, "push") {
+			o.unconfirmed = true // the late watch confirms it by query
+		}
+	case st == StateCreating:
+		if t.Outcome() == OutcomePaid && o.matches(&t, "push") {
+			// Said paid before the create's answer is in: the order is
+			// shown first (the journal and the CLI's "created" line need
+			// its syssn), then the gateway is asked at once.
+			o.earlyPaid = true
+		}
+	default:
+		o.onPush(t)
 	}
 }
 
@@ -824,13 +862,10 @@ func (o *Order) finish(ctx context.Context, want State, code Code, reason string
 		return err
 	}
 	ref := o.ref()
-	if o.req.PayType.Cancel != CancelNone {
-		o.withdrawSent = true
-	}
 	err := o.call(ctx, func(cctx context.Context) error { return o.cfg.Gateway.CancelOrder(cctx, ref) })
 	withdrawn := err == nil
 	switch {
-	case errors.Is(err, errPaid) || ctx.Err() != nil:
+	case ctx.Err() != nil:
 		return err
 	case errors.Is(err, ErrCancelUnsupported):
 		o.payableUntil = o.gatewayExpiry()
@@ -845,7 +880,7 @@ func (o *Order) finish(ctx context.Context, want State, code Code, reason string
 			txn, err = o.cfg.Gateway.QueryOrder(cctx, o.ref())
 			return err
 		})
-		if errors.Is(err, errPaid) || ctx.Err() != nil {
+		if ctx.Err() != nil {
 			return err
 		}
 		if err == nil || errors.Is(err, ErrNotFound) || attempt == 3 {
@@ -924,7 +959,7 @@ func (o *Order) final(st State, code Code, reason string) {
 		return
 	}
 	o.update(finalKind(st), func(s *Snapshot) {
-		s.State, s.Code, s.Reason, s.Cancelling = st, code, reason, false
+		s.State, s.Code, s.Reason, s.Cancelling, s.ConfirmingPaid = st, code, reason, false, false
 		s.Withdrawn, s.PayableUntil = o.withdrawn, o.payableUntil
 		s.NotConfirmed = reason == cpmNotConfirmed || reason == cpmNotConfirmedOpen
 	})
@@ -993,11 +1028,7 @@ func (o *Order) afterFinal(ctx context.Context) {
 			o.onLink(up)
 		case p := <-o.push:
 			if o.state() != StatePaid && p.Outcome() == OutcomePaid && o.matches(&p, "push") {
-				if !o.withdrawSent {
-					o.paidLate("push")
-				} else {
-					o.confirmPaid(ctx, "push")
-				}
+				o.confirmPaid(ctx, "push")
 			}
 		case <-retry:
 			cctx, cancel := context.WithTimeout(ctx, o.cfg.CallTimeout)
@@ -1069,15 +1100,16 @@ func (o *Order) liveCPM(ctx context.Context) error {
 		var fe *FieldError
 		var ge *Error
 		switch {
-		case errors.Is(err, errPaid) || ctx.Err() != nil:
+		case ctx.Err() != nil:
 			return err
 		case err == nil:
 			if done, err := o.apply(txn, "charge"); done || err != nil {
 				return err
 			}
 		case o.earlyPaid:
-			// A push proved payment: the charge's own answer cannot undo it.
-			o.log.Warn("charge answered an error after a push proved payment", "err", err)
+			// A push said paid: the gateway's record decides, not this
+			// answer (an error can come after the payment went through).
+			o.log.Warn("charge answered an error after a push said paid; asking the gateway", "err", err)
 		case errors.As(err, &fe):
 			o.fail(err.Error(), "")
 			return nil
@@ -1093,16 +1125,12 @@ func (o *Order) liveCPM(ctx context.Context) error {
 		}
 	}
 	if o.earlyPaid {
-		if o.state() == StateCreating {
-			o.update(EventCreated, func(s *Snapshot) { s.State = StateAwaitingPayment })
-		}
-		o.paid("push")
-		return errPaid
+		o.claim(OutcomePaid)
 	}
 	if o.cancelAsked {
 		return o.finish(ctx, StateCancelled, "", "")
 	}
-	if o.cfg.Resume || o.state() == StateCreating {
+	if o.cfg.Resume || o.earlyPaid || o.state() == StateCreating {
 		if done, err := o.poll(ctx); done || err != nil {
 			return err
 		}

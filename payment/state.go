@@ -77,6 +77,11 @@ type Snapshot struct {
 	// Confirming: a customer-presented payment waits for the customer to
 	// confirm it on the phone (password, large amount: 1143/1145).
 	Confirming bool
+	// ConfirmingPaid: a push says the order is paid and the gateway is
+	// being asked to confirm it. A push is signed with the merchant's key,
+	// which the relay holds too, so only the gateway's own answer turns an
+	// order Paid; until it does the order is not paid.
+	ConfirmingPaid bool
 	// NotConfirmed: a customer-presented payment ended Failed because the
 	// customer did not confirm it on the phone within CPMConfirmWindow.
 	// Withdrawn says whether the gateway took it back; if not, the customer
@@ -118,6 +123,14 @@ const (
 	// EventConfirming: a customer-presented payment waits for the customer
 	// to confirm it on the phone.
 	EventConfirming EventKind = "confirming"
+	// EventConfirmingPaid: a push says the order is paid; the gateway is
+	// being asked whether it is (ConfirmingPaid) before the order turns Paid.
+	EventConfirmingPaid EventKind = "confirming_paid"
+	// EventPushDisputed: the gateway answered that an order a push said
+	// was paid (or had failed) is not; the order goes on waiting and is
+	// asked every PollFast. A forged push, or one the gateway's records
+	// have not caught up with.
+	EventPushDisputed EventKind = "push_disputed"
 	// EventCancelling: the cashier asked to cancel, or the deadline passed;
 	// the order is being withdrawn and settled by a final query.
 	EventCancelling EventKind = "cancelling"

@@ -36,7 +36,7 @@ type Client struct {
 	log *slog.Logger
 
 	mu      sync.Mutex
-	subs    map[string]map[*subscription]struct{} // by out_trade_no
+	subs    map[string]map[*Subscription]struct{} // by out_trade_no
 	ws      *websocket.Conn                       // nil while down
 	pending map[string]bool                       // resubscriptions not yet acknowledged
 	up      bool
@@ -46,7 +46,16 @@ type Client struct {
 	watchers map[chan bool]struct{} // WatchLink's channels
 }
 
-type subscription struct{ ch chan Message }
+// Subscription is one Follow of an order: its notifications, and whether
+// the relay took the subscription.
+type Subscription struct {
+	c        *Client
+	otn      string
+	ch       chan Message
+	refusals chan bool // the latest change of refused
+	refused  bool      // guarded by c.mu
+	once     sync.Once
+}
 
 // subscriberBuffer is per Subscribe channel; a subscriber that lets it
 // fill loses notifications (and falls back on polling).
@@ -75,7 +84,7 @@ func NewClient(cfg ClientConfig) *Client {
 	return &Client{
 		cfg:      cfg,
 		log:      cfg.Logger,
-		subs:     make(map[string]map[*subscription]struct{}),
+		subs:     make(map[string]map[*Subscription]struct{}),
 		watchers: make(map[chan bool]struct{}),
 	}
 }
@@ -109,48 +118,100 @@ func (c *Client) signal(up bool) {
 	c.linkMu.Lock()
 	defer c.linkMu.Unlock()
 	for ch := range c.watchers {
-		select {
-		case <-ch:
-		default:
-		}
-		ch <- up
+		latest(ch, up)
 	}
+}
+
+// latest replaces what ch holds with v; ch has room for one and the
+// caller is its only writer.
+func latest(ch chan bool, v bool) {
+	select {
+	case <-ch:
+	default:
+	}
+	ch <- v
 }
 
 // Subscribe delivers every notification for outTradeNo, live and replayed,
 // until unsubscribe is called (which closes msgs). The channel is
 // buffered; delivery never blocks the link, so a full channel drops.
 func (c *Client) Subscribe(outTradeNo string) (msgs <-chan Message, unsubscribe func()) {
-	s := &subscription{ch: make(chan Message, subscriberBuffer)}
+	s := c.Follow(outTradeNo)
+	return s.Messages(), s.Close
+}
+
+// Follow subscribes to outTradeNo like Subscribe, and also tells whether
+// the relay took the subscription: a relay refuses one (an error frame
+// naming the out_trade_no) when, say, another kiosk of the merchant
+// claimed the order first, and then nothing of that order comes over this
+// link, however up the link is.
+func (c *Client) Follow(outTradeNo string) *Subscription {
+	s := &Subscription{c: c, otn: outTradeNo, ch: make(chan Message, subscriberBuffer), refusals: make(chan bool, 1)}
 	c.mu.Lock()
 	set := c.subs[outTradeNo]
 	if set == nil {
-		set = make(map[*subscription]struct{}, 1)
+		set = make(map[*Subscription]struct{}, 1)
 		c.subs[outTradeNo] = set
 	}
 	first := len(set) == 0
+	for other := range set {
+		s.refused = other.refused // one subscription at the relay: its answer is theirs
+		break
+	}
 	set[s] = struct{}{}
 	ws := c.ws
 	c.mu.Unlock()
 	if first && ws != nil {
 		c.write(ws, request{Type: TypeSubscribe, OutTradeNo: outTradeNo})
 	}
-	var once sync.Once
-	return s.ch, func() {
-		once.Do(func() {
-			c.mu.Lock()
-			delete(set, s)
-			last := len(set) == 0
-			if last {
-				delete(c.subs, outTradeNo)
-			}
-			close(s.ch)
-			ws := c.ws
-			c.mu.Unlock()
-			if last && ws != nil {
-				c.write(ws, request{Type: TypeUnsubscribe, OutTradeNo: outTradeNo})
-			}
-		})
+	return s
+}
+
+// Messages delivers the order's notifications until Close (which closes it).
+func (s *Subscription) Messages() <-chan Message { return s.ch }
+
+// Refused reports that the relay refused the subscription: until a later
+// subscribe (after a reconnect) is confirmed, no notification of the order
+// comes.
+func (s *Subscription) Refused() bool {
+	s.c.mu.Lock()
+	defer s.c.mu.Unlock()
+	return s.refused
+}
+
+// Refusals receives Refused's new value each time it changes; it holds
+// only the latest.
+func (s *Subscription) Refusals() <-chan bool { return s.refusals }
+
+// Close ends the subscription; the relay is told when it was the order's
+// last one.
+func (s *Subscription) Close() {
+	s.once.Do(func() {
+		c := s.c
+		c.mu.Lock()
+		set := c.subs[s.otn]
+		delete(set, s)
+		last := len(set) == 0
+		if last {
+			delete(c.subs, s.otn)
+		}
+		close(s.ch)
+		ws := c.ws
+		c.mu.Unlock()
+		if last && ws != nil {
+			c.write(ws, request{Type: TypeUnsubscribe, OutTradeNo: s.otn})
+		}
+	})
+}
+
+// setRefused records the relay's answer to the subscriptions of otn.
+// Called with c.mu held.
+func (c *Client) setRefused(otn string, refused bool) {
+	for s := range c.subs[otn] {
+		if s.refused != refused {
+			s.refused = refused
+			latest(s.refusals, refused)
+		}
 	}
 }
 
@@ -338,6 +399,7 @@ func (c *Client) handle(data []byte) {
 		c.mu.Unlock()
 	case TypeSubscribed:
 		c.mu.Lock()
+		c.setRefused(m.OutTradeNo, false)
 		becameUp := false
 		if c.pending != nil && !c.up {
 			delete(c.pending, m.OutTradeNo)
@@ -352,8 +414,14 @@ func (c *Client) handle(data []byte) {
 	case TypeError:
 		c.log.Warn("relay: error from relay", "error", m.Error, "out_trade_no", m.OutTradeNo)
 		// A refused subscription is never acknowledged: stop waiting for it
-		// so the link can count as up; the order is followed by polling.
+		// so the link can count as up, and tell its followers, whose
+		// order then gets no push and must be polled as if the link were
+		// down. The error's text is the relay's to word; naming an order
+		// this client follows is what makes it a refusal.
 		c.mu.Lock()
+		if m.OutTradeNo != "" {
+			c.setRefused(m.OutTradeNo, true)
+		}
 		becameUp := false
 		if m.OutTradeNo != "" && c.pending[m.OutTradeNo] && !c.up {
 			delete(c.pending, m.OutTradeNo)

@@ -157,6 +157,8 @@ func statusText(s payment.Snapshot) string {
 			return "Cancelling " + amt + " — asking the gateway to withdraw the payment…"
 		case s.State == payment.StateAwaitingPayment && s.GatewayUnreachable:
 			return "Gateway unreachable — still checking " + amt + "; do not charge again"
+		case s.State == payment.StateAwaitingPayment && s.ConfirmingPaid:
+			return confirmingPaid(amt)
 		case s.State == payment.StateAwaitingPayment && s.Confirming:
 			return "The customer is confirming on the phone — " + amt + " (up to 2 minutes; do not charge again)"
 		case s.State == payment.StateAwaitingPayment:
@@ -181,6 +183,8 @@ func statusText(s payment.Snapshot) string {
 			return "Cancelling " + amt + " — asking the gateway to withdraw the QR…"
 		case s.GatewayUnreachable:
 			return "Gateway unreachable — still checking " + amt + "; do not charge again"
+		case s.ConfirmingPaid:
+			return confirmingPaid(amt)
 		}
 		return "Waiting for the customer to scan — " + amt + " (" + link + ")"
 	case payment.StatePaid:
@@ -199,6 +203,12 @@ func statusText(s payment.Snapshot) string {
 		return "CANCELLED — " + amt + ". " + qrAfterEnd(s)
 	}
 	return s.State.String()
+}
+
+// confirmingPaid is the status while the gateway is asked to confirm a
+// payment a push reported: not paid until it does.
+func confirmingPaid(amt string) string {
+	return "Payment reported — confirming " + amt + " with the gateway; not paid yet"
 }
 
 // qrAfterEnd tells the cashier what became of the QR of a sale that ended

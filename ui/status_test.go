@@ -30,3 +30,18 @@ func TestStatusTextSaysTheQRStaysPayable(t *testing.T) {
 		t.Errorf("cancelling on ScanForPay: %q", got)
 	}
 }
+
+// While the gateway is asked about a payment a push reported, the cashier
+// is told it is not paid yet (for a QR and for a scanned code).
+func TestStatusTextConfirmingPaid(t *testing.T) {
+	hkd, _ := payment.LookupCurrency("HKD")
+	qr, _ := payment.LookupPayType("alipayhk")
+	code, _ := payment.LookupCPMPayType("")
+	for _, pt := range []payment.PayType{qr, code} {
+		s := payment.Snapshot{State: payment.StateAwaitingPayment, ConfirmingPaid: true, Confirming: pt.Mode == payment.CPM,
+			PushUp: true, Amount: payment.Amount{Minor: 1234, Currency: hkd}, PayType: pt}
+		if got := statusText(s); !strings.Contains(got, "confirming") || !strings.Contains(got, "not paid yet") {
+			t.Errorf("%s, a push says paid: %q", pt.Wallet, got)
+		}
+	}
+}

@@ -307,6 +307,10 @@ func (p *printer) event(e payment.Event) {
 		fmt.Fprintf(p.w, "FAILED  %s%s\n", e.Reason, codeSuffix(e.Code))
 	case payment.EventConfirming:
 		fmt.Fprintln(p.w, "The customer is confirming the payment on the phone… (up to 2 minutes)")
+	case payment.EventConfirmingPaid:
+		fmt.Fprintln(p.w, "Payment reported; confirming it with the gateway… (not paid yet)")
+	case payment.EventPushDisputed:
+		fmt.Fprintln(p.w, "The gateway does not confirm the reported payment; still waiting for it…")
 	case payment.EventReissued:
 		fmt.Fprintf(p.w, "The QR code was lost in a network error (order %s); a new QR replaces it (order %s)…\n", e.Replaces, e.OutTradeNo)
 	case payment.EventExpired:

@@ -10,26 +10,30 @@ import (
 
 // attach feeds an order from the relay: every message is verified again
 // with the merchant's key (the relay is not trusted blindly) and handed to
-// the order's machine, which cross-checks it against the order. Link
-// changes adapt the machine's polling. An order reissued under a new
-// out_trade_no (its QR was lost) is followed under that one too. It
-// returns a stop function.
+// the order's machine, which cross-checks it against the order and asks
+// the gateway before it believes it. The order's push path is up while the
+// link is and the relay took the subscription of its current
+// out_trade_no: a refused one (another kiosk of the merchant claimed the
+// order first) brings nothing, so the order polls as without push. An
+// order reissued under a new out_trade_no (its QR was lost) is followed
+// under that one too. It returns a stop function.
 func attach(rc *relay.Client, o *payment.Order, verify payment.NotificationVerifier, log *slog.Logger) (stop func()) {
 	done := make(chan struct{})
 	msgs := make(chan relay.Message)
+	followed := make(chan *relay.Subscription)
 	var mu sync.Mutex
-	var unsubscribe []func()
+	var subs []*relay.Subscription
 	stopped := false
-	subscribe := func(otn string) {
+	subscribe := func(otn string) *relay.Subscription {
 		mu.Lock()
 		defer mu.Unlock()
 		if stopped {
-			return
+			return nil
 		}
-		ch, unsub := rc.Subscribe(otn)
-		unsubscribe = append(unsubscribe, unsub)
+		s := rc.Follow(otn)
+		subs = append(subs, s)
 		go func() {
-			for m := range ch {
+			for m := range s.Messages() {
 				select {
 				case msgs <- m:
 				case <-done:
@@ -37,24 +41,39 @@ func attach(rc *relay.Client, o *payment.Order, verify payment.NotificationVerif
 				}
 			}
 		}()
+		return s
 	}
-	subscribe(o.Snapshot().OutTradeNo)
+	cur := subscribe(o.Snapshot().OutTradeNo)
 	stopObserving := o.Observe(func(e payment.Event) {
 		if e.Kind == payment.EventReissued {
-			go subscribe(e.OutTradeNo) // observers must not block the machine
+			go func() { // observers must not block the machine
+				if s := subscribe(e.OutTradeNo); s != nil {
+					select {
+					case followed <- s:
+					case <-done:
+					}
+				}
+			}()
 		}
 	})
 	link, unwatch := rc.WatchLink()
 	go func() {
-		o.PushLink(rc.Up())
+		linkUp := rc.Up()
+		report := func() { o.PushLink(linkUp && !cur.Refused()) }
+		report()
 		for {
 			select {
 			case <-done:
 				return
 			case <-o.Closed():
 				return
-			case up := <-link:
-				o.PushLink(up)
+			case linkUp = <-link:
+				report()
+			case s := <-followed:
+				cur = s
+				report()
+			case <-cur.Refusals():
+				report()
 			case m := <-msgs:
 				t, err := verify.VerifyNotification(m.Body, m.Sign)
 				if err != nil {
@@ -71,8 +90,8 @@ func attach(rc *relay.Client, o *payment.Order, verify payment.NotificationVerif
 		mu.Lock()
 		defer mu.Unlock()
 		stopped = true
-		for _, u := range unsubscribe {
-			u()
+		for _, s := range subs {
+			s.Close()
 		}
 		unwatch()
 	}
