@@ -29,9 +29,11 @@ func slip(w, h int, seed uint64) *image.Paletted {
 	return img
 }
 
+// open opens a printer that waits long for status answers: on a loaded
+// machine the fake may take more than the default half second to answer.
 func open(t *testing.T, addr string) *escpos.Printer {
 	t.Helper()
-	p, err := escpos.Open(addr, escpos.Options{})
+	p, err := escpos.Open(addr, escpos.Options{StatusTimeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,9 +125,9 @@ func TestPrinterSaysWhy(t *testing.T) {
 	} {
 		fake := escpostest.Start(t)
 		fake.Set(t, tc.state)
-		p, err := escpos.Open(fake.Addr(), escpos.Options{StatusTimeout: 200 * time.Millisecond})
-		if err != nil {
-			t.Fatal(err)
+		p := open(t, fake.Addr())
+		if tc.state == escpostest.Silent {
+			p, _ = escpos.Open(fake.Addr(), escpos.Options{StatusTimeout: 200 * time.Millisecond})
 		}
 		st, err := p.Status(ctxFor(t))
 		if err != nil || st != tc.status {
@@ -309,5 +311,49 @@ func TestAddresses(t *testing.T) {
 		if _, err := escpos.Open(bad, escpos.Options{}); err == nil {
 			t.Errorf("%q: accepted", bad)
 		}
+	}
+}
+
+// TestUSBPrinter: a USB printer's device file is opened read-write, so its
+// status is read as over the network, and a job goes whole.
+func TestUSBPrinter(t *testing.T) {
+	fake := escpostest.StartUSB(t)
+	p := open(t, fake.Addr())
+	st, err := p.Status(ctxFor(t))
+	if err != nil || st != (escpos.Status{Known: true, Online: true}) {
+		t.Fatalf("status %+v, %v; want known and online", st, err)
+	}
+	img := slip(escpos.Width58mm, 600, 13)
+	if err := p.Print(ctxFor(t), img); err != nil {
+		t.Fatal(err)
+	}
+	doc, err := escpostest.Decode(fake.Next(t, 5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"DLE EOT", "DLE EOT", "DLE EOT", "DLE EOT", "DLE EOT", "DLE EOT", "ESC @", "GS v 0", "GS v 0", "GS v 0", "ESC d", "GS V"}
+	if got := doc.Names(); !slices.Equal(got, want) || !bytes.Equal(doc.Raster.Pix, img.Pix) {
+		t.Fatalf("the printer got %v and the raster is the image: %v", got, bytes.Equal(doc.Raster.Pix, img.Pix))
+	}
+
+	fake.Set(t, escpostest.PaperOut)
+	if err := p.Print(ctxFor(t), img); !errors.Is(err, escpos.ErrOutOfPaper) {
+		t.Fatalf("paper out: %v, want out of paper", err)
+	}
+	if n := fake.Pending(); n != 0 {
+		t.Errorf("%d jobs printed without paper", n)
+	}
+}
+
+// TestUSBPrinterStaleAnswer: a byte an earlier session left in the USB
+// printer's read buffer (an answer that came late) is not taken for the
+// answer to this session's first question.
+func TestUSBPrinterStaleAnswer(t *testing.T) {
+	fake := escpostest.StartUSB(t)
+	p := open(t, fake.Addr())
+	fake.Set(t, escpostest.PaperOut)
+	fake.Unsolicited(t, []byte{0x16}) // "online", from before the paper ran out
+	if err := p.Print(ctxFor(t), slip(8, 8, 14)); !errors.Is(err, escpos.ErrOutOfPaper) {
+		t.Fatalf("%v, want out of paper", err)
 	}
 }

@@ -124,6 +124,16 @@ func (l *link) status(timeout time.Duration) (Status, error) {
 		return st, nil
 	}
 	var b [1]byte
+	if l.device {
+		// A USB printer's read buffer outlives the open: drop what an
+		// earlier session left (a late answer) so it is not taken for ours.
+		l.rw.SetReadDeadline(time.Now().Add(10 * time.Millisecond))
+		for {
+			if _, err := l.rw.Read(b[:]); err != nil {
+				break
+			}
+		}
+	}
 	for _, n := range statusRequests {
 		if err := l.write(StatusRequest(n)); err != nil {
 			return Status{}, err

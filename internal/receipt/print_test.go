@@ -70,7 +70,7 @@ func TestPaidSlipPrints(t *testing.T) {
 				t.Fatal(err)
 			}
 			fake := escpostest.Start(t)
-			p, err := escpos.Open(fake.Addr(), escpos.Options{})
+			p, err := escpos.Open(fake.Addr(), escpos.Options{StatusTimeout: 10 * time.Second})
 			if err != nil {
 				t.Fatal(err)
 			}

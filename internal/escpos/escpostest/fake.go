@@ -2,7 +2,9 @@ package escpostest
 
 import (
 	"errors"
+	"io"
 	"net"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -38,10 +40,13 @@ var answers = map[State]map[byte]byte{
 	CoverOpen:    {1: 0x1e, 2: 0x16, 4: 0x12},
 }
 
-// Printer is a fake network receipt printer on 127.0.0.1.
+// Printer is a fake receipt printer: on the network at 127.0.0.1 (Start)
+// or behind a device file (StartUSB).
 type Printer struct {
-	addr string // host:port, kept across Off and on again
-	jobs chan []byte
+	addr   string   // host:port, kept across Off and on again
+	device string   // the device file's path (StartUSB)
+	usb    *os.File // the printer's end of the device (StartUSB)
+	jobs   chan []byte
 
 	mu    sync.Mutex
 	state State
@@ -64,7 +69,12 @@ func Start(tb testing.TB) *Printer {
 }
 
 // Addr is the printer's address as the kiosk's configuration writes it.
-func (p *Printer) Addr() string { return "tcp://" + p.addr }
+func (p *Printer) Addr() string {
+	if p.device != "" {
+		return p.device
+	}
+	return "tcp://" + p.addr
+}
 
 // Set switches the printer to state s. Off closes the port and every
 // connection; leaving Off listens on the same port again.
@@ -72,6 +82,9 @@ func (p *Printer) Set(tb testing.TB, s State) {
 	tb.Helper()
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if s == Off && p.device != "" {
+		tb.Fatal("a fake USB printer cannot be switched off: use a device path that does not exist")
+	}
 	was := p.state
 	p.state = s
 	switch {
@@ -113,8 +126,8 @@ func (p *Printer) serve(ln net.Listener) {
 	}()
 }
 
-// handle records one connection's bytes and answers its status queries as
-// they arrive; the whole stream is a job when the sender closes.
+// handle serves one network connection: the whole stream is a job when
+// the sender closes.
 func (p *Printer) handle(c net.Conn) {
 	defer p.wg.Done()
 	defer func() {
@@ -123,12 +136,19 @@ func (p *Printer) handle(c net.Conn) {
 		p.mu.Unlock()
 		c.Close()
 	}()
+	p.serve1(c, false)
+}
+
+// serve1 records a stream's bytes and answers its status queries as they
+// arrive. A job ends where the stream does or, with endAtCut (a device,
+// which has no end of connection), after each cut.
+func (p *Printer) serve1(rw io.ReadWriter, endAtCut bool) {
 	var got []byte
 	parsed := 0 // bytes of got parsed into whole commands
 	garbage := false
 	buf := make([]byte, 32<<10)
 	for {
-		n, err := c.Read(buf)
+		n, err := rw.Read(buf)
 		got = append(got, buf[:n]...)
 		for !garbage && parsed < len(got) {
 			cmd, _, size, perr := parse(got[parsed:])
@@ -140,28 +160,39 @@ func (p *Printer) handle(c net.Conn) {
 				break
 			}
 			parsed += size
-			if cmd.Name == "DLE EOT" {
-				p.answer(c, byte(cmd.Arg))
+			switch {
+			case cmd.Name == "DLE EOT":
+				p.answer(rw, byte(cmd.Arg))
+			case cmd.Name == "GS V" && endAtCut:
+				p.record(got[:parsed])
+				got, parsed = got[parsed:], 0
 			}
 		}
 		if err != nil {
 			break
 		}
 	}
-	if len(got) > 0 {
-		select {
-		case p.jobs <- got:
-		default: // a test that sends more than it reads has failed anyway
-		}
+	if !endAtCut {
+		p.record(got)
 	}
 }
 
-func (p *Printer) answer(c net.Conn, n byte) {
+func (p *Printer) record(job []byte) {
+	if len(job) == 0 {
+		return
+	}
+	select {
+	case p.jobs <- append([]byte(nil), job...):
+	default: // a test that sends more than it reads has failed anyway
+	}
+}
+
+func (p *Printer) answer(w io.Writer, n byte) {
 	p.mu.Lock()
 	reply, ok := answers[p.state][n]
 	p.mu.Unlock()
 	if ok {
-		c.Write([]byte{reply})
+		w.Write([]byte{reply})
 	}
 }
 
