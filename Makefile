@@ -18,11 +18,12 @@ export GOFLAGS := $(strip $(GOFLAGS) -tags=no_emoji)
 # for the relay's tests, which start their own throwaway cluster
 # (relay/pgtest); Debian's Chromium, and certutil to make it trust the
 # kiosk's CA as a POS machine does, for the LAN server's browser tests
-# (internal/chromiumtest; about 35 s to install).
+# (internal/chromiumtest; about 35 s to install); tesseract to read a
+# printed receipt's amount back (internal/receipt).
 DEBS := gcc libc6-dev pkg-config libgl-dev libegl-dev libx11-dev libxrandr-dev \
 	libxinerama-dev libxcursor-dev libxi-dev libxxf86vm-dev libwayland-dev \
 	libxkbcommon-dev libasound2-dev xvfb xauth systemd cage xdotool imagemagick postgresql \
-	chromium libnss3-tools
+	chromium libnss3-tools tesseract-ocr
 # make bench compares the kiosk with Debian's Chromium in kiosk mode.
 BENCH_DEBS := chromium
 # The arm64 cross build through Debian's multiarch (the same -dev packages
@@ -92,7 +93,7 @@ test-arm64: deps-arm64
 # and machine notes: BENCHMARKS.md.
 bench:
 	$(MAKE) deps EXTRA_DEBS="$(BENCH_DEBS)"
-	$(GO) test -run '^$$' -bench . -benchmem ./payment/... ./display/... ./journal/...
+	$(GO) test -run '^$$' -bench . -benchmem ./payment/... ./display/... ./journal/... ./internal/receipt/...
 	$(GO) run ./cmd/relay-bench
 	$(GO) run ./cmd/relay-bench -replay-memory
 	$(GO) run ./cmd/relay-bench -scenario multi

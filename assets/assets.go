@@ -10,25 +10,21 @@ import (
 	_ "embed"
 
 	"fyne.io/fyne/v2"
-)
 
-// KioskSans.ttf: WenQuanYi Micro Hei (Apache-2.0, see LICENSE-KioskSans.txt)
-// cut down by subset.sh to Latin, punctuation, the kiosk's own texts, the
-// wallet names and the common hanzi (Big5 level 1). One weight: regular.
-//
-//go:embed KioskSans.ttf
-var kioskSans []byte
+	"qrkiosk/assets/fontdata"
+)
 
 //go:embed icon.png
 var icon []byte
 
 var (
-	fontRes = fyne.NewStaticResource("KioskSans.ttf", kioskSans)
+	fontRes = fyne.NewStaticResource("KioskSans.ttf", fontdata.KioskSans())
 	iconRes = fyne.NewStaticResource("icon.png", icon)
 )
 
-// Font is the bundled regular font: Latin and Chinese (Traditional and
-// Simplified) in one TrueType file, since Fyne cannot load a .ttc collection.
+// Font is the bundled regular font (fontdata.KioskSans): Latin and Chinese
+// (Traditional and Simplified) in one TrueType file, since Fyne cannot load
+// a .ttc collection.
 func Font() fyne.Resource { return fontRes }
 
 // Icon is the app icon, a 512×512 PNG.

@@ -1,5 +1,5 @@
 #!/bin/sh
-# subset.sh rebuilds KioskSans.ttf, the font the customer screen draws all
+# subset.sh rebuilds fontdata/KioskSans.ttf, the font the customer screen draws all
 # its text with. Fyne's own font (Noto Sans) has no Chinese glyphs and Fyne
 # cannot load a .ttc collection, so we ship one .ttf cut from WenQuanYi Micro
 # Hei (Apache-2.0; its Latin is Droid Sans, its hanzi Droid Sans Fallback).
@@ -91,5 +91,5 @@ f.save(sys.argv[2])
 PYEOF
 
 "$PY" -c 'import sys; from fontTools.ttLib import TTFont; from fontTools.ttLib.scaleUpem import scale_upem
-f = TTFont(sys.argv[1]); scale_upem(f, 1000); f.save(sys.argv[2])' "$TMP/ellipsis.ttf" assets/KioskSans.ttf
-ls -l assets/KioskSans.ttf
+f = TTFont(sys.argv[1]); scale_upem(f, 1000); f.save(sys.argv[2])' "$TMP/ellipsis.ttf" assets/fontdata/KioskSans.ttf
+ls -l assets/fontdata/KioskSans.ttf
