@@ -321,8 +321,8 @@ func TestKioskTokensAreScopedAndRevocable(t *testing.T) {
 		t.Fatalf("own order: %v, want the acknowledgement", m)
 	}
 	for _, c := range []struct{ otn, udid, want string }{
-		{"O-B", "", "not an order of this kiosk"}, // device B's
-		{"O-X", "", "not an order of this kiosk"}, // shop-b's, same device name
+		{"O-B", "", "subscription refused: no push for this order; poll the gateway"}, // device B's
+		{"O-X", "", "subscription refused: no push for this order; poll the gateway"}, // shop-b's, same device name (the same words)
 		{"", "dev-b", "for device dev-a only"},
 	} {
 		ws.WriteJSON(map[string]string{"type": "subscribe", "out_trade_no": c.otn, "udid": c.udid})

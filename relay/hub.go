@@ -12,7 +12,8 @@ import (
 // outbound is one frame queued for a connection's writer.
 type outbound struct {
 	data       []byte
-	receivedAt time.Time // set for live notifications: delivery latency is measured from it
+	receivedAt time.Time     // set for live notifications: delivery latency is measured from it
+	written    chan struct{} // if set, closed by the writer once it has written (or failed to write) the frame
 }
 
 // credential is who a connection authenticated as.
@@ -24,6 +25,7 @@ type credential struct {
 
 var (
 	errHubClosed       = errors.New("relay shutting down")
+	errRelayFull       = errors.New("relay full")
 	errTooManyConns    = errors.New("too many connections")
 	errTooManySubs     = errors.New("too many subscriptions")
 	errNotSubscribable = errors.New("connection gone")
@@ -50,18 +52,37 @@ func newHub() *hub {
 	}
 }
 
+// admits reports whether one more connection of cred fits: at most
+// total in all, and cred's limit. Checked before the upgrade, so a
+// refusal is a cheap HTTP answer; add checks again.
+func (h *hub) admits(cred *credential, total int) error {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.fits(cred, total)
+}
+
+func (h *hub) fits(cred *credential, total int) error {
+	if n := len(h.conns); total > 0 && n >= total {
+		return fmt.Errorf("%w: %d kiosk connections open here (the limit)", errRelayFull, n)
+	}
+	if n := len(h.byToken[cred.tokenID]); cred.limit > 0 && n >= cred.limit {
+		return fmt.Errorf("%w: this token already has %d open (the limit)", errTooManyConns, n)
+	}
+	return nil
+}
+
 // add registers c and counts its two goroutines in wg. It fails once the
-// hub is shutting down, or when c's credential already has its limit of
-// connections. Adding under the lock that closeAll takes keeps wg.Add
-// ordered before the shutdown's wg.Wait.
-func (h *hub) add(c *wsConn, wg *sync.WaitGroup) error {
+// hub is shutting down, or when c does not fit (admits). Adding under the
+// lock that closeAll takes keeps wg.Add ordered before the shutdown's
+// wg.Wait.
+func (h *hub) add(c *wsConn, total int, wg *sync.WaitGroup) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
 		return errHubClosed
 	}
-	if n := len(h.byToken[c.cred.tokenID]); c.cred.limit > 0 && n >= c.cred.limit {
-		return fmt.Errorf("%w: this token already has %d open (the limit)", errTooManyConns, n)
+	if err := h.fits(c.cred, total); err != nil {
+		return err
 	}
 	h.conns[c] = struct{}{}
 	index(h.byToken, c.cred.tokenID, c)

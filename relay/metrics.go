@@ -17,16 +17,22 @@ const (
 
 // Why a kiosk was refused or disconnected, the reason label values.
 const (
-	reasonUnauthorized   = "unauthorized"    // no or unknown token
-	reasonRevoked        = "revoked"         // token revoked (at connect, or live)
-	reasonDeviceMismatch = "device_mismatch" // the kiosk's udid is not the token's
-	reasonTooManyConns   = "too_many_connections"
-	reasonTooManySubs    = "too_many_subscriptions"
-	reasonForeignOrder   = "foreign_order"  // out_trade_no of another device or merchant
-	reasonForeignDevice  = "foreign_device" // udid of another device
-	reasonBinaryFrame    = "binary_frame"
-	reasonInvalidUTF8    = "invalid_utf8"
-	reasonUnavailable    = "storage_unavailable"
+	reasonUnauthorized       = "unauthorized"    // no or unknown token
+	reasonRevoked            = "revoked"         // token revoked (at connect, or live)
+	reasonDeviceMismatch     = "device_mismatch" // the kiosk's udid is not the token's
+	reasonTooManyConns       = "too_many_connections"
+	reasonRelayFull          = "relay_full"   // MaxConns connections open on this instance
+	reasonRateLimited        = "rate_limited" // the source's refusals are used up
+	reasonShuttingDown       = "shutting_down"
+	reasonTooManySubs        = "too_many_subscriptions"
+	reasonForeignOrder       = "foreign_order"  // out_trade_no of another device or merchant
+	reasonForeignDevice      = "foreign_device" // udid of another device
+	reasonDeviceClaimLimit   = "device_claim_limit"
+	reasonMerchantClaimLimit = "merchant_claim_limit"
+	reasonBinaryFrame        = "binary_frame"
+	reasonInvalidUTF8        = "invalid_utf8"
+	reasonReplayBusy         = "replay_busy" // no room to replay for replayWait
+	reasonUnavailable        = "storage_unavailable"
 )
 
 type metrics struct {
@@ -74,15 +80,15 @@ func newMetrics(reg prometheus.Registerer, own bool, instance, storage string, l
 		}),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "qrkiosk_relay_kiosks_refused_total",
-			Help: "Kiosk connections refused at the handshake, by reason.",
+			Help: "Kiosk connections refused at the handshake, by reason: unauthorized, revoked, device_mismatch, too_many_connections, relay_full, rate_limited, storage_unavailable, shutting_down.",
 		}, []string{"reason"}),
 		subsRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "qrkiosk_relay_subscriptions_refused_total",
-			Help: "Kiosk subscriptions refused, by reason.",
+			Help: "Kiosk subscriptions refused, by reason: too_many_subscriptions, foreign_order, foreign_device, device_claim_limit, merchant_claim_limit, storage_unavailable.",
 		}, []string{"reason"}),
 		disconnected: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "qrkiosk_relay_kiosks_disconnected_total",
-			Help: "Kiosk connections closed by the relay, by reason (slow kiosks: qrkiosk_relay_slow_clients_dropped_total).",
+			Help: "Kiosk connections closed by the relay, by reason: revoked, binary_frame, invalid_utf8, replay_busy (slow kiosks: qrkiosk_relay_slow_clients_dropped_total).",
 		}, []string{"reason"}),
 		fanout: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "qrkiosk_relay_fanout_notifications_total",
@@ -94,7 +100,7 @@ func newMetrics(reg prometheus.Registerer, own bool, instance, storage string, l
 		}),
 		ready: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "qrkiosk_relay_ready",
-			Help: "1 if this instance's last readiness check committed a write, else 0.",
+			Help: "1 if this instance's last readiness check committed a write and its last notification write did not fail, else 0.",
 		}),
 	}
 	info := prometheus.NewGauge(prometheus.GaugeOpts{

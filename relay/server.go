@@ -9,7 +9,6 @@ package relay
 import (
 	"context"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -33,13 +32,6 @@ import (
 
 // MaxNotifyBody caps a notification body; larger ones get 413.
 const MaxNotifyBody = 64 << 10
-
-// maxReplay bounds how many stored notifications one subscribe replays.
-const maxReplay = 1000
-
-// replayPage is how many stored notifications a replay reads at a time:
-// a subscription streams its replay instead of loading every match.
-const replayPage = 8
 
 // feedPage is how many stored notifications the fan-out reads at a time.
 const feedPage = 256
@@ -99,13 +91,37 @@ type Config struct {
 	// MaxConnsShared is the same for the shared Token, which every kiosk
 	// of the shop uses; 0 = 1000.
 	MaxConnsShared int
+	// MaxConns is how many kiosk connections this instance holds in all;
+	// 0 = 20,000. Past it a kiosk is answered 503 (another instance, or
+	// later).
+	MaxConns int
+	// RefusalsPerMinute is how many refused handshakes one source address
+	// (an IPv6 /64) may provoke a minute, and at once; past it, it is
+	// answered 429 before any token look-up. 0 = 60.
+	RefusalsPerMinute int
+	// Claims bound the orders a kiosk token's device may claim (by
+	// subscribing to them), and how long unpaid ones are kept; zero
+	// fields take DefaultClaimLimits'.
+	Claims ClaimLimits
+	// ReplayMemory bounds the replayed notifications in flight on this
+	// instance, in bytes; 0 = DefaultReplayMemory. Replays wait for room.
+	ReplayMemory int64
 	// RevocationPoll is how often revoked tokens are looked up to close
 	// their connections; 0 = 2s.
 	RevocationPoll time.Duration
 	// FeedPoll is how often the store is read for new notifications even
 	// without a signal (PostgreSQL's LISTEN down); 0 = 1s.
 	FeedPoll time.Duration
+
+	// wrapStore, in tests, stands between the server and its store.
+	wrapStore func(Store) Store
 }
+
+// DefaultClaimLimits: a kiosk's orders expire within 2 hours (plus the
+// time it keeps following an unpaid one), so an unpaid claim is kept a
+// day; a kiosk starts far fewer than 2,000 orders a day (one every 43 s
+// around the clock), and 100,000 is 50 such kiosks of one merchant.
+var DefaultClaimLimits = ClaimLimits{TTL: 24 * time.Hour, PerDevice: 2000, PerMerchant: 100000}
 
 // DefaultRetain is how long the relay keeps a notification unless told:
 // long enough to look back at a quarter's disputes, short enough that a
@@ -129,10 +145,11 @@ type Server struct {
 	closing atomic.Bool
 	wg      sync.WaitGroup // connection goroutines
 
-	kick      chan struct{} // wakes the fan-out: something was stored here
-	replaySem chan struct{} // replay pages read at once
-	stopBG    context.CancelFunc
-	bg        sync.WaitGroup // fan-out, pruning, revocation watch
+	kick        chan struct{} // wakes the fan-out: something was stored here
+	replaySem   chan struct{} // replay pages read at once
+	replaySlots chan struct{} // replay pages in flight (ReplayMemory / replayPageCost)
+	stopBG      context.CancelFunc
+	bg          sync.WaitGroup // fan-out, pruning, revocation watch
 
 	fanMu   sync.Mutex
 	fanned  int64         // the fan-out has offered every notification up to this id
@@ -140,9 +157,15 @@ type Server struct {
 
 	shared *credential // the shared Token's, one for all its connections
 
-	readyMu  sync.Mutex
-	readyAt  time.Time
-	readyErr error
+	readyMu     sync.Mutex
+	readyAt     time.Time
+	readyErr    error
+	lastFailure atomic.Pointer[writeFailure] // nil while the last notification write succeeded
+
+	sources  *sourceLimiter
+	wsLog    *logSampler // handshake refusals
+	subLog   *logSampler // subscription refusals
+	notifLog *logSampler // refused notifications
 
 	hintMu sync.Mutex
 	hinted map[netip.Addr]time.Time // proxy hints logged, per peer
@@ -194,6 +217,24 @@ func NewServer(cfg Config) (*Server, error) {
 	if cfg.MaxConnsShared <= 0 {
 		cfg.MaxConnsShared = 1000
 	}
+	if cfg.MaxConns <= 0 {
+		cfg.MaxConns = 20000
+	}
+	if cfg.RefusalsPerMinute <= 0 {
+		cfg.RefusalsPerMinute = 60
+	}
+	if cfg.Claims.TTL <= 0 {
+		cfg.Claims.TTL = DefaultClaimLimits.TTL
+	}
+	if cfg.Claims.PerDevice <= 0 {
+		cfg.Claims.PerDevice = DefaultClaimLimits.PerDevice
+	}
+	if cfg.Claims.PerMerchant <= 0 {
+		cfg.Claims.PerMerchant = DefaultClaimLimits.PerMerchant
+	}
+	if cfg.ReplayMemory <= 0 {
+		cfg.ReplayMemory = DefaultReplayMemory
+	}
 	if cfg.RevocationPoll <= 0 {
 		cfg.RevocationPoll = 2 * time.Second
 	}
@@ -201,8 +242,11 @@ func NewServer(cfg Config) (*Server, error) {
 		cfg.FeedPoll = time.Second
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, hub: newHub(), merchants: merchants,
-		kick: make(chan struct{}, 1), replaySem: make(chan struct{}, 8), hinted: make(map[netip.Addr]time.Time),
-		fanWait: make(chan struct{})}
+		kick: make(chan struct{}, 1), replaySem: make(chan struct{}, 8),
+		replaySlots: make(chan struct{}, max(1, cfg.ReplayMemory/replayPageCost)),
+		hinted:      make(map[netip.Addr]time.Time), fanWait: make(chan struct{}),
+		sources: newSourceLimiter(cfg.RefusalsPerMinute), wsLog: newLogSampler(), subLog: newLogSampler(),
+		notifLog: newLogSampler()}
 	if cfg.Token != "" {
 		s.tokenSum = sha256.Sum256([]byte(cfg.Token))
 	}
@@ -210,9 +254,13 @@ func NewServer(cfg Config) (*Server, error) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	st, err := OpenStore(ctx, StoreConfig{Database: cfg.Database, DataDir: cfg.DataDir, Lock: true, Logger: cfg.Logger})
+	st, err := OpenStore(ctx, StoreConfig{Database: cfg.Database, DataDir: cfg.DataDir, Lock: true, Claims: cfg.Claims,
+		Logger: cfg.Logger})
 	if err != nil {
 		return nil, err
+	}
+	if cfg.wrapStore != nil {
+		st = cfg.wrapStore(st)
 	}
 	s.st = st
 	fail := func(err error) (*Server, error) {
@@ -485,17 +533,18 @@ func (s *Server) waitFanned(id int64, timeout time.Duration) {
 	}
 }
 
-// pruneLoop deletes notifications older than cfg.Retain now and then
-// every cfg.PruneEvery, until Shutdown.
+// pruneLoop deletes notifications older than cfg.Retain (unless they are
+// kept for ever) and unpaid claims older than cfg.Claims.TTL, now and
+// then every cfg.PruneEvery, until Shutdown.
 func (s *Server) pruneLoop(ctx context.Context) {
 	defer s.bg.Done()
-	if s.cfg.Retain < 0 {
-		return
-	}
 	t := time.NewTicker(s.cfg.PruneEvery)
 	defer t.Stop()
 	for {
-		before := time.Now().Add(-s.cfg.Retain)
+		var before time.Time // zero: notifications are kept for ever (unpaid claims still expire)
+		if s.cfg.Retain > 0 {
+			before = time.Now().Add(-s.cfg.Retain)
+		}
 		n, ran, err := s.st.Prune(ctx, before, s.cfg.PruneEvery)
 		s.m.pruned.Add(float64(n))
 		s.m.prunePasses.Inc()
@@ -555,72 +604,6 @@ func (s *Server) watchRevocations(ctx context.Context) {
 	}
 }
 
-// handleHealth is liveness: the process serves HTTP. It does not touch
-// the store, so a load balancer does not restart a relay for a database
-// outage it cannot fix; /readyz tells whether it can take notifications.
-func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
-	if s.closing.Load() {
-		http.Error(w, "shutting down", http.StatusServiceUnavailable)
-		return
-	}
-	io.WriteString(w, "ok\n")
-}
-
-// readyCache bounds how often /readyz writes, however often it is asked.
-const readyCache = time.Second
-
-// handleReady is readiness: 200 only if a write committed just now (disk
-// not full, database reachable and writable), with what it checked.
-func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
-	if s.closing.Load() {
-		http.Error(w, "shutting down", http.StatusServiceUnavailable)
-		return
-	}
-	err := s.ready(r.Context())
-	var b strings.Builder
-	fmt.Fprintf(&b, "instance %s\nstorage %s\n", s.cfg.Instance, s.storage)
-	if pg, ok := s.st.(*pgStore); ok {
-		state := "up"
-		if !pg.Listening() {
-			state = "down (polling the table every " + s.cfg.FeedPoll.String() + ")"
-		}
-		fmt.Fprintf(&b, "database listener %s\n", state)
-	}
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	if err != nil {
-		w.WriteHeader(http.StatusServiceUnavailable)
-		fmt.Fprintf(w, "not ready: cannot commit a write: %v\n%s", err, b.String())
-		return
-	}
-	fmt.Fprintf(w, "ready\n%s", b.String())
-}
-
-func (s *Server) ready(ctx context.Context) error {
-	s.readyMu.Lock()
-	defer s.readyMu.Unlock()
-	if time.Since(s.readyAt) < readyCache {
-		return s.readyErr
-	}
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	defer cancel()
-	err := s.st.Ready(ctx, s.cfg.Instance)
-	if err != nil && !errors.Is(err, context.Canceled) {
-		if s.readyErr == nil {
-			s.log.Error("not ready: the store cannot commit a write", "err", err)
-		}
-	} else if err == nil && s.readyErr != nil {
-		s.log.Info("ready again: the store commits writes")
-	}
-	s.readyAt, s.readyErr = time.Now(), err
-	if err != nil {
-		s.m.ready.Set(0)
-	} else {
-		s.m.ready.Set(1)
-	}
-	return err
-}
-
 // handleNotify is a merchant's notify URL. Only the gateway's success
 // reply stops its retries, so it is sent only once the notification is
 // durable (committed in PostgreSQL, or fsynced in SQLite).
@@ -639,13 +622,13 @@ func (s *Server) handleNotify(w http.ResponseWriter, r *http.Request, gatewayNam
 	m, configured := s.merchants[gatewayName][merchantID]
 	if !known || !configured {
 		s.m.count(resultRejected)
-		log.Warn("notify: no such merchant on this relay", "path", r.URL.Path)
+		s.notifLog.warn(log, "notify: no such merchant on this relay", "path", r.URL.Path)
 		http.Error(w, "no such merchant", http.StatusNotFound)
 		return
 	}
 	if gw.AllowListed() && len(s.cfg.AllowIPs) > 0 && !containsAddr(s.cfg.AllowIPs, src) {
 		s.m.count(resultRejected)
-		log.Warn("notify: source not in allow-list")
+		s.notifLog.warn(log, "notify: source not in allow-list")
 		s.proxyHint(r, src)
 		http.Error(w, "forbidden", http.StatusForbidden)
 		return
@@ -655,11 +638,11 @@ func (s *Server) handleNotify(w http.ResponseWriter, r *http.Request, gatewayNam
 		s.m.count(resultRejected)
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			log.Warn("notify: body too large", "limit", MaxNotifyBody)
+			s.notifLog.warn(log, "notify: body too large", "limit", MaxNotifyBody)
 			http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
 			return
 		}
-		log.Warn("notify: reading body", "err", err)
+		s.notifLog.warn(log, "notify: reading body", "err", err)
 		http.Error(w, "bad request", http.StatusBadRequest)
 		return
 	}
@@ -676,7 +659,7 @@ func (s *Server) handleNotify(w http.ResponseWriter, r *http.Request, gatewayNam
 		return
 	case err != nil:
 		s.m.count(resultRejected)
-		log.Warn("notify: signature rejected", "err", err, "bytes", len(raw))
+		s.notifLog.warn(log, "notify: signature rejected", "err", err, "bytes", len(raw))
 		http.Error(w, "bad signature", http.StatusUnauthorized)
 		return
 	}
@@ -695,6 +678,9 @@ func (s *Server) handleNotify(w http.ResponseWriter, r *http.Request, gatewayNam
 	}
 	log = log.With("syssn", rec.SysSN, "notify_type", rec.NotifyType, "out_trade_no", rec.OutTradeNo)
 	inserted, err := s.st.Append(r.Context(), rec)
+	if r.Context().Err() == nil && !errors.Is(err, ErrStoreClosed) {
+		s.noteAppend(err)
+	}
 	if err != nil {
 		s.m.count(resultFailed)
 		log.Error("notify: not stored; answered 503 so the gateway retries", "err", err)
@@ -755,11 +741,11 @@ func (s *Server) broadcast(rec *Record) {
 	}
 	for _, c := range foreign {
 		s.hub.unsubscribe(c, rec.OutTradeNo, "")
-		msg := fmt.Sprintf("out_trade_no %s is not an order of this kiosk (a notification for it belongs to another device or merchant): subscription dropped", rec.OutTradeNo)
 		s.log.Warn("ws: notification withheld from a kiosk outside its scope", "out_trade_no", rec.OutTradeNo,
 			"notification_merchant", rec.Merchant, "notification_udid", rec.UDID, "token_id", c.cred.tokenID,
 			"token_merchant", c.cred.scope.Merchant, "token_udid", c.cred.scope.UDID)
-		s.refuseSub(c, request{Type: TypeSubscribe, OutTradeNo: rec.OutTradeNo}, reasonForeignOrder, msg)
+		s.refuseSub(c, request{Type: TypeSubscribe, OutTradeNo: rec.OutTradeNo}, reasonForeignOrder,
+			"a notification for it, just stored, is another device's or merchant's: subscription dropped")
 	}
 }
 
@@ -849,113 +835,6 @@ func ParseAllowList(s string) ([]netip.Prefix, error) {
 	return out, nil
 }
 
-// authenticate finds the kiosk's credential: the shared token (compared
-// in constant time) or its own token (looked up by hash). The token comes
-// from the Authorization header, or ?token= for clients that cannot set
-// headers. On failure it returns the HTTP status, the metric reason and
-// the message for the kiosk.
-func (s *Server) authenticate(r *http.Request) (cred *credential, status int, reason, msg string) {
-	shared := s.shared
-	cred = &credential{}
-	if s.cfg.InsecureNoAuth {
-		return shared, 0, "", ""
-	}
-	tok := r.URL.Query().Get("token")
-	if h := r.Header.Get("Authorization"); h != "" {
-		scheme, t, ok := strings.Cut(h, " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") {
-			return cred, http.StatusUnauthorized, reasonUnauthorized, "unauthorized: use Authorization: Bearer TOKEN"
-		}
-		tok = strings.TrimSpace(t)
-	}
-	if tok == "" {
-		return cred, http.StatusUnauthorized, reasonUnauthorized, "unauthorized: no token"
-	}
-	if s.cfg.Token != "" {
-		sum := sha256.Sum256([]byte(tok))
-		if subtle.ConstantTimeCompare(sum[:], s.tokenSum[:]) == 1 {
-			return shared, 0, "", ""
-		}
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
-	defer cancel()
-	t, err := s.st.TokenByHash(ctx, HashToken(tok))
-	switch {
-	case errors.Is(err, ErrTokenNotFound):
-		return cred, http.StatusUnauthorized, reasonUnauthorized, "unauthorized: unknown token"
-	case err != nil:
-		s.log.Error("ws: token look-up", "err", err)
-		return cred, http.StatusServiceUnavailable, reasonUnavailable, "relay storage unavailable, retry"
-	case !t.RevokedAt.IsZero():
-		return &credential{tokenID: t.ID, scope: t.Scope()}, http.StatusUnauthorized, reasonRevoked, "unauthorized: token revoked"
-	}
-	return &credential{tokenID: t.ID, scope: t.Scope(), limit: s.cfg.MaxConnsPerToken}, 0, "", ""
-}
-
-func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
-	remote := s.sourceAddr(r).String()
-	if s.closing.Load() {
-		http.Error(w, "shutting down", http.StatusServiceUnavailable)
-		return
-	}
-	udid := r.Header.Get("X-QRKiosk-UDID")
-	if udid == "" {
-		udid = r.URL.Query().Get("udid")
-	}
-	if len(udid) > maxUDID {
-		udid = udid[:maxUDID]
-	}
-	refuse := func(status int, reason, msg string, cred *credential) {
-		s.m.refused.WithLabelValues(reason).Inc()
-		s.log.Warn("ws: kiosk refused", "remote", remote, "udid", udid, "reason", reason, "token_id", cred.tokenID,
-			"merchant", cred.scope.Merchant, "token_udid", cred.scope.UDID)
-		if status == http.StatusUnauthorized {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="qrkiosk-relay"`)
-		}
-		http.Error(w, msg, status)
-	}
-	cred, status, reason, msg := s.authenticate(r)
-	if status != 0 {
-		refuse(status, reason, msg, cred)
-		return
-	}
-	if cred.scope.UDID != "" && udid != "" && udid != cred.scope.UDID {
-		refuse(http.StatusForbidden, reasonDeviceMismatch,
-			fmt.Sprintf("forbidden: this token is for device %q, the kiosk says it is %q", cred.scope.UDID, udid), cred)
-		return
-	}
-	if cred.tokenID != 0 && !s.serves(cred.scope.Merchant) {
-		// Not refused (another instance may be configured for it), but
-		// most likely a typo in `token add --merchant`: this kiosk will
-		// see nothing from here.
-		s.log.Warn("ws: the kiosk's token is for a merchant this relay does not serve", "merchant", cred.scope.Merchant,
-			"token_id", cred.tokenID, "remote", remote)
-	}
-	ws, err := s.upgrader.Upgrade(w, r, nil)
-	if err != nil {
-		s.log.Debug("ws: upgrade", "remote", remote, "err", err)
-		return
-	}
-	c := newWSConn(ws, s.cfg.SendQueue, remote, udid, cred)
-	if err := s.hub.add(c, &s.wg); err != nil {
-		code, text := websocket.CloseGoingAway, "relay shutting down"
-		if errors.Is(err, errTooManyConns) {
-			code, text = websocket.CloseTryAgainLater, err.Error()
-			s.m.refused.WithLabelValues(reasonTooManyConns).Inc()
-			s.log.Warn("ws: kiosk refused", "remote", remote, "udid", udid, "reason", reasonTooManyConns,
-				"token_id", cred.tokenID, "limit", cred.limit)
-		}
-		ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(time.Second))
-		ws.Close()
-		return
-	}
-	s.m.connected.Inc()
-	s.log.Info("kiosk connected", "remote", remote, "udid", udid, "token_id", cred.tokenID,
-		"merchant", cred.scope.Merchant)
-	go s.writePump(c)
-	go s.readPump(c)
-}
-
 func (s *Server) readPump(c *wsConn) {
 	why := "closed"
 	defer func() {
@@ -1016,12 +895,26 @@ func (s *Server) readPump(c *wsConn) {
 	}
 }
 
-// refuseSub answers a subscription with an error naming it, and logs it.
-func (s *Server) refuseSub(c *wsConn, req request, reason, msg string) {
+// subscriptionRefused is the error of every refused subscription to an
+// out_trade_no, whatever the reason: another device's order, another
+// merchant's, a limit, the store. Told apart, they would say whether an
+// order exists at any merchant; the kiosk does the same in every case
+// (polls the gateway for that order), and the reason goes to the log
+// and the metric.
+const subscriptionRefused = "subscription refused: no push for this order; poll the gateway"
+
+// refuseSub answers a subscription with an error naming it, and logs it
+// (sampled) with the reason and detail. A udid subscription's error says
+// why (detail): it concerns the token's own device only.
+func (s *Server) refuseSub(c *wsConn, req request, reason, detail string) {
 	s.m.subsRefused.WithLabelValues(reason).Inc()
-	s.log.Warn("ws: subscription refused", "reason", reason, "remote", c.remote, "token_id", c.cred.tokenID,
-		"merchant", c.cred.scope.Merchant, "token_udid", c.cred.scope.UDID, "out_trade_no", req.OutTradeNo,
-		"udid", req.UDID)
+	s.subLog.warn(s.log, "ws: subscription refused", "reason", reason, "detail", detail, "remote", c.remote,
+		"token_id", c.cred.tokenID, "merchant", c.cred.scope.Merchant, "token_udid", c.cred.scope.UDID,
+		"out_trade_no", req.OutTradeNo, "udid", req.UDID)
+	msg := detail
+	if req.OutTradeNo != "" {
+		msg = subscriptionRefused
+	}
 	s.reply(c, wireMessage{Type: TypeError, OutTradeNo: req.OutTradeNo, UDID: req.UDID, Error: msg})
 }
 
@@ -1043,9 +936,8 @@ func onShortGoroutine[T any](f func() (T, error)) (T, error) {
 }
 
 // subscribe checks the subscription against the kiosk's credential,
-// registers it, then streams what is stored, a page at a time: in that
-// order nothing committed in between is missed (it may come twice). The
-// replay waits for queue space, up to the write timeout per frame.
+// registers it, then streams what is stored (replay): in that order
+// nothing committed in between is missed (it may come twice).
 func (s *Server) subscribe(c *wsConn, req request) bool {
 	scope := c.cred.scope
 	if req.UDID != "" && scope.UDID != "" && req.UDID != scope.UDID {
@@ -1062,13 +954,19 @@ func (s *Server) subscribe(c *wsConn, req request) bool {
 			defer cancel()
 			return s.st.Claim(ctx, scope.Merchant, req.OutTradeNo, scope.UDID)
 		})
-		if err != nil {
-			s.log.Error("ws: subscribe", "out_trade_no", req.OutTradeNo, "err", err)
-			s.refuseSub(c, req, reasonUnavailable, "relay storage unavailable, subscribe again later")
+		switch {
+		case errors.Is(err, ErrDeviceClaimLimit):
+			s.refuseSub(c, req, reasonDeviceClaimLimit, err.Error())
 			return true
-		}
-		if owner != scope.UDID {
-			s.refuseSub(c, req, reasonForeignOrder, fmt.Sprintf("out_trade_no %s is not an order of this kiosk (another device follows it)", req.OutTradeNo))
+		case errors.Is(err, ErrMerchantClaimLimit):
+			s.refuseSub(c, req, reasonMerchantClaimLimit, err.Error())
+			return true
+		case err != nil:
+			s.log.Error("ws: subscribe", "out_trade_no", req.OutTradeNo, "err", err)
+			s.refuseSub(c, req, reasonUnavailable, "relay storage unavailable")
+			return true
+		case owner != scope.UDID:
+			s.refuseSub(c, req, reasonForeignOrder, "another device claimed the order first, or a notification names it")
 			return true
 		}
 	}
@@ -1080,11 +978,11 @@ func (s *Server) subscribe(c *wsConn, req request) bool {
 		})
 		if err != nil {
 			s.log.Error("ws: subscribe", "out_trade_no", req.OutTradeNo, "err", err)
-			s.refuseSub(c, req, reasonUnavailable, "relay storage unavailable, subscribe again later")
+			s.refuseSub(c, req, reasonUnavailable, "relay storage unavailable")
 			return true
 		}
 		if foreign {
-			s.refuseSub(c, req, reasonForeignOrder, fmt.Sprintf("out_trade_no %s is not an order of this kiosk (it belongs to another device or merchant)", req.OutTradeNo))
+			s.refuseSub(c, req, reasonForeignOrder, "a stored notification for it is another device's or merchant's")
 			return true
 		}
 	}
@@ -1096,37 +994,9 @@ func (s *Server) subscribe(c *wsConn, req request) bool {
 		return false
 	}
 	q := ReplayQuery{Scope: scope, OutTradeNo: req.OutTradeNo, UDID: req.UDID, Since: time.Now().Add(-s.cfg.ReplayWindow)}
-	n := 0
-	var after int64
-	for n < maxReplay {
-		limit := min(replayPage, maxReplay-n)
-		page, err := onShortGoroutine(func() ([]*Record, error) {
-			s.replaySem <- struct{}{}
-			defer func() { <-s.replaySem }()
-			ctx, cancel := context.WithTimeout(context.Background(), s.cfg.WriteTimeout)
-			defer cancel()
-			return s.st.Replay(ctx, q, after, limit)
-		})
-		if err != nil {
-			s.log.Error("ws: replay", "out_trade_no", req.OutTradeNo, "udid", req.UDID, "err", err)
-			break
-		}
-		for _, r := range page {
-			frame, err := encodeNotification(r, true)
-			if err != nil {
-				continue
-			}
-			if !s.enqueue(c, &outbound{data: frame}) {
-				return false
-			}
-			n++
-			after = r.ID
-		}
-		// Still here and reading: a long replay is not a silent peer.
-		c.ws.SetReadDeadline(time.Now().Add(2 * s.cfg.PingInterval))
-		if len(page) < limit {
-			break
-		}
+	n, ok := s.replay(c, q)
+	if !ok {
+		return false
 	}
 	ack := wireMessage{Type: TypeSubscribed, OutTradeNo: req.OutTradeNo, UDID: req.UDID, Replayed: &n}
 	frame, _ := json.Marshal(ack)
@@ -1200,6 +1070,9 @@ func (s *Server) writePump(c *wsConn) {
 }
 
 func (s *Server) write(c *wsConn, m *outbound) bool {
+	if m.written != nil {
+		defer close(m.written)
+	}
 	c.ws.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
 	if err := c.ws.WriteMessage(websocket.TextMessage, m.data); err != nil {
 		var ne interface{ Timeout() bool }

@@ -2,7 +2,9 @@ package relay
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"time"
@@ -92,25 +94,33 @@ type Store interface {
 	// records (PostgreSQL's LISTEN); nil when only this process writes.
 	Changed() <-chan struct{}
 	// Replay returns the next page, up to limit records with id > after,
-	// that q selects, in id order.
+	// that q selects, in id order: fewer once their bodies hold
+	// replayPageBytes, so a page of large notifications stays small.
 	Replay(ctx context.Context, q ReplayQuery, after int64, limit int) ([]*Record, error)
 	// Foreign reports whether a notification for outTradeNo is stored
 	// that shows the order is another merchant's, or names another device.
 	Foreign(ctx context.Context, outTradeNo string, scope Scope) (bool, error)
 	// Claim returns the device that owns merchant's order outTradeNo: the
 	// one a stored notification names, else the first to claim it, which
-	// is udid if no device has.
+	// is udid if no device has. A new claim past the store's ClaimLimits
+	// is not stored: ErrDeviceClaimLimit or ErrMerchantClaimLimit.
 	Claim(ctx context.Context, merchant, outTradeNo, udid string) (owner string, err error)
 	// Count is the number of stored notifications.
 	Count(ctx context.Context) (int64, error)
-	// Prune deletes notifications received before a time, in small
+	// Prune deletes notifications received before a time (none when it
+	// is zero) with their orders' claims, and the claims older than the
+	// ClaimLimits' TTL of orders without a notification, in small
 	// transactions. Relays sharing a store prune once per period between
 	// them: ran is false when another did it less than period ago or is
 	// doing it now.
 	Prune(ctx context.Context, before time.Time, period time.Duration) (deleted int64, ran bool, err error)
 	// Ready commits a small write (a heartbeat of instance) now: it fails
-	// when a notification could not be stored either.
+	// when the store is unreachable or refuses writes.
 	Ready(ctx context.Context, instance string) error
+	// Probe commits a write as large as the largest notification, then
+	// removes it: after an append failed (a full disk, a quota), it tells
+	// whether the store can take a notification again.
+	Probe(ctx context.Context) error
 
 	AddToken(ctx context.Context, t *Token) error
 	// TokenByHash finds a token, revoked or not; ErrTokenNotFound if none.
@@ -133,7 +143,83 @@ var (
 	ErrStoreClosed = errors.New("relay: store closed")
 	// ErrTokenNotFound: no token has that hash.
 	ErrTokenNotFound = errors.New("relay: token not found")
+	// ErrDeviceClaimLimit, ErrMerchantClaimLimit: a new claim would pass
+	// ClaimLimits.PerDevice or PerMerchant.
+	ErrDeviceClaimLimit   = errors.New("relay: the device has claimed as many orders as it may")
+	ErrMerchantClaimLimit = errors.New("relay: the merchant's devices have claimed as many orders as they may")
 )
+
+// ClaimLimits bound what one kiosk token can make the relay store. A
+// kiosk claims an order by subscribing to it, and claims outlive the
+// connection: without a bound, one token could fill the disk by
+// subscribing to made-up orders. A claim whose order was paid (a
+// notification is stored) stays as long as the notification.
+type ClaimLimits struct {
+	// TTL is how long the claim of an order without a notification is
+	// kept (the kiosk's orders expire within hours), and the window the
+	// limits count new claims in, by the hour. 0 = kept as long as
+	// notifications, no limits.
+	TTL time.Duration
+	// PerDevice and PerMerchant bound the new claims within TTL of one
+	// device, and of all a merchant's devices together; 0 = unbounded.
+	PerDevice, PerMerchant int
+}
+
+// hours is the TTL in whole hours, at least 1: claims are counted in
+// hourly buckets.
+func (l ClaimLimits) hours() int64 { return max(1, int64((l.TTL+time.Hour-1)/time.Hour)) }
+
+// claimHour is the bucket a claim made at t is counted in.
+func claimHour(t time.Time) int64 { return t.Unix() / 3600 }
+
+// claimQuotaSQL counts one new claim in its hour's bucket of a device
+// (or, with udid "", of the merchant), ?1-?3, and returns the bucket's
+// count plus the earlier ones after hour ?4: the claims within TTL.
+// Written with ?N placeholders; PostgreSQL's are $N.
+const claimQuotaSQL = `INSERT INTO claim_quota (merchant, udid, hour, claims) VALUES (?1, ?2, ?3, 1)
+	ON CONFLICT (merchant, udid, hour) DO UPDATE SET claims = claim_quota.claims + 1
+	RETURNING claims + (SELECT coalesce(sum(q.claims), 0) FROM claim_quota q
+		WHERE q.merchant = ?1 AND q.udid = ?2 AND q.hour > ?4 AND q.hour < ?3)`
+
+// count counts a new claim of udid's, and of its merchant's, inside the
+// claim's transaction; past a limit it returns the limit's error and the
+// caller rolls the claim back. quota runs claimQuotaSQL with args.
+func (l ClaimLimits) count(quota func(args ...any) (int, error), merchant, udid string, now time.Time) error {
+	if l.TTL <= 0 {
+		return nil
+	}
+	hour := claimHour(now)
+	for _, c := range []struct {
+		udid  string
+		limit int
+		err   error
+	}{{udid, l.PerDevice, ErrDeviceClaimLimit}, {"", l.PerMerchant, ErrMerchantClaimLimit}} {
+		if c.limit <= 0 {
+			continue
+		}
+		n, err := quota(merchant, c.udid, hour, hour-l.hours())
+		if err != nil {
+			return fmt.Errorf("relay: claim: %w", err)
+		}
+		if n > c.limit {
+			return fmt.Errorf("%w: %d new orders within %v, at most %d", c.err, n-1, l.TTL, c.limit)
+		}
+	}
+	return nil
+}
+
+// probeBody is what Probe writes: as large as the largest notification,
+// and random, so that no compression makes it smaller.
+func probeBody() []byte {
+	b := make([]byte, MaxNotifyBody)
+	rand.Read(b)
+	return b
+}
+
+// replayPageBytes bounds the bodies in one replay page (the page ends
+// after the record that reaches it): what a replay holds in memory at
+// once, whatever the size of the notifications.
+const replayPageBytes = 64 << 10
 
 // maxBatch bounds one group commit: enough to amortise the fsync under a
 // burst, small enough that the first writer of a batch is not kept long.
@@ -243,6 +329,7 @@ type StoreConfig struct {
 	// Lock locks DataDir against a second relay process (SQLite only):
 	// the server sets it, the token commands run beside a relay without.
 	Lock   bool
+	Claims ClaimLimits
 	Logger *slog.Logger
 }
 
@@ -255,7 +342,7 @@ func OpenStore(ctx context.Context, cfg StoreConfig) (Store, error) {
 		if !strings.HasPrefix(cfg.Database, "postgres://") && !strings.HasPrefix(cfg.Database, "postgresql://") {
 			return nil, errors.New("relay: --database: must be a postgres:// URL (leave it empty for SQLite in --data)")
 		}
-		return openPostgres(ctx, cfg.Database, cfg.Logger)
+		return openPostgres(ctx, cfg.Database, cfg.Claims, cfg.Logger)
 	}
-	return openSQLite(cfg.DataDir, cfg.Lock)
+	return openSQLite(cfg.DataDir, cfg.Lock, cfg.Claims)
 }

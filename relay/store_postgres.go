@@ -77,6 +77,20 @@ var pgMigrations = []string{
 		PRIMARY KEY (merchant, out_trade_no)
 	);
 	CREATE INDEX order_claims_claimed_at ON order_claims (claimed_at);`,
+
+	// 3: new claims counted by the hour per device and per merchant (udid
+	// ''), for ClaimLimits; and the readiness probe's scratch rows.
+	`CREATE TABLE claim_quota (
+		merchant text    NOT NULL,
+		udid     text    NOT NULL,
+		hour     bigint  NOT NULL,
+		claims   integer NOT NULL,
+		PRIMARY KEY (merchant, udid, hour)
+	);
+	CREATE TABLE relay_probe (
+		id   bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+		body bytea  NOT NULL
+	);`,
 }
 
 // pgStore keeps everything in PostgreSQL, shared by every relay instance.
@@ -89,6 +103,7 @@ type pgStore struct {
 	listenC *pgx.ConnConfig
 	log     *slog.Logger
 	b       *batcher
+	claims  ClaimLimits
 
 	changed   chan struct{}
 	listening atomic.Bool
@@ -100,7 +115,7 @@ type pgStore struct {
 // one writer, a few replays and token look-ups at a time.
 const defaultPoolConns = 10
 
-func openPostgres(ctx context.Context, url string, log *slog.Logger) (*pgStore, error) {
+func openPostgres(ctx context.Context, url string, claims ClaimLimits, log *slog.Logger) (*pgStore, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("relay: --database: %w", err)
@@ -117,7 +132,8 @@ func openPostgres(ctx context.Context, url string, log *slog.Logger) (*pgStore, 
 	if err != nil {
 		return nil, fmt.Errorf("relay: database: %w", err)
 	}
-	s := &pgStore{pool: pool, listenC: listenC, log: log, changed: make(chan struct{}, 1), stopped: make(chan struct{})}
+	s := &pgStore{pool: pool, listenC: listenC, log: log, claims: claims, changed: make(chan struct{}, 1),
+		stopped: make(chan struct{})}
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, err
@@ -312,20 +328,24 @@ func (s *pgStore) Listening() bool { return s.listening.Load() }
 
 const pgColumns = `id, merchant, gateway, syssn, notify_type, out_trade_no, udid, body, sign, sign_type, received_at`
 
-func (s *pgStore) query(ctx context.Context, where string, args ...any) ([]*Record, error) {
+// query stops reading once the records' bodies hold maxBytes (0 = no
+// bound).
+func (s *pgStore) query(ctx context.Context, maxBytes int, where string, args ...any) ([]*Record, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+pgColumns+` FROM notifications `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("relay: database query: %w", err)
 	}
 	defer rows.Close()
 	var out []*Record
-	for rows.Next() {
+	size := 0
+	for (maxBytes == 0 || size < maxBytes) && rows.Next() {
 		r := new(Record)
 		if err := rows.Scan(&r.ID, &r.Merchant, &r.Gateway, &r.SysSN, &r.NotifyType, &r.OutTradeNo, &r.UDID,
 			&r.Body, &r.Sign, &r.SignType, &r.ReceivedAt); err != nil {
 			return nil, fmt.Errorf("relay: database scan: %w", err)
 		}
 		out = append(out, r)
+		size += len(r.Body)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("relay: database query: %w", err)
@@ -334,7 +354,7 @@ func (s *pgStore) query(ctx context.Context, where string, args ...any) ([]*Reco
 }
 
 func (s *pgStore) After(ctx context.Context, after int64, limit int) ([]*Record, error) {
-	return s.query(ctx, `WHERE id > $1 ORDER BY id LIMIT $2`, after, limit)
+	return s.query(ctx, 0, `WHERE id > $1 ORDER BY id LIMIT $2`, after, limit)
 }
 
 func (s *pgStore) LastID(ctx context.Context) (int64, error) {
@@ -345,7 +365,7 @@ func (s *pgStore) LastID(ctx context.Context) (int64, error) {
 
 func (s *pgStore) Replay(ctx context.Context, q ReplayQuery, after int64, limit int) ([]*Record, error) {
 	where, args := replayWhere(q, "$", after, limit, func(t time.Time) any { return t })
-	return s.query(ctx, where, args...)
+	return s.query(ctx, replayPageBytes, where, args...)
 }
 
 func (s *pgStore) Foreign(ctx context.Context, outTradeNo string, scope Scope) (bool, error) {
@@ -373,15 +393,41 @@ func (s *pgStore) Claim(ctx context.Context, merchant, outTradeNo, udid string) 
 	if found != nil {
 		return *found, nil
 	}
-	var owner string
-	err = s.pool.QueryRow(ctx, `INSERT INTO order_claims (merchant, out_trade_no, udid) VALUES ($1, $2, $3)
-		ON CONFLICT (merchant, out_trade_no) DO UPDATE SET udid = order_claims.udid RETURNING udid`,
-		merchant, outTradeNo, udid).Scan(&owner)
+	tx, err := s.pool.Begin(ctx)
 	if err != nil {
+		return "", fmt.Errorf("relay: claim: %w", err)
+	}
+	defer tx.Rollback(context.Background())
+	var owner string
+	err = tx.QueryRow(ctx, `INSERT INTO order_claims (merchant, out_trade_no, udid) VALUES ($1, $2, $3)
+		ON CONFLICT (merchant, out_trade_no) DO NOTHING RETURNING udid`, merchant, outTradeNo, udid).Scan(&owner)
+	if errors.Is(err, pgx.ErrNoRows) { // claimed since the read (the insert waited for that claim's commit)
+		err = tx.QueryRow(ctx, `SELECT udid FROM order_claims WHERE merchant = $1 AND out_trade_no = $2`,
+			merchant, outTradeNo).Scan(&owner)
+		if err != nil {
+			return "", fmt.Errorf("relay: claim: %w", err)
+		}
+		return owner, nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("relay: claim: %w", err)
+	}
+	// The quota rows' locks order concurrent claims of one device (or
+	// merchant) across instances: each sees the others' counts.
+	err = s.claims.count(func(args ...any) (n int, err error) {
+		return n, tx.QueryRow(ctx, pgQuotaSQL, args...).Scan(&n)
+	}, merchant, udid, time.Now())
+	if err != nil {
+		return "", err
+	}
+	if err := tx.Commit(ctx); err != nil {
 		return "", fmt.Errorf("relay: claim: %w", err)
 	}
 	return owner, nil
 }
+
+// pgQuotaSQL is claimQuotaSQL with PostgreSQL's placeholders.
+var pgQuotaSQL = strings.ReplaceAll(claimQuotaSQL, "?", "$")
 
 func (s *pgStore) Count(ctx context.Context) (int64, error) {
 	var n int64
@@ -417,20 +463,43 @@ func (s *pgStore) Prune(ctx context.Context, before time.Time, period time.Durat
 	if recent {
 		return 0, false, nil
 	}
-	var total int64
-	for {
-		tag, err := conn.Exec(ctx, `DELETE FROM notifications WHERE id IN
-			(SELECT id FROM notifications WHERE received_at < $1 ORDER BY received_at LIMIT $2)`, before, pruneChunk)
-		if err != nil {
-			return total, true, fmt.Errorf("relay: database prune: %w", err)
-		}
-		total += tag.RowsAffected()
-		if tag.RowsAffected() < pruneChunk {
-			break
+	chunks := func(query string, args ...any) (int64, error) {
+		var deleted int64
+		for {
+			tag, err := conn.Exec(ctx, query, append(args, pruneChunk)...)
+			if err != nil {
+				return deleted, fmt.Errorf("relay: database prune: %w", err)
+			}
+			deleted += tag.RowsAffected()
+			if tag.RowsAffected() < pruneChunk {
+				return deleted, nil
+			}
 		}
 	}
-	if _, err := conn.Exec(ctx, `DELETE FROM order_claims WHERE claimed_at < $1`, before); err != nil {
-		return total, true, fmt.Errorf("relay: database prune: %w", err)
+	var total int64
+	if !before.IsZero() {
+		n, err := chunks(`DELETE FROM notifications WHERE id IN
+			(SELECT id FROM notifications WHERE received_at < $1 ORDER BY received_at LIMIT $2)`, before)
+		total = n
+		if err != nil {
+			return total, true, err
+		}
+		if _, err := chunks(`DELETE FROM order_claims WHERE (merchant, out_trade_no) IN
+			(SELECT merchant, out_trade_no FROM order_claims WHERE claimed_at < $1 LIMIT $2)`, before); err != nil {
+			return total, true, err
+		}
+	}
+	if s.claims.TTL > 0 {
+		if _, err := chunks(`DELETE FROM order_claims WHERE (merchant, out_trade_no) IN
+			(SELECT c.merchant, c.out_trade_no FROM order_claims c WHERE c.claimed_at < now() - make_interval(secs => $1)
+				AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.out_trade_no = c.out_trade_no AND n.merchant = c.merchant)
+				LIMIT $2)`, s.claims.TTL.Seconds()); err != nil {
+			return total, true, err
+		}
+		if _, err := conn.Exec(ctx, `DELETE FROM claim_quota WHERE hour <= $1`,
+			claimHour(time.Now())-s.claims.hours()); err != nil {
+			return total, true, fmt.Errorf("relay: database prune: %w", err)
+		}
 	}
 	if _, err := conn.Exec(ctx, `INSERT INTO relay_jobs (name, last_run_at) VALUES ('prune', now())
 		ON CONFLICT (name) DO UPDATE SET last_run_at = excluded.last_run_at`); err != nil {
@@ -444,6 +513,17 @@ func (s *pgStore) Ready(ctx context.Context, instance string) error {
 		ON CONFLICT (instance) DO UPDATE SET seen_at = excluded.seen_at`, instance)
 	if err != nil {
 		return fmt.Errorf("relay: database not writable: %w", err)
+	}
+	return nil
+}
+
+func (s *pgStore) Probe(ctx context.Context) error {
+	var id int64
+	if err := s.pool.QueryRow(ctx, `INSERT INTO relay_probe (body) VALUES ($1) RETURNING id`, probeBody()).Scan(&id); err != nil {
+		return fmt.Errorf("relay: database cannot take a notification: %w", err)
+	}
+	if _, err := s.pool.Exec(ctx, `DELETE FROM relay_probe WHERE id = $1`, id); err != nil {
+		return fmt.Errorf("relay: database: %w", err)
 	}
 	return nil
 }

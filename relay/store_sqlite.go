@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // pure-Go SQLite driver, keeps the relay CGO_ENABLED=0
@@ -96,30 +97,60 @@ var sqliteMigrations = []string{
 		PRIMARY KEY (merchant, out_trade_no)
 	);
 	CREATE INDEX order_claims_claimed_at ON order_claims (claimed_at);`,
+
+	// 4: new claims counted by the hour per device and per merchant (udid
+	// ''), for ClaimLimits; and the readiness probe's scratch row.
+	`CREATE TABLE claim_quota (
+		merchant TEXT    NOT NULL,
+		udid     TEXT    NOT NULL,
+		hour     INTEGER NOT NULL,
+		claims   INTEGER NOT NULL,
+		PRIMARY KEY (merchant, udid, hour)
+	);
+	CREATE TABLE relay_probe (
+		id   INTEGER PRIMARY KEY,
+		body BLOB    NOT NULL
+	);`,
 }
+
+// The WAL is checkpointed and truncated once it passes walCheckpointAbove
+// (looked at every walCheckpointEvery) and after each pruning pass.
+// SQLite's own checkpoints copy the WAL into the database but restart it
+// only when no reader is using it, which under steady reads may be never:
+// a burst of writes then leaves a WAL of hundreds of MB.
+var (
+	walCheckpointEvery       = 10 * time.Second
+	walCheckpointAbove int64 = 16 << 20
+)
 
 // sqliteStore keeps everything in one SQLite file in WAL mode with
 // synchronous=FULL, so a commit has reached the disk before the gateway is
 // told SUCCESS. One goroutine owns the writer connection and commits
 // concurrent appends together (group commit): one fsync per batch.
 type sqliteStore struct {
-	path string
-	w, r *sql.DB
-	b    *batcher
-	lock *os.File
+	path   string
+	w, r   *sql.DB
+	b      *batcher
+	lock   *os.File
+	claims ClaimLimits
+
+	stopOnce        sync.Once
+	stopCheckpoints chan struct{}
+	checkpointsDone chan struct{}
 }
 
 // openSQLite opens (creating it 0600) the journal in dir and migrates it.
 // With lock, the directory is locked against a second relay process; the
 // token commands open it without, beside a running relay.
-func openSQLite(dir string, lock bool) (*sqliteStore, error) {
+func openSQLite(dir string, lock bool, claims ClaimLimits) (*sqliteStore, error) {
 	if dir == "" {
 		return nil, errors.New("relay: DataDir is required")
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("relay: data dir: %w", err)
 	}
-	s := &sqliteStore{path: filepath.Join(dir, JournalFile)}
+	s := &sqliteStore{path: filepath.Join(dir, JournalFile), claims: claims,
+		stopCheckpoints: make(chan struct{}), checkpointsDone: make(chan struct{})}
 	if lock {
 		l, err := lockDir(dir, LockFile)
 		if err != nil {
@@ -159,7 +190,33 @@ func openSQLite(dir string, lock bool) (*sqliteStore, error) {
 	s.r = r
 	r.SetMaxOpenConns(4)
 	s.b = newBatcher(s.commit)
+	go s.checkpoints()
 	return s, nil
+}
+
+func (s *sqliteStore) checkpoints() {
+	defer close(s.checkpointsDone)
+	t := time.NewTicker(walCheckpointEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stopCheckpoints:
+			return
+		case <-t.C:
+		}
+		if st, err := os.Stat(s.path + "-wal"); err == nil && st.Size() > walCheckpointAbove {
+			s.checkpoint(context.Background()) // failing (readers busy for 5 s), it is tried again
+		}
+	}
+}
+
+// checkpoint copies the WAL into the database and truncates it, waiting
+// (busy_timeout) for readers of the old WAL to finish.
+func (s *sqliteStore) checkpoint(ctx context.Context) error {
+	if _, err := s.w.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		return fmt.Errorf("relay: journal checkpoint: %w", err)
+	}
+	return nil
 }
 
 // createPrivate creates the journal file 0600 before SQLite does (SQLite
@@ -278,7 +335,7 @@ func (s *sqliteStore) Changed() <-chan struct{} { return nil }
 
 func (s *sqliteStore) Replay(ctx context.Context, q ReplayQuery, after int64, limit int) ([]*Record, error) {
 	where, args := replayWhere(q, "?", after, limit, func(t time.Time) any { return t.UnixNano() })
-	return s.query(ctx, where, args...)
+	return s.queryBytes(ctx, replayPageBytes, where, args...)
 }
 
 // replayWhere builds the WHERE … LIMIT of a replay page for either SQL
@@ -327,7 +384,8 @@ func (s *sqliteStore) Foreign(ctx context.Context, outTradeNo string, scope Scop
 }
 
 // Claim reads first: a kiosk resubscribing after a reconnect finds its
-// order's owner and writes nothing.
+// order's owner and writes nothing. A new claim is counted against the
+// limits in its own transaction.
 func (s *sqliteStore) Claim(ctx context.Context, merchant, outTradeNo, udid string) (string, error) {
 	var found sql.NullString
 	err := s.r.QueryRowContext(ctx, `SELECT coalesce(
@@ -340,11 +398,34 @@ func (s *sqliteStore) Claim(ctx context.Context, merchant, outTradeNo, udid stri
 	if found.Valid {
 		return found.String, nil
 	}
-	var owner string
-	err = s.w.QueryRowContext(ctx, `INSERT INTO order_claims (merchant, out_trade_no, udid, claimed_at)
-		VALUES (?, ?, ?, ?) ON CONFLICT (merchant, out_trade_no) DO UPDATE SET udid = order_claims.udid
-		RETURNING udid`, merchant, outTradeNo, udid, time.Now().UnixNano()).Scan(&owner)
+	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
+		return "", fmt.Errorf("relay: claim: %w", err)
+	}
+	defer tx.Rollback()
+	now := time.Now()
+	var owner string
+	err = tx.QueryRowContext(ctx, `INSERT INTO order_claims (merchant, out_trade_no, udid, claimed_at)
+		VALUES (?, ?, ?, ?) ON CONFLICT (merchant, out_trade_no) DO NOTHING RETURNING udid`,
+		merchant, outTradeNo, udid, now.UnixNano()).Scan(&owner)
+	if errors.Is(err, sql.ErrNoRows) { // claimed since the read
+		err = tx.QueryRowContext(ctx, `SELECT udid FROM order_claims WHERE merchant = ? AND out_trade_no = ?`,
+			merchant, outTradeNo).Scan(&owner)
+		if err != nil {
+			return "", fmt.Errorf("relay: claim: %w", err)
+		}
+		return owner, nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("relay: claim: %w", err)
+	}
+	err = s.claims.count(func(args ...any) (n int, err error) {
+		return n, tx.QueryRowContext(ctx, claimQuotaSQL, args...).Scan(&n)
+	}, merchant, udid, now)
+	if err != nil {
+		return "", err
+	}
+	if err := tx.Commit(); err != nil {
 		return "", fmt.Errorf("relay: claim: %w", err)
 	}
 	return owner, nil
@@ -357,13 +438,20 @@ func (s *sqliteStore) Count(ctx context.Context) (int64, error) {
 }
 
 func (s *sqliteStore) query(ctx context.Context, where string, args ...any) ([]*Record, error) {
+	return s.queryBytes(ctx, 0, where, args...)
+}
+
+// queryBytes stops reading once the records' bodies hold maxBytes (0 =
+// no bound).
+func (s *sqliteStore) queryBytes(ctx context.Context, maxBytes int, where string, args ...any) ([]*Record, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT `+sqliteColumns+` FROM notifications `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("relay: journal query: %w", err)
 	}
 	defer rows.Close()
 	var out []*Record
-	for rows.Next() {
+	size := 0
+	for (maxBytes == 0 || size < maxBytes) && rows.Next() {
 		r := new(Record)
 		var at int64
 		if err := rows.Scan(&r.ID, &r.Merchant, &r.Gateway, &r.SysSN, &r.NotifyType, &r.OutTradeNo, &r.UDID,
@@ -372,35 +460,59 @@ func (s *sqliteStore) query(ctx context.Context, where string, args ...any) ([]*
 		}
 		r.ReceivedAt = time.Unix(0, at)
 		out = append(out, r)
+		size += len(r.Body)
 	}
 	return out, rows.Err()
 }
 
-// Prune deletes chunk by chunk. SQLite reuses the freed pages, so the file
-// stops growing once it holds the retention period. One relay owns the
-// file, so it always runs.
+// Prune deletes chunk by chunk, then checkpoints and truncates the WAL.
+// SQLite reuses the freed pages, so the file stops growing once it holds
+// the retention period. One relay owns the file, so it always runs.
 func (s *sqliteStore) Prune(ctx context.Context, before time.Time, _ time.Duration) (int64, bool, error) {
 	var total int64
-	for {
-		res, err := s.w.ExecContext(ctx, `DELETE FROM notifications WHERE id IN
-			(SELECT id FROM notifications WHERE received_at < ? ORDER BY received_at LIMIT ?)`,
-			before.UnixNano(), pruneChunk)
-		if err != nil {
-			return total, true, fmt.Errorf("relay: journal prune: %w", err)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return total, true, fmt.Errorf("relay: journal prune: %w", err)
-		}
-		total += n
-		if n < pruneChunk {
-			break
+	chunks := func(query string, args ...any) (int64, error) {
+		var deleted int64
+		for {
+			res, err := s.w.ExecContext(ctx, query, append(args, pruneChunk)...)
+			if err != nil {
+				return deleted, fmt.Errorf("relay: journal prune: %w", err)
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return deleted, fmt.Errorf("relay: journal prune: %w", err)
+			}
+			deleted += n
+			if n < pruneChunk {
+				return deleted, nil
+			}
 		}
 	}
-	if _, err := s.w.ExecContext(ctx, `DELETE FROM order_claims WHERE claimed_at < ?`, before.UnixNano()); err != nil {
-		return total, true, fmt.Errorf("relay: journal prune: %w", err)
+	if !before.IsZero() {
+		n, err := chunks(`DELETE FROM notifications WHERE id IN
+			(SELECT id FROM notifications WHERE received_at < ? ORDER BY received_at LIMIT ?)`, before.UnixNano())
+		total = n
+		if err != nil {
+			return total, true, err
+		}
+		if _, err := chunks(`DELETE FROM order_claims WHERE rowid IN
+			(SELECT rowid FROM order_claims WHERE claimed_at < ? LIMIT ?)`, before.UnixNano()); err != nil {
+			return total, true, err
+		}
 	}
-	return total, true, nil
+	if s.claims.TTL > 0 {
+		now := time.Now()
+		if _, err := chunks(`DELETE FROM order_claims WHERE rowid IN
+			(SELECT c.rowid FROM order_claims c WHERE c.claimed_at < ? AND NOT EXISTS (SELECT 1 FROM notifications n
+				WHERE n.out_trade_no = c.out_trade_no AND n.merchant = c.merchant) LIMIT ?)`,
+			now.Add(-s.claims.TTL).UnixNano()); err != nil {
+			return total, true, err
+		}
+		if _, err := s.w.ExecContext(ctx, `DELETE FROM claim_quota WHERE hour <= ?`,
+			claimHour(now)-s.claims.hours()); err != nil {
+			return total, true, fmt.Errorf("relay: journal prune: %w", err)
+		}
+	}
+	return total, true, s.checkpoint(ctx)
 }
 
 func (s *sqliteStore) Ready(ctx context.Context, instance string) error {
@@ -408,6 +520,16 @@ func (s *sqliteStore) Ready(ctx context.Context, instance string) error {
 		ON CONFLICT (instance) DO UPDATE SET seen_at = excluded.seen_at`, instance, time.Now().UnixNano())
 	if err != nil {
 		return fmt.Errorf("relay: journal %s not writable: %w", s.path, err)
+	}
+	return nil
+}
+
+func (s *sqliteStore) Probe(ctx context.Context) error {
+	if _, err := s.w.ExecContext(ctx, `INSERT INTO relay_probe (body) VALUES (?)`, probeBody()); err != nil {
+		return fmt.Errorf("relay: journal %s cannot take a notification: %w", s.path, err)
+	}
+	if _, err := s.w.ExecContext(ctx, `DELETE FROM relay_probe`); err != nil {
+		return fmt.Errorf("relay: journal %s: %w", s.path, err)
 	}
 	return nil
 }
@@ -504,6 +626,8 @@ func (s *sqliteStore) RevokedSince(ctx context.Context, since time.Time) ([]int6
 // Close commits the queued appends and closes the database (SQLite
 // checkpoints the WAL when the last connection goes), then the lock.
 func (s *sqliteStore) Close() error {
+	s.stopOnce.Do(func() { close(s.stopCheckpoints) })
+	<-s.checkpointsDone
 	s.b.close()
 	err := errors.Join(s.r.Close(), s.w.Close())
 	if s.lock != nil {

@@ -170,10 +170,16 @@ func serve(args []string, stdout, stderr io.Writer, checkOnly bool) int {
 	allow := fs.String("allow-ip", env("QRKIOSK_RELAY_ALLOW_IP", ""), `notifier allow-list: IPs/CIDRs, comma-separated; "qfpay" = QFPay's published addresses (env QRKIOSK_RELAY_ALLOW_IP)`)
 	proxies := fs.String("trusted-proxy", env("QRKIOSK_RELAY_TRUSTED_PROXY", ""), "reverse proxies (IPs/CIDRs) whose X-Forwarded-For is believed (env QRKIOSK_RELAY_TRUSTED_PROXY)")
 	retain := fs.String("retain-days", env("QRKIOSK_RELAY_RETAIN_DAYS", "90"), "days a notification is kept, 0 = for ever (env QRKIOSK_RELAY_RETAIN_DAYS)")
+	unpaid := fs.String("unpaid-claim-hours", env("QRKIOSK_RELAY_UNPAID_CLAIM_HOURS", "24"), "hours a kiosk's claim of an order without a notification is kept, 3 to 720 (env QRKIOSK_RELAY_UNPAID_CLAIM_HOURS)")
 	limits := []limitFlag{
 		{name: "max-subscriptions", env: "QRKIOSK_RELAY_MAX_SUBSCRIPTIONS", def: "256", help: "subscriptions one kiosk connection may hold"},
 		{name: "max-conns-per-token", env: "QRKIOSK_RELAY_MAX_CONNS_PER_TOKEN", def: "8", help: "connections one kiosk token may hold on this instance"},
 		{name: "max-conns-shared-token", env: "QRKIOSK_RELAY_MAX_CONNS_SHARED_TOKEN", def: "1000", help: "connections the shared token may hold on this instance"},
+		{name: "max-conns", env: "QRKIOSK_RELAY_MAX_CONNS", def: "20000", help: "kiosk connections this instance holds in all"},
+		{name: "refusals-per-minute", env: "QRKIOSK_RELAY_REFUSALS_PER_MINUTE", def: "60", help: "refused kiosk handshakes one source address (IPv6: /64) may provoke a minute before it is answered 429"},
+		{name: "max-claims-per-device", env: "QRKIOSK_RELAY_MAX_CLAIMS_PER_DEVICE", def: "2000", help: "orders one kiosk device may newly follow per --unpaid-claim-hours"},
+		{name: "max-claims-per-merchant", env: "QRKIOSK_RELAY_MAX_CLAIMS_PER_MERCHANT", def: "100000", help: "orders all of a merchant's kiosk devices together may newly follow per --unpaid-claim-hours"},
+		{name: "replay-memory-mib", env: "QRKIOSK_RELAY_REPLAY_MEMORY_MIB", def: "32", help: "MiB of replayed notifications in flight on this instance"},
 	}
 	for i := range limits {
 		l := &limits[i]
@@ -259,6 +265,10 @@ func serve(args []string, stdout, stderr io.Writer, checkOnly bool) int {
 	if err != nil {
 		return usage("--retain-days: " + err.Error())
 	}
+	unpaidTTL, err := unpaidClaimHours(*unpaid)
+	if err != nil {
+		return usage("--unpaid-claim-hours (or QRKIOSK_RELAY_UNPAID_CLAIM_HOURS): " + err.Error())
+	}
 	limit := map[string]int{}
 	for _, l := range limits {
 		n, err := strconv.Atoi(strings.TrimSpace(*l.value))
@@ -302,21 +312,26 @@ func serve(args []string, stdout, stderr io.Writer, checkOnly bool) int {
 	}
 
 	srv, err := relay.NewServer(relay.Config{
-		Key:              *key,
-		ScanForPayKey:    *sfpKey,
-		Merchants:        merchants,
-		Token:            *token,
-		InsecureNoAuth:   *noAuth,
-		Database:         database,
-		DataDir:          *sf.data,
-		Instance:         *instance,
-		AllowIPs:         allowIPs,
-		TrustedProxies:   trusted,
-		Retain:           retention,
-		MaxSubscriptions: limit["max-subscriptions"],
-		MaxConnsPerToken: limit["max-conns-per-token"],
-		MaxConnsShared:   limit["max-conns-shared-token"],
-		Logger:           log,
+		Key:               *key,
+		ScanForPayKey:     *sfpKey,
+		Merchants:         merchants,
+		Token:             *token,
+		InsecureNoAuth:    *noAuth,
+		Database:          database,
+		DataDir:           *sf.data,
+		Instance:          *instance,
+		AllowIPs:          allowIPs,
+		TrustedProxies:    trusted,
+		Retain:            retention,
+		MaxSubscriptions:  limit["max-subscriptions"],
+		MaxConnsPerToken:  limit["max-conns-per-token"],
+		MaxConnsShared:    limit["max-conns-shared-token"],
+		MaxConns:          limit["max-conns"],
+		RefusalsPerMinute: limit["refusals-per-minute"],
+		Claims: relay.ClaimLimits{TTL: unpaidTTL, PerDevice: limit["max-claims-per-device"],
+			PerMerchant: limit["max-claims-per-merchant"]},
+		ReplayMemory: int64(limit["replay-memory-mib"]) << 20,
+		Logger:       log,
 	})
 	if err != nil {
 		log.Error("start", "err", err)
@@ -430,6 +445,17 @@ func btoi(b bool) int {
 type limitFlag struct {
 	name, env, def, help string
 	value                *string
+}
+
+// unpaidClaimHours parses --unpaid-claim-hours: at least 3, since a
+// kiosk's order may be paid up to 2 hours after it starts and the kiosk
+// keeps following it a while after; at most 30 days.
+func unpaidClaimHours(s string) (time.Duration, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || n < 3 || n > 720 {
+		return 0, fmt.Errorf("%q: a whole number of hours from 3 to 720", s)
+	}
+	return time.Duration(n) * time.Hour, nil
 }
 
 // minRetainDays keeps a week: more than the 48 h a reconnecting kiosk

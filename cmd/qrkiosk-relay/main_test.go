@@ -200,20 +200,46 @@ func TestLimitsAreValidated(t *testing.T) {
 		{[]string{"--max-subscriptions", "0"}, "", "--max-subscriptions"},
 		{[]string{"--max-conns-per-token", "many"}, "", "--max-conns-per-token"},
 		{nil, "QRKIOSK_RELAY_MAX_CONNS_SHARED_TOKEN=-5", "QRKIOSK_RELAY_MAX_CONNS_SHARED_TOKEN"},
+		{[]string{"--max-conns", "0"}, "", "--max-conns"},
+		{[]string{"--refusals-per-minute", "x"}, "", "--refusals-per-minute"},
+		{[]string{"--max-claims-per-device", "-1"}, "", "--max-claims-per-device"},
+		{nil, "QRKIOSK_RELAY_MAX_CLAIMS_PER_MERCHANT=0", "QRKIOSK_RELAY_MAX_CLAIMS_PER_MERCHANT"},
+		{[]string{"--replay-memory-mib", "2000000"}, "", "--replay-memory-mib"},
 	} {
-		if c.env != "" {
-			k, v, _ := strings.Cut(c.env, "=")
-			t.Setenv(k, v)
-		}
+		t.Run(c.want, func(t *testing.T) { // its own environment
+			if c.env != "" {
+				k, v, _ := strings.Cut(c.env, "=")
+				t.Setenv(k, v)
+			}
+			data := filepath.Join(t.TempDir(), "data")
+			var stdout, stderr bytes.Buffer
+			code := run(append(c.args, "--data", data), &stdout, &stderr)
+			if code != exitUsage || !strings.Contains(stderr.String(), c.want) || !strings.Contains(stderr.String(), "1 to 1000000") {
+				t.Errorf("%v %s: exit %d, %q", c.args, c.env, code, stderr.String())
+			}
+			if _, err := os.Stat(data); !os.IsNotExist(err) {
+				t.Errorf("%v: the journal was created", c.args)
+			}
+		})
+	}
+}
+
+// Unpaid claims are kept long enough for a late payment and not for
+// weeks: 3 to 720 hours.
+func TestUnpaidClaimHoursIsValidated(t *testing.T) {
+	t.Setenv("QFPAY_KEY", "k")
+	for _, v := range []string{"2", "721", "a day", ""} {
 		data := filepath.Join(t.TempDir(), "data")
-		var stdout, stderr bytes.Buffer
-		code := run(append(c.args, "--data", data), &stdout, &stderr)
-		if code != exitUsage || !strings.Contains(stderr.String(), c.want) || !strings.Contains(stderr.String(), "1 to 1000000") {
-			t.Errorf("%v %s: exit %d, %q", c.args, c.env, code, stderr.String())
+		code, _, stderr := runCode("--unpaid-claim-hours", v, "--data", data)
+		if code != exitUsage || !strings.Contains(stderr, "--unpaid-claim-hours") || !strings.Contains(stderr, "3 to 720") {
+			t.Errorf("--unpaid-claim-hours %q: exit %d, %q", v, code, stderr)
 		}
 		if _, err := os.Stat(data); !os.IsNotExist(err) {
-			t.Errorf("%v: the journal was created", c.args)
+			t.Errorf("%q: the journal was created", v)
 		}
+	}
+	if d, err := unpaidClaimHours(" 24 "); err != nil || d != 24*time.Hour {
+		t.Errorf("24: %v %v", d, err)
 	}
 }
 

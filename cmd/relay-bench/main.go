@@ -59,7 +59,7 @@ func main() {
 	tput := flag.Duration("throughput-for", 5*time.Second, "length of the throughput run")
 	orders := flag.Int("poll-orders", 300, "orders in the polling-alone comparison")
 	pollEvery := flag.Duration("poll-interval", 2*time.Second, "polling interval")
-	replayMem := flag.Bool("replay-memory", false, "only measure the relay's peak RSS while 30 kiosks each subscribe 5 times to 100 stored 60 KB notifications")
+	replayMem := flag.Bool("replay-memory", false, "only measure the relay's peak RSS while 30 kiosks each subscribe 5 times to 100 stored 60 KB notifications, then while 1,000 subscribe and never read")
 	scenario := flag.String("scenario", "", "instead of the one-relay run: multi (two relays on PostgreSQL beside one on SQLite) or fault (kill -9 one of two relays mid-stream)")
 	faultN := flag.Int("fault-notifications", 5000, "notifications in the fault scenario's stream")
 	flag.IntVar(&fleetSize, "fleet", fleetSize, "kiosks in the -scenario runs, each with its own token")

@@ -21,6 +21,9 @@ const (
 	memConns      = 30       // kiosk connections
 	memSubscribes = 5        // subscribes per connection, each replaying all
 	memUDID       = "MEM-KIOSK"
+
+	stallConns = 1000             // connections that subscribe and never read
+	stallFor   = 20 * time.Second // how long they stay stalled
 )
 
 // replayMemory starts a relay child, stores memStored notifications of
@@ -33,14 +36,8 @@ func replayMemory() error {
 		return err
 	}
 	defer stop()
-	pad := strings.Repeat("x", memBody)
-	for i := range memStored {
-		body := fmt.Appendf(nil, `{"notify_type":"payment","status":"1","respcd":"0000","syssn":"MEM-%d",`+
-			`"out_trade_no":"MEM-O-%d","txamt":"2500","txcurrcd":"HKD","pay_type":"800101","udid":%q,`+
-			`"goods_name":%q,"sysdtm":"2025-01-02 10:00:00"}`, i, i, memUDID, pad)
-		if err := postQFPay(http.DefaultClient, addr, body); err != nil {
-			return fmt.Errorf("storing %d: %w", i, err)
-		}
+	if err := storeForDevice(addr, memBody); err != nil {
+		return err
 	}
 	time.Sleep(time.Second)
 	before := procStatusKB(pid, "VmRSS:")
@@ -90,6 +87,62 @@ func replayMemory() error {
 		memStored, memBody>>10, memConns, memSubscribes)
 	fmt.Printf("relay RSS before %d KiB, peak (VmHWM) %d KiB; %d notification frames replayed in %s; %d connections failed.\n",
 		before, peak, frames, took.Round(time.Millisecond), failed)
+	for _, size := range []int{1 << 10, 64<<10 - 1<<10} {
+		if err := stalledReplays(size); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// storeForDevice stores memStored notifications for memUDID, each padded
+// with pad bytes.
+func storeForDevice(addr string, pad int) error {
+	goods := strings.Repeat("x", pad)
+	for i := range memStored {
+		body := fmt.Appendf(nil, `{"notify_type":"payment","status":"1","respcd":"0000","syssn":"MEM-%d",`+
+			`"out_trade_no":"MEM-O-%d","txamt":"2500","txcurrcd":"HKD","pay_type":"800101","udid":%q,`+
+			`"goods_name":%q,"sysdtm":"2025-01-02 10:00:00"}`, i, i, memUDID, goods)
+		if err := postQFPay(http.DefaultClient, addr, body); err != nil {
+			return fmt.Errorf("storing %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// stalledReplays is a hostile fleet: stallConns connections each
+// subscribe to a device with memStored notifications of about pad bytes
+// and never read, for stallFor. It prints the relay's RSS before and its
+// peak, in a relay of its own so the peak is this scenario's.
+func stalledReplays(pad int) error {
+	addr, pid, stop, err := startRelay("relay-bench-stall-")
+	if err != nil {
+		return err
+	}
+	defer stop()
+	if err := storeForDevice(addr, pad); err != nil {
+		return err
+	}
+	time.Sleep(time.Second)
+	before := procStatusKB(pid, "VmRSS:")
+	refused := 0
+	for range stallConns {
+		ws, resp, err := websocket.DefaultDialer.Dial("ws://"+addr+"/ws", http.Header{"Authorization": {"Bearer " + benchToken}})
+		if err != nil {
+			if resp == nil {
+				return err
+			}
+			refused++
+			continue
+		}
+		defer ws.Close()
+		ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"subscribe","udid":"`+memUDID+`"}`))
+	}
+	time.Sleep(stallFor)
+	fmt.Printf("Stalled replays: %d connections (%d refused) each subscribe to %d stored notifications of %d KB and never read, for %s.\n",
+		stallConns, refused, memStored, (pad+1023)>>10, stallFor)
+	fmt.Printf("relay RSS before %d KiB, peak (VmHWM) %d KiB (+%d KiB), at the end %d KiB.\n",
+		before, procStatusKB(pid, "VmHWM:"), procStatusKB(pid, "VmHWM:")-before, procStatusKB(pid, "VmRSS:"))
 	return nil
 }
 
