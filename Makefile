@@ -24,8 +24,6 @@ DEBS := gcc libc6-dev pkg-config libgl-dev libegl-dev libx11-dev libxrandr-dev \
 	libxinerama-dev libxcursor-dev libxi-dev libxxf86vm-dev libwayland-dev \
 	libxkbcommon-dev libasound2-dev xvfb xauth systemd cage xdotool imagemagick postgresql \
 	chromium libnss3-tools tesseract-ocr
-# make bench compares the kiosk with Debian's Chromium in kiosk mode.
-BENCH_DEBS := chromium
 # The arm64 cross build through Debian's multiarch (the same -dev packages
 # for arm64, and the cross gcc), and qemu to run its binary in the tests.
 ARM64_DEBS := crossbuild-essential-arm64 qemu-user-static libc6-dev:arm64 \
@@ -92,7 +90,7 @@ test-arm64: deps-arm64
 # windows, under Xvfb (PSS and idle CPU, cmd/guibench, about 80 s). Results
 # and machine notes: BENCHMARKS.md.
 bench:
-	$(MAKE) deps EXTRA_DEBS="$(BENCH_DEBS)"
+	$(MAKE) deps
 	$(GO) test -run '^$$' -bench . -benchmem ./payment/... ./display/... ./journal/... ./internal/receipt/...
 	$(GO) run ./cmd/relay-bench
 	$(GO) run ./cmd/relay-bench -replay-memory
