@@ -8,7 +8,7 @@ import (
 
 	"qrkiosk/payment"
 	"qrkiosk/payment/qfpay"
-	"qrkiosk/payment/qfpay/qfpaysim"
+	"qrkiosk/sim/qfpaysim"
 )
 
 // BenchmarkPushToPaid is the time from a verified push saying "paid" to the

@@ -15,10 +15,10 @@ import (
 	"qrkiosk/internal/config"
 	"qrkiosk/payment"
 	"qrkiosk/payment/qfpay"
-	"qrkiosk/payment/qfpay/qfpaysim"
 	"qrkiosk/payment/scanforpay"
-	"qrkiosk/payment/scanforpay/sfpsim"
 	"qrkiosk/relay"
+	"qrkiosk/sim/qfpaysim"
+	"qrkiosk/sim/sfpsim"
 )
 
 // Demo is the zero-config demo: the simulator of the kiosk's gateway

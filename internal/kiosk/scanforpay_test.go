@@ -14,7 +14,7 @@ import (
 	"qrkiosk/payment"
 	"qrkiosk/payment/paymenttest"
 	"qrkiosk/payment/scanforpay"
-	"qrkiosk/payment/scanforpay/sfpsim"
+	"qrkiosk/sim/sfpsim"
 )
 
 // sfpGateway is a ScanForPay simulator on loopback with a clock the test

@@ -28,8 +28,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"qrkiosk/internal/simkit"
 	"qrkiosk/payment"
+	"qrkiosk/sim/simkit"
 )
 
 // The demo credentials: a fixed, documented pair for the zero-config demo

@@ -6,8 +6,8 @@ import (
 	"strconv"
 	"time"
 
-	"qrkiosk/internal/simkit"
 	"qrkiosk/payment/qfpay"
+	"qrkiosk/sim/simkit"
 )
 
 // notifySchedule is QFPay's retry schedule after a notification that was

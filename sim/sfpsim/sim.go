@@ -21,9 +21,9 @@ import (
 	"sync"
 	"time"
 
-	"qrkiosk/internal/simkit"
 	"qrkiosk/payment"
 	"qrkiosk/payment/scanforpay"
+	"qrkiosk/sim/simkit"
 )
 
 // The demo credentials: a fixed, documented set for the zero-config demo

@@ -10,10 +10,10 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"qrkiosk/internal/simkit"
-	"qrkiosk/internal/simpage"
 	"qrkiosk/payment"
 	"qrkiosk/payment/qfpay"
+	"qrkiosk/sim/simkit"
+	"qrkiosk/sim/simpage"
 )
 
 // maxBody caps request bodies; QFPay requests are a few hundred bytes.

@@ -12,8 +12,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"qrkiosk/internal/simkit"
 	"qrkiosk/payment/scanforpay"
+	"qrkiosk/sim/simkit"
 )
 
 // maxBody caps request bodies; ScanForPay requests are a few hundred bytes.

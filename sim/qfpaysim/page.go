@@ -4,8 +4,8 @@ import (
 	"errors"
 	"net/http"
 
-	"qrkiosk/internal/simpage"
 	"qrkiosk/payment"
+	"qrkiosk/sim/simpage"
 )
 
 type customerAction int

@@ -4,9 +4,9 @@ import (
 	"errors"
 	"net/http"
 
-	"qrkiosk/internal/simpage"
 	"qrkiosk/payment"
 	"qrkiosk/payment/scanforpay"
+	"qrkiosk/sim/simpage"
 )
 
 // walletNames are the wallets as the customer sees them.

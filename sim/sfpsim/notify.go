@@ -4,8 +4,8 @@ import (
 	"net/http"
 	"time"
 
-	"qrkiosk/internal/simkit"
 	"qrkiosk/payment/scanforpay"
+	"qrkiosk/sim/simkit"
 )
 
 // notifySchedule is the wait before each retry of a notification not
