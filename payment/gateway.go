@@ -2,7 +2,6 @@ package payment
 
 import (
 	"context"
-	"errors"
 	"time"
 )
 
@@ -233,6 +232,3 @@ type CreateValidator interface {
 type DayLister interface {
 	ListTransactions(ctx context.Context, start, end time.Time) ([]Transaction, error)
 }
-
-// ErrCancelUnsupported: the wallet has no cancel; the order is left to expire.
-var ErrCancelUnsupported = errors.New("this wallet cannot be cancelled at the gateway; the order is left to expire")

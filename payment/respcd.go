@@ -1,10 +1,5 @@
 package payment
 
-import (
-	"errors"
-	"fmt"
-)
-
 // Code is a gateway response code (respcd).
 type Code string
 
@@ -161,68 +156,3 @@ func Codes() []Code {
 	}
 	return out
 }
-
-// Error is a gateway answer other than success: a respcd with its message,
-// the operation that got it and the HTTP status. Match it with errors.As.
-type Error struct {
-	Op         string // "create", "query", "reversal", "close", "refund"
-	Code       Code
-	Message    string // the gateway's respmsg/resperr, or the table's text
-	HTTPStatus int
-	// Hint says what to check when the cause is likely the kiosk's own
-	// settings (a signature error: credentials of another environment).
-	Hint string
-}
-
-func (e *Error) Error() string {
-	msg := e.Message
-	if msg == "" {
-		msg = e.Code.Text()
-	}
-	if msg == "" {
-		msg = "unknown response code"
-	}
-	if e.Hint != "" {
-		msg += " (" + e.Hint + ")"
-	}
-	return fmt.Sprintf("%s: respcd %s: %s", e.Op, e.Code, msg)
-}
-
-// Reason is a plain sentence for the cashier and the customer.
-func (e *Error) Reason() string {
-	r := e.Code.Text()
-	if r == "" {
-		r = e.Message
-	}
-	if r == "" {
-		r = "payment failed (" + string(e.Code) + ")"
-	}
-	if e.Hint != "" {
-		r += " — " + e.Hint
-	}
-	return r
-}
-
-// CodeOf returns the respcd carried by err, if any.
-func CodeOf(err error) (Code, bool) {
-	var ge *Error
-	if errors.As(err, &ge) {
-		return ge.Code, true
-	}
-	return "", false
-}
-
-// Sentinel errors shared by gateways and the order machine.
-var (
-	// ErrOutcomeUnknown: a call may or may not have taken effect and a query
-	// could not settle it yet.
-	ErrOutcomeUnknown = errors.New("outcome unknown: confirm by query before doing anything else")
-	// ErrNotFound: the gateway has no transaction with that reference.
-	ErrNotFound = errors.New("no such transaction at the gateway")
-	// ErrNotSent: the request certainly never reached the gateway (no
-	// connection, or refused before it was read): nothing was done there.
-	ErrNotSent = errors.New("the request never reached the gateway; nothing was done")
-	// ErrRateLimited: the gateway refused the request for too many
-	// requests (HTTP 429): nothing was done; ask less often.
-	ErrRateLimited = errors.New("the gateway refused the request: too many requests")
-)

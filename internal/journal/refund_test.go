@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"qrkiosk/payment"
-	"qrkiosk/payment/qfpay"
 )
 
 // countingRefunder counts refund calls; lose makes the next refund's answer
@@ -27,7 +26,7 @@ func (c *countingRefunder) Refund(ctx context.Context, p payment.RefundRequest) 
 		if sent {
 			c.Refunder.Refund(ctx, p)
 		}
-		return nil, &qfpay.TransportError{Op: "refund", Err: errors.New("connection reset after sending"), MaybeActed: true}
+		return nil, &payment.TransportError{Op: "refund", Err: errors.New("connection reset after sending"), MaybeActed: true}
 	}
 	return c.Refunder.Refund(ctx, p)
 }

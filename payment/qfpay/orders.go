@@ -113,7 +113,7 @@ func (c *Client) CreateMPM(ctx context.Context, req payment.CreateRequest) (*pay
 			// A "busy, do not repeat" code, "this out_trade_no is taken" (an
 			// earlier try of ours got there) or an answer without a QR: the
 			// gateway may hold the order. Settle it like a lost reply.
-			err = &TransportError{Op: "create", Err: fmt.Errorf("respcd %s without a usable order", code), MaybeActed: true}
+			err = &payment.TransportError{Op: "create", Err: fmt.Errorf("respcd %s without a usable order", code), MaybeActed: true}
 		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -203,7 +203,7 @@ func (c *Client) Query(ctx context.Context, q QueryParams) (*QueryPage, error) {
 	for _, w := range r.Data {
 		t, err := w.transaction()
 		if err != nil {
-			return nil, &TransportError{Op: "query", Err: err}
+			return nil, &payment.TransportError{Op: "query", Err: err}
 		}
 		page.Transactions = append(page.Transactions, t)
 	}
@@ -461,7 +461,7 @@ func (c *Client) Refund(ctx context.Context, req payment.RefundRequest) (*paymen
 			case code == payment.CodeSuccess || code.Class() == payment.ClassPending:
 				t, terr := w.transaction()
 				if terr != nil {
-					return nil, &TransportError{Op: "refund", Err: terr, MaybeActed: true}
+					return nil, &payment.TransportError{Op: "refund", Err: terr, MaybeActed: true}
 				}
 				t.Kind, t.OutTradeNo, t.Code = payment.TxnRefund, req.OutTradeNo, code
 				if t.OrigSysSN == "" {
@@ -470,7 +470,7 @@ func (c *Client) Refund(ctx context.Context, req payment.RefundRequest) (*paymen
 				return &t, nil
 			case duplicate(code):
 				// Our own earlier attempt got there: ask what became of it.
-				err = &TransportError{Op: "refund", Err: gatewayError("refund", w), MaybeActed: true}
+				err = &payment.TransportError{Op: "refund", Err: gatewayError("refund", w), MaybeActed: true}
 			default:
 				return nil, gatewayError("refund", w)
 			}
