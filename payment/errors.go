@@ -31,12 +31,15 @@ func fieldErr(field, value, rule string) error {
 	return &FieldError{Field: field, Value: value, Rule: rule}
 }
 
-// Error is a gateway answer other than success: a respcd with its message,
-// the operation that got it and the HTTP status. Match it with errors.As.
+// Error is a gateway's refusal: its own code and words for it, the
+// operation that got it and the HTTP status. Match it with errors.As.
 type Error struct {
-	Op         string // "create", "query", "reversal", "close", "refund"
-	Code       Code
-	Message    string // the gateway's respmsg/resperr, or the table's text
+	Op      string // "create", "query", "reversal", "close", "refund"
+	Code    Code
+	Message string // the gateway's own message (respmsg, resperr, msg)
+	// Text is the gateway's words for Code for the cashier, from its
+	// client's table ("" when it has none).
+	Text       string
 	HTTPStatus int
 	// Hint says what to check when the cause is likely the kiosk's own
 	// settings (a signature error: credentials of another environment).
@@ -46,7 +49,7 @@ type Error struct {
 func (e *Error) Error() string {
 	msg := e.Message
 	if msg == "" {
-		msg = e.Code.Text()
+		msg = e.Text
 	}
 	if msg == "" {
 		msg = "unknown response code"
@@ -59,7 +62,7 @@ func (e *Error) Error() string {
 
 // Reason is a plain sentence for the cashier and the customer.
 func (e *Error) Reason() string {
-	r := e.Code.Text()
+	r := e.Text
 	if r == "" {
 		r = e.Message
 	}

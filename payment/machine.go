@@ -135,7 +135,7 @@ type Order struct {
 	// flight; the gateway is asked as soon as the create's answer is shown.
 	earlyPaid bool
 	// pushSaid is a final outcome a push reported that the gateway has not
-	// confirmed (OutcomeUnstated: none). A push is signed with the
+	// confirmed (OutcomeUnknown: none). A push is signed with the
 	// merchant's key, which the relay holds too: only the gateway's answer
 	// ends an order. While one is open the order is asked every PollFast.
 	pushSaid Outcome
@@ -410,7 +410,7 @@ func (o *Order) reissue(ctx context.Context, lost *Created) (*Created, error) {
 		return nil, err
 	case err == nil && o.matches(txn, "reissue") && txn.Outcome() == OutcomePaid:
 		o.setSysSN(lost.SysSN)
-		o.paid("query")
+		o.paid(txn, "query")
 		return nil, errPaid
 	}
 	now := o.cfg.Clock.Now()
@@ -425,7 +425,7 @@ func (o *Order) reissue(ctx context.Context, lost *Created) (*Created, error) {
 		}
 	}
 	// What a push said of the lost order is no word on the new one.
-	o.req, o.earlyPaid, o.pushSaid, o.pushDoubted = next, false, OutcomeUnstated, false
+	o.req, o.earlyPaid, o.pushSaid, o.pushDoubted = next, false, OutcomeUnknown, false
 	o.log = o.cfg.Logger.With("out_trade_no", next.OutTradeNo)
 	o.log.Info("new order replaces one whose QR was lost", "replaces", old)
 	o.update(EventReissued, func(s *Snapshot) {
@@ -579,7 +579,7 @@ func (o *Order) pollInterval() time.Duration {
 	switch {
 	case o.cpm():
 		d = o.cfg.PollCPM
-	case o.pushSaid != OutcomeUnstated:
+	case o.pushSaid != OutcomeUnknown:
 		d = o.cfg.PollFast // until the gateway confirms what a push said
 	case up && o.pollFails == 0:
 		d = o.cfg.PollSlow
@@ -667,7 +667,7 @@ func (o *Order) apply(t *Transaction, source string) (done bool, err error) {
 	}
 	switch t.Outcome() {
 	case OutcomePaid:
-		o.paid(source)
+		o.paid(t, source)
 		return true, errPaid
 	case OutcomeFailed:
 		o.fail(failureReason(t), t.Code)
@@ -690,12 +690,11 @@ func (o *Order) apply(t *Transaction, source string) (done bool, err error) {
 	return false, nil
 }
 
+// failureReason is the cashier's sentence for a failed record: the
+// gateway's words for its code, else its message.
 func failureReason(t *Transaction) string {
-	if r, ok := cpmReasons[t.Code]; ok {
-		return r
-	}
-	if txt := t.Code.Text(); txt != "" {
-		return txt
+	if t.Text != "" {
+		return t.Text
 	}
 	if t.ErrMsg != "" {
 		return t.ErrMsg
@@ -761,7 +760,7 @@ func (o *Order) claim(out Outcome) (fresh bool) {
 // the push.
 func (o *Order) answered(t *Transaction, source string) string {
 	switch {
-	case o.pushSaid == OutcomeUnstated:
+	case o.pushSaid == OutcomeUnknown:
 		return source
 	case t.Outcome() == o.pushSaid:
 		return "push+query"
@@ -791,7 +790,7 @@ func (o *Order) confirmPaid(ctx context.Context, source string) {
 		o.log.Warn("a push said paid but the gateway's record does not", "source", source, "outcome", txn.Outcome(), "cancel", txn.Cancel)
 		return
 	}
-	o.paid(source)
+	o.paid(txn, source)
 }
 
 // call runs one gateway call while still listening to pushes, cancels and
@@ -894,7 +893,7 @@ func (o *Order) finish(ctx context.Context, want State, code Code, reason string
 	case err == nil && o.matches(txn, "final query"):
 		switch txn.Outcome() {
 		case OutcomePaid:
-			o.paid("final query")
+			o.paid(txn, "final query")
 			return errPaid
 		case OutcomeFailed:
 			o.fail(failureReason(txn), txn.Code)
@@ -969,23 +968,25 @@ func (o *Order) final(st State, code Code, reason string) {
 
 func (o *Order) fail(reason string, code Code) { o.final(StateFailed, code, reason) }
 
-func (o *Order) paid(source string) {
+// paid ends the order Paid on the gateway's record t, whose code the
+// order keeps.
+func (o *Order) paid(t *Transaction, source string) {
 	if o.state().Final() {
-		o.paidLate(source)
+		o.paidLate(t, source)
 		return
 	}
-	o.final(StatePaid, CodeSuccess, "")
+	o.final(StatePaid, t.Code, "")
 	o.log.Info("order paid", "source", source)
 }
 
 // paidLate turns an Expired or Cancelled order into Paid: the gateway's
 // record wins over what the screen showed, and the cashier must be told.
-func (o *Order) paidLate(source string) {
+func (o *Order) paidLate(t *Transaction, source string) {
 	if o.state() == StatePaid {
 		return
 	}
 	o.update(EventPaidLate, func(s *Snapshot) {
-		s.State, s.Code, s.Reason, s.Late, s.Cancelling = StatePaid, CodeSuccess, "", true, false
+		s.State, s.Code, s.Reason, s.Late, s.Cancelling = StatePaid, t.Code, "", true, false
 	})
 	o.log.Warn("order paid after the kiosk stopped offering it", "source", source)
 }
@@ -1040,7 +1041,7 @@ func (o *Order) afterFinal(ctx context.Context) {
 			if err == nil && o.matches(txn, "settle") {
 				switch txn.Outcome() {
 				case OutcomePaid:
-					o.paidLate("late query")
+					o.paidLate(txn, "late query")
 				case OutcomePending:
 					o.stillOpen()
 				default: // closed or expired at the gateway now: nothing more to watch for
@@ -1071,15 +1072,9 @@ const (
 	cpmNotSent          = "The payment never reached the gateway; nothing was charged. Please scan the code again."
 )
 
-// cpmReasons word the answers to a scanned code for the cashier.
-var cpmReasons = map[Code]string{
-	CodeBadPaymentCode:  "The customer's payment code is wrong or has expired: ask the customer to refresh the code, then scan it again.",
-	CodeBadCustomerCode: "The customer's payment code is wrong or has expired: ask the customer to refresh the code, then scan it again.",
-}
-
 // liveCPM takes a customer-presented payment to a final state. The code is
 // charged once and never again (it may already be spent); a "confirming"
-// answer (1143/1145) is followed by a query every PollCPM; an unknown
+// (pending) answer is followed by a query every PollCPM; an unknown
 // outcome is settled by query; one still unconfirmed after
 // CPMConfirmWindow is withdrawn (reversal for Alipay, close for WeChat)
 // and fails, so the cashier charges again. A restart resumes it the same
@@ -1114,7 +1109,7 @@ func (o *Order) liveCPM(ctx context.Context) error {
 			o.fail(err.Error(), "")
 			return nil
 		case errors.As(err, &ge):
-			o.fail(failureReason(&Transaction{Code: ge.Code, ErrMsg: ge.Message}), ge.Code)
+			o.fail(failureReason(&Transaction{Code: ge.Code, Text: ge.Text, ErrMsg: ge.Message}), ge.Code)
 			return nil
 		case errors.Is(err, ErrNotSent):
 			o.fail(cpmNotSent, "")

@@ -13,6 +13,7 @@ import (
 
 	"qrkiosk/payment"
 	"qrkiosk/payment/paymenttest"
+	"qrkiosk/payment/qfpay"
 )
 
 var t0 = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
@@ -159,7 +160,7 @@ func (h *harness) final(want payment.State) payment.Snapshot {
 
 func paidNote(gw *paymenttest.Gateway) payment.Transaction {
 	n := gw.Record("OTN1")
-	n.Code = payment.CodeSuccess
+	n.Code, n.Status = qfpay.CodeSuccess, payment.OutcomePaid
 	return n
 }
 
@@ -177,6 +178,32 @@ func TestPaidByPoll(t *testing.T) {
 	h.final(payment.StatePaid)
 	if n := gw.Count("create"); n != 1 {
 		t.Fatalf("creates = %d, want 1", n)
+	}
+}
+
+// statedGateway answers queries as a gateway without response codes does
+// (ScanForPay): the outcome stated, no code.
+type statedGateway struct{ *paymenttest.Gateway }
+
+func (g statedGateway) QueryOrder(ctx context.Context, ref payment.OrderRef) (*payment.Transaction, error) {
+	t, err := g.Gateway.QueryOrder(ctx, ref)
+	if t != nil {
+		t.Code, t.Text = "", ""
+	}
+	return t, err
+}
+
+// The machine decides by the outcome and keeps the paying record's own
+// code: an order paid on a gateway without codes carries none, not
+// QFPay's 0000.
+func TestPaidKeepsTheGatewaysOwnCode(t *testing.T) {
+	gw := paymenttest.NewGateway()
+	h := startWith(t, gw, false, func(c *payment.MachineConfig) { c.Gateway = statedGateway{gw} })
+	h.until("created")
+	gw.Pay("OTN1")
+	h.tick(2 * time.Second)
+	if s := h.final(payment.StatePaid); s.Code != "" {
+		t.Fatalf("paid with code %q; the gateway gave none", s.Code)
 	}
 }
 
@@ -253,10 +280,10 @@ func TestDeclined(t *testing.T) {
 	gw := paymenttest.NewGateway()
 	h := start(t, gw, false)
 	h.until("created")
-	gw.Decline("OTN1", payment.CodeInsufficientBalance)
+	gw.Decline("OTN1", qfpay.CodeInsufficientBalance)
 	h.tick(2 * time.Second)
 	s := h.final(payment.StateFailed)
-	if s.Code != payment.CodeInsufficientBalance || s.Reason == "" {
+	if s.Code != qfpay.CodeInsufficientBalance || s.Reason == "" {
 		t.Fatalf("failed with code %q reason %q", s.Code, s.Reason)
 	}
 }
@@ -484,7 +511,7 @@ func TestUnknownResultIsPending(t *testing.T) {
 	gw := paymenttest.NewGateway()
 	h := start(t, gw, false)
 	h.until("created")
-	gw.Decline("OTN1", payment.CodeUnknownResult)
+	gw.Decline("OTN1", qfpay.CodeUnknownResult)
 	h.tick(2 * time.Second)
 	waitCount(t, gw, "query", 1)
 	if s := h.order.Snapshot(); s.State != payment.StateAwaitingPayment {
@@ -716,7 +743,7 @@ func TestPushAfterWithdrawalNeedsTheGatewaysWord(t *testing.T) {
 	}
 	queries := gw.Count("query")
 	note := paidNote(gw)
-	note.Code, note.Cancel = payment.CodeSuccess, payment.CancelFlagNone
+	note.Code, note.Cancel, note.Status = qfpay.CodeSuccess, qfpay.CancelFlagNone, payment.OutcomePaid
 	h.order.Notify(note) // the gateway's record says withdrawn
 	waitCount(t, gw, "query", queries+1)
 	h.order.PushLink(false) // handled after the push: a point to look from
@@ -833,8 +860,8 @@ func TestCPMNotConfirmedWithinTwoMinutes(t *testing.T) {
 // would charge the customer again).
 func TestCPMPushPaidBeatsAnErrorAnswer(t *testing.T) {
 	gw := paymenttest.NewGateway()
-	gw.CPMCode = payment.CodeSuccess
-	gw.CommitThenFail = &payment.Error{Op: "cpm", Code: payment.CodeBankBusy}
+	gw.CPMCode = qfpay.CodeSuccess
+	gw.CommitThenFail = &payment.Error{Op: "cpm", Code: qfpay.CodeBankBusy}
 	started := make(chan *payment.Order, 1)
 	gw.BeforeCreateAnswer = func() { (<-started).Notify(paidNote(gw)) }
 	h := startCPM(t, gw)
@@ -866,10 +893,10 @@ func TestCPMLostAnswerSettledByQuery(t *testing.T) {
 // A wrong or expired code fails at once, telling the cashier what to ask.
 func TestCPMBadCode(t *testing.T) {
 	gw := paymenttest.NewGateway()
-	gw.CPMCode = payment.CodeBadPaymentCode
+	gw.CPMCode = qfpay.CodeBadPaymentCode
 	h := startCPM(t, gw)
 	s := h.final(payment.StateFailed)
-	if s.Code != payment.CodeBadPaymentCode || !strings.Contains(s.Reason, "refresh the code") || s.NotConfirmed || gw.Count("query") != 0 {
+	if s.Code != qfpay.CodeBadPaymentCode || !strings.Contains(s.Reason, "refresh the code") || s.NotConfirmed || gw.Count("query") != 0 {
 		t.Fatalf("failed %+v after %v", s, gw.Calls())
 	}
 }
@@ -877,7 +904,7 @@ func TestCPMBadCode(t *testing.T) {
 // Paid at once (0000): created with its syssn, then Paid; no query.
 func TestCPMPaidAtOnce(t *testing.T) {
 	gw := paymenttest.NewGateway()
-	gw.CPMCode = payment.CodeSuccess
+	gw.CPMCode = qfpay.CodeSuccess
 	h := startCPM(t, gw)
 	s := h.final(payment.StatePaid)
 	if k := h.kinds(); len(k) != 3 || k[1] != "created" || s.SysSN == "" || gw.Count("query") != 0 {

@@ -75,7 +75,7 @@ type Snapshot struct {
 	Withdrawn    bool
 	PayableUntil time.Time
 	// Confirming: a customer-presented payment waits for the customer to
-	// confirm it on the phone (password, large amount: 1143/1145).
+	// confirm it on the phone (a password, a large amount).
 	Confirming bool
 	// ConfirmingPaid: a push says the order is paid and the gateway is
 	// being asked to confirm it. A push is signed with the merchant's key,

@@ -233,7 +233,7 @@ type fakeDemo struct{ gw *paymenttest.Gateway }
 
 func (d fakeDemo) Pay(s payment.Snapshot) error { return d.gw.Pay(s.OutTradeNo) }
 func (d fakeDemo) Decline(s payment.Snapshot) error {
-	return d.gw.Decline(s.OutTradeNo, payment.CodeInsufficientBalance)
+	return d.gw.Decline(s.OutTradeNo, qfpay.CodeInsufficientBalance)
 }
 
 // pump runs queued UI callbacks until cond holds.
@@ -461,7 +461,7 @@ func TestChargeToResultAndBackToReady(t *testing.T) {
 	}{
 		{"paid", func(h *harness, s payment.Snapshot) { h.gw.Pay(s.OutTradeNo); h.tick(2 * time.Second) }, payment.StatePaid},
 		{"failed", func(h *harness, s payment.Snapshot) {
-			h.gw.Decline(s.OutTradeNo, payment.CodeInsufficientBalance)
+			h.gw.Decline(s.OutTradeNo, qfpay.CodeInsufficientBalance)
 			h.tick(2 * time.Second)
 		}, payment.StateFailed},
 		{"expired", func(h *harness, s payment.Snapshot) { h.tick(5 * time.Minute) }, payment.StateExpired},

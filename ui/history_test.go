@@ -67,7 +67,7 @@ type okRefunder struct{ calls atomic.Int32 }
 
 func (r *okRefunder) Refund(ctx context.Context, req payment.RefundRequest) (*payment.Transaction, error) {
 	r.calls.Add(1)
-	return &payment.Transaction{SysSN: "RFSYS" + req.OutTradeNo, OutTradeNo: req.OutTradeNo, Code: payment.CodeSuccess}, nil
+	return &payment.Transaction{SysSN: "RFSYS" + req.OutTradeNo, OutTradeNo: req.OutTradeNo, Code: qfpay.CodeSuccess, Status: payment.OutcomePaid}, nil
 }
 
 func (r *okRefunder) QueryRefund(ctx context.Context, req payment.RefundRequest) (*payment.Transaction, error) {

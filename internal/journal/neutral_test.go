@@ -25,7 +25,7 @@ func (s *statedRefunder) Refund(_ context.Context, r payment.RefundRequest) (*pa
 }
 
 func (s *statedRefunder) QueryRefund(_ context.Context, r payment.RefundRequest) (*payment.Transaction, error) {
-	if s.settle == payment.OutcomeUnstated {
+	if s.settle == payment.OutcomeUnknown {
 		return nil, fmt.Errorf("refund %s: %w (no refund query at this gateway)", r.OutTradeNo, payment.ErrOutcomeUnknown)
 	}
 	return &payment.Transaction{Kind: payment.TxnRefund, OutTradeNo: r.OutTradeNo, TxAmt: r.Amount.Minor, Currency: "HKD", Status: s.settle}, nil

@@ -8,13 +8,14 @@ import (
 	"time"
 
 	"qrkiosk/payment"
+	"qrkiosk/payment/qfpay"
 )
 
 // okRefunder refunds everything it is asked to.
 type okRefunder struct{}
 
 func (okRefunder) Refund(_ context.Context, r payment.RefundRequest) (*payment.Transaction, error) {
-	return &payment.Transaction{Kind: payment.TxnRefund, SysSN: "R" + r.OutTradeNo, OutTradeNo: r.OutTradeNo, TxAmt: r.Amount.Minor, Code: payment.CodeSuccess, OrigSysSN: r.Orig.SysSN}, nil
+	return &payment.Transaction{Kind: payment.TxnRefund, SysSN: "R" + r.OutTradeNo, OutTradeNo: r.OutTradeNo, TxAmt: r.Amount.Minor, Code: qfpay.CodeSuccess, Status: payment.OutcomePaid, OrigSysSN: r.Orig.SysSN}, nil
 }
 
 func (okRefunder) QueryRefund(context.Context, payment.RefundRequest) (*payment.Transaction, error) {
@@ -35,20 +36,20 @@ func reconcileFixture(t *testing.T) (*Journal, string, []payment.Transaction) {
 		}
 		j.Observer()(payment.Event{Kind: payment.EventKind(st.String()), Snapshot: payment.Snapshot{OutTradeNo: otn, SysSN: syssn, State: st}})
 		if syssn != "" {
-			gw = append(gw, payment.Transaction{Kind: "payment", SysSN: syssn, OutTradeNo: otn, PayType: pt.Code, TxAmt: minor, Currency: "HKD", Code: gwCode, Cancel: gwCancel})
+			gw = append(gw, payment.Transaction{Kind: "payment", SysSN: syssn, OutTradeNo: otn, PayType: pt.Code, TxAmt: minor, Currency: "HKD", Code: gwCode, Cancel: gwCancel, Status: qfpay.Outcome(gwCode, gwCancel)})
 		}
 	}
-	add("QK-PAID", 1000, alipay, payment.StatePaid, "S1", payment.CodeSuccess, 0)
-	add("QK-EXP", 2000, alipay, payment.StateExpired, "S2", payment.CodeOrderClosed, payment.CancelFlagMPMCancelled)
-	add("QK-FPS", 3000, fps, payment.StateExpired, "S3", payment.CodeUserPaying, 0) // FPS has no cancel: still pending there
+	add("QK-PAID", 1000, alipay, payment.StatePaid, "S1", qfpay.CodeSuccess, 0)
+	add("QK-EXP", 2000, alipay, payment.StateExpired, "S2", qfpay.CodeOrderClosed, qfpay.CancelFlagMPMCancelled)
+	add("QK-FPS", 3000, fps, payment.StateExpired, "S3", qfpay.CodeUserPaying, 0) // FPS has no cancel: still pending there
 	add("QK-FAIL", 4000, wechat, payment.StateFailed, "S4", "1205", 0)
 	add("QK-NEVER", 5000, alipay, payment.StateFailed, "", "", 0) // refused before reaching the gateway
-	add("QK-REF", 6000, wechat, payment.StatePaid, "S6", payment.CodeSuccess, payment.CancelFlagPartlyRefunded)
+	add("QK-REF", 6000, wechat, payment.StatePaid, "S6", qfpay.CodeSuccess, qfpay.CancelFlagPartlyRefunded)
 	r, err := j.Refund(ctx, okRefunder{}, "QK-REF", 1500)
 	if err != nil {
 		t.Fatal(err)
 	}
-	gw = append(gw, payment.Transaction{Kind: "refund", SysSN: r.SysSN, OutTradeNo: r.OutTradeNo, TxAmt: 1500, Currency: "HKD", Code: payment.CodeSuccess, OrigSysSN: "S6"})
+	gw = append(gw, payment.Transaction{Kind: "refund", SysSN: r.SysSN, OutTradeNo: r.OutTradeNo, TxAmt: 1500, Currency: "HKD", Code: qfpay.CodeSuccess, Status: payment.OutcomePaid, OrigSysSN: "S6"})
 	return j, date, gw
 }
 
@@ -70,13 +71,13 @@ func TestReconcileFindsEachPlantedDifference(t *testing.T) {
 			return remove(gw, "QK-PAID")
 		}, "missing_at_gateway payment QK-PAID"},
 		{"payment missing in the journal", func(gw []payment.Transaction) []payment.Transaction {
-			return append(gw, payment.Transaction{Kind: "payment", SysSN: "S9", OutTradeNo: "QK-OTHER", TxAmt: 700, Currency: "HKD", Code: payment.CodeSuccess})
+			return append(gw, payment.Transaction{Kind: "payment", SysSN: "S9", OutTradeNo: "QK-OTHER", TxAmt: 700, Currency: "HKD", Code: qfpay.CodeSuccess, Status: payment.OutcomePaid})
 		}, "missing_in_journal payment QK-OTHER"},
 		{"paid at the gateway, expired in the journal", func(gw []payment.Transaction) []payment.Transaction {
-			return edit(gw, "QK-EXP", func(t *payment.Transaction) { t.Code, t.Cancel = payment.CodeSuccess, 0 })
+			return edit(gw, "QK-EXP", func(t *payment.Transaction) { t.Code, t.Cancel, t.Status = qfpay.CodeSuccess, 0, payment.OutcomePaid })
 		}, "state_differs payment QK-EXP"},
 		{"not paid at the gateway, paid in the journal", func(gw []payment.Transaction) []payment.Transaction {
-			return edit(gw, "QK-PAID", func(t *payment.Transaction) { t.Code = payment.CodeOrderExpired })
+			return edit(gw, "QK-PAID", func(t *payment.Transaction) { t.Code, t.Status = qfpay.CodeOrderExpired, payment.OutcomeExpired })
 		}, "state_differs payment QK-PAID"},
 		{"amount differs", func(gw []payment.Transaction) []payment.Transaction {
 			return edit(gw, "QK-FAIL", func(t *payment.Transaction) { t.TxAmt = 4001 })
@@ -94,7 +95,7 @@ func TestReconcileFindsEachPlantedDifference(t *testing.T) {
 			return out
 		}, "missing_at_gateway refund RF"},
 		{"refund missing in the journal", func(gw []payment.Transaction) []payment.Transaction {
-			return append(gw, payment.Transaction{Kind: "refund", SysSN: "R9", OutTradeNo: "PORTAL-REFUND", TxAmt: 100, Currency: "HKD", Code: payment.CodeSuccess, OrigSysSN: "S1"})
+			return append(gw, payment.Transaction{Kind: "refund", SysSN: "R9", OutTradeNo: "PORTAL-REFUND", TxAmt: 100, Currency: "HKD", Code: qfpay.CodeSuccess, Status: payment.OutcomePaid, OrigSysSN: "S1"})
 		}, "missing_in_journal refund PORTAL-REFUND"},
 		{"refund amount differs", func(gw []payment.Transaction) []payment.Transaction {
 			for i := range gw {
@@ -156,7 +157,7 @@ func TestReconcileAcrossMidnight(t *testing.T) {
 		t.Fatal(err)
 	}
 	j.Observer()(payment.Event{Kind: "paid", Snapshot: payment.Snapshot{OutTradeNo: "QK-LATE-NIGHT", SysSN: "S-LN", State: payment.StatePaid}})
-	lateNight := payment.Transaction{Kind: "payment", SysSN: "S-LN", OutTradeNo: "QK-LATE-NIGHT", TxAmt: 800, Currency: "HKD", Code: payment.CodeSuccess}
+	lateNight := payment.Transaction{Kind: "payment", SysSN: "S-LN", OutTradeNo: "QK-LATE-NIGHT", TxAmt: 800, Currency: "HKD", Code: qfpay.CodeSuccess, Status: payment.OutcomePaid}
 	gw = append(gw, lateNight)
 
 	// Today's QK-PAID is listed tomorrow at the gateway: asked for by name.
@@ -184,7 +185,7 @@ func TestReconcileAcrossMidnight(t *testing.T) {
 	}
 
 	// What the other day's records say is still checked.
-	held.Code = payment.CodeOrderExpired
+	held.Code, held.Status = qfpay.CodeOrderExpired, payment.OutcomeExpired
 	diffs, err = j.Reconcile(ctx, date, edit(gw, "QK-LATE-NIGHT", func(t *payment.Transaction) { t.TxAmt = 801 }), lookup)
 	if err != nil || len(diffs) != 2 || diffs[0].Kind != DiffAmount || diffs[0].OutTradeNo != "QK-LATE-NIGHT" || diffs[1].Kind != DiffState || diffs[1].OutTradeNo != "QK-PAID" {
 		t.Fatalf("diffs %v, %v", diffs, err)

@@ -77,7 +77,7 @@ func Recover(ctx context.Context, j *Journal, cfg payment.MachineConfig) (*Recov
 		mc.Resume = true
 		mc.Known = nil
 		if r.known[rec.OutTradeNo] {
-			mc.Known = &payment.Created{SysSN: rec.SysSN, OutTradeNo: rec.OutTradeNo, QRCode: rec.QRCode, Code: payment.CodeUserPaying}
+			mc.Known = &payment.Created{SysSN: rec.SysSN, OutTradeNo: rec.OutTradeNo, QRCode: rec.QRCode}
 		}
 		req := payment.CreateRequest{
 			OutTradeNo: rec.OutTradeNo, Amount: rec.Amount, PayType: rec.PayType,

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"qrkiosk/payment"
+	"qrkiosk/payment/qfpay"
 )
 
 // Each case leaves an order the way a crash at one step would, then a new
@@ -57,7 +58,7 @@ func TestRecover(t *testing.T) {
 			name:      "unpaid, past the deadline: withdrawn",
 			crash:     createJournaled,
 			age:       6 * time.Minute,
-			wantState: payment.StateExpired, wantGateway: "1142", wantCancel: payment.CancelFlagMPMCancelled,
+			wantState: payment.StateExpired, wantGateway: "1142", wantCancel: qfpay.CancelFlagMPMCancelled,
 		},
 		{
 			name:      "paid while down, past the deadline",
@@ -72,7 +73,7 @@ func TestRecover(t *testing.T) {
 				j.Observer()(payment.Event{Kind: "cancelling", Snapshot: payment.Snapshot{OutTradeNo: req.OutTradeNo, SysSN: sys, State: payment.StateAwaitingPayment, Cancelling: true}})
 				return sys
 			},
-			wantState: payment.StateCancelled, wantGateway: "1142", wantCancel: payment.CancelFlagMPMCancelled,
+			wantState: payment.StateCancelled, wantGateway: "1142", wantCancel: qfpay.CancelFlagMPMCancelled,
 		},
 	}
 	for _, c := range cases {
@@ -120,7 +121,7 @@ func TestRecover(t *testing.T) {
 			if c.wantReplaced {
 				next, err := j.Order(ctx, got.ReplacedBy)
 				if err != nil || next.State != payment.StateAwaitingPayment || next.Replaces != "QK-REC" || len(orders) != 2 ||
-					orders[0].OutTradeNo != "QK-REC" || orders[0].Cancel != payment.CancelFlagMPMCancelled || orders[1].OutTradeNo != next.OutTradeNo {
+					orders[0].OutTradeNo != "QK-REC" || orders[0].Cancel != qfpay.CancelFlagMPMCancelled || orders[1].OutTradeNo != next.OutTradeNo {
 					t.Fatalf("replaced by %+v (%v); gateway %+v", next, err, orders)
 				}
 				return
@@ -189,7 +190,7 @@ func TestPaidLateAlert(t *testing.T) {
 	if err := g.sim.Pay(o.Snapshot().SysSN); err != nil {
 		t.Fatal(err)
 	}
-	o.Notify(payment.Transaction{Kind: "payment", SysSN: o.Snapshot().SysSN, OutTradeNo: "QK-LATE", TxAmt: 800, Currency: "HKD", Code: payment.CodeSuccess})
+	o.Notify(payment.Transaction{Kind: "payment", SysSN: o.Snapshot().SysSN, OutTradeNo: "QK-LATE", TxAmt: 800, Currency: "HKD", Code: qfpay.CodeSuccess, Status: payment.OutcomePaid})
 	select {
 	case a := <-alerts:
 		if a.Kind != AlertPaidLate || a.Order.OutTradeNo != "QK-LATE" || !a.Order.Late || a.Order.State != payment.StatePaid {

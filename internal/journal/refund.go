@@ -115,17 +115,17 @@ func (j *Journal) Refund(ctx context.Context, gw payment.Refunder, outTradeNo st
 	case err == nil && t.Outcome() == payment.OutcomePaid:
 		r.State, r.SysSN, r.Code = RefundDone, t.SysSN, t.Code
 	case err == nil && t.Outcome() == payment.OutcomePending:
-		// Accepted and in progress at the gateway (1143/1145, "dealing"):
-		// never sent again; settled by query.
+		// Accepted and in progress at the gateway (QFPay's 1143/1145,
+		// ScanForPay's "dealing"): never sent again; settled by query.
 		r.SysSN, r.Code = t.SysSN, t.Code
 		if err := j.notePendingRefund(r); err != nil {
 			return r, err
 		}
 		return r, fmt.Errorf("refund %s of order %s: %w (respcd %s)", r.OutTradeNo, outTradeNo, ErrRefundProcessing, t.Code)
 	case err == nil:
-		r.State, r.SysSN, r.Code, r.Reason = RefundFailed, t.SysSN, t.Code, refundReason(t.Code, t.ErrMsg)
+		r.State, r.SysSN, r.Code, r.Reason = RefundFailed, t.SysSN, t.Code, refundReason(t.Code, t.Text, t.ErrMsg)
 	case errors.As(err, &ge):
-		r.State, r.Code, r.Reason = RefundFailed, ge.Code, refundReason(ge.Code, ge.Message)
+		r.State, r.Code, r.Reason = RefundFailed, ge.Code, refundReason(ge.Code, ge.Text, ge.Message)
 	case errors.As(err, &fe):
 		r.State, r.Reason = RefundFailed, fe.Error()
 	case errors.Is(err, payment.ErrNotSent):
@@ -143,8 +143,10 @@ func (j *Journal) Refund(ctx context.Context, gw payment.Refunder, outTradeNo st
 	return r, nil
 }
 
-func refundReason(code payment.Code, msg string) string {
-	if txt := code.Text(); txt != "" {
+// refundReason is a refused refund's reason: the gateway's words for its
+// code, with the message it sent when that says more.
+func refundReason(code payment.Code, txt, msg string) string {
+	if txt != "" {
 		if msg != "" && msg != txt {
 			return txt + ": " + msg
 		}
@@ -302,7 +304,7 @@ func (j *Journal) resolveRefund(ctx context.Context, gw payment.Refunder, r Refu
 		j.log.Info("journal: a pending refund is still unconfirmed at the gateway", "out_trade_no", r.OutTradeNo, "err", err)
 		return r, nil
 	case err == nil:
-		r.State, r.SysSN, r.Code, r.Reason = RefundFailed, t.SysSN, t.Code, refundReason(t.Code, t.ErrMsg)
+		r.State, r.SysSN, r.Code, r.Reason = RefundFailed, t.SysSN, t.Code, refundReason(t.Code, t.Text, t.ErrMsg)
 	case errors.Is(err, payment.ErrNotFound):
 		r.State, r.Reason = RefundFailed, "the refund never reached the gateway; nothing was given back"
 		err = nil

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"qrkiosk/payment"
+	"qrkiosk/payment/qfpay"
 )
 
 // countingRefunder counts refund calls; lose makes the next refund's answer
@@ -57,7 +58,7 @@ func TestRefundPaths(t *testing.T) {
 	if err != nil || r.State != RefundDone || r.Amount.Minor != 5000 || r.SysSN == "" || r.OutTradeNo[:2] != "RF" {
 		t.Fatalf("full refund: %+v, %v", r, err)
 	}
-	if o := g.order(t, "QK-R-FULL"); o.RefundedAmt != 5000 || o.Cancel != payment.CancelFlagRefunded {
+	if o := g.order(t, "QK-R-FULL"); o.RefundedAmt != 5000 || o.Cancel != qfpay.CancelFlagRefunded {
 		t.Fatalf("gateway after full refund: %+v", o)
 	}
 	// Twice: refused locally.
@@ -162,7 +163,7 @@ func TestRefundRefusedByGateway(t *testing.T) {
 		t.Fatal(err)
 	}
 	r, err := j.Refund(ctx, g.client, "QK-G1", 1000)
-	if err == nil || r.State != RefundFailed || r.Code != payment.CodeRefundTooLarge {
+	if err == nil || r.State != RefundFailed || r.Code != qfpay.CodeRefundTooLarge {
 		t.Fatalf("over-refund at the gateway: %+v, %v", r, err)
 	}
 	if rec, _ := j.Order(ctx, "QK-G1"); rec.Refunded != 0 || rec.RefundPending != 0 {

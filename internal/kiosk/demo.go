@@ -111,7 +111,7 @@ func qfpayDemo(k *Kiosk, simURL, relayURL string) (*Demo, http.Handler, func(), 
 		sim.Close()
 		return nil, nil, nil, err
 	}
-	d := &Demo{gateway: client, pay: sim.Pay, decline: func(id string) error { return sim.Decline(id, payment.CodeInsufficientBalance) }}
+	d := &Demo{gateway: client, pay: sim.Pay, decline: func(id string) error { return sim.Decline(id, qfpay.CodeInsufficientBalance) }}
 	return d, sim, sim.Close, nil
 }
 

@@ -330,8 +330,9 @@ func isUnknown(err error) bool {
 }
 
 func gatewayError(op string, w wireTxn) *payment.Error {
-	e := &payment.Error{Op: op, Code: payment.Code(w.Respcd.String()), Message: w.message(), HTTPStatus: http.StatusOK}
-	if e.Code == payment.CodeSignatureError {
+	code := payment.Code(w.Respcd.String())
+	e := &payment.Error{Op: op, Code: code, Message: w.message(), Text: Describe(code), HTTPStatus: http.StatusOK}
+	if e.Code == CodeSignatureError {
 		// Credentials belong to one environment: sent to another they
 		// fail the signature check.
 		e.Hint = "check that QFPAY_ENV (test or production) matches these credentials"

@@ -267,7 +267,7 @@ func TestCreateRefusedIsTypedError(t *testing.T) {
 	})
 	_, err := client(t, g).CreateMPM(context.Background(), sale(t))
 	var ge *payment.Error
-	if !errors.As(err, &ge) || ge.Code != payment.CodeSignatureError {
+	if !errors.As(err, &ge) || ge.Code != qfpay.CodeSignatureError {
 		t.Fatalf("err = %v, want *payment.Error 1108", err)
 	}
 	if g.count() != 1 {
@@ -597,7 +597,7 @@ func TestRefundProcessingAndDuplicate(t *testing.T) {
 		fmt.Fprint(w, `{"respcd":"1143","resperr":"processing","syssn":"R1","orig_syssn":"S1","txamt":"500"}`)
 	})
 	r, err := client(t, g).Refund(context.Background(), req)
-	if err != nil || r.Code != payment.CodeUserPaying || r.SysSN != "R1" || r.Kind != payment.TxnRefund || len(paths) != 1 {
+	if err != nil || r.Code != qfpay.CodeUserPaying || r.SysSN != "R1" || r.Kind != payment.TxnRefund || len(paths) != 1 {
 		t.Fatalf("refund %+v, %v after %v", r, err, paths)
 	}
 	paths = nil
@@ -610,7 +610,7 @@ func TestRefundProcessingAndDuplicate(t *testing.T) {
 		fmt.Fprint(w, `{"respcd":"0000","data":[{"syssn":"R1","origssn":"S1","out_trade_no":"RF1","txamt":"500","respcd":"0000","order_type":"refund"}]}`)
 	})
 	r, err = client(t, dup).Refund(context.Background(), req)
-	if err != nil || r.Code != payment.CodeSuccess || r.OrigSysSN != "S1" || strings.Join(paths, " ") != "/trade/v1/refund /trade/v1/query" {
+	if err != nil || r.Code != qfpay.CodeSuccess || r.OrigSysSN != "S1" || strings.Join(paths, " ") != "/trade/v1/refund /trade/v1/query" {
 		t.Fatalf("refund %+v, %v after %v", r, err, paths)
 	}
 }

@@ -267,7 +267,7 @@ func transaction(rb ResultBody) (*payment.Transaction, error) {
 		t.Status = payment.OutcomePaid
 	case StatusRefunded:
 		// Paid, then refunded in full: the sale happened.
-		t.Status, t.Cancel = payment.OutcomePaid, payment.CancelFlagRefunded
+		t.Status, t.Cancel = payment.OutcomePaid, StatusRefunded
 	case StatusFailed:
 		t.Status = payment.OutcomeFailed
 		t.ErrMsg = rb.message()
@@ -443,7 +443,7 @@ func (c *Client) QueryRefund(ctx context.Context, req payment.RefundRequest) (*p
 	}
 	switch t.Status {
 	case payment.OutcomePaid:
-		if t.Cancel == payment.CancelFlagRefunded {
+		if t.Cancel == StatusRefunded {
 			return &payment.Transaction{Kind: payment.TxnRefund, OutTradeNo: req.OutTradeNo, OrigSysSN: t.SysSN,
 				TxAmt: req.Amount.Minor, Currency: req.Amount.Currency.Code, Status: payment.OutcomePaid}, nil
 		}

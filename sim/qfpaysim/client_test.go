@@ -58,7 +58,7 @@ func TestWithQFPayClient(t *testing.T) {
 				t.Fatalf("refund: %+v, %v", ref, err)
 			}
 			_, err = client.Refund(ctx, payment.RefundRequest{Orig: payment.OrderRef{SysSN: paid.SysSN}, OutTradeNo: "CLIENT-2-R2", Amount: payment.Amount{Minor: 3501}, TxTime: f.clock.Now()})
-			if code, _ := payment.CodeOf(err); code != payment.CodeRefundTooLarge {
+			if code, _ := payment.CodeOf(err); code != qfpay.CodeRefundTooLarge {
 				t.Fatalf("over-refund: %v", err)
 			}
 			if _, err := client.QueryOrder(ctx, payment.OrderRef{OutTradeNo: "NOPE"}); err == nil {

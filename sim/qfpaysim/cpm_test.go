@@ -150,8 +150,8 @@ func TestCPMMagicCodes(t *testing.T) {
 	}{
 		{"paid at once", "280438849930810000", "0000", "交易成功", "0000", 1},
 		{"never confirms", "280438849930819999", "1145", "Please wait while processing(1145)", "1145", 0},
-		{"bad or expired code", "280438849930811202", "1202", payment.CodeBadPaymentCode.Text(), "1202", 0},
-		{"insufficient balance", "280438849930811201", "1201", payment.CodeInsufficientBalance.Text(), "1201", 0},
+		{"bad or expired code", "280438849930811202", "1202", qfpay.Text(qfpay.CodeBadPaymentCode), "1202", 0},
+		{"insufficient balance", "280438849930811201", "1201", qfpay.Text(qfpay.CodeInsufficientBalance), "1201", 0},
 		{"password, then confirmed", "280438849930811143", "1143", "處理中，請稍等(1143)", "0000", 1},
 		{"any other ending", codeAlipay, "1145", "Please wait while processing(1145)", "0000", 1},
 	}
@@ -169,7 +169,7 @@ func TestCPMMagicCodes(t *testing.T) {
 					t.Fatalf("answer %s", raw)
 				}
 			}
-			if payment.Code(tt.answer).Class() == payment.ClassFailure {
+			if qfpay.ClassOf(payment.Code(tt.answer)) == qfpay.ClassFailure {
 				// The wallet refused it: recorded, with its syssn, and found by query.
 				if s, _ := a["syssn"].(string); len(s) != 26 || a["txamt"] != float64(880) {
 					t.Fatalf("a refused code's answer lacks the order: %s", raw)
@@ -184,7 +184,7 @@ func TestCPMMagicCodes(t *testing.T) {
 			if q["respcd"] != tt.later {
 				t.Fatalf("an hour later: %v, want respcd %s", q, tt.later)
 			}
-			if payment.Code(tt.later).Class() == payment.ClassFailure && q["errmsg"] != payment.Code(tt.later).Text() {
+			if qfpay.ClassOf(payment.Code(tt.later)) == qfpay.ClassFailure && q["errmsg"] != qfpay.Text(payment.Code(tt.later)) {
 				t.Fatalf("failed row errmsg %q", q["errmsg"])
 			}
 			if n := len(received()); n != tt.notices {
@@ -246,7 +246,7 @@ func TestCPMWalletFromCode(t *testing.T) {
 		{"spaces", "2804 3884 9930 8158", "16 to 24 digits"},
 	} {
 		a := f.charge("BAD-"+tt.code, "800008", tt.code)
-		if a["respcd"] != "1202" || a["resperr"] != payment.CodeBadPaymentCode.Text() || !strings.Contains(a["respmsg"].(string), tt.msg) || !strings.HasPrefix(a["respmsg"].(string), "auth_code:") {
+		if a["respcd"] != "1202" || a["resperr"] != qfpay.Text(qfpay.CodeBadPaymentCode) || !strings.Contains(a["respmsg"].(string), tt.msg) || !strings.HasPrefix(a["respmsg"].(string), "auth_code:") {
 			t.Errorf("%s: %v", tt.name, a)
 		}
 		if _, ok := a["syssn"]; ok {
@@ -280,7 +280,7 @@ func TestCPMCodeSingleUse(t *testing.T) {
 	f := newFixture(t, nil)
 	first := f.charge("USE-1", "800008", codeAlipay)
 	again := f.charge("USE-2", "800108", codeAlipay)
-	if again["respcd"] != "2005" || again["resperr"] != payment.CodeBadCustomerCode.Text() || !strings.Contains(again["respmsg"].(string), first["syssn"].(string)) {
+	if again["respcd"] != "2005" || again["resperr"] != qfpay.Text(qfpay.CodeBadCustomerCode) || !strings.Contains(again["respmsg"].(string), first["syssn"].(string)) {
 		t.Fatalf("second use: %v", again)
 	}
 	if q := f.query("USE-2"); q["respcd"] != "2005" {
@@ -600,7 +600,7 @@ func TestCPMWithQFPayClient(t *testing.T) {
 	a := f.charge("CL-1", "800008", codeAlipay)
 	ctx := context.Background()
 	txn, err := client.QueryOrder(ctx, payment.OrderRef{OutTradeNo: "CL-1", TxTime: f.clock.Now()})
-	if err != nil || txn.Outcome() != payment.OutcomePending || txn.Code != payment.CodeProcessing || txn.SysSN != a["syssn"] || txn.TxAmt != 880 {
+	if err != nil || txn.Outcome() != payment.OutcomePending || txn.Code != qfpay.CodeProcessing || txn.SysSN != a["syssn"] || txn.TxAmt != 880 {
 		t.Fatalf("confirming: %+v, %v", txn, err)
 	}
 	f.clock.Advance(DefaultCPMConfirmAfter)
@@ -619,7 +619,7 @@ func TestCPMWithQFPayClient(t *testing.T) {
 	if err := client.Reversal(ctx, qfpay.CancelParams{SysSN: b["syssn"].(string), TxAmt: 880, TxTime: f.clock.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	if txn, err = client.QueryOrder(ctx, payment.OrderRef{OutTradeNo: "CL-2", SysSN: b["syssn"].(string)}); err != nil || txn.Outcome() != payment.OutcomeClosed || txn.Cancel != payment.CancelFlagCPMReversed {
+	if txn, err = client.QueryOrder(ctx, payment.OrderRef{OutTradeNo: "CL-2", SysSN: b["syssn"].(string)}); err != nil || txn.Outcome() != payment.OutcomeClosed || txn.Cancel != qfpay.CancelFlagCPMReversed {
 		t.Fatalf("reversed: %+v, %v", txn, err)
 	}
 }

@@ -52,14 +52,14 @@ func FuzzTradeParams(f *testing.F) {
 		if code != http.StatusOK {
 			t.Fatalf("%s: HTTP %d", path, code)
 		}
-		if !payment.Code(a.Respcd).Known() {
+		if !qfpay.Known(payment.Code(a.Respcd)) {
 			t.Fatalf("%s: respcd %q is not in the table", path, a.Respcd)
 		}
 		if a.Respcd == "1104" && !strings.Contains(a.Resperr, ":") {
 			t.Fatalf("%s: a parameter error that names no field: %q", path, a.Resperr)
 		}
 		for _, d := range a.Data {
-			if !payment.Code(d["respcd"]).Known() {
+			if !qfpay.Known(payment.Code(d["respcd"])) {
 				t.Fatalf("query lists respcd %q", d["respcd"])
 			}
 		}
@@ -128,7 +128,7 @@ func FuzzParsers(f *testing.F) {
 			if pp.expiry != 0 && (pp.expiry < 5*time.Minute || pp.expiry > 120*time.Minute) {
 				t.Fatalf("accepted expiry %v", pp.expiry)
 			}
-		} else if rej.code != payment.CodeParamError {
+		} else if rej.code != qfpay.CodeParamError {
 			t.Fatalf("payment: respcd %s", rej.code)
 		}
 		if q, rej := parseQueryParams(p, time.Date(2025, 3, 14, 10, 0, 0, 0, gatewayZone)); rej == nil && (q.page < 1 || q.pageSize < 1 || q.pageSize > maxPageSize) {

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"qrkiosk/payment"
+	"qrkiosk/payment/qfpay"
 )
 
 // rejection is a gateway answer other than success: a respcd and, for
@@ -29,7 +30,7 @@ func (r *rejection) Error() string {
 	if r.detail != "" {
 		return string(r.code) + ": " + r.detail
 	}
-	return string(r.code) + ": " + r.code.Text()
+	return string(r.code) + ": " + qfpay.Text(r.code)
 }
 
 func reject(code payment.Code, detail string) *rejection {
@@ -38,7 +39,7 @@ func reject(code payment.Code, detail string) *rejection {
 
 // badParam is a 1104 naming the field.
 func badParam(field, rule string) *rejection {
-	return reject(payment.CodeParamError, field+": "+rule)
+	return reject(qfpay.CodeParamError, field+": "+rule)
 }
 
 // get returns a parameter; empty means absent, as in the signature, which

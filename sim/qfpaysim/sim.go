@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"qrkiosk/payment"
+	"qrkiosk/payment/qfpay"
 	"qrkiosk/sim/simkit"
 )
 
@@ -259,18 +260,18 @@ func (t *txn) respcd() payment.Code {
 		// A reversed payment did succeed; its cancel flag (2, or 1 for CPM)
 		// says it was revoked and refunded, as refunds keep 0000 and say 3
 		// or 5.
-		return payment.CodeSuccess
+		return qfpay.CodeSuccess
 	case stateDeclined:
 		return t.declineCode
 	case stateExpired:
-		return payment.CodeOrderExpired
+		return qfpay.CodeOrderExpired
 	case stateClosed:
-		return payment.CodeOrderClosed
+		return qfpay.CodeOrderClosed
 	}
 	if t.waitCode != "" {
 		return t.waitCode
 	}
-	return payment.CodeUserPaying
+	return qfpay.CodeUserPaying
 }
 
 // outcome names the state the way the payment package does.
@@ -585,7 +586,7 @@ func (s *Sim) Decline(syssn string, code payment.Code) error {
 	if code == "" {
 		code = "1205"
 	}
-	if !code.Known() || code.Class() != payment.ClassFailure {
+	if !qfpay.Known(code) || qfpay.ClassOf(code) != qfpay.ClassFailure {
 		return fmt.Errorf("%w: %q", ErrBadCode, code)
 	}
 	s.mu.Lock()
@@ -669,9 +670,9 @@ func (s *Sim) settle(t *txn, now time.Time) {
 func (s *Sim) applyCancel(t *txn) {
 	rule := cancelRules[t.rulePayType()]
 	// QFPay's cancel flag: 1 for a CPM order reversed or closed, 2 for MPM.
-	flag := payment.CancelFlagMPMCancelled
+	flag := qfpay.CancelFlagMPMCancelled
 	if t.isCPM() {
-		flag = payment.CancelFlagCPMReversed
+		flag = qfpay.CancelFlagCPMReversed
 	}
 	switch {
 	case t.state == stateLive:
@@ -698,9 +699,9 @@ func (s *Sim) completeRefund(ref *txn) {
 	orig.refunding -= ref.txAmt
 	orig.refunded += ref.txAmt
 	if orig.refunded == orig.txAmt {
-		orig.cancel = payment.CancelFlagRefunded
+		orig.cancel = qfpay.CancelFlagRefunded
 	} else {
-		orig.cancel = payment.CancelFlagPartlyRefunded
+		orig.cancel = qfpay.CancelFlagPartlyRefunded
 	}
 	s.log.Info("refund done", "syssn", ref.sysSN, "orig_syssn", orig.sysSN, "out_trade_no", ref.outTradeNo, "txamt", ref.txAmt, "respcd", ref.respcd())
 	s.notifyLocked(ref, orig)

@@ -601,7 +601,7 @@ func TestHongKongPayTypesHaveNoCancel(t *testing.T) {
 			a := f.create("HK-1", pt, "expired_time", "5")
 			for _, op := range []string{"reversal", "close"} {
 				got := f.call("/trade/v1/"+op, cancelParamsFor("", a.SysSN))
-				if payment.Code(got.Respcd).Class() != payment.ClassFailure || got.Resperr != "Hong Kong PayTypes do not support transaction cancel" {
+				if qfpay.ClassOf(payment.Code(got.Respcd)) != qfpay.ClassFailure || got.Resperr != "Hong Kong PayTypes do not support transaction cancel" {
 					t.Fatalf("%s: respcd %s resperr %q", op, got.Respcd, got.Resperr)
 				}
 			}
@@ -710,7 +710,7 @@ func TestRefunds(t *testing.T) {
 		}
 	}
 	o := f.sim.Orders()[0]
-	if o.Cancel != payment.CancelFlagRefunded || o.RefundedAmt != 1000 {
+	if o.Cancel != qfpay.CancelFlagRefunded || o.RefundedAmt != 1000 {
 		t.Fatalf("original after full refund: cancel %d, refunded %d", o.Cancel, o.RefundedAmt)
 	}
 	if len(f.sim.Orders()) != 3 {
@@ -803,7 +803,7 @@ func TestRefundProcessing(t *testing.T) {
 	if _, err := f.sim.AdvanceClock(time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	if o := f.sim.Orders()[0]; o.RefundedAmt != 1000 || o.Cancel != payment.CancelFlagRefunded {
+	if o := f.sim.Orders()[0]; o.RefundedAmt != 1000 || o.Cancel != qfpay.CancelFlagRefunded {
 		t.Fatalf("after the clock moved: refunded %d, cancel %d", o.RefundedAmt, o.Cancel)
 	}
 	if got := refund("RP-REF-4", "1"); got.Respcd != "1264" || got.Resperr != "Order closed, please confirm the order status before continuing(1264)" {
@@ -1008,7 +1008,7 @@ func TestPaymentParamValidation(t *testing.T) {
 			if a.Respcd != "1104" || !strings.HasPrefix(a.Resperr, tt.field+":") {
 				t.Fatalf("respcd %s resperr %q, want 1104 naming %s", a.Respcd, a.Resperr, tt.field)
 			}
-			if a.Respmsg != payment.CodeParamError.Text() {
+			if a.Respmsg != qfpay.Text(qfpay.CodeParamError) {
 				t.Fatalf("respmsg %q", a.Respmsg)
 			}
 		})

@@ -92,17 +92,17 @@ func (s *Sim) trade(op string, h tradeHandler) http.HandlerFunc {
 func readForm(r *http.Request) (url.Values, *rejection) {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/x-www-form-urlencoded" {
-		return nil, reject(payment.CodeFormatError, "the body must be application/x-www-form-urlencoded")
+		return nil, reject(qfpay.CodeFormatError, "the body must be application/x-www-form-urlencoded")
 	}
 	if err := r.ParseForm(); err != nil {
-		return nil, reject(payment.CodeFormatError, "the body is not a valid form: "+err.Error())
+		return nil, reject(qfpay.CodeFormatError, "the body is not a valid form: "+err.Error())
 	}
 	for k, v := range r.PostForm {
 		if len(v) > 1 {
 			return nil, badParam(k, "is given more than once")
 		}
 		if !utf8.ValidString(k) || !utf8.ValidString(v[0]) {
-			return nil, reject(payment.CodeFormatError, "parameters must be UTF-8")
+			return nil, reject(qfpay.CodeFormatError, "parameters must be UTF-8")
 		}
 	}
 	return r.PostForm, nil
@@ -113,24 +113,24 @@ func readForm(r *http.Request) (url.Values, *rejection) {
 func (s *Sim) authenticate(r *http.Request, p url.Values) *rejection {
 	app := r.Header.Get(qfpay.HeaderAppCode)
 	if app == "" {
-		return reject(payment.CodeSignatureError, qfpay.HeaderAppCode+" header is missing")
+		return reject(qfpay.CodeSignatureError, qfpay.HeaderAppCode+" header is missing")
 	}
 	if subtle.ConstantTimeCompare([]byte(app), []byte(s.cfg.AppCode)) != 1 {
-		return reject(payment.CodeSignatureError, "unknown app code")
+		return reject(qfpay.CodeSignatureError, "unknown app code")
 	}
 	st, err := qfpay.ParseSignType(r.Header.Get(qfpay.HeaderSignType))
 	if err != nil {
-		return reject(payment.CodeSignatureError, qfpay.HeaderSignType+" must be MD5 or SHA256")
+		return reject(qfpay.CodeSignatureError, qfpay.HeaderSignType+" must be MD5 or SHA256")
 	}
 	if r.Header.Get(qfpay.HeaderSign) == "" {
-		return reject(payment.CodeSignatureError, qfpay.HeaderSign+" header is missing")
+		return reject(qfpay.CodeSignatureError, qfpay.HeaderSign+" header is missing")
 	}
 	// QFPay's own examples send lower-case hex and the gateway takes it:
 	// compare the hex case-insensitively.
 	want := qfpay.Sign(p, s.cfg.Key, st)
 	got := strings.ToUpper(r.Header.Get(qfpay.HeaderSign))
 	if subtle.ConstantTimeCompare([]byte(want), []byte(got)) != 1 {
-		return reject(payment.CodeSignatureError, qfpay.HeaderSign+" does not match the parameters")
+		return reject(qfpay.CodeSignatureError, qfpay.HeaderSign+" does not match the parameters")
 	}
 	return nil
 }
@@ -162,9 +162,9 @@ func (s *Sim) refuse(w http.ResponseWriter, op string, p url.Values, rej *reject
 		resp["resperr"], resp["respmsg"] = rej.resperr, rej.respmsg
 	case rej.detail != "":
 		// The client shows resperr first, so the field name goes there.
-		resp["resperr"], resp["respmsg"] = rej.detail, rej.code.Text()
+		resp["resperr"], resp["respmsg"] = rej.detail, qfpay.Text(rej.code)
 	default:
-		resp["resperr"], resp["respmsg"] = rej.code.Text(), ""
+		resp["resperr"], resp["respmsg"] = qfpay.Text(rej.code), ""
 	}
 	writeTrade(w, resp)
 }
@@ -178,7 +178,7 @@ func writeTrade(w http.ResponseWriter, v reply) {
 }
 
 func success(fields reply) reply {
-	fields["respcd"] = string(payment.CodeSuccess)
+	fields["respcd"] = string(qfpay.CodeSuccess)
 	fields["resperr"] = "success"
 	fields["respmsg"] = ""
 	return fields
@@ -196,7 +196,7 @@ func (s *Sim) handlePayment(w http.ResponseWriter, r *http.Request, op string, p
 		// nothing recorded, the code and out_trade_no still unused.
 		var ok bool
 		if !wellFormedCode(pp.authCode) {
-			s.refuse(w, op, p, &rejection{code: payment.CodeBadPaymentCode, resperr: payment.CodeBadPaymentCode.Text(), respmsg: "auth_code: a payment code is 16 to 24 digits"})
+			s.refuse(w, op, p, &rejection{code: qfpay.CodeBadPaymentCode, resperr: qfpay.Text(qfpay.CodeBadPaymentCode), respmsg: "auth_code: a payment code is 16 to 24 digits"})
 			return
 		}
 		if codeWallet, ok = walletOfCode(pp.authCode); !ok && s.cfg.AnyCode {
@@ -205,14 +205,14 @@ func (s *Sim) handlePayment(w http.ResponseWriter, r *http.Request, op string, p
 			codeWallet, ok = pp.cpm.wallets[0], true
 		}
 		if !ok {
-			s.refuse(w, op, p, &rejection{code: payment.CodeBadPaymentCode, resperr: payment.CodeBadPaymentCode.Text(), respmsg: "auth_code: no wallet issues codes beginning " + pp.authCode[:2] + " (" + codePrefixHelp + ")"})
+			s.refuse(w, op, p, &rejection{code: qfpay.CodeBadPaymentCode, resperr: qfpay.Text(qfpay.CodeBadPaymentCode), respmsg: "auth_code: no wallet issues codes beginning " + pp.authCode[:2] + " (" + codePrefixHelp + ")"})
 			return
 		}
 	}
 	s.mu.Lock()
 	if s.byOutTradeNo[pp.outTradeNo] != nil {
 		s.mu.Unlock()
-		s.refuse(w, op, p, reject(payment.CodeDuplicateSerial, "out_trade_no "+strconv.Quote(pp.outTradeNo)+" is already used by another payment or refund"))
+		s.refuse(w, op, p, reject(qfpay.CodeDuplicateSerial, "out_trade_no "+strconv.Quote(pp.outTradeNo)+" is already used by another payment or refund"))
 		return
 	}
 	now := s.now()
@@ -245,7 +245,7 @@ func (s *Sim) handlePayment(w http.ResponseWriter, r *http.Request, op string, p
 		t.expiresAt = now.Add(expiry)
 		t.qrcode = s.baseURL + "/sim/pay/" + t.sysSN
 		s.store(t)
-		s.log.Info("order created", "syssn", t.sysSN, "out_trade_no", t.outTradeNo, "pay_type", t.payType.Code, "txamt", t.txAmt, "respcd", payment.CodeSuccess)
+		s.log.Info("order created", "syssn", t.sysSN, "out_trade_no", t.outTradeNo, "pay_type", t.payType.Code, "txamt", t.txAmt, "respcd", qfpay.CodeSuccess)
 		resp = success(reply{
 			"syssn":        t.sysSN,
 			"out_trade_no": t.outTradeNo,
@@ -287,22 +287,22 @@ func (s *Sim) chargeCodeLocked(t *txn, pt cpmPayType, code string, cw wallet, no
 		t.walletType = walletPayType[cw]
 	}
 	t.namesWallet = s.cfg.AllInOneNamesWallet
-	t.waitCode = payment.CodeProcessing
+	t.waitCode = qfpay.CodeProcessing
 	// "Each auth_code can be used only once": once its wallet has seen it.
 	first, used := s.usedCodes[code]
 	consumed := !used
 	switch suffix := code[len(code)-4:]; {
 	case used:
-		s.failLocked(t, payment.CodeBadCustomerCode, "the payment code was already used by "+first)
+		s.failLocked(t, qfpay.CodeBadCustomerCode, "the payment code was already used by "+first)
 	case !pt.takes(cw):
 		// Sent to a wallet that did not issue it: refused there, and still
 		// good for its own wallet.
-		s.failLocked(t, payment.CodeBadPaymentCode, pt.Name.En+" ("+pt.Code+") does not take "+cw.String()+" codes")
+		s.failLocked(t, qfpay.CodeBadPaymentCode, pt.Name.En+" ("+pt.Code+") does not take "+cw.String()+" codes")
 		consumed = false
 	case suffix == suffixBadCode:
-		s.failLocked(t, payment.CodeBadPaymentCode, "the wallet refused the code")
+		s.failLocked(t, qfpay.CodeBadPaymentCode, "the wallet refused the code")
 	case suffix == suffixNoBalance:
-		s.failLocked(t, payment.CodeInsufficientBalance, "the customer's balance is too low")
+		s.failLocked(t, qfpay.CodeInsufficientBalance, "the customer's balance is too low")
 	case suffix == suffixNeverConfirm:
 		t.state = stateLive // until withdrawn, declined or confirmed by hand
 	case suffix == suffixPaidAtOnce, suffix != suffixPassword && s.cfg.CPMConfirmAfter < 0:
@@ -310,7 +310,7 @@ func (s *Sim) chargeCodeLocked(t *txn, pt cpmPayType, code string, cw wallet, no
 	default:
 		t.state = stateLive
 		if suffix == suffixPassword {
-			t.waitCode = payment.CodeUserPaying
+			t.waitCode = qfpay.CodeUserPaying
 		}
 		t.confirmAt = now.Add(max(s.cfg.CPMConfirmAfter, 0))
 	}
@@ -345,11 +345,11 @@ func (s *Sim) chargeCodeLocked(t *txn, pt cpmPayType, code string, cw wallet, no
 		"resperr":      waitText(respcd),
 		"respmsg":      "",
 	}
-	switch respcd.Class() {
-	case payment.ClassSuccess:
+	switch qfpay.ClassOf(respcd) {
+	case qfpay.ClassSuccess:
 		resp["resperr"], resp["respmsg"] = textCPMPaid, "OK"
-	case payment.ClassFailure:
-		resp["resperr"], resp["respmsg"] = respcd.Text(), t.failReason
+	case qfpay.ClassFailure:
+		resp["resperr"], resp["respmsg"] = qfpay.Text(respcd), t.failReason
 	}
 	return resp
 }
@@ -372,9 +372,9 @@ const (
 // confirming.
 func waitText(code payment.Code) string {
 	switch code {
-	case payment.CodeUserPaying:
+	case qfpay.CodeUserPaying:
 		return textProcessing
-	case payment.CodeProcessing:
+	case qfpay.CodeProcessing:
 		return textWait
 	}
 	return ""
@@ -472,12 +472,12 @@ func wireTxn(t *txn) map[string]string {
 		"goods_name":   t.goodsName,
 		"goods_info":   "",
 	}
-	switch code.Class() {
-	case payment.ClassSuccess:
+	switch qfpay.ClassOf(code) {
+	case qfpay.ClassSuccess:
 		m["errmsg"] = "success"
-	case payment.ClassFailure:
-		m["errmsg"] = code.Text()
-	case payment.ClassPending:
+	case qfpay.ClassFailure:
+		m["errmsg"] = qfpay.Text(code)
+	case qfpay.ClassPending:
 		if t.isCPM() {
 			m["errmsg"] = waitText(code)
 		}
@@ -526,8 +526,8 @@ func (s *Sim) handleCancel(w http.ResponseWriter, r *http.Request, op string, p 
 			"resperr":        "success",
 			"respmsg":        "",
 		}
-		if code != payment.CodeSuccess {
-			resp["resperr"] = code.Text()
+		if code != qfpay.CodeSuccess {
+			resp["resperr"] = qfpay.Text(code)
 		}
 	}
 	s.mu.Unlock()
@@ -547,7 +547,7 @@ func (s *Sim) cancelLocked(op string, c cancelParams, now time.Time) (*txn, paym
 	case c.sysSN != "" && c.outTradeNo != "":
 		t = s.bySysSN[c.sysSN]
 		if t != nil && t.outTradeNo != c.outTradeNo {
-			return nil, "", reject(payment.CodeOrderMismatch, "syssn and out_trade_no name different transactions")
+			return nil, "", reject(qfpay.CodeOrderMismatch, "syssn and out_trade_no name different transactions")
 		}
 	case c.sysSN != "":
 		t = s.bySysSN[c.sysSN]
@@ -555,7 +555,7 @@ func (s *Sim) cancelLocked(op string, c cancelParams, now time.Time) (*txn, paym
 		t = s.byOutTradeNo[c.outTradeNo]
 	}
 	if t == nil || t.kind != kindPayment {
-		return nil, "", reject(payment.CodeNoSuchTransaction, "no such payment order")
+		return nil, "", reject(qfpay.CodeNoSuchTransaction, "no such payment order")
 	}
 	name := t.payType.Name.En + " (" + t.payType.Code + ")"
 	if t.payType.Code == allInOne {
@@ -568,41 +568,41 @@ func (s *Sim) cancelLocked(op string, c cancelParams, now time.Time) (*txn, paym
 		if t.isCPM() {
 			stays = "the customer may still confirm them"
 		}
-		return nil, "", &rejection{code: payment.CodeNoSuchTransaction, resperr: hongKongNoCancel, respmsg: name + " orders cannot be withdrawn; " + stays}
+		return nil, "", &rejection{code: qfpay.CodeNoSuchTransaction, resperr: hongKongNoCancel, respmsg: name + " orders cannot be withdrawn; " + stays}
 	case op == opReversal && !rule.reversal:
-		return nil, "", reject(payment.CodeNoSuchTransaction, name+" orders are withdrawn with /trade/v1/close, not reversed")
+		return nil, "", reject(qfpay.CodeNoSuchTransaction, name+" orders are withdrawn with /trade/v1/close, not reversed")
 	case op == opClose && !rule.close:
-		return nil, "", reject(payment.CodeNoSuchTransaction, name+" orders are withdrawn with /trade/v1/reversal; close does not apply")
+		return nil, "", reject(qfpay.CodeNoSuchTransaction, name+" orders are withdrawn with /trade/v1/reversal; close does not apply")
 	case c.txAmt != t.txAmt:
-		return nil, "", reject(payment.CodeAmountWrong, "txamt "+strconv.FormatInt(c.txAmt, 10)+" differs from the order's "+strconv.FormatInt(t.txAmt, 10))
+		return nil, "", reject(qfpay.CodeAmountWrong, "txamt "+strconv.FormatInt(c.txAmt, 10)+" differs from the order's "+strconv.FormatInt(t.txAmt, 10))
 	}
 	s.settle(t, now)
 	if !t.cancelAt.IsZero() {
-		return t, payment.CodeProcessing, nil // already in progress
+		return t, qfpay.CodeProcessing, nil // already in progress
 	}
 	switch t.state {
 	case statePaid:
 		if op != opReversal || !rule.reversalRefunds {
-			return nil, "", reject(payment.CodeOrderAlreadyPaid, "a paid "+name+" order cannot be withdrawn: refund it")
+			return nil, "", reject(qfpay.CodeOrderAlreadyPaid, "a paid "+name+" order cannot be withdrawn: refund it")
 		}
 		if t.refunded > 0 || t.refunding > 0 {
-			return nil, "", reject(payment.CodeOrderRefunded, "")
+			return nil, "", reject(qfpay.CodeOrderRefunded, "")
 		}
 	case stateClosed, stateReversed:
-		return nil, "", reject(payment.CodeOrderClosed, "")
+		return nil, "", reject(qfpay.CodeOrderClosed, "")
 	case stateExpired:
-		return nil, "", reject(payment.CodeOrderExpired, "")
+		return nil, "", reject(qfpay.CodeOrderExpired, "")
 	case stateDeclined:
-		return nil, "", reject(payment.CodeNoSuchTransaction, "the order already failed (respcd "+string(t.declineCode)+"); nothing to withdraw")
+		return nil, "", reject(qfpay.CodeNoSuchTransaction, "the order already failed (respcd "+string(t.declineCode)+"); nothing to withdraw")
 	}
 	t.cancelOp = op
 	if s.cfg.CancelProcessing > 0 {
 		t.cancelAt = now.Add(s.cfg.CancelProcessing)
 		s.addTimedLocked(t)
-		return t, payment.CodeProcessing, nil
+		return t, qfpay.CodeProcessing, nil
 	}
 	s.applyCancel(t)
-	return t, payment.CodeSuccess, nil
+	return t, qfpay.CodeSuccess, nil
 }
 
 func (s *Sim) handleRefund(w http.ResponseWriter, r *http.Request, op string, p url.Values) {
@@ -628,7 +628,7 @@ func (s *Sim) handleRefund(w http.ResponseWriter, r *http.Request, op string, p 
 			"chnlsn":       ref.chnlSN,
 			"cardcd":       "",
 		})
-		if code := ref.respcd(); code != payment.CodeSuccess {
+		if code := ref.respcd(); code != qfpay.CodeSuccess {
 			resp["respcd"], resp["resperr"] = string(code), textProcessing
 		}
 	}
@@ -655,21 +655,21 @@ func (s *Sim) refundLocked(rp refundParams, mchID string, now time.Time) (*txn, 
 	}
 	orig := s.bySysSN[rp.origSysSN]
 	if orig == nil || orig.kind != kindPayment {
-		return nil, reject(payment.CodeNoSuchTransaction, "no such payment to refund")
+		return nil, reject(qfpay.CodeNoSuchTransaction, "no such payment to refund")
 	}
 	s.settle(orig, now)
 	remaining := orig.txAmt - orig.refunded - orig.refunding
 	switch {
 	case notRefundable[orig.payType.Code]:
-		return nil, reject(payment.CodeRefundDenied, orig.payType.Name.En+" payments cannot be refunded")
+		return nil, reject(qfpay.CodeRefundDenied, orig.payType.Name.En+" payments cannot be refunded")
 	case orig.state == stateReversed, orig.refunded >= orig.txAmt:
 		return nil, &rejection{
-			code:    payment.CodeOrderAlreadyClosed,
+			code:    qfpay.CodeOrderAlreadyClosed,
 			resperr: "Order closed, please confirm the order status before continuing(1264)",
 			respmsg: "wrong cancel",
 		}
 	case orig.state != statePaid:
-		return nil, reject(payment.CodeOrderNotPaid, "")
+		return nil, reject(qfpay.CodeOrderNotPaid, "")
 	case orig.refunding > 0:
 		return nil, &rejection{
 			code:    codeRefundInProgress,
@@ -677,7 +677,7 @@ func (s *Sim) refundLocked(rp refundParams, mchID string, now time.Time) (*txn, 
 			respmsg: "a refund of this payment is still processing: query it until it is done",
 		}
 	case rp.txAmt > remaining:
-		return nil, reject(payment.CodeRefundTooLarge, "txamt "+strconv.FormatInt(rp.txAmt, 10)+" is more than the "+strconv.FormatInt(remaining, 10)+" left to refund")
+		return nil, reject(qfpay.CodeRefundTooLarge, "txamt "+strconv.FormatInt(rp.txAmt, 10)+" is more than the "+strconv.FormatInt(remaining, 10)+" left to refund")
 	}
 	ref := &txn{
 		kind:       kindRefund,
@@ -714,7 +714,7 @@ const (
 	// codeRefundInProgress: QFPay refuses a second refund of a payment while
 	// one is processing ("You still have processing requests"); the live
 	// respcd was not recorded, so the simulator uses 1102, duplicate request.
-	codeRefundInProgress = payment.CodeDuplicateRequest
+	codeRefundInProgress = qfpay.CodeDuplicateRequest
 )
 
 func (s *Sim) handleClock(w http.ResponseWriter, r *http.Request) {

@@ -115,7 +115,7 @@ func TestWithScanForPayClient(t *testing.T) {
 	if r, err := refund("RF-3", 2700); err != nil || r.Outcome() != payment.OutcomePaid {
 		t.Fatalf("the rest: %+v, %v", r, err)
 	}
-	if txn, _ = c.QueryOrder(ctx, orig); txn.Outcome() != payment.OutcomePaid || txn.Cancel != payment.CancelFlagRefunded {
+	if txn, _ = c.QueryOrder(ctx, orig); txn.Outcome() != payment.OutcomePaid || txn.Cancel != scanforpay.StatusRefunded {
 		t.Fatalf("fully refunded payment: %+v", txn)
 	}
 	if r, err := c.QueryRefund(ctx, payment.RefundRequest{OutTradeNo: "RF-1", Orig: orig, Amount: payment.Amount{Minor: 1500, Currency: hkd}}); err != nil || r.Outcome() != payment.OutcomePaid {
