@@ -15,6 +15,7 @@ import (
 	"qrkiosk/display"
 	"qrkiosk/internal/journal"
 	"qrkiosk/internal/scan"
+	"qrkiosk/internal/settle"
 	"qrkiosk/payment"
 	"qrkiosk/payment/paymenttest"
 	"qrkiosk/payment/qfpay"
@@ -151,7 +152,7 @@ func newHarness(t *testing.T, o harnessOpt) *harness {
 			Now: func() time.Time { return t0.Add(24 * time.Hour) }, ResultHold: time.Hour}),
 		Show: func(s payment.Snapshot) { h.shown = append(h.shown, s) },
 		Start: func(req payment.CreateRequest, observe func(payment.Event)) (*payment.Order, error) {
-			o, err := j.Start(ctx, h.machine(), req, observe)
+			o, err := settle.Start(ctx, j, h.machine(), req, observe)
 			if err == nil {
 				h.orders = append(h.orders, o)
 			}

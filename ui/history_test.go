@@ -14,6 +14,7 @@ import (
 
 	"qrkiosk/internal/journal"
 	"qrkiosk/internal/pin"
+	"qrkiosk/internal/settle"
 	"qrkiosk/payment"
 	"qrkiosk/payment/paymenttest"
 	"qrkiosk/payment/qfpay"
@@ -349,7 +350,7 @@ func previousRun(t *testing.T, dir string, gw *paymenttest.Gateway) payment.Snap
 	ctx, cancel := context.WithCancel(context.Background())
 	req := payment.CreateRequest{OutTradeNo: "QK-CRASHED-1", Amount: payment.Amount{Minor: 4200, Currency: hkd},
 		PayType: mustPayType(t, "wechat"), Expiry: 5 * time.Minute, TxTime: clk.Now()}
-	o, err := j.Start(ctx, payment.MachineConfig{Gateway: gw, Clock: clk}, req)
+	o, err := settle.Start(ctx, j, payment.MachineConfig{Gateway: gw, Clock: clk}, req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -368,7 +369,7 @@ func previousRun(t *testing.T, dir string, gw *paymenttest.Gateway) payment.Snap
 // recoverNow is the kiosk's start-up recovery on the harness's journal.
 func (h *harness) recoverNow() {
 	h.t.Helper()
-	rec, err := journal.Recover(h.ctx, h.j, h.machine())
+	rec, err := settle.Recover(h.ctx, h.j, h.machine())
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -1,11 +1,11 @@
-package journal
+package settle
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"sync"
 
+	"qrkiosk/internal/journal"
 	"qrkiosk/payment"
 )
 
@@ -15,11 +15,11 @@ type Recovery struct {
 	// payment again; the others settle by themselves.
 	Orders []*payment.Order
 	// Records are the journal's records at the start, in the same order.
-	Records []Order
+	Records []journal.Order
 	// Foreign are unfinished orders of another gateway than the one the
 	// kiosk runs with: they cannot be checked now and stay unfinished
 	// until the kiosk runs with their gateway again.
-	Foreign []Order
+	Foreign []journal.Order
 
 	mu      sync.Mutex
 	checked map[string]chan struct{}
@@ -31,22 +31,22 @@ type Recovery struct {
 
 // Recover resumes every order the journal holds as not final: the machine
 // asks the gateway (it never creates again); paid → Paid, and marked as
-// paid while the kiosk was offline (AlertPaidOffline); pending before its
-// deadline → followed again; past its deadline (or the cashier had asked to
-// cancel) → withdrawn and settled by a final query. The machines run until
-// ctx ends; whatever is not final by then is resumed at the next start.
-// cfg.Gateway is the plain gateway; the journal wraps it. Resume and Known
-// are set per order.
-func Recover(ctx context.Context, j *Journal, cfg payment.MachineConfig) (*Recovery, error) {
+// paid while the kiosk was offline (journal.AlertPaidOffline); pending
+// before its deadline → followed again; past its deadline (or the cashier
+// had asked to cancel) → withdrawn and settled by a final query. The
+// machines run until ctx ends; whatever is not final by then is resumed at
+// the next start. cfg.Gateway is the plain gateway; Recover journals it.
+// Resume and Known are set per order.
+func Recover(ctx context.Context, j *journal.Journal, cfg payment.MachineConfig) (*Recovery, error) {
 	all, err := j.Pending(ctx)
 	if err != nil {
 		return nil, err
 	}
 	r := &Recovery{checked: map[string]chan struct{}{}, known: map[string]bool{}, settle: map[string]bool{}}
-	var pending []Order
+	var pending []journal.Order
 	for _, rec := range all {
-		if rec.Gateway != j.gateway {
-			j.log.Warn("journal: an unfinished order of another gateway is left as it is", "out_trade_no", rec.OutTradeNo, "gateway", rec.Gateway, "kiosk_gateway", j.gateway)
+		if rec.Gateway != j.GatewayName() {
+			j.Logger().Warn("an unfinished order of another gateway is left as it is", "out_trade_no", rec.OutTradeNo, "gateway", rec.Gateway, "kiosk_gateway", j.GatewayName())
 			r.Foreign = append(r.Foreign, rec)
 			continue
 		}
@@ -55,7 +55,7 @@ func Recover(ctx context.Context, j *Journal, cfg payment.MachineConfig) (*Recov
 	if len(pending) == 0 {
 		return r, nil
 	}
-	tg := &trackingGateway{OrderGateway: j.Gateway(cfg.Gateway), first: map[string]payment.Outcome{}, onAnswer: r.answered}
+	tg := &trackingGateway{OrderGateway: Journaled(j, cfg.Gateway), first: map[string]payment.Outcome{}, onAnswer: r.answered}
 	clock := cfg.Clock
 	if clock == nil {
 		clock = payment.RealClock{}
@@ -67,13 +67,12 @@ func Recover(ctx context.Context, j *Journal, cfg payment.MachineConfig) (*Recov
 		r.settle[rec.OutTradeNo] = rec.CancelAsked || !clock.Now().Before(rec.Deadline)
 	}
 	for _, rec := range pending {
-		if _, err := j.db.ExecContext(ctx, `INSERT INTO events (at, out_trade_no, source, kind, state, syssn) VALUES (?,?,?,?,?,?)`,
-			j.now().UnixNano(), rec.OutTradeNo, "recovery", "resume", rec.State.String(), rec.SysSN); err != nil {
+		if err := j.RecordResume(ctx, rec); err != nil {
 			return nil, err
 		}
 		mc := cfg
 		mc.Gateway = tg
-		mc.Reissue = j.reissue
+		mc.Reissue = j.Reissue
 		mc.Resume = true
 		mc.Known = nil
 		if r.known[rec.OutTradeNo] {
@@ -94,13 +93,7 @@ func Recover(ctx context.Context, j *Journal, cfg payment.MachineConfig) (*Recov
 				return
 			}
 			if e.Kind == payment.EventPaid && tg.firstWas(otn, payment.OutcomePaid) {
-				if err := j.write(func(ctx context.Context, tx *sql.Tx) error {
-					_, err := tx.ExecContext(ctx, "UPDATE orders SET paid_offline = 1 WHERE out_trade_no = ?", otn)
-					return err
-				}); err != nil {
-					j.log.Error("journal: marking an order paid offline failed", "out_trade_no", otn, "err", err)
-				}
-				j.alert(context.Background(), AlertPaidOffline, otn)
+				j.MarkPaidOffline(otn)
 			}
 			r.markChecked(otn)
 		}

@@ -1,4 +1,4 @@
-package journal
+package settle
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 
+	"qrkiosk/internal/journal"
 	"qrkiosk/payment"
 )
 
@@ -69,7 +70,7 @@ type Lookup interface {
 // no list: every journal record is then asked for by name. A record the
 // gateway cannot confirm either way is a DiffUnconfirmed. Orders sent to
 // another gateway than the journal's are not compared.
-func (j *Journal) Reconcile(ctx context.Context, date string, gateway []payment.Transaction, lookup Lookup) ([]Difference, error) {
+func Reconcile(ctx context.Context, j *journal.Journal, date string, gateway []payment.Transaction, lookup Lookup) ([]Difference, error) {
 	day, err := j.Day(ctx, date)
 	if err != nil {
 		return nil, err
@@ -109,7 +110,7 @@ func (j *Journal) Reconcile(ctx context.Context, date string, gateway []payment.
 			diffs = append(diffs, *d)
 		}
 	}
-	ours := func(gateway string) bool { return j.gateway == "" || gateway == j.gateway }
+	ours := func(gateway string) bool { return j.GatewayName() == "" || gateway == j.GatewayName() }
 	for _, o := range day.Orders {
 		if !ours(o.Gateway) {
 			continue
@@ -133,7 +134,7 @@ func (j *Journal) Reconcile(ctx context.Context, date string, gateway []payment.
 		switch {
 		case err == nil: // on another day in the journal
 			add(comparePayment(o, t, true))
-		case errors.Is(err, ErrNotFound):
+		case errors.Is(err, journal.ErrNotFound):
 			diffs = append(diffs, Difference{Kind: DiffMissingInJournal, Record: "payment", OutTradeNo: t.OutTradeNo, SysSN: t.SysSN, Gateway: describe(t)})
 		default:
 			return nil, err
@@ -145,8 +146,8 @@ func (j *Journal) Reconcile(ctx context.Context, date string, gateway []payment.
 		}
 		t, ok := refunds[r.OutTradeNo]
 		delete(refunds, r.OutTradeNo)
-		if !ok && r.State != RefundFailed {
-			if t, ok, err = find(r.OutTradeNo, func() (*payment.Transaction, error) { return lookup.QueryRefund(ctx, r.request()) }); err != nil {
+		if !ok && r.State != journal.RefundFailed {
+			if t, ok, err = find(r.OutTradeNo, func() (*payment.Transaction, error) { return lookup.QueryRefund(ctx, r.Request()) }); err != nil {
 				return nil, err
 			}
 			if unconfirmed != nil {
@@ -158,14 +159,14 @@ func (j *Journal) Reconcile(ctx context.Context, date string, gateway []payment.
 		add(compareRefund(r, t, ok))
 	}
 	for _, t := range refunds {
-		rs, err := j.refunds(ctx, "r.out_trade_no = ?", t.OutTradeNo)
+		r, err := j.LookupRefund(ctx, t.OutTradeNo)
 		switch {
-		case err != nil:
-			return nil, err
-		case len(rs) == 1: // on another day in the journal
-			add(compareRefund(rs[0], t, true))
-		default:
+		case err == nil: // on another day in the journal
+			add(compareRefund(r, t, true))
+		case errors.Is(err, journal.ErrNotFound):
 			diffs = append(diffs, Difference{Kind: DiffMissingInJournal, Record: "refund", OutTradeNo: t.OutTradeNo, SysSN: t.SysSN, Gateway: describe(t)})
+		default:
+			return nil, err
 		}
 	}
 	sort.Slice(diffs, func(a, b int) bool {
@@ -179,13 +180,13 @@ func (j *Journal) Reconcile(ctx context.Context, date string, gateway []payment.
 
 // neverSent: the order ended without reaching the gateway (refused, or not
 // found there), so the gateway is right not to list it.
-func neverSent(o Order) bool {
+func neverSent(o journal.Order) bool {
 	return o.SysSN == "" && o.State.Final() && o.State != payment.StatePaid
 }
 
 // comparePayment is the difference between a journal order and the
 // gateway's record of it (found false: the gateway has none), or nil.
-func comparePayment(o Order, t payment.Transaction, found bool) *Difference {
+func comparePayment(o journal.Order, t payment.Transaction, found bool) *Difference {
 	js := fmt.Sprintf("%s %s %s", o.State, o.Amount.String(), o.Amount.Currency.Code)
 	switch {
 	case !found && neverSent(o):
@@ -206,22 +207,22 @@ func comparePayment(o Order, t payment.Transaction, found bool) *Difference {
 }
 
 // compareRefund is comparePayment for a refund.
-func compareRefund(r Refund, t payment.Transaction, found bool) *Difference {
+func compareRefund(r journal.Refund, t payment.Transaction, found bool) *Difference {
 	js := refundText(r)
 	switch {
-	case !found && r.State == RefundFailed:
+	case !found && r.State == journal.RefundFailed:
 		return nil
 	case !found:
 		return &Difference{Kind: DiffMissingAtGateway, Record: "refund", OutTradeNo: r.OutTradeNo, SysSN: r.SysSN, Journal: js}
 	case t.TxAmt != r.Amount.Minor || (t.Currency != "" && t.Currency != r.Amount.Currency.Code):
 		return &Difference{Kind: DiffAmount, Record: "refund", OutTradeNo: r.OutTradeNo, SysSN: t.SysSN, Journal: js, Gateway: describe(t)}
-	case (t.Outcome() == payment.OutcomePaid) != (r.State == RefundDone):
+	case (t.Outcome() == payment.OutcomePaid) != (r.State == journal.RefundDone):
 		return &Difference{Kind: DiffState, Record: "refund", OutTradeNo: r.OutTradeNo, SysSN: t.SysSN, Journal: js, Gateway: describe(t)}
 	}
 	return nil
 }
 
-func refundText(r Refund) string {
+func refundText(r journal.Refund) string {
 	return fmt.Sprintf("refund %s %s %s of %s", r.State, r.Amount.String(), r.Amount.Currency.Code, r.OrigOutTradeNo)
 }
 

@@ -1,4 +1,4 @@
-package journal
+package settle
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"qrkiosk/internal/journal"
 	"qrkiosk/payment"
 	"qrkiosk/payment/qfpay"
 )
@@ -33,9 +34,9 @@ func (c *countingRefunder) Refund(ctx context.Context, p payment.RefundRequest) 
 }
 
 // paidOrder charges amount at the simulated gateway and pays it.
-func paidOrder(t *testing.T, j *Journal, g *gateway, otn string, minor int64, pt payment.PayType) {
+func paidOrder(t *testing.T, j *journal.Journal, g *gateway, otn string, minor int64, pt payment.PayType) {
 	t.Helper()
-	o, err := j.Start(context.Background(), fastMachine(g.client), request(otn, minor, pt, time.Now()))
+	o, err := Start(context.Background(), j, fastMachine(g.client), request(otn, minor, pt, time.Now()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,8 +55,8 @@ func TestRefundPaths(t *testing.T) {
 	paidOrder(t, j, g, "QK-R-FPS", 3000, fps)
 
 	// Full: the whole amount by default.
-	r, err := j.Refund(ctx, rf, "QK-R-FULL", 0)
-	if err != nil || r.State != RefundDone || r.Amount.Minor != 5000 || r.SysSN == "" || r.OutTradeNo[:2] != "RF" {
+	r, err := Refund(ctx, j, rf, "QK-R-FULL", 0)
+	if err != nil || r.State != journal.RefundDone || r.Amount.Minor != 5000 || r.SysSN == "" || r.OutTradeNo[:2] != "RF" {
 		t.Fatalf("full refund: %+v, %v", r, err)
 	}
 	if o := g.order(t, "QK-R-FULL"); o.RefundedAmt != 5000 || o.Cancel != qfpay.CancelFlagRefunded {
@@ -63,20 +64,20 @@ func TestRefundPaths(t *testing.T) {
 	}
 	// Twice: refused locally.
 	before := rf.calls.Load()
-	if _, err := j.Refund(ctx, rf, "QK-R-FULL", 0); !errors.Is(err, ErrFullyRefunded) {
+	if _, err := Refund(ctx, j, rf, "QK-R-FULL", 0); !errors.Is(err, ErrFullyRefunded) {
 		t.Fatalf("second full refund: %v", err)
 	}
 
 	// Partial, then the rest; more than remains is refused locally.
-	if r, err = j.Refund(ctx, rf, "QK-R-PART", 1250); err != nil || r.Amount.Minor != 1250 {
+	if r, err = Refund(ctx, j, rf, "QK-R-PART", 1250); err != nil || r.Amount.Minor != 1250 {
 		t.Fatalf("partial: %+v, %v", r, err)
 	}
-	_, err = j.Refund(ctx, rf, "QK-R-PART", 3751)
+	_, err = Refund(ctx, j, rf, "QK-R-PART", 3751)
 	var refused *RefusedError
 	if !errors.As(err, &refused) || !errors.Is(err, ErrRefundTooLarge) {
 		t.Fatalf("over-refund: %v", err)
 	}
-	if r, err = j.Refund(ctx, rf, "QK-R-PART", 3750); err != nil || r.Amount.Minor != 3750 {
+	if r, err = Refund(ctx, j, rf, "QK-R-PART", 3750); err != nil || r.Amount.Minor != 3750 {
 		t.Fatalf("the rest: %+v, %v", r, err)
 	}
 	if o, _ := j.Order(ctx, "QK-R-PART"); o.Refunded != 5000 || o.Remaining() != 0 {
@@ -84,11 +85,11 @@ func TestRefundPaths(t *testing.T) {
 	}
 
 	// FPS cannot be refunded: refused with a clear message.
-	if _, err = j.Refund(ctx, rf, "QK-R-FPS", 0); !errors.Is(err, ErrNotRefundable) || !errors.As(err, &refused) {
+	if _, err = Refund(ctx, j, rf, "QK-R-FPS", 0); !errors.Is(err, ErrNotRefundable) || !errors.As(err, &refused) {
 		t.Fatalf("FPS: %v", err)
 	}
 	// Unknown orders and unpaid ones are refused too.
-	if _, err = j.Refund(ctx, rf, "QK-NOPE", 0); !errors.Is(err, ErrNotFound) {
+	if _, err = Refund(ctx, j, rf, "QK-NOPE", 0); !errors.Is(err, journal.ErrNotFound) {
 		t.Fatalf("unknown order: %v", err)
 	}
 	if n := rf.calls.Load() - before; n != 2 {
@@ -109,17 +110,17 @@ func TestRefundOutcomeUnknown(t *testing.T) {
 
 	// The gateway refunds, the answer is lost.
 	rf := &countingRefunder{Refunder: g.client, lose: func() bool { return true }}
-	r1, err := j.Refund(ctx, rf, "QK-U1", 1000)
-	if !errors.Is(err, ErrRefundProcessing) || r1.State != RefundPending {
+	r1, err := Refund(ctx, j, rf, "QK-U1", 1000)
+	if !errors.Is(err, ErrRefundProcessing) || r1.State != journal.RefundPending {
 		t.Fatalf("lost answer: %+v, %v", r1, err)
 	}
 	// While unknown, a second refund is refused: the first may have worked.
-	if _, err := j.Refund(ctx, rf, "QK-U1", 1000); !errors.Is(err, ErrRefundPending) {
+	if _, err := Refund(ctx, j, rf, "QK-U1", 1000); !errors.Is(err, ErrRefundPending) {
 		t.Fatalf("refund during an unknown one: %v", err)
 	}
 	// The request never got there, and the answer is lost.
 	rf.lose = func() bool { return false }
-	r2, err := j.Refund(ctx, rf, "QK-U2", 4000)
+	r2, err := Refund(ctx, j, rf, "QK-U2", 4000)
 	if !errors.Is(err, ErrRefundProcessing) {
 		t.Fatalf("lost request: %v", err)
 	}
@@ -127,15 +128,15 @@ func TestRefundOutcomeUnknown(t *testing.T) {
 	// A crash now; the next start resolves both by query.
 	j.Close()
 	j = open(t, dir)
-	settled, err := j.ResolveRefunds(ctx, g.client)
+	settled, err := ResolveRefunds(ctx, j, g.client)
 	if err != nil || len(settled) != 2 {
 		t.Fatalf("resolve: %+v, %v", settled, err)
 	}
-	got := map[string]RefundState{}
+	got := map[string]journal.RefundState{}
 	for _, r := range settled {
 		got[r.OutTradeNo] = r.State
 	}
-	if got[r1.OutTradeNo] != RefundDone || got[r2.OutTradeNo] != RefundFailed {
+	if got[r1.OutTradeNo] != journal.RefundDone || got[r2.OutTradeNo] != journal.RefundFailed {
 		t.Fatalf("resolved %v; want the first refunded, the second failed", got)
 	}
 	o1, _ := j.Order(ctx, "QK-U1")
@@ -146,7 +147,7 @@ func TestRefundOutcomeUnknown(t *testing.T) {
 	if a := g.order(t, "QK-U1"); a.RefundedAmt != 1000 {
 		t.Fatalf("gateway U1 refunded %d", a.RefundedAmt)
 	}
-	if settled, _ := j.ResolveRefunds(ctx, g.client); len(settled) != 0 {
+	if settled, _ := ResolveRefunds(ctx, j, g.client); len(settled) != 0 {
 		t.Fatalf("resolved again: %+v", settled)
 	}
 }
@@ -162,8 +163,8 @@ func TestRefundRefusedByGateway(t *testing.T) {
 	if _, err := g.client.Refund(ctx, payment.RefundRequest{Orig: payment.OrderRef{SysSN: o.SysSN}, OutTradeNo: "PORTAL-1", Amount: payment.Amount{Minor: 1500}, TxTime: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	r, err := j.Refund(ctx, g.client, "QK-G1", 1000)
-	if err == nil || r.State != RefundFailed || r.Code != qfpay.CodeRefundTooLarge {
+	r, err := Refund(ctx, j, g.client, "QK-G1", 1000)
+	if err == nil || r.State != journal.RefundFailed || r.Code != qfpay.CodeRefundTooLarge {
 		t.Fatalf("over-refund at the gateway: %+v, %v", r, err)
 	}
 	if rec, _ := j.Order(ctx, "QK-G1"); rec.Refunded != 0 || rec.RefundPending != 0 {

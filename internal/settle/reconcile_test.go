@@ -1,4 +1,4 @@
-package journal
+package settle
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"qrkiosk/internal/journal"
 	"qrkiosk/payment"
 	"qrkiosk/payment/qfpay"
 )
@@ -23,7 +24,7 @@ func (okRefunder) QueryRefund(context.Context, payment.RefundRequest) (*payment.
 }
 
 // reconcileFixture is a day where the journal and the gateway agree.
-func reconcileFixture(t *testing.T) (*Journal, string, []payment.Transaction) {
+func reconcileFixture(t *testing.T) (*journal.Journal, string, []payment.Transaction) {
 	t.Helper()
 	j := open(t, t.TempDir())
 	ctx := context.Background()
@@ -45,7 +46,7 @@ func reconcileFixture(t *testing.T) (*Journal, string, []payment.Transaction) {
 	add("QK-FAIL", 4000, wechat, payment.StateFailed, "S4", "1205", 0)
 	add("QK-NEVER", 5000, alipay, payment.StateFailed, "", "", 0) // refused before reaching the gateway
 	add("QK-REF", 6000, wechat, payment.StatePaid, "S6", qfpay.CodeSuccess, qfpay.CancelFlagPartlyRefunded)
-	r, err := j.Refund(ctx, okRefunder{}, "QK-REF", 1500)
+	r, err := Refund(ctx, j, okRefunder{}, "QK-REF", 1500)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +56,7 @@ func reconcileFixture(t *testing.T) (*Journal, string, []payment.Transaction) {
 
 func TestReconcileAgrees(t *testing.T) {
 	j, date, gw := reconcileFixture(t)
-	diffs, err := j.Reconcile(context.Background(), date, gw, nil)
+	diffs, err := Reconcile(context.Background(), j, date, gw, nil)
 	if err != nil || len(diffs) != 0 {
 		t.Fatalf("diffs %v, %v", diffs, err)
 	}
@@ -109,7 +110,7 @@ func TestReconcileFindsEachPlantedDifference(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			j, date, gw := reconcileFixture(t)
-			diffs, err := j.Reconcile(context.Background(), date, c.plant(gw), nil)
+			diffs, err := Reconcile(context.Background(), j, date, c.plant(gw), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -176,7 +177,7 @@ func TestReconcileAcrossMidnight(t *testing.T) {
 		}
 		return nil, payment.ErrNotFound
 	})
-	diffs, err := j.Reconcile(ctx, date, gw, lookup)
+	diffs, err := Reconcile(ctx, j, date, gw, lookup)
 	if err != nil || len(diffs) != 0 {
 		t.Fatalf("diffs %v, %v", diffs, err)
 	}
@@ -186,7 +187,7 @@ func TestReconcileAcrossMidnight(t *testing.T) {
 
 	// What the other day's records say is still checked.
 	held.Code, held.Status = qfpay.CodeOrderExpired, payment.OutcomeExpired
-	diffs, err = j.Reconcile(ctx, date, edit(gw, "QK-LATE-NIGHT", func(t *payment.Transaction) { t.TxAmt = 801 }), lookup)
+	diffs, err = Reconcile(ctx, j, date, edit(gw, "QK-LATE-NIGHT", func(t *payment.Transaction) { t.TxAmt = 801 }), lookup)
 	if err != nil || len(diffs) != 2 || diffs[0].Kind != DiffAmount || diffs[0].OutTradeNo != "QK-LATE-NIGHT" || diffs[1].Kind != DiffState || diffs[1].OutTradeNo != "QK-PAID" {
 		t.Fatalf("diffs %v, %v", diffs, err)
 	}
@@ -196,7 +197,7 @@ func TestReconcileAcrossMidnight(t *testing.T) {
 	failing := lookupFunc(func(context.Context, string) (*payment.Transaction, error) {
 		return nil, errors.New("connection refused")
 	})
-	if diffs, err := j.Reconcile(ctx, date, gw, failing); err == nil || !strings.Contains(err.Error(), "QK-PAID") {
+	if diffs, err := Reconcile(ctx, j, date, gw, failing); err == nil || !strings.Contains(err.Error(), "QK-PAID") {
 		t.Fatalf("diffs %v, err %v", diffs, err)
 	}
 }

@@ -1,4 +1,4 @@
-package journal
+package settle
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"qrkiosk/internal/journal"
 	"qrkiosk/payment"
 )
 
@@ -31,7 +32,7 @@ func (s *statedRefunder) QueryRefund(_ context.Context, r payment.RefundRequest)
 	return &payment.Transaction{Kind: payment.TxnRefund, OutTradeNo: r.OutTradeNo, TxAmt: r.Amount.Minor, Currency: "HKD", Status: s.settle}, nil
 }
 
-func paidInJournal(t *testing.T, j *Journal, otn string, minor int64, pt payment.PayType) {
+func paidInJournal(t *testing.T, j *journal.Journal, otn string, minor int64, pt payment.PayType) {
 	t.Helper()
 	if err := j.Begin(context.Background(), request(otn, minor, pt, time.Now())); err != nil {
 		t.Fatal(err)
@@ -48,15 +49,15 @@ func TestRefundDealingStaysPending(t *testing.T) {
 	paidInJournal(t, j, "QK-D1", 5000, wechat)
 	rf := &statedRefunder{answer: payment.OutcomePending}
 
-	r, err := j.Refund(ctx, rf, "QK-D1", 2000)
-	if !errors.Is(err, ErrRefundProcessing) || r.State != RefundPending {
+	r, err := Refund(ctx, j, rf, "QK-D1", 2000)
+	if !errors.Is(err, ErrRefundProcessing) || r.State != journal.RefundPending {
 		t.Fatalf("dealing refund: %+v, %v; want pending with ErrRefundProcessing", r, err)
 	}
-	if _, err := j.Refund(ctx, rf, "QK-D1", 1000); !errors.Is(err, ErrRefundPending) {
+	if _, err := Refund(ctx, j, rf, "QK-D1", 1000); !errors.Is(err, ErrRefundPending) {
 		t.Fatalf("a second refund while one is dealing: %v; want refused locally", err)
 	}
 	// The gateway cannot tell yet: still pending, nothing sent again.
-	if settled, err := j.ResolveRefunds(ctx, rf); err != nil || len(settled) != 0 {
+	if settled, err := ResolveRefunds(ctx, j, rf); err != nil || len(settled) != 0 {
 		t.Fatalf("resolve while the gateway cannot tell: %+v, %v", settled, err)
 	}
 	if o, _ := j.Order(ctx, "QK-D1"); o.RefundPending != 2000 || o.Refunded != 0 {
@@ -64,8 +65,8 @@ func TestRefundDealingStaysPending(t *testing.T) {
 	}
 	// Now it can: done.
 	rf.settle = payment.OutcomePaid
-	settled, err := j.ResolveRefunds(ctx, rf)
-	if err != nil || len(settled) != 1 || settled[0].State != RefundDone {
+	settled, err := ResolveRefunds(ctx, j, rf)
+	if err != nil || len(settled) != 1 || settled[0].State != journal.RefundDone {
 		t.Fatalf("resolve once the gateway confirms: %+v, %v", settled, err)
 	}
 	if rf.calls != 1 {
@@ -92,7 +93,7 @@ func TestReconcileWithoutDayList(t *testing.T) {
 	old := open(t, dir)
 	paidInJournal(t, old, "QK-OTHER", 700, wechat)
 	old.Close()
-	j, err := Open(Options{Dir: dir, UDID: "test-kiosk", Gateway: "nocancel", PayTypes: noCancel})
+	j, err := journal.Open(journal.Options{Dir: dir, UDID: "test-kiosk", Gateway: "nocancel", PayTypes: noCancel})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +110,7 @@ func TestReconcileWithoutDayList(t *testing.T) {
 		t.Fatalf("order read back with pay type %+v, %v; want the gateway's own (no cancel)", o.PayType, err)
 	}
 	rf := &statedRefunder{answer: payment.OutcomePaid}
-	if _, err := j.Refund(ctx, rf, "QK-P", 400); err != nil {
+	if _, err := Refund(ctx, j, rf, "QK-P", 400); err != nil {
 		t.Fatal(err)
 	}
 
@@ -118,7 +119,7 @@ func TestReconcileWithoutDayList(t *testing.T) {
 		"QK-E": {OutTradeNo: "QK-E", SysSN: "S-QK-E", TxAmt: 2000, Currency: "HKD", Status: payment.OutcomePending},
 	}}
 	date := time.Now().In(payment.HongKong).Format(payment.DayLayout)
-	diffs, err := j.Reconcile(ctx, date, nil, lookup)
+	diffs, err := Reconcile(ctx, j, date, nil, lookup)
 	if err != nil {
 		t.Fatal(err)
 	}
