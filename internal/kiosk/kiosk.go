@@ -1,9 +1,10 @@
-// Package kiosk assembles the kiosk once for the window and for every
-// subcommand: it reads the settings (config file overlaid by the
-// environment), picks the gateway and the push source (a relay, the
-// in-process demo, or none), opens the journal, and runs the start-up
-// recovery. The window (ui) and the subcommands (cli) get the same parts
-// and only show them.
+// Package kiosk assembles the kiosk once, the same parts for the window and
+// for every subcommand.
+//
+// It reads the settings (config file overlaid by the environment), picks
+// the gateway and the push source (a relay, the in-process demo, or none),
+// opens the journal and runs the start-up recovery (settle). The window
+// (ui) and the subcommands (cli) get the same parts and only show them.
 package kiosk
 
 import (

@@ -1,5 +1,6 @@
-// Package qfpaysim is a QFPay-compatible gateway simulator. It speaks the
-// trade/v1 wire protocol exactly (form-encoded requests signed with the
+// Package qfpaysim stands in for QFPay's gateway, for the demo and for tests.
+//
+// It speaks the trade/v1 wire protocol exactly (form-encoded requests signed with the
 // client key, answers and signed notifications in the bytes QFPay's Python
 // writes, QFPay's retry schedule) and models what the real gateway does,
 // not what a reading of its docs suggests: a query sees one calendar month
@@ -10,8 +11,8 @@
 // It takes merchant-presented QR orders (MPM) and customer-presented codes
 // (CPM: auth_code, single use, confirmed by the customer a moment later,
 // with magic codes for each outcome). A phone-friendly customer page lets a
-// "customer" pay, confirm or decline. It
-// powers the kiosk's demo mode and the end-to-end tests, with optional
+// "customer" pay, confirm or decline. It powers the kiosk's demo mode and
+// the end-to-end tests, with optional
 // fault injection (latency, 5xx, dropped replies, lost and duplicated
 // notifications, 1161 rows).
 package qfpaysim

@@ -1,5 +1,7 @@
-// Package sfpsim is a ScanForPay-compatible gateway simulator. It speaks
-// the API as the real gateway does: JSON envelopes whose signature is
+// Package sfpsim stands in for ScanForPay's gateway, for the demo and for
+// tests.
+//
+// It speaks the API as the real gateway does: JSON envelopes whose signature is
 // checked over the raw text of `request` with the partner's sign key,
 // answers sealed the same way over `response`, `code` 1 for success,
 // payment statuses 0-3, no expiry and no cancel (an unpaid order stays

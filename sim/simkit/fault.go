@@ -1,8 +1,11 @@
 // Package simkit is the machinery the gateway simulators share apart from
-// their protocols: fault injection (latency, dropped connections, chance
-// draws), delivery of notifications on a retry schedule, and serving a
-// simulator command until it is stopped. What a gateway says, and when,
-// stays in its own simulator.
+// their protocols.
+//
+// It injects faults (latency, dropped connections, chance draws), delivers
+// notifications on a retry schedule and serves a simulator command until
+// it is stopped. What a gateway says, and when, stays in its own
+// simulator; the simulators and this kit live together under sim/, so
+// neither reaches into the kiosk's packages.
 package simkit
 
 import (

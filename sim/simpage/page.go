@@ -1,7 +1,9 @@
-// Package simpage is the customer page the gateway simulators share: a
-// phone-friendly page for one order, where a "customer" pays, declines or
-// (where the gateway has expiry) lets the QR run out. Each simulator says
-// what to show and which buttons; the page and its look are one thing.
+// Package simpage is the customer page the gateway simulators share.
+//
+// It is a phone-friendly page for one order, where a "customer" pays,
+// declines or (where the gateway has expiry) lets the QR run out. Each
+// simulator says what to show and which buttons; the page and its look
+// are one thing.
 package simpage
 
 import (
