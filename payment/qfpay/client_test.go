@@ -103,6 +103,11 @@ func FuzzParseNotification(f *testing.F) {
 		if err == nil && strictjson.Check(b) != nil {
 			t.Fatalf("accepted %q, which gives a key twice", b)
 		}
+		// The machine decides by Status alone: an accepted notification
+		// always states it, as QFPay's table reads its code and flag.
+		if err == nil && (n.Transaction.Status != qfpay.Outcome(n.Code, n.Cancel) || n.Text != qfpay.Describe(n.Code)) {
+			t.Fatalf("notification %+v: outcome %s, want %s from respcd %q cancel %d", n, n.Transaction.Status, qfpay.Outcome(n.Code, n.Cancel), n.Code, n.Cancel)
+		}
 	})
 }
 
