@@ -75,7 +75,7 @@ func (e *Error) Reason() string {
 	return r
 }
 
-// CodeOf returns the respcd carried by err, if any.
+// CodeOf returns the gateway's code carried by err, if any.
 func CodeOf(err error) (Code, bool) {
 	var ge *Error
 	if errors.As(err, &ge) {

@@ -56,7 +56,9 @@ type Snapshot struct {
 	// Cancelling: the cashier asked to cancel (or the deadline passed) and the
 	// gateway is being asked to withdraw the order.
 	Cancelling bool
-	// Code and Reason explain a Failed order (and a failed create).
+	// Code is the gateway's own code on the record that ended the order
+	// (opaque: shown and journaled); Code and Reason explain a Failed order
+	// (and a failed create).
 	Code   Code
 	Reason string
 	// Late: the order was Expired or Cancelled on screen and then turned out
