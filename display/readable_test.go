@@ -14,6 +14,7 @@ import (
 
 	"qrkiosk/internal/golden"
 	"qrkiosk/payment"
+	"qrkiosk/payment/qfpay"
 )
 
 // The screens shops use, as in ui's tests.
@@ -42,7 +43,7 @@ func (st customerState) apply(s *Screen) {
 // customerStates are the states a customer sees, by name.
 func customerStates(t *testing.T) []customerState {
 	failed := order(t)
-	failed.State, failed.Code = payment.StateFailed, payment.CodeInsufficientBalance
+	failed.State, failed.Code = payment.StateFailed, qfpay.CodeInsufficientBalance
 	payable := with(order(t), payment.StateCancelled)
 	payable.PayType = payType(t, "fps")
 	payable.PayableUntil = t0.Add(30 * time.Minute)
@@ -55,7 +56,7 @@ func customerStates(t *testing.T) []customerState {
 	confirming := cpm
 	confirming.Confirming = true
 	notConfirmed := confirming
-	notConfirmed.State, notConfirmed.Code, notConfirmed.NotConfirmed, notConfirmed.Withdrawn = payment.StateFailed, payment.CodeProcessing, true, true
+	notConfirmed.State, notConfirmed.Code, notConfirmed.NotConfirmed, notConfirmed.Withdrawn = payment.StateFailed, qfpay.CodeProcessing, true, true
 	openOnPhone := notConfirmed
 	openOnPhone.PayType, openOnPhone.Withdrawn = cpmType(t, "805808"), false
 	return []customerState{

@@ -14,6 +14,7 @@ import (
 
 	"qrkiosk/internal/golden"
 	"qrkiosk/payment"
+	"qrkiosk/payment/qfpay"
 )
 
 // TestScreenQRDecodes reads the QR back from the rendered customer screen,
@@ -230,7 +231,7 @@ func TestConfirmingPaidHidesQR(t *testing.T) {
 func TestFailedShowsReason(t *testing.T) {
 	s, _, _ := newTestScreen(t, ScreenConfig{}, landscape)
 	snap := order(t)
-	snap.State, snap.Code, snap.Reason = payment.StateFailed, payment.CodeBankBusy, "The banking system is busy"
+	snap.State, snap.Code, snap.Reason = payment.StateFailed, qfpay.CodeBankBusy, "The banking system is busy"
 	s.Show(snap)
 	if s.resultDetail[0].Text != reasonBusy.En || s.resultDetail[1].Text != reasonBusy.ZhHant || s.resultDetail[2].Text != reasonBusy.ZhHans {
 		t.Errorf("failed: detail %q, want the busy reason in three languages", s.resultDetail[0].Text)

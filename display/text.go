@@ -1,6 +1,9 @@
 package display
 
-import "qrkiosk/payment"
+import (
+	"qrkiosk/payment"
+	"qrkiosk/payment/qfpay"
+)
 
 // Every text the customer reads, in the three languages a Hong Kong counter
 // shows: English first and largest, then Traditional and Simplified Chinese.
@@ -99,45 +102,47 @@ var (
 	}
 )
 
+// failureReasons word QFPay's refusal codes for the customer; any other
+// code (ScanForPay's among them) gets reasonDefault.
 var failureReasons = map[payment.Code]payment.Names{
-	payment.CodeInsufficientBalance: reasonInsufficient,
+	qfpay.CodeInsufficientBalance: reasonInsufficient,
 
 	"1204": reasonDeclined, // bank error
 	"1250": reasonDeclined, // transaction forbidden
 	"1294": reasonDeclined, // prohibited by the bank
 
-	"1205":               reasonBusy, // failed, try again later
-	payment.CodeBankBusy: reasonBusy,
-	"1296":               reasonBusy, // slow, try later or another method
+	"1205":             reasonBusy, // failed, try again later
+	qfpay.CodeBankBusy: reasonBusy,
+	"1296":             reasonBusy, // slow, try later or another method
 
-	"1295":                           reasonSlowNetwork,
-	payment.CodeSlowNetworkDontRepay: reasonSlowNetwork,
+	"1295":                         reasonSlowNetwork,
+	qfpay.CodeSlowNetworkDontRepay: reasonSlowNetwork,
 
-	payment.CodeBadPaymentCode:  reasonPaymentCode,
-	payment.CodeBadCustomerCode: reasonPaymentCode,
+	qfpay.CodeBadPaymentCode:  reasonPaymentCode,
+	qfpay.CodeBadCustomerCode: reasonPaymentCode,
 
 	"1212": reasonUnionPayOverseas,
 
-	payment.CodeOrderExpired: {En: "This QR code has expired.", ZhHant: "此二維碼已過期。", ZhHans: "此二维码已过期。"},
+	qfpay.CodeOrderExpired: {En: "This QR code has expired.", ZhHant: "此二維碼已過期。", ZhHans: "此二维码已过期。"},
 
 	// The kiosk's or the merchant account's fault, never the customer's.
-	payment.CodeMaintenance:    reasonShop,
-	payment.CodeFormatError:    reasonShop,
-	payment.CodeParamError:     reasonShop,
-	"1105":                     reasonShop, // device not activated
-	"1106":                     reasonShop,
-	"1107":                     reasonShop,
-	payment.CodeSignatureError: reasonShop,
-	"1203":                     reasonShop, // merchant account error
-	"1241":                     reasonShop, // store problems
-	"1242":                     reasonShop,
-	"1243":                     reasonShop,
-	"1251":                     reasonShop,
-	"1252":                     reasonShop,
-	"1254":                     reasonShop,
-	payment.CodeAmountWrong:    reasonShop,
-	payment.CodeOrderMismatch:  reasonShop,
-	payment.CodeOrderNotFound:  reasonShop,
+	qfpay.CodeMaintenance:    reasonShop,
+	qfpay.CodeFormatError:    reasonShop,
+	qfpay.CodeParamError:     reasonShop,
+	"1105":                   reasonShop, // device not activated
+	"1106":                   reasonShop,
+	"1107":                   reasonShop,
+	qfpay.CodeSignatureError: reasonShop,
+	"1203":                   reasonShop, // merchant account error
+	"1241":                   reasonShop, // store problems
+	"1242":                   reasonShop,
+	"1243":                   reasonShop,
+	"1251":                   reasonShop,
+	"1252":                   reasonShop,
+	"1254":                   reasonShop,
+	qfpay.CodeAmountWrong:    reasonShop,
+	qfpay.CodeOrderMismatch:  reasonShop,
+	qfpay.CodeOrderNotFound:  reasonShop,
 }
 
 // failureReason is the customer's explanation of a failed payment.

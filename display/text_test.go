@@ -13,6 +13,7 @@ import (
 
 	"qrkiosk/assets"
 	"qrkiosk/payment"
+	"qrkiosk/payment/qfpay"
 )
 
 // allTexts is every customer text: each payment.Names literal in text.go
@@ -70,16 +71,16 @@ func TestTextsAreTrilingual(t *testing.T) {
 }
 
 func TestFailureReason(t *testing.T) {
-	if got := failureReason(payment.CodeInsufficientBalance); got != reasonInsufficient {
+	if got := failureReason(qfpay.CodeInsufficientBalance); got != reasonInsufficient {
 		t.Errorf("insufficient balance: got %q", got.En)
 	}
-	for _, c := range []payment.Code{"", "9999", payment.CodeSuccess} {
+	for _, c := range []payment.Code{"", "9999", qfpay.CodeSuccess} {
 		if got := failureReason(c); got != reasonDefault {
 			t.Errorf("code %q: got %q, want the default", c, got.En)
 		}
 	}
 	for c := range failureReasons {
-		if !c.Known() {
+		if !qfpay.Known(c) {
 			t.Errorf("reason for %q, which is not in the gateway's table", c)
 		}
 	}

@@ -2,23 +2,28 @@ package payment
 
 import (
 	"context"
-	"errors"
 	"time"
 )
+
+// Code is a gateway's own response code as it sent it (QFPay's respcd,
+// ScanForPay's code). The core never reads it: it travels with a
+// transaction, a refusal and an order for the cashier, the screens, the
+// logs and the journal. Each gateway client reads its codes into an Outcome.
+type Code string
 
 // Outcome is what the gateway's record of a transaction means for the sale.
 // For a refund, Paid means the money was given back.
 type Outcome int
 
 const (
-	// OutcomeUnstated is the zero value: in Transaction.Status it means the
-	// gateway states the outcome through Code and Cancel, not outright.
-	OutcomeUnstated Outcome = iota
-	OutcomePending          // not paid yet; may still be paid
-	OutcomePaid             // money taken (refunds after it do not undo the sale)
-	OutcomeFailed           // the payment attempt failed
-	OutcomeClosed           // withdrawn at the gateway (reversal, close, cancel)
-	OutcomeExpired          // the QR ran out at the gateway
+	// OutcomeUnknown is the zero value: the record states no outcome, so
+	// nothing is decided by it and the gateway is asked again.
+	OutcomeUnknown Outcome = iota
+	OutcomePending         // not paid yet; may still be paid
+	OutcomePaid            // money taken (refunds after it do not undo the sale)
+	OutcomeFailed          // the payment attempt failed
+	OutcomeClosed          // withdrawn at the gateway (reversal, close, cancel)
+	OutcomeExpired         // the QR ran out at the gateway
 )
 
 func (o Outcome) String() string {
@@ -34,22 +39,12 @@ func (o Outcome) String() string {
 	case OutcomePending:
 		return "pending"
 	default:
-		return "unstated"
+		return "unknown"
 	}
 }
 
 // Final reports whether the outcome can no longer change by itself.
-func (o Outcome) Final() bool { return o != OutcomePending && o != OutcomeUnstated }
-
-// QFPay's cancel flag on a transaction (query and notification field "cancel").
-const (
-	CancelFlagNone            = 0
-	CancelFlagCPMReversed     = 1
-	CancelFlagMPMCancelled    = 2
-	CancelFlagRefunded        = 3
-	CancelFlagPreAuthFinished = 4
-	CancelFlagPartlyRefunded  = 5
-)
+func (o Outcome) Final() bool { return o != OutcomePending && o != OutcomeUnknown }
 
 // Transaction kinds.
 const (
@@ -66,45 +61,29 @@ type Transaction struct {
 	PayType    string
 	TxAmt      int64  // minor units
 	Currency   string // ISO 4217
-	Code       Code   // this transaction's own respcd ("" where the gateway has none)
-	Cancel     int    // CancelFlag*
-	// Status is the outcome where the gateway states it outright (a status
-	// field) rather than through a response code table; OutcomeUnstated
-	// classifies Code and Cancel.
-	Status    Outcome
-	QRCode    string // only some gateways return it on query
+	// Status is what the record means for the sale, as the gateway client
+	// read it from its own codes and fields. It is the only part of the
+	// record the order machine decides by.
+	Status Outcome
+	// Code, Text, ErrMsg and Cancel are the gateway's own words, carried
+	// for the cashier, the screens, the logs and the journal: its code for
+	// this transaction ("" where it has none), its words for that code for
+	// the cashier ("" when it has none), the message it sent, and its flag
+	// for a transaction withdrawn or refunded afterwards (QFPay's cancel,
+	// ScanForPay's refunded status).
+	Code      Code
+	Text      string
 	ErrMsg    string
+	Cancel    int
+	QRCode    string // only some gateways return it on query
 	TxDtm     string
 	SysDtm    string
 	PayDtm    string
 	OrigSysSN string // refunds: the payment refunded
 }
 
-// Outcome classifies the transaction.
-func (t Transaction) Outcome() Outcome {
-	if t.Status != OutcomeUnstated {
-		return t.Status
-	}
-	switch t.Cancel {
-	case CancelFlagMPMCancelled, CancelFlagCPMReversed:
-		// Withdrawn; a reversal of a paid order also gives the money back.
-		return OutcomeClosed
-	}
-	switch {
-	case t.Code.Class() == ClassPending: // 1143, 1145, 1161: ask again
-		return OutcomePending
-	}
-	switch t.Code {
-	case CodeSuccess:
-		return OutcomePaid
-	case CodeOrderExpired:
-		return OutcomeExpired
-	case CodeOrderClosed, CodeOrderCancelled, CodeOrderAlreadyClosed:
-		return OutcomeClosed
-	default:
-		return OutcomeFailed
-	}
-}
+// Outcome is what the record means for the sale (Status).
+func (t Transaction) Outcome() Outcome { return t.Status }
 
 // CreateRequest is a new merchant-presented QR order.
 type CreateRequest struct {
@@ -214,9 +193,8 @@ type Gateway interface {
 // CPMGateway is a gateway that charges a customer-presented payment code.
 type CPMGateway interface {
 	// ChargeCPM sends the payment once — never again: the code may already
-	// be spent. It returns the gateway's record: paid (0000), or pending
-	// while the customer confirms on the phone (1143/1145). A refusal is
-	// an *Error; an unknown outcome an error wrapping ErrOutcomeUnknown
+	// be spent. It returns the gateway's record: paid, or pending while
+	// the customer confirms on the phone. A refusal is an *Error; an unknown outcome an error wrapping ErrOutcomeUnknown
 	// (settle it by query); one that never reached the gateway wraps
 	// ErrNotSent.
 	ChargeCPM(ctx context.Context, req CreateRequest) (*Transaction, error)
@@ -233,6 +211,3 @@ type CreateValidator interface {
 type DayLister interface {
 	ListTransactions(ctx context.Context, start, end time.Time) ([]Transaction, error)
 }
-
-// ErrCancelUnsupported: the wallet has no cancel; the order is left to expire.
-var ErrCancelUnsupported = errors.New("this wallet cannot be cancelled at the gateway; the order is left to expire")

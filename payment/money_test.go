@@ -211,30 +211,23 @@ func TestPayTypeCatalog(t *testing.T) {
 	}
 }
 
-func TestRespcd(t *testing.T) {
-	// Seed 003's 52 codes, and 1161 from QFPay's 2017 table.
-	if len(payment.Codes()) != 53 {
-		t.Errorf("respcd table has %d codes, want seed 003's 52 and 1161", len(payment.Codes()))
-	}
-	for code, class := range map[payment.Code]payment.Class{
-		"0000": payment.ClassSuccess, "1143": payment.ClassPending, "1145": payment.ClassPending, "1161": payment.ClassPending,
-		"1108": payment.ClassFailure, "1181": payment.ClassFailure, "9999": payment.ClassFailure,
-	} {
-		if got := code.Class(); got != class {
-			t.Errorf("%s class %v, want %v", code, got, class)
-		}
-	}
-	if !payment.Code("1298").OutcomeUncertain() {
-		t.Error("1298 says the customer may have paid: it must be confirmed by query")
-	}
-	err := error(&payment.Error{Op: "create", Code: "1201"})
+// A refusal shows the gateway's words for its code, else its message,
+// and the hint about the kiosk's own settings in both.
+func TestErrorReason(t *testing.T) {
+	err := error(&payment.Error{Op: "create", Code: "1201", Text: "Insufficient balance, please use a different payment method"})
 	var ge *payment.Error
 	if !errors.As(err, &ge) || !strings.Contains(ge.Reason(), "Insufficient balance") {
 		t.Errorf("typed error: %v", err)
 	}
-	hinted := &payment.Error{Op: "create", Code: "1108", Hint: "check QFPAY_ENV"}
+	if c, ok := payment.CodeOf(err); !ok || c != "1201" {
+		t.Errorf("CodeOf: %q, %v", c, ok)
+	}
+	hinted := &payment.Error{Op: "create", Code: "1108", Text: "Signature error", Hint: "check QFPAY_ENV"}
 	if !strings.Contains(hinted.Reason(), "Signature error — check QFPAY_ENV") || !strings.Contains(hinted.Error(), "check QFPAY_ENV") {
 		t.Errorf("hint not shown: %q / %q", hinted.Reason(), hinted.Error())
+	}
+	if bare := (&payment.Error{Op: "refund", Code: "77", Message: "no"}); bare.Reason() != "no" || !strings.Contains(bare.Error(), "respcd 77: no") {
+		t.Errorf("a code the gateway has no words for: %q / %q", bare.Reason(), bare.Error())
 	}
 }
 
@@ -301,26 +294,24 @@ func TestGatewayCatalog(t *testing.T) {
 	}
 }
 
-// A gateway that states a transaction's outcome outright (a status field)
-// is believed over the response-code table; one that does not is
-// classified by its code as before.
+// The core decides by the outcome its gateway client read, never by the
+// gateway's code: a record that states none decides nothing.
 func TestTransactionStatus(t *testing.T) {
 	for _, c := range []struct {
 		txn  payment.Transaction
 		want payment.Outcome
 	}{
-		{payment.Transaction{Code: payment.CodeSuccess}, payment.OutcomePaid},
-		{payment.Transaction{Code: payment.CodeUserPaying}, payment.OutcomePending},
 		{payment.Transaction{Status: payment.OutcomePending}, payment.OutcomePending},
 		{payment.Transaction{Status: payment.OutcomePaid}, payment.OutcomePaid},
-		{payment.Transaction{Status: payment.OutcomeFailed, Code: payment.CodeSuccess}, payment.OutcomeFailed},
-		{payment.Transaction{}, payment.OutcomeFailed}, // no code, no status: not a success
+		{payment.Transaction{Status: payment.OutcomeFailed, Code: "0000"}, payment.OutcomeFailed},
+		{payment.Transaction{Code: "0000"}, payment.OutcomeUnknown}, // a code alone says nothing to the core
+		{payment.Transaction{}, payment.OutcomeUnknown},
 	} {
 		if got := c.txn.Outcome(); got != c.want {
 			t.Errorf("%+v: outcome %s, want %s", c.txn, got, c.want)
 		}
 	}
-	if payment.OutcomeUnstated.Final() || !payment.OutcomeFailed.Final() || payment.OutcomePending.Final() {
+	if payment.OutcomeUnknown.Final() || !payment.OutcomeFailed.Final() || payment.OutcomePending.Final() {
 		t.Error("Final: only decided outcomes are final")
 	}
 }

@@ -164,7 +164,7 @@ func (c Catalog) CPMWallets() []string {
 }
 
 // CPMConfirmWindow is how long a customer-presented payment may wait for
-// the customer to confirm it on the phone (1143/1145) before it is
+// the customer to confirm it on the phone (a pending answer) before it is
 // withdrawn and the cashier charges again (QFPay: "more than 2 minutes").
 const CPMConfirmWindow = 2 * time.Minute
 

@@ -8,7 +8,7 @@ import (
 
 	"qrkiosk/payment"
 	"qrkiosk/payment/qfpay"
-	"qrkiosk/payment/qfpay/qfpaysim"
+	"qrkiosk/sim/qfpaysim"
 )
 
 // BenchmarkPushToPaid is the time from a verified push saying "paid" to the
@@ -47,7 +47,7 @@ func BenchmarkPushToPaid(b *testing.B) {
 			b.Fatal(err)
 		}
 		note := payment.Transaction{Kind: payment.TxnPayment, SysSN: s.SysSN, OutTradeNo: s.OutTradeNo, PayType: pt.Code,
-			TxAmt: 1234, Currency: "HKD", Code: payment.CodeSuccess}
+			TxAmt: 1234, Currency: "HKD", Code: qfpay.CodeSuccess, Status: payment.OutcomePaid}
 		b.StartTimer()
 		o.Notify(note)
 		<-o.Done()

@@ -8,6 +8,7 @@ import (
 
 	"qrkiosk/payment"
 	"qrkiosk/payment/paymenttest"
+	"qrkiosk/payment/qfpay"
 )
 
 // A push is signed with the merchant's key, and the relay holds that key
@@ -114,7 +115,7 @@ func TestPushFailedIsNotBelievedWithoutTheGateway(t *testing.T) {
 	h := start(t, gw, true)
 	h.until("created")
 	note := gw.Record("OTN1")
-	note.Code = payment.CodeInsufficientBalance
+	note.Code, note.Status = qfpay.CodeInsufficientBalance, payment.OutcomeFailed
 	h.order.Notify(note)
 	waitCount(t, gw, "query", 1)
 	if next := h.nextPoll(); next != 2*time.Second {
@@ -131,9 +132,9 @@ func TestPushFailedIsNotBelievedWithoutTheGateway(t *testing.T) {
 	gw = paymenttest.NewGateway()
 	h = start(t, gw, true)
 	h.until("created")
-	gw.Decline("OTN1", payment.CodeInsufficientBalance)
+	gw.Decline("OTN1", qfpay.CodeInsufficientBalance)
 	h.order.Notify(gw.Record("OTN1"))
-	if s := h.final(payment.StateFailed); s.Code != payment.CodeInsufficientBalance || gw.Count("query") != 1 {
+	if s := h.final(payment.StateFailed); s.Code != qfpay.CodeInsufficientBalance || gw.Count("query") != 1 {
 		t.Fatalf("failed %+v after %v", s, gw.Calls())
 	}
 }

@@ -56,7 +56,9 @@ type Snapshot struct {
 	// Cancelling: the cashier asked to cancel (or the deadline passed) and the
 	// gateway is being asked to withdraw the order.
 	Cancelling bool
-	// Code and Reason explain a Failed order (and a failed create).
+	// Code is the gateway's own code on the record that ended the order
+	// (opaque: shown and journaled); Code and Reason explain a Failed order
+	// (and a failed create).
 	Code   Code
 	Reason string
 	// Late: the order was Expired or Cancelled on screen and then turned out
@@ -75,7 +77,7 @@ type Snapshot struct {
 	Withdrawn    bool
 	PayableUntil time.Time
 	// Confirming: a customer-presented payment waits for the customer to
-	// confirm it on the phone (password, large amount: 1143/1145).
+	// confirm it on the phone (a password, a large amount).
 	Confirming bool
 	// ConfirmingPaid: a push says the order is paid and the gateway is
 	// being asked to confirm it. A push is signed with the merchant's key,

@@ -15,10 +15,11 @@ import (
 	"qrkiosk/display"
 	"qrkiosk/internal/journal"
 	"qrkiosk/internal/scan"
+	"qrkiosk/internal/settle"
 	"qrkiosk/payment"
 	"qrkiosk/payment/paymenttest"
 	"qrkiosk/payment/qfpay"
-	"qrkiosk/payment/qfpay/qfpaysim"
+	"qrkiosk/sim/qfpaysim"
 )
 
 var t0 = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
@@ -151,7 +152,7 @@ func newHarness(t *testing.T, o harnessOpt) *harness {
 			Now: func() time.Time { return t0.Add(24 * time.Hour) }, ResultHold: time.Hour}),
 		Show: func(s payment.Snapshot) { h.shown = append(h.shown, s) },
 		Start: func(req payment.CreateRequest, observe func(payment.Event)) (*payment.Order, error) {
-			o, err := j.Start(ctx, h.machine(), req, observe)
+			o, err := settle.Start(ctx, j, h.machine(), req, observe)
 			if err == nil {
 				h.orders = append(h.orders, o)
 			}
@@ -233,7 +234,7 @@ type fakeDemo struct{ gw *paymenttest.Gateway }
 
 func (d fakeDemo) Pay(s payment.Snapshot) error { return d.gw.Pay(s.OutTradeNo) }
 func (d fakeDemo) Decline(s payment.Snapshot) error {
-	return d.gw.Decline(s.OutTradeNo, payment.CodeInsufficientBalance)
+	return d.gw.Decline(s.OutTradeNo, qfpay.CodeInsufficientBalance)
 }
 
 // pump runs queued UI callbacks until cond holds.
@@ -461,7 +462,7 @@ func TestChargeToResultAndBackToReady(t *testing.T) {
 	}{
 		{"paid", func(h *harness, s payment.Snapshot) { h.gw.Pay(s.OutTradeNo); h.tick(2 * time.Second) }, payment.StatePaid},
 		{"failed", func(h *harness, s payment.Snapshot) {
-			h.gw.Decline(s.OutTradeNo, payment.CodeInsufficientBalance)
+			h.gw.Decline(s.OutTradeNo, qfpay.CodeInsufficientBalance)
 			h.tick(2 * time.Second)
 		}, payment.StateFailed},
 		{"expired", func(h *harness, s payment.Snapshot) { h.tick(5 * time.Minute) }, payment.StateExpired},

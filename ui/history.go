@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"qrkiosk/internal/journal"
+	"qrkiosk/internal/settle"
 	"qrkiosk/payment"
 )
 
@@ -75,10 +76,10 @@ func newHistoryView(deps historyDeps) *historyView {
 		deps.Do = fyne.Do
 	}
 	if deps.Recheck <= 0 {
-		deps.Recheck = journal.RefundRecheck
+		deps.Recheck = settle.RefundRecheck
 	}
 	if deps.Rechecks <= 0 {
-		deps.Rechecks = journal.RefundRechecks
+		deps.Rechecks = settle.RefundRechecks
 	}
 	if deps.Log == nil {
 		deps.Log = slog.New(slog.DiscardHandler)

@@ -14,10 +14,11 @@ import (
 
 	"qrkiosk/internal/journal"
 	"qrkiosk/internal/pin"
+	"qrkiosk/internal/settle"
 	"qrkiosk/payment"
 	"qrkiosk/payment/paymenttest"
 	"qrkiosk/payment/qfpay"
-	"qrkiosk/payment/qfpay/qfpaysim"
+	"qrkiosk/sim/qfpaysim"
 )
 
 const (
@@ -67,7 +68,7 @@ type okRefunder struct{ calls atomic.Int32 }
 
 func (r *okRefunder) Refund(ctx context.Context, req payment.RefundRequest) (*payment.Transaction, error) {
 	r.calls.Add(1)
-	return &payment.Transaction{SysSN: "RFSYS" + req.OutTradeNo, OutTradeNo: req.OutTradeNo, Code: payment.CodeSuccess}, nil
+	return &payment.Transaction{SysSN: "RFSYS" + req.OutTradeNo, OutTradeNo: req.OutTradeNo, Code: qfpay.CodeSuccess, Status: payment.OutcomePaid}, nil
 }
 
 func (r *okRefunder) QueryRefund(ctx context.Context, req payment.RefundRequest) (*payment.Transaction, error) {
@@ -349,7 +350,7 @@ func previousRun(t *testing.T, dir string, gw *paymenttest.Gateway) payment.Snap
 	ctx, cancel := context.WithCancel(context.Background())
 	req := payment.CreateRequest{OutTradeNo: "QK-CRASHED-1", Amount: payment.Amount{Minor: 4200, Currency: hkd},
 		PayType: mustPayType(t, "wechat"), Expiry: 5 * time.Minute, TxTime: clk.Now()}
-	o, err := j.Start(ctx, payment.MachineConfig{Gateway: gw, Clock: clk}, req)
+	o, err := settle.Start(ctx, j, payment.MachineConfig{Gateway: gw, Clock: clk}, req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -368,7 +369,7 @@ func previousRun(t *testing.T, dir string, gw *paymenttest.Gateway) payment.Snap
 // recoverNow is the kiosk's start-up recovery on the harness's journal.
 func (h *harness) recoverNow() {
 	h.t.Helper()
-	rec, err := journal.Recover(h.ctx, h.j, h.machine())
+	rec, err := settle.Recover(h.ctx, h.j, h.machine())
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -19,7 +19,7 @@ import (
 
 	"qrkiosk/internal/golden"
 	"qrkiosk/internal/pin"
-	"qrkiosk/payment"
+	"qrkiosk/payment/qfpay"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden PNGs in testdata/")
@@ -55,7 +55,7 @@ var paneStates = []paneState{
 		h.tapKeys("2", "5", "0")
 		test.Tap(h.c.charge)
 		s := h.awaiting()
-		h.gw.Decline(s.OutTradeNo, payment.CodeInsufficientBalance)
+		h.gw.Decline(s.OutTradeNo, qfpay.CodeInsufficientBalance)
 		h.tick(2 * time.Second)
 		h.ready()
 	}},

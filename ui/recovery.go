@@ -14,7 +14,7 @@ func (c *cashier) hold(reason string) {
 }
 
 // onRecovered takes the orders the previous run left unfinished, as
-// journal.Recover resumed them: the newest still before its deadline (and
+// settle.Recover resumed them: the newest still before its deadline (and
 // not being cancelled) becomes the live order again, its QR and countdown
 // back on the customer screen; the others settle by themselves and show in
 // the history. Called on the Fyne goroutine.

@@ -13,6 +13,7 @@ import (
 
 	"qrkiosk/internal/journal"
 	"qrkiosk/internal/pin"
+	"qrkiosk/internal/settle"
 	"qrkiosk/payment"
 )
 
@@ -153,7 +154,7 @@ func (p *refundPanel) onRefundOrder(outTradeNo string) {
 	p.refundMsg.Importance = widget.DangerImportance
 	p.refundMsg.SetText("")
 	p.refundGo.Enable()
-	if _, err := journal.CheckRefund(o, 0); err != nil {
+	if _, err := settle.CheckRefund(o, 0); err != nil {
 		p.refundMsg.SetText(refusal(err))
 		p.refundGo.Disable()
 	} else {
@@ -201,7 +202,7 @@ func (p *refundPanel) onRefundClose() {
 // refusal is the journal's own words for a refund refused before anything
 // was sent.
 func refusal(err error) string {
-	var r *journal.RefusedError
+	var r *settle.RefusedError
 	if errors.As(err, &r) {
 		return "Refused, nothing was sent: " + r.Msg
 	}
@@ -231,7 +232,7 @@ func (p *refundPanel) onRefundConfirm() {
 		}
 		minor = a.Minor
 	}
-	if _, err := journal.CheckRefund(o, minor); err != nil {
+	if _, err := settle.CheckRefund(o, minor); err != nil {
 		p.refundMsg.SetText(refusal(err))
 		return
 	}
@@ -268,9 +269,9 @@ func (p *refundPanel) onRefundConfirm() {
 // refund asks the gateway for it and shows the outcome; it runs off the
 // Fyne goroutine (the gateway's answer can take seconds).
 func (p *refundPanel) refund(otn string, minor int64) {
-	r, err := p.deps.Journal.Refund(p.deps.Ctx, p.deps.Refunder, otn, minor)
+	r, err := settle.Refund(p.deps.Ctx, p.deps.Journal, p.deps.Refunder, otn, minor)
 	p.deps.Log.Info("refund", "out_trade_no", r.OutTradeNo, "orig_out_trade_no", otn, "state", r.State, "err", err)
-	if errors.Is(err, journal.ErrRefundProcessing) {
+	if errors.Is(err, settle.ErrRefundProcessing) {
 		p.deps.Do(func() {
 			p.refreshed()
 			p.refundMsg.Importance = widget.WarningImportance
@@ -309,7 +310,7 @@ func (p *refundPanel) showRefund(r journal.Refund, err error) {
 		p.refundMsg.SetText(fmt.Sprintf("REFUNDED %s of order %s (refund %s)", r.Amount.Display(), r.OrigOutTradeNo, r.OutTradeNo))
 		p.refundGo.Disable()
 	case err != nil:
-		var refused *journal.RefusedError
+		var refused *settle.RefusedError
 		if errors.As(err, &refused) {
 			p.refundMsg.SetText(refusal(err))
 			return
@@ -327,7 +328,7 @@ func (p *refundPanel) showRefund(r journal.Refund, err error) {
 // is settled, or leaves it to the next start (the journal's policy). Runs
 // off the Fyne goroutine.
 func (p *refundPanel) recheck(r journal.Refund) {
-	got, err := p.deps.Journal.FollowRefund(p.deps.Ctx, p.deps.Refunder, r, p.deps.Recheck, p.deps.Rechecks)
+	got, err := settle.FollowRefund(p.deps.Ctx, p.deps.Journal, p.deps.Refunder, r, p.deps.Recheck, p.deps.Rechecks)
 	if p.deps.Ctx.Err() != nil {
 		return
 	}

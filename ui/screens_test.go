@@ -12,6 +12,7 @@ import (
 	"qrkiosk/internal/pin"
 	"qrkiosk/internal/sound"
 	"qrkiosk/payment"
+	"qrkiosk/payment/qfpay"
 )
 
 // TestExitPINOnTheScreensKeypad: the --kiosk exit PIN is typed on its
@@ -120,7 +121,7 @@ func TestSoundCues(t *testing.T) {
 	}{
 		{"paid", func(h *harness, s payment.Snapshot) { h.gw.Pay(s.OutTradeNo); h.tick(2 * time.Second) }, []sound.Cue{sound.Paid}},
 		{"failed", func(h *harness, s payment.Snapshot) {
-			h.gw.Decline(s.OutTradeNo, payment.CodeInsufficientBalance)
+			h.gw.Decline(s.OutTradeNo, qfpay.CodeInsufficientBalance)
 			h.tick(2 * time.Second)
 		}, []sound.Cue{sound.Problem}},
 		{"expired", func(h *harness, s payment.Snapshot) { h.tick(5 * time.Minute) }, []sound.Cue{sound.Problem}},

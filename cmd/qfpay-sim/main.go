@@ -27,8 +27,8 @@ import (
 	"syscall"
 	"time"
 
-	"qrkiosk/internal/simkit"
-	"qrkiosk/payment/qfpay/qfpaysim"
+	"qrkiosk/sim/qfpaysim"
+	"qrkiosk/sim/simkit"
 )
 
 func main() {

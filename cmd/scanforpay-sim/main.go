@@ -22,9 +22,9 @@ import (
 	"syscall"
 	"time"
 
-	"qrkiosk/internal/simkit"
 	"qrkiosk/payment"
-	"qrkiosk/payment/scanforpay/sfpsim"
+	"qrkiosk/sim/sfpsim"
+	"qrkiosk/sim/simkit"
 )
 
 func main() {

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"qrkiosk/payment/qfpay"
-	"qrkiosk/payment/qfpay/qfpaysim"
+	"qrkiosk/sim/qfpaysim"
 )
 
 // recordingGateway is the QFPay simulator behind a counter of the calls

@@ -1,4 +1,5 @@
-// Package cli implements qrkiosk's subcommands that open no window.
+// Package cli runs qrkiosk's subcommands that open no window: it parses
+// their flags and prints what the kiosk's parts report.
 package cli
 
 import (

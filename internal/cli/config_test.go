@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"qrkiosk/internal/pin"
-	"qrkiosk/payment/qfpay/qfpaysim"
+	"qrkiosk/sim/qfpaysim"
 )
 
 // checkCase is `qrkiosk config check` in an environment: the exit code

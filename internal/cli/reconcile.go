@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"qrkiosk/internal/kiosk"
+	"qrkiosk/internal/settle"
 	"qrkiosk/payment"
 )
 
@@ -57,7 +58,7 @@ func Reconcile(ctx context.Context, env Env, args []string, dataDir string) int 
 		} else {
 			fmt.Fprintf(env.Stderr, "qrkiosk reconcile: gateway %s cannot list a day's transactions: each order and refund of the journal is checked by query instead, so sales on this account that are not in this journal cannot be found\n", k.Gateway.Name())
 		}
-		diffs, err := j.Reconcile(ctx, *date, txns, k.Gateway)
+		diffs, err := settle.Reconcile(ctx, j, *date, txns, k.Gateway)
 		if err != nil {
 			fmt.Fprintln(env.Stderr, "qrkiosk reconcile:", err)
 			return ExitFailed

@@ -10,6 +10,7 @@ import (
 
 	"qrkiosk/internal/journal"
 	"qrkiosk/internal/kiosk"
+	"qrkiosk/internal/settle"
 	"qrkiosk/payment"
 )
 
@@ -51,12 +52,12 @@ func RefundCmd(ctx context.Context, env Env, args []string, dataDir string) int 
 			minor = a.Minor
 		}
 		r, err := k.Refund(ctx, *otn, minor)
-		var refused *journal.RefusedError
+		var refused *settle.RefusedError
 		switch {
 		case errors.As(err, &refused):
 			fmt.Fprintln(env.Stderr, "qrkiosk refund: refused, nothing was sent:", refused.Msg)
 			return ExitUsage
-		case errors.Is(err, journal.ErrRefundProcessing):
+		case errors.Is(err, settle.ErrRefundProcessing):
 			fmt.Fprintln(env.Stderr, "qrkiosk refund: refund processing at the gateway; asking again…")
 			wctx, cancel := context.WithTimeout(ctx, *wait)
 			r, err = k.FollowRefund(wctx, r)

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"qrkiosk/internal/kiosk"
-	"qrkiosk/payment/scanforpay/sfpsim"
+	"qrkiosk/sim/sfpsim"
 )
 
 func TestConfigCheckNamesTheGateway(t *testing.T) {

@@ -50,10 +50,7 @@ func TestFullDiskStopsNewChargesAndRecordsTheLiveOneLater(t *testing.T) {
 	j := open(t, t.TempDir())
 	ctx := context.Background()
 	gw := paymenttest.NewGateway()
-	o, err := j.Start(ctx, payment.MachineConfig{Gateway: gw, PollFast: 10 * time.Millisecond, PushUp: false}, request("QK-FULL-1", 2000, alipay, time.Now()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	o := start(t, j, payment.MachineConfig{Gateway: gw, PollFast: 10 * time.Millisecond, PushUp: false}, request("QK-FULL-1", 2000, alipay, time.Now()))
 	waitFor(t, "created", func() bool { return o.Snapshot().State == payment.StateAwaitingPayment })
 	fill(t, j)
 	gw.Pay("QK-FULL-1")

@@ -1,9 +1,10 @@
-// Package journal is the kiosk's durable record of every sale: each order is
-// written before its create call, then every transition and every gateway
-// answer after it. On a restart the orders left unfinished are resumed or
-// settled (Recover); the day's orders and totals, refunds and the
-// reconciliation with the gateway all read from it. It is pure Go (SQLite
-// through modernc.org/sqlite) and imports no UI.
+// Package journal is the kiosk's durable record of every sale: it records
+// each order before its create call and every transition, gateway answer
+// and refund after it, and answers queries about them.
+//
+// It records and answers; starting, recovering, refunding and reconciling
+// orders is internal/settle's, above it. SQLite through modernc.org/sqlite,
+// pure Go, no UI.
 package journal
 
 import (
@@ -218,6 +219,16 @@ func (j *Journal) Path() string { return j.path }
 
 // Location is the merchant zone days are counted in.
 func (j *Journal) Location() *time.Location { return j.loc }
+
+// GatewayName is the gateway this kiosk charges through, recorded with each
+// new order ("" when the journal was opened without one).
+func (j *Journal) GatewayName() string { return j.gateway }
+
+// Now is the journal's clock (Options.Now).
+func (j *Journal) Now() time.Time { return j.now() }
+
+// Logger is the logger the journal was opened with.
+func (j *Journal) Logger() *slog.Logger { return j.log }
 
 // migrations take a journal from one schema version (PRAGMA user_version)
 // to the next: migrations[v] makes version v+1. A journal of the first

@@ -45,26 +45,11 @@ func (j *Journal) insertOrder(ctx context.Context, tx *sql.Tx, req payment.Creat
 	return nil
 }
 
-// Start records the order, then starts its machine with the journal
-// observing every transition and every gateway answer. Nothing reaches the
-// gateway unless the order is on disk first.
-func (j *Journal) Start(ctx context.Context, cfg payment.MachineConfig, req payment.CreateRequest, observers ...func(payment.Event)) (*payment.Order, error) {
-	if req.TxTime.IsZero() {
-		req.TxTime = j.now()
-	}
-	req.Expiry = req.Window()
-	if err := j.Begin(ctx, req); err != nil {
-		return nil, err
-	}
-	cfg.Gateway = j.Gateway(cfg.Gateway)
-	cfg.Reissue = j.reissue
-	return payment.StartOrder(ctx, cfg, req, append([]func(payment.Event){j.Observer()}, observers...)...), nil
-}
-
-// reissue records the order that replaces one whose QR was lost, before
+// Reissue records the order that replaces one whose QR was lost, before
 // its create call, and marks the lost one: withdrawn, never shown, and
-// replaced (reconcile does not call it a difference).
-func (j *Journal) reissue(next payment.CreateRequest, replaces string) error {
+// replaced (reconcile does not call it a difference). It has the shape of
+// payment.MachineConfig.Reissue.
+func (j *Journal) Reissue(next payment.CreateRequest, replaces string) error {
 	j.wmu.Lock()
 	defer j.wmu.Unlock()
 	if err := j.flushLocked(); err != nil {
@@ -136,11 +121,14 @@ func recordEvent(ctx context.Context, tx *sql.Tx, e payment.Event, now int64) er
 	return err
 }
 
-// gatewayEvent records one gateway answer. Only what the gateway answered is
-// kept: never the key, a signature or a request body.
-func (j *Journal) gatewayEvent(outTradeNo, op, syssn string, code payment.Code, outcome string, err error) {
+// RecordGatewayAnswer records one gateway answer about an order or a
+// refund: the operation, the transaction's syssn and code, the outcome as
+// the machine reads it, and the error when the call failed. Only what the
+// gateway answered is kept: never the key, a signature or a request body.
+// A call abandoned at shutdown is not recorded: its answer never came.
+func (j *Journal) RecordGatewayAnswer(outTradeNo, op, syssn string, code payment.Code, outcome string, err error) {
 	if errors.Is(err, context.Canceled) {
-		return // abandoned at shutdown: the gateway's answer never came
+		return
 	}
 	detail := ""
 	if err != nil {
@@ -160,85 +148,38 @@ func (j *Journal) gatewayEvent(outTradeNo, op, syssn string, code payment.Code, 
 	}
 }
 
-// Gateway wraps gw so that every answer is journaled. A create's answer
-// (syssn and QR) is recorded on the order at once, so an order whose
-// process dies right after the reply is resumed, not looked for.
-func (j *Journal) Gateway(gw payment.OrderGateway) payment.OrderGateway {
-	if jg, ok := gw.(*journaledGateway); ok && jg.j == j {
-		return gw
+// RecordSysSN records on the order the gateway's id for it and, for a QR
+// order, its QR ("" keeps the one recorded) as soon as a create or a
+// charge answers, so an order whose process dies right after the reply
+// is resumed, not looked for.
+func (j *Journal) RecordSysSN(outTradeNo, syssn, qrcode string) {
+	now := j.now().UnixNano()
+	if e := j.write(func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE orders SET syssn = ?, qrcode = CASE WHEN ? <> '' THEN ? ELSE qrcode END, updated = ?
+			WHERE out_trade_no = ?`, syssn, qrcode, qrcode, now, outTradeNo)
+		return err
+	}); e != nil {
+		j.log.Error("journal: recording the gateway's answer on the order failed; kept to record when the journal can", "out_trade_no", outTradeNo, "err", e)
 	}
-	return &journaledGateway{j: j, gw: gw}
 }
 
-type journaledGateway struct {
-	j  *Journal
-	gw payment.OrderGateway
-}
-
-func (g *journaledGateway) CreateMPM(ctx context.Context, req payment.CreateRequest) (*payment.Created, error) {
-	c, err := g.gw.CreateMPM(ctx, req)
-	if err != nil {
-		g.j.gatewayEvent(req.OutTradeNo, "create", "", "", "", err)
-		return c, err
-	}
-	outcome := payment.OutcomePending.String()
-	if c.Existing != nil {
-		outcome = c.Existing.Outcome().String()
-	}
-	g.j.gatewayEvent(req.OutTradeNo, "create", c.SysSN, c.Code, outcome, nil)
-	if c.SysSN != "" {
-		now := g.j.now().UnixNano()
-		if e := g.j.write(func(ctx context.Context, tx *sql.Tx) error {
-			_, err := tx.ExecContext(ctx, `UPDATE orders SET syssn = ?, qrcode = CASE WHEN ? <> '' THEN ? ELSE qrcode END, updated = ?
-				WHERE out_trade_no = ?`, c.SysSN, c.QRCode, c.QRCode, now, req.OutTradeNo)
-			return err
-		}); e != nil {
-			g.j.log.Error("journal: recording the create answer failed; kept to record when the journal can", "out_trade_no", req.OutTradeNo, "err", e)
-		}
-	}
-	return c, nil
-}
-
-// ChargeCPM journals a scanned code's charge like a create (never the
-// code itself); the syssn of an accepted one is recorded at once.
-func (g *journaledGateway) ChargeCPM(ctx context.Context, req payment.CreateRequest) (*payment.Transaction, error) {
-	cg, ok := g.gw.(payment.CPMGateway)
-	if !ok {
-		return nil, &payment.FieldError{Field: "pay_type", Value: req.PayType.Code, Rule: "this gateway takes no scanned payment codes"}
-	}
-	t, err := cg.ChargeCPM(ctx, req)
-	if err != nil {
-		g.j.gatewayEvent(req.OutTradeNo, "cpm", "", "", "", err)
-		return t, err
-	}
-	g.j.gatewayEvent(req.OutTradeNo, "cpm", t.SysSN, t.Code, t.Outcome().String(), nil)
-	if t.SysSN != "" {
-		now := g.j.now().UnixNano()
-		if e := g.j.write(func(ctx context.Context, tx *sql.Tx) error {
-			_, err := tx.ExecContext(ctx, `UPDATE orders SET syssn = ?, updated = ? WHERE out_trade_no = ?`, t.SysSN, now, req.OutTradeNo)
-			return err
-		}); e != nil {
-			g.j.log.Error("journal: recording the charge's answer failed; kept to record when the journal can", "out_trade_no", req.OutTradeNo, "err", e)
-		}
-	}
-	return t, nil
-}
-
-func (g *journaledGateway) QueryOrder(ctx context.Context, ref payment.OrderRef) (*payment.Transaction, error) {
-	t, err := g.gw.QueryOrder(ctx, ref)
-	outTradeNo := ref.OutTradeNo
-	if err != nil {
-		g.j.gatewayEvent(outTradeNo, "query", "", "", "", err)
-		return t, err
-	}
-	g.j.gatewayEvent(outTradeNo, "query", t.SysSN, t.Code, t.Outcome().String(), nil)
-	return t, nil
-}
-
-func (g *journaledGateway) CancelOrder(ctx context.Context, ref payment.OrderRef) error {
-	err := g.gw.CancelOrder(ctx, ref)
-	g.j.gatewayEvent(ref.OutTradeNo, "cancel:"+ref.PayType.Cancel.String(), ref.SysSN, "", "", err)
+// RecordResume notes that a restart resumes an order left unfinished.
+func (j *Journal) RecordResume(ctx context.Context, o Order) error {
+	_, err := j.db.ExecContext(ctx, `INSERT INTO events (at, out_trade_no, source, kind, state, syssn) VALUES (?,?,?,?,?,?)`,
+		j.now().UnixNano(), o.OutTradeNo, "recovery", "resume", o.State.String(), o.SysSN)
 	return err
+}
+
+// MarkPaidOffline records that an order left unfinished was found paid
+// when the kiosk started again, and raises AlertPaidOffline.
+func (j *Journal) MarkPaidOffline(outTradeNo string) {
+	if err := j.write(func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, "UPDATE orders SET paid_offline = 1 WHERE out_trade_no = ?", outTradeNo)
+		return err
+	}); err != nil {
+		j.log.Error("journal: marking an order paid offline failed", "out_trade_no", outTradeNo, "err", err)
+	}
+	j.alert(context.Background(), AlertPaidOffline, outTradeNo)
 }
 
 // Event is one line of an order's journal.

@@ -37,128 +37,20 @@ type Refund struct {
 	OrigTxTime     time.Time // when the payment was rung up
 }
 
-// request is the refund as the gateway is asked for it.
-func (r Refund) request() payment.RefundRequest {
+// Request is the refund as the gateway is asked for it.
+func (r Refund) Request() payment.RefundRequest {
 	return payment.RefundRequest{
 		OutTradeNo: r.OutTradeNo, SysSN: r.SysSN, Amount: r.Amount, TxTime: r.TxTime,
 		Orig: payment.OrderRef{OutTradeNo: r.OrigOutTradeNo, SysSN: r.OrigSysSN, Amount: r.Amount, PayType: r.PayType, TxTime: r.OrigTxTime},
 	}
 }
 
-// Reasons a refund is refused before anything is sent.
-var (
-	ErrNotRefundable  = errors.New("this wallet's payments cannot be refunded")
-	ErrNotPaid        = errors.New("only a paid order can be refunded")
-	ErrFullyRefunded  = errors.New("the order is already fully refunded")
-	ErrRefundTooLarge = errors.New("the refund is more than what is left to refund")
-	ErrRefundPending  = errors.New("an earlier refund of this order is still processing")
-)
-
-// RefusedError is a refund refused locally: nothing was sent.
-type RefusedError struct {
-	Err error // one of the ErrXxx above, or ErrNotFound
-	Msg string
-}
-
-func (e *RefusedError) Error() string { return e.Msg }
-func (e *RefusedError) Unwrap() error { return e.Err }
-
-// ErrRefundProcessing: the refund was sent and the gateway has not said
-// how it ended — it answered "processing" (1143/1145), or its answer was
-// lost. It stays pending in the journal, counts nowhere as refunded, blocks
-// another refund of the order, and is settled by query (FollowRefund now,
-// ResolveRefunds at every start), never by refunding again.
-var ErrRefundProcessing = errors.New("refund processing: the gateway has not confirmed it yet; it is settled by query, never by refunding again")
-
-// CheckRefund says whether amount (minor units; 0 = all that remains) can be
-// refunded from the order, and returns the amount to refund.
-func CheckRefund(o Order, amount int64) (int64, error) {
-	cur := o.Amount.Currency
-	refuse := func(err error, format string, a ...any) (int64, error) {
-		return 0, &RefusedError{Err: err, Msg: fmt.Sprintf(format, a...)}
-	}
-	switch {
-	case !o.PayType.Refundable:
-		return refuse(ErrNotRefundable, "order %s was paid with %s, which cannot be refunded through the gateway: give the money back another way", o.OutTradeNo, o.PayType.Name.En)
-	case o.State != payment.StatePaid:
-		return refuse(ErrNotPaid, "order %s is %s, not paid: there is nothing to refund", o.OutTradeNo, o.State)
-	case o.RefundPending > 0:
-		return refuse(ErrRefundPending, "order %s has a refund of %s still processing at the gateway: another refund waits until the gateway has settled it", o.OutTradeNo, payment.FormatMinor(o.RefundPending, cur))
-	case o.Remaining() <= 0:
-		return refuse(ErrFullyRefunded, "order %s (%s) is already fully refunded", o.OutTradeNo, o.Amount.Display())
-	case amount < 0:
-		return refuse(ErrRefundTooLarge, "a refund amount must be positive")
-	case amount > o.Remaining():
-		return refuse(ErrRefundTooLarge, "order %s has %s left to refund (paid %s, refunded %s); %s is too much",
-			o.OutTradeNo, payment.FormatMinor(o.Remaining(), cur), o.Amount.String(), payment.FormatMinor(o.Refunded, cur), payment.FormatMinor(amount, cur))
-	}
-	if amount == 0 {
-		amount = o.Remaining()
-	}
-	return amount, nil
-}
-
-// Refund gives back amount (minor units; 0 = all that remains) of a paid
-// order. The refund, with a new unique out_trade_no, is journaled before
-// the call. A refusal before anything is sent is a *RefusedError; a lost
-// answer or a "processing" one leaves the refund pending (ErrRefundProcessing).
-func (j *Journal) Refund(ctx context.Context, gw payment.Refunder, outTradeNo string, amount int64) (Refund, error) {
-	now := j.now()
-	r, err := j.beginRefund(ctx, outTradeNo, amount, now)
-	if err != nil {
-		return Refund{}, err
-	}
-	t, err := gw.Refund(ctx, r.request())
-	var ge *payment.Error
-	var fe *payment.FieldError
-	switch {
-	case err == nil && t.Outcome() == payment.OutcomePaid:
-		r.State, r.SysSN, r.Code = RefundDone, t.SysSN, t.Code
-	case err == nil && t.Outcome() == payment.OutcomePending:
-		// Accepted and in progress at the gateway (1143/1145, "dealing"):
-		// never sent again; settled by query.
-		r.SysSN, r.Code = t.SysSN, t.Code
-		if err := j.notePendingRefund(r); err != nil {
-			return r, err
-		}
-		return r, fmt.Errorf("refund %s of order %s: %w (respcd %s)", r.OutTradeNo, outTradeNo, ErrRefundProcessing, t.Code)
-	case err == nil:
-		r.State, r.SysSN, r.Code, r.Reason = RefundFailed, t.SysSN, t.Code, refundReason(t.Code, t.ErrMsg)
-	case errors.As(err, &ge):
-		r.State, r.Code, r.Reason = RefundFailed, ge.Code, refundReason(ge.Code, ge.Message)
-	case errors.As(err, &fe):
-		r.State, r.Reason = RefundFailed, fe.Error()
-	case errors.Is(err, payment.ErrNotSent):
-		r.State, r.Reason = RefundFailed, "the gateway could not be reached; nothing was refunded ("+err.Error()+")"
-	default:
-		j.gatewayEvent(r.OutTradeNo, "refund", "", "", string(RefundPending), err)
-		return r, fmt.Errorf("refund %s of order %s: %w (%v)", r.OutTradeNo, outTradeNo, ErrRefundProcessing, err)
-	}
-	if err := j.settleRefund(r, err); err != nil {
-		return r, err
-	}
-	if r.State == RefundFailed {
-		return r, fmt.Errorf("refund of order %s refused by the gateway: %s", outTradeNo, r.Reason)
-	}
-	return r, nil
-}
-
-func refundReason(code payment.Code, msg string) string {
-	if txt := code.Text(); txt != "" {
-		if msg != "" && msg != txt {
-			return txt + ": " + msg
-		}
-		return txt
-	}
-	if msg != "" {
-		return msg
-	}
-	return "respcd " + string(code)
-}
-
-// beginRefund checks the order and journals the refund as pending, in one
-// transaction so two refunds can never together exceed the payment.
-func (j *Journal) beginRefund(ctx context.Context, outTradeNo string, amount int64, now time.Time) (Refund, error) {
+// AddRefund records a new refund of an order as pending, under a new
+// unique number, before it is sent. allow sees the order as the same
+// transaction reads it, so two refunds can never together exceed the
+// payment: it returns the amount to refund (minor units), or an error that
+// records nothing. An order the journal does not hold is ErrNotFound.
+func (j *Journal) AddRefund(ctx context.Context, outTradeNo string, at time.Time, allow func(Order) (int64, error)) (Refund, error) {
 	j.wmu.Lock()
 	defer j.wmu.Unlock()
 	if err := j.flushLocked(); err != nil {
@@ -171,41 +63,36 @@ func (j *Journal) beginRefund(ctx context.Context, outTradeNo string, amount int
 	defer tx.Rollback()
 	o, err := j.scanOrder(tx.QueryRowContext(ctx, "SELECT "+orderCols+" FROM orders o WHERE o.out_trade_no = ?", outTradeNo))
 	if errors.Is(err, sql.ErrNoRows) {
-		return Refund{}, &RefusedError{Err: ErrNotFound, Msg: fmt.Sprintf("order %s is not in this kiosk's journal", outTradeNo)}
+		return Refund{}, fmt.Errorf("%s: %w", outTradeNo, ErrNotFound)
 	}
 	if err != nil {
 		return Refund{}, err
 	}
-	amt, err := CheckRefund(o, amount)
+	amt, err := allow(o)
 	if err != nil {
 		return Refund{}, err
-	}
-	if o.SysSN == "" {
-		return Refund{}, &RefusedError{Err: ErrNotPaid, Msg: fmt.Sprintf("order %s has no gateway transaction number recorded; refund it from the merchant portal", outTradeNo)}
 	}
 	r := Refund{
-		OutTradeNo: payment.NewOutTradeNo("RF", now), OrigOutTradeNo: o.OutTradeNo, OrigSysSN: o.SysSN,
-		Amount: payment.Amount{Minor: amt, Currency: o.Amount.Currency}, PayType: o.PayType, TxTime: now, State: RefundPending,
+		OutTradeNo: payment.NewOutTradeNo("RF", at), OrigOutTradeNo: o.OutTradeNo, OrigSysSN: o.SysSN,
+		Amount: payment.Amount{Minor: amt, Currency: o.Amount.Currency}, PayType: o.PayType, TxTime: at, State: RefundPending,
 		OrigTxTime: o.TxTime,
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO refunds (out_trade_no, orig_out_trade_no, orig_syssn, txamt, currency,
 		tx_time, day, state, updated) VALUES (?,?,?,?,?,?,?,?,?)`, r.OutTradeNo, r.OrigOutTradeNo, r.OrigSysSN, amt,
-		r.Amount.Currency.Code, now.UnixNano(), now.In(j.loc).Format(payment.DayLayout), string(RefundPending), now.UnixNano()); err != nil {
+		r.Amount.Currency.Code, at.UnixNano(), at.In(j.loc).Format(payment.DayLayout), string(RefundPending), at.UnixNano()); err != nil {
 		return Refund{}, err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO events (at, out_trade_no, source, kind, state, detail) VALUES (?,?,?,?,?,?)`,
-		now.UnixNano(), r.OutTradeNo, "refund", "begin", string(RefundPending), "refund of "+o.OutTradeNo+" for "+r.Amount.String()); err != nil {
+		at.UnixNano(), r.OutTradeNo, "refund", "begin", string(RefundPending), "refund of "+o.OutTradeNo+" for "+r.Amount.String()); err != nil {
 		return Refund{}, err
 	}
 	return r, tx.Commit()
 }
 
-func (j *Journal) settleRefund(r Refund, callErr error) error {
+// RecordRefund records how a refund ended (its State, SysSN, Code and
+// Reason) with what the gateway's answer said (detail).
+func (j *Journal) RecordRefund(r Refund, detail string) error {
 	now := j.now().UnixNano()
-	detail := r.Reason
-	if callErr != nil {
-		detail = callErr.Error()
-	}
 	return j.write(func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, "UPDATE refunds SET state = ?, syssn = ?, respcd = ?, reason = ?, updated = ? WHERE out_trade_no = ?",
 			string(r.State), r.SysSN, string(r.Code), r.Reason, now, r.OutTradeNo); err != nil {
@@ -217,62 +104,9 @@ func (j *Journal) settleRefund(r Refund, callErr error) error {
 	})
 }
 
-// ResolveRefunds asks the gateway about every refund left pending (a crash
-// or a lost answer mid-refund): found → refunded (or failed, as the gateway
-// says); not found → failed, nothing was given back. A refund is never sent
-// again by itself: the cashier decides. It returns the refunds it settled.
-func (j *Journal) ResolveRefunds(ctx context.Context, gw payment.Refunder) ([]Refund, error) {
-	pending, err := j.refunds(ctx, "r.state = 'pending'")
-	if err != nil {
-		return nil, err
-	}
-	var settled []Refund
-	for _, r := range pending {
-		r, err := j.resolveRefund(ctx, gw, r)
-		if err != nil {
-			return settled, err
-		}
-		if r.State != RefundPending {
-			settled = append(settled, r)
-		}
-	}
-	return settled, nil
-}
-
-// A refund whose answer was lost is asked about every RefundRecheck, up to
-// RefundRechecks times (a minute), before it is left to the next start.
-const (
-	RefundRecheck  = 3 * time.Second
-	RefundRechecks = 20
-)
-
-// FollowRefund asks the gateway about one pending refund every `every`, up
-// to `tries` times, until it is settled; it returns the refund as the
-// journal then holds it (still pending when the gateway never said).
-func (j *Journal) FollowRefund(ctx context.Context, gw payment.Refunder, r Refund, every time.Duration, tries int) (Refund, error) {
-	t := time.NewTimer(every)
-	defer t.Stop()
-	for range tries {
-		select {
-		case <-ctx.Done():
-			return r, ctx.Err()
-		case <-t.C:
-		}
-		got, err := j.resolveRefund(ctx, gw, r)
-		if err != nil {
-			return r, err
-		}
-		if r = got; r.State != RefundPending {
-			return r, nil
-		}
-		t.Reset(every)
-	}
-	return r, nil
-}
-
-// notePendingRefund records the gateway's "processing" answer: the
-// refund's syssn (to query it by) and its code; it stays pending.
-func (j *Journal) notePendingRefund(r Refund) error {
+// RecordRefundPending records the gateway's "processing" answer to a
+// refund: its syssn (to query it by) and its code; it stays pending.
+func (j *Journal) RecordRefundPending(r Refund) error {
 	now := j.now().UnixNano()
 	return j.write(func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, "UPDATE refunds SET syssn = ?, respcd = ?, updated = ? WHERE out_trade_no = ?", r.SysSN, string(r.Code), now, r.OutTradeNo); err != nil {
@@ -284,38 +118,27 @@ func (j *Journal) notePendingRefund(r Refund) error {
 	})
 }
 
-// resolveRefund asks the gateway about one pending refund and records what
-// it says; the refund stays pending when the gateway cannot tell yet.
-func (j *Journal) resolveRefund(ctx context.Context, gw payment.Refunder, r Refund) (Refund, error) {
-	t, err := gw.QueryRefund(ctx, r.request())
-	switch {
-	case err == nil && t.Outcome() == payment.OutcomePaid:
-		r.State, r.SysSN, r.Code = RefundDone, t.SysSN, t.Code
-	case err == nil && t.Outcome() == payment.OutcomePending:
-		if t.SysSN == r.SysSN && t.Code == r.Code {
-			return r, nil
-		}
-		r.SysSN, r.Code = t.SysSN, t.Code
-		return r, j.notePendingRefund(r)
-	case errors.Is(err, payment.ErrOutcomeUnknown):
-		// The gateway cannot tell yet (no refund query, or still dealing).
-		j.log.Info("journal: a pending refund is still unconfirmed at the gateway", "out_trade_no", r.OutTradeNo, "err", err)
-		return r, nil
-	case err == nil:
-		r.State, r.SysSN, r.Code, r.Reason = RefundFailed, t.SysSN, t.Code, refundReason(t.Code, t.ErrMsg)
-	case errors.Is(err, payment.ErrNotFound):
-		r.State, r.Reason = RefundFailed, "the refund never reached the gateway; nothing was given back"
-		err = nil
-	default:
-		j.log.Warn("journal: a pending refund could not be checked yet", "out_trade_no", r.OutTradeNo, "err", err)
-		return r, nil
-	}
-	return r, j.settleRefund(r, err)
+// PendingRefunds lists the refunds whose outcome is not known, oldest first.
+func (j *Journal) PendingRefunds(ctx context.Context) ([]Refund, error) {
+	return j.refunds(ctx, "r.state = 'pending'")
 }
 
 // Refunds lists the refunds of one order, oldest first.
 func (j *Journal) Refunds(ctx context.Context, outTradeNo string) ([]Refund, error) {
 	return j.refunds(ctx, "r.orig_out_trade_no = ?", outTradeNo)
+}
+
+// LookupRefund returns the refund with this number (the refund's own
+// out_trade_no), or ErrNotFound.
+func (j *Journal) LookupRefund(ctx context.Context, outTradeNo string) (Refund, error) {
+	rs, err := j.refunds(ctx, "r.out_trade_no = ?", outTradeNo)
+	switch {
+	case err != nil:
+		return Refund{}, err
+	case len(rs) != 1:
+		return Refund{}, fmt.Errorf("refund %s: %w", outTradeNo, ErrNotFound)
+	}
+	return rs[0], nil
 }
 
 func (j *Journal) refunds(ctx context.Context, where string, args ...any) ([]Refund, error) {

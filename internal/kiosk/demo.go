@@ -15,10 +15,10 @@ import (
 	"qrkiosk/internal/config"
 	"qrkiosk/payment"
 	"qrkiosk/payment/qfpay"
-	"qrkiosk/payment/qfpay/qfpaysim"
 	"qrkiosk/payment/scanforpay"
-	"qrkiosk/payment/scanforpay/sfpsim"
 	"qrkiosk/relay"
+	"qrkiosk/sim/qfpaysim"
+	"qrkiosk/sim/sfpsim"
 )
 
 // Demo is the zero-config demo: the simulator of the kiosk's gateway
@@ -111,7 +111,7 @@ func qfpayDemo(k *Kiosk, simURL, relayURL string) (*Demo, http.Handler, func(), 
 		sim.Close()
 		return nil, nil, nil, err
 	}
-	d := &Demo{gateway: client, pay: sim.Pay, decline: func(id string) error { return sim.Decline(id, payment.CodeInsufficientBalance) }}
+	d := &Demo{gateway: client, pay: sim.Pay, decline: func(id string) error { return sim.Decline(id, qfpay.CodeInsufficientBalance) }}
 	return d, sim, sim.Close, nil
 }
 

@@ -1,9 +1,10 @@
-// Package kiosk assembles the kiosk once for the window and for every
-// subcommand: it reads the settings (config file overlaid by the
-// environment), picks the gateway and the push source (a relay, the
-// in-process demo, or none), opens the journal, and runs the start-up
-// recovery. The window (ui) and the subcommands (cli) get the same parts
-// and only show them.
+// Package kiosk assembles the kiosk once, the same parts for the window and
+// for every subcommand.
+//
+// It reads the settings (config file overlaid by the environment), picks
+// the gateway and the push source (a relay, the in-process demo, or none),
+// opens the journal and runs the start-up recovery (settle). The window
+// (ui) and the subcommands (cli) get the same parts and only show them.
 package kiosk
 
 import (
@@ -17,6 +18,7 @@ import (
 
 	"qrkiosk/internal/config"
 	"qrkiosk/internal/journal"
+	"qrkiosk/internal/settle"
 	"qrkiosk/payment"
 	"qrkiosk/relay"
 )
@@ -227,7 +229,7 @@ func (k *Kiosk) Start(req payment.CreateRequest, observers ...func(payment.Event
 			return nil, err // refused before it is recorded: nothing happened
 		}
 	}
-	o, err := k.Journal.Start(k.ordersCtx, k.machine(), req, observers...)
+	o, err := settle.Start(k.ordersCtx, k.Journal, k.machine(), req, observers...)
 	if err != nil {
 		return nil, err
 	}
@@ -287,7 +289,7 @@ const RecoveryWait = 20 * time.Second
 
 // Recovered is what the start-up recovery found.
 type Recovered struct {
-	*journal.Recovery
+	*settle.Recovery
 	// Refunds are the refunds left pending that the gateway settled.
 	Refunds []journal.Refund
 }
@@ -297,18 +299,18 @@ type Recovered struct {
 // followed like a new one. Without a gateway nothing is recovered.
 func (k *Kiosk) Recover(ctx context.Context) (*Recovered, error) {
 	if k.Gateway == nil {
-		return &Recovered{Recovery: &journal.Recovery{}}, nil
+		return &Recovered{Recovery: &settle.Recovery{}}, nil
 	}
 	wctx, cancel := context.WithTimeout(ctx, RecoveryWait)
 	defer cancel()
-	refunds, rerr := k.Journal.ResolveRefunds(wctx, k.Gateway)
+	refunds, rerr := settle.ResolveRefunds(wctx, k.Journal, k.Gateway)
 	if rerr != nil {
 		k.log.Warn("checking refunds left unfinished", "err", rerr)
 	}
 	for _, r := range refunds {
 		k.log.Info("refund left unfinished settled", "out_trade_no", r.OutTradeNo, "orig_out_trade_no", r.OrigOutTradeNo, "state", r.State)
 	}
-	rec, err := journal.Recover(k.ordersCtx, k.Journal, k.machine())
+	rec, err := settle.Recover(k.ordersCtx, k.Journal, k.machine())
 	if err != nil {
 		return nil, err
 	}
@@ -323,16 +325,16 @@ func (k *Kiosk) Recover(ctx context.Context) (*Recovered, error) {
 }
 
 // Refund gives back amount (minor units; 0 = all that remains) of a paid
-// order through the journal, which records the refund before the call.
+// order, recorded in the journal before the call.
 func (k *Kiosk) Refund(ctx context.Context, outTradeNo string, amount int64) (journal.Refund, error) {
 	if k.Gateway == nil {
 		return journal.Refund{}, fmt.Errorf("%w: set %v", ErrNoGateway, k.Config.Missing())
 	}
-	return k.Journal.Refund(ctx, k.Gateway, outTradeNo, amount)
+	return settle.Refund(ctx, k.Journal, k.Gateway, outTradeNo, amount)
 }
 
 // FollowRefund asks about a refund whose answer was lost until the gateway
-// settles it, or leaves it pending for the next start (journal policy).
+// settles it, or leaves it pending for the next start.
 func (k *Kiosk) FollowRefund(ctx context.Context, r journal.Refund) (journal.Refund, error) {
-	return k.Journal.FollowRefund(ctx, k.Gateway, r, journal.RefundRecheck, journal.RefundRechecks)
+	return settle.FollowRefund(ctx, k.Journal, k.Gateway, r, settle.RefundRecheck, settle.RefundRechecks)
 }

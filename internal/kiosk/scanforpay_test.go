@@ -11,10 +11,11 @@ import (
 
 	"qrkiosk/internal/journal"
 	"qrkiosk/internal/proctest"
+	"qrkiosk/internal/settle"
 	"qrkiosk/payment"
 	"qrkiosk/payment/paymenttest"
 	"qrkiosk/payment/scanforpay"
-	"qrkiosk/payment/scanforpay/sfpsim"
+	"qrkiosk/sim/sfpsim"
 )
 
 // sfpGateway is a ScanForPay simulator on loopback with a clock the test
@@ -131,7 +132,7 @@ func TestKioskScanForPayDealingRefund(t *testing.T) {
 	waitState(t, o, payment.StatePaid)
 	ctx := context.Background()
 	r, err := k.Refund(ctx, s.OutTradeNo, 0)
-	if !errors.Is(err, journal.ErrRefundProcessing) || r.State != journal.RefundPending {
+	if !errors.Is(err, settle.ErrRefundProcessing) || r.State != journal.RefundPending {
 		t.Fatalf("dealing refund: %+v, %v", r, err)
 	}
 	k.Close()

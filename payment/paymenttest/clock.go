@@ -1,5 +1,5 @@
-// Package paymenttest has fakes for tests of code that uses package
-// payment: a manual clock and an in-memory gateway.
+// Package paymenttest has fakes for testing code that uses package
+// payment: a manual clock and an in-memory gateway with QFPay's semantics.
 package paymenttest
 
 import (

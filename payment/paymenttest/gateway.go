@@ -8,11 +8,14 @@ import (
 	"sync"
 
 	"qrkiosk/payment"
+	"qrkiosk/payment/qfpay"
 )
 
 // Gateway is an in-memory gateway with QFPay's semantics for one merchant:
 // orders are created pending, paid, declined, expired or closed, and a
-// paid order cannot be withdrawn. Hooks inject failures and races.
+// paid order cannot be withdrawn. It speaks QFPay's codes, read into
+// outcomes by the QFPay client's own table. Hooks inject failures and
+// races.
 type Gateway struct {
 	mu        sync.Mutex
 	orders    map[string]*payment.Transaction
@@ -48,6 +51,17 @@ type Gateway struct {
 func NewGateway() *Gateway { return &Gateway{orders: map[string]*payment.Transaction{}} }
 
 func (g *Gateway) record(call string) { g.calls = append(g.calls, call) }
+
+// read gives a stored transaction the outcome and words QFPay's client
+// reads from its code and cancel flag.
+func read(t *payment.Transaction) {
+	t.Status, t.Text = qfpay.Outcome(t.Code, t.Cancel), qfpay.Describe(t.Code)
+}
+
+// refusal is QFPay's refusal of a call with code, as its client returns it.
+func refusal(op string, code payment.Code) *payment.Error {
+	return &payment.Error{Op: op, Code: code, Text: qfpay.Describe(code)}
+}
 
 // pop takes the first of the injected errors, if any.
 func pop(errs *[]error) error {
@@ -109,14 +123,15 @@ func (g *Gateway) create(req payment.CreateRequest) (*payment.Created, error) {
 		return nil, err
 	}
 	if _, dup := g.orders[req.OutTradeNo]; dup {
-		return nil, &payment.Error{Op: "create", Code: payment.CodeDuplicateSerial}
+		return nil, refusal("create", qfpay.CodeDuplicateSerial)
 	}
 	g.seq++
 	t := &payment.Transaction{
 		Kind: payment.TxnPayment, SysSN: fmt.Sprintf("2026112200%016d", g.seq), OutTradeNo: req.OutTradeNo,
 		PayType: req.PayType.Code, TxAmt: req.Amount.Minor, Currency: req.Amount.Currency.Code,
-		Code: payment.CodeUserPaying, QRCode: "https://qr.example.invalid/" + req.OutTradeNo,
+		Code: qfpay.CodeUserPaying, QRCode: "https://qr.example.invalid/" + req.OutTradeNo,
 	}
+	read(t)
 	g.orders[req.OutTradeNo] = t
 	if g.CommitThenFail != nil {
 		err := g.CommitThenFail
@@ -159,12 +174,13 @@ func (g *Gateway) CancelOrder(ctx context.Context, ref payment.OrderRef) error {
 	}
 	t, ok := g.orders[ref.OutTradeNo]
 	if !ok {
-		return &payment.Error{Op: "cancel", Code: payment.CodeNoSuchTransaction}
+		return refusal("cancel", qfpay.CodeNoSuchTransaction)
 	}
-	if t.Code == payment.CodeSuccess {
-		return &payment.Error{Op: "cancel", Code: payment.CodeOrderAlreadyPaid}
+	if t.Code == qfpay.CodeSuccess {
+		return refusal("cancel", qfpay.CodeOrderAlreadyPaid)
 	}
-	t.Cancel, t.Code = payment.CancelFlagMPMCancelled, payment.CodeOrderClosed
+	t.Cancel, t.Code = qfpay.CancelFlagMPMCancelled, qfpay.CodeOrderClosed
+	read(t)
 	return nil
 }
 
@@ -176,12 +192,13 @@ func (g *Gateway) set(outTradeNo string, fn func(*payment.Transaction)) error {
 		return payment.ErrNotFound
 	}
 	fn(t)
+	read(t)
 	return nil
 }
 
 // Pay marks the order paid, as the customer's wallet does.
 func (g *Gateway) Pay(outTradeNo string) error {
-	return g.set(outTradeNo, func(t *payment.Transaction) { t.Code = payment.CodeSuccess })
+	return g.set(outTradeNo, func(t *payment.Transaction) { t.Code = qfpay.CodeSuccess })
 }
 
 // Decline fails the order with code.
@@ -191,7 +208,7 @@ func (g *Gateway) Decline(outTradeNo string, code payment.Code) error {
 
 // Expire expires the order at the gateway.
 func (g *Gateway) Expire(outTradeNo string) error {
-	return g.set(outTradeNo, func(t *payment.Transaction) { t.Code = payment.CodeOrderExpired })
+	return g.set(outTradeNo, func(t *payment.Transaction) { t.Code = qfpay.CodeOrderExpired })
 }
 
 // Record returns a copy of the order, e.g. to build a notification.
@@ -212,15 +229,16 @@ func (g *Gateway) Refund(ctx context.Context, req payment.RefundRequest) (*payme
 		return nil, err
 	}
 	orig, ok := g.orders[req.Orig.OutTradeNo]
-	if !ok || orig.Code != payment.CodeSuccess {
-		return nil, &payment.Error{Op: "refund", Code: payment.CodeOrderNotPaid}
+	if !ok || orig.Code != qfpay.CodeSuccess {
+		return nil, refusal("refund", qfpay.CodeOrderNotPaid)
 	}
 	g.seq++
 	t := &payment.Transaction{
 		Kind: payment.TxnRefund, SysSN: fmt.Sprintf("2026112200%016d", g.seq), OutTradeNo: req.OutTradeNo,
 		PayType: orig.PayType, TxAmt: req.Amount.Minor, Currency: req.Amount.Currency.Code,
-		Code: payment.CodeSuccess, OrigSysSN: orig.SysSN,
+		Code: qfpay.CodeSuccess, OrigSysSN: orig.SysSN,
 	}
+	read(t)
 	g.orders[req.OutTradeNo] = t
 	c := *t
 	return &c, nil
@@ -272,16 +290,17 @@ func (g *Gateway) chargeCPM(req payment.CreateRequest) (*payment.Transaction, er
 	}
 	code := g.CPMCode
 	if code == "" {
-		code = payment.CodeProcessing
+		code = qfpay.CodeProcessing
 	}
-	if code.Class() == payment.ClassFailure {
-		return nil, &payment.Error{Op: "cpm", Code: code}
+	if qfpay.ClassOf(code) == qfpay.ClassFailure {
+		return nil, refusal("cpm", code)
 	}
 	g.seq++
 	t := &payment.Transaction{
 		Kind: payment.TxnPayment, SysSN: fmt.Sprintf("2026112200%016d", g.seq), OutTradeNo: req.OutTradeNo,
 		PayType: req.PayType.Code, TxAmt: req.Amount.Minor, Currency: req.Amount.Currency.Code, Code: code,
 	}
+	read(t)
 	g.orders[req.OutTradeNo] = t
 	if g.CommitThenFail != nil {
 		err := g.CommitThenFail

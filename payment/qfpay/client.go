@@ -217,39 +217,6 @@ const (
 	unknown                       // it may have acted (timeout, dropped reply, 5xx)
 )
 
-// TransportError is a failed exchange with the gateway: no usable answer.
-type TransportError struct {
-	Op     string
-	Status int // HTTP status, 0 when none arrived
-	Err    error
-	// MaybeActed: the request may have reached the gateway and taken
-	// effect (timeout, dropped reply, 5xx, unreadable answer).
-	MaybeActed bool
-	// RetryAfter is how long a 429 asked the client to wait (0: not said).
-	RetryAfter time.Duration
-}
-
-func (e *TransportError) Error() string {
-	if e.Status != 0 {
-		return fmt.Sprintf("%s: gateway answered HTTP %d", e.Op, e.Status)
-	}
-	return fmt.Sprintf("%s: %v", e.Op, e.Err)
-}
-
-func (e *TransportError) Unwrap() error { return e.Err }
-
-// Is makes an exchange that certainly never reached the gateway match
-// payment.ErrNotSent, and a 429 match payment.ErrRateLimited too.
-func (e *TransportError) Is(target error) bool {
-	switch target {
-	case payment.ErrNotSent:
-		return !e.MaybeActed
-	case payment.ErrRateLimited:
-		return e.Status == http.StatusTooManyRequests
-	}
-	return false
-}
-
 // exchange signs and sends one request and classifies what happened.
 func (c *Client) exchange(ctx context.Context, op, path string, params url.Values) ([]byte, attemptResult, error) {
 	form := url.Values{}
@@ -277,9 +244,9 @@ func (c *Client) exchange(ctx context.Context, op, path string, params url.Value
 			return nil, unknown, ctx.Err()
 		}
 		if retry.NotSent(err) {
-			return nil, notSent, &TransportError{Op: "dial", Err: err}
+			return nil, notSent, &payment.TransportError{Op: "dial", Err: err}
 		}
-		return nil, unknown, &TransportError{Op: "send", Err: err, MaybeActed: true}
+		return nil, unknown, &payment.TransportError{Op: "send", Err: err, MaybeActed: true}
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
@@ -287,18 +254,18 @@ func (c *Client) exchange(ctx context.Context, op, path string, params url.Value
 	case resp.StatusCode == http.StatusTooManyRequests:
 		// QFPay allows 400 requests a minute per merchant, all its kiosks
 		// together: past it, nothing was done.
-		te := &TransportError{Op: "send", Status: resp.StatusCode}
+		te := &payment.TransportError{Op: "send", Status: resp.StatusCode}
 		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
 			te.RetryAfter = time.Duration(s) * time.Second
 		}
 		return nil, notSent, te
 	case resp.StatusCode >= 500:
-		return nil, unknown, &TransportError{Op: "send", Status: resp.StatusCode, MaybeActed: true}
+		return nil, unknown, &payment.TransportError{Op: "send", Status: resp.StatusCode, MaybeActed: true}
 	case resp.StatusCode != http.StatusOK:
 		// The gateway refused the request outright: it did not act on it.
-		return nil, answered, &TransportError{Op: "send", Status: resp.StatusCode}
+		return nil, answered, &payment.TransportError{Op: "send", Status: resp.StatusCode}
 	case err != nil:
-		return nil, unknown, &TransportError{Op: "read", Err: err, MaybeActed: true}
+		return nil, unknown, &payment.TransportError{Op: "read", Err: err, MaybeActed: true}
 	}
 	return body, answered, nil
 }
@@ -322,7 +289,7 @@ func (c *Client) call(ctx context.Context, op, path string, params url.Values, i
 		}
 		if err == nil {
 			if jerr := json.Unmarshal(body, out); jerr != nil {
-				err, res = &TransportError{Op: op, Err: fmt.Errorf("unreadable answer: %w", jerr), MaybeActed: true}, unknown
+				err, res = &payment.TransportError{Op: op, Err: fmt.Errorf("unreadable answer: %w", jerr), MaybeActed: true}, unknown
 			} else {
 				return nil
 			}
@@ -332,7 +299,7 @@ func (c *Client) call(ctx context.Context, op, path string, params url.Values, i
 			break
 		}
 	}
-	var te *TransportError
+	var te *payment.TransportError
 	if errors.As(lastErr, &te) {
 		te.Op = op
 	}
@@ -344,7 +311,7 @@ func (c *Client) call(ctx context.Context, op, path string, params url.Values, i
 // again at once only spends more of the merchant's budget.
 func (c *Client) sleep(ctx context.Context, n int, last error) error {
 	d := c.backoff.Delay(n)
-	var te *TransportError
+	var te *payment.TransportError
 	if errors.As(last, &te) && te.Status == http.StatusTooManyRequests {
 		d = max(d, te.RetryAfter, c.rateWait)
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d {
@@ -358,13 +325,14 @@ func (c *Client) sleep(ctx context.Context, n int, last error) error {
 
 // isUnknown reports errors after which the gateway may have acted.
 func isUnknown(err error) bool {
-	var te *TransportError
+	var te *payment.TransportError
 	return errors.As(err, &te) && te.MaybeActed
 }
 
 func gatewayError(op string, w wireTxn) *payment.Error {
-	e := &payment.Error{Op: op, Code: payment.Code(w.Respcd.String()), Message: w.message(), HTTPStatus: http.StatusOK}
-	if e.Code == payment.CodeSignatureError {
+	code := payment.Code(w.Respcd.String())
+	e := &payment.Error{Op: op, Code: code, Message: w.message(), Text: Describe(code), HTTPStatus: http.StatusOK}
+	if e.Code == CodeSignatureError {
 		// Credentials belong to one environment: sent to another they
 		// fail the signature check.
 		e.Hint = "check that QFPAY_ENV (test or production) matches these credentials"

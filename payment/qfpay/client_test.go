@@ -103,6 +103,11 @@ func FuzzParseNotification(f *testing.F) {
 		if err == nil && strictjson.Check(b) != nil {
 			t.Fatalf("accepted %q, which gives a key twice", b)
 		}
+		// The machine decides by Status alone: an accepted notification
+		// always states it, as QFPay's table reads its code and flag.
+		if err == nil && (n.Transaction.Status != qfpay.Outcome(n.Code, n.Cancel) || n.Text != qfpay.Describe(n.Code)) {
+			t.Fatalf("notification %+v: outcome %s, want %s from respcd %q cancel %d", n, n.Transaction.Status, qfpay.Outcome(n.Code, n.Cancel), n.Code, n.Cancel)
+		}
 	})
 }
 
@@ -267,7 +272,7 @@ func TestCreateRefusedIsTypedError(t *testing.T) {
 	})
 	_, err := client(t, g).CreateMPM(context.Background(), sale(t))
 	var ge *payment.Error
-	if !errors.As(err, &ge) || ge.Code != payment.CodeSignatureError {
+	if !errors.As(err, &ge) || ge.Code != qfpay.CodeSignatureError {
 		t.Fatalf("err = %v, want *payment.Error 1108", err)
 	}
 	if g.count() != 1 {
@@ -597,7 +602,7 @@ func TestRefundProcessingAndDuplicate(t *testing.T) {
 		fmt.Fprint(w, `{"respcd":"1143","resperr":"processing","syssn":"R1","orig_syssn":"S1","txamt":"500"}`)
 	})
 	r, err := client(t, g).Refund(context.Background(), req)
-	if err != nil || r.Code != payment.CodeUserPaying || r.SysSN != "R1" || r.Kind != payment.TxnRefund || len(paths) != 1 {
+	if err != nil || r.Code != qfpay.CodeUserPaying || r.SysSN != "R1" || r.Kind != payment.TxnRefund || len(paths) != 1 {
 		t.Fatalf("refund %+v, %v after %v", r, err, paths)
 	}
 	paths = nil
@@ -610,7 +615,7 @@ func TestRefundProcessingAndDuplicate(t *testing.T) {
 		fmt.Fprint(w, `{"respcd":"0000","data":[{"syssn":"R1","origssn":"S1","out_trade_no":"RF1","txamt":"500","respcd":"0000","order_type":"refund"}]}`)
 	})
 	r, err = client(t, dup).Refund(context.Background(), req)
-	if err != nil || r.Code != payment.CodeSuccess || r.OrigSysSN != "S1" || strings.Join(paths, " ") != "/trade/v1/refund /trade/v1/query" {
+	if err != nil || r.Code != qfpay.CodeSuccess || r.OrigSysSN != "S1" || strings.Join(paths, " ") != "/trade/v1/refund /trade/v1/query" {
 		t.Fatalf("refund %+v, %v after %v", r, err, paths)
 	}
 }

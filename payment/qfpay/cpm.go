@@ -50,8 +50,8 @@ func (c *Client) ChargeCPM(ctx context.Context, req payment.CreateRequest) (*pay
 	}
 	code := payment.Code(w.Respcd.String())
 	switch {
-	case code == payment.CodeSuccess || code.Class() == payment.ClassPending:
-	case code.OutcomeUncertain() || duplicate(code):
+	case code == CodeSuccess || ClassOf(code) == ClassPending:
+	case Uncertain(code) || duplicate(code):
 		// "Slow network, do not pay again" and the like: the customer may
 		// have paid; only a query can tell.
 		return nil, fmt.Errorf("charge %s: %w (respcd %s)", req.OutTradeNo, payment.ErrOutcomeUnknown, code)
@@ -65,6 +65,7 @@ func (c *Client) ChargeCPM(ctx context.Context, req payment.CreateRequest) (*pay
 	}
 	// The answer is for this order, whatever it omits.
 	t.Kind, t.Code = payment.TxnPayment, code
+	read(&t)
 	if t.OutTradeNo == "" {
 		t.OutTradeNo = req.OutTradeNo
 	}

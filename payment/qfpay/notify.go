@@ -56,7 +56,8 @@ func ParseNotification(raw []byte) (*Notification, error) {
 		return nil, fmt.Errorf("%w: txamt must be a positive integer", ErrMalformedNotification)
 	}
 	if t.Code == "" && w.Status.String() == "1" {
-		t.Code = payment.CodeSuccess
+		t.Code = CodeSuccess
+		read(&t)
 	}
 	return &Notification{
 		Transaction: t,
@@ -70,5 +71,5 @@ func ParseNotification(raw []byte) (*Notification, error) {
 
 // Paid reports whether the notification says the payment succeeded.
 func (n *Notification) Paid() bool {
-	return n.Kind == NotifyPayment && (n.Code == payment.CodeSuccess || n.Status == "1")
+	return n.Kind == NotifyPayment && (n.Code == CodeSuccess || n.Status == "1")
 }

@@ -102,18 +102,18 @@ func (c *Client) CreateMPM(ctx context.Context, req payment.CreateRequest) (*pay
 		err := c.call(ctx, "create", PathPayment, params, false, &w)
 		if err == nil {
 			code := payment.Code(w.Respcd.String())
-			if code.Class() == payment.ClassFailure && !code.OutcomeUncertain() && !duplicate(code) {
+			if ClassOf(code) == ClassFailure && !Uncertain(code) && !duplicate(code) {
 				c.log.Info("qfpay create refused", "out_trade_no", req.OutTradeNo, "respcd", code)
 				return nil, gatewayError("create", w)
 			}
-			if code.Class() != payment.ClassFailure && w.qrcode() != "" {
+			if ClassOf(code) != ClassFailure && w.qrcode() != "" {
 				c.log.Info("qfpay order created", "out_trade_no", req.OutTradeNo, "syssn", w.SysSN.String(), "respcd", code)
 				return &payment.Created{SysSN: w.SysSN.String(), OutTradeNo: req.OutTradeNo, QRCode: w.qrcode(), Code: code}, nil
 			}
 			// A "busy, do not repeat" code, "this out_trade_no is taken" (an
 			// earlier try of ours got there) or an answer without a QR: the
 			// gateway may hold the order. Settle it like a lost reply.
-			err = &TransportError{Op: "create", Err: fmt.Errorf("respcd %s without a usable order", code), MaybeActed: true}
+			err = &payment.TransportError{Op: "create", Err: fmt.Errorf("respcd %s without a usable order", code), MaybeActed: true}
 		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -196,14 +196,14 @@ func (c *Client) Query(ctx context.Context, q QueryParams) (*QueryPage, error) {
 	if err := c.call(ctx, "query", PathQuery, p, true, &r); err != nil {
 		return nil, err
 	}
-	if code := payment.Code(r.Respcd.String()); code != payment.CodeSuccess {
+	if code := payment.Code(r.Respcd.String()); code != CodeSuccess {
 		return nil, gatewayError("query", r.wireTxn)
 	}
 	page := &QueryPage{Page: r.Page.int(), PageSize: r.PageSize.int()}
 	for _, w := range r.Data {
 		t, err := w.transaction()
 		if err != nil {
-			return nil, &TransportError{Op: "query", Err: err}
+			return nil, &payment.TransportError{Op: "query", Err: err}
 		}
 		page.Transactions = append(page.Transactions, t)
 	}
@@ -335,13 +335,6 @@ func (c *Client) find(ctx context.Context, kind, syssn, outTradeNo string, at ti
 	return nil, fmt.Errorf("query %s: %w", id, payment.ErrNotFound)
 }
 
-// notFound reports the query answers that mean "no such transaction"
-// rather than a failed query (QFPay documents 0000 with no data; older
-// tables name these codes).
-func notFound(c payment.Code) bool {
-	return c == payment.CodeNoSuchTransaction || c == payment.CodeOrderNotFound
-}
-
 // CancelParams identifies the order to reverse or close.
 type CancelParams struct {
 	SysSN      string
@@ -391,11 +384,11 @@ func (c *Client) cancel(ctx context.Context, op, path string, p CancelParams) er
 		return err
 	}
 	switch code := payment.Code(w.Respcd.String()); {
-	case code == payment.CodeSuccess, code == payment.CodeOrderClosed, code == payment.CodeOrderCancelled,
-		code == payment.CodeOrderAlreadyClosed, code == payment.CodeOrderExpired:
+	case code == CodeSuccess, code == CodeOrderClosed, code == CodeOrderCancelled,
+		code == CodeOrderAlreadyClosed, code == CodeOrderExpired:
 		c.log.Info("qfpay order withdrawn", "op", op, "out_trade_no", p.OutTradeNo, "respcd", code)
 		return nil
-	case code.Class() == payment.ClassPending:
+	case ClassOf(code) == ClassPending:
 		// "Reversal/cancel in progress": the final query decides.
 		c.log.Info("qfpay withdrawal in progress", "op", op, "out_trade_no", p.OutTradeNo, "respcd", code)
 		return nil
@@ -458,19 +451,20 @@ func (c *Client) Refund(ctx context.Context, req payment.RefundRequest) (*paymen
 		if err == nil {
 			code := payment.Code(w.Respcd.String())
 			switch {
-			case code == payment.CodeSuccess || code.Class() == payment.ClassPending:
+			case code == CodeSuccess || ClassOf(code) == ClassPending:
 				t, terr := w.transaction()
 				if terr != nil {
-					return nil, &TransportError{Op: "refund", Err: terr, MaybeActed: true}
+					return nil, &payment.TransportError{Op: "refund", Err: terr, MaybeActed: true}
 				}
 				t.Kind, t.OutTradeNo, t.Code = payment.TxnRefund, req.OutTradeNo, code
+				read(&t) // 1143/1145: pending, settled by QueryRefund
 				if t.OrigSysSN == "" {
 					t.OrigSysSN = req.Orig.SysSN
 				}
 				return &t, nil
 			case duplicate(code):
 				// Our own earlier attempt got there: ask what became of it.
-				err = &TransportError{Op: "refund", Err: gatewayError("refund", w), MaybeActed: true}
+				err = &payment.TransportError{Op: "refund", Err: gatewayError("refund", w), MaybeActed: true}
 			default:
 				return nil, gatewayError("refund", w)
 			}
@@ -494,13 +488,6 @@ func (c *Client) Refund(ctx context.Context, req payment.RefundRequest) (*paymen
 		}
 	}
 	return nil, fmt.Errorf("refund %s: %w (gave up after %d attempts: %v)", req.OutTradeNo, payment.ErrOutcomeUnknown, c.maxAttempts, lastErr)
-}
-
-// duplicate reports the answers to a request whose out_trade_no the
-// gateway has seen before (QFPay answers a repeated refund number with
-// 1251 in production, whatever its table says 1251 means).
-func duplicate(c payment.Code) bool {
-	return c == payment.CodeDuplicateRequest || c == payment.CodeDuplicateSerial || c == "1251"
 }
 
 var _ payment.Gateway = (*Client)(nil)

@@ -1,5 +1,9 @@
-// Package qfpay is a client for QFPay's open API (trade/v1): signing,
-// MPM orders, query, reversal, close, refund and notification checks.
+// Package qfpay is the kiosk's client for QFPay's open API (trade/v1).
+//
+// It signs requests, creates QR orders and charges scanned codes, queries,
+// withdraws (reversal, close) and refunds them, checks notifications, and
+// owns QFPay's vocabulary: its response codes and cancel flags are read
+// into payment outcomes here (respcd.go) and nowhere else.
 package qfpay
 
 import (

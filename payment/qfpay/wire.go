@@ -108,7 +108,7 @@ func (w wireTxn) transaction() (payment.Transaction, error) {
 	if kind == "" {
 		kind = "payment"
 	}
-	return payment.Transaction{
+	t := payment.Transaction{
 		Kind:       kind,
 		SysSN:      w.SysSN.String(),
 		OutTradeNo: w.OutTradeNo.String(),
@@ -123,7 +123,9 @@ func (w wireTxn) transaction() (payment.Transaction, error) {
 		SysDtm:     w.SysDtm.String(),
 		PayDtm:     w.PayDtm.String(),
 		OrigSysSN:  cmp.Or(w.OrigSysSN.String(), w.OrigSSN.String()),
-	}, nil
+	}
+	read(&t)
+	return t, nil
 }
 
 // queryReply is the answer of /trade/v1/query.

@@ -220,31 +220,6 @@ const (
 	unknown                       // it may have acted (timeout, dropped reply, 5xx, unverifiable answer)
 )
 
-// TransportError is a failed exchange with the gateway: no answer that can
-// be believed.
-type TransportError struct {
-	Op     string
-	Status int // HTTP status, 0 when none arrived
-	Err    error
-	// MaybeActed: the request may have reached the gateway and taken
-	// effect (timeout, dropped reply, 5xx, an answer that fails its
-	// signature check or cannot be read).
-	MaybeActed bool
-}
-
-func (e *TransportError) Error() string {
-	if e.Status != 0 && e.Err == nil {
-		return fmt.Sprintf("%s: gateway answered HTTP %d", e.Op, e.Status)
-	}
-	return fmt.Sprintf("%s: %v", e.Op, e.Err)
-}
-
-func (e *TransportError) Unwrap() error { return e.Err }
-
-// Is makes an exchange that certainly never reached the gateway match
-// payment.ErrNotSent.
-func (e *TransportError) Is(target error) bool { return target == payment.ErrNotSent && !e.MaybeActed }
-
 // exchange sends one sealed request and returns the verified `response`
 // object. An answer whose signature does not verify with the merchant's
 // key is never read: it is a transport failure after which the gateway may
@@ -262,26 +237,26 @@ func (c *Client) exchange(ctx context.Context, path string, envelope []byte) (js
 			return nil, unknown, ctx.Err()
 		}
 		if retry.NotSent(err) {
-			return nil, notSent, &TransportError{Err: err}
+			return nil, notSent, &payment.TransportError{Err: err}
 		}
-		return nil, unknown, &TransportError{Err: err, MaybeActed: true}
+		return nil, unknown, &payment.TransportError{Err: err, MaybeActed: true}
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests:
-		return nil, notSent, &TransportError{Status: resp.StatusCode}
+		return nil, notSent, &payment.TransportError{Status: resp.StatusCode}
 	case resp.StatusCode >= 500:
-		return nil, unknown, &TransportError{Status: resp.StatusCode, MaybeActed: true}
+		return nil, unknown, &payment.TransportError{Status: resp.StatusCode, MaybeActed: true}
 	case resp.StatusCode != http.StatusOK:
 		// Refused outright (404, 400 before reading the body): not acted on.
-		return nil, answered, &TransportError{Status: resp.StatusCode}
+		return nil, answered, &payment.TransportError{Status: resp.StatusCode}
 	case err != nil:
-		return nil, unknown, &TransportError{Err: fmt.Errorf("reading the answer: %w", err), MaybeActed: true}
+		return nil, unknown, &payment.TransportError{Err: fmt.Errorf("reading the answer: %w", err), MaybeActed: true}
 	}
 	obj, err := OpenResponse(raw, c.key)
 	if err != nil {
-		return nil, unknown, &TransportError{Status: resp.StatusCode, Err: fmt.Errorf("answer not believed: %w", err), MaybeActed: true}
+		return nil, unknown, &payment.TransportError{Status: resp.StatusCode, Err: fmt.Errorf("answer not believed: %w", err), MaybeActed: true}
 	}
 	return obj, answered, nil
 }
@@ -326,7 +301,7 @@ func (c *Client) call(ctx context.Context, op, path string, body any, idempotent
 			break
 		}
 	}
-	var te *TransportError
+	var te *payment.TransportError
 	if errors.As(lastErr, &te) {
 		te.Op = op
 	}
@@ -338,16 +313,16 @@ func (c *Client) read(obj json.RawMessage) (ResultBody, error) {
 	var r Response
 	var rb ResultBody
 	if err := json.Unmarshal(obj, &r); err != nil {
-		return rb, &TransportError{Err: fmt.Errorf("unreadable answer: %w", err), MaybeActed: true}
+		return rb, &payment.TransportError{Err: fmt.Errorf("unreadable answer: %w", err), MaybeActed: true}
 	}
 	if r.Header.PartnerNo != "" && r.Header.PartnerNo != c.partnerNo {
-		return rb, &TransportError{Err: fmt.Errorf("answer for partner %q, not this merchant", r.Header.PartnerNo), MaybeActed: true}
+		return rb, &payment.TransportError{Err: fmt.Errorf("answer for partner %q, not this merchant", r.Header.PartnerNo), MaybeActed: true}
 	}
 	if err := json.Unmarshal(r.Body, &rb); err != nil || !rb.Code.Set {
 		if err == nil {
 			err = errors.New("no code")
 		}
-		return rb, &TransportError{Err: fmt.Errorf("unreadable answer body: %w", err), MaybeActed: true}
+		return rb, &payment.TransportError{Err: fmt.Errorf("unreadable answer body: %w", err), MaybeActed: true}
 	}
 	return rb, nil
 }
@@ -359,7 +334,7 @@ func (c *Client) sleep(ctx context.Context, n int) error {
 
 // isUnknown reports errors after which the gateway may have acted.
 func isUnknown(err error) bool {
-	var te *TransportError
+	var te *payment.TransportError
 	return errors.As(err, &te) && te.MaybeActed
 }
 

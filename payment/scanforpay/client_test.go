@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -575,5 +576,24 @@ func TestConfig(t *testing.T) {
 	}
 	if m := (Config{Key: "k"}).Missing(); len(m) != 2 || !(Config{Key: "k"}).Partial() {
 		t.Fatalf("missing %v", m)
+	}
+}
+
+// A 429 is a rate limit, as on QFPay: nothing was done, and the order
+// machine polls less often instead of counting the gateway unreachable.
+func TestRateLimitIsNotSent(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		w.WriteHeader(http.StatusTooManyRequests)
+	}))
+	t.Cleanup(srv.Close)
+	c, err := NewClient("10001", testKey, WithBaseURL(srv.URL), WithStoreNo("100010000000002"), WithRetry(2, time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.QueryOrder(context.Background(), payment.OrderRef{OutTradeNo: "QK-429"})
+	if !errors.Is(err, payment.ErrRateLimited) || !errors.Is(err, payment.ErrNotSent) || calls.Load() != 2 {
+		t.Fatalf("after %d answers of 429: %v; want a rate limit, not sent", calls.Load(), err)
 	}
 }

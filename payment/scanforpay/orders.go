@@ -170,7 +170,7 @@ func (c *Client) CreateMPM(ctx context.Context, req payment.CreateRequest) (*pay
 		switch {
 		case err == nil && rb.OK() && rb.QRCode != "":
 			if rb.PartnerOrderNo != "" && rb.PartnerOrderNo != req.OutTradeNo {
-				err = &TransportError{Op: "create", Err: fmt.Errorf("answer names order %q, not %q", rb.PartnerOrderNo, req.OutTradeNo), MaybeActed: true}
+				err = &payment.TransportError{Op: "create", Err: fmt.Errorf("answer names order %q, not %q", rb.PartnerOrderNo, req.OutTradeNo), MaybeActed: true}
 				break
 			}
 			c.log.Info("scanforpay order created", "partner_order_no", req.OutTradeNo, "order_no", rb.OrderNo)
@@ -178,14 +178,14 @@ func (c *Client) CreateMPM(ctx context.Context, req payment.CreateRequest) (*pay
 		case err == nil && rb.OK():
 			// Success without a QR: the gateway holds an order we cannot
 			// show. Settle it like a lost reply.
-			err = &TransportError{Op: "create", Err: errors.New("code 1 without a qrcode"), MaybeActed: true}
+			err = &payment.TransportError{Op: "create", Err: errors.New("code 1 without a qrcode"), MaybeActed: true}
 		case err == nil && round == 1:
 			c.log.Info("scanforpay create refused", "partner_order_no", req.OutTradeNo, "code", rb.Code.Value, "msg", rb.Msg)
 			return nil, gatewayError("create", rb)
 		case err == nil:
 			// A refusal of a re-sent order may be the gateway refusing the
 			// duplicate of the one the lost round made: not a verdict.
-			err = &TransportError{Op: "create", Err: gatewayError("create", rb), MaybeActed: true}
+			err = &payment.TransportError{Op: "create", Err: gatewayError("create", rb), MaybeActed: true}
 		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -235,10 +235,10 @@ func (c *Client) query(ctx context.Context, partnerOrderNo, orderNo string) (*pa
 	}
 	t, err := transaction(rb)
 	if err != nil {
-		return nil, &TransportError{Op: "query", Err: err, MaybeActed: true}
+		return nil, &payment.TransportError{Op: "query", Err: err, MaybeActed: true}
 	}
 	if partnerOrderNo != "" && t.OutTradeNo != partnerOrderNo {
-		return nil, &TransportError{Op: "query", Err: fmt.Errorf("answer names order %q, not %q", t.OutTradeNo, partnerOrderNo), MaybeActed: true}
+		return nil, &payment.TransportError{Op: "query", Err: fmt.Errorf("answer names order %q, not %q", t.OutTradeNo, partnerOrderNo), MaybeActed: true}
 	}
 	return t, nil
 }
@@ -267,7 +267,7 @@ func transaction(rb ResultBody) (*payment.Transaction, error) {
 		t.Status = payment.OutcomePaid
 	case StatusRefunded:
 		// Paid, then refunded in full: the sale happened.
-		t.Status, t.Cancel = payment.OutcomePaid, payment.CancelFlagRefunded
+		t.Status, t.Cancel = payment.OutcomePaid, StatusRefunded
 	case StatusFailed:
 		t.Status = payment.OutcomeFailed
 		t.ErrMsg = rb.message()
@@ -443,7 +443,7 @@ func (c *Client) QueryRefund(ctx context.Context, req payment.RefundRequest) (*p
 	}
 	switch t.Status {
 	case payment.OutcomePaid:
-		if t.Cancel == payment.CancelFlagRefunded {
+		if t.Cancel == StatusRefunded {
 			return &payment.Transaction{Kind: payment.TxnRefund, OutTradeNo: req.OutTradeNo, OrigSysSN: t.SysSN,
 				TxAmt: req.Amount.Minor, Currency: req.Amount.Currency.Code, Status: payment.OutcomePaid}, nil
 		}

@@ -1,9 +1,11 @@
-// Package scanforpay is a client for ScanForPay's merchant API: the signed
-// JSON envelope, merchant-presented QR orders (create, query), barcode
-// payments (the customer presents the code), refunds and notification
-// checks. It implements payment.Gateway; ScanForPay has no cancel call, no
-// expiry parameter, no refund query and no day listing, and the client says
-// so through the payment package's interfaces instead of pretending.
+// Package scanforpay is the kiosk's client for ScanForPay's merchant API.
+//
+// It speaks the signed JSON envelope: merchant-presented QR orders
+// (create, query), barcode payments (the customer presents the code),
+// refunds and notification checks, with ScanForPay's codes and statuses
+// read into payment outcomes here. ScanForPay has no cancel call, no
+// expiry parameter, no refund query and no day listing, and the client
+// says so through the payment package's interfaces instead of pretending.
 package scanforpay
 
 import (
