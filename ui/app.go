@@ -360,9 +360,9 @@ func (w *windows) typeAmount(s string) {
 func (w *windows) onClose() {
 	switch {
 	case w.opts.Kiosk:
-		w.cashier.askExitPIN(w.cfg.PIN, w.exitPINs, w.log, w.quit)
+		w.cashier.dialogs.askExitPIN(w.cfg.PIN, w.exitPINs, w.log, w.quit)
 	case w.cashier.live != "":
-		w.cashier.confirmQuit(w.quit)
+		w.cashier.dialogs.confirmQuit(w.quit)
 	default:
 		w.quit()
 	}

@@ -117,11 +117,7 @@ type cashier struct {
 	stopAlerts    func()
 	// holding says why charging waits (the start-up recovery); "" = it does not.
 	holding string
-	// modal is the dialog on top of the pane (one at a time); the keypad
-	// and the keyboard type into it while it shows.
-	modal *pinPad
-	// canvas is the window the pane is in (attach): dialogs open there.
-	canvas fyne.Canvas
+	dialogs *dialogs
 	// guardHistory, when set (the tablet, whose screen faces customers),
 	// asks for the manager PIN before "Today & refunds" opens.
 	guardHistory func(open func())
@@ -192,6 +188,7 @@ func newCashier(deps cashierDeps) *cashier {
 		deps.AfterFunc = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
 	}
 	c := &cashier{deps: deps, keys: map[string]*widget.Button{}, m: metricsFor(deps.Size)}
+	c.dialogs = &dialogs{m: c.m}
 	c.wallet = c.lastWallet()
 	c.history = newHistoryView(historyDeps{
 		Journal: deps.Journal, Refunder: deps.Refunder, PINHash: deps.ManagerPINHash,

@@ -24,8 +24,8 @@ const (
 // attach sends a window's keyboard to the pane: digits and the point type
 // the amount, Enter (main or keypad) charges, Esc cancels.
 func (c *cashier) attach(cv fyne.Canvas) {
-	if c.canvas == nil {
-		c.canvas = cv
+	if c.dialogs.canvas == nil {
+		c.dialogs.canvas = cv
 	}
 	cv.SetOnTypedRune(c.onTypedRune)
 	cv.SetOnTypedKey(c.onTypedKey)
@@ -53,16 +53,16 @@ func (c *cashier) typedRune(r rune) {
 	if r == ' ' {
 		return
 	}
-	if c.modal != nil {
-		c.modal.onKey(string(r))
+	if c.dialogs.modal != nil {
+		c.dialogs.modal.onKey(string(r))
 		return
 	}
 	c.onKey(string(r))
 }
 
 func (c *cashier) typedKey(e *fyne.KeyEvent) {
-	if c.modal != nil {
-		c.modal.onTypedKey(e)
+	if c.dialogs.modal != nil {
+		c.dialogs.modal.onTypedKey(e)
 		return
 	}
 	if c.history.panelOpen() {
@@ -93,8 +93,8 @@ func (c *cashier) typedKey(e *fyne.KeyEvent) {
 // whatever is typed next (a third decimal, a twelfth digit, a letter) is
 // refused with the reason; nothing typed ever reaches the gateway unchecked.
 func (c *cashier) onKey(k string) {
-	if c.modal != nil {
-		c.modal.onKey(k)
+	if c.dialogs.modal != nil {
+		c.dialogs.modal.onKey(k)
 		return
 	}
 	if c.history.panelOpen() {

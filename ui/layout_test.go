@@ -97,11 +97,11 @@ var paneStates = []paneState{
 			h.single.showKeypad() // the tablet's result hold is over
 		}
 		test.Tap(h.c.alerts.refund)
-		if h.c.modal != nil {
+		if h.c.dialogs.modal != nil {
 			for _, k := range "2468" {
-				test.Tap(h.c.modal.keys[string(k)])
+				test.Tap(h.c.dialogs.modal.keys[string(k)])
 			}
-			test.Tap(h.c.modal.ok)
+			test.Tap(h.c.dialogs.modal.ok)
 			h.pump("the manager PIN", func() bool { return h.c.history.content.Visible() })
 		}
 		if !h.c.history.panel.Visible() || !h.c.history.refundGo.Visible() {
@@ -135,9 +135,9 @@ var paneStates = []paneState{
 		h.confirming()
 	}},
 	{"exitpin", func(t *testing.T, h *harness) {
-		h.c.askExitPIN("2468", pin.NewGuard(nil), slog.New(slog.DiscardHandler), func() {})
+		h.c.dialogs.askExitPIN("2468", pin.NewGuard(nil), slog.New(slog.DiscardHandler), func() {})
 		for _, k := range []string{"1", "2"} {
-			test.Tap(h.c.modal.keys[k])
+			test.Tap(h.c.dialogs.modal.keys[k])
 		}
 	}},
 }
@@ -147,11 +147,11 @@ var paneStates = []paneState{
 func (h *harness) openHistory(t *testing.T) {
 	t.Helper()
 	test.Tap(h.c.historyTab)
-	if h.c.modal != nil {
+	if h.c.dialogs.modal != nil {
 		for _, k := range "2468" {
-			test.Tap(h.c.modal.keys[string(k)])
+			test.Tap(h.c.dialogs.modal.keys[string(k)])
 		}
-		test.Tap(h.c.modal.ok)
+		test.Tap(h.c.dialogs.modal.ok)
 		h.pump("the manager PIN", func() bool { return h.c.history.content.Visible() })
 	}
 }

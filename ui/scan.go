@@ -77,7 +77,7 @@ func (c *cashier) act(acts []scan.Action) {
 // later, and never typed anywhere.
 func (c *cashier) onScanned(code string) {
 	switch {
-	case c.modal != nil && c.modal != c.codePad:
+	case c.dialogs.modal != nil && c.dialogs.modal != c.codePad:
 		c.deps.Log.Warn("a scanned payment code came while a dialog was open; not used")
 		return
 	case c.deps.CPM == nil:
@@ -102,11 +102,11 @@ func (c *cashier) onScanned(code string) {
 func (c *cashier) onRejectedScan(digits int) {
 	msg := fmt.Sprintf("That scan was not a payment code (%d digits): scan the code in the customer's wallet app", digits)
 	c.deps.Log.Info("a scan too short for a payment code was dropped", "digits", digits)
-	if c.codePad != nil && c.modal == c.codePad {
+	if c.codePad != nil && c.dialogs.modal == c.codePad {
 		c.codePad.message.SetText(msg)
 		return
 	}
-	if c.modal == nil {
+	if c.dialogs.modal == nil {
 		c.message.SetText(msg)
 	}
 }
@@ -163,7 +163,7 @@ func (c *cashier) openCodePad() {
 	if c.deps.Demo != nil {
 		explain += " Demo: any 18 digits, e.g. 281234567890123456."
 	}
-	c.codePad = c.openPad(pinPadSpec{
+	c.codePad = c.dialogs.openPad(pinPadSpec{
 		title:      scanWaitText + c.scanAmount.Display(),
 		explain:    explain,
 		okText:     "Charge",

@@ -128,7 +128,7 @@ func TestScanButtonTakesACodeTypedByHand(t *testing.T) {
 	h := newHarness(t, harnessOpt{})
 	h.typeAt(personGap, "45")
 	test.Tap(h.c.scanButton)
-	if len(h.asked) != 1 || h.asked[0].Minor != 4500 || h.c.codePad == nil || h.c.modal != h.c.codePad {
+	if len(h.asked) != 1 || h.asked[0].Minor != 4500 || h.c.codePad == nil || h.c.dialogs.modal != h.c.codePad {
 		t.Fatalf("asked %v, dialog %v", h.asked, h.c.codePad != nil)
 	}
 	if !h.c.charge.Disabled() || !h.c.keys["1"].Disabled() || h.c.cancel.Disabled() {
@@ -150,8 +150,8 @@ func TestScanButtonTakesACodeTypedByHand(t *testing.T) {
 	}
 	test.Tap(pad.ok)
 	s := h.confirming()
-	if codes := h.gw.AuthCodes(); len(codes) != 1 || codes[0] != scannedCode || s.Amount.Minor != 4500 || h.c.modal != nil {
-		t.Fatalf("codes %q snapshot %+v dialog open %v", codes, s, h.c.modal != nil)
+	if codes := h.gw.AuthCodes(); len(codes) != 1 || codes[0] != scannedCode || s.Amount.Minor != 4500 || h.c.dialogs.modal != nil {
+		t.Fatalf("codes %q snapshot %+v dialog open %v", codes, s, h.c.dialogs.modal != nil)
 	}
 }
 
@@ -163,8 +163,8 @@ func TestScanWhileTheDialogWaits(t *testing.T) {
 	test.Tap(h.c.scanButton)
 	h.typeAt(scannerGap, scannedCode+"\n")
 	s := h.confirming()
-	if s.Amount.Minor != 990 || h.c.modal != nil || h.c.scanning || h.gw.Count("cpm") != 1 {
-		t.Fatalf("snapshot %+v dialog %v scanning %v calls %v", s, h.c.modal != nil, h.c.scanning, h.gw.Calls())
+	if s.Amount.Minor != 990 || h.c.dialogs.modal != nil || h.c.scanning || h.gw.Count("cpm") != 1 {
+		t.Fatalf("snapshot %+v dialog %v scanning %v calls %v", s, h.c.dialogs.modal != nil, h.c.scanning, h.gw.Calls())
 	}
 }
 
@@ -175,8 +175,8 @@ func TestStopWaitingForTheScan(t *testing.T) {
 	h.typeAt(personGap, "30")
 	test.Tap(h.c.scanButton)
 	h.w.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape})
-	if h.c.scanning || h.c.modal != nil || h.idled != 1 || h.c.typed != "30" || len(h.gw.Calls()) != 0 || h.c.charge.Disabled() {
-		t.Fatalf("after Esc: scanning %v dialog %v idled %d typed %q calls %v", h.c.scanning, h.c.modal != nil, h.idled, h.c.typed, h.gw.Calls())
+	if h.c.scanning || h.c.dialogs.modal != nil || h.idled != 1 || h.c.typed != "30" || len(h.gw.Calls()) != 0 || h.c.charge.Disabled() {
+		t.Fatalf("after Esc: scanning %v dialog %v idled %d typed %q calls %v", h.c.scanning, h.c.dialogs.modal != nil, h.idled, h.c.typed, h.gw.Calls())
 	}
 	// Cancel on the keypad does the same (the dialog's own Cancel too).
 	test.Tap(h.c.scanButton)
@@ -193,8 +193,8 @@ func TestTabletAsksForTheCodeOnTheCustomerScreen(t *testing.T) {
 	h.typeAt(personGap, "12")
 	test.Tap(h.c.scanButton)
 	s := h.single
-	if !s.charging.Visible() || !s.typeCode.Visible() || !s.cancel.Visible() || h.c.modal != nil {
-		t.Fatalf("the customer screen asks: charging %v, Type the code %v, dialog %v", s.charging.Visible(), s.typeCode.Visible(), h.c.modal != nil)
+	if !s.charging.Visible() || !s.typeCode.Visible() || !s.cancel.Visible() || h.c.dialogs.modal != nil {
+		t.Fatalf("the customer screen asks: charging %v, Type the code %v, dialog %v", s.charging.Visible(), s.typeCode.Visible(), h.c.dialogs.modal != nil)
 	}
 	test.Tap(s.typeCode)
 	if h.c.codePad == nil {

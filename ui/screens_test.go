@@ -22,21 +22,21 @@ func TestExitPINOnTheScreensKeypad(t *testing.T) {
 	h := newHarness(t, harnessOpt{})
 	quits := 0
 	g := pin.NewGuard(nil)
-	ask := func() { h.c.askExitPIN("2468", g, slog.New(slog.DiscardHandler), func() { quits++ }) }
+	ask := func() { h.c.dialogs.askExitPIN("2468", g, slog.New(slog.DiscardHandler), func() { quits++ }) }
 	ask()
-	first := h.c.modal
+	first := h.c.dialogs.modal
 	if first == nil || len(h.w.Canvas().Overlays().List()) != 1 {
 		t.Fatal("no PIN dialog")
 	}
 	ask()
-	if h.c.modal != first || len(h.w.Canvas().Overlays().List()) != 1 {
+	if h.c.dialogs.modal != first || len(h.w.Canvas().Overlays().List()) != 1 {
 		t.Fatal("a second PIN dialog opened over the first")
 	}
 	for _, k := range "1111" {
 		test.Tap(first.keys[string(k)])
 	}
 	test.Tap(first.ok)
-	if quits != 0 || !strings.Contains(first.message.Text, "Wrong PIN") || h.c.modal != first || len(h.w.Canvas().Overlays().List()) != 1 {
+	if quits != 0 || !strings.Contains(first.message.Text, "Wrong PIN") || h.c.dialogs.modal != first || len(h.w.Canvas().Overlays().List()) != 1 {
 		t.Fatalf("wrong PIN: quit %d, message %q, dialogs %d", quits, first.message.Text, len(h.w.Canvas().Overlays().List()))
 	}
 	// The keypad's keys, and the keyboard, type into the dialog, not
@@ -52,8 +52,8 @@ func TestExitPINOnTheScreensKeypad(t *testing.T) {
 		t.Errorf("Exit button %v", first.ok.Size())
 	}
 	h.w.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyReturn})
-	if quits != 1 || h.c.modal != nil {
-		t.Fatalf("right PIN: quit %d, dialog still open %v", quits, h.c.modal != nil)
+	if quits != 1 || h.c.dialogs.modal != nil {
+		t.Fatalf("right PIN: quit %d, dialog still open %v", quits, h.c.dialogs.modal != nil)
 	}
 }
 
@@ -65,10 +65,10 @@ func TestTabletAsksManagerPINForToday(t *testing.T) {
 	h.sale("12", 0, true)
 	h.single.showKeypad()
 	test.Tap(h.c.historyTab)
-	if h.c.history.content.Visible() || h.c.modal == nil {
+	if h.c.history.content.Visible() || h.c.dialogs.modal == nil {
 		t.Fatal("today's sales shown without the manager PIN")
 	}
-	pad := h.c.modal
+	pad := h.c.dialogs.modal
 	for _, k := range "1111" {
 		test.Tap(pad.keys[string(k)])
 	}
@@ -82,13 +82,13 @@ func TestTabletAsksManagerPINForToday(t *testing.T) {
 	}
 	test.Tap(pad.ok)
 	h.pump("the history", func() bool { return h.c.history.content.Visible() })
-	if h.c.modal != nil || len(h.c.history.rows) != 1 {
-		t.Fatalf("after the PIN: dialog %v, rows %d", h.c.modal != nil, len(h.c.history.rows))
+	if h.c.dialogs.modal != nil || len(h.c.history.rows) != 1 {
+		t.Fatalf("after the PIN: dialog %v, rows %d", h.c.dialogs.modal != nil, len(h.c.history.rows))
 	}
 	// Back to Sale and again: asked again.
 	test.Tap(h.c.saleTab)
 	test.Tap(h.c.historyTab)
-	if h.c.history.content.Visible() || h.c.modal == nil {
+	if h.c.history.content.Visible() || h.c.dialogs.modal == nil {
 		t.Fatal("the second visit did not ask for the PIN")
 	}
 }
