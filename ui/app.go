@@ -215,7 +215,7 @@ func newWindows(a fyne.App, k *kiosk.Kiosk, o kiosk.WindowOptions, ctx context.C
 		w.cashier = newCashier(deps)
 		// All the day's sales on a screen that faces customers: only
 		// after the manager PIN.
-		w.cashier.guardHistory = w.cashier.askManagerPIN
+		w.cashier.tabs.guard = w.cashier.manager.askPIN
 		w.single.build(w.cashier, k.Demo != nil)
 		// Edge to edge: the customer screen's white runs to the bezel,
 		// not inside a frame of the cashier theme's background.

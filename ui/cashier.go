@@ -13,6 +13,7 @@ import (
 
 	"qrkiosk/display"
 	"qrkiosk/internal/journal"
+	"qrkiosk/internal/pin"
 	"qrkiosk/internal/scan"
 	"qrkiosk/internal/sound"
 	"qrkiosk/payment"
@@ -110,17 +111,13 @@ type cashier struct {
 	demoDecline   *widget.Button
 	singleDemo    []*widget.Button // the tablet's bar under the customer screen
 	recent        *fyne.Container
-	saleTab       *widget.Button
-	historyTab    *widget.Button
-	history       *historyView
+	tabs          *tabs // Sale, and Today & refunds
+	manager       *managerTools
 	alerts        *alertBar
 	stopAlerts    func()
 	// holding says why charging waits (the start-up recovery); "" = it does not.
 	holding string
 	dialogs *dialogs
-	// guardHistory, when set (the tablet, whose screen faces customers),
-	// asks for the manager PIN before "Today & refunds" opens.
-	guardHistory func(open func())
 
 	// The customer's code (scan.go): every key goes through scanner;
 	// stopFlush stops the pending release of held keys. scanning: waiting
@@ -142,7 +139,6 @@ type cashier struct {
 	keypadKeys fyne.CanvasObject // digits, back, clear, Cancel, Charge
 	wallets    *fyne.Container
 	demoRow    fyne.CanvasObject
-	tabs       fyne.CanvasObject
 	mirror     fyne.CanvasObject // title + the mirror; nil in the single layout
 	recentBox  fyne.CanvasObject
 	layout     *paneLayout
@@ -190,16 +186,21 @@ func newCashier(deps cashierDeps) *cashier {
 	c := &cashier{deps: deps, keys: map[string]*widget.Button{}, m: metricsFor(deps.Size)}
 	c.dialogs = &dialogs{m: c.m}
 	c.wallet = c.lastWallet()
-	c.history = newHistoryView(historyDeps{
-		Journal: deps.Journal, Refunder: deps.Refunder, PINHash: deps.ManagerPINHash,
+	// One count of wrong manager PINs, wherever they are typed.
+	pins := pin.NewGuard(deps.Now)
+	c.manager = &managerTools{hash: deps.ManagerPINHash, pins: pins, dialogs: c.dialogs, do: deps.Do, log: deps.Log}
+	relayout := func() {
+		if c.content != nil {
+			c.content.Refresh()
+		}
+	}
+	history := newHistoryView(historyDeps{
+		Journal: deps.Journal, Refunder: deps.Refunder, PINHash: deps.ManagerPINHash, PINs: pins,
 		Ctx: deps.Ctx, Do: deps.Do, Log: deps.Log, Now: deps.Now, Touch: c.m.touch,
-		OnPanel: func() {
-			if c.content != nil {
-				c.content.Refresh()
-			}
-		},
+		OnPanel: relayout,
 	})
-	c.alerts = newAlertBar(deps.Journal.Location(), c.m, c.openRefund)
+	c.tabs = newTabs(history, relayout)
+	c.alerts = newAlertBar(deps.Journal.Location(), c.m, c.tabs.openRefund)
 	c.build()
 	c.refreshAmount()
 	c.refreshControls()
@@ -287,75 +288,15 @@ func (c *cashier) build() {
 		mirrorTitle := widget.NewLabelWithStyle("Customer screen", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 		c.mirror = container.NewBorder(mirrorTitle, nil, nil, nil, container.New(aspect{w: 16, h: 9}, c.deps.Mirror.Content()))
 	}
-	c.history.content.Hide()
-
-	c.saleTab = widget.NewButtonWithIcon("Sale", theme.HomeIcon(), c.onShowSale)
-	c.historyTab = widget.NewButtonWithIcon("Today & refunds", theme.HistoryIcon(), c.onShowHistory)
-	c.tabs = container.NewGridWithColumns(2, c.saleTab, c.historyTab)
-	c.refreshTabs()
 
 	c.layout = &paneLayout{c: c}
-	objs := []fyne.CanvasObject{c.alerts.content, c.tabs, c.amountBox, c.message, c.keypadKeys, c.wallets, c.status, c.recentBox, c.history.content}
+	objs := []fyne.CanvasObject{c.alerts.content, c.tabs.box, c.amountBox, c.message, c.keypadKeys, c.wallets, c.status, c.recentBox, c.tabs.history.content}
 	for _, o := range []fyne.CanvasObject{c.demoMark, c.demoRow, c.mirror} {
 		if o != nil {
 			objs = append(objs, o)
 		}
 	}
 	c.content = container.New(c.layout, objs...)
-}
-
-// onShowHistory shows today's orders, totals and refunds in place of the
-// mirror; the keypad stays where it is.
-func (c *cashier) onShowHistory() {
-	if c.history.content.Visible() {
-		return
-	}
-	if c.guardHistory != nil {
-		c.guardHistory(c.showHistory)
-		return
-	}
-	c.showHistory()
-}
-
-func (c *cashier) showHistory() {
-	c.history.refresh()
-	c.history.content.Show()
-	c.refreshTabs()
-	c.content.Refresh()
-}
-
-func (c *cashier) onShowSale() {
-	if !c.history.content.Visible() {
-		return
-	}
-	c.history.onRefundClose()
-	c.history.content.Hide()
-	c.refreshTabs()
-	c.content.Refresh()
-}
-
-func (c *cashier) refreshTabs() {
-	onHistory := c.history.content.Visible()
-	c.saleTab.Importance, c.historyTab.Importance = widget.HighImportance, widget.MediumImportance
-	if onHistory {
-		c.saleTab.Importance, c.historyTab.Importance = widget.MediumImportance, widget.HighImportance
-	}
-	c.saleTab.Refresh()
-	c.historyTab.Refresh()
-}
-
-// openRefund shows the history view with the refund panel for an order
-// (the alert banner's one-tap refund); the manager PIN is still asked.
-func (c *cashier) openRefund(outTradeNo string) {
-	open := func() {
-		c.showHistory()
-		c.history.onRefundOrder(outTradeNo)
-	}
-	if c.guardHistory != nil && !c.history.content.Visible() {
-		c.guardHistory(open)
-		return
-	}
-	open()
 }
 
 // onAlert raises a journal alert on the banner. Called on the Fyne goroutine.
@@ -365,8 +306,8 @@ func (c *cashier) onAlert(a journal.Alert) {
 	}
 	c.content.Refresh()
 	c.refreshRecent()
-	if c.history.content.Visible() {
-		c.history.refresh()
+	if c.tabs.onHistory() {
+		c.tabs.history.refresh()
 	}
 }
 

@@ -197,7 +197,7 @@ func newHarness(t *testing.T, o harnessOpt) *harness {
 			h.single.onSnapshot(s)
 		}
 		content = func() fyne.CanvasObject {
-			h.c.guardHistory = h.c.askManagerPIN
+			h.c.tabs.guard = h.c.manager.askPIN
 			h.single.build(h.c, o.demo)
 			return h.single.content
 		}
@@ -404,7 +404,7 @@ func TestPointKeyOnlyForCurrenciesWithDecimals(t *testing.T) {
 
 func TestTouchTargets(t *testing.T) {
 	h := newHarness(t, harnessOpt{demo: true})
-	buttons := []fyne.CanvasObject{h.c.charge, h.c.cancel, h.c.demoPay, h.c.demoDecline, h.c.saleTab, h.c.historyTab}
+	buttons := []fyne.CanvasObject{h.c.charge, h.c.cancel, h.c.demoPay, h.c.demoDecline, h.c.tabs.saleTab, h.c.tabs.historyTab}
 	for _, b := range h.c.keys {
 		buttons = append(buttons, b)
 	}

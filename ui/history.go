@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"qrkiosk/internal/journal"
+	"qrkiosk/internal/pin"
 	"qrkiosk/payment"
 )
 
@@ -21,7 +22,10 @@ type historyDeps struct {
 	// Refunder is the gateway client refunds go through.
 	Refunder payment.Refunder
 	// PINHash is the manager PIN's salted hash; "" turns refunds off.
+	// PINs counts wrong tries of it, with the pane's other manager tools
+	// (nil: a count of its own).
 	PINHash string
+	PINs    *pin.Guard
 	// Ctx bounds refunds and their checks (the app's lifetime).
 	Ctx context.Context
 	// Do runs a function on the Fyne goroutine.
@@ -82,6 +86,9 @@ func newHistoryView(deps historyDeps) *historyView {
 	}
 	if deps.Log == nil {
 		deps.Log = slog.New(slog.DiscardHandler)
+	}
+	if deps.PINs == nil {
+		deps.PINs = pin.NewGuard(deps.Now)
 	}
 	if deps.Touch < minTouch {
 		deps.Touch = minTouch

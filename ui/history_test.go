@@ -100,7 +100,7 @@ func (h *harness) sale(amount string, wallet int, pay bool) payment.Snapshot {
 
 func (h *harness) row(outTradeNo string) historyRow {
 	h.t.Helper()
-	for _, r := range h.c.history.rows {
+	for _, r := range h.c.tabs.history.rows {
 		if r.order.OutTradeNo == outTradeNo {
 			return r
 		}
@@ -113,7 +113,7 @@ func (h *harness) row(outTradeNo string) historyRow {
 // waits for the answer.
 func (h *harness) refund(amount, pin string) string {
 	h.t.Helper()
-	hv := h.c.history
+	hv := h.c.tabs.history
 	hv.refundAmount.SetText(amount)
 	hv.refundPIN.SetText(pin)
 	test.Tap(hv.refundGo)
@@ -130,7 +130,7 @@ func refundPanelOpen(t *testing.T) (*harness, *countingRefunder, payment.Snapsho
 	h := newHarness(t, harnessOpt{sim: true, pinHash: testPINHash(t, "2468"), refunder: rf})
 	rf.Refunder = h.simClient
 	paid := h.sale("50", 0, true)
-	test.Tap(h.c.historyTab)
+	test.Tap(h.c.tabs.historyTab)
 	test.Tap(h.row(paid.OutTradeNo).refund)
 	return h, rf, paid
 }
@@ -154,12 +154,12 @@ func TestHistoryListsJournaledOrdersAndTotals(t *testing.T) {
 	if c.State != payment.StateExpired {
 		t.Fatalf("third sale %s", c.State)
 	}
-	test.Tap(h.c.historyTab)
-	if !h.c.history.content.Visible() || h.c.status.Visible() || h.c.wallets.Visible() {
+	test.Tap(h.c.tabs.historyTab)
+	if !h.c.tabs.history.content.Visible() || h.c.status.Visible() || h.c.wallets.Visible() {
 		t.Fatal("the history view did not replace the sale view")
 	}
-	if len(h.c.history.rows) != 3 || h.c.history.rows[0].order.OutTradeNo != c.OutTradeNo {
-		t.Fatalf("rows %+v", h.c.history.rows)
+	if len(h.c.tabs.history.rows) != 3 || h.c.tabs.history.rows[0].order.OutTradeNo != c.OutTradeNo {
+		t.Fatalf("rows %+v", h.c.tabs.history.rows)
 	}
 	for _, tc := range []struct {
 		otn  string
@@ -179,7 +179,7 @@ func TestHistoryListsJournaledOrdersAndTotals(t *testing.T) {
 			t.Errorf("row %q: a Refund button only for paid orders", r.text)
 		}
 	}
-	got := labels(h.c.history.totals.Objects)
+	got := labels(h.c.tabs.history.totals.Objects)
 	day, _ := h.j.Today(context.Background())
 	if len(day.Totals) != 2 {
 		t.Fatalf("journal totals %+v", day.Totals)
@@ -189,8 +189,8 @@ func TestHistoryListsJournaledOrdersAndTotals(t *testing.T) {
 			t.Errorf("totals %q lack %q", got, want)
 		}
 	}
-	test.Tap(h.c.saleTab)
-	if h.c.history.content.Visible() || !h.c.status.Visible() || !h.c.wallets.Visible() {
+	test.Tap(h.c.tabs.saleTab)
+	if h.c.tabs.history.content.Visible() || !h.c.status.Visible() || !h.c.wallets.Visible() {
 		t.Fatal("Sale did not come back")
 	}
 }
@@ -204,9 +204,9 @@ func TestRefundGuardedByManagerPIN(t *testing.T) {
 	if paid.State != payment.StatePaid || fps.State != payment.StatePaid {
 		t.Fatalf("sales %s %s", paid.State, fps.State)
 	}
-	test.Tap(h.c.historyTab)
+	test.Tap(h.c.tabs.historyTab)
 	test.Tap(h.row(paid.OutTradeNo).refund)
-	hv := h.c.history
+	hv := h.c.tabs.history
 	if !hv.panel.Visible() || hv.refundAmount.Text != "50.00" {
 		t.Fatalf("refund panel: visible %v, amount %q", hv.panel.Visible(), hv.refundAmount.Text)
 	}
@@ -297,7 +297,7 @@ func TestPaidLateBannerAndItsRefund(t *testing.T) {
 	}
 
 	test.Tap(h.c.alerts.refund)
-	hv := h.c.history
+	hv := h.c.tabs.history
 	if !hv.content.Visible() || !hv.panel.Visible() || hv.selected != s.OutTradeNo || hv.refundAmount.Text != "12.34" {
 		t.Fatalf("one-tap refund: panel %v for %q amount %q", hv.panel.Visible(), hv.selected, hv.refundAmount.Text)
 	}
@@ -415,7 +415,7 @@ func TestRecoveryFindsOrderPaidWhileOffline(t *testing.T) {
 		t.Fatalf("banner %q", h.c.alerts.title.Text)
 	}
 	h.ready()
-	test.Tap(h.c.historyTab)
+	test.Tap(h.c.tabs.historyTab)
 	if r := h.row(before.OutTradeNo); !strings.Contains(r.text, "PAID (while offline)") {
 		t.Fatalf("row %q", r.text)
 	}
@@ -426,17 +426,17 @@ func TestKeypadTypesTheManagerPIN(t *testing.T) {
 	h := newHarness(t, harnessOpt{pinHash: testPINHash(t, "2468"), refunder: rf})
 	s := h.sale("9", 0, true)
 	h.tapKeys("4")
-	test.Tap(h.c.historyTab)
+	test.Tap(h.c.tabs.historyTab)
 	test.Tap(h.row(s.OutTradeNo).refund)
 	h.tapKeys("2", "4", "6", "9", keyBack, "8")
-	if h.c.history.refundPIN.Text != "2468" || h.c.typed != "4" {
-		t.Fatalf("PIN %q, sale amount %q", h.c.history.refundPIN.Text, h.c.typed)
+	if h.c.tabs.history.refundPIN.Text != "2468" || h.c.typed != "4" {
+		t.Fatalf("PIN %q, sale amount %q", h.c.tabs.history.refundPIN.Text, h.c.typed)
 	}
 	// Enter refunds; it never charges while the refund panel is open.
 	h.w.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyReturn})
-	h.pump("the refund", func() bool { return !h.c.history.busy })
-	if !strings.Contains(h.c.history.refundMsg.Text, "REFUNDED HK$9.00") || h.c.live != "" || len(h.orders) != 1 {
-		t.Fatalf("refund %q, live %q, orders %d", h.c.history.refundMsg.Text, h.c.live, len(h.orders))
+	h.pump("the refund", func() bool { return !h.c.tabs.history.busy })
+	if !strings.Contains(h.c.tabs.history.refundMsg.Text, "REFUNDED HK$9.00") || h.c.live != "" || len(h.orders) != 1 {
+		t.Fatalf("refund %q, live %q, orders %d", h.c.tabs.history.refundMsg.Text, h.c.live, len(h.orders))
 	}
 }
 
@@ -445,7 +445,7 @@ func TestKeypadTypesTheManagerPIN(t *testing.T) {
 // PIN sends it back, so a partial refund needs no keyboard.
 func TestKeypadTypesAPartialRefundAmount(t *testing.T) {
 	h, rf, paid := refundPanelOpen(t)
-	hv := h.c.history
+	hv := h.c.tabs.history
 	if hv.refundAmount.Text != "50.00" {
 		t.Fatalf("proposed %q", hv.refundAmount.Text)
 	}

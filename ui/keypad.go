@@ -65,15 +65,15 @@ func (c *cashier) typedKey(e *fyne.KeyEvent) {
 		c.dialogs.modal.onTypedKey(e)
 		return
 	}
-	if c.history.panelOpen() {
+	if c.tabs.history.panelOpen() {
 		// Enter and Esc belong to the refund then, never to a charge.
 		switch e.Name {
 		case fyne.KeyReturn, fyne.KeyEnter:
-			c.history.onRefundConfirm()
+			c.tabs.history.onRefundConfirm()
 		case fyne.KeyEscape:
-			c.history.onRefundClose()
+			c.tabs.history.onRefundClose()
 		case fyne.KeyBackspace:
-			c.history.onKey(keyBack)
+			c.tabs.history.onKey(keyBack)
 		}
 		return
 	}
@@ -97,8 +97,8 @@ func (c *cashier) onKey(k string) {
 		c.dialogs.modal.onKey(k)
 		return
 	}
-	if c.history.panelOpen() {
-		c.history.onKey(k)
+	if c.tabs.history.panelOpen() {
+		c.tabs.history.onKey(k)
 		return
 	}
 	if c.live != "" || c.scanning {

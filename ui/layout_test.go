@@ -102,9 +102,9 @@ var paneStates = []paneState{
 				test.Tap(h.c.dialogs.modal.keys[string(k)])
 			}
 			test.Tap(h.c.dialogs.modal.ok)
-			h.pump("the manager PIN", func() bool { return h.c.history.content.Visible() })
+			h.pump("the manager PIN", func() bool { return h.c.tabs.history.content.Visible() })
 		}
-		if !h.c.history.panel.Visible() || !h.c.history.refundGo.Visible() {
+		if !h.c.tabs.history.panel.Visible() || !h.c.tabs.history.refundGo.Visible() {
 			t.Fatal("the refund panel is not on the screen")
 		}
 	}},
@@ -146,13 +146,13 @@ var paneStates = []paneState{
 // layout asks for it.
 func (h *harness) openHistory(t *testing.T) {
 	t.Helper()
-	test.Tap(h.c.historyTab)
+	test.Tap(h.c.tabs.historyTab)
 	if h.c.dialogs.modal != nil {
 		for _, k := range "2468" {
 			test.Tap(h.c.dialogs.modal.keys[string(k)])
 		}
 		test.Tap(h.c.dialogs.modal.ok)
-		h.pump("the manager PIN", func() bool { return h.c.history.content.Visible() })
+		h.pump("the manager PIN", func() bool { return h.c.tabs.history.content.Visible() })
 	}
 }
 

@@ -54,7 +54,7 @@ func (l *paneLayout) Layout(_ []fyne.CanvasObject, size fyne.Size) {
 		// rather than squeeze the keys below a fingertip; but not while
 		// Today & refunds is open (its Refund button opens it there): it
 		// is back with the Sale tab.
-		if full && c.history.content.Visible() {
+		if full && c.tabs.onHistory() {
 			c.alerts.content.Hide()
 			l.showAll()
 			l.layoutRest(size, x, y, w, h)
@@ -103,7 +103,7 @@ func (l *paneLayout) hideAll() {
 func (l *paneLayout) showAll() {
 	c := l.c
 	for _, o := range l.parts() {
-		if o == c.history.content {
+		if o == c.tabs.history.content {
 			continue // shown by its tab
 		}
 		o.Show()
@@ -112,16 +112,16 @@ func (l *paneLayout) showAll() {
 
 func (l *paneLayout) parts() []fyne.CanvasObject {
 	c := l.c
-	objs := []fyne.CanvasObject{c.tabs, c.amountBox, c.message, c.keypadKeys, c.wallets, c.status, c.recentBox}
+	objs := []fyne.CanvasObject{c.tabs.box, c.amountBox, c.message, c.keypadKeys, c.wallets, c.status, c.recentBox}
 	for _, o := range []fyne.CanvasObject{c.demoRow, c.mirror} {
 		if o != nil {
 			objs = append(objs, o)
 		}
 	}
-	if !c.history.content.Visible() {
+	if !c.tabs.onHistory() {
 		return objs
 	}
-	return append(objs, c.history.content)
+	return append(objs, c.tabs.history.content)
 }
 
 // keypadBlock places the amount, the error line and the keys (with Cancel
@@ -150,9 +150,9 @@ func (l *paneLayout) layoutLandscape(x, y, w, h float32) {
 	l.keypadBlock(x, y, left, h, 0)
 
 	rx, rw := x+left+2*m.pad, w-left-2*m.pad
-	place(c.tabs, rx, y, rw, m.touch)
+	place(c.tabs.box, rx, y, rw, m.touch)
 	ry, rh := y+m.touch+m.pad, h-m.touch-m.pad
-	if c.history.content.Visible() {
+	if c.tabs.onHistory() {
 		c.wallets.Hide()
 		l.sidePanel(rx, ry, rw, rh)
 		return
@@ -183,7 +183,7 @@ func (l *paneLayout) layoutPortrait(x, y, w, h float32) {
 	top := h - block - m.pad
 	l.keypadBlock(x, y+top+m.pad, w, block, rows)
 
-	place(c.tabs, x, y, w, m.touch)
+	place(c.tabs.box, x, y, w, m.touch)
 	l.sidePanel(x, y+m.touch+m.pad, w, top-m.touch-m.pad)
 }
 
@@ -192,13 +192,13 @@ func (l *paneLayout) layoutPortrait(x, y, w, h float32) {
 // mirror where it fits, and the recent charges where at least two rows fit.
 func (l *paneLayout) sidePanel(x, y, w, h float32) {
 	c, m := l.c, l.c.m
-	if c.history.content.Visible() {
+	if c.tabs.onHistory() {
 		for _, o := range []fyne.CanvasObject{c.status, c.demoRow, c.mirror, c.recentBox} {
 			if o != nil {
 				o.Hide()
 			}
 		}
-		place(c.history.content, x, y, w, h)
+		place(c.tabs.history.content, x, y, w, h)
 		return
 	}
 	if c.demoRow != nil {

@@ -1,17 +1,12 @@
 package ui
 
 import (
-	"errors"
-	"fmt"
 	"image/color"
 	"strings"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/widget"
-
-	"qrkiosk/internal/pin"
 )
 
 // noReveal takes the place of Fyne's password reveal button, which a
@@ -241,73 +236,4 @@ func (g *gridLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 	for i, o := range objs {
 		place(o, float32(i%g.cols)*(bw+g.gap), float32(i/g.cols)*(bh+g.gap), bw, bh)
 	}
-}
-
-// askManagerPIN asks for the manager PIN before open runs (the tablet's
-// "Today & refunds": all the day's sales, on a screen customers see).
-// The hash check is slow by design, so it runs off the Fyne goroutine.
-func (c *cashier) askManagerPIN(open func()) {
-	h := c.history
-	if h.deps.PINHash == "" {
-		c.dialogs.openPad(pinPadSpec{
-			title:      "Today & refunds",
-			explain:    "Today's sales are shown here only after the manager PIN, and no manager PIN is configured (manager_pin_hash in config.toml; qrkiosk config hash-pin makes it).",
-			okText:     "OK",
-			cancelText: "Close",
-			onOK:       func(p *pinPad, _ string) { p.finish() },
-		})
-		return
-	}
-	c.dialogs.openPad(pinPadSpec{
-		title:      "Today & refunds",
-		explain:    "Manager PIN: today's sales are private on a screen customers see.",
-		okText:     "Open",
-		cancelText: "Cancel",
-		withKeypad: true,
-		onOK: func(p *pinPad, typed string) {
-			if d := h.pins.Wait(); d > 0 {
-				p.fail(fmt.Sprintf("Too many wrong manager PINs: locked for %s.", pin.LockedText(d)))
-				return
-			}
-			p.setBusy(true)
-			p.message.SetText("Checking…")
-			verifyManagerPIN(h.pins, h.deps.PINHash, typed, c.deps.Do, func(locked time.Duration, err error) {
-				switch {
-				case err == nil:
-					p.setBusy(false)
-					p.finish()
-					open()
-				case errors.Is(err, pin.ErrWrong):
-					c.deps.Log.Warn("wrong manager PIN for today's sales", "locked_for", locked)
-					msg := "Wrong manager PIN."
-					if locked > 0 {
-						msg = fmt.Sprintf("Wrong manager PIN. Too many wrong: locked for %s.", pin.LockedText(locked))
-					}
-					p.fail(msg)
-				default:
-					p.fail("The configured manager PIN hash is not usable: " + err.Error())
-				}
-			})
-		},
-	})
-}
-
-// verifyManagerPIN checks typed against hash off the Fyne goroutine (the
-// hash is slow by design), records the try in g, and reports on the Fyne
-// goroutine (do): nil, pin.ErrWrong with the lock-out it started (0:
-// none), or why the hash cannot be used.
-func verifyManagerPIN(g *pin.Guard, hash, typed string, do func(func()), report func(locked time.Duration, err error)) {
-	go func() {
-		err := pin.Verify(hash, typed)
-		do(func() {
-			var locked time.Duration
-			switch {
-			case err == nil:
-				g.Record(true)
-			case errors.Is(err, pin.ErrWrong):
-				locked = g.Record(false)
-			}
-			report(locked, err)
-		})
-	}()
 }

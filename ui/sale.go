@@ -40,7 +40,7 @@ func (c *cashier) onCharge() {
 // start records and starts an order, then shows it.
 func (c *cashier) start(req payment.CreateRequest) {
 	c.message.SetText("")
-	c.onShowSale()
+	c.tabs.onShowSale()
 	// Never the scanned code: it is the customer's, and used once.
 	c.deps.Log.Info("charge", "out_trade_no", req.OutTradeNo, "amount", req.Amount.String(), "currency", req.Amount.Currency.Code,
 		"pay_type", req.PayType.Code, "scanned_code", req.AuthCode != "")

@@ -89,7 +89,7 @@ func (c *cashier) onScanned(code string) {
 	case c.holding != "":
 		c.message.SetText(c.holding)
 		return
-	case c.history.panelOpen():
+	case c.tabs.history.panelOpen():
 		c.message.SetText("Close the refund first: the scanned code was not used")
 		return
 	}
@@ -124,7 +124,7 @@ func (c *cashier) onScan() {
 		return
 	}
 	c.message.SetText("")
-	c.onShowSale()
+	c.tabs.onShowSale()
 	c.scanning, c.scanAmount = true, amt
 	c.status.SetText(scanWaitText + amt.Display() + " (Esc or Cancel stops)")
 	if c.deps.Mirror != nil {

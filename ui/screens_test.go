@@ -64,8 +64,8 @@ func TestTabletAsksManagerPINForToday(t *testing.T) {
 	h := newHarness(t, harnessOpt{single: true, pinHash: testPINHash(t, "2468")})
 	h.sale("12", 0, true)
 	h.single.showKeypad()
-	test.Tap(h.c.historyTab)
-	if h.c.history.content.Visible() || h.c.dialogs.modal == nil {
+	test.Tap(h.c.tabs.historyTab)
+	if h.c.tabs.history.content.Visible() || h.c.dialogs.modal == nil {
 		t.Fatal("today's sales shown without the manager PIN")
 	}
 	pad := h.c.dialogs.modal
@@ -74,21 +74,21 @@ func TestTabletAsksManagerPINForToday(t *testing.T) {
 	}
 	test.Tap(pad.ok)
 	h.pump("the wrong PIN's answer", func() bool { return !pad.busy })
-	if h.c.history.content.Visible() || !strings.Contains(pad.message.Text, "Wrong manager PIN") {
-		t.Fatalf("wrong PIN: history shown %v, message %q", h.c.history.content.Visible(), pad.message.Text)
+	if h.c.tabs.history.content.Visible() || !strings.Contains(pad.message.Text, "Wrong manager PIN") {
+		t.Fatalf("wrong PIN: history shown %v, message %q", h.c.tabs.history.content.Visible(), pad.message.Text)
 	}
 	for _, k := range "2468" {
 		test.Tap(pad.keys[string(k)])
 	}
 	test.Tap(pad.ok)
-	h.pump("the history", func() bool { return h.c.history.content.Visible() })
-	if h.c.dialogs.modal != nil || len(h.c.history.rows) != 1 {
-		t.Fatalf("after the PIN: dialog %v, rows %d", h.c.dialogs.modal != nil, len(h.c.history.rows))
+	h.pump("the history", func() bool { return h.c.tabs.history.content.Visible() })
+	if h.c.dialogs.modal != nil || len(h.c.tabs.history.rows) != 1 {
+		t.Fatalf("after the PIN: dialog %v, rows %d", h.c.dialogs.modal != nil, len(h.c.tabs.history.rows))
 	}
 	// Back to Sale and again: asked again.
-	test.Tap(h.c.saleTab)
-	test.Tap(h.c.historyTab)
-	if h.c.history.content.Visible() || h.c.dialogs.modal == nil {
+	test.Tap(h.c.tabs.saleTab)
+	test.Tap(h.c.tabs.historyTab)
+	if h.c.tabs.history.content.Visible() || h.c.dialogs.modal == nil {
 		t.Fatal("the second visit did not ask for the PIN")
 	}
 }
