@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -91,22 +90,18 @@ type cashier struct {
 	deps cashierDeps
 	m    metrics
 
-	typed  string // the amount as typed, e.g. "12.3"
-	wallet int    // index into deps.Wallets
+	wallet int // index into deps.Wallets
 	order  *payment.Order
 	live   string // OutTradeNo of the order being charged; "" when ready
 	// last is the sale shown last: a late payment of it updates the
 	// status line (and the screens) until another sale starts.
 	last payment.Snapshot
 
-	amount        *canvas.Text // what has been typed
-	amountRest    *canvas.Text // the decimals still to come, muted
+	amount        *amountField
+	keypad        *keypad
 	message       *widget.Label
 	status        *widget.Label
-	keys          map[string]*widget.Button
 	walletButtons []*widget.Button
-	charge        *widget.Button
-	cancel        *widget.Button
 	demoPay       *widget.Button
 	demoDecline   *widget.Button
 	singleDemo    []*widget.Button // the tablet's bar under the customer screen
@@ -134,14 +129,12 @@ type cashier struct {
 	scanButton   *widget.Button
 
 	// The pane's parts, placed by paneLayout.
-	demoMark   fyne.CanvasObject
-	amountBox  fyne.CanvasObject
-	keypadKeys fyne.CanvasObject // digits, back, clear, Cancel, Charge
-	wallets    *fyne.Container
-	demoRow    fyne.CanvasObject
-	mirror     fyne.CanvasObject // title + the mirror; nil in the single layout
-	recentBox  fyne.CanvasObject
-	layout     *paneLayout
+	demoMark  fyne.CanvasObject
+	wallets   *fyne.Container
+	demoRow   fyne.CanvasObject
+	mirror    fyne.CanvasObject // title + the mirror; nil in the single layout
+	recentBox fyne.CanvasObject
+	layout    *paneLayout
 
 	content fyne.CanvasObject // the whole pane
 }
@@ -183,7 +176,7 @@ func newCashier(deps cashierDeps) *cashier {
 	if deps.AfterFunc == nil {
 		deps.AfterFunc = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
 	}
-	c := &cashier{deps: deps, keys: map[string]*widget.Button{}, m: metricsFor(deps.Size)}
+	c := &cashier{deps: deps, m: metricsFor(deps.Size)}
 	c.dialogs = &dialogs{m: c.m}
 	c.wallet = c.lastWallet()
 	// One count of wrong manager PINs, wherever they are typed.
@@ -202,7 +195,7 @@ func newCashier(deps cashierDeps) *cashier {
 	c.tabs = newTabs(history, relayout)
 	c.alerts = newAlertBar(deps.Journal.Location(), c.m, c.tabs.openRefund)
 	c.build()
-	c.refreshAmount()
+	c.amount.refresh()
 	c.refreshControls()
 	c.refreshRecent()
 	c.status.SetText(readyText)
@@ -232,17 +225,7 @@ func (c *cashier) lastWallet() int {
 }
 
 func (c *cashier) build() {
-	m := c.m
-	c.amount = canvas.NewText("", theme.Color(theme.ColorNameForeground))
-	c.amountRest = canvas.NewText("", theme.Color(theme.ColorNamePlaceHolder))
-	for _, t := range []*canvas.Text{c.amount, c.amountRest} {
-		t.TextSize = m.amount
-		t.TextStyle.Bold = true
-	}
-	c.amountBox = container.NewStack(
-		canvas.NewRectangle(theme.Color(theme.ColorNameInputBackground)),
-		container.New(amountLine{pad: m.pad * 2}, c.amount, c.amountRest),
-	)
+	c.amount = newAmountField(c.deps.Currency, c.m)
 	// Errors get two lines of their own, cut with … beyond: a longer one
 	// must never push the Charge button off the screen.
 	c.message = widget.NewLabel("")
@@ -267,11 +250,7 @@ func (c *cashier) build() {
 	}
 	c.wallets = container.New(&walletGrid{c: c}, walletObjs...)
 
-	c.charge = widget.NewButtonWithIcon("Charge", theme.ConfirmIcon(), c.onCharge)
-	c.charge.Importance = widget.HighImportance
-	c.cancel = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), c.onCancel)
-	c.cancel.Importance = widget.DangerImportance
-	c.keypadKeys = withTextSize(c.buildKeys(), m.keyText)
+	c.keypad = newKeypad(c.deps.Currency, c.m, c.tapKey, c.onCharge, c.onCancel)
 
 	if c.deps.Demo != nil {
 		c.demoPay = widget.NewButton("Simulate payment", c.onDemoPay)
@@ -290,7 +269,7 @@ func (c *cashier) build() {
 	}
 
 	c.layout = &paneLayout{c: c}
-	objs := []fyne.CanvasObject{c.alerts.content, c.tabs.box, c.amountBox, c.message, c.keypadKeys, c.wallets, c.status, c.recentBox, c.tabs.history.content}
+	objs := []fyne.CanvasObject{c.alerts.content, c.tabs.box, c.amount.box, c.message, c.keypad.box, c.wallets, c.status, c.recentBox, c.tabs.history.content}
 	for _, o := range []fyne.CanvasObject{c.demoMark, c.demoRow, c.mirror} {
 		if o != nil {
 			objs = append(objs, o)
@@ -323,13 +302,7 @@ func (c *cashier) onWallet(i int) {
 // ready, Cancel while an order is live, the demo buttons while a QR shows.
 func (c *cashier) refreshControls() {
 	ready := c.live == "" && !c.scanning
-	for k, b := range c.keys {
-		if ready && (k != keyPoint || c.deps.Currency.Exponent > 0) {
-			b.Enable()
-		} else {
-			b.Disable()
-		}
-	}
+	c.keypad.refresh(ready, c.holding == "")
 	for i, b := range c.walletButtons {
 		if i == c.wallet {
 			b.Importance = widget.HighImportance
@@ -349,16 +322,6 @@ func (c *cashier) refreshControls() {
 		} else {
 			c.scanButton.Disable()
 		}
-	}
-	if ready && c.holding == "" {
-		c.charge.Enable()
-		c.cancel.Disable()
-	} else if ready {
-		c.charge.Disable()
-		c.cancel.Disable()
-	} else {
-		c.charge.Disable()
-		c.cancel.Enable()
 	}
 	if c.demoPay != nil {
 		snap := payment.Snapshot{}

@@ -280,7 +280,7 @@ func (h *harness) ready() payment.Snapshot {
 
 // amountShown is the amount as the cashier reads it: what was typed and
 // its muted completion.
-func (h *harness) amountShown() string { return h.c.amount.Text + h.c.amountRest.Text }
+func (h *harness) amountShown() string { return h.c.amount.shown.Text + h.c.amount.rest.Text }
 
 // typeText types s on the keyboard at a person's pace.
 func (h *harness) typeText(s string) {
@@ -321,7 +321,7 @@ func (h *harness) keysSettle() {
 
 func (h *harness) tapKeys(keys ...string) {
 	for _, k := range keys {
-		test.Tap(h.c.keys[k])
+		test.Tap(h.c.keypad.keys[k])
 	}
 }
 
@@ -350,8 +350,8 @@ func TestTappingAndTypingAmounts(t *testing.T) {
 		t.Fatalf("after two backspaces %q", got)
 	}
 	h.w.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape}) // idle: Esc clears
-	if h.c.typed != "" || h.c.message.Text != "" {
-		t.Fatalf("Esc when idle: typed %q message %q", h.c.typed, h.c.message.Text)
+	if h.c.amount.typed != "" || h.c.message.Text != "" {
+		t.Fatalf("Esc when idle: typed %q message %q", h.c.amount.typed, h.c.message.Text)
 	}
 	if h.gw.Count("create") != 0 {
 		t.Fatal("typing reached the gateway")
@@ -394,18 +394,18 @@ func TestInvalidInputNeverReachesGateway(t *testing.T) {
 }
 
 func TestPointKeyOnlyForCurrenciesWithDecimals(t *testing.T) {
-	if h := newHarness(t, harnessOpt{currency: "JPY"}); !h.c.keys[keyPoint].Disabled() {
+	if h := newHarness(t, harnessOpt{currency: "JPY"}); !h.c.keypad.keys[keyPoint].Disabled() {
 		t.Error("JPY has no minor unit: the point key must be disabled")
 	}
-	if h := newHarness(t, harnessOpt{currency: "HKD"}); h.c.keys[keyPoint].Disabled() {
+	if h := newHarness(t, harnessOpt{currency: "HKD"}); h.c.keypad.keys[keyPoint].Disabled() {
 		t.Error("HKD: point key disabled")
 	}
 }
 
 func TestTouchTargets(t *testing.T) {
 	h := newHarness(t, harnessOpt{demo: true})
-	buttons := []fyne.CanvasObject{h.c.charge, h.c.cancel, h.c.demoPay, h.c.demoDecline, h.c.tabs.saleTab, h.c.tabs.historyTab}
-	for _, b := range h.c.keys {
+	buttons := []fyne.CanvasObject{h.c.keypad.charge, h.c.keypad.cancel, h.c.demoPay, h.c.demoDecline, h.c.tabs.saleTab, h.c.tabs.historyTab}
+	for _, b := range h.c.keypad.keys {
 		buttons = append(buttons, b)
 	}
 	for _, b := range h.c.walletButtons {
@@ -468,15 +468,15 @@ func TestChargeToResultAndBackToReady(t *testing.T) {
 		{"cancelled", func(h *harness, s payment.Snapshot) {
 			h.w.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape})
 		}, payment.StateCancelled},
-		{"cancel button", func(h *harness, s payment.Snapshot) { test.Tap(h.c.cancel) }, payment.StateCancelled},
+		{"cancel button", func(h *harness, s payment.Snapshot) { test.Tap(h.c.keypad.cancel) }, payment.StateCancelled},
 		{"demo pay", func(h *harness, s payment.Snapshot) { test.Tap(h.c.demoPay); h.tick(2 * time.Second) }, payment.StatePaid},
 		{"demo decline", func(h *harness, s payment.Snapshot) { test.Tap(h.c.demoDecline); h.tick(2 * time.Second) }, payment.StateFailed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t, harnessOpt{demo: strings.HasPrefix(tc.name, "demo")})
 			h.tapKeys("1", "2", keyPoint, "3", "4")
-			test.Tap(h.c.charge)
-			if !h.c.charge.Disabled() || h.c.cancel.Disabled() || !h.c.keys["5"].Disabled() {
+			test.Tap(h.c.keypad.charge)
+			if !h.c.keypad.charge.Disabled() || h.c.keypad.cancel.Disabled() || !h.c.keypad.keys["5"].Disabled() {
 				t.Fatal("while charging: Charge and the keypad must be off, Cancel on")
 			}
 			snap := h.awaiting()
@@ -489,8 +489,8 @@ func TestChargeToResultAndBackToReady(t *testing.T) {
 			// Typing during a charge changes nothing; Enter does not charge twice.
 			h.typeText("9")
 			h.w.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyReturn})
-			if h.c.typed != "12.34" || h.gw.Count("create") != 1 {
-				t.Fatalf("typing during a charge: typed %q, creates %d", h.c.typed, h.gw.Count("create"))
+			if h.c.amount.typed != "12.34" || h.gw.Count("create") != 1 {
+				t.Fatalf("typing during a charge: typed %q, creates %d", h.c.amount.typed, h.gw.Count("create"))
 			}
 
 			tc.finish(h, snap)
@@ -508,8 +508,8 @@ func TestChargeToResultAndBackToReady(t *testing.T) {
 			// Ready again, from zero however the sale ended: Enter alone
 			// must never charge again (a customer who paid late would pay
 			// twice).
-			if h.c.typed != "" || h.amountShown() != "HK$0.00" || h.c.charge.Disabled() || !h.c.cancel.Disabled() || h.c.keys["5"].Disabled() {
-				t.Fatalf("not ready again: typed %q", h.c.typed)
+			if h.c.amount.typed != "" || h.amountShown() != "HK$0.00" || h.c.keypad.charge.Disabled() || !h.c.keypad.cancel.Disabled() || h.c.keypad.keys["5"].Disabled() {
+				t.Fatalf("not ready again: typed %q", h.c.amount.typed)
 			}
 			h.w.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyReturn})
 			if h.gw.Count("create") != 1 || !strings.Contains(h.c.message.Text, "Amount is required") {

@@ -81,7 +81,7 @@ func (h *harness) sale(amount string, wallet int, pay bool) payment.Snapshot {
 	test.Tap(h.c.walletButtons[wallet])
 	h.tapKeys(keyClear)
 	h.typeText(amount)
-	test.Tap(h.c.charge)
+	test.Tap(h.c.keypad.charge)
 	s := h.awaiting()
 	switch {
 	case pay && h.sim != nil:
@@ -288,8 +288,8 @@ func TestPaidLateBannerAndItsRefund(t *testing.T) {
 	if last := h.shown[len(h.shown)-1]; last.State != payment.StatePaid || !last.Late {
 		t.Errorf("customer screen last shown %s", last.State)
 	}
-	if h.c.typed != "" || h.gw.Count("create") != 1 {
-		t.Fatalf("the paid sale's amount stays typed (%q): Enter would charge the customer again", h.c.typed)
+	if h.c.amount.typed != "" || h.gw.Count("create") != 1 {
+		t.Fatalf("the paid sale's amount stays typed (%q): Enter would charge the customer again", h.c.amount.typed)
 	}
 	h.w.Resize(h.w.Canvas().Size().AddWidthHeight(0, 1)) // lay out the shown banner
 	if b := h.c.alerts.refund.Size(); b.Height < minTouch || b.Width < minTouch {
@@ -381,8 +381,8 @@ func TestRecoveryAtStartShowsTheResumedOrder(t *testing.T) {
 	before := previousRun(t, dir, gw)
 	h := newHarness(t, harnessOpt{dir: dir, gw: gw})
 	h.c.hold("Checking what the last run left unfinished…")
-	test.Tap(h.c.charge)
-	if !h.c.charge.Disabled() || h.c.live != "" {
+	test.Tap(h.c.keypad.charge)
+	if !h.c.keypad.charge.Disabled() || h.c.live != "" {
 		t.Fatal("charging must wait for the recovery")
 	}
 	h.recoverNow()
@@ -429,8 +429,8 @@ func TestKeypadTypesTheManagerPIN(t *testing.T) {
 	test.Tap(h.c.tabs.historyTab)
 	test.Tap(h.row(s.OutTradeNo).refund)
 	h.tapKeys("2", "4", "6", "9", keyBack, "8")
-	if h.c.tabs.history.refundPIN.Text != "2468" || h.c.typed != "4" {
-		t.Fatalf("PIN %q, sale amount %q", h.c.tabs.history.refundPIN.Text, h.c.typed)
+	if h.c.tabs.history.refundPIN.Text != "2468" || h.c.amount.typed != "4" {
+		t.Fatalf("PIN %q, sale amount %q", h.c.tabs.history.refundPIN.Text, h.c.amount.typed)
 	}
 	// Enter refunds; it never charges while the refund panel is open.
 	h.w.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyReturn})

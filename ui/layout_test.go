@@ -47,13 +47,13 @@ var paneStates = []paneState{
 	}},
 	{"qr", func(t *testing.T, h *harness) {
 		h.tapKeys("2", "5", "0")
-		test.Tap(h.c.charge)
+		test.Tap(h.c.keypad.charge)
 		h.awaiting()
 	}},
 	{"paid", func(t *testing.T, h *harness) { h.sale("250", 0, true) }},
 	{"failed", func(t *testing.T, h *harness) {
 		h.tapKeys("2", "5", "0")
-		test.Tap(h.c.charge)
+		test.Tap(h.c.keypad.charge)
 		s := h.awaiting()
 		h.gw.Decline(s.OutTradeNo, payment.CodeInsufficientBalance)
 		h.tick(2 * time.Second)
@@ -66,9 +66,9 @@ var paneStates = []paneState{
 		h.gw.NoCancel = true
 		test.Tap(h.c.walletButtons[2])
 		h.tapKeys("2", "5", "0")
-		test.Tap(h.c.charge)
+		test.Tap(h.c.keypad.charge)
 		h.awaiting()
-		test.Tap(h.c.cancel)
+		test.Tap(h.c.keypad.cancel)
 		h.ready()
 	}},
 	{"paidlate", func(t *testing.T, h *harness) {

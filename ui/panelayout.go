@@ -112,7 +112,7 @@ func (l *paneLayout) showAll() {
 
 func (l *paneLayout) parts() []fyne.CanvasObject {
 	c := l.c
-	objs := []fyne.CanvasObject{c.tabs.box, c.amountBox, c.message, c.keypadKeys, c.wallets, c.status, c.recentBox}
+	objs := []fyne.CanvasObject{c.tabs.box, c.amount.box, c.message, c.keypad.box, c.wallets, c.status, c.recentBox}
 	for _, o := range []fyne.CanvasObject{c.demoRow, c.mirror} {
 		if o != nil {
 			objs = append(objs, o)
@@ -130,7 +130,7 @@ func (l *paneLayout) parts() []fyne.CanvasObject {
 func (l *paneLayout) keypadBlock(x, y, w, h float32, walletRows int) {
 	c, m := l.c, l.c.m
 	ah := m.amount * 1.45
-	place(c.amountBox, x, y, w, ah)
+	place(c.amount.box, x, y, w, ah)
 	y += ah
 	mh := lines(2, m.text)
 	place(c.message, x, y, w, mh)
@@ -141,7 +141,7 @@ func (l *paneLayout) keypadBlock(x, y, w, h float32, walletRows int) {
 		y += wh + m.pad
 		h -= wh + m.pad
 	}
-	place(c.keypadKeys, x, y, w, h-ah-mh)
+	place(c.keypad.box, x, y, w, h-ah-mh)
 }
 
 func (l *paneLayout) layoutLandscape(x, y, w, h float32) {
@@ -271,21 +271,6 @@ func (g *walletGrid) fitScanLabel(w float32) {
 	}
 }
 
-// amountLine right-aligns the typed amount and its muted completion,
-// pad from the right edge, centred vertically.
-type amountLine struct{ pad float32 }
-
-func (l amountLine) Layout(objs []fyne.CanvasObject, size fyne.Size) {
-	x := size.Width - l.pad
-	for i := len(objs) - 1; i >= 0; i-- {
-		s := objs[i].MinSize()
-		x -= s.Width
-		place(objs[i], x, (size.Height-s.Height)/2, s.Width, s.Height)
-	}
-}
-
-func (l amountLine) MinSize([]fyne.CanvasObject) fyne.Size { return fyne.NewSize(1, 1) }
-
 // newDemoMark is the strip across the top of the pane in demo mode, as on
 // the customer screen: no sale here moves real money.
 func newDemoMark() fyne.CanvasObject {
@@ -295,30 +280,4 @@ func newDemoMark() fyne.CanvasObject {
 	text.TextSize = theme.TextSize()
 	bg := canvas.NewRectangle(theme.Color(theme.ColorNameWarning))
 	return container.NewStack(bg, container.NewCenter(text))
-}
-
-// keypadLayout is the keypad: 3 columns of digits (7-8-9 on top, 00 0 .
-// at the bottom), a fourth of back and clear, and Cancel and Charge
-// across the bottom, as large as the space allows.
-type keypadLayout struct{ gap float32 }
-
-func (l keypadLayout) MinSize([]fyne.CanvasObject) fyne.Size { return fyne.NewSize(1, 1) }
-
-// objs: 12 digit keys in reading order, back, clear, cancel, charge.
-func (l keypadLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
-	g := l.gap
-	kw := (size.Width - 3*g) / 4
-	// Five rows: four of keys, one of Cancel/Charge a little taller.
-	kh := (size.Height - 4*g) / 5.2
-	for i := 0; i < 12; i++ {
-		r, col := i/3, i%3
-		place(objs[i], float32(col)*(kw+g), float32(r)*(kh+g), kw, kh)
-	}
-	side := 3 * (kw + g)
-	place(objs[12], side, 0, kw, 2*kh+g)        // back
-	place(objs[13], side, 2*(kh+g), kw, 2*kh+g) // clear
-	ay := 4 * (kh + g)
-	half := (size.Width - g) / 2
-	place(objs[14], 0, ay, half, size.Height-ay)      // cancel
-	place(objs[15], half+g, ay, half, size.Height-ay) // charge
 }

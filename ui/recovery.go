@@ -50,13 +50,12 @@ func (c *cashier) onRecovered(orders []*payment.Order, records []journal.Order, 
 	o := orders[resume]
 	snap := o.Snapshot()
 	c.order, c.live = o, snap.OutTradeNo
-	c.typed = snap.Amount.String()
 	for i, w := range c.deps.Wallets {
 		if w.Code == snap.PayType.Code {
 			c.wallet = i
 		}
 	}
-	c.refreshAmount()
+	c.amount.set(snap.Amount.String())
 	c.deps.Log.Info("resumed an order left unfinished", "out_trade_no", snap.OutTradeNo)
 	o.Observe(func(ev payment.Event) {
 		c.deps.Do(func() { c.onEvent(ev) })

@@ -13,7 +13,7 @@ func (c *cashier) onCharge() {
 	if c.live != "" || c.holding != "" || c.scanning {
 		return
 	}
-	amt, err := payment.ParseAmount(c.typed, c.deps.Currency)
+	amt, err := c.amount.parse()
 	if err != nil {
 		c.message.SetText(amountProblem(err))
 		return
@@ -122,8 +122,7 @@ func (c *cashier) show(snap payment.Snapshot) {
 		c.refreshRecent()
 		// However the sale ended, the next starts from zero: Enter must
 		// never charge a customer again by itself (one who paid late, say).
-		c.typed = ""
-		c.refreshAmount()
+		c.amount.set("")
 		switch snap.State {
 		case payment.StatePaid:
 			c.deps.Sound(sound.Paid)

@@ -139,10 +139,10 @@ func (c *cashier) onScan() {
 
 // typedAmount is the amount to charge, or why there is none.
 func (c *cashier) typedAmount() (payment.Amount, error) {
-	if c.typed == "" {
+	if c.amount.typed == "" {
 		return payment.Amount{}, errText(enterAmountFirst)
 	}
-	amt, err := payment.ParseAmount(c.typed, c.deps.Currency)
+	amt, err := c.amount.parse()
 	if err != nil {
 		return payment.Amount{}, errText(amountProblem(err))
 	}

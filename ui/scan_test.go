@@ -73,8 +73,8 @@ func TestScannerBurstChargesTheTypedAmount(t *testing.T) {
 	if err != nil || len(day.Orders) != 1 || day.Orders[0].PayType.Mode != payment.CPM || day.Orders[0].Amount.String() != "8.80" || day.Orders[0].State != payment.StatePaid {
 		t.Fatalf("journal %+v, %v: one paid CPM order of 8.80", day.Orders, err)
 	}
-	if h.c.typed != "" {
-		t.Fatalf("amount %q after the sale", h.c.typed)
+	if h.c.amount.typed != "" {
+		t.Fatalf("amount %q after the sale", h.c.amount.typed)
 	}
 }
 
@@ -83,8 +83,8 @@ func TestScannerBurstChargesTheTypedAmount(t *testing.T) {
 func TestPersonTypingIsNeverAScan(t *testing.T) {
 	h := newHarness(t, harnessOpt{})
 	h.typeAt(quickGap, "1234567890123456")
-	if h.gw.Count("cpm") != 0 || h.c.typed != "123456789" || !strings.Contains(h.c.message.Text, "Amount") {
-		t.Fatalf("16 digits typed by hand: typed %q message %q calls %v", h.c.typed, h.c.message.Text, h.gw.Calls())
+	if h.gw.Count("cpm") != 0 || h.c.amount.typed != "123456789" || !strings.Contains(h.c.message.Text, "Amount") {
+		t.Fatalf("16 digits typed by hand: typed %q message %q calls %v", h.c.amount.typed, h.c.message.Text, h.gw.Calls())
 	}
 	h.tapKeys(keyClear)
 	h.typeAt(quickGap, "12.5\n")
@@ -99,8 +99,8 @@ func TestPersonTypingIsNeverAScan(t *testing.T) {
 func TestScanWithoutAmountAsksForIt(t *testing.T) {
 	h := newHarness(t, harnessOpt{})
 	h.typeAt(scannerGap, scannedCode+"\n")
-	if h.c.message.Text != enterAmountFirst || h.c.typed != "" || len(h.gw.Calls()) != 0 {
-		t.Fatalf("message %q typed %q calls %v", h.c.message.Text, h.c.typed, h.gw.Calls())
+	if h.c.message.Text != enterAmountFirst || h.c.amount.typed != "" || len(h.gw.Calls()) != 0 {
+		t.Fatalf("message %q typed %q calls %v", h.c.message.Text, h.c.amount.typed, h.gw.Calls())
 	}
 	test.Tap(h.c.scanButton)
 	if h.c.message.Text != enterAmountFirst || h.c.scanning || len(h.asked) != 0 {
@@ -113,7 +113,7 @@ func TestScanWithoutAmountAsksForIt(t *testing.T) {
 func TestScanDuringALiveSaleIsNotUsed(t *testing.T) {
 	h := newHarness(t, harnessOpt{})
 	h.typeAt(personGap, "20")
-	test.Tap(h.c.charge)
+	test.Tap(h.c.keypad.charge)
 	h.awaiting()
 	h.typeAt(scannerGap, scannedCode+"\n")
 	if h.gw.Count("cpm") != 0 || !strings.Contains(h.c.message.Text, "not used") || h.c.live == "" {
@@ -131,7 +131,7 @@ func TestScanButtonTakesACodeTypedByHand(t *testing.T) {
 	if len(h.asked) != 1 || h.asked[0].Minor != 4500 || h.c.codePad == nil || h.c.dialogs.modal != h.c.codePad {
 		t.Fatalf("asked %v, dialog %v", h.asked, h.c.codePad != nil)
 	}
-	if !h.c.charge.Disabled() || !h.c.keys["1"].Disabled() || h.c.cancel.Disabled() {
+	if !h.c.keypad.charge.Disabled() || !h.c.keypad.keys["1"].Disabled() || h.c.keypad.cancel.Disabled() {
 		t.Fatal("while waiting for the scan the amount is fixed and Cancel stops")
 	}
 	pad := h.c.codePad
@@ -175,8 +175,8 @@ func TestStopWaitingForTheScan(t *testing.T) {
 	h.typeAt(personGap, "30")
 	test.Tap(h.c.scanButton)
 	h.w.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape})
-	if h.c.scanning || h.c.dialogs.modal != nil || h.idled != 1 || h.c.typed != "30" || len(h.gw.Calls()) != 0 || h.c.charge.Disabled() {
-		t.Fatalf("after Esc: scanning %v dialog %v idled %d typed %q calls %v", h.c.scanning, h.c.dialogs.modal != nil, h.idled, h.c.typed, h.gw.Calls())
+	if h.c.scanning || h.c.dialogs.modal != nil || h.idled != 1 || h.c.amount.typed != "30" || len(h.gw.Calls()) != 0 || h.c.keypad.charge.Disabled() {
+		t.Fatalf("after Esc: scanning %v dialog %v idled %d typed %q calls %v", h.c.scanning, h.c.dialogs.modal != nil, h.idled, h.c.amount.typed, h.gw.Calls())
 	}
 	// Cancel on the keypad does the same (the dialog's own Cancel too).
 	test.Tap(h.c.scanButton)
@@ -205,8 +205,8 @@ func TestTabletAsksForTheCodeOnTheCustomerScreen(t *testing.T) {
 		t.Fatal("the dialog's Cancel stops typing, not the wait for the scan")
 	}
 	test.Tap(s.cancel)
-	if h.c.scanning || !s.keypad.Visible() || h.c.typed != "12" {
-		t.Fatalf("Cancel: scanning %v keypad %v typed %q", h.c.scanning, s.keypad.Visible(), h.c.typed)
+	if h.c.scanning || !s.keypad.Visible() || h.c.amount.typed != "12" {
+		t.Fatalf("Cancel: scanning %v keypad %v typed %q", h.c.scanning, s.keypad.Visible(), h.c.amount.typed)
 	}
 }
 
@@ -237,8 +237,8 @@ func TestNoScanOnAGatewayWithoutCPM(t *testing.T) {
 	}
 	h.typeAt(personGap, "5")
 	h.typeAt(scannerGap, scannedCode+"\n")
-	if len(h.gw.Calls()) != 0 || !strings.Contains(h.c.message.Text, "no scanned payment codes") || h.c.typed != "5" {
-		t.Fatalf("message %q typed %q calls %v", h.c.message.Text, h.c.typed, h.gw.Calls())
+	if len(h.gw.Calls()) != 0 || !strings.Contains(h.c.message.Text, "no scanned payment codes") || h.c.amount.typed != "5" {
+		t.Fatalf("message %q typed %q calls %v", h.c.message.Text, h.c.amount.typed, h.gw.Calls())
 	}
 }
 
@@ -248,8 +248,8 @@ func TestProductBarcodeChargesNothing(t *testing.T) {
 	h := newHarness(t, harnessOpt{})
 	h.typeAt(personGap, "20")
 	h.typeAt(scannerGap, "4006381333931\n")
-	if len(h.gw.Calls()) != 0 || h.c.typed != "20" || !strings.Contains(h.c.message.Text, "not a payment code (13 digits)") {
-		t.Fatalf("typed %q message %q calls %v", h.c.typed, h.c.message.Text, h.gw.Calls())
+	if len(h.gw.Calls()) != 0 || h.c.amount.typed != "20" || !strings.Contains(h.c.message.Text, "not a payment code (13 digits)") {
+		t.Fatalf("typed %q message %q calls %v", h.c.amount.typed, h.c.message.Text, h.gw.Calls())
 	}
 }
 

@@ -95,9 +95,9 @@ func TestDemoSaleOnScanForPay(t *testing.T) {
 	}
 	test.Tap(c.walletButtons[1])
 	for _, key := range []string{"1", "2", keyPoint, "3", "4"} {
-		test.Tap(c.keys[key])
+		test.Tap(c.keypad.keys[key])
 	}
-	test.Tap(c.charge)
+	test.Tap(c.keypad.charge)
 	pump("the QR", func() bool { return last().State == payment.StateAwaitingPayment && last().QRCode != "" })
 	// With the relay link up the machine polls every 15 s only: a payment
 	// seen within seconds came by push.

@@ -45,8 +45,8 @@ func TestExitPINOnTheScreensKeypad(t *testing.T) {
 		test.Tap(first.keys[string(k)])
 	}
 	h.typeText("68")
-	if h.c.typed != "" {
-		t.Fatalf("the PIN went into the amount: %q", h.c.typed)
+	if h.c.amount.typed != "" {
+		t.Fatalf("the PIN went into the amount: %q", h.c.amount.typed)
 	}
 	if s := first.ok.MinSize(); first.ok.Size().Height < minTouch || s.Width > first.ok.Size().Width {
 		t.Errorf("Exit button %v", first.ok.Size())
@@ -124,14 +124,14 @@ func TestSoundCues(t *testing.T) {
 			h.tick(2 * time.Second)
 		}, []sound.Cue{sound.Problem}},
 		{"expired", func(h *harness, s payment.Snapshot) { h.tick(5 * time.Minute) }, []sound.Cue{sound.Problem}},
-		{"cancelled", func(h *harness, s payment.Snapshot) { test.Tap(h.c.cancel) }, nil},
+		{"cancelled", func(h *harness, s payment.Snapshot) { test.Tap(h.c.keypad.cancel) }, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t, harnessOpt{})
 			var played []sound.Cue
 			h.c.deps.Sound = func(c sound.Cue) { played = append(played, c) }
 			h.tapKeys("9")
-			test.Tap(h.c.charge)
+			test.Tap(h.c.keypad.charge)
 			tc.end(h, h.awaiting())
 			h.ready()
 			if len(played) != len(tc.want) || (len(played) == 1 && played[0] != tc.want[0]) {
