@@ -18,10 +18,6 @@ import (
 	"qrkiosk/payment"
 )
 
-// prefLastPayType remembers the wallet of the last charge, so that typing
-// an amount and pressing Enter is a whole sale.
-const prefLastPayType = "cashier.lastPayType"
-
 // startFunc records an order in the journal, then starts it and follows it:
 // observe gets every event on the machine's goroutine. An error means the
 // order could not be recorded, and nothing was sent to the gateway.
@@ -90,26 +86,25 @@ type cashier struct {
 	deps cashierDeps
 	m    metrics
 
-	wallet int // index into deps.Wallets
-	order  *payment.Order
-	live   string // OutTradeNo of the order being charged; "" when ready
+	order *payment.Order
+	live  string // OutTradeNo of the order being charged; "" when ready
 	// last is the sale shown last: a late payment of it updates the
 	// status line (and the screens) until another sale starts.
 	last payment.Snapshot
 
-	amount        *amountField
-	keypad        *keypad
-	message       *widget.Label
-	status        *widget.Label
-	walletButtons []*widget.Button
-	demoPay       *widget.Button
-	demoDecline   *widget.Button
-	singleDemo    []*widget.Button // the tablet's bar under the customer screen
-	recent        *fyne.Container
-	tabs          *tabs // Sale, and Today & refunds
-	manager       *managerTools
-	alerts        *alertBar
-	stopAlerts    func()
+	amount      *amountField
+	keypad      *keypad
+	message     *widget.Label
+	status      *widget.Label
+	wallets     *walletPicker
+	demoPay     *widget.Button
+	demoDecline *widget.Button
+	singleDemo  []*widget.Button // the tablet's bar under the customer screen
+	recent      *fyne.Container
+	tabs        *tabs // Sale, and Today & refunds
+	manager     *managerTools
+	alerts      *alertBar
+	stopAlerts  func()
 	// holding says why charging waits (the start-up recovery); "" = it does not.
 	holding string
 	dialogs *dialogs
@@ -130,7 +125,6 @@ type cashier struct {
 
 	// The pane's parts, placed by paneLayout.
 	demoMark  fyne.CanvasObject
-	wallets   *fyne.Container
 	demoRow   fyne.CanvasObject
 	mirror    fyne.CanvasObject // title + the mirror; nil in the single layout
 	recentBox fyne.CanvasObject
@@ -178,7 +172,6 @@ func newCashier(deps cashierDeps) *cashier {
 	}
 	c := &cashier{deps: deps, m: metricsFor(deps.Size)}
 	c.dialogs = &dialogs{m: c.m}
-	c.wallet = c.lastWallet()
 	// One count of wrong manager PINs, wherever they are typed.
 	pins := pin.NewGuard(deps.Now)
 	c.manager = &managerTools{hash: deps.ManagerPINHash, pins: pins, dialogs: c.dialogs, do: deps.Do, log: deps.Log}
@@ -211,19 +204,6 @@ func (c *cashier) close() { c.stopAlerts() }
 
 const readyText = "Ready — type the amount and press Enter"
 
-func (c *cashier) lastWallet() int {
-	if c.deps.Prefs == nil {
-		return 0
-	}
-	last := c.deps.Prefs.String(prefLastPayType)
-	for i, w := range c.deps.Wallets {
-		if w.Code == last {
-			return i
-		}
-	}
-	return 0
-}
-
 func (c *cashier) build() {
 	c.amount = newAmountField(c.deps.Currency, c.m)
 	// Errors get two lines of their own, cut with … beyond: a longer one
@@ -237,18 +217,11 @@ func (c *cashier) build() {
 	c.status.Truncation = fyne.TextTruncateEllipsis
 	c.status.TextStyle.Bold = true
 
-	var walletObjs []fyne.CanvasObject
-	for i := range c.deps.Wallets {
-		b := widget.NewButton("", func() { c.onWallet(i) })
-		c.walletButtons = append(c.walletButtons, b)
-		walletObjs = append(walletObjs, b)
-	}
 	if c.deps.CPM != nil {
 		c.scanButton = widget.NewButtonWithIcon("Scan customer code", theme.SearchIcon(), c.onScan)
 		c.scanButton.Importance = widget.SuccessImportance
-		walletObjs = append(walletObjs, c.scanButton)
 	}
-	c.wallets = container.New(&walletGrid{c: c}, walletObjs...)
+	c.wallets = newWalletPicker(c.deps.Wallets, c.deps.Prefs, c.m, c.onWallet, c.scanButton)
 
 	c.keypad = newKeypad(c.deps.Currency, c.m, c.tapKey, c.onCharge, c.onCancel)
 
@@ -269,7 +242,7 @@ func (c *cashier) build() {
 	}
 
 	c.layout = &paneLayout{c: c}
-	objs := []fyne.CanvasObject{c.alerts.content, c.tabs.box, c.amount.box, c.message, c.keypad.box, c.wallets, c.status, c.recentBox, c.tabs.history.content}
+	objs := []fyne.CanvasObject{c.alerts.content, c.tabs.box, c.amount.box, c.message, c.keypad.box, c.wallets.grid, c.status, c.recentBox, c.tabs.history.content}
 	for _, o := range []fyne.CanvasObject{c.demoMark, c.demoRow, c.mirror} {
 		if o != nil {
 			objs = append(objs, o)
@@ -294,7 +267,7 @@ func (c *cashier) onWallet(i int) {
 	if c.live != "" {
 		return
 	}
-	c.wallet = i
+	c.wallets.selected = i
 	c.refreshControls()
 }
 
@@ -303,19 +276,7 @@ func (c *cashier) onWallet(i int) {
 func (c *cashier) refreshControls() {
 	ready := c.live == "" && !c.scanning
 	c.keypad.refresh(ready, c.holding == "")
-	for i, b := range c.walletButtons {
-		if i == c.wallet {
-			b.Importance = widget.HighImportance
-		} else {
-			b.Importance = widget.MediumImportance
-		}
-		if ready {
-			b.Enable()
-		} else {
-			b.Disable()
-		}
-		b.Refresh()
-	}
+	c.wallets.refresh(ready)
 	if c.scanButton != nil {
 		if ready && c.holding == "" {
 			c.scanButton.Enable()

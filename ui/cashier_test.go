@@ -408,7 +408,7 @@ func TestTouchTargets(t *testing.T) {
 	for _, b := range h.c.keypad.keys {
 		buttons = append(buttons, b)
 	}
-	for _, b := range h.c.walletButtons {
+	for _, b := range h.c.wallets.buttons {
 		buttons = append(buttons, b)
 	}
 	for _, b := range buttons {
@@ -421,16 +421,16 @@ func TestTouchTargets(t *testing.T) {
 func TestWalletSelectorListsEnabledAndPreselectsLastUsed(t *testing.T) {
 	h := newHarness(t, harnessOpt{wallets: []string{"payme", "fps", "octopus"}})
 	var labels []string
-	for _, b := range h.c.walletButtons {
+	for _, b := range h.c.wallets.buttons {
 		labels = append(labels, b.Text)
 	}
 	if got := strings.Join(labels, "|"); got != "PayMe|FPS  轉數快|Octopus  八達通" {
 		t.Fatalf("wallets %q", got)
 	}
-	if h.c.wallet != 0 {
-		t.Fatalf("first run preselects %d, want the first wallet", h.c.wallet)
+	if h.c.wallets.selected != 0 {
+		t.Fatalf("first run preselects %d, want the first wallet", h.c.wallets.selected)
 	}
-	test.Tap(h.c.walletButtons[2])
+	test.Tap(h.c.wallets.buttons[2])
 	h.typeText("8")
 	h.w.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEnter}) // keypad Enter
 	snap := h.awaiting()
@@ -443,13 +443,13 @@ func TestWalletSelectorListsEnabledAndPreselectsLastUsed(t *testing.T) {
 	// The next start (same preferences) preselects Octopus: amount + Enter
 	// is a whole sale.
 	again := newHarness(t, harnessOpt{wallets: []string{"payme", "fps", "octopus"}, prefs: h.prefs})
-	if again.c.wallet != 2 {
-		t.Fatalf("last used wallet not preselected: %d", again.c.wallet)
+	if again.c.wallets.selected != 2 {
+		t.Fatalf("last used wallet not preselected: %d", again.c.wallets.selected)
 	}
 	// A last-used wallet that is no longer enabled falls back to the first.
 	fewer := newHarness(t, harnessOpt{wallets: []string{"payme", "fps"}, prefs: h.prefs})
-	if fewer.c.wallet != 0 {
-		t.Fatalf("disabled wallet preselected: %d", fewer.c.wallet)
+	if fewer.c.wallets.selected != 0 {
+		t.Fatalf("disabled wallet preselected: %d", fewer.c.wallets.selected)
 	}
 }
 

@@ -78,7 +78,7 @@ func (r *okRefunder) QueryRefund(ctx context.Context, req payment.RefundRequest)
 // fake gateway) or let it expire.
 func (h *harness) sale(amount string, wallet int, pay bool) payment.Snapshot {
 	h.t.Helper()
-	test.Tap(h.c.walletButtons[wallet])
+	test.Tap(h.c.wallets.buttons[wallet])
 	h.tapKeys(keyClear)
 	h.typeText(amount)
 	test.Tap(h.c.keypad.charge)
@@ -155,7 +155,7 @@ func TestHistoryListsJournaledOrdersAndTotals(t *testing.T) {
 		t.Fatalf("third sale %s", c.State)
 	}
 	test.Tap(h.c.tabs.historyTab)
-	if !h.c.tabs.history.content.Visible() || h.c.status.Visible() || h.c.wallets.Visible() {
+	if !h.c.tabs.history.content.Visible() || h.c.status.Visible() || h.c.wallets.grid.Visible() {
 		t.Fatal("the history view did not replace the sale view")
 	}
 	if len(h.c.tabs.history.rows) != 3 || h.c.tabs.history.rows[0].order.OutTradeNo != c.OutTradeNo {
@@ -190,7 +190,7 @@ func TestHistoryListsJournaledOrdersAndTotals(t *testing.T) {
 		}
 	}
 	test.Tap(h.c.tabs.saleTab)
-	if h.c.tabs.history.content.Visible() || !h.c.status.Visible() || !h.c.wallets.Visible() {
+	if h.c.tabs.history.content.Visible() || !h.c.status.Visible() || !h.c.wallets.grid.Visible() {
 		t.Fatal("Sale did not come back")
 	}
 }
@@ -390,8 +390,8 @@ func TestRecoveryAtStartShowsTheResumedOrder(t *testing.T) {
 	if s.OutTradeNo != before.OutTradeNo || s.QRCode != before.QRCode || h.c.live != before.OutTradeNo || gw.Count("create") != 1 {
 		t.Fatalf("resumed %+v, live %q, creates %d", s, h.c.live, gw.Count("create"))
 	}
-	if h.amountShown() != "HK$42.00" || h.c.deps.Wallets[h.c.wallet].Wallet != "wechat" || !strings.Contains(h.c.status.Text, "Waiting for the customer") {
-		t.Fatalf("cashier shows %q, wallet %d, status %q", h.amountShown(), h.c.wallet, h.c.status.Text)
+	if h.amountShown() != "HK$42.00" || h.c.deps.Wallets[h.c.wallets.selected].Wallet != "wechat" || !strings.Contains(h.c.status.Text, "Waiting for the customer") {
+		t.Fatalf("cashier shows %q, wallet %d, status %q", h.amountShown(), h.c.wallets.selected, h.c.status.Text)
 	}
 	if !s.Deadline.Equal(t0.Add(4 * time.Minute)) {
 		t.Fatalf("the countdown runs to %v", s.Deadline)

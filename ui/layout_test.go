@@ -64,7 +64,7 @@ var paneStates = []paneState{
 	// own expiry, and the status says until when.
 	{"cancelled", func(t *testing.T, h *harness) {
 		h.gw.NoCancel = true
-		test.Tap(h.c.walletButtons[2])
+		test.Tap(h.c.wallets.buttons[2])
 		h.tapKeys("2", "5", "0")
 		test.Tap(h.c.keypad.charge)
 		h.awaiting()

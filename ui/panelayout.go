@@ -19,8 +19,6 @@ import (
 // taps no longer landed on what was drawn).
 type paneLayout struct {
 	c *cashier
-	// walletCols is how many columns of wallets the last layout made.
-	walletCols int
 }
 
 func (l *paneLayout) MinSize([]fyne.CanvasObject) fyne.Size { return fyne.NewSize(1, 1) }
@@ -112,7 +110,7 @@ func (l *paneLayout) showAll() {
 
 func (l *paneLayout) parts() []fyne.CanvasObject {
 	c := l.c
-	objs := []fyne.CanvasObject{c.tabs.box, c.amount.box, c.message, c.keypad.box, c.wallets, c.status, c.recentBox}
+	objs := []fyne.CanvasObject{c.tabs.box, c.amount.box, c.message, c.keypad.box, c.wallets.grid, c.status, c.recentBox}
 	for _, o := range []fyne.CanvasObject{c.demoRow, c.mirror} {
 		if o != nil {
 			objs = append(objs, o)
@@ -137,7 +135,7 @@ func (l *paneLayout) keypadBlock(x, y, w, h float32, walletRows int) {
 	y += mh
 	if walletRows > 0 {
 		wh := float32(walletRows)*m.touch + float32(walletRows-1)*m.pad
-		place(c.wallets, x, y, w, wh)
+		place(c.wallets.grid, x, y, w, wh)
 		y += wh + m.pad
 		h -= wh + m.pad
 	}
@@ -153,7 +151,7 @@ func (l *paneLayout) layoutLandscape(x, y, w, h float32) {
 	place(c.tabs.box, rx, y, rw, m.touch)
 	ry, rh := y+m.touch+m.pad, h-m.touch-m.pad
 	if c.tabs.onHistory() {
-		c.wallets.Hide()
+		c.wallets.grid.Hide()
 		l.sidePanel(rx, ry, rw, rh)
 		return
 	}
@@ -161,10 +159,10 @@ func (l *paneLayout) layoutLandscape(x, y, w, h float32) {
 	if rw >= 3*200 {
 		cols = 3
 	}
-	rows := (len(c.wallets.Objects) + cols - 1) / cols
+	rows := (len(c.wallets.grid.Objects) + cols - 1) / cols
 	wh := float32(rows)*m.touch + float32(max(rows-1, 0))*m.pad
-	l.walletCols = cols
-	place(c.wallets, rx, ry, rw, wh)
+	c.wallets.cols = cols
+	place(c.wallets.grid, rx, ry, rw, wh)
 	l.sidePanel(rx, ry+wh+m.pad, rw, rh-wh-m.pad)
 }
 
@@ -174,8 +172,8 @@ func (l *paneLayout) layoutPortrait(x, y, w, h float32) {
 	if w < 4*170 {
 		cols = 2
 	}
-	l.walletCols = cols
-	rows := (len(c.wallets.Objects) + cols - 1) / cols
+	c.wallets.cols = cols
+	rows := (len(c.wallets.grid.Objects) + cols - 1) / cols
 	// The keypad block: the amount, the error line, the wallets and keys
 	// of about a fifth of the width each.
 	keysH := min(w*0.58, h*0.36)
@@ -225,50 +223,6 @@ func (l *paneLayout) sidePanel(x, y, w, h float32) {
 		return
 	}
 	place(c.recentBox, x, y, w, h)
-}
-
-// walletGrid lays the wallet buttons out in the columns paneLayout chose,
-// each named in English and, where it fits, in Chinese too.
-type walletGrid struct{ c *cashier }
-
-func (g *walletGrid) MinSize([]fyne.CanvasObject) fyne.Size { return fyne.NewSize(1, 1) }
-
-func (g *walletGrid) Layout(objs []fyne.CanvasObject, size fyne.Size) {
-	c := g.c
-	cols := max(c.layout.walletCols, 1)
-	(&gridLayout{cols: cols, gap: c.m.pad}).Layout(objs, size)
-	if len(objs) == 0 {
-		return
-	}
-	bw := objs[0].Size().Width
-	for i := range objs {
-		if i >= len(c.deps.Wallets) {
-			g.fitScanLabel(bw)
-			continue
-		}
-		w := c.deps.Wallets[i]
-		label := w.Name.En
-		if both := label + "  " + w.Name.ZhHant; w.Name.ZhHant != w.Name.En &&
-			fyne.MeasureText(both, c.m.text, fyne.TextStyle{}).Width+4*theme.InnerPadding() <= bw {
-			label = both
-		}
-		if b := c.walletButtons[i]; b.Text != label {
-			b.SetText(label)
-		}
-	}
-}
-
-// fitScanLabel names the scan button in full where it fits, else short.
-func (g *walletGrid) fitScanLabel(w float32) {
-	b := g.c.scanButton
-	label := "Scan customer code"
-	need := fyne.MeasureText(label, theme.TextSize(), fyne.TextStyle{Bold: true}).Width + theme.IconInlineSize() + 5*theme.InnerPadding()
-	if need > w {
-		label = "Scan code"
-	}
-	if b.Text != label {
-		b.SetText(label)
-	}
 }
 
 // newDemoMark is the strip across the top of the pane in demo mode, as on

@@ -50,11 +50,7 @@ func (c *cashier) onRecovered(orders []*payment.Order, records []journal.Order, 
 	o := orders[resume]
 	snap := o.Snapshot()
 	c.order, c.live = o, snap.OutTradeNo
-	for i, w := range c.deps.Wallets {
-		if w.Code == snap.PayType.Code {
-			c.wallet = i
-		}
-	}
+	c.wallets.choose(snap.PayType.Code)
 	c.amount.set(snap.Amount.String())
 	c.deps.Log.Info("resumed an order left unfinished", "out_trade_no", snap.OutTradeNo)
 	o.Observe(func(ev payment.Event) {

@@ -22,10 +22,7 @@ func (c *cashier) onCharge() {
 		c.message.SetText("No wallet is enabled: check pay_types in the configuration")
 		return
 	}
-	pt := c.deps.Wallets[c.wallet]
-	if c.deps.Prefs != nil {
-		c.deps.Prefs.SetString(prefLastPayType, pt.Code)
-	}
+	pt := c.wallets.remember()
 	now := c.deps.Now()
 	c.start(payment.CreateRequest{
 		OutTradeNo: c.deps.NewOutTradeNo(now),

@@ -85,7 +85,7 @@ func TestDemoSaleOnScanForPay(t *testing.T) {
 	}
 
 	var labels []string
-	for _, b := range c.walletButtons {
+	for _, b := range c.wallets.buttons {
 		// The English name, and the Chinese where the button is wide enough.
 		en, _, _ := strings.Cut(b.Text, "  ")
 		labels = append(labels, en)
@@ -93,7 +93,7 @@ func TestDemoSaleOnScanForPay(t *testing.T) {
 	if got := strings.Join(labels, "|"); got != "Alipay|WeChat Pay" || c.scanButton == nil {
 		t.Fatalf("wallets %q, scan button %v: ScanForPay takes Alipay and WeChat Pay, and scanned codes", got, c.scanButton != nil)
 	}
-	test.Tap(c.walletButtons[1])
+	test.Tap(c.wallets.buttons[1])
 	for _, key := range []string{"1", "2", keyPoint, "3", "4"} {
 		test.Tap(c.keypad.keys[key])
 	}
