@@ -7,13 +7,11 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"qrkiosk/display"
 	"qrkiosk/internal/journal"
 	"qrkiosk/internal/pin"
-	"qrkiosk/internal/scan"
 	"qrkiosk/internal/sound"
 	"qrkiosk/payment"
 )
@@ -109,19 +107,8 @@ type cashier struct {
 	holding string
 	dialogs *dialogs
 
-	// The customer's code (scan.go): every key goes through scanner;
-	// stopFlush stops the pending release of held keys. scanning: waiting
-	// for a scan of scanAmount ("Scan customer code"); codePad is the
-	// dialog that takes the code by hand, opened at once unless
-	// codeByButton (the tablet: its customer screen asks for the code, and
-	// a button of its bar opens the dialog).
-	scanner      scan.Detector
-	stopFlush    func() bool
-	scanning     bool
-	scanAmount   payment.Amount
-	codePad      *pinPad
-	codeByButton bool
-	scanButton   *widget.Button
+	keyboard *keyboard
+	scan     *scanFlow // the customer's code
 
 	// The pane's parts, placed by paneLayout.
 	demoMark  fyne.CanvasObject
@@ -171,6 +158,7 @@ func newCashier(deps cashierDeps) *cashier {
 		deps.AfterFunc = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
 	}
 	c := &cashier{deps: deps, m: metricsFor(deps.Size)}
+	c.keyboard = &keyboard{now: deps.KeyNow, after: deps.AfterFunc, do: deps.Do, act: c.act}
 	c.dialogs = &dialogs{m: c.m}
 	// One count of wrong manager PINs, wherever they are typed.
 	pins := pin.NewGuard(deps.Now)
@@ -217,11 +205,8 @@ func (c *cashier) build() {
 	c.status.Truncation = fyne.TextTruncateEllipsis
 	c.status.TextStyle.Bold = true
 
-	if c.deps.CPM != nil {
-		c.scanButton = widget.NewButtonWithIcon("Scan customer code", theme.SearchIcon(), c.onScan)
-		c.scanButton.Importance = widget.SuccessImportance
-	}
-	c.wallets = newWalletPicker(c.deps.Wallets, c.deps.Prefs, c.m, c.onWallet, c.scanButton)
+	c.scan = newScanFlow(c.deps.CPM != nil, c.onScan)
+	c.wallets = newWalletPicker(c.deps.Wallets, c.deps.Prefs, c.m, c.onWallet, c.scan.button)
 
 	c.keypad = newKeypad(c.deps.Currency, c.m, c.tapKey, c.onCharge, c.onCancel)
 
@@ -274,16 +259,10 @@ func (c *cashier) onWallet(i int) {
 // refreshControls enables what makes sense now: the keypad and Charge when
 // ready, Cancel while an order is live, the demo buttons while a QR shows.
 func (c *cashier) refreshControls() {
-	ready := c.live == "" && !c.scanning
+	ready := c.live == "" && !c.scan.waiting
 	c.keypad.refresh(ready, c.holding == "")
 	c.wallets.refresh(ready)
-	if c.scanButton != nil {
-		if ready && c.holding == "" {
-			c.scanButton.Enable()
-		} else {
-			c.scanButton.Disable()
-		}
-	}
+	c.scan.refresh(ready && c.holding == "")
 	if c.demoPay != nil {
 		snap := payment.Snapshot{}
 		if c.order != nil {

@@ -122,10 +122,10 @@ var paneStates = []paneState{
 	// hand) or, on the tablet, the customer screen asking for it.
 	{"scanwait", func(t *testing.T, h *harness) {
 		h.tapKeys("2", "5", "0")
-		test.Tap(h.c.scanButton)
-		if h.c.codePad != nil {
+		test.Tap(h.c.scan.button)
+		if h.c.scan.codePad != nil {
 			for _, k := range "28765432109" {
-				test.Tap(h.c.codePad.keys[string(k)])
+				test.Tap(h.c.scan.codePad.keys[string(k)])
 			}
 		}
 	}},

@@ -9,8 +9,8 @@ import (
 
 // onCharge starts an order for the typed amount with the selected wallet.
 func (c *cashier) onCharge() {
-	c.releaseKeys() // typed just before the tap
-	if c.live != "" || c.holding != "" || c.scanning {
+	c.keyboard.release() // typed just before the tap
+	if c.live != "" || c.holding != "" || c.scan.waiting {
 		return
 	}
 	amt, err := c.amount.parse()
@@ -55,8 +55,8 @@ func (c *cashier) start(req payment.CreateRequest) {
 
 // onCancel withdraws the live order (Esc), or clears the amount when idle.
 func (c *cashier) onCancel() {
-	c.releaseKeys()
-	if c.scanning && c.live == "" {
+	c.keyboard.release()
+	if c.scan.waiting && c.live == "" {
 		c.endScan()
 		return
 	}
@@ -99,7 +99,7 @@ func (c *cashier) onEvent(ev payment.Event) {
 			c.refreshRecent()
 			// Not over a customer screen asking the next customer for
 			// their payment code.
-			if c.live == "" && !c.scanning && ev.OutTradeNo == c.last.OutTradeNo && c.last.State != payment.StatePaid {
+			if c.live == "" && !c.scan.waiting && ev.OutTradeNo == c.last.OutTradeNo && c.last.State != payment.StatePaid {
 				c.last = ev.Snapshot
 				c.showScreens(ev.Snapshot)
 				c.status.SetText(statusText(ev.Snapshot))

@@ -90,8 +90,8 @@ func TestDemoSaleOnScanForPay(t *testing.T) {
 		en, _, _ := strings.Cut(b.Text, "  ")
 		labels = append(labels, en)
 	}
-	if got := strings.Join(labels, "|"); got != "Alipay|WeChat Pay" || c.scanButton == nil {
-		t.Fatalf("wallets %q, scan button %v: ScanForPay takes Alipay and WeChat Pay, and scanned codes", got, c.scanButton != nil)
+	if got := strings.Join(labels, "|"); got != "Alipay|WeChat Pay" || c.scan.button == nil {
+		t.Fatalf("wallets %q, scan button %v: ScanForPay takes Alipay and WeChat Pay, and scanned codes", got, c.scan.button != nil)
 	}
 	test.Tap(c.wallets.buttons[1])
 	for _, key := range []string{"1", "2", keyPoint, "3", "4"} {

@@ -59,7 +59,7 @@ func (s *singleLayout) build(c *cashier, demo bool) {
 		s.demo = []*widget.Button{decline, pay}
 	}
 	// The customer screen asks for the code; this bar offers typing it.
-	c.codeByButton = true
+	c.scan.byButton = true
 	c.deps.Ask = s.onAsk
 	c.deps.Idle = s.showKeypad
 	s.tapAway = newTapArea(s.showKeypad)
