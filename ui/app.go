@@ -137,7 +137,7 @@ func (w *windows) do(f func()) {
 // Fyne closes them at once) and waits until the gateway has settled it.
 func (w *windows) afterRun() {
 	w.stopped.Store(true)
-	o := w.cashier.order
+	o := w.cashier.sale.order
 	if o == nil {
 		return
 	}
@@ -361,7 +361,7 @@ func (w *windows) onClose() {
 	switch {
 	case w.opts.Kiosk:
 		w.cashier.dialogs.askExitPIN(w.cfg.PIN, w.exitPINs, w.log, w.quit)
-	case w.cashier.live != "":
+	case w.cashier.sale.live != "":
 		w.cashier.dialogs.confirmQuit(w.quit)
 	default:
 		w.quit()
@@ -373,7 +373,7 @@ func (w *windows) onClose() {
 // closes the app. An order that cannot be settled in time is left to the
 // machine's final query on the next start (the journal).
 func (w *windows) quit() {
-	o := w.cashier.order
+	o := w.cashier.sale.order
 	if o == nil || w.quitting {
 		w.app.Quit()
 		return

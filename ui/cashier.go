@@ -84,16 +84,9 @@ type cashier struct {
 	deps cashierDeps
 	m    metrics
 
-	order *payment.Order
-	live  string // OutTradeNo of the order being charged; "" when ready
-	// last is the sale shown last: a late payment of it updates the
-	// status line (and the screens) until another sale starts.
-	last payment.Snapshot
-
+	sale        *sale
 	amount      *amountField
 	keypad      *keypad
-	message     *widget.Label
-	status      *widget.Label
 	wallets     *walletPicker
 	demoPay     *widget.Button
 	demoDecline *widget.Button
@@ -103,9 +96,7 @@ type cashier struct {
 	manager     *managerTools
 	alerts      *alertBar
 	stopAlerts  func()
-	// holding says why charging waits (the start-up recovery); "" = it does not.
-	holding string
-	dialogs *dialogs
+	dialogs     *dialogs
 
 	keyboard *keyboard
 	scan     *scanFlow // the customer's code
@@ -179,7 +170,7 @@ func newCashier(deps cashierDeps) *cashier {
 	c.amount.refresh()
 	c.refreshControls()
 	c.refreshRecent()
-	c.status.SetText(readyText)
+	c.sale.status.SetText(readyText)
 	// Alerts come from the order machines' goroutines.
 	c.stopAlerts = deps.Journal.OnAlert(func(a journal.Alert) {
 		c.deps.Do(func() { c.onAlert(a) })
@@ -194,16 +185,7 @@ const readyText = "Ready — type the amount and press Enter"
 
 func (c *cashier) build() {
 	c.amount = newAmountField(c.deps.Currency, c.m)
-	// Errors get two lines of their own, cut with … beyond: a longer one
-	// must never push the Charge button off the screen.
-	c.message = widget.NewLabel("")
-	c.message.Importance = widget.DangerImportance
-	c.message.Wrapping = fyne.TextWrapWord
-	c.message.Truncation = fyne.TextTruncateEllipsis
-	c.status = widget.NewLabel("")
-	c.status.Wrapping = fyne.TextWrapWord
-	c.status.Truncation = fyne.TextTruncateEllipsis
-	c.status.TextStyle.Bold = true
+	c.sale = newSale()
 
 	c.scan = newScanFlow(c.deps.CPM != nil, c.onScan)
 	c.wallets = newWalletPicker(c.deps.Wallets, c.deps.Prefs, c.m, c.onWallet, c.scan.button)
@@ -227,7 +209,7 @@ func (c *cashier) build() {
 	}
 
 	c.layout = &paneLayout{c: c}
-	objs := []fyne.CanvasObject{c.alerts.content, c.tabs.box, c.amount.box, c.message, c.keypad.box, c.wallets.grid, c.status, c.recentBox, c.tabs.history.content}
+	objs := []fyne.CanvasObject{c.alerts.content, c.tabs.box, c.amount.box, c.sale.message, c.keypad.box, c.wallets.grid, c.sale.status, c.recentBox, c.tabs.history.content}
 	for _, o := range []fyne.CanvasObject{c.demoMark, c.demoRow, c.mirror} {
 		if o != nil {
 			objs = append(objs, o)
@@ -249,7 +231,7 @@ func (c *cashier) onAlert(a journal.Alert) {
 }
 
 func (c *cashier) onWallet(i int) {
-	if c.live != "" {
+	if c.sale.live != "" {
 		return
 	}
 	c.wallets.selected = i
@@ -259,14 +241,14 @@ func (c *cashier) onWallet(i int) {
 // refreshControls enables what makes sense now: the keypad and Charge when
 // ready, Cancel while an order is live, the demo buttons while a QR shows.
 func (c *cashier) refreshControls() {
-	ready := c.live == "" && !c.scan.waiting
-	c.keypad.refresh(ready, c.holding == "")
+	ready := c.sale.live == "" && !c.scan.waiting
+	c.keypad.refresh(ready, c.sale.holding == "")
 	c.wallets.refresh(ready)
-	c.scan.refresh(ready && c.holding == "")
+	c.scan.refresh(ready && c.sale.holding == "")
 	if c.demoPay != nil {
 		snap := payment.Snapshot{}
-		if c.order != nil {
-			snap = c.order.Snapshot()
+		if c.sale.order != nil {
+			snap = c.sale.order.Snapshot()
 		}
 		on := !ready && snap.State == payment.StateAwaitingPayment && !snap.Cancelling && snap.SysSN != ""
 		for _, b := range append([]*widget.Button{c.demoPay, c.demoDecline}, c.singleDemo...) {

@@ -210,7 +210,7 @@ func newHarness(t *testing.T, o harnessOpt) *harness {
 	h.c.attach(h.w.Canvas())
 	t.Cleanup(func() {
 		// Leave no countdown ticking into the next test.
-		if h.c.live != "" {
+		if h.c.sale.live != "" {
 			h.c.onCancel()
 			h.ready()
 		}
@@ -245,7 +245,7 @@ func (h *harness) pump(what string, cond func() bool) {
 		case f := <-h.queued:
 			f()
 		case <-deadline:
-			h.t.Fatalf("timed out waiting for %s; gateway calls %v, status %q", what, h.gw.Calls(), h.c.status.Text)
+			h.t.Fatalf("timed out waiting for %s; gateway calls %v, status %q", what, h.gw.Calls(), h.c.sale.status.Text)
 		}
 	}
 }
@@ -274,7 +274,7 @@ func (h *harness) tick(d time.Duration) {
 
 func (h *harness) ready() payment.Snapshot {
 	h.t.Helper()
-	h.pump("the order to end", func() bool { return h.c.live == "" })
+	h.pump("the order to end", func() bool { return h.c.sale.live == "" })
 	return h.shown[len(h.shown)-1]
 }
 
@@ -350,8 +350,8 @@ func TestTappingAndTypingAmounts(t *testing.T) {
 		t.Fatalf("after two backspaces %q", got)
 	}
 	h.w.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape}) // idle: Esc clears
-	if h.c.amount.typed != "" || h.c.message.Text != "" {
-		t.Fatalf("Esc when idle: typed %q message %q", h.c.amount.typed, h.c.message.Text)
+	if h.c.amount.typed != "" || h.c.sale.message.Text != "" {
+		t.Fatalf("Esc when idle: typed %q message %q", h.c.amount.typed, h.c.sale.message.Text)
 	}
 	if h.gw.Count("create") != 0 {
 		t.Fatal("typing reached the gateway")
@@ -380,13 +380,13 @@ func TestInvalidInputNeverReachesGateway(t *testing.T) {
 			if tc.enter {
 				h.w.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyReturn})
 			}
-			if !strings.Contains(h.c.message.Text, tc.want) {
-				t.Errorf("message %q, want it to say %q", h.c.message.Text, tc.want)
+			if !strings.Contains(h.c.sale.message.Text, tc.want) {
+				t.Errorf("message %q, want it to say %q", h.c.sale.message.Text, tc.want)
 			}
 			if h.amountShown() != tc.amount {
 				t.Errorf("amount shows %q, want %q", h.amountShown(), tc.amount)
 			}
-			if calls := h.gw.Calls(); len(calls) != 0 || h.c.live != "" {
+			if calls := h.gw.Calls(); len(calls) != 0 || h.c.sale.live != "" {
 				t.Errorf("invalid input reached the gateway: %v", calls)
 			}
 		})
@@ -496,10 +496,10 @@ func TestChargeToResultAndBackToReady(t *testing.T) {
 			tc.finish(h, snap)
 			last := h.ready()
 			if last.State != tc.want {
-				t.Fatalf("customer screen ended on %s, want %s (status %q)", last.State, tc.want, h.c.status.Text)
+				t.Fatalf("customer screen ended on %s, want %s (status %q)", last.State, tc.want, h.c.sale.status.Text)
 			}
-			if !strings.Contains(h.c.status.Text, strings.ToUpper(tc.want.String())) {
-				t.Errorf("status %q", h.c.status.Text)
+			if !strings.Contains(h.c.sale.status.Text, strings.ToUpper(tc.want.String())) {
+				t.Errorf("status %q", h.c.sale.status.Text)
 			}
 			day, err := h.j.Today(context.Background())
 			if err != nil || len(day.Orders) != 1 || day.Orders[0].State != tc.want || len(h.c.recent.Objects) != 1 {
@@ -512,8 +512,8 @@ func TestChargeToResultAndBackToReady(t *testing.T) {
 				t.Fatalf("not ready again: typed %q", h.c.amount.typed)
 			}
 			h.w.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyReturn})
-			if h.gw.Count("create") != 1 || !strings.Contains(h.c.message.Text, "Amount is required") {
-				t.Fatalf("Enter after the sale ended: creates %d, message %q", h.gw.Count("create"), h.c.message.Text)
+			if h.gw.Count("create") != 1 || !strings.Contains(h.c.sale.message.Text, "Amount is required") {
+				t.Fatalf("Enter after the sale ended: creates %d, message %q", h.gw.Count("create"), h.c.sale.message.Text)
 			}
 			if h.c.demoPay != nil && !h.c.demoPay.Disabled() {
 				t.Fatal("demo buttons stay on after the order ended")

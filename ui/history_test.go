@@ -155,7 +155,7 @@ func TestHistoryListsJournaledOrdersAndTotals(t *testing.T) {
 		t.Fatalf("third sale %s", c.State)
 	}
 	test.Tap(h.c.tabs.historyTab)
-	if !h.c.tabs.history.content.Visible() || h.c.status.Visible() || h.c.wallets.grid.Visible() {
+	if !h.c.tabs.history.content.Visible() || h.c.sale.status.Visible() || h.c.wallets.grid.Visible() {
 		t.Fatal("the history view did not replace the sale view")
 	}
 	if len(h.c.tabs.history.rows) != 3 || h.c.tabs.history.rows[0].order.OutTradeNo != c.OutTradeNo {
@@ -190,7 +190,7 @@ func TestHistoryListsJournaledOrdersAndTotals(t *testing.T) {
 		}
 	}
 	test.Tap(h.c.tabs.saleTab)
-	if h.c.tabs.history.content.Visible() || !h.c.status.Visible() || !h.c.wallets.grid.Visible() {
+	if h.c.tabs.history.content.Visible() || !h.c.sale.status.Visible() || !h.c.wallets.grid.Visible() {
 		t.Fatal("Sale did not come back")
 	}
 }
@@ -271,8 +271,8 @@ func TestPaidLateBannerAndItsRefund(t *testing.T) {
 	if s.State != payment.StateExpired || s.Withdrawn || h.c.alerts.content.Visible() {
 		t.Fatalf("expired sale %+v, banner %v", s, h.c.alerts.content.Visible())
 	}
-	if !strings.Contains(h.c.status.Text, "payable") || strings.Contains(h.c.status.Text, "withdrawn") {
-		t.Fatalf("status %q: the cashier must be told the QR stays payable", h.c.status.Text)
+	if !strings.Contains(h.c.sale.status.Text, "payable") || strings.Contains(h.c.sale.status.Text, "withdrawn") {
+		t.Fatalf("status %q: the cashier must be told the QR stays payable", h.c.sale.status.Text)
 	}
 	// The customer's payment arrives after the screen showed Expired.
 	h.gw.Pay(s.OutTradeNo)
@@ -284,7 +284,7 @@ func TestPaidLateBannerAndItsRefund(t *testing.T) {
 	}
 	// No other sale has started: the status line and the screens, which
 	// still showed how this sale ended, now say it was paid.
-	h.pump("the status line", func() bool { return strings.HasPrefix(h.c.status.Text, "PAID LATE") })
+	h.pump("the status line", func() bool { return strings.HasPrefix(h.c.sale.status.Text, "PAID LATE") })
 	if last := h.shown[len(h.shown)-1]; last.State != payment.StatePaid || !last.Late {
 		t.Errorf("customer screen last shown %s", last.State)
 	}
@@ -382,16 +382,16 @@ func TestRecoveryAtStartShowsTheResumedOrder(t *testing.T) {
 	h := newHarness(t, harnessOpt{dir: dir, gw: gw})
 	h.c.hold("Checking what the last run left unfinished…")
 	test.Tap(h.c.keypad.charge)
-	if !h.c.keypad.charge.Disabled() || h.c.live != "" {
+	if !h.c.keypad.charge.Disabled() || h.c.sale.live != "" {
 		t.Fatal("charging must wait for the recovery")
 	}
 	h.recoverNow()
 	s := h.awaiting()
-	if s.OutTradeNo != before.OutTradeNo || s.QRCode != before.QRCode || h.c.live != before.OutTradeNo || gw.Count("create") != 1 {
-		t.Fatalf("resumed %+v, live %q, creates %d", s, h.c.live, gw.Count("create"))
+	if s.OutTradeNo != before.OutTradeNo || s.QRCode != before.QRCode || h.c.sale.live != before.OutTradeNo || gw.Count("create") != 1 {
+		t.Fatalf("resumed %+v, live %q, creates %d", s, h.c.sale.live, gw.Count("create"))
 	}
-	if h.amountShown() != "HK$42.00" || h.c.deps.Wallets[h.c.wallets.selected].Wallet != "wechat" || !strings.Contains(h.c.status.Text, "Waiting for the customer") {
-		t.Fatalf("cashier shows %q, wallet %d, status %q", h.amountShown(), h.c.wallets.selected, h.c.status.Text)
+	if h.amountShown() != "HK$42.00" || h.c.deps.Wallets[h.c.wallets.selected].Wallet != "wechat" || !strings.Contains(h.c.sale.status.Text, "Waiting for the customer") {
+		t.Fatalf("cashier shows %q, wallet %d, status %q", h.amountShown(), h.c.wallets.selected, h.c.sale.status.Text)
 	}
 	if !s.Deadline.Equal(t0.Add(4 * time.Minute)) {
 		t.Fatalf("the countdown runs to %v", s.Deadline)
@@ -435,8 +435,8 @@ func TestKeypadTypesTheManagerPIN(t *testing.T) {
 	// Enter refunds; it never charges while the refund panel is open.
 	h.w.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyReturn})
 	h.pump("the refund", func() bool { return !h.c.tabs.history.busy })
-	if !strings.Contains(h.c.tabs.history.refundMsg.Text, "REFUNDED HK$9.00") || h.c.live != "" || len(h.orders) != 1 {
-		t.Fatalf("refund %q, live %q, orders %d", h.c.tabs.history.refundMsg.Text, h.c.live, len(h.orders))
+	if !strings.Contains(h.c.tabs.history.refundMsg.Text, "REFUNDED HK$9.00") || h.c.sale.live != "" || len(h.orders) != 1 {
+		t.Fatalf("refund %q, live %q, orders %d", h.c.tabs.history.refundMsg.Text, h.c.sale.live, len(h.orders))
 	}
 }
 

@@ -126,12 +126,12 @@ func (c *cashier) onKey(k string) {
 		c.tabs.history.onKey(k)
 		return
 	}
-	if c.live != "" || c.scan.waiting {
+	if c.sale.live != "" || c.scan.waiting {
 		return // the amount of a live order (or one asked for) does not change
 	}
-	c.message.SetText("")
+	c.sale.message.SetText("")
 	if err := c.amount.press(k); err != nil {
-		c.message.SetText(amountProblem(err))
+		c.sale.message.SetText(amountProblem(err))
 	}
 }
 

@@ -43,7 +43,7 @@ var paneStates = []paneState{
 	// The longest message the pane shows, a journal that cannot write.
 	{"error", func(t *testing.T, h *harness) {
 		h.tapKeys("2", "5", "0")
-		h.c.message.SetText("The sale could not be recorded, so nothing was charged: journal: write /var/lib/qrkiosk/journal.db: no space left on device (the disk is full; free some space and charge again)")
+		h.c.sale.message.SetText("The sale could not be recorded, so nothing was charged: journal: write /var/lib/qrkiosk/journal.db: no space left on device (the disk is full; free some space and charge again)")
 	}},
 	{"qr", func(t *testing.T, h *harness) {
 		h.tapKeys("2", "5", "0")
@@ -77,7 +77,7 @@ var paneStates = []paneState{
 		h.gw.Pay(s.OutTradeNo)
 		h.orders[len(h.orders)-1].Notify(h.gw.Record(s.OutTradeNo))
 		h.pump("the paid-late banner and status", func() bool {
-			return h.c.alerts.content.Visible() && strings.HasPrefix(h.c.status.Text, "PAID LATE")
+			return h.c.alerts.content.Visible() && strings.HasPrefix(h.c.sale.status.Text, "PAID LATE")
 		})
 		if h.single != nil {
 			h.single.showKeypad()
@@ -91,7 +91,7 @@ var paneStates = []paneState{
 		h.gw.Pay(s.OutTradeNo)
 		h.orders[len(h.orders)-1].Notify(h.gw.Record(s.OutTradeNo))
 		h.pump("the paid-late banner and status", func() bool {
-			return h.c.alerts.content.Visible() && strings.HasPrefix(h.c.status.Text, "PAID LATE")
+			return h.c.alerts.content.Visible() && strings.HasPrefix(h.c.sale.status.Text, "PAID LATE")
 		})
 		if h.single != nil {
 			h.single.showKeypad() // the tablet's result hold is over

@@ -110,7 +110,7 @@ func (l *paneLayout) showAll() {
 
 func (l *paneLayout) parts() []fyne.CanvasObject {
 	c := l.c
-	objs := []fyne.CanvasObject{c.tabs.box, c.amount.box, c.message, c.keypad.box, c.wallets.grid, c.status, c.recentBox}
+	objs := []fyne.CanvasObject{c.tabs.box, c.amount.box, c.sale.message, c.keypad.box, c.wallets.grid, c.sale.status, c.recentBox}
 	for _, o := range []fyne.CanvasObject{c.demoRow, c.mirror} {
 		if o != nil {
 			objs = append(objs, o)
@@ -131,7 +131,7 @@ func (l *paneLayout) keypadBlock(x, y, w, h float32, walletRows int) {
 	place(c.amount.box, x, y, w, ah)
 	y += ah
 	mh := lines(2, m.text)
-	place(c.message, x, y, w, mh)
+	place(c.sale.message, x, y, w, mh)
 	y += mh
 	if walletRows > 0 {
 		wh := float32(walletRows)*m.touch + float32(walletRows-1)*m.pad
@@ -191,7 +191,7 @@ func (l *paneLayout) layoutPortrait(x, y, w, h float32) {
 func (l *paneLayout) sidePanel(x, y, w, h float32) {
 	c, m := l.c, l.c.m
 	if c.tabs.onHistory() {
-		for _, o := range []fyne.CanvasObject{c.status, c.demoRow, c.mirror, c.recentBox} {
+		for _, o := range []fyne.CanvasObject{c.sale.status, c.demoRow, c.mirror, c.recentBox} {
 			if o != nil {
 				o.Hide()
 			}
@@ -205,7 +205,7 @@ func (l *paneLayout) sidePanel(x, y, w, h float32) {
 		h -= m.touch + m.pad
 	}
 	sh := lines(3, m.text)
-	place(c.status, x, y, w, sh)
+	place(c.sale.status, x, y, w, sh)
 	y += sh
 	h -= sh
 	if c.mirror != nil {

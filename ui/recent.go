@@ -24,7 +24,7 @@ func (c *cashier) refreshRecent() {
 	var rows []fyne.CanvasObject
 	for i := len(day.Orders) - 1; i >= 0 && len(rows) < recentShown; i-- {
 		o := day.Orders[i]
-		if !o.State.Final() || o.OutTradeNo == c.live {
+		if !o.State.Final() || o.OutTradeNo == c.sale.live {
 			continue
 		}
 		text := fmt.Sprintf("%s   %s   %s   %s", o.TxTime.In(c.deps.Journal.Location()).Format("15:04:05"), o.Amount.Display(), o.PayType.Name.En, stateWord(o))

@@ -8,8 +8,8 @@ import (
 // hold stops charging until release: the start-up recovery may give a
 // pending order back to the screen.
 func (c *cashier) hold(reason string) {
-	c.holding = reason
-	c.status.SetText(reason)
+	c.sale.holding = reason
+	c.sale.status.SetText(reason)
 	c.refreshControls()
 }
 
@@ -19,13 +19,13 @@ func (c *cashier) hold(reason string) {
 // back on the customer screen; the others settle by themselves and show in
 // the history. Called on the Fyne goroutine.
 func (c *cashier) onRecovered(orders []*payment.Order, records []journal.Order, err error) {
-	c.holding = ""
+	c.sale.holding = ""
 	if err != nil {
-		c.message.SetText("Could not check the orders the last run left unfinished: " + err.Error() + " — they are checked at the next start")
+		c.sale.message.SetText("Could not check the orders the last run left unfinished: " + err.Error() + " — they are checked at the next start")
 	}
 	resume := -1
 	for i, rec := range records {
-		if !rec.CancelAsked && c.deps.Now().Before(rec.Deadline) && c.live == "" {
+		if !rec.CancelAsked && c.deps.Now().Before(rec.Deadline) && c.sale.live == "" {
 			resume = i
 		}
 	}
@@ -40,8 +40,8 @@ func (c *cashier) onRecovered(orders []*payment.Order, records []journal.Order, 
 		})
 	}
 	if resume < 0 {
-		if c.live == "" {
-			c.status.SetText(readyText)
+		if c.sale.live == "" {
+			c.sale.status.SetText(readyText)
 		}
 		c.refreshRecent()
 		c.refreshControls()
@@ -49,7 +49,7 @@ func (c *cashier) onRecovered(orders []*payment.Order, records []journal.Order, 
 	}
 	o := orders[resume]
 	snap := o.Snapshot()
-	c.order, c.live = o, snap.OutTradeNo
+	c.sale.order, c.sale.live = o, snap.OutTradeNo
 	c.wallets.choose(snap.PayType.Code)
 	c.amount.set(snap.Amount.String())
 	c.deps.Log.Info("resumed an order left unfinished", "out_trade_no", snap.OutTradeNo)
@@ -58,7 +58,7 @@ func (c *cashier) onRecovered(orders []*payment.Order, records []journal.Order, 
 	})
 	// Read after observing: no change can fall between the two.
 	c.show(o.Snapshot())
-	if c.live != "" && c.order.Snapshot().State == payment.StateCreating {
-		c.status.SetText("Resuming order " + snap.OutTradeNo + " (" + snap.Amount.Display() + ") left unfinished — checking it with the gateway…")
+	if c.sale.live != "" && c.sale.order.Snapshot().State == payment.StateCreating {
+		c.sale.status.SetText("Resuming order " + snap.OutTradeNo + " (" + snap.Amount.Display() + ") left unfinished — checking it with the gateway…")
 	}
 }

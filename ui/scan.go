@@ -76,16 +76,16 @@ func (c *cashier) onScanned(code string) {
 		c.deps.Log.Warn("a scanned payment code came while a dialog was open; not used")
 		return
 	case c.deps.CPM == nil:
-		c.message.SetText("This gateway takes no scanned payment codes: charge with a QR")
+		c.sale.message.SetText("This gateway takes no scanned payment codes: charge with a QR")
 		return
-	case c.live != "":
-		c.message.SetText("A sale is in progress: the scanned code was not used")
+	case c.sale.live != "":
+		c.sale.message.SetText("A sale is in progress: the scanned code was not used")
 		return
-	case c.holding != "":
-		c.message.SetText(c.holding)
+	case c.sale.holding != "":
+		c.sale.message.SetText(c.sale.holding)
 		return
 	case c.tabs.history.panelOpen():
-		c.message.SetText("Close the refund first: the scanned code was not used")
+		c.sale.message.SetText("Close the refund first: the scanned code was not used")
 		return
 	}
 	c.chargeCode(code)
@@ -102,7 +102,7 @@ func (c *cashier) onRejectedScan(digits int) {
 		return
 	}
 	if c.dialogs.modal == nil {
-		c.message.SetText(msg)
+		c.sale.message.SetText(msg)
 	}
 }
 
@@ -110,18 +110,18 @@ func (c *cashier) onRejectedScan(digits int) {
 // customer screen, it waits for the scanner (and offers to type the code).
 func (c *cashier) onScan() {
 	c.keyboard.release() // typed just before the tap
-	if c.live != "" || c.scan.waiting || c.holding != "" || c.deps.CPM == nil {
+	if c.sale.live != "" || c.scan.waiting || c.sale.holding != "" || c.deps.CPM == nil {
 		return
 	}
 	amt, err := c.typedAmount()
 	if err != nil {
-		c.message.SetText(err.Error())
+		c.sale.message.SetText(err.Error())
 		return
 	}
-	c.message.SetText("")
+	c.sale.message.SetText("")
 	c.tabs.onShowSale()
 	c.scan.waiting, c.scan.amount = true, amt
-	c.status.SetText(scanWaitText + amt.Display() + " (Esc or Cancel stops)")
+	c.sale.status.SetText(scanWaitText + amt.Display() + " (Esc or Cancel stops)")
 	if c.deps.Mirror != nil {
 		c.deps.Mirror.AskForCode(amt)
 	}
@@ -192,7 +192,7 @@ func (c *cashier) endScan() {
 	}
 	c.scan.waiting = false
 	c.scan.closePad()
-	c.status.SetText(readyText)
+	c.sale.status.SetText(readyText)
 	if c.deps.Mirror != nil {
 		c.deps.Mirror.Idle()
 	}
@@ -208,12 +208,12 @@ func (c *cashier) chargeCode(code string) {
 	if !c.scan.waiting {
 		var err error
 		if amt, err = c.typedAmount(); err != nil {
-			c.message.SetText(err.Error())
+			c.sale.message.SetText(err.Error())
 			return
 		}
 	}
 	if err := payment.ValidateAuthCode(code); err != nil {
-		c.message.SetText("The scanned code is not a payment code (16 to 24 digits): ask the customer to refresh it")
+		c.sale.message.SetText("The scanned code is not a payment code (16 to 24 digits): ask the customer to refresh it")
 		return
 	}
 	c.scan.waiting = false
@@ -227,7 +227,7 @@ func (c *cashier) chargeCode(code string) {
 		TxTime:     now,
 		AuthCode:   code,
 	})
-	if c.live == "" {
+	if c.sale.live == "" {
 		// Not recorded, so not charged: the screens stop asking.
 		if c.deps.Mirror != nil {
 			c.deps.Mirror.Idle()

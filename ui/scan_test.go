@@ -56,8 +56,8 @@ func TestScannerBurstChargesTheTypedAmount(t *testing.T) {
 	if s.Amount.Minor != 880 || s.PayType.Mode != payment.CPM || s.PayType.Code != payment.AllInOneCPM {
 		t.Fatalf("charged %+v", s)
 	}
-	if !h.single.charging.Visible() || h.single.keypad.Visible() || !strings.Contains(h.c.status.Text, "confirming on the phone") {
-		t.Fatalf("the tablet shows the customer screen while the customer confirms; status %q", h.c.status.Text)
+	if !h.single.charging.Visible() || h.single.keypad.Visible() || !strings.Contains(h.c.sale.status.Text, "confirming on the phone") {
+		t.Fatalf("the tablet shows the customer screen while the customer confirms; status %q", h.c.sale.status.Text)
 	}
 	h.gw.Pay(s.OutTradeNo)
 	h.tick(2500 * time.Millisecond)
@@ -83,8 +83,8 @@ func TestScannerBurstChargesTheTypedAmount(t *testing.T) {
 func TestPersonTypingIsNeverAScan(t *testing.T) {
 	h := newHarness(t, harnessOpt{})
 	h.typeAt(quickGap, "1234567890123456")
-	if h.gw.Count("cpm") != 0 || h.c.amount.typed != "123456789" || !strings.Contains(h.c.message.Text, "Amount") {
-		t.Fatalf("16 digits typed by hand: typed %q message %q calls %v", h.c.amount.typed, h.c.message.Text, h.gw.Calls())
+	if h.gw.Count("cpm") != 0 || h.c.amount.typed != "123456789" || !strings.Contains(h.c.sale.message.Text, "Amount") {
+		t.Fatalf("16 digits typed by hand: typed %q message %q calls %v", h.c.amount.typed, h.c.sale.message.Text, h.gw.Calls())
 	}
 	h.tapKeys(keyClear)
 	h.typeAt(quickGap, "12.5\n")
@@ -99,12 +99,12 @@ func TestPersonTypingIsNeverAScan(t *testing.T) {
 func TestScanWithoutAmountAsksForIt(t *testing.T) {
 	h := newHarness(t, harnessOpt{})
 	h.typeAt(scannerGap, scannedCode+"\n")
-	if h.c.message.Text != enterAmountFirst || h.c.amount.typed != "" || len(h.gw.Calls()) != 0 {
-		t.Fatalf("message %q typed %q calls %v", h.c.message.Text, h.c.amount.typed, h.gw.Calls())
+	if h.c.sale.message.Text != enterAmountFirst || h.c.amount.typed != "" || len(h.gw.Calls()) != 0 {
+		t.Fatalf("message %q typed %q calls %v", h.c.sale.message.Text, h.c.amount.typed, h.gw.Calls())
 	}
 	test.Tap(h.c.scan.button)
-	if h.c.message.Text != enterAmountFirst || h.c.scan.waiting || len(h.asked) != 0 {
-		t.Fatalf("Scan customer code without an amount: message %q scanning %v", h.c.message.Text, h.c.scan.waiting)
+	if h.c.sale.message.Text != enterAmountFirst || h.c.scan.waiting || len(h.asked) != 0 {
+		t.Fatalf("Scan customer code without an amount: message %q scanning %v", h.c.sale.message.Text, h.c.scan.waiting)
 	}
 }
 
@@ -116,8 +116,8 @@ func TestScanDuringALiveSaleIsNotUsed(t *testing.T) {
 	test.Tap(h.c.keypad.charge)
 	h.awaiting()
 	h.typeAt(scannerGap, scannedCode+"\n")
-	if h.gw.Count("cpm") != 0 || !strings.Contains(h.c.message.Text, "not used") || h.c.live == "" {
-		t.Fatalf("message %q calls %v live %q", h.c.message.Text, h.gw.Calls(), h.c.live)
+	if h.gw.Count("cpm") != 0 || !strings.Contains(h.c.sale.message.Text, "not used") || h.c.sale.live == "" {
+		t.Fatalf("message %q calls %v live %q", h.c.sale.message.Text, h.gw.Calls(), h.c.sale.live)
 	}
 }
 
@@ -221,8 +221,8 @@ func TestUnconfirmedScanFailsAfterTwoMinutes(t *testing.T) {
 		h.tick(2500 * time.Millisecond)
 	}
 	end := h.ready()
-	if end.State != payment.StateFailed || !end.NotConfirmed || !strings.Contains(h.c.status.Text, "charge again") {
-		t.Fatalf("ended %+v, status %q", end, h.c.status.Text)
+	if end.State != payment.StateFailed || !end.NotConfirmed || !strings.Contains(h.c.sale.status.Text, "charge again") {
+		t.Fatalf("ended %+v, status %q", end, h.c.sale.status.Text)
 	}
 	if h.gw.Count("cpm") != 1 {
 		t.Fatalf("calls %v: the code is charged once", h.gw.Calls())
@@ -237,8 +237,8 @@ func TestNoScanOnAGatewayWithoutCPM(t *testing.T) {
 	}
 	h.typeAt(personGap, "5")
 	h.typeAt(scannerGap, scannedCode+"\n")
-	if len(h.gw.Calls()) != 0 || !strings.Contains(h.c.message.Text, "no scanned payment codes") || h.c.amount.typed != "5" {
-		t.Fatalf("message %q typed %q calls %v", h.c.message.Text, h.c.amount.typed, h.gw.Calls())
+	if len(h.gw.Calls()) != 0 || !strings.Contains(h.c.sale.message.Text, "no scanned payment codes") || h.c.amount.typed != "5" {
+		t.Fatalf("message %q typed %q calls %v", h.c.sale.message.Text, h.c.amount.typed, h.gw.Calls())
 	}
 }
 
@@ -248,8 +248,8 @@ func TestProductBarcodeChargesNothing(t *testing.T) {
 	h := newHarness(t, harnessOpt{})
 	h.typeAt(personGap, "20")
 	h.typeAt(scannerGap, "4006381333931\n")
-	if len(h.gw.Calls()) != 0 || h.c.amount.typed != "20" || !strings.Contains(h.c.message.Text, "not a payment code (13 digits)") {
-		t.Fatalf("typed %q message %q calls %v", h.c.amount.typed, h.c.message.Text, h.gw.Calls())
+	if len(h.gw.Calls()) != 0 || h.c.amount.typed != "20" || !strings.Contains(h.c.sale.message.Text, "not a payment code (13 digits)") {
+		t.Fatalf("typed %q message %q calls %v", h.c.amount.typed, h.c.sale.message.Text, h.gw.Calls())
 	}
 }
 
@@ -272,8 +272,8 @@ func TestPaidLateDuringScanLeavesTheCustomerScreen(t *testing.T) {
 	late := s
 	late.State, late.Late = payment.StatePaid, true
 	h.c.onEvent(payment.Event{Snapshot: late, Kind: payment.EventPaidLate})
-	if len(h.shown) != shown || !h.c.scan.waiting || strings.HasPrefix(h.c.status.Text, "PAID LATE") {
+	if len(h.shown) != shown || !h.c.scan.waiting || strings.HasPrefix(h.c.sale.status.Text, "PAID LATE") {
 		t.Fatalf("customer screen shown %v since the scan began, scanning %v, status %q: the ask for a code must stay",
-			h.shown[shown:], h.c.scan.waiting, h.c.status.Text)
+			h.shown[shown:], h.c.scan.waiting, h.c.sale.status.Text)
 	}
 }

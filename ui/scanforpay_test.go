@@ -73,7 +73,7 @@ func TestDemoSaleOnScanForPay(t *testing.T) {
 			case f := <-queued:
 				f()
 			case <-deadline:
-				t.Fatalf("timed out waiting for %s; status %q\n%s", what, c.status.Text, logs.String())
+				t.Fatalf("timed out waiting for %s; status %q\n%s", what, c.sale.status.Text, logs.String())
 			}
 		}
 	}
@@ -102,14 +102,14 @@ func TestDemoSaleOnScanForPay(t *testing.T) {
 	// With the relay link up the machine polls every 15 s only: a payment
 	// seen within seconds came by push.
 	pump("the relay link", func() bool { return last().PushUp })
-	if !strings.Contains(c.status.Text, "push connected") {
-		t.Fatalf("status %q", c.status.Text)
+	if !strings.Contains(c.sale.status.Text, "push connected") {
+		t.Fatalf("status %q", c.sale.status.Text)
 	}
 	test.Tap(c.demoPay)
-	pump("paid", func() bool { return c.live == "" })
+	pump("paid", func() bool { return c.sale.live == "" })
 	s := last()
-	if s.State != payment.StatePaid || s.PayType.Wallet != "wechat" || s.Amount.String() != "12.34" || !strings.HasPrefix(c.status.Text, "PAID — HK$12.34 WeChat Pay") {
-		t.Fatalf("ended %s %s %s, status %q", s.State, s.PayType.Wallet, s.Amount, c.status.Text)
+	if s.State != payment.StatePaid || s.PayType.Wallet != "wechat" || s.Amount.String() != "12.34" || !strings.HasPrefix(c.sale.status.Text, "PAID — HK$12.34 WeChat Pay") {
+		t.Fatalf("ended %s %s %s, status %q", s.State, s.PayType.Wallet, s.Amount, c.sale.status.Text)
 	}
 	// The machine logs how it learnt the payment just after it turns Paid.
 	paidBy := `msg="order paid" out_trade_no=` + s.OutTradeNo + ` source=`
