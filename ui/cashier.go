@@ -21,12 +21,6 @@ import (
 // order could not be recorded, and nothing was sent to the gateway.
 type startFunc func(req payment.CreateRequest, observe func(payment.Event)) (*payment.Order, error)
 
-// demoPayer plays the customer in demo mode.
-type demoPayer interface {
-	Pay(payment.Snapshot) error
-	Decline(payment.Snapshot) error
-}
-
 // cashierDeps is everything the cashier pane needs from the app.
 type cashierDeps struct {
 	Currency  payment.Currency
@@ -84,26 +78,22 @@ type cashier struct {
 	deps cashierDeps
 	m    metrics
 
-	sale        *sale
-	amount      *amountField
-	keypad      *keypad
-	wallets     *walletPicker
-	demoPay     *widget.Button
-	demoDecline *widget.Button
-	singleDemo  []*widget.Button // the tablet's bar under the customer screen
-	recent      *fyne.Container
-	tabs        *tabs // Sale, and Today & refunds
-	manager     *managerTools
-	alerts      *alertBar
-	stopAlerts  func()
-	dialogs     *dialogs
+	sale       *sale
+	amount     *amountField
+	keypad     *keypad
+	wallets    *walletPicker
+	demo       *demoRow
+	recent     *fyne.Container
+	tabs       *tabs // Sale, and Today & refunds
+	manager    *managerTools
+	alerts     *alertBar
+	stopAlerts func()
+	dialogs    *dialogs
 
 	keyboard *keyboard
 	scan     *scanFlow // the customer's code
 
 	// The pane's parts, placed by paneLayout.
-	demoMark  fyne.CanvasObject
-	demoRow   fyne.CanvasObject
 	mirror    fyne.CanvasObject // title + the mirror; nil in the single layout
 	recentBox fyne.CanvasObject
 	layout    *paneLayout
@@ -192,13 +182,7 @@ func (c *cashier) build() {
 
 	c.keypad = newKeypad(c.deps.Currency, c.m, c.tapKey, c.onCharge, c.onCancel)
 
-	if c.deps.Demo != nil {
-		c.demoPay = widget.NewButton("Simulate payment", c.onDemoPay)
-		c.demoPay.Importance = widget.WarningImportance
-		c.demoDecline = widget.NewButton("Simulate decline", c.onDemoDecline)
-		c.demoRow = container.NewGridWithColumns(2, c.demoDecline, c.demoPay)
-		c.demoMark = newDemoMark()
-	}
+	c.demo = newDemoRow(c.deps.Demo, c.sale)
 
 	c.recent = container.NewVBox()
 	recentTitle := widget.NewLabelWithStyle("Recent charges (today)", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
@@ -210,7 +194,7 @@ func (c *cashier) build() {
 
 	c.layout = &paneLayout{c: c}
 	objs := []fyne.CanvasObject{c.alerts.content, c.tabs.box, c.amount.box, c.sale.message, c.keypad.box, c.wallets.grid, c.sale.status, c.recentBox, c.tabs.history.content}
-	for _, o := range []fyne.CanvasObject{c.demoMark, c.demoRow, c.mirror} {
+	for _, o := range []fyne.CanvasObject{c.demo.mark, c.demo.row, c.mirror} {
 		if o != nil {
 			objs = append(objs, o)
 		}
@@ -245,18 +229,5 @@ func (c *cashier) refreshControls() {
 	c.keypad.refresh(ready, c.sale.holding == "")
 	c.wallets.refresh(ready)
 	c.scan.refresh(ready && c.sale.holding == "")
-	if c.demoPay != nil {
-		snap := payment.Snapshot{}
-		if c.sale.order != nil {
-			snap = c.sale.order.Snapshot()
-		}
-		on := !ready && snap.State == payment.StateAwaitingPayment && !snap.Cancelling && snap.SysSN != ""
-		for _, b := range append([]*widget.Button{c.demoPay, c.demoDecline}, c.singleDemo...) {
-			if on {
-				b.Enable()
-			} else {
-				b.Disable()
-			}
-		}
-	}
+	c.demo.refresh(ready)
 }

@@ -404,7 +404,7 @@ func TestPointKeyOnlyForCurrenciesWithDecimals(t *testing.T) {
 
 func TestTouchTargets(t *testing.T) {
 	h := newHarness(t, harnessOpt{demo: true})
-	buttons := []fyne.CanvasObject{h.c.keypad.charge, h.c.keypad.cancel, h.c.demoPay, h.c.demoDecline, h.c.tabs.saleTab, h.c.tabs.historyTab}
+	buttons := []fyne.CanvasObject{h.c.keypad.charge, h.c.keypad.cancel, h.c.demo.pay, h.c.demo.decline, h.c.tabs.saleTab, h.c.tabs.historyTab}
 	for _, b := range h.c.keypad.keys {
 		buttons = append(buttons, b)
 	}
@@ -469,8 +469,8 @@ func TestChargeToResultAndBackToReady(t *testing.T) {
 			h.w.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape})
 		}, payment.StateCancelled},
 		{"cancel button", func(h *harness, s payment.Snapshot) { test.Tap(h.c.keypad.cancel) }, payment.StateCancelled},
-		{"demo pay", func(h *harness, s payment.Snapshot) { test.Tap(h.c.demoPay); h.tick(2 * time.Second) }, payment.StatePaid},
-		{"demo decline", func(h *harness, s payment.Snapshot) { test.Tap(h.c.demoDecline); h.tick(2 * time.Second) }, payment.StateFailed},
+		{"demo pay", func(h *harness, s payment.Snapshot) { test.Tap(h.c.demo.pay); h.tick(2 * time.Second) }, payment.StatePaid},
+		{"demo decline", func(h *harness, s payment.Snapshot) { test.Tap(h.c.demo.decline); h.tick(2 * time.Second) }, payment.StateFailed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t, harnessOpt{demo: strings.HasPrefix(tc.name, "demo")})
@@ -483,7 +483,7 @@ func TestChargeToResultAndBackToReady(t *testing.T) {
 			if snap.Amount.String() != "12.34" || snap.PayType.Wallet != "alipayhk" || h.gw.Count("create") != 1 {
 				t.Fatalf("order %+v, calls %v", snap, h.gw.Calls())
 			}
-			if h.c.demoPay != nil && h.c.demoPay.Disabled() {
+			if h.c.demo.pay != nil && h.c.demo.pay.Disabled() {
 				t.Fatal("demo: Simulate customer payment must be on while the QR shows")
 			}
 			// Typing during a charge changes nothing; Enter does not charge twice.
@@ -515,7 +515,7 @@ func TestChargeToResultAndBackToReady(t *testing.T) {
 			if h.gw.Count("create") != 1 || !strings.Contains(h.c.sale.message.Text, "Amount is required") {
 				t.Fatalf("Enter after the sale ended: creates %d, message %q", h.gw.Count("create"), h.c.sale.message.Text)
 			}
-			if h.c.demoPay != nil && !h.c.demoPay.Disabled() {
+			if h.c.demo.pay != nil && !h.c.demo.pay.Disabled() {
 				t.Fatal("demo buttons stay on after the order ended")
 			}
 		})

@@ -2,8 +2,6 @@ package ui
 
 import (
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/canvas"
-	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 )
 
@@ -39,9 +37,9 @@ func (l *paneLayout) Layout(_ []fyne.CanvasObject, size fyne.Size) {
 	pad := m.pad
 	x, y, w, h := pad, pad, size.Width-2*pad, size.Height-2*pad
 
-	if c.demoMark != nil {
+	if c.demo.mark != nil {
 		dh := lines(1, m.text)
-		place(c.demoMark, 0, 0, size.Width, dh)
+		place(c.demo.mark, 0, 0, size.Width, dh)
 		y += dh
 		h -= dh
 	}
@@ -111,7 +109,7 @@ func (l *paneLayout) showAll() {
 func (l *paneLayout) parts() []fyne.CanvasObject {
 	c := l.c
 	objs := []fyne.CanvasObject{c.tabs.box, c.amount.box, c.sale.message, c.keypad.box, c.wallets.grid, c.sale.status, c.recentBox}
-	for _, o := range []fyne.CanvasObject{c.demoRow, c.mirror} {
+	for _, o := range []fyne.CanvasObject{c.demo.row, c.mirror} {
 		if o != nil {
 			objs = append(objs, o)
 		}
@@ -191,7 +189,7 @@ func (l *paneLayout) layoutPortrait(x, y, w, h float32) {
 func (l *paneLayout) sidePanel(x, y, w, h float32) {
 	c, m := l.c, l.c.m
 	if c.tabs.onHistory() {
-		for _, o := range []fyne.CanvasObject{c.sale.status, c.demoRow, c.mirror, c.recentBox} {
+		for _, o := range []fyne.CanvasObject{c.sale.status, c.demo.row, c.mirror, c.recentBox} {
 			if o != nil {
 				o.Hide()
 			}
@@ -199,8 +197,8 @@ func (l *paneLayout) sidePanel(x, y, w, h float32) {
 		place(c.tabs.history.content, x, y, w, h)
 		return
 	}
-	if c.demoRow != nil {
-		place(c.demoRow, x, y, w, m.touch)
+	if c.demo.row != nil {
+		place(c.demo.row, x, y, w, m.touch)
 		y += m.touch + m.pad
 		h -= m.touch + m.pad
 	}
@@ -223,15 +221,4 @@ func (l *paneLayout) sidePanel(x, y, w, h float32) {
 		return
 	}
 	place(c.recentBox, x, y, w, h)
-}
-
-// newDemoMark is the strip across the top of the pane in demo mode, as on
-// the customer screen: no sale here moves real money.
-func newDemoMark() fyne.CanvasObject {
-	text := canvas.NewText("DEMO — no real money: payments are simulated", theme.Color(theme.ColorNameForegroundOnWarning))
-	text.TextStyle.Bold = true
-	text.Alignment = fyne.TextAlignCenter
-	text.TextSize = theme.TextSize()
-	bg := canvas.NewRectangle(theme.Color(theme.ColorNameWarning))
-	return container.NewStack(bg, container.NewCenter(text))
 }

@@ -100,22 +100,6 @@ func (c *cashier) onCancel() {
 	c.sale.order.Cancel() // its EventCancelling says so on the status line
 }
 
-func (c *cashier) onDemoPay() {
-	if c.sale.order != nil && c.deps.Demo != nil {
-		if err := c.deps.Demo.Pay(c.sale.order.Snapshot()); err != nil {
-			c.sale.message.SetText("Simulated payment: " + err.Error())
-		}
-	}
-}
-
-func (c *cashier) onDemoDecline() {
-	if c.sale.order != nil && c.deps.Demo != nil {
-		if err := c.deps.Demo.Decline(c.sale.order.Snapshot()); err != nil {
-			c.sale.message.SetText("Simulated decline: " + err.Error())
-		}
-	}
-}
-
 // onEvent shows an order's change. Called on the Fyne goroutine.
 func (c *cashier) onEvent(ev payment.Event) {
 	if ev.Kind == payment.EventReissued && ev.Replaces == c.sale.live {

@@ -105,7 +105,7 @@ func TestDemoSaleOnScanForPay(t *testing.T) {
 	if !strings.Contains(c.sale.status.Text, "push connected") {
 		t.Fatalf("status %q", c.sale.status.Text)
 	}
-	test.Tap(c.demoPay)
+	test.Tap(c.demo.pay)
 	pump("paid", func() bool { return c.sale.live == "" })
 	s := last()
 	if s.State != payment.StatePaid || s.PayType.Wallet != "wechat" || s.Amount.String() != "12.34" || !strings.HasPrefix(c.sale.status.Text, "PAID — HK$12.34 WeChat Pay") {

@@ -97,7 +97,7 @@ func TestTabletAsksManagerPINForToday(t *testing.T) {
 // keypad at a tap anywhere on it, and its keypad screen is marked DEMO.
 func TestTabletResultTapsAway(t *testing.T) {
 	h := newHarness(t, harnessOpt{single: true, demo: true})
-	if h.c.demoMark == nil || !h.c.demoMark.Visible() {
+	if h.c.demo.mark == nil || !h.c.demo.mark.Visible() {
 		t.Fatal("the tablet's keypad screen is not marked DEMO")
 	}
 	h.sale("12", 0, true)

@@ -51,11 +51,8 @@ func (s *singleLayout) build(c *cashier, demo bool) {
 	s.typeCode = widget.NewButtonWithIcon("Type the code", theme.ContentAddIcon(), c.openCodePad)
 	bar := []fyne.CanvasObject{s.cancel, s.next, s.typeCode}
 	if demo {
-		pay := widget.NewButton("Simulate payment", c.onDemoPay)
-		pay.Importance = widget.WarningImportance
-		decline := widget.NewButton("Simulate decline", c.onDemoDecline)
+		decline, pay := c.demo.barButtons()
 		bar = append(bar, decline, pay)
-		c.singleDemo = []*widget.Button{pay, decline}
 		s.demo = []*widget.Button{decline, pay}
 	}
 	// The customer screen asks for the code; this bar offers typing it.
