@@ -7,7 +7,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/widget"
 
 	"qrkiosk/display"
 	"qrkiosk/internal/journal"
@@ -83,7 +82,8 @@ type cashier struct {
 	keypad     *keypad
 	wallets    *walletPicker
 	demo       *demoRow
-	recent     *fyne.Container
+	recent     *recentCharges
+	screens    *customerScreens
 	tabs       *tabs // Sale, and Today & refunds
 	manager    *managerTools
 	alerts     *alertBar
@@ -94,9 +94,7 @@ type cashier struct {
 	scan     *scanFlow // the customer's code
 
 	// The pane's parts, placed by paneLayout.
-	mirror    fyne.CanvasObject // title + the mirror; nil in the single layout
-	recentBox fyne.CanvasObject
-	layout    *paneLayout
+	layout *paneLayout
 
 	content fyne.CanvasObject // the whole pane
 }
@@ -159,7 +157,7 @@ func newCashier(deps cashierDeps) *cashier {
 	c.build()
 	c.amount.refresh()
 	c.refreshControls()
-	c.refreshRecent()
+	c.recent.refresh(c.sale.live)
 	c.sale.status.SetText(readyText)
 	// Alerts come from the order machines' goroutines.
 	c.stopAlerts = deps.Journal.OnAlert(func(a journal.Alert) {
@@ -184,17 +182,12 @@ func (c *cashier) build() {
 
 	c.demo = newDemoRow(c.deps.Demo, c.sale)
 
-	c.recent = container.NewVBox()
-	recentTitle := widget.NewLabelWithStyle("Recent charges (today)", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	c.recentBox = container.NewBorder(recentTitle, nil, nil, nil, container.NewVScroll(c.recent))
-	if c.deps.Mirror != nil {
-		mirrorTitle := widget.NewLabelWithStyle("Customer screen", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-		c.mirror = container.NewBorder(mirrorTitle, nil, nil, nil, container.New(aspect{w: 16, h: 9}, c.deps.Mirror.Content()))
-	}
+	c.recent = newRecentCharges(c.deps.Journal, c.deps.Ctx)
+	c.screens = newCustomerScreens(c.deps.Mirror, c.deps.Show, c.deps.Ask, c.deps.Idle)
 
 	c.layout = &paneLayout{c: c}
-	objs := []fyne.CanvasObject{c.alerts.content, c.tabs.box, c.amount.box, c.sale.message, c.keypad.box, c.wallets.grid, c.sale.status, c.recentBox, c.tabs.history.content}
-	for _, o := range []fyne.CanvasObject{c.demo.mark, c.demo.row, c.mirror} {
+	objs := []fyne.CanvasObject{c.alerts.content, c.tabs.box, c.amount.box, c.sale.message, c.keypad.box, c.wallets.grid, c.sale.status, c.recent.box, c.tabs.history.content}
+	for _, o := range []fyne.CanvasObject{c.demo.mark, c.demo.row, c.screens.box} {
 		if o != nil {
 			objs = append(objs, o)
 		}
@@ -208,7 +201,7 @@ func (c *cashier) onAlert(a journal.Alert) {
 		c.deps.Sound(sound.Problem)
 	}
 	c.content.Refresh()
-	c.refreshRecent()
+	c.recent.refresh(c.sale.live)
 	if c.tabs.onHistory() {
 		c.tabs.history.refresh()
 	}

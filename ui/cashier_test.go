@@ -502,8 +502,8 @@ func TestChargeToResultAndBackToReady(t *testing.T) {
 				t.Errorf("status %q", h.c.sale.status.Text)
 			}
 			day, err := h.j.Today(context.Background())
-			if err != nil || len(day.Orders) != 1 || day.Orders[0].State != tc.want || len(h.c.recent.Objects) != 1 {
-				t.Fatalf("journal %+v (%v), recent rows %d", day.Orders, err, len(h.c.recent.Objects))
+			if err != nil || len(day.Orders) != 1 || day.Orders[0].State != tc.want || len(h.c.recent.list.Objects) != 1 {
+				t.Fatalf("journal %+v (%v), recent rows %d", day.Orders, err, len(h.c.recent.list.Objects))
 			}
 			// Ready again, from zero however the sale ended: Enter alone
 			// must never charge again (a customer who paid late would pay
@@ -537,8 +537,8 @@ func TestSecondSaleAfterFirst(t *testing.T) {
 		t.Fatalf("second sale %+v", second)
 	}
 	// The recent charges list the finished sale, not the live one.
-	if len(h.c.recent.Objects) != 1 || !strings.Contains(h.c.recent.Objects[0].(*widget.Label).Text, "HK$5.00") {
-		t.Fatalf("recent rows %d", len(h.c.recent.Objects))
+	if len(h.c.recent.list.Objects) != 1 || !strings.Contains(h.c.recent.list.Objects[0].(*widget.Label).Text, "HK$5.00") {
+		t.Fatalf("recent rows %d", len(h.c.recent.list.Objects))
 	}
 	day, _ := h.j.Today(context.Background())
 	if len(day.Orders) != 2 || day.Orders[0].OutTradeNo != first.OutTradeNo || day.Orders[1].OutTradeNo != second.OutTradeNo {

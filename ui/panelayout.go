@@ -108,8 +108,8 @@ func (l *paneLayout) showAll() {
 
 func (l *paneLayout) parts() []fyne.CanvasObject {
 	c := l.c
-	objs := []fyne.CanvasObject{c.tabs.box, c.amount.box, c.sale.message, c.keypad.box, c.wallets.grid, c.sale.status, c.recentBox}
-	for _, o := range []fyne.CanvasObject{c.demo.row, c.mirror} {
+	objs := []fyne.CanvasObject{c.tabs.box, c.amount.box, c.sale.message, c.keypad.box, c.wallets.grid, c.sale.status, c.recent.box}
+	for _, o := range []fyne.CanvasObject{c.demo.row, c.screens.box} {
 		if o != nil {
 			objs = append(objs, o)
 		}
@@ -189,7 +189,7 @@ func (l *paneLayout) layoutPortrait(x, y, w, h float32) {
 func (l *paneLayout) sidePanel(x, y, w, h float32) {
 	c, m := l.c, l.c.m
 	if c.tabs.onHistory() {
-		for _, o := range []fyne.CanvasObject{c.sale.status, c.demo.row, c.mirror, c.recentBox} {
+		for _, o := range []fyne.CanvasObject{c.sale.status, c.demo.row, c.screens.box, c.recent.box} {
 			if o != nil {
 				o.Hide()
 			}
@@ -206,19 +206,19 @@ func (l *paneLayout) sidePanel(x, y, w, h float32) {
 	place(c.sale.status, x, y, w, sh)
 	y += sh
 	h -= sh
-	if c.mirror != nil {
+	if c.screens.box != nil {
 		mh := min(w*9/16+lines(1, m.text), h-lines(4, m.text))
 		if mh >= 140 {
-			place(c.mirror, x, y, w, mh)
+			place(c.screens.box, x, y, w, mh)
 			y += mh + m.pad
 			h -= mh + m.pad
 		} else {
-			c.mirror.Hide()
+			c.screens.box.Hide()
 		}
 	}
 	if h < lines(3, m.text) {
-		c.recentBox.Hide()
+		c.recent.box.Hide()
 		return
 	}
-	place(c.recentBox, x, y, w, h)
+	place(c.recent.box, x, y, w, h)
 }

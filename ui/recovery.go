@@ -35,7 +35,7 @@ func (c *cashier) onRecovered(orders []*payment.Order, records []journal.Order, 
 		}
 		o.Observe(func(ev payment.Event) {
 			if ev.State.Final() {
-				c.deps.Do(c.refreshRecent)
+				c.deps.Do(func() { c.recent.refresh(c.sale.live) })
 			}
 		})
 	}
@@ -43,7 +43,7 @@ func (c *cashier) onRecovered(orders []*payment.Order, records []journal.Order, 
 		if c.sale.live == "" {
 			c.sale.status.SetText(readyText)
 		}
-		c.refreshRecent()
+		c.recent.refresh(c.sale.live)
 		c.refreshControls()
 		return
 	}

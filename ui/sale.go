@@ -113,12 +113,12 @@ func (c *cashier) onEvent(ev payment.Event) {
 		// has started, the status line and the screens still show how
 		// this one ended, so they must say it was paid after all.
 		if ev.Kind == payment.EventPaidLate {
-			c.refreshRecent()
+			c.recent.refresh(c.sale.live)
 			// Not over a customer screen asking the next customer for
 			// their payment code.
 			if c.sale.live == "" && !c.scan.waiting && ev.OutTradeNo == c.sale.last.OutTradeNo && c.sale.last.State != payment.StatePaid {
 				c.sale.last = ev.Snapshot
-				c.showScreens(ev.Snapshot)
+				c.screens.show(ev.Snapshot)
 				c.sale.status.SetText(statusText(ev.Snapshot))
 			}
 		}
@@ -129,11 +129,11 @@ func (c *cashier) onEvent(ev payment.Event) {
 
 // show puts the live order's snapshot on the screens and the pane.
 func (c *cashier) show(snap payment.Snapshot) {
-	c.showScreens(snap)
+	c.screens.show(snap)
 	c.sale.status.SetText(statusText(snap))
 	if snap.State.Final() {
 		c.sale.live, c.sale.order, c.sale.last = "", nil, snap
-		c.refreshRecent()
+		c.recent.refresh(c.sale.live)
 		// However the sale ended, the next starts from zero: Enter must
 		// never charge a customer again by itself (one who paid late, say).
 		c.amount.set("")
@@ -145,13 +145,6 @@ func (c *cashier) show(snap payment.Snapshot) {
 		}
 	}
 	c.refreshControls()
-}
-
-func (c *cashier) showScreens(snap payment.Snapshot) {
-	if c.deps.Mirror != nil {
-		c.deps.Mirror.Show(snap)
-	}
-	c.deps.Show(snap)
 }
 
 // statusText is the cashier's one-line account of a snapshot.

@@ -122,10 +122,7 @@ func (c *cashier) onScan() {
 	c.tabs.onShowSale()
 	c.scan.waiting, c.scan.amount = true, amt
 	c.sale.status.SetText(scanWaitText + amt.Display() + " (Esc or Cancel stops)")
-	if c.deps.Mirror != nil {
-		c.deps.Mirror.AskForCode(amt)
-	}
-	c.deps.Ask(amt)
+	c.screens.ask(amt)
 	c.refreshControls()
 	if !c.scan.byButton {
 		c.openCodePad()
@@ -193,10 +190,7 @@ func (c *cashier) endScan() {
 	c.scan.waiting = false
 	c.scan.closePad()
 	c.sale.status.SetText(readyText)
-	if c.deps.Mirror != nil {
-		c.deps.Mirror.Idle()
-	}
-	c.deps.Idle()
+	c.screens.idle()
 	c.refreshControls()
 }
 
@@ -229,10 +223,7 @@ func (c *cashier) chargeCode(code string) {
 	})
 	if c.sale.live == "" {
 		// Not recorded, so not charged: the screens stop asking.
-		if c.deps.Mirror != nil {
-			c.deps.Mirror.Idle()
-		}
-		c.deps.Idle()
+		c.screens.idle()
 		c.refreshControls()
 	}
 }

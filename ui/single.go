@@ -57,8 +57,8 @@ func (s *singleLayout) build(c *cashier, demo bool) {
 	}
 	// The customer screen asks for the code; this bar offers typing it.
 	c.scan.byButton = true
-	c.deps.Ask = s.onAsk
-	c.deps.Idle = s.showKeypad
+	c.screens.onAsk = s.onAsk
+	c.screens.onIdle = s.showKeypad
 	s.tapAway = newTapArea(s.showKeypad)
 	screen := container.NewStack(s.customer.Content(), s.tapAway)
 	s.bar = container.New(&rowLayout{gap: c.m.pad}, bar...)
