@@ -70,36 +70,38 @@ type cashierDeps struct {
 	AfterFunc func(d time.Duration, f func()) (stop func() bool)
 }
 
-// cashier is the cashier's pane: amount entry, wallet, Charge and Cancel,
-// the live mirror and the recent charges. It starts orders and shows what
-// their machines report; it never decides an order's state itself.
+// cashier is the cashier's pane, in parts that each own their widgets and
+// state: the sale being charged, the amount and the keypad, the wallets,
+// the wait for a customer's code, Sale / Today & refunds, the customer
+// screens, the recent charges, the alerts, the demo customer, the dialog
+// over it all and what only the manager opens. The pane passes events
+// between them: it starts orders and shows what their machines report; it
+// never decides an order's state itself.
 type cashier struct {
 	deps cashierDeps
 	m    metrics
 
-	sale       *sale
-	amount     *amountField
-	keypad     *keypad
-	wallets    *walletPicker
-	demo       *demoRow
-	recent     *recentCharges
-	screens    *customerScreens
-	tabs       *tabs // Sale, and Today & refunds
-	manager    *managerTools
-	alerts     *alertBar
-	stopAlerts func()
-	dialogs    *dialogs
-
+	sale     *sale
+	amount   *amountField
+	keypad   *keypad
 	keyboard *keyboard
-	scan     *scanFlow // the customer's code
+	wallets  *walletPicker
+	scan     *scanFlow
+	tabs     *tabs
+	screens  *customerScreens
+	recent   *recentCharges
+	alerts   *alertBar
+	demo     *demoRow
+	dialogs  *dialogs
+	manager  *managerTools
 
-	// The pane's parts, placed by paneLayout.
-	layout *paneLayout
-
-	content fyne.CanvasObject // the whole pane
+	stopAlerts func()
+	layout     *paneLayout
+	content    fyne.CanvasObject // the whole pane
 }
 
-func newCashier(deps cashierDeps) *cashier {
+// withDefaults fills in what the app may leave out.
+func (deps cashierDeps) withDefaults() cashierDeps {
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
@@ -136,9 +138,23 @@ func newCashier(deps cashierDeps) *cashier {
 	if deps.AfterFunc == nil {
 		deps.AfterFunc = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
 	}
-	c := &cashier{deps: deps, m: metricsFor(deps.Size)}
+	return deps
+}
+
+func newCashier(deps cashierDeps) *cashier {
+	deps = deps.withDefaults()
+	m := metricsFor(deps.Size)
+	c := &cashier{deps: deps, m: m}
+	c.sale = newSale()
+	c.amount = newAmountField(deps.Currency, m)
+	c.keypad = newKeypad(deps.Currency, m, c.tapKey, c.onCharge, c.onCancel)
 	c.keyboard = &keyboard{now: deps.KeyNow, after: deps.AfterFunc, do: deps.Do, act: c.act}
-	c.dialogs = &dialogs{m: c.m}
+	c.scan = newScanFlow(deps.CPM != nil, c.onScan)
+	c.wallets = newWalletPicker(deps.Wallets, deps.Prefs, m, c.onWallet, c.scan.button)
+	c.screens = newCustomerScreens(deps.Mirror, deps.Show, deps.Ask, deps.Idle)
+	c.recent = newRecentCharges(deps.Journal, deps.Ctx)
+	c.demo = newDemoRow(deps.Demo, c.sale)
+	c.dialogs = &dialogs{m: m}
 	// One count of wrong manager PINs, wherever they are typed.
 	pins := pin.NewGuard(deps.Now)
 	c.manager = &managerTools{hash: deps.ManagerPINHash, pins: pins, dialogs: c.dialogs, do: deps.Do, log: deps.Log}
@@ -147,13 +163,12 @@ func newCashier(deps cashierDeps) *cashier {
 			c.content.Refresh()
 		}
 	}
-	history := newHistoryView(historyDeps{
+	c.tabs = newTabs(newHistoryView(historyDeps{
 		Journal: deps.Journal, Refunder: deps.Refunder, PINHash: deps.ManagerPINHash, PINs: pins,
-		Ctx: deps.Ctx, Do: deps.Do, Log: deps.Log, Now: deps.Now, Touch: c.m.touch,
+		Ctx: deps.Ctx, Do: deps.Do, Log: deps.Log, Now: deps.Now, Touch: m.touch,
 		OnPanel: relayout,
-	})
-	c.tabs = newTabs(history, relayout)
-	c.alerts = newAlertBar(deps.Journal.Location(), c.m, c.tabs.openRefund)
+	}), relayout)
+	c.alerts = newAlertBar(deps.Journal.Location(), m, c.tabs.openRefund)
 	c.build()
 	c.amount.refresh()
 	c.refreshControls()
@@ -171,20 +186,8 @@ func (c *cashier) close() { c.stopAlerts() }
 
 const readyText = "Ready — type the amount and press Enter"
 
+// build puts the parts' boxes in the pane, for paneLayout to place.
 func (c *cashier) build() {
-	c.amount = newAmountField(c.deps.Currency, c.m)
-	c.sale = newSale()
-
-	c.scan = newScanFlow(c.deps.CPM != nil, c.onScan)
-	c.wallets = newWalletPicker(c.deps.Wallets, c.deps.Prefs, c.m, c.onWallet, c.scan.button)
-
-	c.keypad = newKeypad(c.deps.Currency, c.m, c.tapKey, c.onCharge, c.onCancel)
-
-	c.demo = newDemoRow(c.deps.Demo, c.sale)
-
-	c.recent = newRecentCharges(c.deps.Journal, c.deps.Ctx)
-	c.screens = newCustomerScreens(c.deps.Mirror, c.deps.Show, c.deps.Ask, c.deps.Idle)
-
 	c.layout = &paneLayout{c: c}
 	objs := []fyne.CanvasObject{c.alerts.content, c.tabs.box, c.amount.box, c.sale.message, c.keypad.box, c.wallets.grid, c.sale.status, c.recent.box, c.tabs.history.content}
 	for _, o := range []fyne.CanvasObject{c.demo.mark, c.demo.row, c.screens.box} {
