@@ -1,6 +1,6 @@
-// Package ui is qrkiosk's GUI: the cashier pane, the customer screen's
-// windows and layouts. It shows an assembled kiosk (internal/kiosk); it
-// assembles nothing itself.
+// Package ui shows an assembled kiosk (internal/kiosk) in Fyne windows, the
+// cashier pane and the customer screen in the dual or the tablet layout,
+// and assembles nothing itself.
 package ui
 
 import (
@@ -137,7 +137,7 @@ func (w *windows) do(f func()) {
 // Fyne closes them at once) and waits until the gateway has settled it.
 func (w *windows) afterRun() {
 	w.stopped.Store(true)
-	o := w.cashier.order
+	o := w.cashier.sale.order
 	if o == nil {
 		return
 	}
@@ -174,8 +174,7 @@ func newWindows(a fyne.App, k *kiosk.Kiosk, o kiosk.WindowOptions, ctx context.C
 	// The first window starts the driver: only then can the monitors be
 	// asked, and every size below derives from them.
 	cw := a.NewWindow(first)
-	mons := monitors()
-	cashierSize, customerSize := windowSizes(mons, o)
+	cashierSize, customerSize := windowSizes(monitors(), o)
 
 	// The tablet's one window is the customer's: a light app theme clears
 	// it to the customer screen's white, so that screen paints no
@@ -183,13 +182,30 @@ func newWindows(a fyne.App, k *kiosk.Kiosk, o kiosk.WindowOptions, ctx context.C
 	m := metricsFor(cashierSize)
 	a.Settings().SetTheme(&paneTheme{Theme: display.Theme(theme.DefaultTheme()), text: m.text, light: single})
 	screenCfg := display.ScreenConfig{MerchantName: cfg.MerchantName, Wallets: cfg.PayTypes, Demo: k.Demo != nil, OnWhite: single, Logo: loadLogo(cfg.Logo, w.log)}
+	deps := w.cashierDeps(k, ctx, cashierSize)
+	if single {
+		w.openSingle(cw, display.NewScreen(screenCfg), deps, cashierSize)
+	} else {
+		w.openDual(cw, title, screenCfg, deps, cashierSize, customerSize)
+	}
+	for _, win := range w.wins {
+		win.SetCloseIntercept(w.onClose)
+	}
+	w.wins[0].Show()
+	return w
+}
+
+// cashierDeps are the cashier pane's dependencies on the kiosk, but for
+// the customer screens, which depend on the layout.
+func (w *windows) cashierDeps(k *kiosk.Kiosk, ctx context.Context, size fyne.Size) cashierDeps {
+	cfg := k.Config
 	player := sound.New(cfg.Sound, w.log)
 	deps := cashierDeps{
 		Currency:  cfg.Currency,
 		Wallets:   cfg.PayTypes,
 		Expiry:    cfg.Expiry,
 		GoodsName: cfg.MerchantName,
-		Prefs:     a.Preferences(),
+		Prefs:     w.app.Preferences(),
 		Start: func(req payment.CreateRequest, observe func(payment.Event)) (*payment.Order, error) {
 			return k.Start(req, observe)
 		},
@@ -200,64 +216,66 @@ func newWindows(a fyne.App, k *kiosk.Kiosk, o kiosk.WindowOptions, ctx context.C
 		Ctx:            ctx,
 		Do:             w.do,
 		Log:            w.log,
-		Size:           cashierSize,
+		Size:           size,
 		Sound:          player.Play,
 	}
 	if k.Demo != nil {
 		deps.Demo = k.Demo
 	}
 	deps.CPM = cpmPayType(k.Gateway)
+	return deps
+}
 
-	if single {
-		customer := display.NewScreen(screenCfg)
-		w.single = newSingleLayout(customer, display.DefaultResultHold, w.do)
-		deps.Show = w.single.onSnapshot
-		w.cashier = newCashier(deps)
-		// All the day's sales on a screen that faces customers: only
-		// after the manager PIN.
-		w.cashier.guardHistory = w.cashier.askManagerPIN
-		w.single.build(w.cashier, k.Demo != nil)
-		// Edge to edge: the customer screen's white runs to the bezel,
-		// not inside a frame of the cashier theme's background.
-		cw.SetPadded(false)
-		cw.SetContent(w.single.content)
-		cw.Resize(cashierSize)
+// openSingle is the tablet: one full-screen window, the keypad and the
+// customer screen taking turns in it.
+func (w *windows) openSingle(cw fyne.Window, customer *display.Screen, deps cashierDeps, size fyne.Size) {
+	w.single = newSingleLayout(customer, display.DefaultResultHold, w.do)
+	deps.Show = w.single.onSnapshot
+	w.cashier = newCashier(deps)
+	// All the day's sales on a screen that faces customers: only
+	// after the manager PIN.
+	w.cashier.tabs.guard = w.cashier.manager.askPIN
+	w.single.build(w.cashier, deps.Demo != nil)
+	// Edge to edge: the customer screen's white runs to the bezel,
+	// not inside a frame of the cashier theme's background.
+	cw.SetPadded(false)
+	cw.SetContent(w.single.content)
+	cw.Resize(size)
+	cw.SetFullScreen(true)
+	w.cashier.attach(cw.Canvas())
+	customer.SetCanvas(cw.Canvas())
+	w.wins = []fyne.Window{cw}
+}
+
+// openDual is the cashier's window (cw), with a mirror of the customer
+// screen, and the customer's own window, full screen on the other monitor
+// when asked.
+func (w *windows) openDual(cw fyne.Window, title string, screenCfg display.ScreenConfig, deps cashierDeps, cashierSize, customerSize fyne.Size) {
+	customer := display.NewScreen(screenCfg)
+	deps.Mirror = display.NewScreen(screenCfg)
+	deps.Show = customer.Show
+	deps.Ask, deps.Idle = customer.AskForCode, customer.Idle
+	w.cashier = newCashier(deps)
+	cw.SetPadded(false)
+	cw.SetContent(w.cashier.content)
+	cw.Resize(cashierSize)
+	xw := w.app.NewWindow(title + " — customer display")
+	xw.SetPadded(false)
+	xw.SetContent(customer.Content())
+	xw.Resize(customerSize)
+	w.cashier.attach(cw.Canvas())
+	w.cashier.attach(xw.Canvas())
+	customer.SetCanvas(xw.Canvas())
+	deps.Mirror.SetCanvas(cw.Canvas())
+	if w.opts.DisplayFullscreen || w.opts.Kiosk {
+		fullScreenSecondary(xw)
+	}
+	if w.opts.Kiosk {
 		cw.SetFullScreen(true)
-		w.cashier.attach(cw.Canvas())
-		customer.SetCanvas(cw.Canvas())
-		w.wins = []fyne.Window{cw}
-	} else {
-		customer := display.NewScreen(screenCfg)
-		deps.Mirror = display.NewScreen(screenCfg)
-		deps.Show = customer.Show
-		deps.Ask, deps.Idle = customer.AskForCode, customer.Idle
-		w.cashier = newCashier(deps)
-		cw.SetPadded(false)
-		cw.SetContent(w.cashier.content)
-		cw.Resize(cashierSize)
-		xw := a.NewWindow(title + " — customer display")
-		xw.SetPadded(false)
-		xw.SetContent(customer.Content())
-		xw.Resize(customerSize)
-		w.cashier.attach(cw.Canvas())
-		w.cashier.attach(xw.Canvas())
-		customer.SetCanvas(xw.Canvas())
-		deps.Mirror.SetCanvas(cw.Canvas())
-		if o.DisplayFullscreen || o.Kiosk {
-			fullScreenSecondary(xw)
-		}
-		if o.Kiosk {
-			cw.SetFullScreen(true)
-		}
-		cw.SetMaster()
-		w.wins = []fyne.Window{cw, xw}
-		xw.Show()
 	}
-	for _, win := range w.wins {
-		win.SetCloseIntercept(w.onClose)
-	}
-	w.wins[0].Show()
-	return w
+	cw.SetMaster()
+	w.wins = []fyne.Window{cw, xw}
+	xw.Show()
 }
 
 // monitor is a screen's size in pixels.
@@ -360,9 +378,9 @@ func (w *windows) typeAmount(s string) {
 func (w *windows) onClose() {
 	switch {
 	case w.opts.Kiosk:
-		w.cashier.askExitPIN(w.cfg.PIN, w.exitPINs, w.log, w.quit)
-	case w.cashier.live != "":
-		w.cashier.confirmQuit(w.quit)
+		w.cashier.dialogs.askExitPIN(w.cfg.PIN, w.exitPINs, w.log, w.quit)
+	case w.cashier.sale.live != "":
+		w.cashier.dialogs.confirmQuit(w.quit)
 	default:
 		w.quit()
 	}
@@ -373,7 +391,7 @@ func (w *windows) onClose() {
 // closes the app. An order that cannot be settled in time is left to the
 // machine's final query on the next start (the journal).
 func (w *windows) quit() {
-	o := w.cashier.order
+	o := w.cashier.sale.order
 	if o == nil || w.quitting {
 		w.app.Quit()
 		return

@@ -6,32 +6,19 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/theme"
-	"fyne.io/fyne/v2/widget"
 
 	"qrkiosk/display"
 	"qrkiosk/internal/journal"
-	"qrkiosk/internal/scan"
+	"qrkiosk/internal/pin"
 	"qrkiosk/internal/sound"
 	"qrkiosk/payment"
 )
-
-// prefLastPayType remembers the wallet of the last charge, so that typing
-// an amount and pressing Enter is a whole sale.
-const prefLastPayType = "cashier.lastPayType"
 
 // startFunc records an order in the journal, then starts it and follows it:
 // observe gets every event on the machine's goroutine. An error means the
 // order could not be recorded, and nothing was sent to the gateway.
 type startFunc func(req payment.CreateRequest, observe func(payment.Event)) (*payment.Order, error)
-
-// demoPayer plays the customer in demo mode.
-type demoPayer interface {
-	Pay(payment.Snapshot) error
-	Decline(payment.Snapshot) error
-}
 
 // cashierDeps is everything the cashier pane needs from the app.
 type cashierDeps struct {
@@ -83,78 +70,38 @@ type cashierDeps struct {
 	AfterFunc func(d time.Duration, f func()) (stop func() bool)
 }
 
-// cashier is the cashier's pane: amount entry, wallet, Charge and Cancel,
-// the live mirror and the recent charges. It starts orders and shows what
-// their machines report; it never decides an order's state itself.
+// cashier is the cashier's pane, in parts that each own their widgets and
+// state: the sale being charged, the amount and the keypad, the wallets,
+// the wait for a customer's code, Sale / Today & refunds, the customer
+// screens, the recent charges, the alerts, the demo customer, the dialog
+// over it all and what only the manager opens. The pane passes events
+// between them: it starts orders and shows what their machines report; it
+// never decides an order's state itself.
 type cashier struct {
 	deps cashierDeps
 	m    metrics
 
-	typed  string // the amount as typed, e.g. "12.3"
-	wallet int    // index into deps.Wallets
-	order  *payment.Order
-	live   string // OutTradeNo of the order being charged; "" when ready
-	// last is the sale shown last: a late payment of it updates the
-	// status line (and the screens) until another sale starts.
-	last payment.Snapshot
+	sale     *sale
+	amount   *amountField
+	keypad   *keypad
+	keyboard *keyboard
+	wallets  *walletPicker
+	scan     *scanFlow
+	tabs     *tabs
+	screens  *customerScreens
+	recent   *recentCharges
+	alerts   *alertBar
+	demo     *demoRow
+	dialogs  *dialogs
+	manager  *managerTools
 
-	amount        *canvas.Text // what has been typed
-	amountRest    *canvas.Text // the decimals still to come, muted
-	message       *widget.Label
-	status        *widget.Label
-	keys          map[string]*widget.Button
-	walletButtons []*widget.Button
-	charge        *widget.Button
-	cancel        *widget.Button
-	demoPay       *widget.Button
-	demoDecline   *widget.Button
-	singleDemo    []*widget.Button // the tablet's bar under the customer screen
-	recent        *fyne.Container
-	saleTab       *widget.Button
-	historyTab    *widget.Button
-	history       *historyView
-	alerts        *alertBar
-	stopAlerts    func()
-	// holding says why charging waits (the start-up recovery); "" = it does not.
-	holding string
-	// modal is the dialog on top of the pane (one at a time); the keypad
-	// and the keyboard type into it while it shows.
-	modal *pinPad
-	// canvas is the window the pane is in (attach): dialogs open there.
-	canvas fyne.Canvas
-	// guardHistory, when set (the tablet, whose screen faces customers),
-	// asks for the manager PIN before "Today & refunds" opens.
-	guardHistory func(open func())
-
-	// The customer's code (scan.go): every key goes through scanner;
-	// stopFlush stops the pending release of held keys. scanning: waiting
-	// for a scan of scanAmount ("Scan customer code"); codePad is the
-	// dialog that takes the code by hand, opened at once unless
-	// codeByButton (the tablet: its customer screen asks for the code, and
-	// a button of its bar opens the dialog).
-	scanner      scan.Detector
-	stopFlush    func() bool
-	scanning     bool
-	scanAmount   payment.Amount
-	codePad      *pinPad
-	codeByButton bool
-	scanButton   *widget.Button
-
-	// The pane's parts, placed by paneLayout.
-	demoMark   fyne.CanvasObject
-	amountBox  fyne.CanvasObject
-	keypadKeys fyne.CanvasObject // digits, back, clear, Cancel, Charge
-	wallets    *fyne.Container
-	demoRow    fyne.CanvasObject
-	tabs       fyne.CanvasObject
-	mirror     fyne.CanvasObject // title + the mirror; nil in the single layout
-	recentBox  fyne.CanvasObject
+	stopAlerts func()
 	layout     *paneLayout
-
-	content fyne.CanvasObject // the whole pane
+	content    fyne.CanvasObject // the whole pane
 }
 
-func newCashier(deps cashierDeps) *cashier {
+// withDefaults fills in what the app may leave out.
+func (deps cashierDeps) withDefaults() cashierDeps {
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
@@ -191,23 +138,42 @@ func newCashier(deps cashierDeps) *cashier {
 	if deps.AfterFunc == nil {
 		deps.AfterFunc = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
 	}
-	c := &cashier{deps: deps, keys: map[string]*widget.Button{}, m: metricsFor(deps.Size)}
-	c.wallet = c.lastWallet()
-	c.history = newHistoryView(historyDeps{
-		Journal: deps.Journal, Refunder: deps.Refunder, PINHash: deps.ManagerPINHash,
-		Ctx: deps.Ctx, Do: deps.Do, Log: deps.Log, Now: deps.Now, Touch: c.m.touch,
-		OnPanel: func() {
-			if c.content != nil {
-				c.content.Refresh()
-			}
-		},
-	})
-	c.alerts = newAlertBar(deps.Journal.Location(), c.m, c.openRefund)
+	return deps
+}
+
+func newCashier(deps cashierDeps) *cashier {
+	deps = deps.withDefaults()
+	m := metricsFor(deps.Size)
+	c := &cashier{deps: deps, m: m}
+	c.sale = newSale()
+	c.amount = newAmountField(deps.Currency, m)
+	c.keypad = newKeypad(deps.Currency, m, c.tapKey, c.onCharge, c.onCancel)
+	c.keyboard = &keyboard{now: deps.KeyNow, after: deps.AfterFunc, do: deps.Do, act: c.act}
+	c.scan = newScanFlow(deps.CPM != nil, c.onScan)
+	c.wallets = newWalletPicker(deps.Wallets, deps.Prefs, m, c.onWallet, c.scan.button)
+	c.screens = newCustomerScreens(deps.Mirror, deps.Show, deps.Ask, deps.Idle)
+	c.recent = newRecentCharges(deps.Journal, deps.Ctx)
+	c.demo = newDemoRow(deps.Demo, c.sale)
+	c.dialogs = &dialogs{m: m}
+	// One count of wrong manager PINs, wherever they are typed.
+	pins := pin.NewGuard(deps.Now)
+	c.manager = &managerTools{hash: deps.ManagerPINHash, pins: pins, dialogs: c.dialogs, do: deps.Do, log: deps.Log}
+	relayout := func() {
+		if c.content != nil {
+			c.content.Refresh()
+		}
+	}
+	c.tabs = newTabs(newHistoryView(historyDeps{
+		Journal: deps.Journal, Refunder: deps.Refunder, PINHash: deps.ManagerPINHash, PINs: pins,
+		Ctx: deps.Ctx, Do: deps.Do, Log: deps.Log, Now: deps.Now, Touch: m.touch,
+		OnPanel: relayout,
+	}), relayout)
+	c.alerts = newAlertBar(deps.Journal.Location(), m, c.tabs.openRefund)
 	c.build()
-	c.refreshAmount()
+	c.amount.refresh()
 	c.refreshControls()
-	c.refreshRecent()
-	c.status.SetText(readyText)
+	c.recent.refresh(c.sale.live)
+	c.sale.status.SetText(readyText)
 	// Alerts come from the order machines' goroutines.
 	c.stopAlerts = deps.Journal.OnAlert(func(a journal.Alert) {
 		c.deps.Do(func() { c.onAlert(a) })
@@ -220,145 +186,16 @@ func (c *cashier) close() { c.stopAlerts() }
 
 const readyText = "Ready — type the amount and press Enter"
 
-func (c *cashier) lastWallet() int {
-	if c.deps.Prefs == nil {
-		return 0
-	}
-	last := c.deps.Prefs.String(prefLastPayType)
-	for i, w := range c.deps.Wallets {
-		if w.Code == last {
-			return i
-		}
-	}
-	return 0
-}
-
+// build puts the parts' boxes in the pane, for paneLayout to place.
 func (c *cashier) build() {
-	m := c.m
-	c.amount = canvas.NewText("", theme.Color(theme.ColorNameForeground))
-	c.amountRest = canvas.NewText("", theme.Color(theme.ColorNamePlaceHolder))
-	for _, t := range []*canvas.Text{c.amount, c.amountRest} {
-		t.TextSize = m.amount
-		t.TextStyle.Bold = true
-	}
-	c.amountBox = container.NewStack(
-		canvas.NewRectangle(theme.Color(theme.ColorNameInputBackground)),
-		container.New(amountLine{pad: m.pad * 2}, c.amount, c.amountRest),
-	)
-	// Errors get two lines of their own, cut with … beyond: a longer one
-	// must never push the Charge button off the screen.
-	c.message = widget.NewLabel("")
-	c.message.Importance = widget.DangerImportance
-	c.message.Wrapping = fyne.TextWrapWord
-	c.message.Truncation = fyne.TextTruncateEllipsis
-	c.status = widget.NewLabel("")
-	c.status.Wrapping = fyne.TextWrapWord
-	c.status.Truncation = fyne.TextTruncateEllipsis
-	c.status.TextStyle.Bold = true
-
-	var walletObjs []fyne.CanvasObject
-	for i := range c.deps.Wallets {
-		b := widget.NewButton("", func() { c.onWallet(i) })
-		c.walletButtons = append(c.walletButtons, b)
-		walletObjs = append(walletObjs, b)
-	}
-	if c.deps.CPM != nil {
-		c.scanButton = widget.NewButtonWithIcon("Scan customer code", theme.SearchIcon(), c.onScan)
-		c.scanButton.Importance = widget.SuccessImportance
-		walletObjs = append(walletObjs, c.scanButton)
-	}
-	c.wallets = container.New(&walletGrid{c: c}, walletObjs...)
-
-	c.charge = widget.NewButtonWithIcon("Charge", theme.ConfirmIcon(), c.onCharge)
-	c.charge.Importance = widget.HighImportance
-	c.cancel = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), c.onCancel)
-	c.cancel.Importance = widget.DangerImportance
-	c.keypadKeys = withTextSize(c.buildKeys(), m.keyText)
-
-	if c.deps.Demo != nil {
-		c.demoPay = widget.NewButton("Simulate payment", c.onDemoPay)
-		c.demoPay.Importance = widget.WarningImportance
-		c.demoDecline = widget.NewButton("Simulate decline", c.onDemoDecline)
-		c.demoRow = container.NewGridWithColumns(2, c.demoDecline, c.demoPay)
-		c.demoMark = newDemoMark()
-	}
-
-	c.recent = container.NewVBox()
-	recentTitle := widget.NewLabelWithStyle("Recent charges (today)", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	c.recentBox = container.NewBorder(recentTitle, nil, nil, nil, container.NewVScroll(c.recent))
-	if c.deps.Mirror != nil {
-		mirrorTitle := widget.NewLabelWithStyle("Customer screen", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-		c.mirror = container.NewBorder(mirrorTitle, nil, nil, nil, container.New(aspect{w: 16, h: 9}, c.deps.Mirror.Content()))
-	}
-	c.history.content.Hide()
-
-	c.saleTab = widget.NewButtonWithIcon("Sale", theme.HomeIcon(), c.onShowSale)
-	c.historyTab = widget.NewButtonWithIcon("Today & refunds", theme.HistoryIcon(), c.onShowHistory)
-	c.tabs = container.NewGridWithColumns(2, c.saleTab, c.historyTab)
-	c.refreshTabs()
-
 	c.layout = &paneLayout{c: c}
-	objs := []fyne.CanvasObject{c.alerts.content, c.tabs, c.amountBox, c.message, c.keypadKeys, c.wallets, c.status, c.recentBox, c.history.content}
-	for _, o := range []fyne.CanvasObject{c.demoMark, c.demoRow, c.mirror} {
+	objs := []fyne.CanvasObject{c.alerts.content, c.tabs.box, c.amount.box, c.sale.message, c.keypad.box, c.wallets.grid, c.sale.status, c.recent.box, c.tabs.history.content}
+	for _, o := range []fyne.CanvasObject{c.demo.mark, c.demo.row, c.screens.box} {
 		if o != nil {
 			objs = append(objs, o)
 		}
 	}
 	c.content = container.New(c.layout, objs...)
-}
-
-// onShowHistory shows today's orders, totals and refunds in place of the
-// mirror; the keypad stays where it is.
-func (c *cashier) onShowHistory() {
-	if c.history.content.Visible() {
-		return
-	}
-	if c.guardHistory != nil {
-		c.guardHistory(c.showHistory)
-		return
-	}
-	c.showHistory()
-}
-
-func (c *cashier) showHistory() {
-	c.history.refresh()
-	c.history.content.Show()
-	c.refreshTabs()
-	c.content.Refresh()
-}
-
-func (c *cashier) onShowSale() {
-	if !c.history.content.Visible() {
-		return
-	}
-	c.history.onRefundClose()
-	c.history.content.Hide()
-	c.refreshTabs()
-	c.content.Refresh()
-}
-
-func (c *cashier) refreshTabs() {
-	onHistory := c.history.content.Visible()
-	c.saleTab.Importance, c.historyTab.Importance = widget.HighImportance, widget.MediumImportance
-	if onHistory {
-		c.saleTab.Importance, c.historyTab.Importance = widget.MediumImportance, widget.HighImportance
-	}
-	c.saleTab.Refresh()
-	c.historyTab.Refresh()
-}
-
-// openRefund shows the history view with the refund panel for an order
-// (the alert banner's one-tap refund); the manager PIN is still asked.
-func (c *cashier) openRefund(outTradeNo string) {
-	open := func() {
-		c.showHistory()
-		c.history.onRefundOrder(outTradeNo)
-	}
-	if c.guardHistory != nil && !c.history.content.Visible() {
-		c.guardHistory(open)
-		return
-	}
-	open()
 }
 
 // onAlert raises a journal alert on the banner. Called on the Fyne goroutine.
@@ -367,73 +204,26 @@ func (c *cashier) onAlert(a journal.Alert) {
 		c.deps.Sound(sound.Problem)
 	}
 	c.content.Refresh()
-	c.refreshRecent()
-	if c.history.content.Visible() {
-		c.history.refresh()
+	c.recent.refresh(c.sale.live)
+	if c.tabs.onHistory() {
+		c.tabs.history.refresh()
 	}
 }
 
 func (c *cashier) onWallet(i int) {
-	if c.live != "" {
+	if c.sale.live != "" {
 		return
 	}
-	c.wallet = i
+	c.wallets.selected = i
 	c.refreshControls()
 }
 
 // refreshControls enables what makes sense now: the keypad and Charge when
 // ready, Cancel while an order is live, the demo buttons while a QR shows.
 func (c *cashier) refreshControls() {
-	ready := c.live == "" && !c.scanning
-	for k, b := range c.keys {
-		if ready && (k != keyPoint || c.deps.Currency.Exponent > 0) {
-			b.Enable()
-		} else {
-			b.Disable()
-		}
-	}
-	for i, b := range c.walletButtons {
-		if i == c.wallet {
-			b.Importance = widget.HighImportance
-		} else {
-			b.Importance = widget.MediumImportance
-		}
-		if ready {
-			b.Enable()
-		} else {
-			b.Disable()
-		}
-		b.Refresh()
-	}
-	if c.scanButton != nil {
-		if ready && c.holding == "" {
-			c.scanButton.Enable()
-		} else {
-			c.scanButton.Disable()
-		}
-	}
-	if ready && c.holding == "" {
-		c.charge.Enable()
-		c.cancel.Disable()
-	} else if ready {
-		c.charge.Disable()
-		c.cancel.Disable()
-	} else {
-		c.charge.Disable()
-		c.cancel.Enable()
-	}
-	if c.demoPay != nil {
-		snap := payment.Snapshot{}
-		if c.order != nil {
-			snap = c.order.Snapshot()
-		}
-		on := !ready && snap.State == payment.StateAwaitingPayment && !snap.Cancelling && snap.SysSN != ""
-		for _, b := range append([]*widget.Button{c.demoPay, c.demoDecline}, c.singleDemo...) {
-			if on {
-				b.Enable()
-			} else {
-				b.Disable()
-			}
-		}
-	}
+	ready := c.sale.live == "" && !c.scan.waiting
+	c.keypad.refresh(ready, c.sale.holding == "")
+	c.wallets.refresh(ready)
+	c.scan.refresh(ready && c.sale.holding == "")
+	c.demo.refresh(ready)
 }

@@ -198,7 +198,7 @@ func newHarness(t *testing.T, o harnessOpt) *harness {
 			h.single.onSnapshot(s)
 		}
 		content = func() fyne.CanvasObject {
-			h.c.guardHistory = h.c.askManagerPIN
+			h.c.tabs.guard = h.c.manager.askPIN
 			h.single.build(h.c, o.demo)
 			return h.single.content
 		}
@@ -211,7 +211,7 @@ func newHarness(t *testing.T, o harnessOpt) *harness {
 	h.c.attach(h.w.Canvas())
 	t.Cleanup(func() {
 		// Leave no countdown ticking into the next test.
-		if h.c.live != "" {
+		if h.c.sale.live != "" {
 			h.c.onCancel()
 			h.ready()
 		}
@@ -246,7 +246,7 @@ func (h *harness) pump(what string, cond func() bool) {
 		case f := <-h.queued:
 			f()
 		case <-deadline:
-			h.t.Fatalf("timed out waiting for %s; gateway calls %v, status %q", what, h.gw.Calls(), h.c.status.Text)
+			h.t.Fatalf("timed out waiting for %s; gateway calls %v, status %q", what, h.gw.Calls(), h.c.sale.status.Text)
 		}
 	}
 }
@@ -275,13 +275,13 @@ func (h *harness) tick(d time.Duration) {
 
 func (h *harness) ready() payment.Snapshot {
 	h.t.Helper()
-	h.pump("the order to end", func() bool { return h.c.live == "" })
+	h.pump("the order to end", func() bool { return h.c.sale.live == "" })
 	return h.shown[len(h.shown)-1]
 }
 
 // amountShown is the amount as the cashier reads it: what was typed and
 // its muted completion.
-func (h *harness) amountShown() string { return h.c.amount.Text + h.c.amountRest.Text }
+func (h *harness) amountShown() string { return h.c.amount.shown.Text + h.c.amount.rest.Text }
 
 // typeText types s on the keyboard at a person's pace.
 func (h *harness) typeText(s string) {
@@ -322,7 +322,7 @@ func (h *harness) keysSettle() {
 
 func (h *harness) tapKeys(keys ...string) {
 	for _, k := range keys {
-		test.Tap(h.c.keys[k])
+		test.Tap(h.c.keypad.keys[k])
 	}
 }
 
@@ -351,8 +351,8 @@ func TestTappingAndTypingAmounts(t *testing.T) {
 		t.Fatalf("after two backspaces %q", got)
 	}
 	h.w.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape}) // idle: Esc clears
-	if h.c.typed != "" || h.c.message.Text != "" {
-		t.Fatalf("Esc when idle: typed %q message %q", h.c.typed, h.c.message.Text)
+	if h.c.amount.typed != "" || h.c.sale.message.Text != "" {
+		t.Fatalf("Esc when idle: typed %q message %q", h.c.amount.typed, h.c.sale.message.Text)
 	}
 	if h.gw.Count("create") != 0 {
 		t.Fatal("typing reached the gateway")
@@ -381,13 +381,13 @@ func TestInvalidInputNeverReachesGateway(t *testing.T) {
 			if tc.enter {
 				h.w.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyReturn})
 			}
-			if !strings.Contains(h.c.message.Text, tc.want) {
-				t.Errorf("message %q, want it to say %q", h.c.message.Text, tc.want)
+			if !strings.Contains(h.c.sale.message.Text, tc.want) {
+				t.Errorf("message %q, want it to say %q", h.c.sale.message.Text, tc.want)
 			}
 			if h.amountShown() != tc.amount {
 				t.Errorf("amount shows %q, want %q", h.amountShown(), tc.amount)
 			}
-			if calls := h.gw.Calls(); len(calls) != 0 || h.c.live != "" {
+			if calls := h.gw.Calls(); len(calls) != 0 || h.c.sale.live != "" {
 				t.Errorf("invalid input reached the gateway: %v", calls)
 			}
 		})
@@ -395,21 +395,21 @@ func TestInvalidInputNeverReachesGateway(t *testing.T) {
 }
 
 func TestPointKeyOnlyForCurrenciesWithDecimals(t *testing.T) {
-	if h := newHarness(t, harnessOpt{currency: "JPY"}); !h.c.keys[keyPoint].Disabled() {
+	if h := newHarness(t, harnessOpt{currency: "JPY"}); !h.c.keypad.keys[keyPoint].Disabled() {
 		t.Error("JPY has no minor unit: the point key must be disabled")
 	}
-	if h := newHarness(t, harnessOpt{currency: "HKD"}); h.c.keys[keyPoint].Disabled() {
+	if h := newHarness(t, harnessOpt{currency: "HKD"}); h.c.keypad.keys[keyPoint].Disabled() {
 		t.Error("HKD: point key disabled")
 	}
 }
 
 func TestTouchTargets(t *testing.T) {
 	h := newHarness(t, harnessOpt{demo: true})
-	buttons := []fyne.CanvasObject{h.c.charge, h.c.cancel, h.c.demoPay, h.c.demoDecline, h.c.saleTab, h.c.historyTab}
-	for _, b := range h.c.keys {
+	buttons := []fyne.CanvasObject{h.c.keypad.charge, h.c.keypad.cancel, h.c.demo.pay, h.c.demo.decline, h.c.tabs.saleTab, h.c.tabs.historyTab}
+	for _, b := range h.c.keypad.keys {
 		buttons = append(buttons, b)
 	}
-	for _, b := range h.c.walletButtons {
+	for _, b := range h.c.wallets.buttons {
 		buttons = append(buttons, b)
 	}
 	for _, b := range buttons {
@@ -422,16 +422,16 @@ func TestTouchTargets(t *testing.T) {
 func TestWalletSelectorListsEnabledAndPreselectsLastUsed(t *testing.T) {
 	h := newHarness(t, harnessOpt{wallets: []string{"payme", "fps", "octopus"}})
 	var labels []string
-	for _, b := range h.c.walletButtons {
+	for _, b := range h.c.wallets.buttons {
 		labels = append(labels, b.Text)
 	}
 	if got := strings.Join(labels, "|"); got != "PayMe|FPS  轉數快|Octopus  八達通" {
 		t.Fatalf("wallets %q", got)
 	}
-	if h.c.wallet != 0 {
-		t.Fatalf("first run preselects %d, want the first wallet", h.c.wallet)
+	if h.c.wallets.selected != 0 {
+		t.Fatalf("first run preselects %d, want the first wallet", h.c.wallets.selected)
 	}
-	test.Tap(h.c.walletButtons[2])
+	test.Tap(h.c.wallets.buttons[2])
 	h.typeText("8")
 	h.w.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEnter}) // keypad Enter
 	snap := h.awaiting()
@@ -444,13 +444,13 @@ func TestWalletSelectorListsEnabledAndPreselectsLastUsed(t *testing.T) {
 	// The next start (same preferences) preselects Octopus: amount + Enter
 	// is a whole sale.
 	again := newHarness(t, harnessOpt{wallets: []string{"payme", "fps", "octopus"}, prefs: h.prefs})
-	if again.c.wallet != 2 {
-		t.Fatalf("last used wallet not preselected: %d", again.c.wallet)
+	if again.c.wallets.selected != 2 {
+		t.Fatalf("last used wallet not preselected: %d", again.c.wallets.selected)
 	}
 	// A last-used wallet that is no longer enabled falls back to the first.
 	fewer := newHarness(t, harnessOpt{wallets: []string{"payme", "fps"}, prefs: h.prefs})
-	if fewer.c.wallet != 0 {
-		t.Fatalf("disabled wallet preselected: %d", fewer.c.wallet)
+	if fewer.c.wallets.selected != 0 {
+		t.Fatalf("disabled wallet preselected: %d", fewer.c.wallets.selected)
 	}
 }
 
@@ -469,54 +469,54 @@ func TestChargeToResultAndBackToReady(t *testing.T) {
 		{"cancelled", func(h *harness, s payment.Snapshot) {
 			h.w.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape})
 		}, payment.StateCancelled},
-		{"cancel button", func(h *harness, s payment.Snapshot) { test.Tap(h.c.cancel) }, payment.StateCancelled},
-		{"demo pay", func(h *harness, s payment.Snapshot) { test.Tap(h.c.demoPay); h.tick(2 * time.Second) }, payment.StatePaid},
-		{"demo decline", func(h *harness, s payment.Snapshot) { test.Tap(h.c.demoDecline); h.tick(2 * time.Second) }, payment.StateFailed},
+		{"cancel button", func(h *harness, s payment.Snapshot) { test.Tap(h.c.keypad.cancel) }, payment.StateCancelled},
+		{"demo pay", func(h *harness, s payment.Snapshot) { test.Tap(h.c.demo.pay); h.tick(2 * time.Second) }, payment.StatePaid},
+		{"demo decline", func(h *harness, s payment.Snapshot) { test.Tap(h.c.demo.decline); h.tick(2 * time.Second) }, payment.StateFailed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t, harnessOpt{demo: strings.HasPrefix(tc.name, "demo")})
 			h.tapKeys("1", "2", keyPoint, "3", "4")
-			test.Tap(h.c.charge)
-			if !h.c.charge.Disabled() || h.c.cancel.Disabled() || !h.c.keys["5"].Disabled() {
+			test.Tap(h.c.keypad.charge)
+			if !h.c.keypad.charge.Disabled() || h.c.keypad.cancel.Disabled() || !h.c.keypad.keys["5"].Disabled() {
 				t.Fatal("while charging: Charge and the keypad must be off, Cancel on")
 			}
 			snap := h.awaiting()
 			if snap.Amount.String() != "12.34" || snap.PayType.Wallet != "alipayhk" || h.gw.Count("create") != 1 {
 				t.Fatalf("order %+v, calls %v", snap, h.gw.Calls())
 			}
-			if h.c.demoPay != nil && h.c.demoPay.Disabled() {
+			if h.c.demo.pay != nil && h.c.demo.pay.Disabled() {
 				t.Fatal("demo: Simulate customer payment must be on while the QR shows")
 			}
 			// Typing during a charge changes nothing; Enter does not charge twice.
 			h.typeText("9")
 			h.w.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyReturn})
-			if h.c.typed != "12.34" || h.gw.Count("create") != 1 {
-				t.Fatalf("typing during a charge: typed %q, creates %d", h.c.typed, h.gw.Count("create"))
+			if h.c.amount.typed != "12.34" || h.gw.Count("create") != 1 {
+				t.Fatalf("typing during a charge: typed %q, creates %d", h.c.amount.typed, h.gw.Count("create"))
 			}
 
 			tc.finish(h, snap)
 			last := h.ready()
 			if last.State != tc.want {
-				t.Fatalf("customer screen ended on %s, want %s (status %q)", last.State, tc.want, h.c.status.Text)
+				t.Fatalf("customer screen ended on %s, want %s (status %q)", last.State, tc.want, h.c.sale.status.Text)
 			}
-			if !strings.Contains(h.c.status.Text, strings.ToUpper(tc.want.String())) {
-				t.Errorf("status %q", h.c.status.Text)
+			if !strings.Contains(h.c.sale.status.Text, strings.ToUpper(tc.want.String())) {
+				t.Errorf("status %q", h.c.sale.status.Text)
 			}
 			day, err := h.j.Today(context.Background())
-			if err != nil || len(day.Orders) != 1 || day.Orders[0].State != tc.want || len(h.c.recent.Objects) != 1 {
-				t.Fatalf("journal %+v (%v), recent rows %d", day.Orders, err, len(h.c.recent.Objects))
+			if err != nil || len(day.Orders) != 1 || day.Orders[0].State != tc.want || len(h.c.recent.list.Objects) != 1 {
+				t.Fatalf("journal %+v (%v), recent rows %d", day.Orders, err, len(h.c.recent.list.Objects))
 			}
 			// Ready again, from zero however the sale ended: Enter alone
 			// must never charge again (a customer who paid late would pay
 			// twice).
-			if h.c.typed != "" || h.amountShown() != "HK$0.00" || h.c.charge.Disabled() || !h.c.cancel.Disabled() || h.c.keys["5"].Disabled() {
-				t.Fatalf("not ready again: typed %q", h.c.typed)
+			if h.c.amount.typed != "" || h.amountShown() != "HK$0.00" || h.c.keypad.charge.Disabled() || !h.c.keypad.cancel.Disabled() || h.c.keypad.keys["5"].Disabled() {
+				t.Fatalf("not ready again: typed %q", h.c.amount.typed)
 			}
 			h.w.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyReturn})
-			if h.gw.Count("create") != 1 || !strings.Contains(h.c.message.Text, "Amount is required") {
-				t.Fatalf("Enter after the sale ended: creates %d, message %q", h.gw.Count("create"), h.c.message.Text)
+			if h.gw.Count("create") != 1 || !strings.Contains(h.c.sale.message.Text, "Amount is required") {
+				t.Fatalf("Enter after the sale ended: creates %d, message %q", h.gw.Count("create"), h.c.sale.message.Text)
 			}
-			if h.c.demoPay != nil && !h.c.demoPay.Disabled() {
+			if h.c.demo.pay != nil && !h.c.demo.pay.Disabled() {
 				t.Fatal("demo buttons stay on after the order ended")
 			}
 		})
@@ -538,8 +538,8 @@ func TestSecondSaleAfterFirst(t *testing.T) {
 		t.Fatalf("second sale %+v", second)
 	}
 	// The recent charges list the finished sale, not the live one.
-	if len(h.c.recent.Objects) != 1 || !strings.Contains(h.c.recent.Objects[0].(*widget.Label).Text, "HK$5.00") {
-		t.Fatalf("recent rows %d", len(h.c.recent.Objects))
+	if len(h.c.recent.list.Objects) != 1 || !strings.Contains(h.c.recent.list.Objects[0].(*widget.Label).Text, "HK$5.00") {
+		t.Fatalf("recent rows %d", len(h.c.recent.list.Objects))
 	}
 	day, _ := h.j.Today(context.Background())
 	if len(day.Orders) != 2 || day.Orders[0].OutTradeNo != first.OutTradeNo || day.Orders[1].OutTradeNo != second.OutTradeNo {

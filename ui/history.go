@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"qrkiosk/internal/journal"
+	"qrkiosk/internal/pin"
 	"qrkiosk/internal/settle"
 	"qrkiosk/payment"
 )
@@ -22,7 +23,10 @@ type historyDeps struct {
 	// Refunder is the gateway client refunds go through.
 	Refunder payment.Refunder
 	// PINHash is the manager PIN's salted hash; "" turns refunds off.
+	// PINs counts wrong tries of it, with the pane's other manager tools
+	// (nil: a count of its own).
 	PINHash string
+	PINs    *pin.Guard
 	// Ctx bounds refunds and their checks (the app's lifetime).
 	Ctx context.Context
 	// Do runs a function on the Fyne goroutine.
@@ -84,6 +88,9 @@ func newHistoryView(deps historyDeps) *historyView {
 	if deps.Log == nil {
 		deps.Log = slog.New(slog.DiscardHandler)
 	}
+	if deps.PINs == nil {
+		deps.PINs = pin.NewGuard(deps.Now)
+	}
 	if deps.Touch < minTouch {
 		deps.Touch = minTouch
 	}
@@ -126,9 +133,17 @@ func (h *historyView) refresh() {
 		count = "1 order"
 	}
 	h.title.SetText(fmt.Sprintf("Today, %s (%s) — %s", day.Date, h.deps.Journal.Location(), count))
+	h.showTotals(day.Totals)
+	h.showOrders(day.Orders)
+	// The new rows take the view's text size only once the theme
+	// override is refreshed.
+	h.content.Refresh()
+}
 
-	// Cells wrap: on a narrow screen "1 × HK$250.00" takes two lines
-	// rather than the table more than the screen's width.
+// showTotals fills the table of totals per pay type and currency. Cells
+// wrap: on a narrow screen "1 × HK$250.00" takes two lines rather than
+// the table more than the screen's width.
+func (h *historyView) showTotals(totals []journal.Total) {
 	cell := func(s string, bold bool) fyne.CanvasObject {
 		l := widget.NewLabelWithStyle(s, fyne.TextAlignLeading, fyne.TextStyle{Bold: bold})
 		l.Wrapping = fyne.TextWrapWord
@@ -136,7 +151,7 @@ func (h *historyView) refresh() {
 	}
 	head := func(s string) fyne.CanvasObject { return cell(s, true) }
 	cells := []fyne.CanvasObject{head("Wallet"), head("Paid"), head("Refunded"), head("Net")}
-	for _, t := range day.Totals {
+	for _, t := range totals {
 		cells = append(cells,
 			cell(t.PayType.Name.En+" "+t.Currency.Code, false),
 			cell(fmt.Sprintf("%d × %s", t.Count, payment.DisplayMinor(t.Paid, t.Currency)), false),
@@ -144,48 +159,53 @@ func (h *historyView) refresh() {
 			cell(payment.DisplayMinor(t.Net, t.Currency), true),
 		)
 	}
-	if len(day.Totals) == 0 {
+	if len(totals) == 0 {
 		cells = append(cells, widget.NewLabel("no sales yet"), widget.NewLabel(""), widget.NewLabel(""), widget.NewLabel(""))
 	}
 	h.totals.Objects = cells
 	h.totals.Refresh()
+}
 
+// showOrders lists the day's orders, newest first, a Refund… button on
+// each paid one the gateway can refund.
+func (h *historyView) showOrders(orders []journal.Order) {
 	h.rows = h.rows[:0]
 	var objs []fyne.CanvasObject
-	for i := len(day.Orders) - 1; i >= 0; i-- {
-		o := day.Orders[i]
-		row := historyRow{order: o, text: h.orderText(o)}
-		label := widget.NewLabel(row.text)
-		label.Wrapping = fyne.TextWrapWord
-		switch {
-		case o.State == payment.StatePaid && (o.Late || o.PaidOffline):
-			label.Importance = widget.WarningImportance
-		case o.State == payment.StatePaid:
-			label.Importance = widget.SuccessImportance
-		case o.State == payment.StateFailed:
-			label.Importance = widget.DangerImportance
-		}
-		var right fyne.CanvasObject
-		switch {
-		case o.State == payment.StatePaid && o.PayType.Refundable:
-			otn := o.OutTradeNo
-			row.refund = widget.NewButton("Refund…", func() { h.onRefundOrder(otn) })
-			right = container.New(fixed{h: h.deps.Touch}, row.refund)
-		case o.State == payment.StatePaid:
-			// No button that the journal would refuse: say what to do.
-			row.text += "\n" + o.PayType.Name.En + ": no gateway refund — give money back by bank transfer"
-			label.SetText(row.text)
-		}
+	for i := len(orders) - 1; i >= 0; i-- {
+		row, obj := h.orderRow(orders[i])
 		h.rows = append(h.rows, row)
-		objs = append(objs, container.NewBorder(nil, nil, nil, right, label), widget.NewSeparator())
+		objs = append(objs, obj, widget.NewSeparator())
 	}
 	if len(objs) == 0 {
 		objs = append(objs, widget.NewLabel("No orders today."))
 	}
 	h.list.Objects = objs
-	// The new rows take the view's text size only once the theme
-	// override is refreshed.
-	h.content.Refresh()
+}
+
+func (h *historyView) orderRow(o journal.Order) (historyRow, fyne.CanvasObject) {
+	row := historyRow{order: o, text: h.orderText(o)}
+	label := widget.NewLabel(row.text)
+	label.Wrapping = fyne.TextWrapWord
+	switch {
+	case o.State == payment.StatePaid && (o.Late || o.PaidOffline):
+		label.Importance = widget.WarningImportance
+	case o.State == payment.StatePaid:
+		label.Importance = widget.SuccessImportance
+	case o.State == payment.StateFailed:
+		label.Importance = widget.DangerImportance
+	}
+	var right fyne.CanvasObject
+	switch {
+	case o.State == payment.StatePaid && o.PayType.Refundable:
+		otn := o.OutTradeNo
+		row.refund = widget.NewButton("Refund…", func() { h.onRefundOrder(otn) })
+		right = container.New(fixed{h: h.deps.Touch}, row.refund)
+	case o.State == payment.StatePaid:
+		// No button that the journal would refuse: say what to do.
+		row.text += "\n" + o.PayType.Name.En + ": no gateway refund — give money back by bank transfer"
+		label.SetText(row.text)
+	}
+	return row, container.NewBorder(nil, nil, nil, right, label)
 }
 
 // panelOpen: the refund panel is showing, so the keypad types into it.

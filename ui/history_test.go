@@ -79,10 +79,10 @@ func (r *okRefunder) QueryRefund(ctx context.Context, req payment.RefundRequest)
 // fake gateway) or let it expire.
 func (h *harness) sale(amount string, wallet int, pay bool) payment.Snapshot {
 	h.t.Helper()
-	test.Tap(h.c.walletButtons[wallet])
+	test.Tap(h.c.wallets.buttons[wallet])
 	h.tapKeys(keyClear)
 	h.typeText(amount)
-	test.Tap(h.c.charge)
+	test.Tap(h.c.keypad.charge)
 	s := h.awaiting()
 	switch {
 	case pay && h.sim != nil:
@@ -101,7 +101,7 @@ func (h *harness) sale(amount string, wallet int, pay bool) payment.Snapshot {
 
 func (h *harness) row(outTradeNo string) historyRow {
 	h.t.Helper()
-	for _, r := range h.c.history.rows {
+	for _, r := range h.c.tabs.history.rows {
 		if r.order.OutTradeNo == outTradeNo {
 			return r
 		}
@@ -114,7 +114,7 @@ func (h *harness) row(outTradeNo string) historyRow {
 // waits for the answer.
 func (h *harness) refund(amount, pin string) string {
 	h.t.Helper()
-	hv := h.c.history
+	hv := h.c.tabs.history
 	hv.refundAmount.SetText(amount)
 	hv.refundPIN.SetText(pin)
 	test.Tap(hv.refundGo)
@@ -131,7 +131,7 @@ func refundPanelOpen(t *testing.T) (*harness, *countingRefunder, payment.Snapsho
 	h := newHarness(t, harnessOpt{sim: true, pinHash: testPINHash(t, "2468"), refunder: rf})
 	rf.Refunder = h.simClient
 	paid := h.sale("50", 0, true)
-	test.Tap(h.c.historyTab)
+	test.Tap(h.c.tabs.historyTab)
 	test.Tap(h.row(paid.OutTradeNo).refund)
 	return h, rf, paid
 }
@@ -155,12 +155,12 @@ func TestHistoryListsJournaledOrdersAndTotals(t *testing.T) {
 	if c.State != payment.StateExpired {
 		t.Fatalf("third sale %s", c.State)
 	}
-	test.Tap(h.c.historyTab)
-	if !h.c.history.content.Visible() || h.c.status.Visible() || h.c.wallets.Visible() {
+	test.Tap(h.c.tabs.historyTab)
+	if !h.c.tabs.history.content.Visible() || h.c.sale.status.Visible() || h.c.wallets.grid.Visible() {
 		t.Fatal("the history view did not replace the sale view")
 	}
-	if len(h.c.history.rows) != 3 || h.c.history.rows[0].order.OutTradeNo != c.OutTradeNo {
-		t.Fatalf("rows %+v", h.c.history.rows)
+	if len(h.c.tabs.history.rows) != 3 || h.c.tabs.history.rows[0].order.OutTradeNo != c.OutTradeNo {
+		t.Fatalf("rows %+v", h.c.tabs.history.rows)
 	}
 	for _, tc := range []struct {
 		otn  string
@@ -180,7 +180,7 @@ func TestHistoryListsJournaledOrdersAndTotals(t *testing.T) {
 			t.Errorf("row %q: a Refund button only for paid orders", r.text)
 		}
 	}
-	got := labels(h.c.history.totals.Objects)
+	got := labels(h.c.tabs.history.totals.Objects)
 	day, _ := h.j.Today(context.Background())
 	if len(day.Totals) != 2 {
 		t.Fatalf("journal totals %+v", day.Totals)
@@ -190,8 +190,8 @@ func TestHistoryListsJournaledOrdersAndTotals(t *testing.T) {
 			t.Errorf("totals %q lack %q", got, want)
 		}
 	}
-	test.Tap(h.c.saleTab)
-	if h.c.history.content.Visible() || !h.c.status.Visible() || !h.c.wallets.Visible() {
+	test.Tap(h.c.tabs.saleTab)
+	if h.c.tabs.history.content.Visible() || !h.c.sale.status.Visible() || !h.c.wallets.grid.Visible() {
 		t.Fatal("Sale did not come back")
 	}
 }
@@ -205,9 +205,9 @@ func TestRefundGuardedByManagerPIN(t *testing.T) {
 	if paid.State != payment.StatePaid || fps.State != payment.StatePaid {
 		t.Fatalf("sales %s %s", paid.State, fps.State)
 	}
-	test.Tap(h.c.historyTab)
+	test.Tap(h.c.tabs.historyTab)
 	test.Tap(h.row(paid.OutTradeNo).refund)
-	hv := h.c.history
+	hv := h.c.tabs.history
 	if !hv.panel.Visible() || hv.refundAmount.Text != "50.00" {
 		t.Fatalf("refund panel: visible %v, amount %q", hv.panel.Visible(), hv.refundAmount.Text)
 	}
@@ -272,8 +272,8 @@ func TestPaidLateBannerAndItsRefund(t *testing.T) {
 	if s.State != payment.StateExpired || s.Withdrawn || h.c.alerts.content.Visible() {
 		t.Fatalf("expired sale %+v, banner %v", s, h.c.alerts.content.Visible())
 	}
-	if !strings.Contains(h.c.status.Text, "payable") || strings.Contains(h.c.status.Text, "withdrawn") {
-		t.Fatalf("status %q: the cashier must be told the QR stays payable", h.c.status.Text)
+	if !strings.Contains(h.c.sale.status.Text, "payable") || strings.Contains(h.c.sale.status.Text, "withdrawn") {
+		t.Fatalf("status %q: the cashier must be told the QR stays payable", h.c.sale.status.Text)
 	}
 	// The customer's payment arrives after the screen showed Expired.
 	h.gw.Pay(s.OutTradeNo)
@@ -285,12 +285,12 @@ func TestPaidLateBannerAndItsRefund(t *testing.T) {
 	}
 	// No other sale has started: the status line and the screens, which
 	// still showed how this sale ended, now say it was paid.
-	h.pump("the status line", func() bool { return strings.HasPrefix(h.c.status.Text, "PAID LATE") })
+	h.pump("the status line", func() bool { return strings.HasPrefix(h.c.sale.status.Text, "PAID LATE") })
 	if last := h.shown[len(h.shown)-1]; last.State != payment.StatePaid || !last.Late {
 		t.Errorf("customer screen last shown %s", last.State)
 	}
-	if h.c.typed != "" || h.gw.Count("create") != 1 {
-		t.Fatalf("the paid sale's amount stays typed (%q): Enter would charge the customer again", h.c.typed)
+	if h.c.amount.typed != "" || h.gw.Count("create") != 1 {
+		t.Fatalf("the paid sale's amount stays typed (%q): Enter would charge the customer again", h.c.amount.typed)
 	}
 	h.w.Resize(h.w.Canvas().Size().AddWidthHeight(0, 1)) // lay out the shown banner
 	if b := h.c.alerts.refund.Size(); b.Height < minTouch || b.Width < minTouch {
@@ -298,7 +298,7 @@ func TestPaidLateBannerAndItsRefund(t *testing.T) {
 	}
 
 	test.Tap(h.c.alerts.refund)
-	hv := h.c.history
+	hv := h.c.tabs.history
 	if !hv.content.Visible() || !hv.panel.Visible() || hv.selected != s.OutTradeNo || hv.refundAmount.Text != "12.34" {
 		t.Fatalf("one-tap refund: panel %v for %q amount %q", hv.panel.Visible(), hv.selected, hv.refundAmount.Text)
 	}
@@ -382,17 +382,17 @@ func TestRecoveryAtStartShowsTheResumedOrder(t *testing.T) {
 	before := previousRun(t, dir, gw)
 	h := newHarness(t, harnessOpt{dir: dir, gw: gw})
 	h.c.hold("Checking what the last run left unfinished…")
-	test.Tap(h.c.charge)
-	if !h.c.charge.Disabled() || h.c.live != "" {
+	test.Tap(h.c.keypad.charge)
+	if !h.c.keypad.charge.Disabled() || h.c.sale.live != "" {
 		t.Fatal("charging must wait for the recovery")
 	}
 	h.recoverNow()
 	s := h.awaiting()
-	if s.OutTradeNo != before.OutTradeNo || s.QRCode != before.QRCode || h.c.live != before.OutTradeNo || gw.Count("create") != 1 {
-		t.Fatalf("resumed %+v, live %q, creates %d", s, h.c.live, gw.Count("create"))
+	if s.OutTradeNo != before.OutTradeNo || s.QRCode != before.QRCode || h.c.sale.live != before.OutTradeNo || gw.Count("create") != 1 {
+		t.Fatalf("resumed %+v, live %q, creates %d", s, h.c.sale.live, gw.Count("create"))
 	}
-	if h.amountShown() != "HK$42.00" || h.c.deps.Wallets[h.c.wallet].Wallet != "wechat" || !strings.Contains(h.c.status.Text, "Waiting for the customer") {
-		t.Fatalf("cashier shows %q, wallet %d, status %q", h.amountShown(), h.c.wallet, h.c.status.Text)
+	if h.amountShown() != "HK$42.00" || h.c.deps.Wallets[h.c.wallets.selected].Wallet != "wechat" || !strings.Contains(h.c.sale.status.Text, "Waiting for the customer") {
+		t.Fatalf("cashier shows %q, wallet %d, status %q", h.amountShown(), h.c.wallets.selected, h.c.sale.status.Text)
 	}
 	if !s.Deadline.Equal(t0.Add(4 * time.Minute)) {
 		t.Fatalf("the countdown runs to %v", s.Deadline)
@@ -416,7 +416,7 @@ func TestRecoveryFindsOrderPaidWhileOffline(t *testing.T) {
 		t.Fatalf("banner %q", h.c.alerts.title.Text)
 	}
 	h.ready()
-	test.Tap(h.c.historyTab)
+	test.Tap(h.c.tabs.historyTab)
 	if r := h.row(before.OutTradeNo); !strings.Contains(r.text, "PAID (while offline)") {
 		t.Fatalf("row %q", r.text)
 	}
@@ -427,17 +427,17 @@ func TestKeypadTypesTheManagerPIN(t *testing.T) {
 	h := newHarness(t, harnessOpt{pinHash: testPINHash(t, "2468"), refunder: rf})
 	s := h.sale("9", 0, true)
 	h.tapKeys("4")
-	test.Tap(h.c.historyTab)
+	test.Tap(h.c.tabs.historyTab)
 	test.Tap(h.row(s.OutTradeNo).refund)
 	h.tapKeys("2", "4", "6", "9", keyBack, "8")
-	if h.c.history.refundPIN.Text != "2468" || h.c.typed != "4" {
-		t.Fatalf("PIN %q, sale amount %q", h.c.history.refundPIN.Text, h.c.typed)
+	if h.c.tabs.history.refundPIN.Text != "2468" || h.c.amount.typed != "4" {
+		t.Fatalf("PIN %q, sale amount %q", h.c.tabs.history.refundPIN.Text, h.c.amount.typed)
 	}
 	// Enter refunds; it never charges while the refund panel is open.
 	h.w.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyReturn})
-	h.pump("the refund", func() bool { return !h.c.history.busy })
-	if !strings.Contains(h.c.history.refundMsg.Text, "REFUNDED HK$9.00") || h.c.live != "" || len(h.orders) != 1 {
-		t.Fatalf("refund %q, live %q, orders %d", h.c.history.refundMsg.Text, h.c.live, len(h.orders))
+	h.pump("the refund", func() bool { return !h.c.tabs.history.busy })
+	if !strings.Contains(h.c.tabs.history.refundMsg.Text, "REFUNDED HK$9.00") || h.c.sale.live != "" || len(h.orders) != 1 {
+		t.Fatalf("refund %q, live %q, orders %d", h.c.tabs.history.refundMsg.Text, h.c.sale.live, len(h.orders))
 	}
 }
 
@@ -446,7 +446,7 @@ func TestKeypadTypesTheManagerPIN(t *testing.T) {
 // PIN sends it back, so a partial refund needs no keyboard.
 func TestKeypadTypesAPartialRefundAmount(t *testing.T) {
 	h, rf, paid := refundPanelOpen(t)
-	hv := h.c.history
+	hv := h.c.tabs.history
 	if hv.refundAmount.Text != "50.00" {
 		t.Fatalf("proposed %q", hv.refundAmount.Text)
 	}

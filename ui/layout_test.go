@@ -43,17 +43,17 @@ var paneStates = []paneState{
 	// The longest message the pane shows, a journal that cannot write.
 	{"error", func(t *testing.T, h *harness) {
 		h.tapKeys("2", "5", "0")
-		h.c.message.SetText("The sale could not be recorded, so nothing was charged: journal: write /var/lib/qrkiosk/journal.db: no space left on device (the disk is full; free some space and charge again)")
+		h.c.sale.message.SetText("The sale could not be recorded, so nothing was charged: journal: write /var/lib/qrkiosk/journal.db: no space left on device (the disk is full; free some space and charge again)")
 	}},
 	{"qr", func(t *testing.T, h *harness) {
 		h.tapKeys("2", "5", "0")
-		test.Tap(h.c.charge)
+		test.Tap(h.c.keypad.charge)
 		h.awaiting()
 	}},
 	{"paid", func(t *testing.T, h *harness) { h.sale("250", 0, true) }},
 	{"failed", func(t *testing.T, h *harness) {
 		h.tapKeys("2", "5", "0")
-		test.Tap(h.c.charge)
+		test.Tap(h.c.keypad.charge)
 		s := h.awaiting()
 		h.gw.Decline(s.OutTradeNo, qfpay.CodeInsufficientBalance)
 		h.tick(2 * time.Second)
@@ -64,11 +64,11 @@ var paneStates = []paneState{
 	// own expiry, and the status says until when.
 	{"cancelled", func(t *testing.T, h *harness) {
 		h.gw.NoCancel = true
-		test.Tap(h.c.walletButtons[2])
+		test.Tap(h.c.wallets.buttons[2])
 		h.tapKeys("2", "5", "0")
-		test.Tap(h.c.charge)
+		test.Tap(h.c.keypad.charge)
 		h.awaiting()
-		test.Tap(h.c.cancel)
+		test.Tap(h.c.keypad.cancel)
 		h.ready()
 	}},
 	{"paidlate", func(t *testing.T, h *harness) {
@@ -77,7 +77,7 @@ var paneStates = []paneState{
 		h.gw.Pay(s.OutTradeNo)
 		h.orders[len(h.orders)-1].Notify(h.gw.Record(s.OutTradeNo))
 		h.pump("the paid-late banner and status", func() bool {
-			return h.c.alerts.content.Visible() && strings.HasPrefix(h.c.status.Text, "PAID LATE")
+			return h.c.alerts.content.Visible() && strings.HasPrefix(h.c.sale.status.Text, "PAID LATE")
 		})
 		if h.single != nil {
 			h.single.showKeypad()
@@ -91,20 +91,20 @@ var paneStates = []paneState{
 		h.gw.Pay(s.OutTradeNo)
 		h.orders[len(h.orders)-1].Notify(h.gw.Record(s.OutTradeNo))
 		h.pump("the paid-late banner and status", func() bool {
-			return h.c.alerts.content.Visible() && strings.HasPrefix(h.c.status.Text, "PAID LATE")
+			return h.c.alerts.content.Visible() && strings.HasPrefix(h.c.sale.status.Text, "PAID LATE")
 		})
 		if h.single != nil {
 			h.single.showKeypad() // the tablet's result hold is over
 		}
 		test.Tap(h.c.alerts.refund)
-		if h.c.modal != nil {
+		if h.c.dialogs.modal != nil {
 			for _, k := range "2468" {
-				test.Tap(h.c.modal.keys[string(k)])
+				test.Tap(h.c.dialogs.modal.keys[string(k)])
 			}
-			test.Tap(h.c.modal.ok)
-			h.pump("the manager PIN", func() bool { return h.c.history.content.Visible() })
+			test.Tap(h.c.dialogs.modal.ok)
+			h.pump("the manager PIN", func() bool { return h.c.tabs.history.content.Visible() })
 		}
-		if !h.c.history.panel.Visible() || !h.c.history.refundGo.Visible() {
+		if !h.c.tabs.history.panel.Visible() || !h.c.tabs.history.refundGo.Visible() {
 			t.Fatal("the refund panel is not on the screen")
 		}
 	}},
@@ -122,10 +122,10 @@ var paneStates = []paneState{
 	// hand) or, on the tablet, the customer screen asking for it.
 	{"scanwait", func(t *testing.T, h *harness) {
 		h.tapKeys("2", "5", "0")
-		test.Tap(h.c.scanButton)
-		if h.c.codePad != nil {
+		test.Tap(h.c.scan.button)
+		if h.c.scan.codePad != nil {
 			for _, k := range "28765432109" {
-				test.Tap(h.c.codePad.keys[string(k)])
+				test.Tap(h.c.scan.codePad.keys[string(k)])
 			}
 		}
 	}},
@@ -135,9 +135,9 @@ var paneStates = []paneState{
 		h.confirming()
 	}},
 	{"exitpin", func(t *testing.T, h *harness) {
-		h.c.askExitPIN("2468", pin.NewGuard(nil), slog.New(slog.DiscardHandler), func() {})
+		h.c.dialogs.askExitPIN("2468", pin.NewGuard(nil), slog.New(slog.DiscardHandler), func() {})
 		for _, k := range []string{"1", "2"} {
-			test.Tap(h.c.modal.keys[k])
+			test.Tap(h.c.dialogs.modal.keys[k])
 		}
 	}},
 }
@@ -146,13 +146,13 @@ var paneStates = []paneState{
 // layout asks for it.
 func (h *harness) openHistory(t *testing.T) {
 	t.Helper()
-	test.Tap(h.c.historyTab)
-	if h.c.modal != nil {
+	test.Tap(h.c.tabs.historyTab)
+	if h.c.dialogs.modal != nil {
 		for _, k := range "2468" {
-			test.Tap(h.c.modal.keys[string(k)])
+			test.Tap(h.c.dialogs.modal.keys[string(k)])
 		}
-		test.Tap(h.c.modal.ok)
-		h.pump("the manager PIN", func() bool { return h.c.history.content.Visible() })
+		test.Tap(h.c.dialogs.modal.ok)
+		h.pump("the manager PIN", func() bool { return h.c.tabs.history.content.Visible() })
 	}
 }
 

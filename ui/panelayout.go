@@ -2,8 +2,6 @@ package ui
 
 import (
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/canvas"
-	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 )
 
@@ -19,8 +17,6 @@ import (
 // taps no longer landed on what was drawn).
 type paneLayout struct {
 	c *cashier
-	// walletCols is how many columns of wallets the last layout made.
-	walletCols int
 }
 
 func (l *paneLayout) MinSize([]fyne.CanvasObject) fyne.Size { return fyne.NewSize(1, 1) }
@@ -41,9 +37,9 @@ func (l *paneLayout) Layout(_ []fyne.CanvasObject, size fyne.Size) {
 	pad := m.pad
 	x, y, w, h := pad, pad, size.Width-2*pad, size.Height-2*pad
 
-	if c.demoMark != nil {
+	if c.demo.mark != nil {
 		dh := lines(1, m.text)
-		place(c.demoMark, 0, 0, size.Width, dh)
+		place(c.demo.mark, 0, 0, size.Width, dh)
 		y += dh
 		h -= dh
 	}
@@ -54,7 +50,7 @@ func (l *paneLayout) Layout(_ []fyne.CanvasObject, size fyne.Size) {
 		// rather than squeeze the keys below a fingertip; but not while
 		// Today & refunds is open (its Refund button opens it there): it
 		// is back with the Sale tab.
-		if full && c.history.content.Visible() {
+		if full && c.tabs.onHistory() {
 			c.alerts.content.Hide()
 			l.showAll()
 			l.layoutRest(size, x, y, w, h)
@@ -103,7 +99,7 @@ func (l *paneLayout) hideAll() {
 func (l *paneLayout) showAll() {
 	c := l.c
 	for _, o := range l.parts() {
-		if o == c.history.content {
+		if o == c.tabs.history.content {
 			continue // shown by its tab
 		}
 		o.Show()
@@ -112,16 +108,16 @@ func (l *paneLayout) showAll() {
 
 func (l *paneLayout) parts() []fyne.CanvasObject {
 	c := l.c
-	objs := []fyne.CanvasObject{c.tabs, c.amountBox, c.message, c.keypadKeys, c.wallets, c.status, c.recentBox}
-	for _, o := range []fyne.CanvasObject{c.demoRow, c.mirror} {
+	objs := []fyne.CanvasObject{c.tabs.box, c.amount.box, c.sale.message, c.keypad.box, c.wallets.grid, c.sale.status, c.recent.box}
+	for _, o := range []fyne.CanvasObject{c.demo.row, c.screens.box} {
 		if o != nil {
 			objs = append(objs, o)
 		}
 	}
-	if !c.history.content.Visible() {
+	if !c.tabs.onHistory() {
 		return objs
 	}
-	return append(objs, c.history.content)
+	return append(objs, c.tabs.history.content)
 }
 
 // keypadBlock places the amount, the error line and the keys (with Cancel
@@ -130,18 +126,18 @@ func (l *paneLayout) parts() []fyne.CanvasObject {
 func (l *paneLayout) keypadBlock(x, y, w, h float32, walletRows int) {
 	c, m := l.c, l.c.m
 	ah := m.amount * 1.45
-	place(c.amountBox, x, y, w, ah)
+	place(c.amount.box, x, y, w, ah)
 	y += ah
 	mh := lines(2, m.text)
-	place(c.message, x, y, w, mh)
+	place(c.sale.message, x, y, w, mh)
 	y += mh
 	if walletRows > 0 {
 		wh := float32(walletRows)*m.touch + float32(walletRows-1)*m.pad
-		place(c.wallets, x, y, w, wh)
+		place(c.wallets.grid, x, y, w, wh)
 		y += wh + m.pad
 		h -= wh + m.pad
 	}
-	place(c.keypadKeys, x, y, w, h-ah-mh)
+	place(c.keypad.box, x, y, w, h-ah-mh)
 }
 
 func (l *paneLayout) layoutLandscape(x, y, w, h float32) {
@@ -150,10 +146,10 @@ func (l *paneLayout) layoutLandscape(x, y, w, h float32) {
 	l.keypadBlock(x, y, left, h, 0)
 
 	rx, rw := x+left+2*m.pad, w-left-2*m.pad
-	place(c.tabs, rx, y, rw, m.touch)
+	place(c.tabs.box, rx, y, rw, m.touch)
 	ry, rh := y+m.touch+m.pad, h-m.touch-m.pad
-	if c.history.content.Visible() {
-		c.wallets.Hide()
+	if c.tabs.onHistory() {
+		c.wallets.grid.Hide()
 		l.sidePanel(rx, ry, rw, rh)
 		return
 	}
@@ -161,10 +157,10 @@ func (l *paneLayout) layoutLandscape(x, y, w, h float32) {
 	if rw >= 3*200 {
 		cols = 3
 	}
-	rows := (len(c.wallets.Objects) + cols - 1) / cols
+	rows := (len(c.wallets.grid.Objects) + cols - 1) / cols
 	wh := float32(rows)*m.touch + float32(max(rows-1, 0))*m.pad
-	l.walletCols = cols
-	place(c.wallets, rx, ry, rw, wh)
+	c.wallets.cols = cols
+	place(c.wallets.grid, rx, ry, rw, wh)
 	l.sidePanel(rx, ry+wh+m.pad, rw, rh-wh-m.pad)
 }
 
@@ -174,8 +170,8 @@ func (l *paneLayout) layoutPortrait(x, y, w, h float32) {
 	if w < 4*170 {
 		cols = 2
 	}
-	l.walletCols = cols
-	rows := (len(c.wallets.Objects) + cols - 1) / cols
+	c.wallets.cols = cols
+	rows := (len(c.wallets.grid.Objects) + cols - 1) / cols
 	// The keypad block: the amount, the error line, the wallets and keys
 	// of about a fifth of the width each.
 	keysH := min(w*0.58, h*0.36)
@@ -183,7 +179,7 @@ func (l *paneLayout) layoutPortrait(x, y, w, h float32) {
 	top := h - block - m.pad
 	l.keypadBlock(x, y+top+m.pad, w, block, rows)
 
-	place(c.tabs, x, y, w, m.touch)
+	place(c.tabs.box, x, y, w, m.touch)
 	l.sidePanel(x, y+m.touch+m.pad, w, top-m.touch-m.pad)
 }
 
@@ -192,133 +188,37 @@ func (l *paneLayout) layoutPortrait(x, y, w, h float32) {
 // mirror where it fits, and the recent charges where at least two rows fit.
 func (l *paneLayout) sidePanel(x, y, w, h float32) {
 	c, m := l.c, l.c.m
-	if c.history.content.Visible() {
-		for _, o := range []fyne.CanvasObject{c.status, c.demoRow, c.mirror, c.recentBox} {
+	if c.tabs.onHistory() {
+		for _, o := range []fyne.CanvasObject{c.sale.status, c.demo.row, c.screens.box, c.recent.box} {
 			if o != nil {
 				o.Hide()
 			}
 		}
-		place(c.history.content, x, y, w, h)
+		place(c.tabs.history.content, x, y, w, h)
 		return
 	}
-	if c.demoRow != nil {
-		place(c.demoRow, x, y, w, m.touch)
+	if c.demo.row != nil {
+		place(c.demo.row, x, y, w, m.touch)
 		y += m.touch + m.pad
 		h -= m.touch + m.pad
 	}
 	sh := lines(3, m.text)
-	place(c.status, x, y, w, sh)
+	place(c.sale.status, x, y, w, sh)
 	y += sh
 	h -= sh
-	if c.mirror != nil {
+	if c.screens.box != nil {
 		mh := min(w*9/16+lines(1, m.text), h-lines(4, m.text))
 		if mh >= 140 {
-			place(c.mirror, x, y, w, mh)
+			place(c.screens.box, x, y, w, mh)
 			y += mh + m.pad
 			h -= mh + m.pad
 		} else {
-			c.mirror.Hide()
+			c.screens.box.Hide()
 		}
 	}
 	if h < lines(3, m.text) {
-		c.recentBox.Hide()
+		c.recent.box.Hide()
 		return
 	}
-	place(c.recentBox, x, y, w, h)
-}
-
-// walletGrid lays the wallet buttons out in the columns paneLayout chose,
-// each named in English and, where it fits, in Chinese too.
-type walletGrid struct{ c *cashier }
-
-func (g *walletGrid) MinSize([]fyne.CanvasObject) fyne.Size { return fyne.NewSize(1, 1) }
-
-func (g *walletGrid) Layout(objs []fyne.CanvasObject, size fyne.Size) {
-	c := g.c
-	cols := max(c.layout.walletCols, 1)
-	(&gridLayout{cols: cols, gap: c.m.pad}).Layout(objs, size)
-	if len(objs) == 0 {
-		return
-	}
-	bw := objs[0].Size().Width
-	for i := range objs {
-		if i >= len(c.deps.Wallets) {
-			g.fitScanLabel(bw)
-			continue
-		}
-		w := c.deps.Wallets[i]
-		label := w.Name.En
-		if both := label + "  " + w.Name.ZhHant; w.Name.ZhHant != w.Name.En &&
-			fyne.MeasureText(both, c.m.text, fyne.TextStyle{}).Width+4*theme.InnerPadding() <= bw {
-			label = both
-		}
-		if b := c.walletButtons[i]; b.Text != label {
-			b.SetText(label)
-		}
-	}
-}
-
-// fitScanLabel names the scan button in full where it fits, else short.
-func (g *walletGrid) fitScanLabel(w float32) {
-	b := g.c.scanButton
-	label := "Scan customer code"
-	need := fyne.MeasureText(label, theme.TextSize(), fyne.TextStyle{Bold: true}).Width + theme.IconInlineSize() + 5*theme.InnerPadding()
-	if need > w {
-		label = "Scan code"
-	}
-	if b.Text != label {
-		b.SetText(label)
-	}
-}
-
-// amountLine right-aligns the typed amount and its muted completion,
-// pad from the right edge, centred vertically.
-type amountLine struct{ pad float32 }
-
-func (l amountLine) Layout(objs []fyne.CanvasObject, size fyne.Size) {
-	x := size.Width - l.pad
-	for i := len(objs) - 1; i >= 0; i-- {
-		s := objs[i].MinSize()
-		x -= s.Width
-		place(objs[i], x, (size.Height-s.Height)/2, s.Width, s.Height)
-	}
-}
-
-func (l amountLine) MinSize([]fyne.CanvasObject) fyne.Size { return fyne.NewSize(1, 1) }
-
-// newDemoMark is the strip across the top of the pane in demo mode, as on
-// the customer screen: no sale here moves real money.
-func newDemoMark() fyne.CanvasObject {
-	text := canvas.NewText("DEMO — no real money: payments are simulated", theme.Color(theme.ColorNameForegroundOnWarning))
-	text.TextStyle.Bold = true
-	text.Alignment = fyne.TextAlignCenter
-	text.TextSize = theme.TextSize()
-	bg := canvas.NewRectangle(theme.Color(theme.ColorNameWarning))
-	return container.NewStack(bg, container.NewCenter(text))
-}
-
-// keypadLayout is the keypad: 3 columns of digits (7-8-9 on top, 00 0 .
-// at the bottom), a fourth of back and clear, and Cancel and Charge
-// across the bottom, as large as the space allows.
-type keypadLayout struct{ gap float32 }
-
-func (l keypadLayout) MinSize([]fyne.CanvasObject) fyne.Size { return fyne.NewSize(1, 1) }
-
-// objs: 12 digit keys in reading order, back, clear, cancel, charge.
-func (l keypadLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
-	g := l.gap
-	kw := (size.Width - 3*g) / 4
-	// Five rows: four of keys, one of Cancel/Charge a little taller.
-	kh := (size.Height - 4*g) / 5.2
-	for i := 0; i < 12; i++ {
-		r, col := i/3, i%3
-		place(objs[i], float32(col)*(kw+g), float32(r)*(kh+g), kw, kh)
-	}
-	side := 3 * (kw + g)
-	place(objs[12], side, 0, kw, 2*kh+g)        // back
-	place(objs[13], side, 2*(kh+g), kw, 2*kh+g) // clear
-	ay := 4 * (kh + g)
-	half := (size.Width - g) / 2
-	place(objs[14], 0, ay, half, size.Height-ay)      // cancel
-	place(objs[15], half+g, ay, half, size.Height-ay) // charge
+	place(c.recent.box, x, y, w, h)
 }

@@ -1,20 +1,12 @@
 package ui
 
 import (
-	"errors"
-	"fmt"
 	"image/color"
-	"log/slog"
 	"strings"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
-	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
-
-	"qrkiosk/internal/pin"
 )
 
 // noReveal takes the place of Fyne's password reveal button, which a
@@ -24,10 +16,10 @@ func noReveal() fyne.CanvasObject { return canvas.NewRectangle(color.Transparent
 // pinPad is a dialog over the pane: a title, a line of explanation, and
 // (for a PIN) the dots typed so far with a keypad of its own, as large as
 // the window allows, then Cancel and OK. The keyboard types into it too.
-// The pane shows one at a time (cashier.modal). No reveal: the screen may
+// The pane shows one at a time (dialogs.modal). No reveal: the screen may
 // face the customer.
 type pinPad struct {
-	c        *cashier
+	d        *dialogs
 	typed    string
 	maxLen   int
 	plain    bool
@@ -52,70 +44,6 @@ type pinPadSpec struct {
 	maxLen         int  // 0: 12
 	onOK           func(p *pinPad, typed string)
 	onCancel       func()
-}
-
-// openPad shows a dialog on the pane's window unless one is open already
-// (then it does nothing: one dialog at a time).
-func (c *cashier) openPad(spec pinPadSpec) *pinPad {
-	if c.modal != nil || c.canvas == nil {
-		return nil
-	}
-	m := c.m
-	p := &pinPad{c: c, maxLen: 12, plain: spec.plain, keys: map[string]*widget.Button{}, onOK: spec.onOK, onCancel: spec.onCancel}
-	if spec.maxLen > 0 {
-		p.maxLen = spec.maxLen
-	}
-	title := widget.NewLabelWithStyle(spec.title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	title.Wrapping = fyne.TextWrapWord
-	explain := widget.NewLabel(spec.explain)
-	explain.Wrapping = fyne.TextWrapWord
-	p.message = widget.NewLabel("")
-	p.message.Importance = widget.DangerImportance
-	p.message.Wrapping = fyne.TextWrapWord
-	p.message.Truncation = fyne.TextTruncateEllipsis
-	p.ok = widget.NewButtonWithIcon(spec.okText, theme.ConfirmIcon(), p.onConfirm)
-	p.ok.Importance = widget.HighImportance
-	if spec.danger {
-		p.ok.Importance = widget.DangerImportance
-	}
-	p.cancel = widget.NewButtonWithIcon(spec.cancelText, theme.CancelIcon(), p.close)
-
-	var keys fyne.CanvasObject
-	var dotsBox fyne.CanvasObject
-	if spec.withKeypad {
-		p.dots = canvas.NewText("", theme.Color(theme.ColorNameForeground))
-		p.dots.TextSize = m.keyText
-		p.dots.Alignment = fyne.TextAlignCenter
-		dotsBox = container.NewStack(canvas.NewRectangle(theme.Color(theme.ColorNameInputBackground)), container.NewCenter(p.dots))
-		var objs []fyne.CanvasObject
-		for _, k := range []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", keyClear, "0", keyBack} {
-			b := widget.NewButton(k, func() { p.onKey(k) })
-			switch k {
-			case keyClear:
-				b.SetText("C")
-			case keyBack:
-				b.SetText("")
-				b.SetIcon(theme.NavigateBackIcon())
-			}
-			p.keys[k] = b
-			objs = append(objs, b)
-		}
-		keys = withTextSize(container.New(&gridLayout{cols: 3, gap: m.pad}, objs...), m.keyText)
-	}
-	frame := container.New(&padLayout{m: m, title: title, explain: explain, dots: dotsBox, message: p.message, keys: keys, ok: p.ok, cancel: p.cancel},
-		nonNil(title, explain, dotsBox, p.message, keys, p.ok, p.cancel)...)
-	bg := canvas.NewRectangle(theme.Color(theme.ColorNameOverlayBackground))
-	p.popup = widget.NewModalPopUp(container.NewStack(bg, frame), c.canvas)
-	size := c.canvas.Size()
-	w, h := min(size.Width*0.94, 920), min(size.Height*0.94, 620)
-	if !spec.withKeypad {
-		h = min(size.Height*0.94, 360)
-	}
-	p.popup.Resize(fyne.NewSize(w, h))
-	p.refresh()
-	c.modal = p
-	p.popup.Show()
-	return p
 }
 
 // groupDigits spaces a long code in fours, as wallet apps show it.
@@ -238,8 +166,8 @@ func (p *pinPad) close() {
 // finish takes the dialog away without calling onCancel.
 func (p *pinPad) finish() {
 	p.popup.Hide()
-	if p.c.modal == p {
-		p.c.modal = nil
+	if p.d.modal == p {
+		p.d.modal = nil
 	}
 }
 
@@ -308,122 +236,4 @@ func (g *gridLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 	for i, o := range objs {
 		place(o, float32(i%g.cols)*(bw+g.gap), float32(i/g.cols)*(bh+g.gap), bw, bh)
 	}
-}
-
-// askExitPIN asks for the kiosk PIN (on the on-screen keypad or a
-// keyboard) and quits only when it matches; g refuses tries after too
-// many wrong ones. One dialog at a time: asking again while it shows does
-// nothing.
-func (c *cashier) askExitPIN(exitPIN string, g *pin.Guard, log *slog.Logger, quit func()) {
-	c.openPad(pinPadSpec{
-		title:      "Exit the kiosk",
-		explain:    "Type the kiosk PIN to close the kiosk.",
-		okText:     "Exit",
-		cancelText: "Stay open",
-		danger:     true,
-		withKeypad: true,
-		onOK: func(p *pinPad, typed string) {
-			if d := g.Wait(); d > 0 {
-				p.fail(fmt.Sprintf("Too many wrong PINs: try again in %s. The kiosk stays open.", pin.LockedText(d)))
-				return
-			}
-			ok := pin.Equal(typed, exitPIN)
-			locked := g.Record(ok)
-			switch {
-			case ok:
-				p.finish()
-				quit()
-			case locked > 0:
-				log.Warn("wrong kiosk PIN", "locked_for", locked)
-				p.fail(fmt.Sprintf("Wrong PIN. Too many wrong PINs: locked for %s. The kiosk stays open.", pin.LockedText(locked)))
-			default:
-				log.Warn("wrong kiosk PIN", "locked_for", locked)
-				p.fail("Wrong PIN — the kiosk stays open.")
-			}
-		},
-	})
-}
-
-// confirmQuit asks before quitting with an order live.
-func (c *cashier) confirmQuit(quit func()) {
-	c.openPad(pinPadSpec{
-		title:      "A charge is in progress",
-		explain:    "Quitting withdraws the customer's QR code first.",
-		okText:     "Withdraw and quit",
-		cancelText: "Keep charging",
-		danger:     true,
-		onOK: func(p *pinPad, _ string) {
-			p.finish()
-			quit()
-		},
-	})
-}
-
-// askManagerPIN asks for the manager PIN before open runs (the tablet's
-// "Today & refunds": all the day's sales, on a screen customers see).
-// The hash check is slow by design, so it runs off the Fyne goroutine.
-func (c *cashier) askManagerPIN(open func()) {
-	h := c.history
-	if h.deps.PINHash == "" {
-		c.openPad(pinPadSpec{
-			title:      "Today & refunds",
-			explain:    "Today's sales are shown here only after the manager PIN, and no manager PIN is configured (manager_pin_hash in config.toml; qrkiosk config hash-pin makes it).",
-			okText:     "OK",
-			cancelText: "Close",
-			onOK:       func(p *pinPad, _ string) { p.finish() },
-		})
-		return
-	}
-	c.openPad(pinPadSpec{
-		title:      "Today & refunds",
-		explain:    "Manager PIN: today's sales are private on a screen customers see.",
-		okText:     "Open",
-		cancelText: "Cancel",
-		withKeypad: true,
-		onOK: func(p *pinPad, typed string) {
-			if d := h.pins.Wait(); d > 0 {
-				p.fail(fmt.Sprintf("Too many wrong manager PINs: locked for %s.", pin.LockedText(d)))
-				return
-			}
-			p.setBusy(true)
-			p.message.SetText("Checking…")
-			verifyManagerPIN(h.pins, h.deps.PINHash, typed, c.deps.Do, func(locked time.Duration, err error) {
-				switch {
-				case err == nil:
-					p.setBusy(false)
-					p.finish()
-					open()
-				case errors.Is(err, pin.ErrWrong):
-					c.deps.Log.Warn("wrong manager PIN for today's sales", "locked_for", locked)
-					msg := "Wrong manager PIN."
-					if locked > 0 {
-						msg = fmt.Sprintf("Wrong manager PIN. Too many wrong: locked for %s.", pin.LockedText(locked))
-					}
-					p.fail(msg)
-				default:
-					p.fail("The configured manager PIN hash is not usable: " + err.Error())
-				}
-			})
-		},
-	})
-}
-
-// verifyManagerPIN checks typed against hash off the Fyne goroutine (the
-// hash is slow by design), records the try in g, and reports on the Fyne
-// goroutine (do): nil, pin.ErrWrong with the lock-out it started (0:
-// none), or why the hash cannot be used.
-func verifyManagerPIN(g *pin.Guard, hash, typed string, do func(func()), report func(locked time.Duration, err error)) {
-	go func() {
-		err := pin.Verify(hash, typed)
-		do(func() {
-			var locked time.Duration
-			switch {
-			case err == nil:
-				g.Record(true)
-			case errors.Is(err, pin.ErrWrong):
-				locked = g.Record(false)
-			}
-			report(locked, err)
-		})
-	}()
 }

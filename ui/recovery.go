@@ -8,8 +8,8 @@ import (
 // hold stops charging until release: the start-up recovery may give a
 // pending order back to the screen.
 func (c *cashier) hold(reason string) {
-	c.holding = reason
-	c.status.SetText(reason)
+	c.sale.holding = reason
+	c.sale.status.SetText(reason)
 	c.refreshControls()
 }
 
@@ -19,13 +19,13 @@ func (c *cashier) hold(reason string) {
 // back on the customer screen; the others settle by themselves and show in
 // the history. Called on the Fyne goroutine.
 func (c *cashier) onRecovered(orders []*payment.Order, records []journal.Order, err error) {
-	c.holding = ""
+	c.sale.holding = ""
 	if err != nil {
-		c.message.SetText("Could not check the orders the last run left unfinished: " + err.Error() + " — they are checked at the next start")
+		c.sale.message.SetText("Could not check the orders the last run left unfinished: " + err.Error() + " — they are checked at the next start")
 	}
 	resume := -1
 	for i, rec := range records {
-		if !rec.CancelAsked && c.deps.Now().Before(rec.Deadline) && c.live == "" {
+		if !rec.CancelAsked && c.deps.Now().Before(rec.Deadline) && c.sale.live == "" {
 			resume = i
 		}
 	}
@@ -35,35 +35,30 @@ func (c *cashier) onRecovered(orders []*payment.Order, records []journal.Order, 
 		}
 		o.Observe(func(ev payment.Event) {
 			if ev.State.Final() {
-				c.deps.Do(c.refreshRecent)
+				c.deps.Do(func() { c.recent.refresh(c.sale.live) })
 			}
 		})
 	}
 	if resume < 0 {
-		if c.live == "" {
-			c.status.SetText(readyText)
+		if c.sale.live == "" {
+			c.sale.status.SetText(readyText)
 		}
-		c.refreshRecent()
+		c.recent.refresh(c.sale.live)
 		c.refreshControls()
 		return
 	}
 	o := orders[resume]
 	snap := o.Snapshot()
-	c.order, c.live = o, snap.OutTradeNo
-	c.typed = snap.Amount.String()
-	for i, w := range c.deps.Wallets {
-		if w.Code == snap.PayType.Code {
-			c.wallet = i
-		}
-	}
-	c.refreshAmount()
+	c.sale.order, c.sale.live = o, snap.OutTradeNo
+	c.wallets.choose(snap.PayType.Code)
+	c.amount.set(snap.Amount.String())
 	c.deps.Log.Info("resumed an order left unfinished", "out_trade_no", snap.OutTradeNo)
 	o.Observe(func(ev payment.Event) {
 		c.deps.Do(func() { c.onEvent(ev) })
 	})
 	// Read after observing: no change can fall between the two.
 	c.show(o.Snapshot())
-	if c.live != "" && c.order.Snapshot().State == payment.StateCreating {
-		c.status.SetText("Resuming order " + snap.OutTradeNo + " (" + snap.Amount.Display() + ") left unfinished — checking it with the gateway…")
+	if c.sale.live != "" && c.sale.order.Snapshot().State == payment.StateCreating {
+		c.sale.status.SetText("Resuming order " + snap.OutTradeNo + " (" + snap.Amount.Display() + ") left unfinished — checking it with the gateway…")
 	}
 }

@@ -46,7 +46,7 @@ type refundPanel struct {
 }
 
 func newRefundPanel(deps historyDeps, refreshed func()) *refundPanel {
-	p := &refundPanel{deps: deps, refreshed: refreshed, pins: pin.NewGuard(deps.Now)}
+	p := &refundPanel{deps: deps, refreshed: refreshed, pins: deps.PINs}
 	p.refundInfo = widget.NewLabel("")
 	// Two lines of its own, cut with … when narrow: a word-wrapped label in
 	// this box was measured one line high and overlapped the amount field.

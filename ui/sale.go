@@ -3,29 +3,59 @@ package ui
 import (
 	"fmt"
 
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/widget"
+
 	"qrkiosk/internal/sound"
 	"qrkiosk/payment"
 )
 
+// sale is the order being charged and what the pane says about it: the
+// status line, and the error line under the amount.
+type sale struct {
+	order *payment.Order
+	live  string // OutTradeNo of the order being charged; "" when ready
+	// last is the sale shown last: a late payment of it updates the
+	// status line (and the screens) until another sale starts.
+	last payment.Snapshot
+	// holding says why charging waits (the start-up recovery); "" = it
+	// does not.
+	holding string
+	status  *widget.Label
+	message *widget.Label
+}
+
+func newSale() *sale {
+	s := &sale{}
+	// Errors get two lines of their own, cut with … beyond: a longer one
+	// must never push the Charge button off the screen.
+	s.message = widget.NewLabel("")
+	s.message.Importance = widget.DangerImportance
+	s.message.Wrapping = fyne.TextWrapWord
+	s.message.Truncation = fyne.TextTruncateEllipsis
+	s.status = widget.NewLabel("")
+	s.status.Wrapping = fyne.TextWrapWord
+	s.status.Truncation = fyne.TextTruncateEllipsis
+	s.status.TextStyle.Bold = true
+	return s
+}
+
 // onCharge starts an order for the typed amount with the selected wallet.
 func (c *cashier) onCharge() {
-	c.releaseKeys() // typed just before the tap
-	if c.live != "" || c.holding != "" || c.scanning {
+	c.keyboard.release() // typed just before the tap
+	if c.sale.live != "" || c.sale.holding != "" || c.scan.waiting {
 		return
 	}
-	amt, err := payment.ParseAmount(c.typed, c.deps.Currency)
+	amt, err := c.amount.parse()
 	if err != nil {
-		c.message.SetText(amountProblem(err))
+		c.sale.message.SetText(amountProblem(err))
 		return
 	}
 	if len(c.deps.Wallets) == 0 {
-		c.message.SetText("No wallet is enabled: check pay_types in the configuration")
+		c.sale.message.SetText("No wallet is enabled: check pay_types in the configuration")
 		return
 	}
-	pt := c.deps.Wallets[c.wallet]
-	if c.deps.Prefs != nil {
-		c.deps.Prefs.SetString(prefLastPayType, pt.Code)
-	}
+	pt := c.wallets.remember()
 	now := c.deps.Now()
 	c.start(payment.CreateRequest{
 		OutTradeNo: c.deps.NewOutTradeNo(now),
@@ -39,8 +69,8 @@ func (c *cashier) onCharge() {
 
 // start records and starts an order, then shows it.
 func (c *cashier) start(req payment.CreateRequest) {
-	c.message.SetText("")
-	c.onShowSale()
+	c.sale.message.SetText("")
+	c.tabs.onShowSale()
 	// Never the scanned code: it is the customer's, and used once.
 	c.deps.Log.Info("charge", "out_trade_no", req.OutTradeNo, "amount", req.Amount.String(), "currency", req.Amount.Currency.Code,
 		"pay_type", req.PayType.Code, "scanned_code", req.AuthCode != "")
@@ -49,63 +79,47 @@ func (c *cashier) start(req payment.CreateRequest) {
 	})
 	if err != nil {
 		c.deps.Log.Error("charge not recorded", "out_trade_no", req.OutTradeNo, "err", err)
-		c.message.SetText("The sale could not be recorded, so nothing was charged: " + err.Error())
+		c.sale.message.SetText("The sale could not be recorded, so nothing was charged: " + err.Error())
 		return
 	}
-	c.live, c.order = req.OutTradeNo, o
+	c.sale.live, c.sale.order = req.OutTradeNo, o
 	c.show(o.Snapshot())
 }
 
 // onCancel withdraws the live order (Esc), or clears the amount when idle.
 func (c *cashier) onCancel() {
-	c.releaseKeys()
-	if c.scanning && c.live == "" {
+	c.keyboard.release()
+	if c.scan.waiting && c.sale.live == "" {
 		c.endScan()
 		return
 	}
-	if c.order == nil || c.live == "" {
+	if c.sale.order == nil || c.sale.live == "" {
 		c.onKey(keyClear)
 		return
 	}
-	c.order.Cancel() // its EventCancelling says so on the status line
-}
-
-func (c *cashier) onDemoPay() {
-	if c.order != nil && c.deps.Demo != nil {
-		if err := c.deps.Demo.Pay(c.order.Snapshot()); err != nil {
-			c.message.SetText("Simulated payment: " + err.Error())
-		}
-	}
-}
-
-func (c *cashier) onDemoDecline() {
-	if c.order != nil && c.deps.Demo != nil {
-		if err := c.deps.Demo.Decline(c.order.Snapshot()); err != nil {
-			c.message.SetText("Simulated decline: " + err.Error())
-		}
-	}
+	c.sale.order.Cancel() // its EventCancelling says so on the status line
 }
 
 // onEvent shows an order's change. Called on the Fyne goroutine.
 func (c *cashier) onEvent(ev payment.Event) {
-	if ev.Kind == payment.EventReissued && ev.Replaces == c.live {
+	if ev.Kind == payment.EventReissued && ev.Replaces == c.sale.live {
 		// The same sale goes on under a new out_trade_no: its first QR
 		// was lost in a network error and has been withdrawn.
-		c.live = ev.OutTradeNo
+		c.sale.live = ev.OutTradeNo
 	}
-	if ev.OutTradeNo != c.live {
+	if ev.OutTradeNo != c.sale.live {
 		// An earlier order: only a late payment still matters. The
 		// journal's alert raises it on the banner; while no other sale
 		// has started, the status line and the screens still show how
 		// this one ended, so they must say it was paid after all.
 		if ev.Kind == payment.EventPaidLate {
-			c.refreshRecent()
+			c.recent.refresh(c.sale.live)
 			// Not over a customer screen asking the next customer for
 			// their payment code.
-			if c.live == "" && !c.scanning && ev.OutTradeNo == c.last.OutTradeNo && c.last.State != payment.StatePaid {
-				c.last = ev.Snapshot
-				c.showScreens(ev.Snapshot)
-				c.status.SetText(statusText(ev.Snapshot))
+			if c.sale.live == "" && !c.scan.waiting && ev.OutTradeNo == c.sale.last.OutTradeNo && c.sale.last.State != payment.StatePaid {
+				c.sale.last = ev.Snapshot
+				c.screens.show(ev.Snapshot)
+				c.sale.status.SetText(statusText(ev.Snapshot))
 			}
 		}
 		return
@@ -115,15 +129,14 @@ func (c *cashier) onEvent(ev payment.Event) {
 
 // show puts the live order's snapshot on the screens and the pane.
 func (c *cashier) show(snap payment.Snapshot) {
-	c.showScreens(snap)
-	c.status.SetText(statusText(snap))
+	c.screens.show(snap)
+	c.sale.status.SetText(statusText(snap))
 	if snap.State.Final() {
-		c.live, c.order, c.last = "", nil, snap
-		c.refreshRecent()
+		c.sale.live, c.sale.order, c.sale.last = "", nil, snap
+		c.recent.refresh(c.sale.live)
 		// However the sale ended, the next starts from zero: Enter must
 		// never charge a customer again by itself (one who paid late, say).
-		c.typed = ""
-		c.refreshAmount()
+		c.amount.set("")
 		switch snap.State {
 		case payment.StatePaid:
 			c.deps.Sound(sound.Paid)
@@ -132,13 +145,6 @@ func (c *cashier) show(snap payment.Snapshot) {
 		}
 	}
 	c.refreshControls()
-}
-
-func (c *cashier) showScreens(snap payment.Snapshot) {
-	if c.deps.Mirror != nil {
-		c.deps.Mirror.Show(snap)
-	}
-	c.deps.Show(snap)
 }
 
 // statusText is the cashier's one-line account of a snapshot.

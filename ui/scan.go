@@ -3,11 +3,10 @@ package ui
 import (
 	"fmt"
 	"strconv"
-	"time"
 
-	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
 
-	"qrkiosk/internal/scan"
 	"qrkiosk/payment"
 )
 
@@ -26,48 +25,44 @@ const (
 	scanWaitText     = "Scan the customer's payment code — "
 )
 
-// press gives a key to the detector and does what it says now; a run of
-// digits it holds is judged RunGap after its last key if nothing ends it
-// sooner.
-func (c *cashier) press(k scan.Key) {
-	now := c.deps.KeyNow()
-	acts, held := c.scanner.Press(k, now)
-	c.act(acts)
-	if held {
-		if c.stopFlush != nil {
-			c.stopFlush()
-		}
-		c.stopFlush = c.deps.AfterFunc(scan.RunGap+time.Millisecond, func() {
-			c.deps.Do(c.flushKeys)
-		})
+// scanFlow is the wait for a customer's code ("Scan customer code"): the
+// amount it is for, and the dialog that takes the code by hand, opened at
+// once unless byButton (the tablet: its customer screen asks for the
+// code, and a button of its bar opens the dialog).
+type scanFlow struct {
+	waiting  bool
+	amount   payment.Amount
+	codePad  *pinPad
+	byButton bool
+	button   *widget.Button // nil: the gateway takes no scanned codes
+}
+
+func newScanFlow(cpm bool, onScan func()) *scanFlow {
+	f := &scanFlow{}
+	if cpm {
+		f.button = widget.NewButtonWithIcon("Scan customer code", theme.SearchIcon(), onScan)
+		f.button.Importance = widget.SuccessImportance
+	}
+	return f
+}
+
+// refresh offers the button when a sale may start.
+func (f *scanFlow) refresh(canStart bool) {
+	if f.button == nil {
+		return
+	}
+	if canStart {
+		f.button.Enable()
+	} else {
+		f.button.Disable()
 	}
 }
 
-// flushKeys judges the held run once no key has followed it within
-// RunGap (a key that came meanwhile has its own flush on the way).
-func (c *cashier) flushKeys() { c.act(c.scanner.Flush(c.deps.KeyNow())) }
-
-// releaseKeys types the held keys at once: a key the detector does not
-// see (Esc, Backspace) comes after them.
-func (c *cashier) releaseKeys() { c.act(c.scanner.Release()) }
-
-func (c *cashier) act(acts []scan.Action) {
-	for _, a := range acts {
-		if a.Code != "" {
-			c.onScanned(a.Code)
-			continue
-		}
-		if a.Rejected > 0 {
-			c.onRejectedScan(a.Rejected)
-			continue
-		}
-		for _, k := range a.Keys {
-			if k.Enter {
-				c.typedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
-			} else {
-				c.typedRune(k.Rune)
-			}
-		}
+// closePad takes the dialog away, if it shows.
+func (f *scanFlow) closePad() {
+	if f.codePad != nil {
+		f.codePad.finish()
+		f.codePad = nil
 	}
 }
 
@@ -77,20 +72,20 @@ func (c *cashier) act(acts []scan.Action) {
 // later, and never typed anywhere.
 func (c *cashier) onScanned(code string) {
 	switch {
-	case c.modal != nil && c.modal != c.codePad:
+	case c.dialogs.modal != nil && c.dialogs.modal != c.scan.codePad:
 		c.deps.Log.Warn("a scanned payment code came while a dialog was open; not used")
 		return
 	case c.deps.CPM == nil:
-		c.message.SetText("This gateway takes no scanned payment codes: charge with a QR")
+		c.sale.message.SetText("This gateway takes no scanned payment codes: charge with a QR")
 		return
-	case c.live != "":
-		c.message.SetText("A sale is in progress: the scanned code was not used")
+	case c.sale.live != "":
+		c.sale.message.SetText("A sale is in progress: the scanned code was not used")
 		return
-	case c.holding != "":
-		c.message.SetText(c.holding)
+	case c.sale.holding != "":
+		c.sale.message.SetText(c.sale.holding)
 		return
-	case c.history.panelOpen():
-		c.message.SetText("Close the refund first: the scanned code was not used")
+	case c.tabs.history.panelOpen():
+		c.sale.message.SetText("Close the refund first: the scanned code was not used")
 		return
 	}
 	c.chargeCode(code)
@@ -102,47 +97,44 @@ func (c *cashier) onScanned(code string) {
 func (c *cashier) onRejectedScan(digits int) {
 	msg := fmt.Sprintf("That scan was not a payment code (%d digits): scan the code in the customer's wallet app", digits)
 	c.deps.Log.Info("a scan too short for a payment code was dropped", "digits", digits)
-	if c.codePad != nil && c.modal == c.codePad {
-		c.codePad.message.SetText(msg)
+	if c.scan.codePad != nil && c.dialogs.modal == c.scan.codePad {
+		c.scan.codePad.message.SetText(msg)
 		return
 	}
-	if c.modal == nil {
-		c.message.SetText(msg)
+	if c.dialogs.modal == nil {
+		c.sale.message.SetText(msg)
 	}
 }
 
 // onScan is the "Scan customer code" button: with the amount on the
 // customer screen, it waits for the scanner (and offers to type the code).
 func (c *cashier) onScan() {
-	c.releaseKeys() // typed just before the tap
-	if c.live != "" || c.scanning || c.holding != "" || c.deps.CPM == nil {
+	c.keyboard.release() // typed just before the tap
+	if c.sale.live != "" || c.scan.waiting || c.sale.holding != "" || c.deps.CPM == nil {
 		return
 	}
 	amt, err := c.typedAmount()
 	if err != nil {
-		c.message.SetText(err.Error())
+		c.sale.message.SetText(err.Error())
 		return
 	}
-	c.message.SetText("")
-	c.onShowSale()
-	c.scanning, c.scanAmount = true, amt
-	c.status.SetText(scanWaitText + amt.Display() + " (Esc or Cancel stops)")
-	if c.deps.Mirror != nil {
-		c.deps.Mirror.AskForCode(amt)
-	}
-	c.deps.Ask(amt)
+	c.sale.message.SetText("")
+	c.tabs.onShowSale()
+	c.scan.waiting, c.scan.amount = true, amt
+	c.sale.status.SetText(scanWaitText + amt.Display() + " (Esc or Cancel stops)")
+	c.screens.ask(amt)
 	c.refreshControls()
-	if !c.codeByButton {
+	if !c.scan.byButton {
 		c.openCodePad()
 	}
 }
 
 // typedAmount is the amount to charge, or why there is none.
 func (c *cashier) typedAmount() (payment.Amount, error) {
-	if c.typed == "" {
+	if c.amount.typed == "" {
 		return payment.Amount{}, errText(enterAmountFirst)
 	}
-	amt, err := payment.ParseAmount(c.typed, c.deps.Currency)
+	amt, err := c.amount.parse()
 	if err != nil {
 		return payment.Amount{}, errText(amountProblem(err))
 	}
@@ -156,15 +148,15 @@ func (e errText) Error() string { return string(e) }
 // openCodePad is the dialog that waits for the scanner and takes the code
 // typed by hand: its digits, shown as typed, and Charge.
 func (c *cashier) openCodePad() {
-	if !c.scanning || c.codePad != nil {
+	if !c.scan.waiting || c.scan.codePad != nil {
 		return
 	}
 	explain := "Point the scanner at the code in the customer's wallet app. If it cannot read it, type the code's digits (16 to 24)."
 	if c.deps.Demo != nil {
 		explain += " Demo: any 18 digits, e.g. 281234567890123456."
 	}
-	c.codePad = c.openPad(pinPadSpec{
-		title:      scanWaitText + c.scanAmount.Display(),
+	c.scan.codePad = c.dialogs.openPad(pinPadSpec{
+		title:      scanWaitText + c.scan.amount.Display(),
 		explain:    explain,
 		okText:     "Charge",
 		cancelText: "Cancel",
@@ -181,8 +173,8 @@ func (c *cashier) openCodePad() {
 			c.chargeCode(typed)
 		},
 		onCancel: func() {
-			c.codePad = nil
-			if !c.codeByButton {
+			c.scan.codePad = nil
+			if !c.scan.byButton {
 				c.endScan()
 			}
 		},
@@ -192,44 +184,34 @@ func (c *cashier) openCodePad() {
 // endScan stops waiting for a scan: the customer screen goes back to
 // idle and the amount stays for the next try.
 func (c *cashier) endScan() {
-	if !c.scanning {
+	if !c.scan.waiting {
 		return
 	}
-	c.scanning = false
-	c.closeCodePad()
-	c.status.SetText(readyText)
-	if c.deps.Mirror != nil {
-		c.deps.Mirror.Idle()
-	}
-	c.deps.Idle()
+	c.scan.waiting = false
+	c.scan.closePad()
+	c.sale.status.SetText(readyText)
+	c.screens.idle()
 	c.refreshControls()
-}
-
-func (c *cashier) closeCodePad() {
-	if c.codePad != nil {
-		c.codePad.finish()
-		c.codePad = nil
-	}
 }
 
 // chargeCode starts a customer-presented order for the scanned (or typed)
 // code. The code goes to the gateway once, in this request; it is neither
 // logged nor kept.
 func (c *cashier) chargeCode(code string) {
-	amt := c.scanAmount
-	if !c.scanning {
+	amt := c.scan.amount
+	if !c.scan.waiting {
 		var err error
 		if amt, err = c.typedAmount(); err != nil {
-			c.message.SetText(err.Error())
+			c.sale.message.SetText(err.Error())
 			return
 		}
 	}
 	if err := payment.ValidateAuthCode(code); err != nil {
-		c.message.SetText("The scanned code is not a payment code (16 to 24 digits): ask the customer to refresh it")
+		c.sale.message.SetText("The scanned code is not a payment code (16 to 24 digits): ask the customer to refresh it")
 		return
 	}
-	c.scanning = false
-	c.closeCodePad()
+	c.scan.waiting = false
+	c.scan.closePad()
 	now := c.deps.Now()
 	c.start(payment.CreateRequest{
 		OutTradeNo: c.deps.NewOutTradeNo(now),
@@ -239,12 +221,9 @@ func (c *cashier) chargeCode(code string) {
 		TxTime:     now,
 		AuthCode:   code,
 	})
-	if c.live == "" {
+	if c.sale.live == "" {
 		// Not recorded, so not charged: the screens stop asking.
-		if c.deps.Mirror != nil {
-			c.deps.Mirror.Idle()
-		}
-		c.deps.Idle()
+		c.screens.idle()
 		c.refreshControls()
 	}
 }

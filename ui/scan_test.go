@@ -56,8 +56,8 @@ func TestScannerBurstChargesTheTypedAmount(t *testing.T) {
 	if s.Amount.Minor != 880 || s.PayType.Mode != payment.CPM || s.PayType.Code != payment.AllInOneCPM {
 		t.Fatalf("charged %+v", s)
 	}
-	if !h.single.charging.Visible() || h.single.keypad.Visible() || !strings.Contains(h.c.status.Text, "confirming on the phone") {
-		t.Fatalf("the tablet shows the customer screen while the customer confirms; status %q", h.c.status.Text)
+	if !h.single.charging.Visible() || h.single.keypad.Visible() || !strings.Contains(h.c.sale.status.Text, "confirming on the phone") {
+		t.Fatalf("the tablet shows the customer screen while the customer confirms; status %q", h.c.sale.status.Text)
 	}
 	h.gw.Pay(s.OutTradeNo)
 	h.tick(2500 * time.Millisecond)
@@ -73,8 +73,8 @@ func TestScannerBurstChargesTheTypedAmount(t *testing.T) {
 	if err != nil || len(day.Orders) != 1 || day.Orders[0].PayType.Mode != payment.CPM || day.Orders[0].Amount.String() != "8.80" || day.Orders[0].State != payment.StatePaid {
 		t.Fatalf("journal %+v, %v: one paid CPM order of 8.80", day.Orders, err)
 	}
-	if h.c.typed != "" {
-		t.Fatalf("amount %q after the sale", h.c.typed)
+	if h.c.amount.typed != "" {
+		t.Fatalf("amount %q after the sale", h.c.amount.typed)
 	}
 }
 
@@ -83,8 +83,8 @@ func TestScannerBurstChargesTheTypedAmount(t *testing.T) {
 func TestPersonTypingIsNeverAScan(t *testing.T) {
 	h := newHarness(t, harnessOpt{})
 	h.typeAt(quickGap, "1234567890123456")
-	if h.gw.Count("cpm") != 0 || h.c.typed != "123456789" || !strings.Contains(h.c.message.Text, "Amount") {
-		t.Fatalf("16 digits typed by hand: typed %q message %q calls %v", h.c.typed, h.c.message.Text, h.gw.Calls())
+	if h.gw.Count("cpm") != 0 || h.c.amount.typed != "123456789" || !strings.Contains(h.c.sale.message.Text, "Amount") {
+		t.Fatalf("16 digits typed by hand: typed %q message %q calls %v", h.c.amount.typed, h.c.sale.message.Text, h.gw.Calls())
 	}
 	h.tapKeys(keyClear)
 	h.typeAt(quickGap, "12.5\n")
@@ -99,12 +99,12 @@ func TestPersonTypingIsNeverAScan(t *testing.T) {
 func TestScanWithoutAmountAsksForIt(t *testing.T) {
 	h := newHarness(t, harnessOpt{})
 	h.typeAt(scannerGap, scannedCode+"\n")
-	if h.c.message.Text != enterAmountFirst || h.c.typed != "" || len(h.gw.Calls()) != 0 {
-		t.Fatalf("message %q typed %q calls %v", h.c.message.Text, h.c.typed, h.gw.Calls())
+	if h.c.sale.message.Text != enterAmountFirst || h.c.amount.typed != "" || len(h.gw.Calls()) != 0 {
+		t.Fatalf("message %q typed %q calls %v", h.c.sale.message.Text, h.c.amount.typed, h.gw.Calls())
 	}
-	test.Tap(h.c.scanButton)
-	if h.c.message.Text != enterAmountFirst || h.c.scanning || len(h.asked) != 0 {
-		t.Fatalf("Scan customer code without an amount: message %q scanning %v", h.c.message.Text, h.c.scanning)
+	test.Tap(h.c.scan.button)
+	if h.c.sale.message.Text != enterAmountFirst || h.c.scan.waiting || len(h.asked) != 0 {
+		t.Fatalf("Scan customer code without an amount: message %q scanning %v", h.c.sale.message.Text, h.c.scan.waiting)
 	}
 }
 
@@ -113,11 +113,11 @@ func TestScanWithoutAmountAsksForIt(t *testing.T) {
 func TestScanDuringALiveSaleIsNotUsed(t *testing.T) {
 	h := newHarness(t, harnessOpt{})
 	h.typeAt(personGap, "20")
-	test.Tap(h.c.charge)
+	test.Tap(h.c.keypad.charge)
 	h.awaiting()
 	h.typeAt(scannerGap, scannedCode+"\n")
-	if h.gw.Count("cpm") != 0 || !strings.Contains(h.c.message.Text, "not used") || h.c.live == "" {
-		t.Fatalf("message %q calls %v live %q", h.c.message.Text, h.gw.Calls(), h.c.live)
+	if h.gw.Count("cpm") != 0 || !strings.Contains(h.c.sale.message.Text, "not used") || h.c.sale.live == "" {
+		t.Fatalf("message %q calls %v live %q", h.c.sale.message.Text, h.gw.Calls(), h.c.sale.live)
 	}
 }
 
@@ -127,14 +127,14 @@ func TestScanDuringALiveSaleIsNotUsed(t *testing.T) {
 func TestScanButtonTakesACodeTypedByHand(t *testing.T) {
 	h := newHarness(t, harnessOpt{})
 	h.typeAt(personGap, "45")
-	test.Tap(h.c.scanButton)
-	if len(h.asked) != 1 || h.asked[0].Minor != 4500 || h.c.codePad == nil || h.c.modal != h.c.codePad {
-		t.Fatalf("asked %v, dialog %v", h.asked, h.c.codePad != nil)
+	test.Tap(h.c.scan.button)
+	if len(h.asked) != 1 || h.asked[0].Minor != 4500 || h.c.scan.codePad == nil || h.c.dialogs.modal != h.c.scan.codePad {
+		t.Fatalf("asked %v, dialog %v", h.asked, h.c.scan.codePad != nil)
 	}
-	if !h.c.charge.Disabled() || !h.c.keys["1"].Disabled() || h.c.cancel.Disabled() {
+	if !h.c.keypad.charge.Disabled() || !h.c.keypad.keys["1"].Disabled() || h.c.keypad.cancel.Disabled() {
 		t.Fatal("while waiting for the scan the amount is fixed and Cancel stops")
 	}
-	pad := h.c.codePad
+	pad := h.c.scan.codePad
 	for _, k := range "28765432109876" { // 14 digits
 		test.Tap(pad.keys[string(k)])
 	}
@@ -150,8 +150,8 @@ func TestScanButtonTakesACodeTypedByHand(t *testing.T) {
 	}
 	test.Tap(pad.ok)
 	s := h.confirming()
-	if codes := h.gw.AuthCodes(); len(codes) != 1 || codes[0] != scannedCode || s.Amount.Minor != 4500 || h.c.modal != nil {
-		t.Fatalf("codes %q snapshot %+v dialog open %v", codes, s, h.c.modal != nil)
+	if codes := h.gw.AuthCodes(); len(codes) != 1 || codes[0] != scannedCode || s.Amount.Minor != 4500 || h.c.dialogs.modal != nil {
+		t.Fatalf("codes %q snapshot %+v dialog open %v", codes, s, h.c.dialogs.modal != nil)
 	}
 }
 
@@ -160,11 +160,11 @@ func TestScanButtonTakesACodeTypedByHand(t *testing.T) {
 func TestScanWhileTheDialogWaits(t *testing.T) {
 	h := newHarness(t, harnessOpt{})
 	h.typeAt(personGap, "9.9")
-	test.Tap(h.c.scanButton)
+	test.Tap(h.c.scan.button)
 	h.typeAt(scannerGap, scannedCode+"\n")
 	s := h.confirming()
-	if s.Amount.Minor != 990 || h.c.modal != nil || h.c.scanning || h.gw.Count("cpm") != 1 {
-		t.Fatalf("snapshot %+v dialog %v scanning %v calls %v", s, h.c.modal != nil, h.c.scanning, h.gw.Calls())
+	if s.Amount.Minor != 990 || h.c.dialogs.modal != nil || h.c.scan.waiting || h.gw.Count("cpm") != 1 {
+		t.Fatalf("snapshot %+v dialog %v scanning %v calls %v", s, h.c.dialogs.modal != nil, h.c.scan.waiting, h.gw.Calls())
 	}
 }
 
@@ -173,16 +173,16 @@ func TestScanWhileTheDialogWaits(t *testing.T) {
 func TestStopWaitingForTheScan(t *testing.T) {
 	h := newHarness(t, harnessOpt{})
 	h.typeAt(personGap, "30")
-	test.Tap(h.c.scanButton)
+	test.Tap(h.c.scan.button)
 	h.w.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape})
-	if h.c.scanning || h.c.modal != nil || h.idled != 1 || h.c.typed != "30" || len(h.gw.Calls()) != 0 || h.c.charge.Disabled() {
-		t.Fatalf("after Esc: scanning %v dialog %v idled %d typed %q calls %v", h.c.scanning, h.c.modal != nil, h.idled, h.c.typed, h.gw.Calls())
+	if h.c.scan.waiting || h.c.dialogs.modal != nil || h.idled != 1 || h.c.amount.typed != "30" || len(h.gw.Calls()) != 0 || h.c.keypad.charge.Disabled() {
+		t.Fatalf("after Esc: scanning %v dialog %v idled %d typed %q calls %v", h.c.scan.waiting, h.c.dialogs.modal != nil, h.idled, h.c.amount.typed, h.gw.Calls())
 	}
 	// Cancel on the keypad does the same (the dialog's own Cancel too).
-	test.Tap(h.c.scanButton)
-	test.Tap(h.c.codePad.cancel)
-	if h.c.scanning || h.idled != 2 {
-		t.Fatalf("after the dialog's Cancel: scanning %v idled %d", h.c.scanning, h.idled)
+	test.Tap(h.c.scan.button)
+	test.Tap(h.c.scan.codePad.cancel)
+	if h.c.scan.waiting || h.idled != 2 {
+		t.Fatalf("after the dialog's Cancel: scanning %v idled %d", h.c.scan.waiting, h.idled)
 	}
 }
 
@@ -191,22 +191,22 @@ func TestStopWaitingForTheScan(t *testing.T) {
 func TestTabletAsksForTheCodeOnTheCustomerScreen(t *testing.T) {
 	h := newHarness(t, harnessOpt{single: true})
 	h.typeAt(personGap, "12")
-	test.Tap(h.c.scanButton)
+	test.Tap(h.c.scan.button)
 	s := h.single
-	if !s.charging.Visible() || !s.typeCode.Visible() || !s.cancel.Visible() || h.c.modal != nil {
-		t.Fatalf("the customer screen asks: charging %v, Type the code %v, dialog %v", s.charging.Visible(), s.typeCode.Visible(), h.c.modal != nil)
+	if !s.charging.Visible() || !s.typeCode.Visible() || !s.cancel.Visible() || h.c.dialogs.modal != nil {
+		t.Fatalf("the customer screen asks: charging %v, Type the code %v, dialog %v", s.charging.Visible(), s.typeCode.Visible(), h.c.dialogs.modal != nil)
 	}
 	test.Tap(s.typeCode)
-	if h.c.codePad == nil {
+	if h.c.scan.codePad == nil {
 		t.Fatal("Type the code opened no dialog")
 	}
-	test.Tap(h.c.codePad.cancel)
-	if !h.c.scanning || !s.charging.Visible() {
+	test.Tap(h.c.scan.codePad.cancel)
+	if !h.c.scan.waiting || !s.charging.Visible() {
 		t.Fatal("the dialog's Cancel stops typing, not the wait for the scan")
 	}
 	test.Tap(s.cancel)
-	if h.c.scanning || !s.keypad.Visible() || h.c.typed != "12" {
-		t.Fatalf("Cancel: scanning %v keypad %v typed %q", h.c.scanning, s.keypad.Visible(), h.c.typed)
+	if h.c.scan.waiting || !s.keypad.Visible() || h.c.amount.typed != "12" {
+		t.Fatalf("Cancel: scanning %v keypad %v typed %q", h.c.scan.waiting, s.keypad.Visible(), h.c.amount.typed)
 	}
 }
 
@@ -221,8 +221,8 @@ func TestUnconfirmedScanFailsAfterTwoMinutes(t *testing.T) {
 		h.tick(2500 * time.Millisecond)
 	}
 	end := h.ready()
-	if end.State != payment.StateFailed || !end.NotConfirmed || !strings.Contains(h.c.status.Text, "charge again") {
-		t.Fatalf("ended %+v, status %q", end, h.c.status.Text)
+	if end.State != payment.StateFailed || !end.NotConfirmed || !strings.Contains(h.c.sale.status.Text, "charge again") {
+		t.Fatalf("ended %+v, status %q", end, h.c.sale.status.Text)
 	}
 	if h.gw.Count("cpm") != 1 {
 		t.Fatalf("calls %v: the code is charged once", h.gw.Calls())
@@ -232,13 +232,13 @@ func TestUnconfirmedScanFailsAfterTwoMinutes(t *testing.T) {
 // A gateway without scanned codes: no button, and a scan says so.
 func TestNoScanOnAGatewayWithoutCPM(t *testing.T) {
 	h := newHarness(t, harnessOpt{noCPM: true})
-	if h.c.scanButton != nil {
+	if h.c.scan.button != nil {
 		t.Fatal("a scan button on a gateway that takes no scanned codes")
 	}
 	h.typeAt(personGap, "5")
 	h.typeAt(scannerGap, scannedCode+"\n")
-	if len(h.gw.Calls()) != 0 || !strings.Contains(h.c.message.Text, "no scanned payment codes") || h.c.typed != "5" {
-		t.Fatalf("message %q typed %q calls %v", h.c.message.Text, h.c.typed, h.gw.Calls())
+	if len(h.gw.Calls()) != 0 || !strings.Contains(h.c.sale.message.Text, "no scanned payment codes") || h.c.amount.typed != "5" {
+		t.Fatalf("message %q typed %q calls %v", h.c.sale.message.Text, h.c.amount.typed, h.gw.Calls())
 	}
 }
 
@@ -248,8 +248,8 @@ func TestProductBarcodeChargesNothing(t *testing.T) {
 	h := newHarness(t, harnessOpt{})
 	h.typeAt(personGap, "20")
 	h.typeAt(scannerGap, "4006381333931\n")
-	if len(h.gw.Calls()) != 0 || h.c.typed != "20" || !strings.Contains(h.c.message.Text, "not a payment code (13 digits)") {
-		t.Fatalf("typed %q message %q calls %v", h.c.typed, h.c.message.Text, h.gw.Calls())
+	if len(h.gw.Calls()) != 0 || h.c.amount.typed != "20" || !strings.Contains(h.c.sale.message.Text, "not a payment code (13 digits)") {
+		t.Fatalf("typed %q message %q calls %v", h.c.amount.typed, h.c.sale.message.Text, h.gw.Calls())
 	}
 }
 
@@ -264,16 +264,16 @@ func TestPaidLateDuringScanLeavesTheCustomerScreen(t *testing.T) {
 		t.Fatalf("expired sale %+v", s)
 	}
 	h.typeAt(personGap, "45")
-	test.Tap(h.c.scanButton)
-	if !h.c.scanning || len(h.asked) != 1 {
-		t.Fatalf("scanning %v, asked %v", h.c.scanning, h.asked)
+	test.Tap(h.c.scan.button)
+	if !h.c.scan.waiting || len(h.asked) != 1 {
+		t.Fatalf("scanning %v, asked %v", h.c.scan.waiting, h.asked)
 	}
 	shown := len(h.shown)
 	late := s
 	late.State, late.Late = payment.StatePaid, true
 	h.c.onEvent(payment.Event{Snapshot: late, Kind: payment.EventPaidLate})
-	if len(h.shown) != shown || !h.c.scanning || strings.HasPrefix(h.c.status.Text, "PAID LATE") {
+	if len(h.shown) != shown || !h.c.scan.waiting || strings.HasPrefix(h.c.sale.status.Text, "PAID LATE") {
 		t.Fatalf("customer screen shown %v since the scan began, scanning %v, status %q: the ask for a code must stay",
-			h.shown[shown:], h.c.scanning, h.c.status.Text)
+			h.shown[shown:], h.c.scan.waiting, h.c.sale.status.Text)
 	}
 }

@@ -73,7 +73,7 @@ func TestDemoSaleOnScanForPay(t *testing.T) {
 			case f := <-queued:
 				f()
 			case <-deadline:
-				t.Fatalf("timed out waiting for %s; status %q\n%s", what, c.status.Text, logs.String())
+				t.Fatalf("timed out waiting for %s; status %q\n%s", what, c.sale.status.Text, logs.String())
 			}
 		}
 	}
@@ -85,31 +85,31 @@ func TestDemoSaleOnScanForPay(t *testing.T) {
 	}
 
 	var labels []string
-	for _, b := range c.walletButtons {
+	for _, b := range c.wallets.buttons {
 		// The English name, and the Chinese where the button is wide enough.
 		en, _, _ := strings.Cut(b.Text, "  ")
 		labels = append(labels, en)
 	}
-	if got := strings.Join(labels, "|"); got != "Alipay|WeChat Pay" || c.scanButton == nil {
-		t.Fatalf("wallets %q, scan button %v: ScanForPay takes Alipay and WeChat Pay, and scanned codes", got, c.scanButton != nil)
+	if got := strings.Join(labels, "|"); got != "Alipay|WeChat Pay" || c.scan.button == nil {
+		t.Fatalf("wallets %q, scan button %v: ScanForPay takes Alipay and WeChat Pay, and scanned codes", got, c.scan.button != nil)
 	}
-	test.Tap(c.walletButtons[1])
+	test.Tap(c.wallets.buttons[1])
 	for _, key := range []string{"1", "2", keyPoint, "3", "4"} {
-		test.Tap(c.keys[key])
+		test.Tap(c.keypad.keys[key])
 	}
-	test.Tap(c.charge)
+	test.Tap(c.keypad.charge)
 	pump("the QR", func() bool { return last().State == payment.StateAwaitingPayment && last().QRCode != "" })
 	// With the relay link up the machine polls every 15 s only: a payment
 	// seen within seconds came by push.
 	pump("the relay link", func() bool { return last().PushUp })
-	if !strings.Contains(c.status.Text, "push connected") {
-		t.Fatalf("status %q", c.status.Text)
+	if !strings.Contains(c.sale.status.Text, "push connected") {
+		t.Fatalf("status %q", c.sale.status.Text)
 	}
-	test.Tap(c.demoPay)
-	pump("paid", func() bool { return c.live == "" })
+	test.Tap(c.demo.pay)
+	pump("paid", func() bool { return c.sale.live == "" })
 	s := last()
-	if s.State != payment.StatePaid || s.PayType.Wallet != "wechat" || s.Amount.String() != "12.34" || !strings.HasPrefix(c.status.Text, "PAID — HK$12.34 WeChat Pay") {
-		t.Fatalf("ended %s %s %s, status %q", s.State, s.PayType.Wallet, s.Amount, c.status.Text)
+	if s.State != payment.StatePaid || s.PayType.Wallet != "wechat" || s.Amount.String() != "12.34" || !strings.HasPrefix(c.sale.status.Text, "PAID — HK$12.34 WeChat Pay") {
+		t.Fatalf("ended %s %s %s, status %q", s.State, s.PayType.Wallet, s.Amount, c.sale.status.Text)
 	}
 	// The machine logs how it learnt the payment just after it turns Paid.
 	paidBy := `msg="order paid" out_trade_no=` + s.OutTradeNo + ` source=`

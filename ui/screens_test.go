@@ -23,21 +23,21 @@ func TestExitPINOnTheScreensKeypad(t *testing.T) {
 	h := newHarness(t, harnessOpt{})
 	quits := 0
 	g := pin.NewGuard(nil)
-	ask := func() { h.c.askExitPIN("2468", g, slog.New(slog.DiscardHandler), func() { quits++ }) }
+	ask := func() { h.c.dialogs.askExitPIN("2468", g, slog.New(slog.DiscardHandler), func() { quits++ }) }
 	ask()
-	first := h.c.modal
+	first := h.c.dialogs.modal
 	if first == nil || len(h.w.Canvas().Overlays().List()) != 1 {
 		t.Fatal("no PIN dialog")
 	}
 	ask()
-	if h.c.modal != first || len(h.w.Canvas().Overlays().List()) != 1 {
+	if h.c.dialogs.modal != first || len(h.w.Canvas().Overlays().List()) != 1 {
 		t.Fatal("a second PIN dialog opened over the first")
 	}
 	for _, k := range "1111" {
 		test.Tap(first.keys[string(k)])
 	}
 	test.Tap(first.ok)
-	if quits != 0 || !strings.Contains(first.message.Text, "Wrong PIN") || h.c.modal != first || len(h.w.Canvas().Overlays().List()) != 1 {
+	if quits != 0 || !strings.Contains(first.message.Text, "Wrong PIN") || h.c.dialogs.modal != first || len(h.w.Canvas().Overlays().List()) != 1 {
 		t.Fatalf("wrong PIN: quit %d, message %q, dialogs %d", quits, first.message.Text, len(h.w.Canvas().Overlays().List()))
 	}
 	// The keypad's keys, and the keyboard, type into the dialog, not
@@ -46,15 +46,15 @@ func TestExitPINOnTheScreensKeypad(t *testing.T) {
 		test.Tap(first.keys[string(k)])
 	}
 	h.typeText("68")
-	if h.c.typed != "" {
-		t.Fatalf("the PIN went into the amount: %q", h.c.typed)
+	if h.c.amount.typed != "" {
+		t.Fatalf("the PIN went into the amount: %q", h.c.amount.typed)
 	}
 	if s := first.ok.MinSize(); first.ok.Size().Height < minTouch || s.Width > first.ok.Size().Width {
 		t.Errorf("Exit button %v", first.ok.Size())
 	}
 	h.w.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyReturn})
-	if quits != 1 || h.c.modal != nil {
-		t.Fatalf("right PIN: quit %d, dialog still open %v", quits, h.c.modal != nil)
+	if quits != 1 || h.c.dialogs.modal != nil {
+		t.Fatalf("right PIN: quit %d, dialog still open %v", quits, h.c.dialogs.modal != nil)
 	}
 }
 
@@ -65,31 +65,31 @@ func TestTabletAsksManagerPINForToday(t *testing.T) {
 	h := newHarness(t, harnessOpt{single: true, pinHash: testPINHash(t, "2468")})
 	h.sale("12", 0, true)
 	h.single.showKeypad()
-	test.Tap(h.c.historyTab)
-	if h.c.history.content.Visible() || h.c.modal == nil {
+	test.Tap(h.c.tabs.historyTab)
+	if h.c.tabs.history.content.Visible() || h.c.dialogs.modal == nil {
 		t.Fatal("today's sales shown without the manager PIN")
 	}
-	pad := h.c.modal
+	pad := h.c.dialogs.modal
 	for _, k := range "1111" {
 		test.Tap(pad.keys[string(k)])
 	}
 	test.Tap(pad.ok)
 	h.pump("the wrong PIN's answer", func() bool { return !pad.busy })
-	if h.c.history.content.Visible() || !strings.Contains(pad.message.Text, "Wrong manager PIN") {
-		t.Fatalf("wrong PIN: history shown %v, message %q", h.c.history.content.Visible(), pad.message.Text)
+	if h.c.tabs.history.content.Visible() || !strings.Contains(pad.message.Text, "Wrong manager PIN") {
+		t.Fatalf("wrong PIN: history shown %v, message %q", h.c.tabs.history.content.Visible(), pad.message.Text)
 	}
 	for _, k := range "2468" {
 		test.Tap(pad.keys[string(k)])
 	}
 	test.Tap(pad.ok)
-	h.pump("the history", func() bool { return h.c.history.content.Visible() })
-	if h.c.modal != nil || len(h.c.history.rows) != 1 {
-		t.Fatalf("after the PIN: dialog %v, rows %d", h.c.modal != nil, len(h.c.history.rows))
+	h.pump("the history", func() bool { return h.c.tabs.history.content.Visible() })
+	if h.c.dialogs.modal != nil || len(h.c.tabs.history.rows) != 1 {
+		t.Fatalf("after the PIN: dialog %v, rows %d", h.c.dialogs.modal != nil, len(h.c.tabs.history.rows))
 	}
 	// Back to Sale and again: asked again.
-	test.Tap(h.c.saleTab)
-	test.Tap(h.c.historyTab)
-	if h.c.history.content.Visible() || h.c.modal == nil {
+	test.Tap(h.c.tabs.saleTab)
+	test.Tap(h.c.tabs.historyTab)
+	if h.c.tabs.history.content.Visible() || h.c.dialogs.modal == nil {
 		t.Fatal("the second visit did not ask for the PIN")
 	}
 }
@@ -98,7 +98,7 @@ func TestTabletAsksManagerPINForToday(t *testing.T) {
 // keypad at a tap anywhere on it, and its keypad screen is marked DEMO.
 func TestTabletResultTapsAway(t *testing.T) {
 	h := newHarness(t, harnessOpt{single: true, demo: true})
-	if h.c.demoMark == nil || !h.c.demoMark.Visible() {
+	if h.c.demo.mark == nil || !h.c.demo.mark.Visible() {
 		t.Fatal("the tablet's keypad screen is not marked DEMO")
 	}
 	h.sale("12", 0, true)
@@ -125,14 +125,14 @@ func TestSoundCues(t *testing.T) {
 			h.tick(2 * time.Second)
 		}, []sound.Cue{sound.Problem}},
 		{"expired", func(h *harness, s payment.Snapshot) { h.tick(5 * time.Minute) }, []sound.Cue{sound.Problem}},
-		{"cancelled", func(h *harness, s payment.Snapshot) { test.Tap(h.c.cancel) }, nil},
+		{"cancelled", func(h *harness, s payment.Snapshot) { test.Tap(h.c.keypad.cancel) }, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t, harnessOpt{})
 			var played []sound.Cue
 			h.c.deps.Sound = func(c sound.Cue) { played = append(played, c) }
 			h.tapKeys("9")
-			test.Tap(h.c.charge)
+			test.Tap(h.c.keypad.charge)
 			tc.end(h, h.awaiting())
 			h.ready()
 			if len(played) != len(tc.want) || (len(played) == 1 && played[0] != tc.want[0]) {

@@ -51,17 +51,14 @@ func (s *singleLayout) build(c *cashier, demo bool) {
 	s.typeCode = widget.NewButtonWithIcon("Type the code", theme.ContentAddIcon(), c.openCodePad)
 	bar := []fyne.CanvasObject{s.cancel, s.next, s.typeCode}
 	if demo {
-		pay := widget.NewButton("Simulate payment", c.onDemoPay)
-		pay.Importance = widget.WarningImportance
-		decline := widget.NewButton("Simulate decline", c.onDemoDecline)
+		decline, pay := c.demo.barButtons()
 		bar = append(bar, decline, pay)
-		c.singleDemo = []*widget.Button{pay, decline}
 		s.demo = []*widget.Button{decline, pay}
 	}
 	// The customer screen asks for the code; this bar offers typing it.
-	c.codeByButton = true
-	c.deps.Ask = s.onAsk
-	c.deps.Idle = s.showKeypad
+	c.scan.byButton = true
+	c.screens.onAsk = s.onAsk
+	c.screens.onIdle = s.showKeypad
 	s.tapAway = newTapArea(s.showKeypad)
 	screen := container.NewStack(s.customer.Content(), s.tapAway)
 	s.bar = container.New(&rowLayout{gap: c.m.pad}, bar...)

@@ -1,17 +1,12 @@
-// Package config reads the kiosk's settings: a TOML file, qrkiosk/config.toml
-// in the OS's user config directory, overridden by the environment. It
-// imports no fyne, so `qrkiosk config check` opens no window.
+// Package config reads and checks the kiosk's settings, config.toml in the
+// user config directory overridden by the environment, without fyne, so
+// that `qrkiosk config check` opens no window.
 package config
 
 import (
 	"errors"
 	"fmt"
-	"image"
-	_ "image/jpeg" // logo formats
-	_ "image/png"
 	"io/fs"
-	"net"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -21,7 +16,6 @@ import (
 
 	"github.com/BurntSushi/toml"
 
-	"qrkiosk/internal/pin"
 	"qrkiosk/payment"
 	"qrkiosk/payment/qfpay"
 	"qrkiosk/payment/scanforpay"
@@ -270,230 +264,32 @@ func Load(path string, getenv func(string) string) (Config, error) {
 	return fromFile(path, f, getenv)
 }
 
+// fromFile checks the file's settings overlaid with the environment, one
+// section at a time, in the order config check lists their problems.
 func fromFile(path string, f File, getenv func(string) string) (Config, error) {
 	// The file supplies defaults for the same names the environment uses,
 	// so both go through one set of checks and the env always wins.
-	file := map[string]string{
-		EnvGateway:        f.Gateway,
-		qfpay.EnvEnv:      f.QFPay.Env,
-		qfpay.EnvBaseURL:  f.QFPay.BaseURL,
-		qfpay.EnvAppCode:  f.QFPay.AppCode,
-		qfpay.EnvKey:      f.QFPay.Key,
-		qfpay.EnvMchID:    f.QFPay.MchID,
-		qfpay.EnvSignType: f.QFPay.SignType,
-		qfpay.EnvUDID:     f.UDID,
-
-		scanforpay.EnvBaseURL:    f.ScanForPay.BaseURL,
-		scanforpay.EnvPartnerNo:  f.ScanForPay.PartnerNo,
-		scanforpay.EnvStoreNo:    f.ScanForPay.StoreNo,
-		scanforpay.EnvKey:        f.ScanForPay.Key,
-		scanforpay.EnvTerminalNo: f.ScanForPay.TerminalNo,
-		scanforpay.EnvNotifyURL:  f.ScanForPay.NotifyURL,
-
-		EnvMerchantName:   f.MerchantName,
-		EnvCurrency:       f.Currency,
-		EnvPayTypes:       strings.Join(f.PayTypes, ","),
-		EnvPIN:            f.PIN,
-		EnvManagerPINHash: f.ManagerPINHash,
-		EnvLayout:         f.Layout,
-		EnvRelayURL:       f.RelayURL,
-		EnvRelayToken:     f.RelayToken,
-		EnvLogo:           f.Logo,
-	}
-	if f.Sound != nil {
-		file[EnvSound] = strconv.FormatBool(*f.Sound)
-	}
-	if f.Logo != "" && path != "" && !filepath.IsAbs(f.Logo) {
-		file[EnvLogo] = filepath.Join(filepath.Dir(path), f.Logo)
-	}
-	if f.ExpiryMinutes != 0 {
-		file[EnvExpiry] = strconv.Itoa(f.ExpiryMinutes)
-	}
-	get := func(k string) string {
-		if v := strings.TrimSpace(getenv(k)); v != "" {
-			return v
-		}
-		return strings.TrimSpace(file[k])
-	}
-
-	var probs Problems
+	get := overlay(getenv, fileSettings(path, f))
 	c := Config{Path: path, MerchantName: get(EnvMerchantName), PIN: get(EnvPIN), ManagerPINHash: get(EnvManagerPINHash),
 		RelayURL: get(EnvRelayURL), RelayToken: get(EnvRelayToken), UDID: get(qfpay.EnvUDID)}
-	c.Gateway = orDefault(strings.ToLower(get(EnvGateway)), GatewayQFPay)
-	if !slices.Contains(Gateways(), c.Gateway) {
-		probs = append(probs, fmt.Sprintf("%s/gateway %q: must be %s", EnvGateway, c.Gateway, strings.Join(quoted(Gateways()), " or ")))
-	}
-	// Only the chosen gateway's settings are checked: a merchant moving
-	// from one to the other may keep both tables.
-	gw, err := qfpay.ConfigFromEnv(get)
-	c.QFPay = gw
-	c.ScanForPay = scanforpay.ConfigFromEnv(get)
-	secrets := map[string]string{EnvRelayToken + "/relay_token": c.RelayToken}
-	switch c.Gateway {
-	case GatewayQFPay:
-		if err != nil {
-			probs = append(probs, err.Error())
-		}
-		if (gw.AppCode == "") != (gw.Key == "") {
-			probs = append(probs, "set both "+strings.Join(gw.Missing(), " and ")+", or neither for demo mode")
-		}
-		probs = append(probs, gw.Check()...)
-		secrets[qfpay.EnvAppCode+"/[qfpay] appcode"] = gw.AppCode
-		secrets[qfpay.EnvKey+"/[qfpay] key"] = gw.Key
-	case GatewayScanForPay:
-		sc := c.ScanForPay
-		if sc.Partial() {
-			probs = append(probs, "set "+strings.Join(sc.Missing(), " and ")+" too, or none of the ScanForPay credentials for demo mode")
-		}
-		probs = append(probs, sc.Check()...)
-		secrets[scanforpay.EnvPartnerNo+"/[scanforpay] partner_no"] = sc.PartnerNo
-		secrets[scanforpay.EnvStoreNo+"/[scanforpay] store_no"] = sc.StoreNo
-		secrets[scanforpay.EnvKey+"/[scanforpay] key"] = sc.Key
-		if c.RelayURL != "" && sc.NotifyURL == "" {
-			c.Warnings = append(c.Warnings, fmt.Sprintf("%s/relay_url is set but %s/[scanforpay] notify_url is not: ScanForPay notifies only the URL sent with each order, so the relay will get nothing and orders are followed by polling; set it to the relay's public https://…/notify/scanforpay", EnvRelayURL, scanforpay.EnvNotifyURL))
-		}
-	}
-	for name, v := range secrets {
-		if placeholder(v) {
-			probs = append(probs, fmt.Sprintf("%s: looks like a placeholder from an example; put the value you were issued", name))
-		}
-	}
-	if len(c.UDID) > 40 {
-		probs = append(probs, qfpay.EnvUDID+"/udid: at most 40 characters")
-	}
-
-	c.Currency, err = payment.LookupCurrency(orDefault(get(EnvCurrency), "HKD"))
-	if err != nil {
-		probs = append(probs, EnvCurrency+"/currency: "+err.Error())
-	}
-
-	c.payTypesSetting = get(EnvPayTypes)
-	c.PayTypes, err = payTypes(c.payTypesSetting, catalog(c.Gateway))
-	if err != nil {
-		probs = append(probs, EnvPayTypes+"/pay_types: "+err.Error())
-	}
-
-	mins := payment.DefaultExpiryMinutes
-	if s := get(EnvExpiry); s != "" {
-		mins, err = strconv.Atoi(s)
-		if err != nil || mins < payment.MinExpiryMinutes || mins > payment.MaxExpiryMinutes {
-			probs = append(probs, fmt.Sprintf("%s/expiry_minutes %q: must be a whole number of minutes from %d to %d", EnvExpiry, s, payment.MinExpiryMinutes, payment.MaxExpiryMinutes))
-		}
-	}
-	c.Expiry = time.Duration(mins) * time.Minute
-
-	if c.PIN != "" && (len(c.PIN) < 4 || len(c.PIN) > 12 || strings.Trim(c.PIN, "0123456789") != "") {
-		probs = append(probs, EnvPIN+"/pin: 4 to 12 digits")
-	}
-
-	if c.ManagerPINHash != "" && !pin.WellFormed(c.ManagerPINHash) {
-		probs = append(probs, EnvManagerPINHash+"/manager_pin_hash: not a PIN hash; put what `qrkiosk config hash-pin` prints, never the PIN itself")
-	}
-
-	c.Layout = orDefault(strings.ToLower(get(EnvLayout)), LayoutDual)
-	if c.Layout != LayoutDual && c.Layout != LayoutSingle {
-		probs = append(probs, fmt.Sprintf("%s/layout %q: must be %q or %q", EnvLayout, c.Layout, LayoutDual, LayoutSingle))
-	}
-
-	c.Sound = true
-	switch v := strings.ToLower(get(EnvSound)); v {
-	case "", "true", "on", "1", "yes":
-	case "false", "off", "0", "no":
-		c.Sound = false
-	default:
-		probs = append(probs, fmt.Sprintf("%s/sound %q: must be true or false", EnvSound, v))
-	}
-
-	if c.Logo = get(EnvLogo); c.Logo != "" {
-		if err := checkImage(c.Logo); err != nil {
-			probs = append(probs, fmt.Sprintf("%s/logo %q: %v", EnvLogo, c.Logo, err))
-		}
-	}
-
-	if c.RelayURL != "" {
-		u, err := url.Parse(c.RelayURL)
-		if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
-			probs = append(probs, fmt.Sprintf("%s/relay_url %q: must be a ws:// or wss:// URL of the relay's /ws", EnvRelayURL, c.RelayURL))
-		}
-		if c.RelayToken == "" {
-			probs = append(probs, EnvRelayToken+"/relay_token: is required with a relay URL")
-		}
-		if err == nil && u.Scheme == "ws" && !loopback(u.Hostname()) {
-			c.Warnings = append(c.Warnings, fmt.Sprintf("%s/relay_url %q: ws:// to another machine sends the relay token in clear; use wss://", EnvRelayURL, c.RelayURL))
-		}
-	}
-	if path != "" && (f.QFPay.Key != "" || f.ScanForPay.Key != "" || f.RelayToken != "" || f.PIN != "") {
-		if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o077 != 0 {
-			c.Warnings = append(c.Warnings, fmt.Sprintf("%s holds secrets and other users can read it (mode %04o): chmod 600 %s", path, st.Mode().Perm(), path))
-		}
-	}
+	// Arguments are evaluated left to right: the sections run in this order.
+	probs := Problems(slices.Concat(
+		c.readGateway(get),
+		c.checkUDID(),
+		c.readCurrency(get),
+		c.readPayTypes(get),
+		c.readExpiry(get),
+		c.checkPINs(),
+		c.readLayout(get),
+		c.readSound(get),
+		c.readLogo(get),
+		c.checkRelay(),
+	))
+	c.Warnings = append(c.Warnings, fileModeWarning(path, f)...)
 	if len(probs) > 0 {
 		return c, probs
 	}
 	return c, nil
-}
-
-// checkImage makes sure path is a PNG or JPEG image that can be read.
-func checkImage(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("cannot be read: %w", err)
-	}
-	defer f.Close()
-	ic, format, err := image.DecodeConfig(f)
-	if err != nil || (format != "png" && format != "jpeg") {
-		return errors.New("must be a PNG or JPEG image")
-	}
-	if ic.Width < 1 || ic.Height < 1 || ic.Width*ic.Height > 4096*4096 {
-		return fmt.Errorf("is %d×%d pixels; must be at most 4096×4096", ic.Width, ic.Height)
-	}
-	return nil
-}
-
-// placeholder reports a value copied from an example rather than issued:
-// an ellipsis or angle brackets ("…", "<app code>").
-func placeholder(v string) bool {
-	return strings.Contains(v, "…") || strings.Contains(v, "...") || strings.ContainsAny(v, "<>")
-}
-
-func loopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-// payTypes parses a comma-separated list of wallets or codes against the
-// gateway's catalog; empty means every wallet of it a customer can scan.
-func payTypes(s string, cat payment.Catalog) ([]payment.PayType, error) {
-	all := cat.MPM()
-	if s == "" {
-		return all, nil
-	}
-	want := map[string]bool{}
-	for _, w := range strings.Split(s, ",") {
-		w = strings.TrimSpace(w)
-		if w == "" {
-			continue
-		}
-		if _, err := payment.LookupPayType(w); err != nil {
-			return nil, err
-		}
-		p, err := cat.Lookup(w)
-		if err != nil {
-			return nil, fmt.Errorf("%q is not taken by this gateway; use %s", w, strings.Join(cat.MPMWallets(), ", "))
-		}
-		if p.Mode != payment.MPM {
-			return nil, fmt.Errorf("%q is scanned by the cashier, not shown as a QR; use one of %s", w, strings.Join(cat.MPMWallets(), ", "))
-		}
-		want[p.Code] = true
-	}
-	out := slices.DeleteFunc(all, func(p payment.PayType) bool { return !want[p.Code] })
-	if len(out) == 0 {
-		return nil, errors.New("at least one wallet is required")
-	}
-	return out, nil
 }
 
 func quoted(ss []string) []string {

@@ -1,0 +1,90 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"qrkiosk/internal/pin"
+)
+
+// managerTools are what the pane opens only after the manager PIN: for now
+// the tablet's Today & refunds, whose screen faces customers. The refund
+// panel checks the same PIN against the same lock-out (pins), so wrong
+// tries add up wherever they are typed.
+type managerTools struct {
+	hash    string // the manager PIN's salted hash; "" = none configured
+	pins    *pin.Guard
+	dialogs *dialogs
+	do      func(func())
+	log     *slog.Logger
+}
+
+// askPIN asks for the manager PIN before open runs (the tablet's
+// "Today & refunds": all the day's sales, on a screen customers see).
+// The hash check is slow by design, so it runs off the Fyne goroutine.
+func (t *managerTools) askPIN(open func()) {
+	if t.hash == "" {
+		t.dialogs.openPad(pinPadSpec{
+			title:      "Today & refunds",
+			explain:    "Today's sales are shown here only after the manager PIN, and no manager PIN is configured (manager_pin_hash in config.toml; qrkiosk config hash-pin makes it).",
+			okText:     "OK",
+			cancelText: "Close",
+			onOK:       func(p *pinPad, _ string) { p.finish() },
+		})
+		return
+	}
+	t.dialogs.openPad(pinPadSpec{
+		title:      "Today & refunds",
+		explain:    "Manager PIN: today's sales are private on a screen customers see.",
+		okText:     "Open",
+		cancelText: "Cancel",
+		withKeypad: true,
+		onOK: func(p *pinPad, typed string) {
+			if d := t.pins.Wait(); d > 0 {
+				p.fail(fmt.Sprintf("Too many wrong manager PINs: locked for %s.", pin.LockedText(d)))
+				return
+			}
+			p.setBusy(true)
+			p.message.SetText("Checking…")
+			verifyManagerPIN(t.pins, t.hash, typed, t.do, func(locked time.Duration, err error) {
+				switch {
+				case err == nil:
+					p.setBusy(false)
+					p.finish()
+					open()
+				case errors.Is(err, pin.ErrWrong):
+					t.log.Warn("wrong manager PIN for today's sales", "locked_for", locked)
+					msg := "Wrong manager PIN."
+					if locked > 0 {
+						msg = fmt.Sprintf("Wrong manager PIN. Too many wrong: locked for %s.", pin.LockedText(locked))
+					}
+					p.fail(msg)
+				default:
+					p.fail("The configured manager PIN hash is not usable: " + err.Error())
+				}
+			})
+		},
+	})
+}
+
+// verifyManagerPIN checks typed against hash off the Fyne goroutine (the
+// hash is slow by design), records the try in g, and reports on the Fyne
+// goroutine (do): nil, pin.ErrWrong with the lock-out it started (0:
+// none), or why the hash cannot be used.
+func verifyManagerPIN(g *pin.Guard, hash, typed string, do func(func()), report func(locked time.Duration, err error)) {
+	go func() {
+		err := pin.Verify(hash, typed)
+		do(func() {
+			var locked time.Duration
+			switch {
+			case err == nil:
+				g.Record(true)
+			case errors.Is(err, pin.ErrWrong):
+				locked = g.Record(false)
+			}
+			report(locked, err)
+		})
+	}()
+}
