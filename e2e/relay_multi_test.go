@@ -25,6 +25,7 @@ import (
 	"qrkiosk/internal/proctest"
 	"qrkiosk/relay"
 	"qrkiosk/relay/pgtest"
+	"qrkiosk/relay/relayclient"
 )
 
 const keyB = "E2EKEY0000000000000000000000000B"
@@ -159,14 +160,14 @@ func (b *balancer) serve(c net.Conn) {
 
 // follower is a kiosk's relay client, collecting what it is pushed.
 type follower struct {
-	c    *relay.Client
+	c    *relayclient.Client
 	mu   sync.Mutex
 	seen map[string]int // syssn → times delivered
 }
 
 func follow(t *testing.T, url, token, udid string, otns ...string) *follower {
 	t.Helper()
-	f := &follower{seen: map[string]int{}, c: relay.NewClient(relay.ClientConfig{URL: "ws://" + url + "/ws", Token: token,
+	f := &follower{seen: map[string]int{}, c: relayclient.NewClient(relayclient.Config{URL: "ws://" + url + "/ws", Token: token,
 		UDID: udid, MinBackoff: 50 * time.Millisecond, MaxBackoff: 500 * time.Millisecond})}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)

@@ -21,6 +21,7 @@ import (
 
 	"qrkiosk/internal/proctest"
 	"qrkiosk/relay"
+	"qrkiosk/relay/relayclient"
 )
 
 // relaySecrets are the secret files of the relay package: the unit's
@@ -436,7 +437,7 @@ ln -s private/qrkiosk-relay /var/lib/qrkiosk-relay`); err != nil {
 	base := srv.Listening(30 * time.Second)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	kiosk := relay.NewClient(relay.ClientConfig{URL: "ws" + strings.TrimPrefix(base, "http") + "/ws", Token: token, UDID: "counter-1"})
+	kiosk := relayclient.NewClient(relayclient.Config{URL: "ws" + strings.TrimPrefix(base, "http") + "/ws", Token: token, UDID: "counter-1"})
 	go kiosk.Run(ctx)
 	otn := "QK20250102100003a1b2c3d4e5f60718"
 	msgs, unsubscribe := kiosk.Subscribe(otn)
@@ -493,7 +494,7 @@ ln -s private/qrkiosk-relay /var/lib/qrkiosk-relay`); err != nil {
 
 // waitUp waits until the kiosk's link is up (connected, subscriptions
 // acknowledged).
-func waitUp(t *testing.T, c *relay.Client, link <-chan bool, srv *proctest.Proc) {
+func waitUp(t *testing.T, c *relayclient.Client, link <-chan bool, srv *proctest.Proc) {
 	t.Helper()
 	deadline := time.After(15 * time.Second)
 	for !c.Up() {

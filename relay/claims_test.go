@@ -12,6 +12,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"qrkiosk/relay/pgtest"
+	"qrkiosk/relay/wire"
 )
 
 // forEachStoreWith runs f against both stores, opened with cfg's Claims.
@@ -191,15 +192,15 @@ func TestClaimFloodIsRefused(t *testing.T) {
 	refused := 0
 	for i := range 50 {
 		otn := fmt.Sprint("O-FLOOD-", i)
-		k.send(TypeSubscribe, otn, "")
+		k.send(wire.TypeSubscribe, otn, "")
 		m, err := k.next(5 * time.Second)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if m.Type == TypeError {
+		if m.Type == wire.TypeError {
 			refused++
 		}
-		k.send(TypeUnsubscribe, otn, "")
+		k.send(wire.TypeUnsubscribe, otn, "")
 	}
 	if refused != 45 || subsRefused(t, tr.s, reasonDeviceClaimLimit) != 45 {
 		t.Fatalf("%d of 50 refused (metric %v), want 45", refused, subsRefused(t, tr.s, reasonDeviceClaimLimit))

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"qrkiosk/relay/wire"
 )
 
 // authenticate finds the kiosk's credential: the shared token (compared
@@ -70,12 +72,12 @@ const tokenNotAccepted = "unauthorized: token not accepted"
 func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	src := s.sourceAddr(r)
 	remote := src.String()
-	udid := r.Header.Get("X-QRKiosk-UDID")
+	udid := r.Header.Get(wire.HeaderUDID)
 	if udid == "" {
 		udid = r.URL.Query().Get("udid")
 	}
-	if len(udid) > maxUDID {
-		udid = udid[:maxUDID]
+	if len(udid) > wire.MaxUDID {
+		udid = udid[:wire.MaxUDID]
 	}
 	refuse := func(status int, reason, msg string, cred *credential, retry time.Duration) {
 		s.m.refused.WithLabelValues(reason).Inc()

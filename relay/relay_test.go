@@ -21,6 +21,9 @@ import (
 
 	"github.com/gorilla/websocket"
 	dto "github.com/prometheus/client_model/go"
+
+	"qrkiosk/relay/relayclient"
+	"qrkiosk/relay/wire"
 )
 
 const (
@@ -130,14 +133,14 @@ func dialKiosk(t *testing.T, tr *testRelay, dial *websocket.Dialer) *kiosk {
 
 func (k *kiosk) send(typ, otn, udid string) {
 	k.t.Helper()
-	if err := k.ws.WriteJSON(request{Type: typ, OutTradeNo: otn, UDID: udid}); err != nil {
+	if err := k.ws.WriteJSON(wire.KioskFrame{Type: typ, OutTradeNo: otn, UDID: udid}); err != nil {
 		k.t.Fatal(err)
 	}
 }
 
-func (k *kiosk) next(timeout time.Duration) (wireMessage, error) {
+func (k *kiosk) next(timeout time.Duration) (wire.RelayFrame, error) {
 	k.ws.SetReadDeadline(time.Now().Add(timeout))
-	var m wireMessage
+	var m wire.RelayFrame
 	_, data, err := k.ws.ReadMessage()
 	if err != nil {
 		return m, err
@@ -146,16 +149,16 @@ func (k *kiosk) next(timeout time.Duration) (wireMessage, error) {
 }
 
 // subscribe sends a subscription and returns what was replayed before the ack.
-func (k *kiosk) subscribe(otn, udid string) []wireMessage {
+func (k *kiosk) subscribe(otn, udid string) []wire.RelayFrame {
 	k.t.Helper()
-	k.send(TypeSubscribe, otn, udid)
-	var replay []wireMessage
+	k.send(wire.TypeSubscribe, otn, udid)
+	var replay []wire.RelayFrame
 	for {
 		m, err := k.next(5 * time.Second)
 		if err != nil {
 			k.t.Fatalf("waiting for ack: %v", err)
 		}
-		if m.Type == TypeSubscribed {
+		if m.Type == wire.TypeSubscribed {
 			if m.Replayed == nil || *m.Replayed != len(replay) {
 				k.t.Fatalf("ack says %v replayed, got %d", m.Replayed, len(replay))
 			}
@@ -225,7 +228,7 @@ func TestForgedNotificationsAreNeitherStoredNorForwarded(t *testing.T) {
 	// The first thing the kiosk receives must be the genuine one.
 	postSigned(t, tr, good)
 	m, err := k.next(5 * time.Second)
-	if err != nil || m.Type != TypeNotification || m.SysSN != "S-1" || !bytes.Equal(m.Body, good) {
+	if err != nil || m.Type != wire.TypeNotification || m.SysSN != "S-1" || !bytes.Equal(m.Body, good) {
 		t.Fatalf("first message %+v, %v; want the genuine notification", m, err)
 	}
 	if got := counter(t, tr.s, resultRejected); got != 9 {
@@ -260,7 +263,7 @@ func TestConcurrentDuplicatesBroadcastOnce(t *testing.T) {
 		t.Fatalf("a copy was answered %s", b)
 	}
 	m, err := k.next(5 * time.Second)
-	if err != nil || m.Type != TypeNotification || m.SysSN != "S-dup" {
+	if err != nil || m.Type != wire.TypeNotification || m.SysSN != "S-dup" {
 		t.Fatalf("got %+v, %v", m, err)
 	}
 	if m, err := k.next(300 * time.Millisecond); err == nil {
@@ -517,7 +520,7 @@ func TestClientReconnectsResubscribesAndGetsReplay(t *testing.T) {
 	dir := t.TempDir()
 	trA := startRelay(t, dir, "127.0.0.1:0", nil)
 	addr := trA.addr
-	c := NewClient(ClientConfig{URL: trA.wsURL(), Token: testToken, UDID: "KIOSK-9",
+	c := relayclient.NewClient(relayclient.Config{URL: trA.wsURL(), Token: testToken, UDID: "KIOSK-9",
 		MinBackoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond})
 	msgs, unsubscribe := c.Subscribe("O-9")
 	defer unsubscribe()
@@ -550,7 +553,7 @@ func TestClientReconnectsResubscribesAndGetsReplay(t *testing.T) {
 			t.Fatalf("Up() = %v, want %v", c.Up(), want)
 		}
 	}
-	waitMsg := func(syssn string, replay bool) Message {
+	waitMsg := func(syssn string, replay bool) relayclient.Message {
 		t.Helper()
 		select {
 		case m := <-msgs:
@@ -561,7 +564,7 @@ func TestClientReconnectsResubscribesAndGetsReplay(t *testing.T) {
 		case <-time.After(5 * time.Second):
 			t.Fatalf("no message %s", syssn)
 		}
-		return Message{}
+		return relayclient.Message{}
 	}
 
 	waitLink(true)
@@ -666,9 +669,9 @@ func FuzzServerRequest(f *testing.F) {
 		ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"subscribe","out_trade_no":"probe"}`))
 		for { // the relay must still answer after any frame (unless too large, or not UTF-8: refused)
 			ws.SetReadDeadline(time.Now().Add(5 * time.Second))
-			var m wireMessage
+			var m wire.RelayFrame
 			if err := ws.ReadJSON(&m); err != nil {
-				if len(frame) > maxInboundFrame {
+				if len(frame) > wire.MaxInboundFrame {
 					return
 				}
 				if !utf8.Valid(frame) && websocket.IsCloseError(err, websocket.CloseInvalidFramePayloadData) {
@@ -676,7 +679,7 @@ func FuzzServerRequest(f *testing.F) {
 				}
 				t.Fatalf("relay stopped answering after %q: %v", frame, err)
 			}
-			if m.Type == TypeSubscribed && m.OutTradeNo == "probe" {
+			if m.Type == wire.TypeSubscribed && m.OutTradeNo == "probe" {
 				return
 			}
 		}

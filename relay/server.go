@@ -2,8 +2,8 @@
 // (QFPay's, ScanForPay's),
 // proves each genuine with its merchant's key, stores it durably (SQLite,
 // or PostgreSQL shared by several relay instances) and pushes it over
-// websockets to the kiosk whose order it is. It also holds the kiosk-side
-// client.
+// websockets to the kiosk whose order it is. The kiosk's side is
+// relay/relayclient.
 package relay
 
 import (
@@ -28,6 +28,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"qrkiosk/payment/scanforpay"
+	"qrkiosk/relay/wire"
 )
 
 // MaxNotifyBody caps a notification body; larger ones get 413.
@@ -744,7 +745,7 @@ func (s *Server) broadcast(rec *Record) {
 		s.log.Warn("ws: notification withheld from a kiosk outside its scope", "out_trade_no", rec.OutTradeNo,
 			"notification_merchant", rec.Merchant, "notification_udid", rec.UDID, "token_id", c.cred.tokenID,
 			"token_merchant", c.cred.scope.Merchant, "token_udid", c.cred.scope.UDID)
-		s.refuseSub(c, request{Type: TypeSubscribe, OutTradeNo: rec.OutTradeNo}, reasonForeignOrder,
+		s.refuseSub(c, wire.KioskFrame{Type: wire.TypeSubscribe, OutTradeNo: rec.OutTradeNo}, reasonForeignOrder,
 			"a notification for it, just stored, is another device's or merchant's: subscription dropped")
 	}
 }
@@ -850,7 +851,7 @@ func (s *Server) readPump(c *wsConn) {
 			"after", (time.Duration(time.Now().Unix()-c.since) * time.Second).String(), "why", why)
 	}()
 	wait := 2 * s.cfg.PingInterval
-	c.ws.SetReadLimit(maxInboundFrame)
+	c.ws.SetReadLimit(wire.MaxInboundFrame)
 	c.ws.SetReadDeadline(time.Now().Add(wait))
 	c.ws.SetPongHandler(func(string) error { return c.ws.SetReadDeadline(time.Now().Add(wait)) })
 	for {
@@ -872,25 +873,25 @@ func (s *Server) readPump(c *wsConn) {
 			c.close(websocket.CloseInvalidFramePayloadData, "text frame is not valid UTF-8", false)
 			return
 		}
-		var req request
+		var req wire.KioskFrame
 		if err := json.Unmarshal(data, &req); err != nil {
-			s.reply(c, wireMessage{Type: TypeError, Error: "not a JSON message"})
+			s.reply(c, wire.RelayFrame{Type: wire.TypeError, Error: "not a JSON message"})
 			continue
 		}
 		switch {
-		case len(req.OutTradeNo) > maxOutTradeNo || len(req.UDID) > maxUDID:
-			s.reply(c, wireMessage{Type: TypeError, Error: "out_trade_no or udid too long"})
+		case len(req.OutTradeNo) > wire.MaxOutTradeNo || len(req.UDID) > wire.MaxUDID:
+			s.reply(c, wire.RelayFrame{Type: wire.TypeError, Error: "out_trade_no or udid too long"})
 		case req.OutTradeNo == "" && req.UDID == "":
-			s.reply(c, wireMessage{Type: TypeError, Error: "out_trade_no or udid required"})
-		case req.Type == TypeSubscribe:
+			s.reply(c, wire.RelayFrame{Type: wire.TypeError, Error: "out_trade_no or udid required"})
+		case req.Type == wire.TypeSubscribe:
 			if !s.subscribe(c, req) {
 				why = "replay failed or stalled"
 				return
 			}
-		case req.Type == TypeUnsubscribe:
+		case req.Type == wire.TypeUnsubscribe:
 			s.hub.unsubscribe(c, req.OutTradeNo, req.UDID)
 		default:
-			s.reply(c, wireMessage{Type: TypeError, Error: "unknown type"})
+			s.reply(c, wire.RelayFrame{Type: wire.TypeError, Error: "unknown type"})
 		}
 	}
 }
@@ -906,7 +907,7 @@ const subscriptionRefused = "subscription refused: no push for this order; poll 
 // refuseSub answers a subscription with an error naming it, and logs it
 // (sampled) with the reason and detail. A udid subscription's error says
 // why (detail): it concerns the token's own device only.
-func (s *Server) refuseSub(c *wsConn, req request, reason, detail string) {
+func (s *Server) refuseSub(c *wsConn, req wire.KioskFrame, reason, detail string) {
 	s.m.subsRefused.WithLabelValues(reason).Inc()
 	s.subLog.warn(s.log, "ws: subscription refused", "reason", reason, "detail", detail, "remote", c.remote,
 		"token_id", c.cred.tokenID, "merchant", c.cred.scope.Merchant, "token_udid", c.cred.scope.UDID,
@@ -915,7 +916,7 @@ func (s *Server) refuseSub(c *wsConn, req request, reason, detail string) {
 	if req.OutTradeNo != "" {
 		msg = subscriptionRefused
 	}
-	s.reply(c, wireMessage{Type: TypeError, OutTradeNo: req.OutTradeNo, UDID: req.UDID, Error: msg})
+	s.reply(c, wire.RelayFrame{Type: wire.TypeError, OutTradeNo: req.OutTradeNo, UDID: req.UDID, Error: msg})
 }
 
 // onShortGoroutine runs a store call on a goroutine of its own: SQLite's
@@ -938,7 +939,7 @@ func onShortGoroutine[T any](f func() (T, error)) (T, error) {
 // subscribe checks the subscription against the kiosk's credential,
 // registers it, then streams what is stored (replay): in that order
 // nothing committed in between is missed (it may come twice).
-func (s *Server) subscribe(c *wsConn, req request) bool {
+func (s *Server) subscribe(c *wsConn, req wire.KioskFrame) bool {
 	scope := c.cred.scope
 	if req.UDID != "" && scope.UDID != "" && req.UDID != scope.UDID {
 		s.refuseSub(c, req, reasonForeignDevice, fmt.Sprintf("udid %s: this kiosk's token is for device %s only", req.UDID, scope.UDID))
@@ -998,14 +999,14 @@ func (s *Server) subscribe(c *wsConn, req request) bool {
 	if !ok {
 		return false
 	}
-	ack := wireMessage{Type: TypeSubscribed, OutTradeNo: req.OutTradeNo, UDID: req.UDID, Replayed: &n}
+	ack := wire.RelayFrame{Type: wire.TypeSubscribed, OutTradeNo: req.OutTradeNo, UDID: req.UDID, Replayed: &n}
 	frame, _ := json.Marshal(ack)
 	return s.enqueue(c, &outbound{data: frame})
 }
 
 // reply queues a control answer without waiting: if the queue is full the
 // kiosk is not reading and will be dropped by the next broadcast anyway.
-func (s *Server) reply(c *wsConn, m wireMessage) {
+func (s *Server) reply(c *wsConn, m wire.RelayFrame) {
 	frame, _ := json.Marshal(m)
 	select {
 	case c.send <- &outbound{data: frame}:

@@ -7,6 +7,8 @@ import (
 	"encoding/base64"
 	"fmt"
 	"unicode"
+
+	"qrkiosk/relay/wire"
 )
 
 // TokenPrefix starts every kiosk token, so one found in a log or a config
@@ -26,8 +28,8 @@ func HashToken(secret string) []byte {
 // ValidDeviceID checks a kiosk's udid as a token binds it: what the kiosk
 // sends QFPay on every order (QRKIOSK_UDID), 1-64 printable characters.
 func ValidDeviceID(udid string) error {
-	if udid == "" || len(udid) > maxUDID {
-		return fmt.Errorf("udid %q: 1-%d characters (the kiosk's QRKIOSK_UDID)", udid, maxUDID)
+	if udid == "" || len(udid) > wire.MaxUDID {
+		return fmt.Errorf("udid %q: 1-%d characters (the kiosk's QRKIOSK_UDID)", udid, wire.MaxUDID)
 	}
 	for _, r := range udid {
 		if !unicode.IsPrint(r) || unicode.IsSpace(r) {

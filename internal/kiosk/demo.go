@@ -19,6 +19,7 @@ import (
 	"qrkiosk/payment/scanforpay"
 	"qrkiosk/payment/scanforpay/sfpsim"
 	"qrkiosk/relay"
+	"qrkiosk/relay/relayclient"
 )
 
 // Demo is the zero-config demo: the simulator of the kiosk's gateway
@@ -91,7 +92,7 @@ func startDemo(k *Kiosk, host string) (*Demo, error) {
 	}
 	serve(k, relayLn, rs.Handler(), log, func(ctx context.Context) { rs.Shutdown(ctx) })
 	serve(k, simLn, sim, log, func(context.Context) { closeSim() })
-	k.startRelay(relay.ClientConfig{URL: "ws://" + relayLn.Addr().String() + "/ws", Token: token, UDID: "qrkiosk-demo", Logger: log})
+	k.startRelay(relayclient.Config{URL: "ws://" + relayLn.Addr().String() + "/ws", Token: token, UDID: "qrkiosk-demo", Logger: log})
 	log.Info("demo mode", "gateway_name", k.Config.Gateway, "gateway", simURL, "relay", relayURL)
 	return d, nil
 }
