@@ -26,6 +26,7 @@ import (
 	"qrkiosk/relay"
 	"qrkiosk/relay/pgtest"
 	"qrkiosk/relay/relayclient"
+	"qrkiosk/relay/sqlitestore"
 )
 
 const keyB = "E2EKEY0000000000000000000000000B"
@@ -398,7 +399,7 @@ func TestRelayRefusesUnusableDataDirectory(t *testing.T) {
 	if code := first.Wait(30 * time.Second); code != 0 {
 		t.Fatalf("first relay exit %d", code)
 	}
-	if fi, err := os.Stat(filepath.Join(data, relay.JournalFile)); err != nil || fi.Mode().Perm() != 0o600 {
+	if fi, err := os.Stat(filepath.Join(data, sqlitestore.JournalFile)); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("journal %v %v, want mode 0600", fi, err)
 	}
 

@@ -22,6 +22,7 @@ import (
 	"qrkiosk/internal/proctest"
 	"qrkiosk/relay"
 	"qrkiosk/relay/relayclient"
+	"qrkiosk/relay/sqlitestore"
 )
 
 // relaySecrets are the secret files of the relay package: the unit's
@@ -487,7 +488,7 @@ ln -s private/qrkiosk-relay /var/lib/qrkiosk-relay`); err != nil {
 		ents, _ := os.ReadDir(r.path("/etc/qrkiosk-relay"))
 		t.Errorf("/etc/qrkiosk-relay after purge: %v %v", ents, err)
 	}
-	if _, err := os.Stat(r.path("/var/lib/qrkiosk-relay/" + relay.JournalFile)); err != nil || !strings.Contains(out, "stays in /var/lib/qrkiosk-relay") {
+	if _, err := os.Stat(r.path("/var/lib/qrkiosk-relay/" + sqlitestore.JournalFile)); err != nil || !strings.Contains(out, "stays in /var/lib/qrkiosk-relay") {
 		t.Errorf("after purge the journal: %v; output:\n%s", err, out)
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"qrkiosk/relay/store"
 	"qrkiosk/relay/wire"
 )
 
@@ -51,7 +52,7 @@ func (s *Server) authenticate(r *http.Request) (cred *credential, status int, re
 	defer cancel()
 	t, err := s.st.TokenByHash(ctx, HashToken(tok))
 	switch {
-	case errors.Is(err, ErrTokenNotFound):
+	case errors.Is(err, store.ErrTokenNotFound):
 		return cred, http.StatusUnauthorized, reasonUnauthorized, tokenNotAccepted
 	case err != nil:
 		s.log.Error("ws: token look-up", "err", err)

@@ -3,15 +3,16 @@ package relay
 import (
 	"encoding/json"
 
+	"qrkiosk/relay/store"
 	"qrkiosk/relay/wire"
 )
 
 // encodeNotification is the frame that carries r to a kiosk.
-func encodeNotification(r *Record, replay bool) ([]byte, error) {
+func encodeNotification(r *store.Record, replay bool) ([]byte, error) {
 	return json.Marshal(notificationFrame(r, replay))
 }
 
-func notificationFrame(r *Record, replay bool) wire.RelayFrame {
+func notificationFrame(r *store.Record, replay bool) wire.RelayFrame {
 	at := r.ReceivedAt.UTC()
 	return wire.RelayFrame{
 		Type:       wire.TypeNotification,

@@ -22,7 +22,11 @@ import (
 	"github.com/gorilla/websocket"
 	dto "github.com/prometheus/client_model/go"
 
+	"qrkiosk/relay/internal/storesql"
+	"qrkiosk/relay/internal/storetest"
 	"qrkiosk/relay/relayclient"
+	"qrkiosk/relay/sqlitestore"
+	"qrkiosk/relay/store"
 	"qrkiosk/relay/wire"
 )
 
@@ -50,9 +54,25 @@ type testRelay struct {
 	dir  string
 }
 
+// sqliteAt opens the journal in dir for a server, which owns it from
+// then on.
+func sqliteAt(t testing.TB, dir string) store.Store {
+	t.Helper()
+	st, err := sqlitestore.Open(dir, sqlitestore.Options{Lock: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// startRelay starts a relay on the SQLite journal in dir, or, with dir
+// "", on the store mod sets.
 func startRelay(t *testing.T, dir, addr string, mod func(*Config)) *testRelay {
 	t.Helper()
-	cfg := Config{Key: testKey, Token: testToken, DataDir: dir}
+	cfg := Config{Key: testKey, Token: testToken}
+	if dir != "" {
+		cfg.Store = sqliteAt(t, dir)
+	}
 	if mod != nil {
 		mod(&cfg)
 	}
@@ -418,7 +438,7 @@ func TestAllowListAndProxies(t *testing.T) {
 			t.Errorf("%q accepted", bad)
 		}
 	}
-	s, err := NewServer(Config{Key: testKey, Token: testToken, DataDir: t.TempDir(),
+	s, err := NewServer(Config{Key: testKey, Token: testToken, Store: sqliteAt(t, t.TempDir()),
 		AllowIPs:       mustList(t, "qfpay"),
 		TrustedProxies: mustList(t, "127.0.0.1")})
 	if err != nil {
@@ -463,15 +483,15 @@ func TestConfigRequired(t *testing.T) {
 		cfg  Config
 		want string
 	}{
-		{Config{Token: "t", DataDir: t.TempDir()}, "merchant is required"},
-		{Config{Key: "k", Token: "t"}, "DataDir"},
+		{Config{Token: "t", Store: sqliteAt(t, t.TempDir())}, "merchant is required"},
+		{Config{Key: "k", Token: "t"}, "Store"},
 		// The shared token sees the one-shop merchant: there must be one.
-		{Config{Merchants: []Merchant{{ID: "shop-a", Gateway: "qfpay", Key: "k"}}, Token: "t", DataDir: t.TempDir()}, "shared Token"},
-		{Config{Key: "k", Merchants: []Merchant{{ID: DefaultMerchant, Gateway: "qfpay", Key: "k2"}}, DataDir: t.TempDir()}, "configured twice"},
-		{Config{Merchants: []Merchant{{ID: "Shop A", Gateway: "qfpay", Key: "k"}}, DataDir: t.TempDir()}, "merchant id"},
-		{Config{Merchants: []Merchant{{ID: "shop-a", Gateway: "paypal", Key: "k"}}, DataDir: t.TempDir()}, "gateway"},
+		{Config{Merchants: []Merchant{{ID: "shop-a", Gateway: "qfpay", Key: "k"}}, Token: "t", Store: sqliteAt(t, t.TempDir())}, "shared Token"},
+		{Config{Key: "k", Merchants: []Merchant{{ID: DefaultMerchant, Gateway: "qfpay", Key: "k2"}}, Store: sqliteAt(t, t.TempDir())}, "configured twice"},
+		{Config{Merchants: []Merchant{{ID: "Shop A", Gateway: "qfpay", Key: "k"}}, Store: sqliteAt(t, t.TempDir())}, "merchant id"},
+		{Config{Merchants: []Merchant{{ID: "shop-a", Gateway: "paypal", Key: "k"}}, Store: sqliteAt(t, t.TempDir())}, "gateway"},
 		// Kept for less than a reconnecting kiosk replays.
-		{Config{Key: "k", Token: "t", DataDir: t.TempDir(), Retain: time.Hour}, "Retain"},
+		{Config{Key: "k", Token: "t", Store: sqliteAt(t, t.TempDir()), Retain: time.Hour}, "Retain"},
 	} {
 		s, err := NewServer(tc.cfg)
 		if err == nil {
@@ -484,7 +504,7 @@ func TestConfigRequired(t *testing.T) {
 		}
 	}
 	// Kiosks with their own tokens need no shared one.
-	s, err := NewServer(Config{Merchants: []Merchant{{ID: "shop-a", Gateway: "qfpay", Key: "k"}}, DataDir: t.TempDir()})
+	s, err := NewServer(Config{Merchants: []Merchant{{ID: "shop-a", Gateway: "qfpay", Key: "k"}}, Store: sqliteAt(t, t.TempDir())})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -604,7 +624,7 @@ func TestClientReconnectsResubscribesAndGetsReplay(t *testing.T) {
 // startRelayAt is startRelay with a hook run before the listener opens.
 func startRelayAt(t *testing.T, dir, addr string, before func(*Server)) *testRelay {
 	t.Helper()
-	s, err := NewServer(Config{Key: testKey, Token: testToken, DataDir: dir})
+	s, err := NewServer(Config{Key: testKey, Token: testToken, Store: sqliteAt(t, dir)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -629,7 +649,7 @@ func FuzzNotify(f *testing.F) {
 	f.Add(notifBody("payment", "S", "O", "U"), true)
 	f.Add([]byte(`{"syssn":1}`), true)
 	f.Add([]byte(`{}`), false)
-	s, err := NewServer(Config{Key: testKey, InsecureNoAuth: true, DataDir: f.TempDir()})
+	s, err := NewServer(Config{Key: testKey, InsecureNoAuth: true, Store: sqliteAt(f, f.TempDir())})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -687,7 +707,7 @@ func FuzzServerRequest(f *testing.F) {
 }
 
 func startRelayF(f *testing.F) *testRelay {
-	s, err := NewServer(Config{Key: testKey, Token: testToken, DataDir: f.TempDir()})
+	s, err := NewServer(Config{Key: testKey, Token: testToken, Store: sqliteAt(f, f.TempDir())})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -705,7 +725,7 @@ func startRelayF(f *testing.F) *testRelay {
 // now, straight into the journal of dir.
 func plantOld(t *testing.T, dir string, n int, age time.Duration) {
 	t.Helper()
-	st, err := OpenStore(context.Background(), StoreConfig{DataDir: dir})
+	st, err := sqlitestore.Open(dir, sqlitestore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -714,18 +734,18 @@ func plantOld(t *testing.T, dir string, n int, age time.Duration) {
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			mustAppend(t, st, rec(DefaultMerchant, fmt.Sprintf("S-OLD-%d", i), "payment", fmt.Sprintf("O-OLD-%d", i), "KIOSK-A", old))
+			storetest.MustAppend(t, st, storetest.Record(DefaultMerchant, fmt.Sprintf("S-OLD-%d", i), "payment", fmt.Sprintf("O-OLD-%d", i), "KIOSK-A", old))
 		})
 	}
 	wg.Wait()
-	mustAppend(t, st, rec(DefaultMerchant, "S-NEW", "payment", "O-NEW", "KIOSK-A", time.Now()))
+	storetest.MustAppend(t, st, storetest.Record(DefaultMerchant, "S-NEW", "payment", "O-NEW", "KIOSK-A", time.Now()))
 }
 
 // A relay running for years does not fill its disk: notifications older
 // than the retention period are deleted (in chunks, so deliveries do not
 // wait), recent ones are kept and still replayed; Retain < 0 keeps all.
 func TestOldNotificationsArePruned(t *testing.T) {
-	const old = 2*pruneChunk + 7
+	const old = 2*storesql.PruneChunk + 7
 	dir := t.TempDir()
 	plantOld(t, dir, old, DefaultRetain+24*time.Hour)
 	tr := startRelay(t, dir, "127.0.0.1:0", nil)
@@ -768,7 +788,7 @@ func TestOldNotificationsArePruned(t *testing.T) {
 		tr2.s.m.prunePasses.Write(&passes)
 	}
 	tr2.stop()
-	st, err := OpenStore(context.Background(), StoreConfig{DataDir: keep})
+	st, err := sqlitestore.Open(keep, sqlitestore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -112,7 +112,7 @@ func TestRelayServesTheGatewaysItHasKeysFor(t *testing.T) {
 	if code, got := post(t, http.DefaultClient, sfpOnly.url("/notify/scanforpay"), body, nil); code != 200 || got != "success" {
 		t.Fatalf("ScanForPay-only relay: %d %q", code, got)
 	}
-	if _, err := NewServer(Config{Token: "t", DataDir: t.TempDir()}); err == nil {
+	if _, err := NewServer(Config{Token: "t", Store: sqliteAt(t, t.TempDir())}); err == nil {
 		t.Fatal("a relay without any gateway key started")
 	}
 }

@@ -22,6 +22,7 @@ import (
 
 	"qrkiosk/payment/qfpay"
 	"qrkiosk/relay/relayclient"
+	"qrkiosk/relay/store"
 	"qrkiosk/relay/wire"
 )
 
@@ -87,7 +88,7 @@ func postTo(t *testing.T, tr *testRelay, path string, body []byte, key string) (
 }
 
 // issue makes a kiosk token in the relay's store.
-func issue(t *testing.T, tr *testRelay, merchant, udid string) (string, *Token) {
+func issue(t *testing.T, tr *testRelay, merchant, udid string) (string, *store.Token) {
 	t.Helper()
 	secret, tok, err := IssueToken(context.Background(), tr.s.st, merchant, udid, "test")
 	if err != nil {
@@ -462,7 +463,7 @@ func TestKioskLimits(t *testing.T) {
 		t.Fatalf("4th subscription: %+v", m)
 	}
 	logs.waitLog(t, "subscription refused", "reason=too_many_subscriptions", "at most 3", "out_trade_no=O-4")
-	if owner, _ := tr.s.st.Claim(context.Background(), DefaultMerchant, "O-4", "KIOSK-Z"); owner != "KIOSK-Z" {
+	if owner, _ := tr.s.st.Claim(context.Background(), DefaultMerchant, "O-4", "KIOSK-Z", tr.s.cfg.Claims); owner != "KIOSK-Z" {
 		t.Fatalf("a refused subscription claimed its order for %s", owner)
 	}
 	k.send(wire.TypeUnsubscribe, "O-1", "")

@@ -28,11 +28,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"qrkiosk/payment/scanforpay"
+	"qrkiosk/relay/store"
 	"qrkiosk/relay/wire"
 )
 
 // MaxNotifyBody caps a notification body; larger ones get 413.
-const MaxNotifyBody = 64 << 10
+const MaxNotifyBody = store.MaxNotifyBody
 
 // feedPage is how many stored notifications the fan-out reads at a time.
 const feedPage = 256
@@ -56,10 +57,11 @@ type Config struct {
 	// their own tokens (IssueToken), each bound to a merchant and device.
 	Token          string
 	InsecureNoAuth bool // accept /ws without a token as if it were the shared one (local demos only)
-	// Database is a postgres:// URL shared by several relay instances;
-	// empty means SQLite in DataDir (one relay per directory).
-	Database string
-	DataDir  string
+	// Store keeps the notifications and tokens: relay/sqlitestore for one
+	// relay (opened with its Lock), relay/pgstore shared by several. The
+	// server owns it from NewServer on, and closes it on Shutdown, or at
+	// once when NewServer fails.
+	Store store.Store
 	// Instance names this relay in logs, metrics and the database's
 	// heartbeat table; "" = the host name.
 	Instance string
@@ -103,7 +105,7 @@ type Config struct {
 	// Claims bound the orders a kiosk token's device may claim (by
 	// subscribing to them), and how long unpaid ones are kept; zero
 	// fields take DefaultClaimLimits'.
-	Claims ClaimLimits
+	Claims store.ClaimLimits
 	// ReplayMemory bounds the replayed notifications in flight on this
 	// instance, in bytes; 0 = DefaultReplayMemory. Replays wait for room.
 	ReplayMemory int64
@@ -113,16 +115,13 @@ type Config struct {
 	// FeedPoll is how often the store is read for new notifications even
 	// without a signal (PostgreSQL's LISTEN down); 0 = 1s.
 	FeedPoll time.Duration
-
-	// wrapStore, in tests, stands between the server and its store.
-	wrapStore func(Store) Store
 }
 
 // DefaultClaimLimits: a kiosk's orders expire within 2 hours (plus the
 // time it keeps following an unpaid one), so an unpaid claim is kept a
 // day; a kiosk starts far fewer than 2,000 orders a day (one every 43 s
 // around the clock), and 100,000 is 50 such kiosks of one merchant.
-var DefaultClaimLimits = ClaimLimits{TTL: 24 * time.Hour, PerDevice: 2000, PerMerchant: 100000}
+var DefaultClaimLimits = store.ClaimLimits{TTL: 24 * time.Hour, PerDevice: 2000, PerMerchant: 100000}
 
 // DefaultRetain is how long the relay keeps a notification unless told:
 // long enough to look back at a quarter's disputes, short enough that a
@@ -133,8 +132,7 @@ const DefaultRetain = 90 * 24 * time.Hour
 type Server struct {
 	cfg       Config
 	log       *slog.Logger
-	st        Store
-	storage   string // "sqlite" or "postgres"
+	st        store.Store
 	hub       *hub
 	m         *metrics
 	gatherer  prometheus.Gatherer
@@ -175,15 +173,20 @@ type Server struct {
 // NewServer checks cfg, opens (and migrates) the store, proves it can
 // commit a write, and starts the fan-out, pruning and revocation watch.
 func NewServer(cfg Config) (*Server, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("relay: a Store is required (relay/sqlitestore or relay/pgstore)")
+	}
+	st := cfg.Store
+	fail := func(err error) (*Server, error) {
+		st.Close()
+		return nil, err
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	merchants, err := checkMerchants(cfg)
 	if err != nil {
-		return nil, err
-	}
-	if cfg.Database == "" && cfg.DataDir == "" {
-		return nil, errors.New("relay: DataDir (or a Database URL) is required")
+		return fail(err)
 	}
 	if cfg.Instance == "" {
 		cfg.Instance, _ = os.Hostname()
@@ -204,7 +207,7 @@ func NewServer(cfg Config) (*Server, error) {
 		cfg.Retain = DefaultRetain
 	}
 	if cfg.Retain > 0 && cfg.Retain < cfg.ReplayWindow {
-		return nil, fmt.Errorf("relay: Retain (%v) must be at least ReplayWindow (%v): a reconnecting kiosk replays that far back", cfg.Retain, cfg.ReplayWindow)
+		return fail(fmt.Errorf("relay: Retain (%v) must be at least ReplayWindow (%v): a reconnecting kiosk replays that far back", cfg.Retain, cfg.ReplayWindow))
 	}
 	if cfg.PruneEvery <= 0 {
 		cfg.PruneEvery = time.Hour
@@ -251,23 +254,11 @@ func NewServer(cfg Config) (*Server, error) {
 	if cfg.Token != "" {
 		s.tokenSum = sha256.Sum256([]byte(cfg.Token))
 	}
-	s.shared = &credential{scope: Scope{Merchant: DefaultMerchant}, limit: cfg.MaxConnsShared}
+	s.shared = &credential{scope: store.Scope{Merchant: DefaultMerchant}, limit: cfg.MaxConnsShared}
 
+	s.st = st
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	st, err := OpenStore(ctx, StoreConfig{Database: cfg.Database, DataDir: cfg.DataDir, Lock: true, Claims: cfg.Claims,
-		Logger: cfg.Logger})
-	if err != nil {
-		return nil, err
-	}
-	if cfg.wrapStore != nil {
-		st = cfg.wrapStore(st)
-	}
-	s.st = st
-	fail := func(err error) (*Server, error) {
-		st.Close()
-		return nil, err
-	}
 	// A relay that cannot store a notification must not start and look
 	// healthy: every notification would be answered 503.
 	if err := st.Ready(ctx, cfg.Instance); err != nil {
@@ -279,11 +270,9 @@ func NewServer(cfg Config) (*Server, error) {
 	}
 
 	var listening func() float64
-	s.storage = "sqlite"
-	if pg, ok := st.(*pgStore); ok {
-		s.storage = "postgres"
+	if has, _ := st.Listener(); has {
 		listening = func() float64 {
-			if pg.Listening() {
+			if _, up := st.Listener(); up {
 				return 1
 			}
 			return 0
@@ -298,7 +287,7 @@ func NewServer(cfg Config) (*Server, error) {
 	} else {
 		s.gatherer = prometheus.DefaultGatherer
 	}
-	m, err := newMetrics(reg, own, cfg.Instance, s.storage, listening)
+	m, err := newMetrics(reg, own, cfg.Instance, st.Kind(), listening)
 	if err != nil {
 		return fail(fmt.Errorf("relay: metrics: %w", err))
 	}
@@ -336,7 +325,7 @@ func NewServer(cfg Config) (*Server, error) {
 	go s.fanout(bgctx, last)
 	go s.pruneLoop(bgctx)
 	go s.watchRevocations(bgctx)
-	s.log.Info("relay store open", "storage", s.storage, "instance", cfg.Instance, "merchants", s.merchantCount(),
+	s.log.Info("relay store open", "storage", st.Kind(), "instance", cfg.Instance, "merchants", s.merchantCount(),
 		"last_id", last)
 	return s, nil
 }
@@ -424,8 +413,8 @@ func (s *Server) merchantCount() int {
 // Handler serves /notify/…, /ws, /healthz, /readyz and /metrics.
 func (s *Server) Handler() http.Handler { return s.mux }
 
-// Storage is "sqlite" or "postgres".
-func (s *Server) Storage() string { return s.storage }
+// Storage is the store's Kind: "sqlite" or "postgres".
+func (s *Server) Storage() string { return s.st.Kind() }
 
 // Shutdown closes every websocket with "going away" (after flushing what
 // is queued), waits for their goroutines, stops the background work, then
@@ -546,7 +535,7 @@ func (s *Server) pruneLoop(ctx context.Context) {
 		if s.cfg.Retain > 0 {
 			before = time.Now().Add(-s.cfg.Retain)
 		}
-		n, ran, err := s.st.Prune(ctx, before, s.cfg.PruneEvery)
+		n, ran, err := s.st.Prune(ctx, before, s.cfg.Claims.TTL, s.cfg.PruneEvery)
 		s.m.pruned.Add(float64(n))
 		s.m.prunePasses.Inc()
 		switch {
@@ -665,7 +654,7 @@ func (s *Server) handleNotify(w http.ResponseWriter, r *http.Request, gatewayNam
 		return
 	}
 	s.m.count(resultVerified)
-	rec := &Record{
+	rec := &store.Record{
 		Merchant:   m.ID,
 		Gateway:    gw.Name(),
 		SysSN:      n.EventID,
@@ -679,7 +668,7 @@ func (s *Server) handleNotify(w http.ResponseWriter, r *http.Request, gatewayNam
 	}
 	log = log.With("syssn", rec.SysSN, "notify_type", rec.NotifyType, "out_trade_no", rec.OutTradeNo)
 	inserted, err := s.st.Append(r.Context(), rec)
-	if r.Context().Err() == nil && !errors.Is(err, ErrStoreClosed) {
+	if r.Context().Err() == nil && !errors.Is(err, store.ErrClosed) {
 		s.noteAppend(err)
 	}
 	if err != nil {
@@ -730,7 +719,7 @@ func (s *Server) proxyHint(r *http.Request, src netip.Addr) {
 
 // broadcast offers a stored notification to the connections that follow
 // it, and refuses the subscriptions of those that may not see it.
-func (s *Server) broadcast(rec *Record) {
+func (s *Server) broadcast(rec *store.Record) {
 	frame, err := encodeNotification(rec, false)
 	if err != nil {
 		s.log.Error("encode notification", "err", err)
@@ -953,13 +942,13 @@ func (s *Server) subscribe(c *wsConn, req wire.KioskFrame) bool {
 		owner, err := onShortGoroutine(func() (string, error) {
 			ctx, cancel := context.WithTimeout(context.Background(), s.cfg.WriteTimeout)
 			defer cancel()
-			return s.st.Claim(ctx, scope.Merchant, req.OutTradeNo, scope.UDID)
+			return s.st.Claim(ctx, scope.Merchant, req.OutTradeNo, scope.UDID, s.cfg.Claims)
 		})
 		switch {
-		case errors.Is(err, ErrDeviceClaimLimit):
+		case errors.Is(err, store.ErrDeviceClaimLimit):
 			s.refuseSub(c, req, reasonDeviceClaimLimit, err.Error())
 			return true
-		case errors.Is(err, ErrMerchantClaimLimit):
+		case errors.Is(err, store.ErrMerchantClaimLimit):
 			s.refuseSub(c, req, reasonMerchantClaimLimit, err.Error())
 			return true
 		case err != nil:
@@ -994,7 +983,7 @@ func (s *Server) subscribe(c *wsConn, req wire.KioskFrame) bool {
 		}
 		return false
 	}
-	q := ReplayQuery{Scope: scope, OutTradeNo: req.OutTradeNo, UDID: req.UDID, Since: time.Now().Add(-s.cfg.ReplayWindow)}
+	q := store.ReplayQuery{Scope: scope, OutTradeNo: req.OutTradeNo, UDID: req.UDID, Since: time.Now().Add(-s.cfg.ReplayWindow)}
 	n, ok := s.replay(c, q)
 	if !ok {
 		return false

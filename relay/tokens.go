@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"unicode"
 
+	"qrkiosk/relay/store"
 	"qrkiosk/relay/wire"
 )
 
@@ -41,7 +42,7 @@ func ValidDeviceID(udid string) error {
 
 // IssueToken creates a kiosk token bound to a merchant and a device,
 // stores its hash, and returns the secret: shown once, never stored.
-func IssueToken(ctx context.Context, st Store, merchant, udid, note string) (secret string, t *Token, err error) {
+func IssueToken(ctx context.Context, st store.Store, merchant, udid, note string) (secret string, t *store.Token, err error) {
 	if err := ValidMerchantID(merchant); err != nil {
 		return "", nil, err
 	}
@@ -54,7 +55,7 @@ func IssueToken(ctx context.Context, st Store, merchant, udid, note string) (sec
 	b := make([]byte, tokenBytes)
 	rand.Read(b) // never fails (crypto/rand panics rather than return short)
 	secret = TokenPrefix + base64.RawURLEncoding.EncodeToString(b)
-	t = &Token{Hash: HashToken(secret), Merchant: merchant, UDID: udid, Note: note}
+	t = &store.Token{Hash: HashToken(secret), Merchant: merchant, UDID: udid, Note: note}
 	if err := st.AddToken(ctx, t); err != nil {
 		return "", nil, err
 	}

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"qrkiosk/relay"
+	"qrkiosk/relay/store"
 )
 
 // exitUsage is EX_USAGE from sysexits.h.
@@ -310,15 +311,23 @@ func serve(args []string, stdout, stderr io.Writer, checkOnly bool) int {
 		host, _ := os.Hostname()
 		*instance = host + "/" + *listen
 	}
+	claims := store.ClaimLimits{TTL: unpaidTTL, PerDevice: limit["max-claims-per-device"],
+		PerMerchant: limit["max-claims-per-merchant"]}
 
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	st, err := openStore(ctx, database, *sf.data, true, log)
+	cancel()
+	if err != nil {
+		log.Error("start", "err", err)
+		return 1
+	}
 	srv, err := relay.NewServer(relay.Config{
 		Key:               *key,
 		ScanForPayKey:     *sfpKey,
 		Merchants:         merchants,
 		Token:             *token,
 		InsecureNoAuth:    *noAuth,
-		Database:          database,
-		DataDir:           *sf.data,
+		Store:             st,
 		Instance:          *instance,
 		AllowIPs:          allowIPs,
 		TrustedProxies:    trusted,
@@ -328,10 +337,9 @@ func serve(args []string, stdout, stderr io.Writer, checkOnly bool) int {
 		MaxConnsShared:    limit["max-conns-shared-token"],
 		MaxConns:          limit["max-conns"],
 		RefusalsPerMinute: limit["refusals-per-minute"],
-		Claims: relay.ClaimLimits{TTL: unpaidTTL, PerDevice: limit["max-claims-per-device"],
-			PerMerchant: limit["max-claims-per-merchant"]},
-		ReplayMemory: int64(limit["replay-memory-mib"]) << 20,
-		Logger:       log,
+		Claims:            claims,
+		ReplayMemory:      int64(limit["replay-memory-mib"]) << 20,
+		Logger:            log,
 	})
 	if err != nil {
 		log.Error("start", "err", err)

@@ -95,7 +95,7 @@ func runToken(args []string, stdout, stderr io.Writer) int {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	st, err := relay.OpenStore(ctx, relay.StoreConfig{Database: database, DataDir: *sf.data, Logger: log})
+	st, err := openStore(ctx, database, *sf.data, false, log)
 	if err != nil {
 		fmt.Fprintln(stderr, "qrkiosk-relay token:", err)
 		return 1
