@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	dto "github.com/prometheus/client_model/go"
 	"qrkiosk/relay/wire"
 
 	"qrkiosk/relay/store"
@@ -14,11 +13,7 @@ import (
 
 func subsRefused(t *testing.T, s *Server, reason string) float64 {
 	t.Helper()
-	var m dto.Metric
-	if err := s.m.subsRefused.WithLabelValues(reason).Write(&m); err != nil {
-		t.Fatal(err)
-	}
-	return m.GetCounter().GetValue()
+	return metric(t, s, "qrkiosk_relay_subscriptions_refused_total", reason)
 }
 
 // Every refusal of a subscription to an out_trade_no reads the same,

@@ -81,7 +81,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 		udid = udid[:wire.MaxUDID]
 	}
 	refuse := func(status int, reason, msg string, cred *credential, retry time.Duration) {
-		s.m.refused.WithLabelValues(reason).Inc()
+		s.m.KioskRefused(reason)
 		if status == http.StatusUnauthorized || status == http.StatusForbidden || reason == reasonTooManyConns {
 			s.sources.refused(src, time.Now())
 		}
@@ -142,7 +142,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 		code, text := websocket.CloseGoingAway, "relay shutting down"
 		if reason := reasonOf(err); reason != "" {
 			code, text = websocket.CloseTryAgainLater, err.Error()
-			s.m.refused.WithLabelValues(reason).Inc()
+			s.m.KioskRefused(reason)
 			s.wsLog.warn(s.log, "ws: kiosk refused", "remote", remote, "udid", udid, "reason", reason,
 				"token_id", cred.tokenID, "limit", cred.limit)
 		}
@@ -150,7 +150,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 		ws.Close()
 		return
 	}
-	s.m.connected.Inc()
+	s.m.Connections(1)
 	s.log.Info("kiosk connected", "remote", remote, "udid", udid, "token_id", cred.tokenID,
 		"merchant", cred.scope.Merchant)
 	go s.writePump(c)

@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	dto "github.com/prometheus/client_model/go"
-
 	"qrkiosk/relay/pgstore"
 	"qrkiosk/relay/pgtest"
 	"qrkiosk/relay/store"
@@ -157,13 +155,12 @@ func waitFanout(t *testing.T, s *Server, n float64) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		var m dto.Metric
-		s.m.fanout.Write(&m)
-		if m.GetCounter().GetValue() >= n {
+		fanned := metric(t, s, "qrkiosk_relay_fanout_notifications_total", "")
+		if fanned >= n {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the fan-out read %v notifications, want %v", m.GetCounter().GetValue(), n)
+			t.Fatalf("the fan-out read %v notifications, want %v", fanned, n)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

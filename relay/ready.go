@@ -74,7 +74,7 @@ func (s *Server) noteAppend(err error) {
 	if s.lastFailure.Swap(&writeFailure{at: time.Now(), err: err}) == nil {
 		s.log.Error("not ready: a notification could not be stored", "err", err)
 	}
-	s.m.ready.Set(0)
+	s.m.Ready(false)
 }
 
 func (s *Server) ready(ctx context.Context) error {
@@ -106,9 +106,9 @@ func (s *Server) ready(ctx context.Context) error {
 	}
 	s.readyAt, s.readyErr = time.Now(), err
 	if err != nil {
-		s.m.ready.Set(0)
+		s.m.Ready(false)
 	} else {
-		s.m.ready.Set(1)
+		s.m.Ready(true)
 	}
 	return err
 }

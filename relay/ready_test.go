@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	dto "github.com/prometheus/client_model/go"
-
 	"qrkiosk/relay/store"
 )
 
@@ -69,9 +67,7 @@ func TestReadinessFollowsTheLastNotificationWrite(t *testing.T) {
 		map[string]string{"X-QF-SIGN": md5Sign(body, testKey)}); code != 503 {
 		t.Fatalf("notification on a full disk: %d, want 503", code)
 	}
-	var g dto.Metric
-	tr.s.m.ready.Write(&g)
-	if g.GetGauge().GetValue() != 0 {
+	if metric(t, tr.s, "qrkiosk_relay_ready", "") != 0 {
 		t.Error("qrkiosk_relay_ready still 1 after a failed notification write")
 	}
 	if got := waitReady(503); !strings.Contains(got, "last notification write failed") || !strings.Contains(got, "disk is full") {

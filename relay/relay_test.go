@@ -20,10 +20,10 @@ import (
 	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
-	dto "github.com/prometheus/client_model/go"
 
 	"qrkiosk/relay/internal/storesql"
 	"qrkiosk/relay/internal/storetest"
+	"qrkiosk/relay/prommetrics"
 	"qrkiosk/relay/relayclient"
 	"qrkiosk/relay/sqlitestore"
 	"qrkiosk/relay/store"
@@ -69,7 +69,7 @@ func sqliteAt(t testing.TB, dir string) store.Store {
 // "", on the store mod sets.
 func startRelay(t *testing.T, dir, addr string, mod func(*Config)) *testRelay {
 	t.Helper()
-	cfg := Config{Key: testKey, Token: testToken}
+	cfg := Config{Key: testKey, Token: testToken, Metrics: prommetrics.New()}
 	if dir != "" {
 		cfg.Store = sqliteAt(t, dir)
 	}
@@ -190,11 +190,32 @@ func (k *kiosk) subscribe(otn, udid string) []wire.RelayFrame {
 
 func counter(t *testing.T, s *Server, result string) float64 {
 	t.Helper()
-	var m dto.Metric
-	if err := s.m.notifications.WithLabelValues(result).Write(&m); err != nil {
+	return metric(t, s, "qrkiosk_relay_notifications_total", result)
+}
+
+// metric reads a counter or gauge of s's Prometheus metrics: name's, or
+// with label its series of that label value.
+func metric(t *testing.T, s *Server, name, label string) float64 {
+	t.Helper()
+	fams, err := s.cfg.Metrics.(*prommetrics.Metrics).Gather()
+	if err != nil {
 		t.Fatal(err)
 	}
-	return m.GetCounter().GetValue()
+	for _, f := range fams {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			if label != "" && (len(m.GetLabel()) != 1 || m.GetLabel()[0].GetValue() != label) {
+				continue
+			}
+			if m.GetGauge() != nil {
+				return m.GetGauge().GetValue()
+			}
+			return m.GetCounter().GetValue()
+		}
+	}
+	return 0 // a series not yet created counts nothing
 }
 
 func storedCount(t *testing.T, s *Server) int64 {
@@ -385,9 +406,7 @@ func TestStalledClientDoesNotDelayOthers(t *testing.T) {
 	if worst > time.Second {
 		t.Errorf("fast kiosk delayed up to %v", worst)
 	}
-	var m dto.Metric
-	tr.s.m.dropped.Write(&m)
-	if m.GetCounter().GetValue() < 1 {
+	if metric(t, tr.s, "qrkiosk_relay_slow_clients_dropped_total", "") < 1 {
 		t.Errorf("stalled kiosk was not dropped")
 	}
 }
@@ -438,7 +457,7 @@ func TestAllowListAndProxies(t *testing.T) {
 			t.Errorf("%q accepted", bad)
 		}
 	}
-	s, err := NewServer(Config{Key: testKey, Token: testToken, Store: sqliteAt(t, t.TempDir()),
+	s, err := NewServer(Config{Key: testKey, Token: testToken, Metrics: prommetrics.New(), Store: sqliteAt(t, t.TempDir()),
 		AllowIPs:       mustList(t, "qfpay"),
 		TrustedProxies: mustList(t, "127.0.0.1")})
 	if err != nil {
@@ -624,7 +643,7 @@ func TestClientReconnectsResubscribesAndGetsReplay(t *testing.T) {
 // startRelayAt is startRelay with a hook run before the listener opens.
 func startRelayAt(t *testing.T, dir, addr string, before func(*Server)) *testRelay {
 	t.Helper()
-	s, err := NewServer(Config{Key: testKey, Token: testToken, Store: sqliteAt(t, dir)})
+	s, err := NewServer(Config{Key: testKey, Token: testToken, Metrics: prommetrics.New(), Store: sqliteAt(t, dir)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -649,7 +668,7 @@ func FuzzNotify(f *testing.F) {
 	f.Add(notifBody("payment", "S", "O", "U"), true)
 	f.Add([]byte(`{"syssn":1}`), true)
 	f.Add([]byte(`{}`), false)
-	s, err := NewServer(Config{Key: testKey, InsecureNoAuth: true, Store: sqliteAt(f, f.TempDir())})
+	s, err := NewServer(Config{Key: testKey, InsecureNoAuth: true, Metrics: prommetrics.New(), Store: sqliteAt(f, f.TempDir())})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -707,7 +726,7 @@ func FuzzServerRequest(f *testing.F) {
 }
 
 func startRelayF(f *testing.F) *testRelay {
-	s, err := NewServer(Config{Key: testKey, Token: testToken, Store: sqliteAt(f, f.TempDir())})
+	s, err := NewServer(Config{Key: testKey, Token: testToken, Metrics: prommetrics.New(), Store: sqliteAt(f, f.TempDir())})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -751,11 +770,7 @@ func TestOldNotificationsArePruned(t *testing.T) {
 	tr := startRelay(t, dir, "127.0.0.1:0", nil)
 	// The counter is added once the whole pruning pass returns, just after
 	// the rows are gone: wait for both.
-	pruned := func() float64 {
-		var m dto.Metric
-		tr.s.m.pruned.Write(&m)
-		return m.GetCounter().GetValue()
-	}
+	pruned := func() float64 { return metric(t, tr.s, "qrkiosk_relay_notifications_pruned_total", "") }
 	deadline := time.Now().Add(10 * time.Second)
 	for storedCount(t, tr.s) != 1 || pruned() != old {
 		if time.Now().After(deadline) {
@@ -782,10 +797,10 @@ func TestOldNotificationsArePruned(t *testing.T) {
 	tr2 := startRelay(t, keep, "127.0.0.1:0", func(c *Config) { c.Retain = -1 })
 	// With Retain < 0 the passes still run (unpaid claims expire) and
 	// keep every notification.
-	var passes dto.Metric
-	for deadline := time.Now().Add(10 * time.Second); passes.GetCounter().GetValue() == 0 && time.Now().Before(deadline); {
+	var passes float64
+	for deadline := time.Now().Add(10 * time.Second); passes == 0 && time.Now().Before(deadline); {
 		time.Sleep(10 * time.Millisecond)
-		tr2.s.m.prunePasses.Write(&passes)
+		passes = metric(t, tr2.s, "qrkiosk_relay_prune_passes_total", "")
 	}
 	tr2.stop()
 	st, err := sqlitestore.Open(keep, sqlitestore.Options{})
@@ -797,7 +812,7 @@ func TestOldNotificationsArePruned(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n != 4 || passes.GetCounter().GetValue() == 0 {
-		t.Fatalf("Retain < 0 kept %d of 4 after %v retention passes", n, passes.GetCounter().GetValue())
+	if n != 4 || passes == 0 {
+		t.Fatalf("Retain < 0 kept %d of 4 after %v retention passes", n, passes)
 	}
 }

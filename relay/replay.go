@@ -97,7 +97,7 @@ func (s *Server) replaySlot(c *wsConn) bool {
 		return true
 	case <-c.stop:
 	case <-t.C:
-		s.m.disconnected.WithLabelValues(reasonReplayBusy).Inc()
+		s.m.KioskDisconnected(reasonReplayBusy)
 		s.log.Warn("ws: relay busy replaying, the kiosk is asked to come back", "remote", c.remote, "udid", c.udid,
 			"token_id", c.cred.tokenID)
 		c.close(websocket.CloseTryAgainLater, "relay busy replaying: reconnect later", false)

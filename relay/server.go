@@ -24,8 +24,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"qrkiosk/payment/scanforpay"
 	"qrkiosk/relay/store"
@@ -72,7 +70,9 @@ type Config struct {
 	// when finding a notifier's address; empty = use the peer address.
 	TrustedProxies []netip.Prefix
 	Logger         *slog.Logger
-	Registry       prometheus.Registerer // nil = the server's own registry, with Go and process metrics
+	// Metrics counts what the server does and serves GET /metrics; nil
+	// counts nothing (relay/prommetrics is Prometheus's).
+	Metrics Metrics
 
 	PingInterval time.Duration // websocket pings; 0 = 30s. A peer silent for 2× this is dropped.
 	WriteTimeout time.Duration // per websocket write; 0 = 10s
@@ -134,8 +134,7 @@ type Server struct {
 	log       *slog.Logger
 	st        store.Store
 	hub       *hub
-	m         *metrics
-	gatherer  prometheus.Gatherer
+	m         Metrics
 	mux       *http.ServeMux
 	upgrader  websocket.Upgrader
 	tokenSum  [sha256.Size]byte
@@ -269,30 +268,14 @@ func NewServer(cfg Config) (*Server, error) {
 		return fail(fmt.Errorf("relay: reading the store: %w", err))
 	}
 
-	var listening func() float64
-	if has, _ := st.Listener(); has {
-		listening = func() float64 {
-			if _, up := st.Listener(); up {
-				return 1
-			}
-			return 0
-		}
+	s.m = cfg.Metrics
+	if s.m == nil {
+		s.m = noMetrics{}
 	}
-	reg, own := cfg.Registry, cfg.Registry == nil
-	if own {
-		r := prometheus.NewRegistry()
-		reg, s.gatherer = r, r
-	} else if g, ok := reg.(prometheus.Gatherer); ok {
-		s.gatherer = g
-	} else {
-		s.gatherer = prometheus.DefaultGatherer
-	}
-	m, err := newMetrics(reg, own, cfg.Instance, st.Kind(), listening)
-	if err != nil {
+	if err := s.m.Info(cfg.Instance, st.Kind(), st.Listener); err != nil {
 		return fail(fmt.Errorf("relay: metrics: %w", err))
 	}
-	s.m = m
-	s.m.ready.Set(1)
+	s.m.Ready(true)
 
 	s.upgrader = websocket.Upgrader{
 		HandshakeTimeout: 10 * time.Second,
@@ -317,7 +300,9 @@ func NewServer(cfg Config) (*Server, error) {
 	s.mux.HandleFunc("GET /ws", s.handleWS)
 	s.mux.HandleFunc("GET /healthz", s.handleHealth)
 	s.mux.HandleFunc("GET /readyz", s.handleReady)
-	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.gatherer, promhttp.HandlerOpts{}))
+	if cfg.Metrics != nil {
+		s.mux.Handle("GET /metrics", cfg.Metrics)
+	}
 
 	bgctx, stop := context.WithCancel(context.Background())
 	s.stopBG = stop
@@ -469,7 +454,7 @@ func (s *Server) fanout(ctx context.Context, last int64) {
 				if ctx.Err() != nil {
 					return
 				}
-				s.m.storeErrors.Inc()
+				s.m.StoreError()
 				if !failing {
 					s.log.Error("fan-out: reading the store; kiosks here get no pushes until it answers", "err", err)
 					failing = true
@@ -484,7 +469,7 @@ func (s *Server) fanout(ctx context.Context, last int64) {
 				s.broadcast(r)
 				last = r.ID
 			}
-			s.m.fanout.Add(float64(len(recs)))
+			s.m.FannedOut(len(recs))
 			if len(recs) > 0 {
 				s.advance(last)
 			}
@@ -536,13 +521,12 @@ func (s *Server) pruneLoop(ctx context.Context) {
 			before = time.Now().Add(-s.cfg.Retain)
 		}
 		n, ran, err := s.st.Prune(ctx, before, s.cfg.Claims.TTL, s.cfg.PruneEvery)
-		s.m.pruned.Add(float64(n))
-		s.m.prunePasses.Inc()
+		s.m.Pruned(n)
 		switch {
 		case ctx.Err() != nil:
 			return
 		case err != nil:
-			s.m.storeErrors.Inc()
+			s.m.StoreError()
 			s.log.Error("journal prune", "err", err)
 		case n > 0:
 			s.log.Info("journal pruned", "deleted", n, "received_before", before.UTC().Format(time.RFC3339))
@@ -572,7 +556,7 @@ func (s *Server) watchRevocations(ctx context.Context) {
 		case ctx.Err() != nil:
 			return
 		case err != nil:
-			s.m.storeErrors.Inc()
+			s.m.StoreError()
 			s.log.Warn("revocation watch: reading the store", "err", err)
 		default:
 			since = now.Add(-time.Minute)
@@ -580,7 +564,7 @@ func (s *Server) watchRevocations(ctx context.Context) {
 				if c.closing() {
 					continue
 				}
-				s.m.disconnected.WithLabelValues(reasonRevoked).Inc()
+				s.m.KioskDisconnected(reasonRevoked)
 				s.log.Info("ws: token revoked, disconnecting the kiosk", "token_id", c.cred.tokenID,
 					"merchant", c.cred.scope.Merchant, "udid", c.cred.scope.UDID, "remote", c.remote)
 				c.close(websocket.ClosePolicyViolation, "token revoked", false)
@@ -599,11 +583,11 @@ func (s *Server) watchRevocations(ctx context.Context) {
 // durable (committed in PostgreSQL, or fsynced in SQLite).
 func (s *Server) handleNotify(w http.ResponseWriter, r *http.Request, gatewayName, merchantID string) {
 	receivedAt := time.Now()
-	s.m.count(resultReceived)
+	s.m.Notification(resultReceived)
 	src := s.sourceAddr(r)
 	log := s.log.With("remote", src.String(), "gateway", gatewayName, "merchant", merchantID)
 	if r.Method != http.MethodPost {
-		s.m.count(resultRejected)
+		s.m.Notification(resultRejected)
 		w.Header().Set("Allow", http.MethodPost)
 		http.Error(w, "POST only", http.StatusMethodNotAllowed)
 		return
@@ -611,13 +595,13 @@ func (s *Server) handleNotify(w http.ResponseWriter, r *http.Request, gatewayNam
 	gw, known := gateways[gatewayName]
 	m, configured := s.merchants[gatewayName][merchantID]
 	if !known || !configured {
-		s.m.count(resultRejected)
+		s.m.Notification(resultRejected)
 		s.notifLog.warn(log, "notify: no such merchant on this relay", "path", r.URL.Path)
 		http.Error(w, "no such merchant", http.StatusNotFound)
 		return
 	}
 	if gw.AllowListed() && len(s.cfg.AllowIPs) > 0 && !containsAddr(s.cfg.AllowIPs, src) {
-		s.m.count(resultRejected)
+		s.m.Notification(resultRejected)
 		s.notifLog.warn(log, "notify: source not in allow-list")
 		s.proxyHint(r, src)
 		http.Error(w, "forbidden", http.StatusForbidden)
@@ -625,7 +609,7 @@ func (s *Server) handleNotify(w http.ResponseWriter, r *http.Request, gatewayNam
 	}
 	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxNotifyBody))
 	if err != nil {
-		s.m.count(resultRejected)
+		s.m.Notification(resultRejected)
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			s.notifLog.warn(log, "notify: body too large", "limit", MaxNotifyBody)
@@ -642,18 +626,18 @@ func (s *Server) handleNotify(w http.ResponseWriter, r *http.Request, gatewayNam
 	}
 	switch {
 	case errors.Is(err, ErrMalformed):
-		s.m.count(resultVerified)
-		s.m.count(resultMalformed)
+		s.m.Notification(resultVerified)
+		s.m.Notification(resultMalformed)
 		log.Warn("notify: signed but malformed", "err", err)
 		http.Error(w, "malformed notification", http.StatusBadRequest)
 		return
 	case err != nil:
-		s.m.count(resultRejected)
+		s.m.Notification(resultRejected)
 		s.notifLog.warn(log, "notify: signature rejected", "err", err, "bytes", len(raw))
 		http.Error(w, "bad signature", http.StatusUnauthorized)
 		return
 	}
-	s.m.count(resultVerified)
+	s.m.Notification(resultVerified)
 	rec := &store.Record{
 		Merchant:   m.ID,
 		Gateway:    gw.Name(),
@@ -672,7 +656,7 @@ func (s *Server) handleNotify(w http.ResponseWriter, r *http.Request, gatewayNam
 		s.noteAppend(err)
 	}
 	if err != nil {
-		s.m.count(resultFailed)
+		s.m.Notification(resultFailed)
 		log.Error("notify: not stored; answered 503 so the gateway retries", "err", err)
 		http.Error(w, "not stored, retry", http.StatusServiceUnavailable)
 		return
@@ -689,7 +673,7 @@ func (s *Server) handleNotify(w http.ResponseWriter, r *http.Request, gatewayNam
 		s.waitFanned(rec.ID, time.Second)
 		log.Info("notify: stored", "id", rec.ID, "udid", rec.UDID)
 	} else {
-		s.m.count(resultDuplicate)
+		s.m.Notification(resultDuplicate)
 		log.Info("notify: duplicate")
 	}
 	ct, body := gw.Reply()
@@ -743,7 +727,7 @@ func (s *Server) dropSlow(c *wsConn, why string) {
 	if c.closing() {
 		return
 	}
-	s.m.dropped.Inc()
+	s.m.SlowKioskDropped()
 	s.log.Warn("ws: dropping slow kiosk", "remote", c.remote, "udid", c.udid, "why", why)
 	c.close(websocket.CloseTryAgainLater, "too slow", true)
 }
@@ -829,7 +813,7 @@ func (s *Server) readPump(c *wsConn) {
 	why := "closed"
 	defer func() {
 		if s.hub.remove(c) {
-			s.m.connected.Dec()
+			s.m.Connections(-1)
 		}
 		if c.closing() && c.closeText != "" {
 			why = c.closeText // the relay closed it, saying why
@@ -852,13 +836,13 @@ func (s *Server) readPump(c *wsConn) {
 		c.ws.SetReadDeadline(time.Now().Add(wait))
 		if kind != websocket.TextMessage {
 			why = "sent a binary frame"
-			s.m.disconnected.WithLabelValues(reasonBinaryFrame).Inc()
+			s.m.KioskDisconnected(reasonBinaryFrame)
 			c.close(websocket.CloseUnsupportedData, "binary frames are not accepted: send JSON text", false)
 			return
 		}
 		if !utf8.Valid(data) {
 			why = "sent invalid UTF-8"
-			s.m.disconnected.WithLabelValues(reasonInvalidUTF8).Inc()
+			s.m.KioskDisconnected(reasonInvalidUTF8)
 			c.close(websocket.CloseInvalidFramePayloadData, "text frame is not valid UTF-8", false)
 			return
 		}
@@ -897,7 +881,7 @@ const subscriptionRefused = "subscription refused: no push for this order; poll 
 // (sampled) with the reason and detail. A udid subscription's error says
 // why (detail): it concerns the token's own device only.
 func (s *Server) refuseSub(c *wsConn, req wire.KioskFrame, reason, detail string) {
-	s.m.subsRefused.WithLabelValues(reason).Inc()
+	s.m.SubscriptionRefused(reason)
 	s.subLog.warn(s.log, "ws: subscription refused", "reason", reason, "detail", detail, "remote", c.remote,
 		"token_id", c.cred.tokenID, "merchant", c.cred.scope.Merchant, "token_udid", c.cred.scope.UDID,
 		"out_trade_no", req.OutTradeNo, "udid", req.UDID)
@@ -1073,7 +1057,7 @@ func (s *Server) write(c *wsConn, m *outbound) bool {
 		return false
 	}
 	if !m.receivedAt.IsZero() {
-		s.m.latency.Observe(time.Since(m.receivedAt).Seconds())
+		s.m.Delivered(time.Since(m.receivedAt))
 	}
 	return true
 }

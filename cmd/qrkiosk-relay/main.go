@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"qrkiosk/relay"
+	"qrkiosk/relay/prommetrics"
 	"qrkiosk/relay/store"
 )
 
@@ -328,6 +329,7 @@ func serve(args []string, stdout, stderr io.Writer, checkOnly bool) int {
 		Token:             *token,
 		InsecureNoAuth:    *noAuth,
 		Store:             st,
+		Metrics:           prommetrics.New(),
 		Instance:          *instance,
 		AllowIPs:          allowIPs,
 		TrustedProxies:    trusted,

@@ -36,6 +36,7 @@ import (
 
 	"qrkiosk/payment/qfpay"
 	"qrkiosk/relay"
+	"qrkiosk/relay/prommetrics"
 )
 
 const (
@@ -125,7 +126,7 @@ func child(dir string) int {
 		log.Error("start", "err", err)
 		return 1
 	}
-	s, err := relay.NewServer(relay.Config{Key: benchKey, Token: benchToken, Store: st, Logger: log,
+	s, err := relay.NewServer(relay.Config{Key: benchKey, Token: benchToken, Store: st, Metrics: prommetrics.New(), Logger: log,
 		Instance: os.Getenv(childInstanceEnv), MaxConnsShared: 20000})
 	if err != nil {
 		log.Error("start", "err", err)
