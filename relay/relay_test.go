@@ -766,7 +766,7 @@ func plantOld(t *testing.T, dir string, n int, age time.Duration) {
 func TestOldNotificationsArePruned(t *testing.T) {
 	const old = 2*storesql.PruneChunk + 7
 	dir := t.TempDir()
-	plantOld(t, dir, old, DefaultRetain+24*time.Hour)
+	plantOld(t, dir, old, Defaults().Retain+24*time.Hour)
 	tr := startRelay(t, dir, "127.0.0.1:0", nil)
 	// The counter is added once the whole pruning pass returns, just after
 	// the rows are gone: wait for both.
@@ -793,7 +793,7 @@ func TestOldNotificationsArePruned(t *testing.T) {
 	}
 
 	keep := t.TempDir()
-	plantOld(t, keep, 3, 10*DefaultRetain)
+	plantOld(t, keep, 3, 10*Defaults().Retain)
 	tr2 := startRelay(t, keep, "127.0.0.1:0", func(c *Config) { c.Retain = -1 })
 	// With Retain < 0 the passes still run (unpaid claims expire) and
 	// keep every notification.

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
 	"qrkiosk/relay/store"
 )
 
@@ -20,10 +21,6 @@ const replayPage = 8
 // bodies (store.ReplayPageBytes, plus the record that passed it) and their
 // frames, base64 in JSON, queued for the writer.
 const replayPageCost = 320 << 10
-
-// DefaultReplayMemory bounds the replayed notifications in flight on one
-// relay, read from the store and not yet written to a socket.
-const DefaultReplayMemory = 32 << 20
 
 // replayWait is how long a subscription waits for room to replay before
 // its connection is closed with "try again later": under a flood of
