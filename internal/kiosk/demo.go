@@ -18,9 +18,7 @@ import (
 	"qrkiosk/payment/qfpay/qfpaysim"
 	"qrkiosk/payment/scanforpay"
 	"qrkiosk/payment/scanforpay/sfpsim"
-	"qrkiosk/relay"
 	"qrkiosk/relay/relayclient"
-	"qrkiosk/relay/sqlitestore"
 )
 
 // Demo is the zero-config demo: the simulator of the kiosk's gateway
@@ -69,13 +67,7 @@ func startDemo(k *Kiosk, host string) (*Demo, error) {
 	}
 	k.closers = append(k.closers, func() { os.RemoveAll(dir) })
 	token := randomToken()
-	st, err := sqlitestore.Open(dir, sqlitestore.Options{Lock: true})
-	if err != nil {
-		relayLn.Close()
-		simLn.Close()
-		return nil, fmt.Errorf("demo relay: %w", err)
-	}
-	rs, err := relay.NewServer(relay.Config{Key: qfpaysim.DemoKey, ScanForPayKey: sfpsim.DemoKey, Token: token, Store: st, Logger: log})
+	rs, err := newDemoRelay(dir, token, log)
 	if err != nil {
 		relayLn.Close()
 		simLn.Close()
