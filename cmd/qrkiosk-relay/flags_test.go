@@ -96,3 +96,37 @@ func TestStartRelayServesMetrics(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseServe: whatever value a numeric or address flag is given, serve
+// either refuses it naming the flag or runs within the flag's rule.
+func FuzzParseServe(f *testing.F) {
+	flags := []string{"max-subscriptions", "max-conns-per-token", "max-conns-shared-token", "max-conns",
+		"refusals-per-minute", "max-claims-per-device", "max-claims-per-merchant", "replay-memory-mib",
+		"retain-days", "unpaid-claim-hours", "allow-ip", "trusted-proxy"}
+	for i, v := range []string{"1", " 8 ", "1000000", "0", "-3", "x", "90", "720", "qfpay,10.0.0.0/8", "::1", "1e3", ""} {
+		f.Add(uint8(i), v)
+	}
+	f.Fuzz(func(t *testing.T, which uint8, value string) {
+		name := flags[int(which)%len(flags)]
+		sf, _, err := parseServe([]string{"--qfpay-key=k", "--" + name + "=" + value}, io.Discard)
+		if err != nil {
+			if !strings.Contains(err.Error(), "--"+name) {
+				t.Fatalf("--%s=%q refused without naming it: %v", name, value, err)
+			}
+			return
+		}
+		c := sf.relay
+		for _, n := range []int{c.MaxSubscriptions, c.MaxConnsPerToken, c.MaxConnsShared, c.MaxConns, c.RefusalsPerMinute,
+			c.Claims.PerDevice, c.Claims.PerMerchant, int(c.ReplayMemory >> 20)} {
+			if n < 1 || n > 1_000_000 {
+				t.Fatalf("--%s=%q gave a limit of %d", name, value, n)
+			}
+		}
+		if c.Retain != -1 && (c.Retain < 7*24*time.Hour || c.Retain > 100*365*24*time.Hour) {
+			t.Fatalf("--%s=%q gave Retain %v", name, value, c.Retain)
+		}
+		if c.Claims.TTL < 3*time.Hour || c.Claims.TTL > 720*time.Hour {
+			t.Fatalf("--%s=%q gave an unpaid-claim TTL of %v", name, value, c.Claims.TTL)
+		}
+	})
+}
