@@ -67,7 +67,7 @@ func startDemo(k *Kiosk, host string) (*Demo, error) {
 	}
 	k.closers = append(k.closers, func() { os.RemoveAll(dir) })
 	token := randomToken()
-	rs, err := newDemoRelay(dir, token, log)
+	rs, err := newDemoRelay(dir, token, qfpaysim.DemoKey, sfpsim.DemoKey, log)
 	if err != nil {
 		relayLn.Close()
 		simLn.Close()

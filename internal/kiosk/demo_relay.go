@@ -5,8 +5,6 @@ import (
 	"log/slog"
 	"net/http"
 
-	"qrkiosk/payment/qfpay/qfpaysim"
-	"qrkiosk/payment/scanforpay/sfpsim"
 	"qrkiosk/relay"
 	"qrkiosk/relay/sqlitestore"
 )
@@ -21,14 +19,15 @@ type demoRelay interface {
 }
 
 // newDemoRelay runs the relay server on a SQLite journal in dir, taking
-// the demo simulators' notifications and the kiosk's token. It counts no
-// metrics: nobody scrapes a demo, and the kiosk links no metrics library.
-func newDemoRelay(dir, token string, log *slog.Logger) (demoRelay, error) {
+// notifications signed with the simulators' keys and kiosks with token.
+// It counts no metrics: nobody scrapes a demo, and the kiosk links no
+// metrics library.
+func newDemoRelay(dir, token, qfpayKey, scanForPayKey string, log *slog.Logger) (demoRelay, error) {
 	st, err := sqlitestore.Open(dir, sqlitestore.Options{Lock: true})
 	if err != nil {
 		return nil, err
 	}
-	rs, err := relay.NewServer(relay.Config{Key: qfpaysim.DemoKey, ScanForPayKey: sfpsim.DemoKey, Token: token, Store: st, Logger: log})
+	rs, err := relay.NewServer(relay.Config{Key: qfpayKey, ScanForPayKey: scanForPayKey, Token: token, Store: st, Logger: log})
 	if err != nil {
 		return nil, err
 	}
