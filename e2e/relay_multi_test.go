@@ -25,6 +25,8 @@ import (
 	"qrkiosk/internal/proctest"
 	"qrkiosk/relay"
 	"qrkiosk/relay/pgtest"
+	"qrkiosk/relay/relayclient"
+	"qrkiosk/relay/sqlitestore"
 )
 
 const keyB = "E2EKEY0000000000000000000000000B"
@@ -159,14 +161,14 @@ func (b *balancer) serve(c net.Conn) {
 
 // follower is a kiosk's relay client, collecting what it is pushed.
 type follower struct {
-	c    *relay.Client
+	c    *relayclient.Client
 	mu   sync.Mutex
 	seen map[string]int // syssn → times delivered
 }
 
 func follow(t *testing.T, url, token, udid string, otns ...string) *follower {
 	t.Helper()
-	f := &follower{seen: map[string]int{}, c: relay.NewClient(relay.ClientConfig{URL: "ws://" + url + "/ws", Token: token,
+	f := &follower{seen: map[string]int{}, c: relayclient.NewClient(relayclient.Config{URL: "ws://" + url + "/ws", Token: token,
 		UDID: udid, MinBackoff: 50 * time.Millisecond, MaxBackoff: 500 * time.Millisecond})}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -397,7 +399,7 @@ func TestRelayRefusesUnusableDataDirectory(t *testing.T) {
 	if code := first.Wait(30 * time.Second); code != 0 {
 		t.Fatalf("first relay exit %d", code)
 	}
-	if fi, err := os.Stat(filepath.Join(data, relay.JournalFile)); err != nil || fi.Mode().Perm() != 0o600 {
+	if fi, err := os.Stat(filepath.Join(data, sqlitestore.JournalFile)); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("journal %v %v, want mode 0600", fi, err)
 	}
 

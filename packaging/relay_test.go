@@ -21,6 +21,8 @@ import (
 
 	"qrkiosk/internal/proctest"
 	"qrkiosk/relay"
+	"qrkiosk/relay/relayclient"
+	"qrkiosk/relay/sqlitestore"
 )
 
 // relaySecrets are the secret files of the relay package: the unit's
@@ -436,7 +438,7 @@ ln -s private/qrkiosk-relay /var/lib/qrkiosk-relay`); err != nil {
 	base := srv.Listening(30 * time.Second)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	kiosk := relay.NewClient(relay.ClientConfig{URL: "ws" + strings.TrimPrefix(base, "http") + "/ws", Token: token, UDID: "counter-1"})
+	kiosk := relayclient.NewClient(relayclient.Config{URL: "ws" + strings.TrimPrefix(base, "http") + "/ws", Token: token, UDID: "counter-1"})
 	go kiosk.Run(ctx)
 	otn := "QK20250102100003a1b2c3d4e5f60718"
 	msgs, unsubscribe := kiosk.Subscribe(otn)
@@ -486,14 +488,14 @@ ln -s private/qrkiosk-relay /var/lib/qrkiosk-relay`); err != nil {
 		ents, _ := os.ReadDir(r.path("/etc/qrkiosk-relay"))
 		t.Errorf("/etc/qrkiosk-relay after purge: %v %v", ents, err)
 	}
-	if _, err := os.Stat(r.path("/var/lib/qrkiosk-relay/" + relay.JournalFile)); err != nil || !strings.Contains(out, "stays in /var/lib/qrkiosk-relay") {
+	if _, err := os.Stat(r.path("/var/lib/qrkiosk-relay/" + sqlitestore.JournalFile)); err != nil || !strings.Contains(out, "stays in /var/lib/qrkiosk-relay") {
 		t.Errorf("after purge the journal: %v; output:\n%s", err, out)
 	}
 }
 
 // waitUp waits until the kiosk's link is up (connected, subscriptions
 // acknowledged).
-func waitUp(t *testing.T, c *relay.Client, link <-chan bool, srv *proctest.Proc) {
+func waitUp(t *testing.T, c *relayclient.Client, link <-chan bool, srv *proctest.Proc) {
 	t.Helper()
 	deadline := time.After(15 * time.Second)
 	for !c.Up() {

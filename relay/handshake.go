@@ -1,67 +1,16 @@
 package relay
 
 import (
-	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"qrkiosk/relay/wire"
 )
-
-// authenticate finds the kiosk's credential: the shared token (compared
-// in constant time) or its own token (looked up by hash). The token comes
-// from the Authorization header, or ?token= for clients that cannot set
-// headers. On failure it returns the HTTP status, the metric reason and
-// the message for the kiosk: an unknown token and a revoked one get the
-// same answer, found by the same look-up, so that a stolen token's holder
-// cannot tell whether it ever worked; the reason is for the log and
-// metric only.
-func (s *Server) authenticate(r *http.Request) (cred *credential, status int, reason, msg string) {
-	shared := s.shared
-	cred = &credential{}
-	if s.cfg.InsecureNoAuth {
-		return shared, 0, "", ""
-	}
-	tok := r.URL.Query().Get("token")
-	if h := r.Header.Get("Authorization"); h != "" {
-		scheme, t, ok := strings.Cut(h, " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") {
-			return cred, http.StatusUnauthorized, reasonUnauthorized, "unauthorized: use Authorization: Bearer TOKEN"
-		}
-		tok = strings.TrimSpace(t)
-	}
-	if tok == "" {
-		return cred, http.StatusUnauthorized, reasonUnauthorized, "unauthorized: no token"
-	}
-	if s.cfg.Token != "" {
-		sum := sha256.Sum256([]byte(tok))
-		if subtle.ConstantTimeCompare(sum[:], s.tokenSum[:]) == 1 {
-			return shared, 0, "", ""
-		}
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
-	defer cancel()
-	t, err := s.st.TokenByHash(ctx, HashToken(tok))
-	switch {
-	case errors.Is(err, ErrTokenNotFound):
-		return cred, http.StatusUnauthorized, reasonUnauthorized, tokenNotAccepted
-	case err != nil:
-		s.log.Error("ws: token look-up", "err", err)
-		return cred, http.StatusServiceUnavailable, reasonUnavailable, "relay storage unavailable, retry"
-	case !t.RevokedAt.IsZero():
-		return &credential{tokenID: t.ID, scope: t.Scope()}, http.StatusUnauthorized, reasonRevoked, tokenNotAccepted
-	}
-	return &credential{tokenID: t.ID, scope: t.Scope(), limit: s.cfg.MaxConnsPerToken}, 0, "", ""
-}
-
-// tokenNotAccepted answers every token that is not (or no longer) valid.
-const tokenNotAccepted = "unauthorized: token not accepted"
 
 // handleWS upgrades a kiosk's connection. Every refusal before the
 // upgrade is a plain HTTP answer that closes the connection (nothing is
@@ -70,15 +19,15 @@ const tokenNotAccepted = "unauthorized: token not accepted"
 func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	src := s.sourceAddr(r)
 	remote := src.String()
-	udid := r.Header.Get("X-QRKiosk-UDID")
+	udid := r.Header.Get(wire.HeaderUDID)
 	if udid == "" {
 		udid = r.URL.Query().Get("udid")
 	}
-	if len(udid) > maxUDID {
-		udid = udid[:maxUDID]
+	if len(udid) > wire.MaxUDID {
+		udid = udid[:wire.MaxUDID]
 	}
 	refuse := func(status int, reason, msg string, cred *credential, retry time.Duration) {
-		s.m.refused.WithLabelValues(reason).Inc()
+		s.m.KioskRefused(reason)
 		if status == http.StatusUnauthorized || status == http.StatusForbidden || reason == reasonTooManyConns {
 			s.sources.refused(src, time.Now())
 		}
@@ -139,7 +88,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 		code, text := websocket.CloseGoingAway, "relay shutting down"
 		if reason := reasonOf(err); reason != "" {
 			code, text = websocket.CloseTryAgainLater, err.Error()
-			s.m.refused.WithLabelValues(reason).Inc()
+			s.m.KioskRefused(reason)
 			s.wsLog.warn(s.log, "ws: kiosk refused", "remote", remote, "udid", udid, "reason", reason,
 				"token_id", cred.tokenID, "limit", cred.limit)
 		}
@@ -147,7 +96,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 		ws.Close()
 		return
 	}
-	s.m.connected.Inc()
+	s.m.Connections(1)
 	s.log.Info("kiosk connected", "remote", remote, "udid", udid, "token_id", cred.tokenID,
 		"merchant", cred.scope.Merchant)
 	go s.writePump(c)

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"qrkiosk/relay/store"
 )
 
 // outbound is one frame queued for a connection's writer.
@@ -19,7 +21,7 @@ type outbound struct {
 // credential is who a connection authenticated as.
 type credential struct {
 	tokenID int64 // 0: the shared --token (or no auth)
-	scope   Scope
+	scope   store.Scope
 	limit   int // connections allowed at once on this credential, on this instance
 }
 
@@ -179,7 +181,7 @@ func (h *hub) unsubscribe(c *wsConn, otn, udid string) {
 // those subscribed to the out_trade_no that may not see it (the gateway
 // names another device, or it is another merchant's): the caller refuses
 // those subscriptions.
-func (h *hub) broadcast(r *Record, frame []byte) (dropped, foreign []*wsConn) {
+func (h *hub) broadcast(r *store.Record, frame []byte) (dropped, foreign []*wsConn) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	m := &outbound{data: frame, receivedAt: r.ReceivedAt}
@@ -193,7 +195,7 @@ func (h *hub) broadcast(r *Record, frame []byte) (dropped, foreign []*wsConn) {
 	for _, c := range h.byOTN[r.OutTradeNo] {
 		// Subscribed by out_trade_no: with a device's token, only after
 		// the device claimed the order.
-		if c.cred.scope.allowsClaimed(r) {
+		if c.cred.scope.AllowsClaimed(r) {
 			offer(c)
 		} else {
 			foreign = append(foreign, c)

@@ -14,16 +14,11 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	dto "github.com/prometheus/client_model/go"
 )
 
 func refusedCount(t *testing.T, s *Server, reason string) float64 {
 	t.Helper()
-	var m dto.Metric
-	if err := s.m.refused.WithLabelValues(reason).Write(&m); err != nil {
-		t.Fatal(err)
-	}
-	return m.GetCounter().GetValue()
+	return metric(t, s, "qrkiosk_relay_kiosks_refused_total", reason)
 }
 
 // rawHandshake sends a websocket upgrade on c and reads the answer.

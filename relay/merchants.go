@@ -2,10 +2,13 @@ package relay
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"regexp"
 	"strings"
+
+	"qrkiosk/payment/scanforpay"
 )
 
 // DefaultMerchant is the one-shop merchant: the one --qfpay-key configures
@@ -90,4 +93,84 @@ func ParseMerchants(r io.Reader) ([]Merchant, error) {
 		return nil, fmt.Errorf("merchants: %w", err)
 	}
 	return out, nil
+}
+
+func hasDefault(idx map[string]map[string]Merchant) bool {
+	for _, ms := range idx {
+		if _, ok := ms[DefaultMerchant]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// CheckMerchants runs NewServer's checks of the merchants (Key,
+// ScanForPayKey, Merchants) and of the shared Token, and nothing else: a
+// configuration check says what NewServer would refuse.
+func CheckMerchants(cfg Config) error {
+	_, err := checkMerchants(cfg)
+	return err
+}
+
+func checkMerchants(cfg Config) (map[string]map[string]Merchant, error) {
+	merchants, err := merchantIndex(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Token != "" && !hasDefault(merchants) {
+		return nil, errors.New("relay: the shared Token sees the one-shop merchant's notifications, and there is none: set Key (--qfpay-key) or a merchant named \"default\", or give each kiosk its own token")
+	}
+	return merchants, nil
+}
+
+// merchantIndex checks and indexes the configured merchants. A merchant
+// id may appear once per gateway: a shop on two gateways is one merchant,
+// and its kiosks' tokens see both.
+func merchantIndex(cfg Config) (map[string]map[string]Merchant, error) {
+	var ms []Merchant
+	if cfg.Key != "" {
+		ms = append(ms, Merchant{ID: DefaultMerchant, Gateway: "qfpay", Key: cfg.Key})
+	}
+	if cfg.ScanForPayKey != "" {
+		ms = append(ms, Merchant{ID: DefaultMerchant, Gateway: scanforpay.Name, Key: cfg.ScanForPayKey})
+	}
+	ms = append(ms, cfg.Merchants...)
+	if len(ms) == 0 {
+		return nil, errors.New("relay: a merchant is required: Key (QFPay's client key), ScanForPayKey, or Merchants")
+	}
+	idx := make(map[string]map[string]Merchant)
+	for _, m := range ms {
+		if err := m.validate(); err != nil {
+			return nil, fmt.Errorf("relay: %w", err)
+		}
+		if _, dup := idx[m.Gateway][m.ID]; dup {
+			if m.ID == DefaultMerchant && (m.Gateway == "qfpay" && cfg.Key != "" || m.Gateway == scanforpay.Name && cfg.ScanForPayKey != "") {
+				return nil, fmt.Errorf("relay: merchant \"default\" on %s is configured twice: by its key setting and in Merchants", m.Gateway)
+			}
+			return nil, fmt.Errorf("relay: merchant %s on %s is configured twice", m.ID, m.Gateway)
+		}
+		if idx[m.Gateway] == nil {
+			idx[m.Gateway] = make(map[string]Merchant)
+		}
+		idx[m.Gateway][m.ID] = m
+	}
+	return idx, nil
+}
+
+// serves reports whether merchant id is configured for any gateway.
+func (s *Server) serves(id string) bool {
+	for _, ms := range s.merchants {
+		if _, ok := ms[id]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) merchantCount() int {
+	n := 0
+	for _, ms := range s.merchants {
+		n += len(ms)
+	}
+	return n
 }

@@ -1,11 +1,34 @@
 package relay
 
 import (
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
+	"net/http"
+	"time"
 )
 
-// Notification results, the label values of qrkiosk_relay_notifications_total.
+// Metrics counts what the server does, for an operator's dashboards, and
+// answers GET /metrics with them. relay/prommetrics is the relay command's
+// (Prometheus); without one nothing is counted and there is no /metrics,
+// so a program that runs a relay of its own (the kiosk's demo) links no
+// metrics library.
+type Metrics interface {
+	http.Handler
+	// Info names this instance and its store's Kind once, at start;
+	// listener is the store's Listener.
+	Info(instance, storage string, listener func() (has, up bool)) error
+	Notification(result string)        // a notification reached a step: result… below
+	Connections(delta int)             // kiosk connections open here, up or down
+	Delivered(latency time.Duration)   // a live notification written to a kiosk, since its receipt
+	SlowKioskDropped()                 // a kiosk's send queue was full or a write timed out
+	KioskRefused(reason string)        // at the handshake: reason… below
+	SubscriptionRefused(reason string) // reason… below
+	KioskDisconnected(reason string)   // by the relay, for a reason other than slowness
+	FannedOut(n int)                   // stored notifications read back and offered to the kiosks here
+	Pruned(deleted int64)              // one retention pass
+	StoreError()                       // a failed read by the fan-out, the revocation watch or pruning
+	Ready(ready bool)                  // the last readiness check, or notification write
+}
+
+// Notification results, what Metrics.Notification counts.
 const (
 	resultReceived  = "received"  // every POST that reached the handler
 	resultVerified  = "verified"  // signature good (stored or duplicate)
@@ -15,7 +38,7 @@ const (
 	resultFailed    = "failed"    // store error: not answered SUCCESS, the gateway retries
 )
 
-// Why a kiosk was refused or disconnected, the reason label values.
+// Why a kiosk was refused or disconnected, the reasons Metrics counts.
 const (
 	reasonUnauthorized       = "unauthorized"    // no or unknown token
 	reasonRevoked            = "revoked"         // token revoked (at connect, or live)
@@ -35,102 +58,19 @@ const (
 	reasonUnavailable        = "storage_unavailable"
 )
 
-type metrics struct {
-	notifications *prometheus.CounterVec
-	connected     prometheus.Gauge
-	latency       prometheus.Histogram
-	dropped       prometheus.Counter
-	pruned        prometheus.Counter
-	prunePasses   prometheus.Counter     // retention passes this instance ran (or found done by another)
-	refused       *prometheus.CounterVec // websocket connections refused at the handshake
-	subsRefused   *prometheus.CounterVec
-	disconnected  *prometheus.CounterVec // kiosks disconnected by the relay for a reason other than slowness
-	fanout        prometheus.Counter
-	storeErrors   prometheus.Counter
-	ready         prometheus.Gauge
-}
+// noMetrics counts nothing.
+type noMetrics struct{}
 
-func newMetrics(reg prometheus.Registerer, own bool, instance, storage string, listening func() float64) (*metrics, error) {
-	m := &metrics{
-		notifications: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "qrkiosk_relay_notifications_total",
-			Help: "Gateway notifications received by this instance, by result: received, verified, rejected, malformed, duplicate, failed.",
-		}, []string{"result"}),
-		connected: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "qrkiosk_relay_connected_kiosks",
-			Help: "Kiosk websocket connections currently open on this instance.",
-		}),
-		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: "qrkiosk_relay_delivery_latency_seconds",
-			Help: "From receipt of a notification (by any instance) to its write on a kiosk's socket (live deliveries only).",
-			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1,
-				2.5},
-		}),
-		dropped: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "qrkiosk_relay_slow_clients_dropped_total",
-			Help: "Kiosk connections dropped because their send queue was full or a write timed out.",
-		}),
-		pruned: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "qrkiosk_relay_notifications_pruned_total",
-			Help: "Notifications this instance deleted for being older than the retention period.",
-		}),
-		prunePasses: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "qrkiosk_relay_prune_passes_total",
-			Help: "Retention passes this instance made (0 while notifications are kept for ever).",
-		}),
-		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "qrkiosk_relay_kiosks_refused_total",
-			Help: "Kiosk connections refused at the handshake, by reason: unauthorized, revoked, device_mismatch, too_many_connections, relay_full, rate_limited, storage_unavailable, shutting_down.",
-		}, []string{"reason"}),
-		subsRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "qrkiosk_relay_subscriptions_refused_total",
-			Help: "Kiosk subscriptions refused, by reason: too_many_subscriptions, foreign_order, foreign_device, device_claim_limit, merchant_claim_limit, storage_unavailable.",
-		}, []string{"reason"}),
-		disconnected: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "qrkiosk_relay_kiosks_disconnected_total",
-			Help: "Kiosk connections closed by the relay, by reason: revoked, binary_frame, invalid_utf8, replay_busy (slow kiosks: qrkiosk_relay_slow_clients_dropped_total).",
-		}, []string{"reason"}),
-		fanout: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "qrkiosk_relay_fanout_notifications_total",
-			Help: "Stored notifications (from any instance) this instance read back and offered to its kiosks.",
-		}),
-		storeErrors: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "qrkiosk_relay_store_errors_total",
-			Help: "Failed reads of the store by the fan-out, the revocation watch and pruning.",
-		}),
-		ready: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "qrkiosk_relay_ready",
-			Help: "1 if this instance's last readiness check committed a write and its last notification write did not fail, else 0.",
-		}),
-	}
-	info := prometheus.NewGauge(prometheus.GaugeOpts{
-		Name:        "qrkiosk_relay_instance_info",
-		Help:        "This relay instance's name and storage (sqlite or postgres); always 1.",
-		ConstLabels: prometheus.Labels{"instance_name": instance, "storage": storage},
-	})
-	info.Set(1)
-	for _, r := range []string{resultReceived, resultVerified, resultRejected, resultMalformed,
-		resultDuplicate, resultFailed} {
-		m.notifications.WithLabelValues(r)
-	}
-	cs := []prometheus.Collector{m.notifications, m.connected, m.latency, m.dropped, m.pruned, m.prunePasses, m.refused,
-		m.subsRefused, m.disconnected, m.fanout, m.storeErrors, m.ready, info}
-	if listening != nil {
-		cs = append(cs, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "qrkiosk_relay_database_listener_up",
-			Help: "1 while this instance LISTENs for other instances' notifications; while 0 it polls the table every second.",
-		}, listening))
-	}
-	if own {
-		cs = append(cs, collectors.NewGoCollector(),
-			collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	}
-	for _, c := range cs {
-		if err := reg.Register(c); err != nil {
-			return nil, err
-		}
-	}
-	return m, nil
-}
-
-func (m *metrics) count(result string) { m.notifications.WithLabelValues(result).Inc() }
+func (noMetrics) ServeHTTP(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) }
+func (noMetrics) Info(string, string, func() (bool, bool)) error   { return nil }
+func (noMetrics) Notification(string)                              {}
+func (noMetrics) Connections(int)                                  {}
+func (noMetrics) Delivered(time.Duration)                          {}
+func (noMetrics) SlowKioskDropped()                                {}
+func (noMetrics) KioskRefused(string)                              {}
+func (noMetrics) SubscriptionRefused(string)                       {}
+func (noMetrics) KioskDisconnected(string)                         {}
+func (noMetrics) FannedOut(int)                                    {}
+func (noMetrics) Pruned(int64)                                     {}
+func (noMetrics) StoreError()                                      {}
+func (noMetrics) Ready(bool)                                       {}

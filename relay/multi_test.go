@@ -5,22 +5,29 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	dto "github.com/prometheus/client_model/go"
-
+	"qrkiosk/relay/pgstore"
 	"qrkiosk/relay/pgtest"
+	"qrkiosk/relay/store"
 )
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	pgtest.StopShared()
+	os.Exit(code)
+}
 
 // twoInstances starts two relays on one PostgreSQL database.
 func twoInstances(t *testing.T, url string, mod func(*Config)) (a, b *testRelay) {
 	t.Helper()
 	for i, p := range []**testRelay{&a, &b} {
 		*p = startRelay(t, "", "127.0.0.1:0", func(c *Config) {
-			c.Database = url
+			c.Store = pgAt(t, url)
 			c.Instance = fmt.Sprintf("relay-%c", 'a'+i)
 			if mod != nil {
 				mod(c)
@@ -28,6 +35,31 @@ func twoInstances(t *testing.T, url string, mod func(*Config)) (a, b *testRelay)
 		})
 	}
 	return a, b
+}
+
+// pgAt connects to the database of url for a server, which owns the
+// store from then on.
+func pgAt(t *testing.T, url string) store.Store {
+	t.Helper()
+	st, err := pgstore.Open(context.Background(), url, pgstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func waitListening(t *testing.T, st store.Store) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, up := st.Listener(); up {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("listener not up")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // A notification posted to one instance reaches kiosks on the other,
@@ -91,7 +123,7 @@ func TestTwoInstancesSurviveDroppedListener(t *testing.T) {
 	for i := range 3 {
 		waitListening(t, a.s.st)
 		waitListening(t, b.s.st)
-		if n := terminateListeners(t, url); n != 2 {
+		if n := pgtest.Terminate(t, url, "qrkiosk-relay-listen"); n != 2 {
 			t.Fatalf("cut %d listeners, want both", n)
 		}
 		syssn := fmt.Sprint("S-CUT-", i)
@@ -123,13 +155,12 @@ func waitFanout(t *testing.T, s *Server, n float64) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		var m dto.Metric
-		s.m.fanout.Write(&m)
-		if m.GetCounter().GetValue() >= n {
+		fanned := metric(t, s, "qrkiosk_relay_fanout_notifications_total", "")
+		if fanned >= n {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the fan-out read %v notifications, want %v", m.GetCounter().GetValue(), n)
+			t.Fatalf("the fan-out read %v notifications, want %v", fanned, n)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

@@ -9,20 +9,20 @@ import (
 	"testing"
 	"time"
 
-	dto "github.com/prometheus/client_model/go"
+	"qrkiosk/relay/store"
 )
 
 // fullStore fails notification writes (and writes as large as one) while
 // full is set, as a journal does on a full disk, while its small
 // heartbeat still commits into pages the journal already has.
 type fullStore struct {
-	Store
+	store.Store
 	full atomic.Bool
 }
 
 var errDiskFull = errors.New("database or disk is full (SQLITE_FULL)")
 
-func (f *fullStore) Append(ctx context.Context, r *Record) (bool, error) {
+func (f *fullStore) Append(ctx context.Context, r *store.Record) (bool, error) {
 	if f.full.Load() {
 		return false, errDiskFull
 	}
@@ -43,7 +43,8 @@ func (f *fullStore) Probe(ctx context.Context) error {
 func TestReadinessFollowsTheLastNotificationWrite(t *testing.T) {
 	fs := &fullStore{}
 	tr := startRelay(t, t.TempDir(), "127.0.0.1:0", func(c *Config) {
-		c.wrapStore = func(st Store) Store { fs.Store = st; return fs }
+		fs.Store = c.Store
+		c.Store = fs
 	})
 	waitReady := func(want int) string {
 		t.Helper()
@@ -66,9 +67,7 @@ func TestReadinessFollowsTheLastNotificationWrite(t *testing.T) {
 		map[string]string{"X-QF-SIGN": md5Sign(body, testKey)}); code != 503 {
 		t.Fatalf("notification on a full disk: %d, want 503", code)
 	}
-	var g dto.Metric
-	tr.s.m.ready.Write(&g)
-	if g.GetGauge().GetValue() != 0 {
+	if metric(t, tr.s, "qrkiosk_relay_ready", "") != 0 {
 		t.Error("qrkiosk_relay_ready still 1 after a failed notification write")
 	}
 	if got := waitReady(503); !strings.Contains(got, "last notification write failed") || !strings.Contains(got, "disk is full") {

@@ -20,7 +20,14 @@ import (
 	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
-	dto "github.com/prometheus/client_model/go"
+
+	"qrkiosk/relay/internal/storesql"
+	"qrkiosk/relay/internal/storetest"
+	"qrkiosk/relay/prommetrics"
+	"qrkiosk/relay/relayclient"
+	"qrkiosk/relay/sqlitestore"
+	"qrkiosk/relay/store"
+	"qrkiosk/relay/wire"
 )
 
 const (
@@ -47,9 +54,25 @@ type testRelay struct {
 	dir  string
 }
 
+// sqliteAt opens the journal in dir for a server, which owns it from
+// then on.
+func sqliteAt(t testing.TB, dir string) store.Store {
+	t.Helper()
+	st, err := sqlitestore.Open(dir, sqlitestore.Options{Lock: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// startRelay starts a relay on the SQLite journal in dir, or, with dir
+// "", on the store mod sets.
 func startRelay(t *testing.T, dir, addr string, mod func(*Config)) *testRelay {
 	t.Helper()
-	cfg := Config{Key: testKey, Token: testToken, DataDir: dir}
+	cfg := Config{Key: testKey, Token: testToken, Metrics: prommetrics.New()}
+	if dir != "" {
+		cfg.Store = sqliteAt(t, dir)
+	}
 	if mod != nil {
 		mod(&cfg)
 	}
@@ -130,14 +153,14 @@ func dialKiosk(t *testing.T, tr *testRelay, dial *websocket.Dialer) *kiosk {
 
 func (k *kiosk) send(typ, otn, udid string) {
 	k.t.Helper()
-	if err := k.ws.WriteJSON(request{Type: typ, OutTradeNo: otn, UDID: udid}); err != nil {
+	if err := k.ws.WriteJSON(wire.KioskFrame{Type: typ, OutTradeNo: otn, UDID: udid}); err != nil {
 		k.t.Fatal(err)
 	}
 }
 
-func (k *kiosk) next(timeout time.Duration) (wireMessage, error) {
+func (k *kiosk) next(timeout time.Duration) (wire.RelayFrame, error) {
 	k.ws.SetReadDeadline(time.Now().Add(timeout))
-	var m wireMessage
+	var m wire.RelayFrame
 	_, data, err := k.ws.ReadMessage()
 	if err != nil {
 		return m, err
@@ -146,16 +169,16 @@ func (k *kiosk) next(timeout time.Duration) (wireMessage, error) {
 }
 
 // subscribe sends a subscription and returns what was replayed before the ack.
-func (k *kiosk) subscribe(otn, udid string) []wireMessage {
+func (k *kiosk) subscribe(otn, udid string) []wire.RelayFrame {
 	k.t.Helper()
-	k.send(TypeSubscribe, otn, udid)
-	var replay []wireMessage
+	k.send(wire.TypeSubscribe, otn, udid)
+	var replay []wire.RelayFrame
 	for {
 		m, err := k.next(5 * time.Second)
 		if err != nil {
 			k.t.Fatalf("waiting for ack: %v", err)
 		}
-		if m.Type == TypeSubscribed {
+		if m.Type == wire.TypeSubscribed {
 			if m.Replayed == nil || *m.Replayed != len(replay) {
 				k.t.Fatalf("ack says %v replayed, got %d", m.Replayed, len(replay))
 			}
@@ -167,11 +190,32 @@ func (k *kiosk) subscribe(otn, udid string) []wireMessage {
 
 func counter(t *testing.T, s *Server, result string) float64 {
 	t.Helper()
-	var m dto.Metric
-	if err := s.m.notifications.WithLabelValues(result).Write(&m); err != nil {
+	return metric(t, s, "qrkiosk_relay_notifications_total", result)
+}
+
+// metric reads a counter or gauge of s's Prometheus metrics: name's, or
+// with label its series of that label value.
+func metric(t *testing.T, s *Server, name, label string) float64 {
+	t.Helper()
+	fams, err := s.cfg.Metrics.(*prommetrics.Metrics).Gather()
+	if err != nil {
 		t.Fatal(err)
 	}
-	return m.GetCounter().GetValue()
+	for _, f := range fams {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			if label != "" && (len(m.GetLabel()) != 1 || m.GetLabel()[0].GetValue() != label) {
+				continue
+			}
+			if m.GetGauge() != nil {
+				return m.GetGauge().GetValue()
+			}
+			return m.GetCounter().GetValue()
+		}
+	}
+	return 0 // a series not yet created counts nothing
 }
 
 func storedCount(t *testing.T, s *Server) int64 {
@@ -225,7 +269,7 @@ func TestForgedNotificationsAreNeitherStoredNorForwarded(t *testing.T) {
 	// The first thing the kiosk receives must be the genuine one.
 	postSigned(t, tr, good)
 	m, err := k.next(5 * time.Second)
-	if err != nil || m.Type != TypeNotification || m.SysSN != "S-1" || !bytes.Equal(m.Body, good) {
+	if err != nil || m.Type != wire.TypeNotification || m.SysSN != "S-1" || !bytes.Equal(m.Body, good) {
 		t.Fatalf("first message %+v, %v; want the genuine notification", m, err)
 	}
 	if got := counter(t, tr.s, resultRejected); got != 9 {
@@ -260,7 +304,7 @@ func TestConcurrentDuplicatesBroadcastOnce(t *testing.T) {
 		t.Fatalf("a copy was answered %s", b)
 	}
 	m, err := k.next(5 * time.Second)
-	if err != nil || m.Type != TypeNotification || m.SysSN != "S-dup" {
+	if err != nil || m.Type != wire.TypeNotification || m.SysSN != "S-dup" {
 		t.Fatalf("got %+v, %v", m, err)
 	}
 	if m, err := k.next(300 * time.Millisecond); err == nil {
@@ -362,9 +406,7 @@ func TestStalledClientDoesNotDelayOthers(t *testing.T) {
 	if worst > time.Second {
 		t.Errorf("fast kiosk delayed up to %v", worst)
 	}
-	var m dto.Metric
-	tr.s.m.dropped.Write(&m)
-	if m.GetCounter().GetValue() < 1 {
+	if metric(t, tr.s, "qrkiosk_relay_slow_clients_dropped_total", "") < 1 {
 		t.Errorf("stalled kiosk was not dropped")
 	}
 }
@@ -415,7 +457,7 @@ func TestAllowListAndProxies(t *testing.T) {
 			t.Errorf("%q accepted", bad)
 		}
 	}
-	s, err := NewServer(Config{Key: testKey, Token: testToken, DataDir: t.TempDir(),
+	s, err := NewServer(Config{Key: testKey, Token: testToken, Metrics: prommetrics.New(), Store: sqliteAt(t, t.TempDir()),
 		AllowIPs:       mustList(t, "qfpay"),
 		TrustedProxies: mustList(t, "127.0.0.1")})
 	if err != nil {
@@ -460,15 +502,15 @@ func TestConfigRequired(t *testing.T) {
 		cfg  Config
 		want string
 	}{
-		{Config{Token: "t", DataDir: t.TempDir()}, "merchant is required"},
-		{Config{Key: "k", Token: "t"}, "DataDir"},
+		{Config{Token: "t", Store: sqliteAt(t, t.TempDir())}, "merchant is required"},
+		{Config{Key: "k", Token: "t"}, "Store"},
 		// The shared token sees the one-shop merchant: there must be one.
-		{Config{Merchants: []Merchant{{ID: "shop-a", Gateway: "qfpay", Key: "k"}}, Token: "t", DataDir: t.TempDir()}, "shared Token"},
-		{Config{Key: "k", Merchants: []Merchant{{ID: DefaultMerchant, Gateway: "qfpay", Key: "k2"}}, DataDir: t.TempDir()}, "configured twice"},
-		{Config{Merchants: []Merchant{{ID: "Shop A", Gateway: "qfpay", Key: "k"}}, DataDir: t.TempDir()}, "merchant id"},
-		{Config{Merchants: []Merchant{{ID: "shop-a", Gateway: "paypal", Key: "k"}}, DataDir: t.TempDir()}, "gateway"},
+		{Config{Merchants: []Merchant{{ID: "shop-a", Gateway: "qfpay", Key: "k"}}, Token: "t", Store: sqliteAt(t, t.TempDir())}, "shared Token"},
+		{Config{Key: "k", Merchants: []Merchant{{ID: DefaultMerchant, Gateway: "qfpay", Key: "k2"}}, Store: sqliteAt(t, t.TempDir())}, "configured twice"},
+		{Config{Merchants: []Merchant{{ID: "Shop A", Gateway: "qfpay", Key: "k"}}, Store: sqliteAt(t, t.TempDir())}, "merchant id"},
+		{Config{Merchants: []Merchant{{ID: "shop-a", Gateway: "paypal", Key: "k"}}, Store: sqliteAt(t, t.TempDir())}, "gateway"},
 		// Kept for less than a reconnecting kiosk replays.
-		{Config{Key: "k", Token: "t", DataDir: t.TempDir(), Retain: time.Hour}, "Retain"},
+		{Config{Key: "k", Token: "t", Store: sqliteAt(t, t.TempDir()), Retain: time.Hour}, "Retain"},
 	} {
 		s, err := NewServer(tc.cfg)
 		if err == nil {
@@ -481,7 +523,7 @@ func TestConfigRequired(t *testing.T) {
 		}
 	}
 	// Kiosks with their own tokens need no shared one.
-	s, err := NewServer(Config{Merchants: []Merchant{{ID: "shop-a", Gateway: "qfpay", Key: "k"}}, DataDir: t.TempDir()})
+	s, err := NewServer(Config{Merchants: []Merchant{{ID: "shop-a", Gateway: "qfpay", Key: "k"}}, Store: sqliteAt(t, t.TempDir())})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -517,7 +559,7 @@ func TestClientReconnectsResubscribesAndGetsReplay(t *testing.T) {
 	dir := t.TempDir()
 	trA := startRelay(t, dir, "127.0.0.1:0", nil)
 	addr := trA.addr
-	c := NewClient(ClientConfig{URL: trA.wsURL(), Token: testToken, UDID: "KIOSK-9",
+	c := relayclient.NewClient(relayclient.Config{URL: trA.wsURL(), Token: testToken, UDID: "KIOSK-9",
 		MinBackoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond})
 	msgs, unsubscribe := c.Subscribe("O-9")
 	defer unsubscribe()
@@ -550,7 +592,7 @@ func TestClientReconnectsResubscribesAndGetsReplay(t *testing.T) {
 			t.Fatalf("Up() = %v, want %v", c.Up(), want)
 		}
 	}
-	waitMsg := func(syssn string, replay bool) Message {
+	waitMsg := func(syssn string, replay bool) relayclient.Message {
 		t.Helper()
 		select {
 		case m := <-msgs:
@@ -561,7 +603,7 @@ func TestClientReconnectsResubscribesAndGetsReplay(t *testing.T) {
 		case <-time.After(5 * time.Second):
 			t.Fatalf("no message %s", syssn)
 		}
-		return Message{}
+		return relayclient.Message{}
 	}
 
 	waitLink(true)
@@ -601,7 +643,7 @@ func TestClientReconnectsResubscribesAndGetsReplay(t *testing.T) {
 // startRelayAt is startRelay with a hook run before the listener opens.
 func startRelayAt(t *testing.T, dir, addr string, before func(*Server)) *testRelay {
 	t.Helper()
-	s, err := NewServer(Config{Key: testKey, Token: testToken, DataDir: dir})
+	s, err := NewServer(Config{Key: testKey, Token: testToken, Metrics: prommetrics.New(), Store: sqliteAt(t, dir)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -626,7 +668,7 @@ func FuzzNotify(f *testing.F) {
 	f.Add(notifBody("payment", "S", "O", "U"), true)
 	f.Add([]byte(`{"syssn":1}`), true)
 	f.Add([]byte(`{}`), false)
-	s, err := NewServer(Config{Key: testKey, InsecureNoAuth: true, DataDir: f.TempDir()})
+	s, err := NewServer(Config{Key: testKey, InsecureNoAuth: true, Metrics: prommetrics.New(), Store: sqliteAt(f, f.TempDir())})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -666,9 +708,9 @@ func FuzzServerRequest(f *testing.F) {
 		ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"subscribe","out_trade_no":"probe"}`))
 		for { // the relay must still answer after any frame (unless too large, or not UTF-8: refused)
 			ws.SetReadDeadline(time.Now().Add(5 * time.Second))
-			var m wireMessage
+			var m wire.RelayFrame
 			if err := ws.ReadJSON(&m); err != nil {
-				if len(frame) > maxInboundFrame {
+				if len(frame) > wire.MaxInboundFrame {
 					return
 				}
 				if !utf8.Valid(frame) && websocket.IsCloseError(err, websocket.CloseInvalidFramePayloadData) {
@@ -676,7 +718,7 @@ func FuzzServerRequest(f *testing.F) {
 				}
 				t.Fatalf("relay stopped answering after %q: %v", frame, err)
 			}
-			if m.Type == TypeSubscribed && m.OutTradeNo == "probe" {
+			if m.Type == wire.TypeSubscribed && m.OutTradeNo == "probe" {
 				return
 			}
 		}
@@ -684,7 +726,7 @@ func FuzzServerRequest(f *testing.F) {
 }
 
 func startRelayF(f *testing.F) *testRelay {
-	s, err := NewServer(Config{Key: testKey, Token: testToken, DataDir: f.TempDir()})
+	s, err := NewServer(Config{Key: testKey, Token: testToken, Metrics: prommetrics.New(), Store: sqliteAt(f, f.TempDir())})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -702,7 +744,7 @@ func startRelayF(f *testing.F) *testRelay {
 // now, straight into the journal of dir.
 func plantOld(t *testing.T, dir string, n int, age time.Duration) {
 	t.Helper()
-	st, err := OpenStore(context.Background(), StoreConfig{DataDir: dir})
+	st, err := sqlitestore.Open(dir, sqlitestore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -711,28 +753,24 @@ func plantOld(t *testing.T, dir string, n int, age time.Duration) {
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			mustAppend(t, st, rec(DefaultMerchant, fmt.Sprintf("S-OLD-%d", i), "payment", fmt.Sprintf("O-OLD-%d", i), "KIOSK-A", old))
+			storetest.MustAppend(t, st, storetest.Record(DefaultMerchant, fmt.Sprintf("S-OLD-%d", i), "payment", fmt.Sprintf("O-OLD-%d", i), "KIOSK-A", old))
 		})
 	}
 	wg.Wait()
-	mustAppend(t, st, rec(DefaultMerchant, "S-NEW", "payment", "O-NEW", "KIOSK-A", time.Now()))
+	storetest.MustAppend(t, st, storetest.Record(DefaultMerchant, "S-NEW", "payment", "O-NEW", "KIOSK-A", time.Now()))
 }
 
 // A relay running for years does not fill its disk: notifications older
 // than the retention period are deleted (in chunks, so deliveries do not
 // wait), recent ones are kept and still replayed; Retain < 0 keeps all.
 func TestOldNotificationsArePruned(t *testing.T) {
-	const old = 2*pruneChunk + 7
+	const old = 2*storesql.PruneChunk + 7
 	dir := t.TempDir()
-	plantOld(t, dir, old, DefaultRetain+24*time.Hour)
+	plantOld(t, dir, old, Defaults().Retain+24*time.Hour)
 	tr := startRelay(t, dir, "127.0.0.1:0", nil)
 	// The counter is added once the whole pruning pass returns, just after
 	// the rows are gone: wait for both.
-	pruned := func() float64 {
-		var m dto.Metric
-		tr.s.m.pruned.Write(&m)
-		return m.GetCounter().GetValue()
-	}
+	pruned := func() float64 { return metric(t, tr.s, "qrkiosk_relay_notifications_pruned_total", "") }
 	deadline := time.Now().Add(10 * time.Second)
 	for storedCount(t, tr.s) != 1 || pruned() != old {
 		if time.Now().After(deadline) {
@@ -755,17 +793,17 @@ func TestOldNotificationsArePruned(t *testing.T) {
 	}
 
 	keep := t.TempDir()
-	plantOld(t, keep, 3, 10*DefaultRetain)
+	plantOld(t, keep, 3, 10*Defaults().Retain)
 	tr2 := startRelay(t, keep, "127.0.0.1:0", func(c *Config) { c.Retain = -1 })
 	// With Retain < 0 the passes still run (unpaid claims expire) and
 	// keep every notification.
-	var passes dto.Metric
-	for deadline := time.Now().Add(10 * time.Second); passes.GetCounter().GetValue() == 0 && time.Now().Before(deadline); {
+	var passes float64
+	for deadline := time.Now().Add(10 * time.Second); passes == 0 && time.Now().Before(deadline); {
 		time.Sleep(10 * time.Millisecond)
-		tr2.s.m.prunePasses.Write(&passes)
+		passes = metric(t, tr2.s, "qrkiosk_relay_prune_passes_total", "")
 	}
 	tr2.stop()
-	st, err := OpenStore(context.Background(), StoreConfig{DataDir: keep})
+	st, err := sqlitestore.Open(keep, sqlitestore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -774,7 +812,7 @@ func TestOldNotificationsArePruned(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n != 4 || passes.GetCounter().GetValue() == 0 {
-		t.Fatalf("Retain < 0 kept %d of 4 after %v retention passes", n, passes.GetCounter().GetValue())
+	if n != 4 || passes == 0 {
+		t.Fatalf("Retain < 0 kept %d of 4 after %v retention passes", n, passes)
 	}
 }

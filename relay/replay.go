@@ -5,24 +5,22 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"qrkiosk/relay/store"
 )
 
 // maxReplay bounds how many stored notifications one subscribe replays.
 const maxReplay = 1000
 
 // replayPage is how many stored notifications a replay reads at a time
-// (fewer when they are large: replayPageBytes): a subscription streams
+// (fewer when they are large: store.ReplayPageBytes): a subscription streams
 // its replay instead of loading every match.
 const replayPage = 8
 
 // replayPageCost is the most memory one replay page takes: its records'
-// bodies (replayPageBytes, plus the record that passed it) and their
+// bodies (store.ReplayPageBytes, plus the record that passed it) and their
 // frames, base64 in JSON, queued for the writer.
 const replayPageCost = 320 << 10
-
-// DefaultReplayMemory bounds the replayed notifications in flight on one
-// relay, read from the store and not yet written to a socket.
-const DefaultReplayMemory = 32 << 20
 
 // replayWait is how long a subscription waits for room to replay before
 // its connection is closed with "try again later": under a flood of
@@ -34,14 +32,14 @@ const replayWait = 30 * time.Second
 // A page takes a slot of s.replaySlots from its read until the writer
 // has put its last frame on the socket, so the replays of kiosks that do
 // not read hold at most ReplayMemory together, and each one page.
-func (s *Server) replay(c *wsConn, q ReplayQuery) (n int, ok bool) {
+func (s *Server) replay(c *wsConn, q store.ReplayQuery) (n int, ok bool) {
 	var after int64
 	for n < maxReplay {
 		limit := min(replayPage, maxReplay-n)
 		if !s.replaySlot(c) {
 			return n, false
 		}
-		page, err := onShortGoroutine(func() ([]*Record, error) {
+		page, err := onShortGoroutine(func() ([]*store.Record, error) {
 			s.replaySem <- struct{}{}
 			defer func() { <-s.replaySem }()
 			ctx, cancel := context.WithTimeout(context.Background(), s.cfg.WriteTimeout)
@@ -73,12 +71,12 @@ func (s *Server) replay(c *wsConn, q ReplayQuery) (n int, ok bool) {
 
 // pageFull reports whether a page ended for its size, not for lack of
 // matches.
-func pageFull(page []*Record) bool {
+func pageFull(page []*store.Record) bool {
 	size := 0
 	for _, r := range page {
 		size += len(r.Body)
 	}
-	return size >= replayPageBytes
+	return size >= store.ReplayPageBytes
 }
 
 // replaySlot waits for room to replay a page; past replayWait it closes
@@ -96,7 +94,7 @@ func (s *Server) replaySlot(c *wsConn) bool {
 		return true
 	case <-c.stop:
 	case <-t.C:
-		s.m.disconnected.WithLabelValues(reasonReplayBusy).Inc()
+		s.m.KioskDisconnected(reasonReplayBusy)
 		s.log.Warn("ws: relay busy replaying, the kiosk is asked to come back", "remote", c.remote, "udid", c.udid,
 			"token_id", c.cred.tokenID)
 		c.close(websocket.CloseTryAgainLater, "relay busy replaying: reconnect later", false)
@@ -106,7 +104,7 @@ func (s *Server) replaySlot(c *wsConn) bool {
 
 // sendPage queues a page's frames and waits until the writer has written
 // the last (or c is gone).
-func (s *Server) sendPage(c *wsConn, page []*Record) (sent int, ok bool) {
+func (s *Server) sendPage(c *wsConn, page []*store.Record) (sent int, ok bool) {
 	frames := make([]*outbound, 0, len(page))
 	for _, r := range page {
 		if frame, err := encodeNotification(r, true); err == nil {

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"qrkiosk/relay/wire"
 )
 
 // Kiosks that subscribe and never read cannot make the relay hold their
@@ -66,17 +68,17 @@ func TestStalledReplaysAreBounded(t *testing.T) {
 	}()
 	for range 3 {
 		k := dialKiosk(t, tr, nil)
-		k.send(TypeSubscribe, "", "K-STALL") // and never read
+		k.send(wire.TypeSubscribe, "", "K-STALL") // and never read
 	}
 	reader := dialKiosk(t, tr, nil)
-	reader.send(TypeSubscribe, "", "K-STALL")
+	reader.send(wire.TypeSubscribe, "", "K-STALL")
 	got := 0
 	for {
 		m, err := reader.next(30 * time.Second)
 		if err != nil {
 			t.Fatalf("reading kiosk, after %d replayed: %v", got, err)
 		}
-		if m.Type == TypeSubscribed {
+		if m.Type == wire.TypeSubscribed {
 			if got != stored || *m.Replayed != stored {
 				t.Fatalf("reading kiosk got %d, ack says %d, want %d", got, *m.Replayed, stored)
 			}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"qrkiosk/payment/scanforpay"
+	"qrkiosk/relay/wire"
 )
 
 const sfpKey = "sfp-k3y-for-tests-only"
@@ -42,7 +43,7 @@ func TestScanForPayNotification(t *testing.T) {
 		}
 	}
 	m, err := k.next(5 * time.Second)
-	if err != nil || m.Type != TypeNotification || m.OutTradeNo != "QK-SFP-1" || m.SysSN != "2025031410000400001" || !bytes.Equal(m.Body, paid) || m.Sign != "" {
+	if err != nil || m.Type != wire.TypeNotification || m.OutTradeNo != "QK-SFP-1" || m.SysSN != "2025031410000400001" || !bytes.Equal(m.Body, paid) || m.Sign != "" {
 		t.Fatalf("pushed %+v, %v", m, err)
 	}
 	// What the kiosk verifies again with its own key.
@@ -111,7 +112,7 @@ func TestRelayServesTheGatewaysItHasKeysFor(t *testing.T) {
 	if code, got := post(t, http.DefaultClient, sfpOnly.url("/notify/scanforpay"), body, nil); code != 200 || got != "success" {
 		t.Fatalf("ScanForPay-only relay: %d %q", code, got)
 	}
-	if _, err := NewServer(Config{Token: "t", DataDir: t.TempDir()}); err == nil {
+	if _, err := NewServer(Config{Token: "t", Store: sqliteAt(t, t.TempDir())}); err == nil {
 		t.Fatal("a relay without any gateway key started")
 	}
 }

@@ -21,6 +21,9 @@ import (
 	"github.com/gorilla/websocket"
 
 	"qrkiosk/payment/qfpay"
+	"qrkiosk/relay/relayclient"
+	"qrkiosk/relay/store"
+	"qrkiosk/relay/wire"
 )
 
 const keyB = "k3y-of-merchant-b"
@@ -85,7 +88,7 @@ func postTo(t *testing.T, tr *testRelay, path string, body []byte, key string) (
 }
 
 // issue makes a kiosk token in the relay's store.
-func issue(t *testing.T, tr *testRelay, merchant, udid string) (string, *Token) {
+func issue(t *testing.T, tr *testRelay, merchant, udid string) (string, *store.Token) {
 	t.Helper()
 	secret, tok, err := IssueToken(context.Background(), tr.s.st, merchant, udid, "test")
 	if err != nil {
@@ -119,13 +122,13 @@ func mustDial(t *testing.T, tr *testRelay, token, udid string) *kiosk {
 
 // expectError reads until an error message (skipping notifications it
 // must not see: any is a failure) and returns it.
-func (k *kiosk) expectError(t *testing.T) wireMessage {
+func (k *kiosk) expectError(t *testing.T) wire.RelayFrame {
 	t.Helper()
 	m, err := k.next(5 * time.Second)
 	if err != nil {
 		t.Fatalf("waiting for an error: %v", err)
 	}
-	if m.Type != TypeError {
+	if m.Type != wire.TypeError {
 		t.Fatalf("got %+v, want an error", m)
 	}
 	return m
@@ -180,9 +183,9 @@ func TestNotifyPerMerchantKey(t *testing.T) {
 	}
 }
 
-func (k *kiosk) sendExpectError(t *testing.T, otn, udid string) wireMessage {
+func (k *kiosk) sendExpectError(t *testing.T, otn, udid string) wire.RelayFrame {
 	t.Helper()
-	k.send(TypeSubscribe, otn, udid)
+	k.send(wire.TypeSubscribe, otn, udid)
 	return k.expectError(t)
 }
 
@@ -195,7 +198,7 @@ func TestRelayAcceptsExactlyWhatTheKioskVerifies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := NewClient(ClientConfig{URL: tr.wsURL(), Token: testToken, MinBackoff: 20 * time.Millisecond})
+	c := relayclient.NewClient(relayclient.Config{URL: tr.wsURL(), Token: testToken, MinBackoff: 20 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go c.Run(ctx)
@@ -256,7 +259,7 @@ func TestRelayAcceptsExactlyWhatTheKioskVerifies(t *testing.T) {
 	}
 }
 
-func waitUp(t *testing.T, c *Client) {
+func waitUp(t *testing.T, c *relayclient.Client) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for !c.Up() {
@@ -460,10 +463,10 @@ func TestKioskLimits(t *testing.T) {
 		t.Fatalf("4th subscription: %+v", m)
 	}
 	logs.waitLog(t, "subscription refused", "reason=too_many_subscriptions", "at most 3", "out_trade_no=O-4")
-	if owner, _ := tr.s.st.Claim(context.Background(), DefaultMerchant, "O-4", "KIOSK-Z"); owner != "KIOSK-Z" {
+	if owner, _ := tr.s.st.Claim(context.Background(), DefaultMerchant, "O-4", "KIOSK-Z", tr.s.cfg.Claims); owner != "KIOSK-Z" {
 		t.Fatalf("a refused subscription claimed its order for %s", owner)
 	}
-	k.send(TypeUnsubscribe, "O-1", "")
+	k.send(wire.TypeUnsubscribe, "O-1", "")
 	if m := k.sendExpectError(t, "O-4", ""); m.Error != subscriptionRefused {
 		t.Fatalf("O-4, now KIOSK-Z's: %+v", m)
 	}
@@ -502,7 +505,7 @@ func TestClientLinkUpDespiteARefusedSubscription(t *testing.T) {
 	tr, _ := twoMerchants(t, nil)
 	postTo(t, tr, "/notify/qfpay", notifBody("payment", "S-B1", "O-B1", "KIOSK-B"), testKey)
 	secret, _ := issue(t, tr, DefaultMerchant, "KIOSK-A")
-	c := NewClient(ClientConfig{URL: tr.wsURL(), Token: secret, UDID: "KIOSK-A", MinBackoff: 20 * time.Millisecond})
+	c := relayclient.NewClient(relayclient.Config{URL: tr.wsURL(), Token: secret, UDID: "KIOSK-A", MinBackoff: 20 * time.Millisecond})
 	_, stopB := c.Subscribe("O-B1") // another device's order, subscribed before connecting
 	defer stopB()
 	msgs, stopA := c.Subscribe("O-A1")

@@ -7,6 +7,9 @@ import (
 	"encoding/base64"
 	"fmt"
 	"unicode"
+
+	"qrkiosk/relay/store"
+	"qrkiosk/relay/wire"
 )
 
 // TokenPrefix starts every kiosk token, so one found in a log or a config
@@ -26,8 +29,8 @@ func HashToken(secret string) []byte {
 // ValidDeviceID checks a kiosk's udid as a token binds it: what the kiosk
 // sends QFPay on every order (QRKIOSK_UDID), 1-64 printable characters.
 func ValidDeviceID(udid string) error {
-	if udid == "" || len(udid) > maxUDID {
-		return fmt.Errorf("udid %q: 1-%d characters (the kiosk's QRKIOSK_UDID)", udid, maxUDID)
+	if udid == "" || len(udid) > wire.MaxUDID {
+		return fmt.Errorf("udid %q: 1-%d characters (the kiosk's QRKIOSK_UDID)", udid, wire.MaxUDID)
 	}
 	for _, r := range udid {
 		if !unicode.IsPrint(r) || unicode.IsSpace(r) {
@@ -39,7 +42,7 @@ func ValidDeviceID(udid string) error {
 
 // IssueToken creates a kiosk token bound to a merchant and a device,
 // stores its hash, and returns the secret: shown once, never stored.
-func IssueToken(ctx context.Context, st Store, merchant, udid, note string) (secret string, t *Token, err error) {
+func IssueToken(ctx context.Context, st store.Store, merchant, udid, note string) (secret string, t *store.Token, err error) {
 	if err := ValidMerchantID(merchant); err != nil {
 		return "", nil, err
 	}
@@ -52,7 +55,7 @@ func IssueToken(ctx context.Context, st Store, merchant, udid, note string) (sec
 	b := make([]byte, tokenBytes)
 	rand.Read(b) // never fails (crypto/rand panics rather than return short)
 	secret = TokenPrefix + base64.RawURLEncoding.EncodeToString(b)
-	t = &Token{Hash: HashToken(secret), Merchant: merchant, UDID: udid, Note: note}
+	t = &store.Token{Hash: HashToken(secret), Merchant: merchant, UDID: udid, Note: note}
 	if err := st.AddToken(ctx, t); err != nil {
 		return "", nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"qrkiosk/relay"
+	"qrkiosk/relay/sqlitestore"
 )
 
 // A bad --retain-days is refused with the flag and the rule named, exit 64,
@@ -113,7 +114,7 @@ func writeMerchants(t *testing.T, dir string) string {
 // A second relay on a data directory in use refuses to start, naming it.
 func TestSecondRelayOnOneDataDirectory(t *testing.T) {
 	data := t.TempDir()
-	held, err := relay.OpenStore(context.Background(), relay.StoreConfig{DataDir: data, Lock: true})
+	held, err := sqlitestore.Open(data, sqlitestore.Options{Lock: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +154,7 @@ func TestTokenCommands(t *testing.T) {
 		strings.Count(list, "kiosk-01") != 3 || strings.Count(list, " - ") != 3 {
 		t.Fatalf("list: %d\n%s", code, list)
 	}
-	st, err := relay.OpenStore(context.Background(), relay.StoreConfig{DataDir: data})
+	st, err := sqlitestore.Open(data, sqlitestore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

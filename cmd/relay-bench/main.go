@@ -36,6 +36,7 @@ import (
 
 	"qrkiosk/payment/qfpay"
 	"qrkiosk/relay"
+	"qrkiosk/relay/prommetrics"
 )
 
 const (
@@ -120,8 +121,13 @@ func child(dir string) int {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: childLogLevel()}))
 	// 10,000 kiosks on the shared token; with QRKIOSK_RELAY_BENCH_DB the
 	// store is that PostgreSQL database (the -scenario runs).
-	s, err := relay.NewServer(relay.Config{Key: benchKey, Token: benchToken, DataDir: dir, Logger: log,
-		Database: os.Getenv(childDBEnv), Instance: os.Getenv(childInstanceEnv), MaxConnsShared: 20000})
+	st, err := openStore(context.Background(), os.Getenv(childDBEnv), dir, true, log)
+	if err != nil {
+		log.Error("start", "err", err)
+		return 1
+	}
+	s, err := relay.NewServer(relay.Config{Key: benchKey, Token: benchToken, Store: st, Metrics: prommetrics.New(), Logger: log,
+		Instance: os.Getenv(childInstanceEnv), MaxConnsShared: 20000})
 	if err != nil {
 		log.Error("start", "err", err)
 		return 1

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -25,7 +26,10 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"qrkiosk/relay"
+	"qrkiosk/relay/pgstore"
 	"qrkiosk/relay/pgtest"
+	"qrkiosk/relay/sqlitestore"
+	"qrkiosk/relay/store"
 )
 
 // fleetSize is how many kiosks the -scenario runs connect (-fleet).
@@ -81,11 +85,29 @@ func (in *instance) kill() {
 
 func (in *instance) cpu() time.Duration { return cpuTime(in.pid) }
 
+// openStore opens the PostgreSQL database of url, or without one the
+// SQLite journal in dir (locked when a relay serves it), as qrkiosk-relay
+// does.
+func openStore(ctx context.Context, url, dir string, lock bool, log *slog.Logger) (store.Store, error) {
+	if url != "" {
+		st, err := pgstore.Open(ctx, url, pgstore.Options{Logger: log})
+		if err != nil {
+			return nil, err
+		}
+		return st, nil
+	}
+	st, err := sqlitestore.Open(dir, sqlitestore.Options{Lock: lock})
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
 // issueTokens gives each of n kiosks its own token (merchant default,
-// device bench-kiosk-N) in the store; returns the secrets.
-func issueTokens(cfg relay.StoreConfig, n int) ([]string, error) {
+// device bench-kiosk-N) in the store of url or dir; returns the secrets.
+func issueTokens(url, dir string, n int) ([]string, error) {
 	ctx := context.Background()
-	st, err := relay.OpenStore(ctx, cfg)
+	st, err := openStore(ctx, url, dir, false, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -515,14 +537,14 @@ func multiScenario(perLevel, rate, posters int, tput time.Duration) error {
 		defer os.RemoveAll(dir)
 		var tokens []string
 		if kind == "sqlite" {
-			tokens, err = issueTokens(relay.StoreConfig{DataDir: dir}, fleetSize)
+			tokens, err = issueTokens("", dir, fleetSize)
 			if err == nil {
 				var in *instance
 				in, err = startInstance("sqlite-1", dir, "")
 				s.ins = append(s.ins, in)
 			}
 		} else {
-			tokens, err = issueTokens(relay.StoreConfig{Database: url}, fleetSize)
+			tokens, err = issueTokens(url, "", fleetSize)
 			for i := 0; err == nil && i < 2; i++ {
 				var in *instance
 				in, err = startInstance(fmt.Sprintf("pg-%d", i+1), dir, url)
@@ -591,7 +613,7 @@ func faultScenario(n, rate int) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	tokens, err := issueTokens(relay.StoreConfig{Database: url}, fleetSize)
+	tokens, err := issueTokens(url, "", fleetSize)
 	if err != nil {
 		return err
 	}
@@ -693,7 +715,7 @@ func faultScenario(n, rate int) error {
 		time.Sleep(50 * time.Millisecond)
 	}
 	ctx := context.Background()
-	st, err := relay.OpenStore(ctx, relay.StoreConfig{Database: url})
+	st, err := openStore(ctx, url, "", false, nil)
 	if err != nil {
 		return err
 	}

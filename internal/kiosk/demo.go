@@ -16,7 +16,7 @@ import (
 	"qrkiosk/payment"
 	"qrkiosk/payment/qfpay"
 	"qrkiosk/payment/scanforpay"
-	"qrkiosk/relay"
+	"qrkiosk/relay/relayclient"
 	"qrkiosk/sim/qfpaysim"
 	"qrkiosk/sim/sfpsim"
 )
@@ -67,7 +67,7 @@ func startDemo(k *Kiosk, host string) (*Demo, error) {
 	}
 	k.closers = append(k.closers, func() { os.RemoveAll(dir) })
 	token := randomToken()
-	rs, err := relay.NewServer(relay.Config{Key: qfpaysim.DemoKey, ScanForPayKey: sfpsim.DemoKey, Token: token, DataDir: dir, Logger: log})
+	rs, err := newDemoRelay(dir, token, qfpaysim.DemoKey, sfpsim.DemoKey, log)
 	if err != nil {
 		relayLn.Close()
 		simLn.Close()
@@ -91,7 +91,7 @@ func startDemo(k *Kiosk, host string) (*Demo, error) {
 	}
 	serve(k, relayLn, rs.Handler(), log, func(ctx context.Context) { rs.Shutdown(ctx) })
 	serve(k, simLn, sim, log, func(context.Context) { closeSim() })
-	k.startRelay(relay.ClientConfig{URL: "ws://" + relayLn.Addr().String() + "/ws", Token: token, UDID: "qrkiosk-demo", Logger: log})
+	k.startRelay(relayclient.Config{URL: "ws://" + relayLn.Addr().String() + "/ws", Token: token, UDID: "qrkiosk-demo", Logger: log})
 	log.Info("demo mode", "gateway_name", k.Config.Gateway, "gateway", simURL, "relay", relayURL)
 	return d, nil
 }

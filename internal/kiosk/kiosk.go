@@ -20,7 +20,7 @@ import (
 	"qrkiosk/internal/journal"
 	"qrkiosk/internal/settle"
 	"qrkiosk/payment"
-	"qrkiosk/relay"
+	"qrkiosk/relay/relayclient"
 )
 
 // Options is what the process gives the assembly.
@@ -107,7 +107,7 @@ type Kiosk struct {
 
 	log    *slog.Logger
 	getenv func(string) string
-	relay  *relay.Client // nil: orders are followed by polling alone
+	relay  *relayclient.Client // nil: orders are followed by polling alone
 
 	ordersCtx  context.Context // order machines run on it until Close
 	stopOrders context.CancelFunc
@@ -176,7 +176,7 @@ func OpenWith(s Settings, opts Options) (*Kiosk, error) {
 			return nil, err
 		}
 		if s.Config.RelayURL != "" {
-			k.startRelay(relay.ClientConfig{URL: s.Config.RelayURL, Token: s.Config.RelayToken, UDID: s.Config.UDID, Logger: log})
+			k.startRelay(relayclient.Config{URL: s.Config.RelayURL, Token: s.Config.RelayToken, UDID: s.Config.UDID, Logger: log})
 		}
 		env, base := s.Config.Endpoint()
 		log.Info("gateway", "name", s.Config.Gateway, "environment", env, "base_url", base)
@@ -185,8 +185,8 @@ func OpenWith(s Settings, opts Options) (*Kiosk, error) {
 }
 
 // startRelay connects to a notify relay for the life of the kiosk.
-func (k *Kiosk) startRelay(cfg relay.ClientConfig) {
-	k.relay = relay.NewClient(cfg)
+func (k *Kiosk) startRelay(cfg relayclient.Config) {
+	k.relay = relayclient.NewClient(cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	go k.relay.Run(ctx)
 	k.closers = append(k.closers, cancel)

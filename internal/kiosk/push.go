@@ -5,7 +5,7 @@ import (
 	"sync"
 
 	"qrkiosk/payment"
-	"qrkiosk/relay"
+	"qrkiosk/relay/relayclient"
 )
 
 // attach feeds an order from the relay: every message is verified again
@@ -17,14 +17,14 @@ import (
 // order first) brings nothing, so the order polls as without push. An
 // order reissued under a new out_trade_no (its QR was lost) is followed
 // under that one too. It returns a stop function.
-func attach(rc *relay.Client, o *payment.Order, verify payment.NotificationVerifier, log *slog.Logger) (stop func()) {
+func attach(rc *relayclient.Client, o *payment.Order, verify payment.NotificationVerifier, log *slog.Logger) (stop func()) {
 	done := make(chan struct{})
-	msgs := make(chan relay.Message)
-	followed := make(chan *relay.Subscription)
+	msgs := make(chan relayclient.Message)
+	followed := make(chan *relayclient.Subscription)
 	var mu sync.Mutex
-	var subs []*relay.Subscription
+	var subs []*relayclient.Subscription
 	stopped := false
-	subscribe := func(otn string) *relay.Subscription {
+	subscribe := func(otn string) *relayclient.Subscription {
 		mu.Lock()
 		defer mu.Unlock()
 		if stopped {

@@ -15,7 +15,8 @@ import (
 
 	"qrkiosk/payment"
 	"qrkiosk/payment/paymenttest"
-	"qrkiosk/relay"
+	"qrkiosk/relay/relayclient"
+	"qrkiosk/relay/wire"
 )
 
 // standIn is a relay that refuses every subscription, as the relay does
@@ -50,12 +51,12 @@ func newStandIn(t *testing.T) *standIn {
 			if ws.ReadJSON(&sub) != nil {
 				return
 			}
-			if sub.Type != relay.TypeSubscribe {
+			if sub.Type != wire.TypeSubscribe {
 				continue
 			}
-			answer := map[string]any{"type": relay.TypeError, "out_trade_no": sub.OutTradeNo, "error": "refused"}
+			answer := map[string]any{"type": wire.TypeError, "out_trade_no": sub.OutTradeNo, "error": "refused"}
 			if r.accept.Load() {
-				answer = map[string]any{"type": relay.TypeSubscribed, "out_trade_no": sub.OutTradeNo, "replayed": 0}
+				answer = map[string]any{"type": wire.TypeSubscribed, "out_trade_no": sub.OutTradeNo, "replayed": 0}
 			}
 			ws.WriteJSON(answer) // this handler is its connection's only writer
 		}
@@ -81,7 +82,7 @@ func (r *standIn) drop() {
 // confirmed, the order counts on push again.
 func TestRefusedSubscriptionPollsFast(t *testing.T) {
 	r := newStandIn(t)
-	rc := relay.NewClient(relay.ClientConfig{URL: r.url, Token: "t", MinBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond})
+	rc := relayclient.NewClient(relayclient.Config{URL: r.url, Token: "t", MinBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go rc.Run(ctx)

@@ -1,11 +1,14 @@
 package pgtest
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
 )
 
 var (
@@ -48,4 +51,23 @@ func StopShared() {
 	if shared != nil {
 		shared.Stop()
 	}
+}
+
+// Terminate drops every connection to the database of url that has the
+// given application_name, as a database failover or a network cut would,
+// and returns how many it dropped.
+func Terminate(t testing.TB, url, applicationName string) int {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var n int
+	if err := conn.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE application_name = $1 AND datname = current_database()`, applicationName).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

@@ -1,12 +1,11 @@
-package relay
+// Package store is what the relay asks of the place it keeps
+// notifications, kiosk tokens and order claims: the Store interface and
+// the records it holds. relay/sqlitestore and relay/pgstore keep it.
+package store
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
-	"fmt"
-	"log/slog"
-	"strings"
 	"time"
 )
 
@@ -44,9 +43,9 @@ func (s Scope) Allows(r *Record) bool {
 	return r.Merchant == s.Merchant && (s.UDID == "" || r.UDID == s.UDID)
 }
 
-// allowsClaimed is Allows for a notification of an order the scope's
+// AllowsClaimed is Allows for a notification of an order the scope's
 // device has claimed: one naming no device is its too.
-func (s Scope) allowsClaimed(r *Record) bool {
+func (s Scope) AllowsClaimed(r *Record) bool {
 	return r.Merchant == s.Merchant && (s.UDID == "" || r.UDID == "" || r.UDID == s.UDID)
 }
 
@@ -78,6 +77,14 @@ func (t *Token) Scope() Scope { return Scope{Merchant: t.Merchant, UDID: t.UDID}
 // a data directory for one relay (the default), or PostgreSQL shared by
 // several. Both pass the same behavioural tests (store_test.go).
 type Store interface {
+	// Kind names the implementation in logs, metrics and /readyz:
+	// "sqlite", "postgres".
+	Kind() string
+	// Listener tells of the connection that feeds Changed (PostgreSQL's
+	// LISTEN): has is false for a store only this process writes, which
+	// needs none; up is whether it is connected now.
+	Listener() (has, up bool)
+
 	// Append stores rec unless a record with the same (merchant, gateway,
 	// syssn, notify_type) is there, and returns once the outcome is
 	// durable: inserted is false for a duplicate; rec.ID is set when
@@ -95,25 +102,25 @@ type Store interface {
 	Changed() <-chan struct{}
 	// Replay returns the next page, up to limit records with id > after,
 	// that q selects, in id order: fewer once their bodies hold
-	// replayPageBytes, so a page of large notifications stays small.
+	// ReplayPageBytes, so a page of large notifications stays small.
 	Replay(ctx context.Context, q ReplayQuery, after int64, limit int) ([]*Record, error)
 	// Foreign reports whether a notification for outTradeNo is stored
 	// that shows the order is another merchant's, or names another device.
 	Foreign(ctx context.Context, outTradeNo string, scope Scope) (bool, error)
 	// Claim returns the device that owns merchant's order outTradeNo: the
 	// one a stored notification names, else the first to claim it, which
-	// is udid if no device has. A new claim past the store's ClaimLimits
-	// is not stored: ErrDeviceClaimLimit or ErrMerchantClaimLimit.
-	Claim(ctx context.Context, merchant, outTradeNo, udid string) (owner string, err error)
+	// is udid if no device has. A new claim past limits is not stored:
+	// ErrDeviceClaimLimit or ErrMerchantClaimLimit.
+	Claim(ctx context.Context, merchant, outTradeNo, udid string, limits ClaimLimits) (owner string, err error)
 	// Count is the number of stored notifications.
 	Count(ctx context.Context) (int64, error)
 	// Prune deletes notifications received before a time (none when it
-	// is zero) with their orders' claims, and the claims older than the
-	// ClaimLimits' TTL of orders without a notification, in small
-	// transactions. Relays sharing a store prune once per period between
-	// them: ran is false when another did it less than period ago or is
-	// doing it now.
-	Prune(ctx context.Context, before time.Time, period time.Duration) (deleted int64, ran bool, err error)
+	// is zero) with their orders' claims, and the claims older than
+	// claimTTL (ClaimLimits.TTL; none when it is zero) of orders without a
+	// notification, in small transactions. Relays sharing a store prune
+	// once per period between them: ran is false when another did it less
+	// than period ago or is doing it now.
+	Prune(ctx context.Context, before time.Time, claimTTL, period time.Duration) (deleted int64, ran bool, err error)
 	// Ready commits a small write (a heartbeat of instance) now: it fails
 	// when the store is unreachable or refuses writes.
 	Ready(ctx context.Context, instance string) error
@@ -139,8 +146,8 @@ type Store interface {
 }
 
 var (
-	// ErrStoreClosed: the relay is shutting down and stores nothing more.
-	ErrStoreClosed = errors.New("relay: store closed")
+	// ErrClosed: the relay is shutting down and stores nothing more.
+	ErrClosed = errors.New("relay: store closed")
 	// ErrTokenNotFound: no token has that hash.
 	ErrTokenNotFound = errors.New("relay: token not found")
 	// ErrDeviceClaimLimit, ErrMerchantClaimLimit: a new claim would pass
@@ -149,7 +156,8 @@ var (
 	ErrMerchantClaimLimit = errors.New("relay: the merchant's devices have claimed as many orders as they may")
 )
 
-// ClaimLimits bound what one kiosk token can make the relay store. A
+// ClaimLimits bound what one kiosk token can make the relay store (the
+// server's policy: it passes them to Claim, and their TTL to Prune). A
 // kiosk claims an order by subscribing to it, and claims outlive the
 // connection: without a bound, one token could fill the disk by
 // subscribing to made-up orders. A claim whose order was paid (a
@@ -165,184 +173,11 @@ type ClaimLimits struct {
 	PerDevice, PerMerchant int
 }
 
-// hours is the TTL in whole hours, at least 1: claims are counted in
-// hourly buckets.
-func (l ClaimLimits) hours() int64 { return max(1, int64((l.TTL+time.Hour-1)/time.Hour)) }
+// MaxNotifyBody is the largest notification body the relay takes: the
+// server refuses a larger one (413), and Store.Probe writes one this size.
+const MaxNotifyBody = 64 << 10
 
-// claimHour is the bucket a claim made at t is counted in.
-func claimHour(t time.Time) int64 { return t.Unix() / 3600 }
-
-// claimQuotaSQL counts one new claim in its hour's bucket of a device
-// (or, with udid "", of the merchant), ?1-?3, and returns the bucket's
-// count plus the earlier ones after hour ?4: the claims within TTL.
-// Written with ?N placeholders; PostgreSQL's are $N.
-const claimQuotaSQL = `INSERT INTO claim_quota (merchant, udid, hour, claims) VALUES (?1, ?2, ?3, 1)
-	ON CONFLICT (merchant, udid, hour) DO UPDATE SET claims = claim_quota.claims + 1
-	RETURNING claims + (SELECT coalesce(sum(q.claims), 0) FROM claim_quota q
-		WHERE q.merchant = ?1 AND q.udid = ?2 AND q.hour > ?4 AND q.hour < ?3)`
-
-// count counts a new claim of udid's, and of its merchant's, inside the
-// claim's transaction; past a limit it returns the limit's error and the
-// caller rolls the claim back. quota runs claimQuotaSQL with args.
-func (l ClaimLimits) count(quota func(args ...any) (int, error), merchant, udid string, now time.Time) error {
-	if l.TTL <= 0 {
-		return nil
-	}
-	hour := claimHour(now)
-	for _, c := range []struct {
-		udid  string
-		limit int
-		err   error
-	}{{udid, l.PerDevice, ErrDeviceClaimLimit}, {"", l.PerMerchant, ErrMerchantClaimLimit}} {
-		if c.limit <= 0 {
-			continue
-		}
-		n, err := quota(merchant, c.udid, hour, hour-l.hours())
-		if err != nil {
-			return fmt.Errorf("relay: claim: %w", err)
-		}
-		if n > c.limit {
-			return fmt.Errorf("%w: %d new orders within %v, at most %d", c.err, n-1, l.TTL, c.limit)
-		}
-	}
-	return nil
-}
-
-// probeBody is what Probe writes: as large as the largest notification,
-// and random, so that no compression makes it smaller.
-func probeBody() []byte {
-	b := make([]byte, MaxNotifyBody)
-	rand.Read(b)
-	return b
-}
-
-// replayPageBytes bounds the bodies in one replay page (the page ends
+// ReplayPageBytes bounds the bodies in one replay page (the page ends
 // after the record that reaches it): what a replay holds in memory at
 // once, whatever the size of the notifications.
-const replayPageBytes = 64 << 10
-
-// maxBatch bounds one group commit: enough to amortise the fsync under a
-// burst, small enough that the first writer of a batch is not kept long.
-const maxBatch = 256
-
-// pruneChunk is how many rows one pruning transaction deletes: small, so
-// notifications arriving meanwhile wait for the writer a few ms at most.
-const pruneChunk = 500
-
-// batcher is the group commit both stores share: Append queues a request,
-// one goroutine commits whatever is waiting in one transaction.
-type batcher struct {
-	commit func([]*appendReq) error
-
-	mu     chan struct{} // 1-slot lock guarding closed against sends on reqs
-	closed bool
-	reqs   chan *appendReq
-	done   chan struct{}
-}
-
-type appendReq struct {
-	rec      *Record
-	inserted bool
-	err      error
-	ready    chan struct{}
-}
-
-func newBatcher(commit func([]*appendReq) error) *batcher {
-	b := &batcher{commit: commit, mu: make(chan struct{}, 1), reqs: make(chan *appendReq, maxBatch), done: make(chan struct{})}
-	go b.loop()
-	return b
-}
-
-func (b *batcher) append(ctx context.Context, rec *Record) (bool, error) {
-	rec.ReceivedAt = rec.ReceivedAt.Truncate(time.Microsecond)
-	req := &appendReq{rec: rec, ready: make(chan struct{})}
-	select {
-	case b.mu <- struct{}{}:
-	case <-ctx.Done():
-		return false, ctx.Err()
-	}
-	if b.closed {
-		<-b.mu
-		return false, ErrStoreClosed
-	}
-	select {
-	case b.reqs <- req:
-	case <-ctx.Done():
-		<-b.mu
-		return false, ctx.Err()
-	}
-	<-b.mu
-	// Once queued, wait for the commit regardless of ctx: the row may be
-	// durable, and the caller must not report failure for a stored record.
-	<-req.ready
-	return req.inserted, req.err
-}
-
-func (b *batcher) loop() {
-	defer close(b.done)
-	batch := make([]*appendReq, 0, maxBatch)
-	for first := range b.reqs {
-		batch = append(batch[:0], first)
-	fill:
-		for len(batch) < maxBatch {
-			select {
-			case req, ok := <-b.reqs:
-				if !ok {
-					break fill
-				}
-				batch = append(batch, req)
-			default:
-				break fill
-			}
-		}
-		err := b.commit(batch)
-		for _, req := range batch {
-			if err != nil {
-				req.inserted, req.err = false, err
-				req.rec.ID = 0
-			}
-			close(req.ready)
-		}
-	}
-}
-
-// close stops taking appends and waits for the queued ones to commit.
-func (b *batcher) close() {
-	b.mu <- struct{}{}
-	if b.closed {
-		<-b.mu
-		<-b.done
-		return
-	}
-	b.closed = true
-	close(b.reqs)
-	<-b.mu
-	<-b.done
-}
-
-// StoreConfig says where the relay keeps its data.
-type StoreConfig struct {
-	// Database is a postgres:// URL shared by several relay instances;
-	// empty means SQLite in DataDir.
-	Database string
-	DataDir  string
-	// Lock locks DataDir against a second relay process (SQLite only):
-	// the server sets it, the token commands run beside a relay without.
-	Lock   bool
-	Claims ClaimLimits
-	Logger *slog.Logger
-}
-
-// OpenStore opens (creating and migrating) the configured store.
-func OpenStore(ctx context.Context, cfg StoreConfig) (Store, error) {
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	if cfg.Database != "" {
-		if !strings.HasPrefix(cfg.Database, "postgres://") && !strings.HasPrefix(cfg.Database, "postgresql://") {
-			return nil, errors.New("relay: --database: must be a postgres:// URL (leave it empty for SQLite in --data)")
-		}
-		return openPostgres(ctx, cfg.Database, cfg.Claims, cfg.Logger)
-	}
-	return openSQLite(cfg.DataDir, cfg.Lock, cfg.Claims)
-}
+const ReplayPageBytes = 64 << 10

@@ -34,10 +34,10 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 	}
 	err := s.ready(r.Context())
 	var b strings.Builder
-	fmt.Fprintf(&b, "instance %s\nstorage %s\n", s.cfg.Instance, s.storage)
-	if pg, ok := s.st.(*pgStore); ok {
+	fmt.Fprintf(&b, "instance %s\nstorage %s\n", s.cfg.Instance, s.st.Kind())
+	if has, up := s.st.Listener(); has {
 		state := "up"
-		if !pg.Listening() {
+		if !up {
 			state = "down (polling the table every " + s.cfg.FeedPoll.String() + ")"
 		}
 		fmt.Fprintf(&b, "database listener %s\n", state)
@@ -61,7 +61,7 @@ type writeFailure struct {
 // noteAppend records how storing a notification went: after a failure
 // the relay is not ready (from the next /readyz that is not answered from
 // readyCache) until a notification, or a write as large as
-// one (Store.Probe), is stored again. A heartbeat alone would not do: on
+// one (store.Store.Probe), is stored again. A heartbeat alone would not do: on
 // a full disk a small write into pages the journal already has can
 // commit while every notification fails.
 func (s *Server) noteAppend(err error) {
@@ -74,7 +74,7 @@ func (s *Server) noteAppend(err error) {
 	if s.lastFailure.Swap(&writeFailure{at: time.Now(), err: err}) == nil {
 		s.log.Error("not ready: a notification could not be stored", "err", err)
 	}
-	s.m.ready.Set(0)
+	s.m.Ready(false)
 }
 
 func (s *Server) ready(ctx context.Context) error {
@@ -106,9 +106,9 @@ func (s *Server) ready(ctx context.Context) error {
 	}
 	s.readyAt, s.readyErr = time.Now(), err
 	if err != nil {
-		s.m.ready.Set(0)
+		s.m.Ready(false)
 	} else {
-		s.m.ready.Set(1)
+		s.m.Ready(true)
 	}
 	return err
 }

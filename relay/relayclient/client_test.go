@@ -1,4 +1,4 @@
-package relay
+package relayclient
 
 import (
 	"context"
@@ -11,11 +11,13 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"qrkiosk/relay/wire"
 )
 
 // refusingRelay is a relay stand-in that answers each subscribe with the
 // frames answer gives (a refusal, an acknowledgement, other errors).
-func refusingRelay(t *testing.T, answer func(otn string) []wireMessage) (url string, connections *atomic.Int32) {
+func refusingRelay(t *testing.T, answer func(otn string) []wire.RelayFrame) (url string, connections *atomic.Int32) {
 	t.Helper()
 	connections = &atomic.Int32{}
 	up := websocket.Upgrader{}
@@ -27,11 +29,11 @@ func refusingRelay(t *testing.T, answer func(otn string) []wireMessage) (url str
 		defer ws.Close()
 		connections.Add(1)
 		for {
-			var req request
+			var req wire.KioskFrame
 			if ws.ReadJSON(&req) != nil {
 				return
 			}
-			if req.Type != TypeSubscribe {
+			if req.Type != wire.TypeSubscribe {
 				continue
 			}
 			for _, m := range answer(req.OutTradeNo) {
@@ -59,19 +61,19 @@ func nextRefusal(t *testing.T, s *Subscription) bool {
 // subscribe that the relay confirms (after a reconnect) lifts it.
 func TestFollowReportsARefusedSubscription(t *testing.T) {
 	var accept atomic.Bool
-	url, conns := refusingRelay(t, func(otn string) []wireMessage {
+	url, conns := refusingRelay(t, func(otn string) []wire.RelayFrame {
 		if accept.Load() {
-			return []wireMessage{{Type: TypeSubscribed, OutTradeNo: otn}}
+			return []wire.RelayFrame{{Type: wire.TypeSubscribed, OutTradeNo: otn}}
 		}
 		if otn == "O-KEPT" {
 			// Errors that name no order this client follows are no refusal
 			// of O-KEPT: one without an order, one for another order.
-			return []wireMessage{{Type: TypeError, Error: "not a JSON message"}, {Type: TypeError, OutTradeNo: "O-ELSE", Error: "x"},
-				{Type: TypeSubscribed, OutTradeNo: otn}}
+			return []wire.RelayFrame{{Type: wire.TypeError, Error: "not a JSON message"}, {Type: wire.TypeError, OutTradeNo: "O-ELSE", Error: "x"},
+				{Type: wire.TypeSubscribed, OutTradeNo: otn}}
 		}
-		return []wireMessage{{Type: TypeError, OutTradeNo: otn, Error: "any words at all"}}
+		return []wire.RelayFrame{{Type: wire.TypeError, OutTradeNo: otn, Error: "any words at all"}}
 	})
-	c := NewClient(ClientConfig{URL: url, Token: "t", MinBackoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond})
+	c := NewClient(Config{URL: url, Token: "t", MinBackoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond})
 	kept := c.Follow("O-KEPT")
 	defer kept.Close()
 	refused := c.Follow("O-TAKEN")
@@ -123,19 +125,19 @@ func FuzzClientFrame(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, frame []byte) {
-		c := NewClient(ClientConfig{URL: "ws://127.0.0.1:1/ws"})
+		c := NewClient(Config{URL: "ws://127.0.0.1:1/ws"})
 		subs := map[string]*Subscription{"O-1": c.Follow("O-1"), "O-2": c.Follow("O-2")}
 		c.handle(frame)
-		var m wireMessage
+		var m wire.RelayFrame
 		decoded := json.Unmarshal(frame, &m) == nil
 		for otn, s := range subs {
 			named := decoded && m.OutTradeNo == otn
-			if want := named && m.Type == TypeError; s.Refused() != want {
+			if want := named && m.Type == wire.TypeError; s.Refused() != want {
 				t.Fatalf("%s refused %v after %q", otn, s.Refused(), frame)
 			}
 			select {
 			case <-s.Messages():
-				if !named || m.Type != TypeNotification {
+				if !named || m.Type != wire.TypeNotification {
 					t.Fatalf("%s was delivered %q", otn, frame)
 				}
 			default:
@@ -143,4 +145,15 @@ func FuzzClientFrame(f *testing.F) {
 			s.Close()
 		}
 	})
+}
+
+func waitUp(t *testing.T, c *Client) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !c.Up() {
+		if time.Now().After(deadline) {
+			t.Fatal("client not up")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }

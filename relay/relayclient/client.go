@@ -1,4 +1,7 @@
-package relay
+// Package relayclient is the kiosk's side of the notify relay: one
+// websocket kept up to it, over which the kiosk follows its orders'
+// notifications.
+package relayclient
 
 import (
 	"context"
@@ -12,10 +15,12 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"qrkiosk/relay/wire"
 )
 
-// ClientConfig configures the kiosk side of the relay.
-type ClientConfig struct {
+// Config configures the kiosk side of the relay.
+type Config struct {
 	URL        string // ws:// or wss:// address of the relay's /ws
 	Token      string // the kiosk's own token (qrkiosk-relay token add), or the relay's shared one
 	UDID       string // this kiosk's device id (QRKIOSK_UDID): must be the token's device
@@ -32,7 +37,7 @@ type ClientConfig struct {
 // relay replays stored notifications on each (re)subscribe, so a
 // subscriber may see one notification more than once.
 type Client struct {
-	cfg ClientConfig
+	cfg Config
 	log *slog.Logger
 
 	mu      sync.Mutex
@@ -46,23 +51,8 @@ type Client struct {
 	watchers map[chan bool]struct{} // WatchLink's channels
 }
 
-// Subscription is one Follow of an order: its notifications, and whether
-// the relay took the subscription.
-type Subscription struct {
-	c        *Client
-	otn      string
-	ch       chan Message
-	refusals chan bool // the latest change of refused
-	refused  bool      // guarded by c.mu
-	once     sync.Once
-}
-
-// subscriberBuffer is per Subscribe channel; a subscriber that lets it
-// fill loses notifications (and falls back on polling).
-const subscriberBuffer = 16
-
 // NewClient returns a client; call Run to connect.
-func NewClient(cfg ClientConfig) *Client {
+func NewClient(cfg Config) *Client {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -132,89 +122,6 @@ func latest(ch chan bool, v bool) {
 	ch <- v
 }
 
-// Subscribe delivers every notification for outTradeNo, live and replayed,
-// until unsubscribe is called (which closes msgs). The channel is
-// buffered; delivery never blocks the link, so a full channel drops.
-func (c *Client) Subscribe(outTradeNo string) (msgs <-chan Message, unsubscribe func()) {
-	s := c.Follow(outTradeNo)
-	return s.Messages(), s.Close
-}
-
-// Follow subscribes to outTradeNo like Subscribe, and also tells whether
-// the relay took the subscription: a relay refuses one (an error frame
-// naming the out_trade_no) when, say, another kiosk of the merchant
-// claimed the order first, and then nothing of that order comes over this
-// link, however up the link is.
-func (c *Client) Follow(outTradeNo string) *Subscription {
-	s := &Subscription{c: c, otn: outTradeNo, ch: make(chan Message, subscriberBuffer), refusals: make(chan bool, 1)}
-	c.mu.Lock()
-	set := c.subs[outTradeNo]
-	if set == nil {
-		set = make(map[*Subscription]struct{}, 1)
-		c.subs[outTradeNo] = set
-	}
-	first := len(set) == 0
-	for other := range set {
-		s.refused = other.refused // one subscription at the relay: its answer is theirs
-		break
-	}
-	set[s] = struct{}{}
-	ws := c.ws
-	c.mu.Unlock()
-	if first && ws != nil {
-		c.write(ws, request{Type: TypeSubscribe, OutTradeNo: outTradeNo})
-	}
-	return s
-}
-
-// Messages delivers the order's notifications until Close (which closes it).
-func (s *Subscription) Messages() <-chan Message { return s.ch }
-
-// Refused reports that the relay refused the subscription: until a later
-// subscribe (after a reconnect) is confirmed, no notification of the order
-// comes.
-func (s *Subscription) Refused() bool {
-	s.c.mu.Lock()
-	defer s.c.mu.Unlock()
-	return s.refused
-}
-
-// Refusals receives Refused's new value each time it changes; it holds
-// only the latest.
-func (s *Subscription) Refusals() <-chan bool { return s.refusals }
-
-// Close ends the subscription; the relay is told when it was the order's
-// last one.
-func (s *Subscription) Close() {
-	s.once.Do(func() {
-		c := s.c
-		c.mu.Lock()
-		set := c.subs[s.otn]
-		delete(set, s)
-		last := len(set) == 0
-		if last {
-			delete(c.subs, s.otn)
-		}
-		close(s.ch)
-		ws := c.ws
-		c.mu.Unlock()
-		if last && ws != nil {
-			c.write(ws, request{Type: TypeUnsubscribe, OutTradeNo: s.otn})
-		}
-	})
-}
-
-// setRefused records the relay's answer to the subscriptions of otn.
-// Called with c.mu held.
-func (c *Client) setRefused(otn string, refused bool) {
-	for s := range c.subs[otn] {
-		if s.refused != refused {
-			s.refused = refused
-			latest(s.refusals, refused)
-		}
-	}
-}
-
 // Run connects and keeps the link up until ctx ends. Call it once.
 func (c *Client) Run(ctx context.Context) {
 	attempt := 0
@@ -258,7 +165,7 @@ func (c *Client) session(ctx context.Context) (connected bool) {
 		hdr.Set("Authorization", "Bearer "+c.cfg.Token)
 	}
 	if c.cfg.UDID != "" {
-		hdr.Set("X-QRKiosk-UDID", c.cfg.UDID)
+		hdr.Set(wire.HeaderUDID, c.cfg.UDID)
 	}
 	d := websocket.Dialer{
 		Proxy:            http.ProxyFromEnvironment,
@@ -308,7 +215,7 @@ func (c *Client) session(ctx context.Context) (connected bool) {
 		c.signal(true)
 	}
 	for _, k := range keys {
-		if c.write(ws, request{Type: TypeSubscribe, OutTradeNo: k}) != nil {
+		if c.write(ws, wire.KioskFrame{Type: wire.TypeSubscribe, OutTradeNo: k}) != nil {
 			break // the read below fails too
 		}
 	}
@@ -364,13 +271,13 @@ func (c *Client) session(ctx context.Context) (connected bool) {
 }
 
 func (c *Client) handle(data []byte) {
-	var m wireMessage
+	var m wire.RelayFrame
 	if err := json.Unmarshal(data, &m); err != nil {
 		c.log.Warn("relay: undecodable message", "err", err)
 		return
 	}
 	switch m.Type {
-	case TypeNotification:
+	case wire.TypeNotification:
 		msg := Message{
 			Body:       m.Body,
 			Sign:       m.Sign,
@@ -397,7 +304,7 @@ func (c *Client) handle(data []byte) {
 			}
 		}
 		c.mu.Unlock()
-	case TypeSubscribed:
+	case wire.TypeSubscribed:
 		c.mu.Lock()
 		c.setRefused(m.OutTradeNo, false)
 		becameUp := false
@@ -411,7 +318,7 @@ func (c *Client) handle(data []byte) {
 		if becameUp {
 			c.signal(true)
 		}
-	case TypeError:
+	case wire.TypeError:
 		c.log.Warn("relay: error from relay", "error", m.Error, "out_trade_no", m.OutTradeNo)
 		// A refused subscription is never acknowledged: stop waiting for it
 		// so the link can count as up, and tell its followers, whose
@@ -436,7 +343,7 @@ func (c *Client) handle(data []byte) {
 	}
 }
 
-func (c *Client) write(ws *websocket.Conn, req request) error {
+func (c *Client) write(ws *websocket.Conn, req wire.KioskFrame) error {
 	data, err := json.Marshal(req)
 	if err != nil {
 		return err
