@@ -80,6 +80,10 @@ type Transaction struct {
 	SysDtm    string
 	PayDtm    string
 	OrigSysSN string // refunds: the payment refunded
+	// ChnlSN is the wallet's own number of the transaction, where the
+	// gateway gives it (QFPay's chnlsn): a POS keeps it as the payment's
+	// reference.
+	ChnlSN string
 }
 
 // Outcome is what the record means for the sale (Status).

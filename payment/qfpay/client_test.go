@@ -632,3 +632,15 @@ func TestSignatureErrorHint(t *testing.T) {
 		t.Fatalf("err %v: want a hint about QFPAY_ENV", err)
 	}
 }
+
+// A query row's chnlsn (the wallet's own number) is kept: a POS records it
+// as the payment's reference.
+func TestQueryKeepsTheWalletsNumber(t *testing.T) {
+	g := newGateway(t, func(n int, path string, form url.Values, w http.ResponseWriter) {
+		fmt.Fprint(w, `{"respcd":"0000","data":[{"syssn":"S1","out_trade_no":"QK1","txamt":"1234","respcd":"0000","order_type":"payment","chnlsn":"2025085675626675"}]}`)
+	})
+	tx, err := client(t, g).QueryOrder(context.Background(), payment.OrderRef{OutTradeNo: "QK1", SysSN: "S1"})
+	if err != nil || tx.ChnlSN != "2025085675626675" {
+		t.Fatalf("query %+v, %v", tx, err)
+	}
+}

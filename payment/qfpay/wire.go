@@ -123,6 +123,7 @@ func (w wireTxn) transaction() (payment.Transaction, error) {
 		SysDtm:     w.SysDtm.String(),
 		PayDtm:     w.PayDtm.String(),
 		OrigSysSN:  cmp.Or(w.OrigSysSN.String(), w.OrigSSN.String()),
+		ChnlSN:     w.ChnlSN.String(),
 	}
 	read(&t)
 	return t, nil
