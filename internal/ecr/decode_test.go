@@ -342,3 +342,31 @@ func TestRefusalTextStaysUTF8(t *testing.T) {
 		t.Fatalf("refusal %q", err)
 	}
 }
+
+// TestCheckFields: every field the docs give an instruction passes; any
+// other is refused naming it, and answered 4006.
+func TestCheckFields(t *testing.T) {
+	for _, c := range []struct {
+		content string
+		bad     string
+	}{
+		{"{amt=88,camera_id=1,channel='alipay',func_type=1001,moveToBack=1,out_trade_no='A-1',payment_timeout=90,scan_type='SCAN_PAY',wait_card_timeout=120}", ""},
+		{"{amt=1,channel='wx',func_type=1001,tip=5}", "tip"},
+		{"{allow_modify_flag=1,func_type=1002,moveToBack=1,orderId='1',refund_amount='1.00'}", ""},
+		{"{func_type=1002,orderId='1',amt=1}", "amt"},
+		{"{func_type=5001,zz='x'}", "zz"},
+		{"{func_type=4001,orderId='1',out_trade_no='x'}", ""},
+	} {
+		req, err := Decode(odooBody(t, c.content), Keys{POSKey: testKey, Encryption: true})
+		if err != nil {
+			t.Fatalf("%s: %v", c.content, err)
+		}
+		err = CheckFields(req)
+		switch {
+		case c.bad == "" && err != nil:
+			t.Errorf("%s: %v", c.content, err)
+		case c.bad != "" && (!errors.Is(err, ErrUnknownField) || !strings.Contains(err.Error(), c.bad+" is not a field of func_type") || AnswerFor(err).Respcd != CodeBadParams):
+			t.Errorf("%s: %v", c.content, err)
+		}
+	}
+}

@@ -45,6 +45,8 @@ var (
 	ErrBadChannel = errors.New("bad channel")
 	// ErrBadField: any other field breaks its rule.
 	ErrBadField = errors.New("bad field")
+	// ErrUnknownField: a field the instruction does not take (CheckFields).
+	ErrUnknownField = errors.New("unknown field")
 )
 
 // RequestError says why a request was refused: its kind, and the field and
