@@ -46,6 +46,9 @@ type Wait struct {
 	POSRef     string
 	OutTradeNo string
 	FromPOS    bool
+	// PayType is the scanned-code pay type the POS's channel names (zero:
+	// the pane's own, the gateway's all-in-one).
+	PayType payment.PayType
 }
 
 // RefundAsk is a refund the POS asks for, waiting for the manager PIN at
@@ -237,6 +240,9 @@ func (t *Till) Start(req payment.CreateRequest, posRef string, fromPOS bool) (Sa
 	if req.AuthCode != "" && t.wait != nil && t.live == nil && t.holding == "" {
 		w = t.wait
 		req.Amount = w.Amount
+		if w.PayType.Code != "" {
+			req.PayType = w.PayType
+		}
 		if w.FromPOS {
 			posRef, fromPOS = w.POSRef, true
 			if w.OutTradeNo != "" {
