@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 
 	"qrkiosk/internal/config"
 	"qrkiosk/internal/kiosk"
+	"qrkiosk/internal/lan"
 	"qrkiosk/internal/pin"
 )
 
@@ -129,5 +131,36 @@ func printSettings(out io.Writer, s kiosk.Settings) {
 		fmt.Fprintln(out, "relay:", c.RelayURL, "(token set)")
 	} else {
 		fmt.Fprintln(out, "relay: none (orders are followed by polling every 2 s)")
+	}
+	printECR(out, s)
+}
+
+// printECR says whether and where the kiosk answers the shop's POS, and
+// the CA the POS imports (never a key).
+func printECR(out io.Writer, s kiosk.Settings) {
+	e := s.Config.ECR
+	listen := e.ListenAddr()
+	if !e.On() {
+		fmt.Fprintf(out, "pos (ECR): off (set [ecr] pos_key to answer a POS); LAN server address %s\n", listen)
+		return
+	}
+	enc := "on"
+	if !e.Encryption {
+		enc = "off (plain requests taken too)"
+	}
+	fmt.Fprintf(out, "pos (ECR): on, answering at %s/api/pos/ (listen %s); POS-KEY set (%d characters); encryption %s\n", kiosk.LANURL(listen), listen, len(e.POSKey), enc)
+	switch {
+	case e.NotifyURL == "":
+		fmt.Fprintln(out, "pos webhook: none")
+	case e.NotifyKeyIsGateway:
+		fmt.Fprintf(out, "pos webhook: %s, signed with the %s key (notify_key not set)\n", e.NotifyURL, s.Config.Gateway)
+	default:
+		fmt.Fprintf(out, "pos webhook: %s, signed with notify_key\n", e.NotifyURL)
+	}
+	ca := filepath.Join(s.LANDir(), lan.CAFile)
+	if fp := caFingerprint(ca); fp != "" {
+		fmt.Fprintf(out, "pos CA: %s (SHA-256 %s)\n", ca, fp)
+	} else {
+		fmt.Fprintf(out, "pos CA: not made yet (the kiosk makes %s at its first start; qrkiosk ecr cert makes it now)\n", ca)
 	}
 }

@@ -18,6 +18,7 @@ const Usage = `usage: qrkiosk [--data DIR] [SUBCOMMAND] [FLAGS]
   history    a day's orders and totals: qrkiosk history [--date YYYY-MM-DD] [--json | --csv] [--demo]
   refund     give money back: qrkiosk refund --out-trade-no X [--amount A] [--json]
   reconcile  compare a day with the gateway: qrkiosk reconcile [--date YYYY-MM-DD] [--json]
+  ecr        the shop's POS (QFPay's ECR protocol): qrkiosk ecr cert | qrkiosk ecr send --to …
 
 Every start first settles the orders and refunds a previous run left
 unfinished. The journal lives in --data DIR, else QRKIOSK_DATA, else
@@ -56,6 +57,8 @@ func Main(ctx context.Context, env Env, args []string, window Window) int {
 		return RefundCmd(ctx, env, args[1:], dataDir)
 	case "reconcile":
 		return Reconcile(ctx, env, args[1:], dataDir)
+	case "ecr":
+		return ECRCmd(ctx, env, args[1:], dataDir)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprintln(env.Stdout, Usage)
 		return 0

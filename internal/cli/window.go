@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"qrkiosk/internal/config"
+	"qrkiosk/internal/ecr/terminal"
 	"qrkiosk/internal/journal"
 	"qrkiosk/internal/kiosk"
 )
@@ -124,6 +125,9 @@ func openWindow(ctx context.Context, env Env, args []string, dataDir string, win
 		return code
 	}
 	defer k.Close()
+	if term := serveECR(env, k); term != nil {
+		defer term.Close()
+	}
 	if f.Layout == "" {
 		f.Layout = k.Config.Layout
 	}
@@ -150,4 +154,24 @@ func checkWindow(f windowFlags, s kiosk.Settings) error {
 		return errors.New("--kiosk needs a PIN to exit: set pin in config.toml or QRKIOSK_PIN")
 	}
 	return nil
+}
+
+// serveECR answers the shop's POS when [ecr] is on (the demo: always). A
+// POS endpoint that cannot start is logged; the kiosk runs on. The till
+// takes no POS sale until the window's start-up recovery releases it.
+func serveECR(env Env, k *kiosk.Kiosk) *terminal.Terminal {
+	if !k.Config.ECR.On() {
+		return nil
+	}
+	k.Till.Hold("the kiosk is starting")
+	term, err := terminal.Serve(k, terminal.Options{})
+	if err != nil {
+		env.Logger().Error("ecr: the POS endpoint is not running", "err", err)
+		k.Till.Release()
+		return nil
+	}
+	if k.Demo != nil && k.Config.ECR.POSKey == kiosk.DemoPOSKey {
+		env.Logger().Info("demo: a POS can drive this kiosk", "try", "qrkiosk ecr send --to "+k.LAN().URL()+" --pos-key "+kiosk.DemoPOSKey+" --amount 12.34")
+	}
+	return term
 }

@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"time"
 
@@ -62,7 +61,7 @@ func (k *Kiosk) startLAN() *LANServer {
 		k.log.Error("lan server not started", "err", l.err)
 		return l
 	}
-	l.url = lanURL(l.ln.Addr().(*net.TCPAddr))
+	l.url = LANURL(l.ln.Addr().String())
 	l.srv = lan.New(lan.Config{TLS: l.certs.TLSConfig()}, k.log)
 	go func() {
 		if err := l.srv.Serve(l.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -109,14 +108,18 @@ func (l *LANServer) refreshCerts(ctx context.Context, k *Kiosk) {
 	}
 }
 
-// lanURL is how devices on the LAN reach a listener: its own address, or
-// the machine's LAN address when it listens on every interface.
-func lanURL(a *net.TCPAddr) string {
-	host := a.IP.String()
-	if a.IP.IsUnspecified() {
+// LANURL is how devices on the LAN reach a server listening on listen
+// (HOST:PORT): that address, or the machine's LAN address when it listens
+// on every interface.
+func LANURL(listen string) string {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return ""
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
 		host = lanIPv4()
 	}
-	return "https://" + net.JoinHostPort(host, strconv.Itoa(a.Port))
+	return "https://" + net.JoinHostPort(host, port)
 }
 
 // Handle serves pattern with h under route's limits (lan.Server.Handle).
