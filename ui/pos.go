@@ -144,6 +144,7 @@ func (c *cashier) onPOSRefund(ask kiosk.RefundAsk) {
 		c.deps.Till.DecideRefund(ask.ID, false, "the kiosk has another dialog open; try again in a moment")
 		return
 	}
+	c.deps.Log.Info("the POS asks for a refund; manager PIN asked", "out_trade_no", ask.Order, "pos_ref", ask.POSRef, "amount", ask.Amount.String())
 	c.posRefund = &posRefund{ask: ask, pad: pad}
 	c.sale.status.SetText("The POS asks to refund " + what + " — waiting for the manager PIN")
 }
