@@ -113,3 +113,31 @@ func FuzzDecodeSigned(f *testing.F) {
 		checkRoundTrip(t, req)
 	})
 }
+
+// FuzzCheckFields: whatever a signed request holds, CheckFields either
+// takes it (every field one its instruction takes) or refuses it naming a
+// field it does not take, as a 4006.
+func FuzzCheckFields(f *testing.F) {
+	f.Add("{amt=1,channel='wx',func_type=1001,tip=5}")
+	f.Add("{func_type=5001}")
+	f.Add("{func_type=1002,orderId='1',refund_amount='1.00',allow_modify_flag=1}")
+	f.Fuzz(func(t *testing.T, content string) {
+		req, err := Decode(odooBody(t, content), Keys{POSKey: testKey, Encryption: true})
+		if err != nil {
+			return
+		}
+		err = CheckFields(req)
+		for _, fd := range req.Fields() {
+			if !slices.Contains(known[req.FuncType()], fd.Key) {
+				var re *RequestError
+				if !errors.As(err, &re) || !errors.Is(err, ErrUnknownField) || re.Field == "" || slices.Contains(known[req.FuncType()], re.Field) || AnswerFor(err).Respcd != CodeBadParams {
+					t.Fatalf("%s: field %s taken: %v", content, fd.Key, err)
+				}
+				return
+			}
+		}
+		if err != nil {
+			t.Fatalf("%s: refused though every field is known: %v", content, err)
+		}
+	})
+}

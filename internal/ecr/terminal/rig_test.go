@@ -29,7 +29,7 @@ const (
 // process) answering a POS, with a webhook that checks notifications as
 // Odoo's /qfpay/notify does.
 type rig struct {
-	t    *testing.T
+	t    testing.TB
 	k    *kiosk.Kiosk
 	term *Terminal
 	pos  *posclient.Client
@@ -67,7 +67,7 @@ type webhook struct {
 	posts   int
 }
 
-func newWebhook(t *testing.T) *webhook {
+func newWebhook(t testing.TB) *webhook {
 	h := &webhook{}
 	recv := &posclient.Receiver{NotifyKey: notifyKey, Log: slog.New(slog.DiscardHandler), OnNotice: func(n *posclient.Notice) {
 		h.mu.Lock()
@@ -103,9 +103,10 @@ type rigOpt struct {
 	config  string // more of config.toml
 	opts    Options
 	webhook *webhook
+	quiet   bool // the log only in r.logs (a fuzz target must not log through f)
 }
 
-func newRig(t *testing.T, o rigOpt) *rig {
+func newRig(t testing.TB, o rigOpt) *rig {
 	t.Helper()
 	r := &rig{t: t, hook: o.webhook, data: o.data, logs: &logBuf{}}
 	if r.hook == nil {
@@ -120,8 +121,12 @@ func newRig(t *testing.T, o rigOpt) *rig {
 		t.Fatal(err)
 	}
 	env := map[string]string{"QRKIOSK_CONFIG": path}
+	var logTo io.Writer = io.MultiWriter(testWriter{t}, r.logs)
+	if o.quiet {
+		logTo = r.logs
+	}
 	k, err := kiosk.Open(kiosk.Options{DataDir: r.data, Getenv: func(k string) string { return env[k] }, DemoIfUnconfigured: true, DemoHost: "127.0.0.1",
-		Logger: slog.New(slog.NewTextHandler(io.MultiWriter(testWriter{t}, r.logs), &slog.HandlerOptions{Level: slog.LevelDebug}))})
+		Logger: slog.New(slog.NewTextHandler(logTo, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +171,7 @@ func (r *rig) close() {
 }
 
 // testWriter logs through t, so a failing test shows the kiosk's log.
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
@@ -242,7 +247,7 @@ func (r *rig) notices(n int) []*posclient.Notice {
 }
 
 // data reads an answer's data.
-func data(t *testing.T, a *posclient.Answer) map[string]string {
+func data(t testing.TB, a *posclient.Answer) map[string]string {
 	t.Helper()
 	var d map[string]string
 	if err := json.Unmarshal([]byte(a.Data), &d); err != nil {
