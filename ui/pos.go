@@ -32,6 +32,9 @@ func (c *cashier) onTill(ev kiosk.TillEvent) {
 		if c.scan.waiting && c.scan.waitID == ev.Wait.ID {
 			c.stopWaiting()
 			if ev.Wait.FromPOS {
+				// The amount was the POS's: Enter must not charge it
+				// outside the POS.
+				c.amount.set("")
 				c.sale.message.SetText("The POS's sale by code ended: " + ev.Why)
 			}
 		}

@@ -125,8 +125,8 @@ func TestPOSScanSaleEnded(t *testing.T) {
 	h.pump("the wait", func() bool { return h.c.scan.waiting })
 	h.c.deps.Till.Cancel("cancelled by the POS", true)
 	h.pump("ready", func() bool { return !h.c.scan.waiting })
-	if h.idled == 0 || h.c.sale.status.Text != readyText {
-		t.Fatalf("idled %d status %q", h.idled, h.c.sale.status.Text)
+	if h.idled == 0 || h.c.sale.status.Text != readyText || h.amountShown() != "HK$0.00" {
+		t.Fatalf("idled %d status %q amount %q", h.idled, h.c.sale.status.Text, h.amountShown())
 	}
 	if _, err := tk.Result(); err == nil || err.Error() != "cancelled by the POS" {
 		t.Fatalf("ticket %v", err)
