@@ -211,7 +211,7 @@ func TestNotificationBytes(t *testing.T) {
 	wantPay := fmt.Sprintf(`{"status": "1", "pay_type": "801501", "sysdtm": "2025-03-14 10:00:00", "paydtm": "2025-03-14 10:01:00", `+
 		`"goods_name": "\u73cd\u73e0\u5976\u8336", "txcurrcd": "HKD", "txdtm": "2025-03-14 10:00:00", "mchid": "MCH0001", "txamt": "1000", `+
 		`"exchange_rate": "", "chnlsn2": "", "out_trade_no": "NB-1", "syssn": "%s", "cash_fee_type": "", "cancel": "0", "respcd": "0000", `+
-		`"goods_info": "", "cash_fee": "0", "notify_type": "payment", "chnlsn": "SIM%s", "cardcd": ""}`, a.SysSN, a.SysSN)
+		`"goods_info": "", "cash_fee": "0", "notify_type": "payment", "chnlsn": "SIM%s", "cardcd": "", "customer_source": "HK", "outcardnm": ""}`, a.SysSN, a.SysSN)
 	wantRefund := fmt.Sprintf(`{"sysdtm": "2025-03-14 10:01:00", "txcurrcd": "HKD", "orig_out_trade_no": "NB-1", "mchid": "MCH0001", `+
 		`"txdtm": "2025-03-14 10:05:00", "txamt": "250", "orig_syssn": "%s", "out_trade_no": "NB-1-R", "syssn": "%s", "respcd": "0000", "notify_type": "refund"}`,
 		a.SysSN, r.SysSN)

@@ -2,7 +2,6 @@ package qfpaysim
 
 import (
 	"net/http"
-	"slices"
 	"strconv"
 	"time"
 
@@ -19,9 +18,10 @@ var notifySchedule = []time.Duration{
 
 // notifyBody is the JSON QFPay POSTs for a successful payment or refund:
 // every value a string, in the order and the exact bytes of QFPay's
-// Python (see pyJSON). mchid is only there for a merchant that was issued
-// one. Caller holds s.mu.
-func notifyBody(t *txn) []byte {
+// Python (see pyJSON). mchid is the merchant's: the one it was issued, or
+// the gateway's own number for it (a real notification always names the
+// merchant, as Odoo's tour shows). Caller holds s.mu.
+func notifyBody(t *txn, merchant string) []byte {
 	var o object
 	if t.kind == kindRefund {
 		// The shape of a real refund notification: it names its payment by
@@ -64,10 +64,16 @@ func notifyBody(t *txn) []byte {
 			{"notify_type", kindPayment},
 			{"chnlsn", t.chnlSN},
 			{"cardcd", ""},
+			{"customer_source", "HK"},
+			{"outcardnm", ""},
 		}
 	}
 	if t.mchID == "" {
-		o = slices.DeleteFunc(o, func(f field) bool { return f.k == "mchid" })
+		for i := range o {
+			if o[i].k == "mchid" {
+				o[i].v = merchant
+			}
+		}
 	}
 	return pyJSON(o)
 }
@@ -87,7 +93,7 @@ func (s *Sim) notifyLocked(t, orig *txn) {
 	if s.dice.Chance(s.cfg.NotifyDupRate) {
 		copies = 2
 	}
-	body := notifyBody(t)
+	body := notifyBody(t, s.merchantID)
 	h := http.Header{}
 	h.Set("Content-Type", "application/json")
 	h.Set(qfpay.HeaderSign, qfpay.SignBody(body, s.cfg.Key, qfpay.SignMD5))

@@ -19,6 +19,8 @@ package qfpaysim
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -369,6 +371,9 @@ type Sim struct {
 	sweeping     bool              // the sweep goroutine runs
 	limiter      *limiter
 	closed       bool
+	// merchantID names the merchant in notifications: Config.MchID, or
+	// the gateway's own number for a merchant issued none.
+	merchantID string
 }
 
 // sweepEvery is how often, in real time, refunds and cancels in progress
@@ -407,6 +412,11 @@ func New(cfg Config) *Sim {
 		bySysSN:      map[string]*txn{},
 		byOutTradeNo: map[string]*txn{},
 		usedCodes:    map[string]string{},
+		merchantID:   cfg.MchID,
+	}
+	if s.merchantID == "" {
+		sum := sha256.Sum256([]byte(cfg.AppCode))
+		s.merchantID = "SIM" + hex.EncodeToString(sum[:])[:9]
 	}
 	s.offset.Store(int64(cfg.ClockOffset))
 	if cfg.RateLimitPerMinute > 0 {

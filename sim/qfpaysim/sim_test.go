@@ -334,10 +334,15 @@ func TestPayQueryAndNotification(t *testing.T) {
 			t.Errorf("notification %s = %#v: QFPay sends strings", k, v)
 		}
 	}
-	for _, k := range []string{"udid", "mchid", "orig_syssn"} {
+	for _, k := range []string{"udid", "orig_syssn"} {
 		if _, ok := body[k]; ok {
 			t.Errorf("notification carries %s: %s", k, got[0].body)
 		}
+	}
+	// A real notification names the merchant, issued a mchid or not (a
+	// POS such as Odoo's keeps it), and where the customer comes from.
+	if m, _ := body["mchid"].(string); m == "" || body["customer_source"] != "HK" || body["outcardnm"] != "" {
+		t.Errorf("notification mchid %v customer_source %v outcardnm %v", body["mchid"], body["customer_source"], body["outcardnm"])
 	}
 	// The client package parses what the simulator sends.
 	if err := qfpay.VerifyNotification(got[0].body, got[0].sign, testKey, qfpay.SignMD5); err != nil {

@@ -23,6 +23,9 @@ func (s *Sim) routes() {
 	m := http.NewServeMux()
 	m.HandleFunc("POST /trade/v1/payment", s.trade("payment", s.handlePayment))
 	m.HandleFunc("POST /trade/v1/query", s.trade("query", s.handleQuery))
+	// QFPay's server reads a query's parameters from the URL as well;
+	// public clients query by GET.
+	m.HandleFunc("GET /trade/v1/query", s.trade("query", s.handleQuery))
 	m.HandleFunc("POST /trade/v1/reversal", s.trade(opReversal, s.handleCancel))
 	m.HandleFunc("POST /trade/v1/close", s.trade(opClose, s.handleCancel))
 	m.HandleFunc("POST /trade/v1/refund", s.trade("refund", s.handleRefund))
@@ -87,17 +90,21 @@ func (s *Sim) trade(op string, h tradeHandler) http.HandlerFunc {
 	}
 }
 
-// readForm reads the form-encoded body. Only the body counts: that is what
-// the merchant signed.
+// readForm reads the parameters as QFPay's server does: from the URL's
+// query string and, for a POST, the form-encoded body (public clients send
+// either; the merchant signs them all). A body that is not a form is
+// refused; a parameter given twice, in either place or both, is too.
 func readForm(r *http.Request) (url.Values, *rejection) {
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != "application/x-www-form-urlencoded" {
-		return nil, reject(qfpay.CodeFormatError, "the body must be application/x-www-form-urlencoded")
+	if r.Method == http.MethodPost && (r.ContentLength != 0 || r.Header.Get("Content-Type") != "") {
+		mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		if err != nil || mt != "application/x-www-form-urlencoded" {
+			return nil, reject(qfpay.CodeFormatError, "the body must be application/x-www-form-urlencoded")
+		}
 	}
 	if err := r.ParseForm(); err != nil {
-		return nil, reject(qfpay.CodeFormatError, "the body is not a valid form: "+err.Error())
+		return nil, reject(qfpay.CodeFormatError, "the parameters are not a valid form: "+err.Error())
 	}
-	for k, v := range r.PostForm {
+	for k, v := range r.Form {
 		if len(v) > 1 {
 			return nil, badParam(k, "is given more than once")
 		}
@@ -105,7 +112,7 @@ func readForm(r *http.Request) (url.Values, *rejection) {
 			return nil, reject(qfpay.CodeFormatError, "parameters must be UTF-8")
 		}
 	}
-	return r.PostForm, nil
+	return r.Form, nil
 }
 
 // authenticate checks the app code and the signature over the received
@@ -247,18 +254,21 @@ func (s *Sim) handlePayment(w http.ResponseWriter, r *http.Request, op string, p
 		s.store(t)
 		s.log.Info("order created", "syssn", t.sysSN, "out_trade_no", t.outTradeNo, "pay_type", t.payType.Code, "txamt", t.txAmt, "respcd", qfpay.CodeSuccess)
 		resp = success(reply{
-			"syssn":        t.sysSN,
-			"out_trade_no": t.outTradeNo,
-			"qrcode":       t.qrcode,
-			"pay_type":     t.payType.Code,
-			"txamt":        strconv.FormatInt(t.txAmt, 10),
-			"txcurrcd":     t.currency.Code,
-			"txdtm":        t.txDtm,
-			"sysdtm":       fmtDtm(t.created),
-			"paydtm":       "",
-			"udid":         t.udid,
-			"chnlsn":       "",
-			"cardcd":       "",
+			"syssn":          t.sysSN,
+			"out_trade_no":   t.outTradeNo,
+			"qrcode":         t.qrcode,
+			"pay_type":       t.payType.Code,
+			"txamt":          strconv.FormatInt(t.txAmt, 10),
+			"txcurrcd":       t.currency.Code,
+			"txdtm":          t.txDtm,
+			"sysdtm":         fmtDtm(t.created),
+			"paydtm":         "",
+			"udid":           t.udid,
+			"chnlsn":         "",
+			"chnlsn2":        "",
+			"cardcd":         "",
+			"surcharge_fee":  "0",
+			"surcharge_rate": "0",
 		})
 	}
 	drop := s.dice.Chance(s.cfg.CommitDropRate)
@@ -330,20 +340,23 @@ func (s *Sim) chargeCodeLocked(t *txn, pt cpmPayType, code string, cw wallet, no
 	// The shape of QFPay's CPM answer: txamt a number, no qrcode.
 	respcd := t.respcd()
 	resp := reply{
-		"syssn":        t.sysSN,
-		"out_trade_no": t.outTradeNo,
-		"pay_type":     t.wirePayType(),
-		"txamt":        t.txAmt,
-		"txcurrcd":     t.currency.Code,
-		"txdtm":        t.txDtm,
-		"sysdtm":       fmtDtm(t.created),
-		"paydtm":       fmtDtm(t.paid),
-		"udid":         t.udid,
-		"chnlsn":       t.chnlSN,
-		"cardcd":       "",
-		"respcd":       string(respcd),
-		"resperr":      waitText(respcd),
-		"respmsg":      "",
+		"syssn":          t.sysSN,
+		"out_trade_no":   t.outTradeNo,
+		"pay_type":       t.wirePayType(),
+		"txamt":          t.txAmt,
+		"txcurrcd":       t.currency.Code,
+		"txdtm":          t.txDtm,
+		"sysdtm":         fmtDtm(t.created),
+		"paydtm":         fmtDtm(t.paid),
+		"udid":           t.udid,
+		"chnlsn":         t.chnlSN,
+		"chnlsn2":        "",
+		"cardcd":         "",
+		"surcharge_fee":  "0",
+		"surcharge_rate": "0",
+		"respcd":         string(respcd),
+		"resperr":        waitText(respcd),
+		"respmsg":        "",
 	}
 	switch qfpay.ClassOf(respcd) {
 	case qfpay.ClassSuccess:
@@ -469,8 +482,12 @@ func wireTxn(t *txn) map[string]string {
 		"chnlsn":       t.chnlSN,
 		"chnlsn2":      "",
 		"cardcd":       "",
+		"cardtp":       "",
+		"clisn":        "",
+		"userid":       "",
 		"goods_name":   t.goodsName,
 		"goods_info":   "",
+		"goods_detail": "",
 	}
 	switch qfpay.ClassOf(code) {
 	case qfpay.ClassSuccess:
