@@ -33,6 +33,7 @@ const (
 	CodeRefundTooLarge  = 33
 	CodeDuplicateRefund = 34
 	CodeBadBarcode      = 40
+	CodeNoSuchAPI       = 50
 )
 
 func (s *Sim) routes() {
@@ -41,6 +42,13 @@ func (s *Sim) routes() {
 	m.HandleFunc("POST "+scanforpay.PathPay, s.api("pay", s.handlePay))
 	m.HandleFunc("POST "+scanforpay.PathQuery, s.api("query", s.handleQuery))
 	m.HandleFunc("POST "+scanforpay.PathRefund, s.api("refund", s.handleRefund))
+	// ScanForPay's own shop plugin creates its orders here and sends the
+	// customer to payUrl.
+	m.HandleFunc("POST "+PathQRCode, s.api("qrcode", s.handlePayURL))
+	m.HandleFunc("POST "+PathOnlineCreate, s.api("online create", s.handlePayURL))
+	// Any other API call is refused in the gateway's envelope, as
+	// ScanForPay answers, not with a bare 404.
+	m.HandleFunc("/api/", s.handleUnknownAPI)
 	m.HandleFunc("GET /sim/pay/{orderNo}", s.handlePage)
 	m.HandleFunc("POST /sim/pay/{orderNo}", s.handleCustomer(true))
 	m.HandleFunc("POST /sim/decline/{orderNo}", s.handleCustomer(false))
@@ -49,6 +57,13 @@ func (s *Sim) routes() {
 	m.HandleFunc("GET /healthz", simkit.Healthz)
 	s.mux = m
 }
+
+// The paths of ScanForPay's shop plugin (its WooCommerce plugin: offline
+// QR, and online checkout).
+const (
+	PathQRCode       = "/api/offline/qrcode"
+	PathOnlineCreate = "/api/online/create"
+)
 
 // result is an answer body: code, msg and the operation's fields.
 type result map[string]any
@@ -313,6 +328,47 @@ func (s *Sim) handleCreate(op string, c call) (result, *refusal, bool) {
 		"qrcode":       o.qrcode,
 		"qrcodeImageS": o.qrcode + "?picSize=S", "qrcodeImageM": o.qrcode + "?picSize=M", "qrcodeImageL": o.qrcode + "?picSize=L",
 	}, nil, drop
+}
+
+// payURLRequest is the plugin's create: an order's fields, its currency
+// and where to send the customer back.
+type payURLRequest struct {
+	orderRequest
+	Currency  string `json:"currency"`
+	ReturnURL string `json:"returnUrl"`
+}
+
+// handlePayURL creates an order as the plugin asks and answers its
+// payUrl: the customer page, where the customer pays.
+func (s *Sim) handlePayURL(op string, c call) (result, *refusal, bool) {
+	var q payURLRequest
+	if rej := decode(c.body, &q); rej != nil {
+		return nil, rej, false
+	}
+	if q.Currency != "" && q.Currency != s.cur.Code {
+		return nil, badParam("currency", "must be the store's currency, "+s.cur.Code), false
+	}
+	res, rej, drop := s.handleCreate(op, call{header: c.header, body: mustJSON(q.orderRequest)})
+	if rej == nil {
+		res["payUrl"] = res["qrcode"]
+	}
+	return res, rej, drop
+}
+
+func mustJSON(v any) json.RawMessage {
+	b, _ := json.Marshal(v)
+	return b
+}
+
+// handleUnknownAPI refuses a call to an API the simulator does not have,
+// in the gateway's signed envelope.
+func (s *Sim) handleUnknownAPI(w http.ResponseWriter, r *http.Request) {
+	c, rej := s.authenticate(w, r)
+	if rej == nil {
+		rej = refuse(CodeNoSuchAPI, "no such API: "+r.Method+" "+r.URL.Path)
+	}
+	s.log.Info("refused", "op", r.URL.Path, "code", rej.code, "reason", rej.msg)
+	s.answer(w, c.header, result{"code": rej.code, "msg": rej.msg})
 }
 
 // newOrder stores a new unpaid order. Caller holds s.mu.
