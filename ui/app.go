@@ -224,7 +224,23 @@ func (w *windows) cashierDeps(k *kiosk.Kiosk, ctx context.Context, size fyne.Siz
 		deps.Demo = k.Demo
 	}
 	deps.CPM = cpmPayType(k.Gateway)
+	deps.POSLink = posLink(k)
 	return deps
+}
+
+// posLink is what the pane says of the kiosk's POS endpoint: where the POS
+// reaches it and the CA it imports, with the fingerprint to compare on the
+// POS machine.
+func posLink(k *kiosk.Kiosk) string {
+	if !k.Config.ECR.On() {
+		return ""
+	}
+	l := k.LAN()
+	if err := l.Err(); err != nil {
+		return "The POS endpoint is not running: " + err.Error()
+	}
+	return "The shop's POS reaches this kiosk at " + l.URL() + " (QFPay ECR). The POS machine imports the CA " + l.CAPath() +
+		" (qrkiosk ecr cert); its SHA-256 fingerprint is " + l.Fingerprint() + "."
 }
 
 // openSingle is the tablet: one full-screen window, the keypad and the

@@ -32,6 +32,9 @@ type cashierDeps struct {
 	// Till is the kiosk's one till, which the shop's POS drives too
 	// (nil: a till of the pane's own over Start).
 	Till *kiosk.Till
+	// POSLink, under Today & refunds, says where the POS reaches the
+	// kiosk and which CA it trusts; "" without a POS.
+	POSLink string
 	// Journal holds every sale: the recent charges, the history view and
 	// the alerts read it.
 	Journal *journal.Journal
@@ -177,7 +180,7 @@ func newCashier(deps cashierDeps) *cashier {
 	c.tabs = newTabs(newHistoryView(historyDeps{
 		Journal: deps.Journal, Refunder: deps.Refunder, PINHash: deps.ManagerPINHash, PINs: pins,
 		Ctx: deps.Ctx, Do: deps.Do, Log: deps.Log, Now: deps.Now, Touch: m.touch,
-		OnPanel: relayout,
+		OnPanel: relayout, POSLink: deps.POSLink,
 	}), relayout)
 	c.alerts = newAlertBar(deps.Journal.Location(), m, c.tabs.openRefund)
 	c.build()

@@ -43,6 +43,10 @@ type historyDeps struct {
 	// OnPanel is told when the refund panel opens or closes (the pane
 	// lays itself out again).
 	OnPanel func()
+	// POSLink says where the shop's POS reaches the kiosk and which CA it
+	// imports (its fingerprint to compare); "" when the kiosk answers no
+	// POS.
+	POSLink string
 }
 
 // historyView is the cashier's view of today's business from the journal:
@@ -108,7 +112,13 @@ func (h *historyView) build() {
 	totalsTitle := widget.NewLabelWithStyle("Totals (paid − refunded)", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	// One scroll for all of it: the refund panel, the totals and the list
 	// fit any window, and the panel opens at the top.
-	h.scroll = container.NewVScroll(container.NewVBox(h.title, h.panel, totalsTitle, h.totals, h.list))
+	box := container.NewVBox(h.title, h.panel, totalsTitle, h.totals, h.list)
+	if h.deps.POSLink != "" {
+		link := widget.NewLabel(h.deps.POSLink)
+		link.Wrapping = fyne.TextWrapWord
+		box.Add(link)
+	}
+	h.scroll = container.NewVScroll(box)
 	h.content = h.scroll
 }
 

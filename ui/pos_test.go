@@ -7,7 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"qrkiosk/internal/kiosk"
 	"qrkiosk/payment"
@@ -223,4 +226,38 @@ func TestPOSRefundNeedsTheManagerPIN(t *testing.T) {
 	if err := off.decided(off.askRefund(context.Background())); !errors.Is(err, kiosk.ErrRefundDeclined) || !strings.Contains(err.Error(), "no manager PIN is configured") {
 		t.Fatalf("without a manager PIN: %v", err)
 	}
+}
+
+// Where the POS reaches the kiosk, and the CA's fingerprint to compare on
+// the POS machine, are under Today & refunds.
+func TestPOSLinkUnderToday(t *testing.T) {
+	h := newHarness(t, harnessOpt{})
+	if strings.Contains(labelsOf(h.c.tabs.history.content), "QFPay ECR") {
+		t.Fatal("a kiosk without a POS names one")
+	}
+	h.c.deps.POSLink = "The shop's POS reaches this kiosk at https://192.168.1.23:9001 (QFPay ECR). … AA:BB"
+	hv := newHistoryView(historyDeps{Journal: h.j, POSLink: h.c.deps.POSLink})
+	if !strings.Contains(labelsOf(hv.content), "https://192.168.1.23:9001 (QFPay ECR)") {
+		t.Fatal("the POS link is not shown")
+	}
+}
+
+// labelsOf is every label's text under o.
+func labelsOf(o fyne.CanvasObject) string {
+	var b strings.Builder
+	var walk func(fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		switch o := o.(type) {
+		case *widget.Label:
+			b.WriteString(o.Text + "\n")
+		case *container.Scroll:
+			walk(o.Content)
+		case *fyne.Container:
+			for _, c := range o.Objects {
+				walk(c)
+			}
+		}
+	}
+	walk(o)
+	return b.String()
 }
