@@ -122,6 +122,9 @@ func (t *Terminal) startOrAttach(ctx context.Context, p *ecr.Payment, pt payment
 	if otn == "" {
 		otn = payment.NewOutTradeNo("QK", now)
 		ref = otn
+	} else if _, err := j.Order(ctx, otn); err == nil {
+		// The kiosk's own sale has that number: the POS's is another.
+		return follow{}, ecr.Refused(ecr.CodeBadParams, "out_trade_no "+otn+" is a sale the kiosk rang up itself; send the POS's own reference")
 	}
 	if err := j.RecordPOSSale(ctx, ref, otn); err != nil {
 		t.log.Error("ecr: the POS's sale not recorded", "pos_ref", ref, "err", err)

@@ -140,6 +140,16 @@ func TestTradeWhileBusy(t *testing.T) {
 	if own.Order.Snapshot().Cancelling || r.orders() != 1 {
 		t.Fatalf("the cashier's sale was touched, or another recorded (%d orders)", r.orders())
 	}
+	// Nor can the POS take the cashier's sale over by sending its number.
+	ownNo := own.Order.Snapshot().OutTradeNo
+	own.Order.Cancel()
+	<-own.Order.Done()
+	if a := r.send("trade", trade(7, "alipay", ownNo)); a.Respcd != "4006" || !strings.Contains(a.Resperr, "a sale the kiosk rang up itself") {
+		t.Fatalf("the POS sent the cashier's number: %+v", a)
+	}
+	if _, err := r.k.Journal.POSSale(context.Background(), ownNo); err == nil {
+		t.Fatal("the cashier's sale was recorded as the POS's")
+	}
 }
 
 // payment_timeout shorter than a QR's shortest life: the sale is withdrawn
