@@ -2,12 +2,16 @@ package terminal
 
 import (
 	"context"
+	"log/slog"
+	"net"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"qrkiosk/internal/ecr/posclient"
 	"qrkiosk/internal/journal"
+	"qrkiosk/internal/lan"
 	"qrkiosk/payment"
 )
 
@@ -260,5 +264,34 @@ func TestInquiry(t *testing.T) {
 	pr := posclient.Payload{{Key: "func_type", Value: posclient.Int(3001)}, {Key: "orderId", Value: posclient.Str(paid["syssn"])}}
 	if a := r.send("print_receipt", pr); a.Respcd != "6002" || !strings.Contains(a.Resperr, "no receipt printer") {
 		t.Fatalf("print without a printer: %+v", a)
+	}
+}
+
+// A payment is held well past the LAN server's read and write timeouts
+// (here 1 s): the POS still gets its answer when the customer pays later.
+func TestTradeHeldPastServerTimeouts(t *testing.T) {
+	r := newRig(t, rigOpt{})
+	certs, err := lan.EnsureCerts(filepath.Join(r.data, "lan"), time.Now(), lan.Hosts{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := lan.New(lan.Config{TLS: certs.TLSConfig(), ReadTimeout: time.Second, WriteTimeout: time.Second, IdleTimeout: time.Second}, slog.New(slog.DiscardHandler))
+	srv.Handle("/api/pos/{endpoint}", r.term, Route)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Shutdown(context.Background()) })
+	r.pos = posclient.New(ln.Addr().String(), posKey, r.pool)
+
+	answer := r.sendAsync("trade", trade(12.34, "wx", tradeNo))
+	s := r.live()
+	time.Sleep(2500 * time.Millisecond)
+	if err := r.k.Demo.Pay(s.Order.Snapshot()); err != nil {
+		t.Fatal(err)
+	}
+	if a := r.answer(answer); !a.OK() {
+		t.Fatalf("answer %+v", a)
 	}
 }
