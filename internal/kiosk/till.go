@@ -1,12 +1,10 @@
 package kiosk
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
-	"time"
 
 	"qrkiosk/payment"
 )
@@ -15,10 +13,6 @@ import (
 // the start-up recovery or waits for the manager on a refund: never two at
 // once. The error's text says which, for the cashier or the POS.
 var ErrBusy = errors.New("the kiosk is busy")
-
-// ErrRefundDeclined: the cashier declined a refund the POS asked for, or
-// nobody entered the manager PIN in time; nothing was refunded.
-var ErrRefundDeclined = errors.New("refund not approved at the kiosk")
 
 // StartFunc records an order and starts its machine (Kiosk.Start); observe
 // gets every event of the order on the machine's goroutine.
@@ -33,35 +27,6 @@ type Sale struct {
 	POSRef string
 	// FromPOS: the POS drove this sale.
 	FromPOS bool
-}
-
-// Wait is the till waiting for the customer's payment code, for an amount:
-// the cashier pressed "Scan customer code", or the POS sent a SCAN_PAY
-// sale. A code scanned meanwhile is charged for this amount.
-type Wait struct {
-	ID     uint64
-	Amount payment.Amount
-	// POSRef, OutTradeNo and FromPOS come from the POS: the sale it
-	// becomes carries its out_trade_no.
-	POSRef     string
-	OutTradeNo string
-	FromPOS    bool
-	// PayType is the scanned-code pay type the POS's channel names (zero:
-	// the pane's own, the gateway's all-in-one).
-	PayType payment.PayType
-}
-
-// RefundAsk is a refund the POS asks for, waiting for the manager PIN at
-// the kiosk before any money moves.
-type RefundAsk struct {
-	ID     uint64
-	Order  string         // the payment's out_trade_no in the journal
-	SysSN  string         // the payment's syssn (the POS's orderId)
-	Amount payment.Amount // what is to be given back
-	PaidAt time.Time
-	// POSRef is the POS's reference of the payment ("" when the kiosk
-	// rang it up itself).
-	POSRef string
 }
 
 // TillEventKind names a change of the till.
@@ -118,19 +83,6 @@ type Till struct {
 	holding   string
 	nextID    uint64
 	observers map[uint64]func(TillEvent)
-}
-
-type codeWait struct {
-	Wait
-	done   chan struct{}
-	sale   Sale
-	err    error
-	closed bool
-}
-
-type refundState struct {
-	RefundAsk
-	decided chan error // buffered: the first decision wins
 }
 
 // NewTill is a till that starts its orders with start.
@@ -348,159 +300,4 @@ func (t *Till) Cancel(why string, fromPOS bool) bool {
 		return true
 	}
 	return false
-}
-
-// AskForCode makes the till wait for the customer's payment code for w's
-// amount, unless it is busy. The ticket tells the caller how the wait
-// ended: a sale (the code was scanned) or why not.
-func (t *Till) AskForCode(w Wait) (*WaitTicket, error) {
-	t.mu.Lock()
-	if err := t.busyLocked(); err != nil {
-		t.mu.Unlock()
-		return nil, err
-	}
-	t.nextID++
-	w.ID = t.nextID
-	ws := &codeWait{Wait: w, done: make(chan struct{})}
-	t.wait = ws
-	t.mu.Unlock()
-	t.send(TillEvent{Kind: TillWaiting, Wait: w})
-	return &WaitTicket{w: ws}, nil
-}
-
-// EndWait stops waiting for a code (the cashier's Cancel, the POS's
-// cancel_request, the POS's timeout); why is told to whoever asked.
-func (t *Till) EndWait(id uint64, why string) {
-	t.mu.Lock()
-	w := t.wait
-	t.mu.Unlock()
-	if w != nil && w.ID == id {
-		t.endWait(w, errors.New(why))
-	}
-}
-
-func (t *Till) endWait(w *codeWait, err error) {
-	t.mu.Lock()
-	if w.closed {
-		t.mu.Unlock()
-		return
-	}
-	w.closed, w.err = true, err
-	if t.wait == w {
-		t.wait = nil
-	}
-	close(w.done)
-	t.mu.Unlock()
-	t.send(TillEvent{Kind: TillWaitEnded, Wait: w.Wait, Why: err.Error()})
-}
-
-func (t *Till) finishWait(w *codeWait, s Sale) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if !w.closed {
-		w.closed, w.sale = true, s
-		close(w.done)
-	}
-}
-
-// WaitTicket is how a wait for a customer's code ended.
-type WaitTicket struct{ w *codeWait }
-
-// ID names the wait (Till.EndWait).
-func (tk *WaitTicket) ID() uint64 { return tk.w.ID }
-
-// Done is closed when the wait has ended.
-func (tk *WaitTicket) Done() <-chan struct{} { return tk.w.done }
-
-// Result is the sale the scanned code started, or why there was none; only
-// after Done.
-func (tk *WaitTicket) Result() (Sale, error) {
-	<-tk.w.done
-	return tk.w.sale, tk.w.err
-}
-
-// AskRefund shows the POS's refund on the cashier pane and waits until the
-// cashier approves it with the manager PIN (nil), declines it
-// (ErrRefundDeclined), or ctx ends (nobody at the counter: declined too).
-// Nothing is refunded here: the caller refunds after an approval and then
-// calls RefundDone. The till takes no sale meanwhile.
-func (t *Till) AskRefund(ctx context.Context, ask RefundAsk) (RefundAsk, error) {
-	t.mu.Lock()
-	if err := t.busyLocked(); err != nil {
-		t.mu.Unlock()
-		return ask, err
-	}
-	t.nextID++
-	ask.ID = t.nextID
-	r := &refundState{RefundAsk: ask, decided: make(chan error, 1)}
-	t.refund = r
-	t.mu.Unlock()
-	t.send(TillEvent{Kind: TillRefundAsked, Refund: ask})
-	var err error
-	select {
-	case err = <-r.decided:
-	case <-ctx.Done():
-		err = fmt.Errorf("%w: nobody entered the manager PIN in time", ErrRefundDeclined)
-	}
-	if err != nil {
-		t.endRefund(r, err.Error())
-	}
-	return ask, err
-}
-
-// DecideRefund is the cashier's answer to a refund ask: approved after the
-// manager PIN was checked, or declined (why says so).
-func (t *Till) DecideRefund(id uint64, approved bool, why string) {
-	t.mu.Lock()
-	r := t.refund
-	t.mu.Unlock()
-	if r == nil || r.ID != id {
-		return
-	}
-	var err error
-	if !approved {
-		err = fmt.Errorf("%w: %s", ErrRefundDeclined, why)
-	}
-	select {
-	case r.decided <- err:
-	default:
-	}
-}
-
-// CancelRefund withdraws a refund ask not yet decided (the POS's
-// cancel_request); it reports whether there was one.
-func (t *Till) CancelRefund(why string) bool {
-	t.mu.Lock()
-	r := t.refund
-	t.mu.Unlock()
-	if r == nil {
-		return false
-	}
-	select {
-	case r.decided <- fmt.Errorf("%w: %s", ErrRefundDeclined, why):
-	default:
-	}
-	return true
-}
-
-// RefundDone frees the till after an approved refund, telling the pane what
-// became of it.
-func (t *Till) RefundDone(ask RefundAsk, outcome string) {
-	t.mu.Lock()
-	r := t.refund
-	t.mu.Unlock()
-	if r != nil && r.ID == ask.ID {
-		t.endRefund(r, outcome)
-	}
-}
-
-func (t *Till) endRefund(r *refundState, why string) {
-	t.mu.Lock()
-	if t.refund != r {
-		t.mu.Unlock()
-		return
-	}
-	t.refund = nil
-	t.mu.Unlock()
-	t.send(TillEvent{Kind: TillRefundEnded, Refund: r.RefundAsk, Why: why})
 }
