@@ -70,25 +70,19 @@ func Save(path string, f File, getenv func(string) string) (Config, error) {
 // overridden warns of each setting saved in the file that the environment
 // overrides: saving it changes nothing until the environment does.
 func overridden(file map[string]string, getenv func(string) string) []string {
-	var w []string
-	for _, name := range settingNames {
-		if file[name] != "" && getenv(name) != "" {
-			w = append(w, fmt.Sprintf("%s is set in the environment and overrides what the file says", name))
+	names := make([]string, 0, len(file))
+	for name, v := range file {
+		if v != "" && getenv(name) != "" {
+			names = append(names, name)
 		}
+	}
+	slices.Sort(names)
+	var w []string
+	for _, name := range names {
+		w = append(w, fmt.Sprintf("%s is set in the environment and overrides what the file says", name))
 	}
 	return w
 }
-
-// settingNames are fileSettings' keys in a fixed order (a map's is random).
-var settingNames = func() []string {
-	var names []string
-	for k := range fileSettings("", File{}) {
-		names = append(names, k)
-	}
-	names = append(names, EnvSound, EnvExpiry)
-	slices.Sort(names)
-	return slices.Compact(names)
-}()
 
 // owner is who owns a file.
 type owner struct {
