@@ -36,31 +36,38 @@ func ReadFile(path string) (File, error) {
 	return f, nil
 }
 
-// Save checks f exactly as the kiosk will read it (the encoded text read
-// back, overlaid with the environment, through the checks config check
-// runs) and, only if it passes, writes it to path: atomically (a temporary
-// file beside it, synced, renamed over it), mode 0600 because it holds
-// the keys, owned by whoever owned the previous file (an administrator
-// running `sudo qrkiosk setup` leaves it to the kiosk's user), the
-// previous version kept as path+".bak". A refused f writes nothing.
-//
-// The Config returned is what the kiosk will run with; its Warnings also
-// name each saved setting the environment overrides.
-func Save(path string, f File, getenv func(string) string) (Config, error) {
+// Check checks f exactly as the kiosk will read it once saved at path:
+// the encoded text read back, overlaid with the environment, through the
+// checks config check runs. The Config is what the kiosk would run with;
+// its Warnings also name each setting the environment overrides.
+func Check(path string, f File, getenv func(string) string) (Config, []byte, error) {
 	data, err := Encode(f)
 	if err != nil {
-		return Config{}, Problems{err.Error()}
+		return Config{}, nil, Problems{err.Error()}
 	}
-	// What is checked is what will be read: the bytes, decoded back.
 	var back File
 	if _, err := toml.Decode(string(data), &back); err != nil {
-		return Config{}, Problems{fmt.Sprintf("config: the encoded settings do not read back: %v", err)}
+		return Config{}, nil, Problems{fmt.Sprintf("config: the encoded settings do not read back: %v", err)}
 	}
 	c, err := fromFile(path, back, getenv)
 	if err != nil {
-		return c, err
+		return c, nil, err
 	}
 	c.Warnings = append(c.Warnings, overridden(fileSettings(path, back), getenv)...)
+	return c, data, nil
+}
+
+// Save checks f (Check) and, only if it passes, writes it to path:
+// atomically (a temporary file beside it, synced, renamed over it), mode
+// 0600 because it holds the keys, owned by whoever owned the previous file
+// (an administrator running `sudo qrkiosk setup` leaves it to the kiosk's
+// user), the previous version kept as path+".bak". A refused f writes
+// nothing.
+func Save(path string, f File, getenv func(string) string) (Config, error) {
+	c, data, err := Check(path, f, getenv)
+	if err != nil {
+		return c, err
+	}
 	if err := writeAtomic(path, data); err != nil {
 		return c, err
 	}
