@@ -97,7 +97,7 @@ func catalogFields() []Field {
 			Help:    "The company you signed up with.",
 			Choices: []Choice{{config.GatewayQFPay, Label{"QFPay", "QFPay", "QFPay"}}, {config.GatewayScanForPay, Label{"ScanForPay", "ScanForPay", "ScanForPay"}}}},
 		{Key: "qfpay.env", Section: "gateway", Kind: KindChoice, When: "gateway=qfpay", Label: Label{"Environment", "環境", "环境"},
-			Help: "Production takes real money. Test is for QFPay's test accounts (nothing is settled). Use the one your credentials were issued for.",
+			Help:    "Production takes real money. Test is for QFPay's test accounts (nothing is settled). Use the one your credentials were issued for.",
 			Choices: []Choice{{"production", Label{"Production", "正式", "正式"}}, {"test", Label{"Test", "測試", "测试"}}, {"sandbox", Label{"Sandbox", "沙盒", "沙盒"}}}},
 		{Key: "qfpay.base_url", Section: "gateway", Kind: KindURL, When: "gateway=qfpay", Optional: true, Max: 200, Label: Label{"Base URL", "網址", "网址"},
 			Help: "Only for a QFPay-compatible gateway other than QFPay's own; it wins over the environment. Leave it empty otherwise."},

@@ -164,9 +164,13 @@ func apply(f config.File, ch Change, hashPIN func(string) (string, error)) (conf
 		set(fv, val)
 	}
 	for _, key := range ch.Clear {
+		if key == "logo" {
+			f.Logo = ""
+			continue
+		}
 		fd, ok := field(key)
 		if !ok || fd.Kind != KindSecret {
-			errs = append(errs, FieldError{key, "only a key or token can be cleared"})
+			errs = append(errs, FieldError{key, "only a key, a token or the logo can be cleared"})
 			continue
 		}
 		fv, _ := fileField(v, key)

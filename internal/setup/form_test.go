@@ -8,10 +8,11 @@ import (
 	"testing"
 
 	"qrkiosk/internal/config"
+	"qrkiosk/internal/pin"
 )
 
 // fakeHash stands for pin.Hash, whose 600 000 rounds are slow under -race.
-func fakeHash(p string) (string, error) { return "hash-of-" + p, nil }
+func fakeHash(p string) (string, error) { return pin.HashIter(p, 1) }
 
 func shopFile() config.File {
 	var f config.File
@@ -69,8 +70,8 @@ func TestApply(t *testing.T) {
 	if !slices.Equal(got.PayTypes, []string{"payme", "alipayhk"}) {
 		t.Errorf("wallets %v, want the order typed, each once", got.PayTypes)
 	}
-	if got.ManagerPINHash != "hash-of-2468" {
-		t.Errorf("manager PIN stored as %q", got.ManagerPINHash)
+	if err := pin.Verify(got.ManagerPINHash, "2468"); err != nil {
+		t.Errorf("manager PIN stored as %q: %v", got.ManagerPINHash, err)
 	}
 	if !reflect.DeepEqual(f, shopFile()) {
 		t.Error("Apply changed the file it was given")
@@ -103,7 +104,7 @@ func TestApplyRefusesNamingTheRule(t *testing.T) {
 		{"qfpay.env", "must be one of production, test, sandbox"},
 		{"qfpay.mchid", "must be at most 32 characters"},
 		{"sound", "must be one of true, false"},
-		{"merchant_name", "only a key or token can be cleared"},
+		{"merchant_name", "only a key, a token or the logo can be cleared"},
 	}
 	if !reflect.DeepEqual(fe, want) {
 		t.Fatalf("refused:\n%v\nwant:\n%v", fe, want)
