@@ -23,15 +23,15 @@ const (
 
 // Result is what testing one part found.
 type Result struct {
-	Part Part
-	OK   bool
+	Part Part `json:"part"`
+	OK   bool `json:"ok"`
 	// Text is one sentence for the owner: what works, or what is wrong
 	// and which setting to fix. It never holds a key or a token.
-	Text string
+	Text string `json:"text"`
 	// Field is the setting to fix, by its config.toml key ("qfpay.key",
 	// "qfpay.env", "relay_token", …); "" when OK or when no one setting
 	// is at fault (the gateway could not be reached).
-	Field string
+	Field string `json:"field,omitempty"`
 }
 
 // Options tune the tests; the zero value is the real gateways.

@@ -402,11 +402,11 @@ func TestTestGateway(t *testing.T) {
 	c := k.unlocked()
 	status, out := k.postJSON(c, "/setup/api/test", map[string]any{"part": "gateway", "values": gatewayValues(k.sim, simApp, "WRONGKEY")})
 	r := firstTest(t, out)
-	if status != 200 || r["OK"] != false || r["Text"] != "The QFPay key does not match the app code: the gateway refused the signature (1108)." || r["Field"] != "qfpay.key" {
+	if status != 200 || r["ok"] != false || r["text"] != "The QFPay key does not match the app code: the gateway refused the signature (1108)." || r["field"] != "qfpay.key" {
 		t.Fatalf("wrong key: %d %v", status, out)
 	}
 	status, out = k.postJSON(c, "/setup/api/test", map[string]any{"part": "gateway", "values": gatewayValues(k.sim, simApp, simKey)})
-	if r := firstTest(t, out); status != 200 || r["OK"] != true {
+	if r := firstTest(t, out); status != 200 || r["ok"] != true {
 		t.Fatalf("right key: %d %v", status, out)
 	}
 	// A value refused by its rule is named before anything is tested.
@@ -438,7 +438,7 @@ func TestSave(t *testing.T) {
 	values["merchant_name"] = "New Shop"
 	values["manager_pin_hash"] = "2468"
 	status, out := k.postJSON(c, "/setup/api/save", map[string]any{"values": values})
-	if status != http.StatusConflict || firstTest(t, out)["Field"] != "qfpay.key" {
+	if status != http.StatusConflict || firstTest(t, out)["field"] != "qfpay.key" {
 		t.Fatalf("save with a wrong key: %d %v", status, out)
 	}
 	if b, _ := os.ReadFile(k.path); string(b) != old {
@@ -548,7 +548,7 @@ func TestTestPrinter(t *testing.T) {
 	c := k.unlocked()
 	p := escpostest.Start(t)
 	status, out := k.postJSON(c, "/setup/api/test", map[string]any{"part": "printer", "values": map[string]string{"printer.address": p.Addr(), "printer.width_mm": "58"}})
-	if r := firstTest(t, out); status != 200 || r["OK"] != true {
+	if r := firstTest(t, out); status != 200 || r["ok"] != true {
 		t.Fatalf("%d %v", status, out)
 	}
 	if job := p.Next(t, 5*time.Second); len(job) == 0 {

@@ -47,6 +47,7 @@ async function call(path, body, type) {
 
 function end(msg) {
   ended = true;
+  document.getElementById('clock').textContent = '';
   document.getElementById('bar').hidden = true;
   banner.hidden = true;
   app.replaceChildren(el('div', { class: 'done' }, el('h2', {}, 'Setup page closed'), el('p', {}, msg)));
@@ -191,8 +192,8 @@ function logoBlock() {
   } });
   const remove = S.logo ? el('button', { type: 'button', class: 'small', onclick: () => { clear.add('logo'); status.textContent = 'The logo is removed when you save.'; } }, 'Remove the logo') : null;
   row.rule = rule;
-  row.append(el('label', { for: 'in-logo' }, label({ en: 'Logo', zhHant: '標誌', zhHans: '标志' })), file, preview, status,
-    el('p', { class: 'help' }, 'A PNG or JPEG of at most 2 MiB and 2000 pixels a side, shown on the customer screen.'), remove, rule);
+  row.append(...[el('label', { for: 'in-logo' }, label({ en: 'Logo', zhHant: '標誌', zhHans: '标志' })), file, preview, status,
+    el('p', { class: 'help' }, 'A PNG or JPEG of at most 2 MiB and 2000 pixels a side, shown on the customer screen.'), remove, rule].filter(Boolean));
   rows.logo = row;
   return row;
 }
@@ -251,7 +252,7 @@ function showResult(section, t) {
   box.textContent = (t.ok ? '✓ ' : '✗ ') + t.text;
   box.className = 'result ' + (t.ok ? 'good' : 'bad');
   box.hidden = false;
-  if (!t.ok && t.field) showRule(t.field, 'Check this setting.');
+  if (!t.ok && t.field) showRule(t.field, 'See the test result below.');
 }
 
 async function test(section, part, button) {
@@ -280,6 +281,7 @@ async function save(force) {
     const r = await call('/setup/api/save', { ...ch, force });
     if (r.status === 200) {
       ended = true;
+      document.getElementById('clock').textContent = '';
       const warn = (r.data.warnings || []).map(w => el('p', { class: 'help' }, 'Note: ' + w));
       document.getElementById('bar').hidden = true;
       app.replaceChildren(el('div', { class: 'done', id: 'saved' }, el('h2', {}, 'Saved ✓'),
@@ -337,6 +339,8 @@ async function start() {
   setInterval(tick, 1000);
 }
 
+// Enter in a field tests nothing and saves nothing: only the buttons do.
+app.addEventListener('submit', (e) => e.preventDefault());
 saveButton.addEventListener('click', () => save(false));
 document.getElementById('leave').addEventListener('click', async () => {
   await call('/setup/api/end', {});
