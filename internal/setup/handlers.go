@@ -379,19 +379,8 @@ func (s *Server) handleSave(r *http.Request, sess *session) (int, any) {
 			return http.StatusConflict, checkAnswer{Tests: tests}
 		}
 	}
-	if sess.logo != nil {
-		// Written first, under a name of its own, so that Save checks it
-		// as the kiosk will read it.
-		if err := sess.logo.write(s.o.Path); err != nil {
-			return http.StatusInternalServerError, errorBody("The logo could not be kept, and the old settings stay in force: " + err.Error())
-		}
-		f.Logo = sess.logo.name
-	}
-	c, err = config.Save(s.o.Path, f, s.o.Getenv)
+	c, err = Save(s.o.Path, f, sess.logo, s.o.Getenv)
 	if err != nil {
-		if sess.logo != nil {
-			sess.logo.remove(s.o.Path)
-		}
 		var probs config.Problems
 		if errors.As(err, &probs) {
 			return http.StatusUnprocessableEntity, checkAnswer{Problems: probs, Fields: problemFields(probs)}
@@ -399,7 +388,9 @@ func (s *Server) handleSave(r *http.Request, sess *session) (int, any) {
 		s.o.Log.Error("setup: saving config.toml", "path", s.o.Path, "err", err)
 		return http.StatusInternalServerError, errorBody("The settings could not be written, and the old ones stay in force: " + err.Error())
 	}
-	pruneLogos(s.o.Path)
+	if sess.logo != nil {
+		f.Logo = sess.logo.name
+	}
 	s.o.Log.Info("setup: saved", "path", s.o.Path, "changed", changedKeys(old, f), "demo", c.Demo(), "forced", req.Force)
 	s.codes.Withdraw()
 	s.mu.Lock()

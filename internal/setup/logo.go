@@ -27,14 +27,20 @@ const (
 	maxLogoSide  = 2000
 )
 
-// logo is an upload waiting for Save.
-type logo struct {
+// Logo is a logo checked and waiting to be kept beside config.toml.
+type Logo struct {
 	img  image.Image
 	png  []byte
 	name string // logo-<hash>.png, beside config.toml
 }
 
-func (l *logo) path(configPath string) string {
+// Name is the file name the logo is kept under, as config.toml names it.
+func (l *Logo) Name() string { return l.name }
+
+// Size is the logo's width and height in pixels.
+func (l *Logo) Size() (int, int) { return l.img.Bounds().Dx(), l.img.Bounds().Dy() }
+
+func (l *Logo) path(configPath string) string {
 	return filepath.Join(filepath.Dir(configPath), l.name)
 }
 
@@ -54,13 +60,12 @@ func (s *Server) handleLogo(r *http.Request, sess *session) (int, any) {
 	s.mu.Lock()
 	sess.logo = l
 	s.mu.Unlock()
-	b := l.img.Bounds()
-	return http.StatusOK, logoAnswer{OK: true, Width: b.Dx(), Height: b.Dy()}
+	w, h := l.Size()
+	return http.StatusOK, logoAnswer{OK: true, Width: w, Height: h}
 }
 
-// readLogoUpload checks an uploaded logo: its type as sent and as read,
-// its size in bytes and in pixels, then decodes it whole.
-func readLogoUpload(r *http.Request) (*logo, error) {
+// readLogoUpload checks an uploaded logo's type as sent, then as read.
+func readLogoUpload(r *http.Request) (*Logo, error) {
 	ct := r.Header.Get("Content-Type")
 	if ct != "image/png" && ct != "image/jpeg" {
 		return nil, errors.New("must be a PNG or JPEG image")
@@ -73,8 +78,18 @@ func readLogoUpload(r *http.Request) (*logo, error) {
 	if err != nil {
 		return nil, errors.New("the upload did not arrive whole")
 	}
-	ic, format, err := image.DecodeConfig(bytes.NewReader(raw))
-	if err != nil || "image/"+format != ct {
+	return NewLogo(raw, strings.TrimPrefix(ct, "image/"))
+}
+
+// NewLogo checks a logo (format "png" or "jpeg" as its sender says; ""
+// for either): its size in bytes and in pixels, then decodes it whole
+// and re-encodes it.
+func NewLogo(raw []byte, format string) (*Logo, error) {
+	if len(raw) > maxLogoBytes {
+		return nil, fmt.Errorf("must be at most %d MiB", maxLogoBytes>>20)
+	}
+	ic, got, err := image.DecodeConfig(bytes.NewReader(raw))
+	if err != nil || (got != "png" && got != "jpeg") || (format != "" && got != format) {
 		return nil, errors.New("must be a PNG or JPEG image (this file is not one it says it is)")
 	}
 	if ic.Width < 1 || ic.Height < 1 || ic.Width > maxLogoSide || ic.Height > maxLogoSide {
@@ -89,7 +104,7 @@ func readLogoUpload(r *http.Request) (*logo, error) {
 		return nil, err
 	}
 	sum := sha256.Sum256(out.Bytes())
-	return &logo{img: img, png: out.Bytes(), name: "logo-" + hex.EncodeToString(sum[:6]) + ".png"}, nil
+	return &Logo{img: img, png: out.Bytes(), name: "logo-" + hex.EncodeToString(sum[:6]) + ".png"}, nil
 }
 
 // readLogo reads the logo in force for the test slip (nil: none).
@@ -109,7 +124,7 @@ func readLogo(path string) image.Image {
 // write puts the logo beside config.toml (a new name for new content, so
 // the file in force is never touched), readable by the kiosk: owned like
 // config.toml.
-func (l *logo) write(configPath string) error {
+func (l *Logo) write(configPath string) error {
 	dir := filepath.Dir(configPath)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -147,7 +162,7 @@ func (l *logo) write(configPath string) error {
 
 // remove takes back a logo written for a save that failed, unless the
 // configuration in force uses the same image.
-func (l *logo) remove(configPath string) {
+func (l *Logo) remove(configPath string) {
 	if f, err := config.ReadFile(configPath); err == nil && filepath.Base(f.Logo) == l.name {
 		return
 	}

@@ -84,7 +84,7 @@ type Server struct {
 type session struct {
 	token [sha256.Size]byte // of the cookie's value
 	src   netip.Addr
-	logo  *logo // an upload waiting for Save
+	logo  *Logo // an upload waiting for Save
 }
 
 // New returns the page, off.
