@@ -30,6 +30,7 @@ const fileHeader = `# qrkiosk settings, written by qrkiosk (the setup page or qr
 # The previous version is kept beside this file as config.toml.bak.
 # Check: qrkiosk config check; test each part: qrkiosk config test.
 # Every setting, and the environment variable that overrides it: README.md.
+
 `
 
 // keyDocs say what each setting is, by its dotted key: the line written

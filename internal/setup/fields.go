@@ -130,7 +130,7 @@ func catalogFields() []Field {
 		{Key: "merchant_name", Section: "sale", Kind: KindText, Optional: true, Max: 40, Label: Label{"Shop name", "店名", "店名"},
 			Help: "Shown on the customer screen."},
 		{Key: "pay_types", Section: "sale", Kind: KindWallets, Label: Label{"Wallets offered", "收款方式", "收款方式"},
-			Help:    "Tick the wallets you take; the first is preselected for each sale. Use the arrows to order them.",
+			Help:    "The wallets you take, in the order the cashier sees them; the first is preselected for each sale.",
 			Wallets: map[string][]Choice{config.GatewayQFPay: wallets(payment.AllPayTypes()), config.GatewayScanForPay: wallets(scanforpay.PayTypes())}},
 		{Key: "currency", Section: "sale", Kind: KindChoice, Choices: currencies, Label: Label{"Currency", "貨幣", "货币"},
 			Help: "The currency of your prices (ScanForPay: your store's currency)."},

@@ -210,9 +210,11 @@ func check(fd Field, typed, gateway string) (val string, keep bool, rule string)
 		if val == "" && (fd.Optional || fd.Kind == KindBool) {
 			return "", false, ""
 		}
-		if !slices.ContainsFunc(fd.Choices, func(c Choice) bool { return c.Value == val }) {
+		i := slices.IndexFunc(fd.Choices, func(c Choice) bool { return strings.EqualFold(c.Value, val) })
+		if i < 0 {
 			return "", false, "must be one of " + strings.Join(choiceValues(fd.Choices), ", ")
 		}
+		val = fd.Choices[i].Value
 	case KindNumber:
 		if val == "" {
 			return "", false, ""

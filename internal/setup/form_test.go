@@ -56,7 +56,7 @@ func TestApply(t *testing.T) {
 	f := shopFile()
 	got, err := apply(f, Change{Values: map[string]string{
 		"qfpay.key": "", "qfpay.appcode": " NEWAPP ", "relay_url": "wss://relay/ws",
-		"pay_types": "payme, alipayhk,payme", "expiry_minutes": "12", "sound": "false", "manager_pin_hash": "2468",
+		"pay_types": "payme, alipayhk,payme", "expiry_minutes": "12", "currency": "jpy", "sound": "false", "manager_pin_hash": "2468",
 	}, Clear: []string{"relay_token"}}, fakeHash)
 	if err != nil {
 		t.Fatal(err)
@@ -64,7 +64,7 @@ func TestApply(t *testing.T) {
 	if got.QFPay.Key != "SECRETKEY" {
 		t.Errorf("an empty key replaced the set one: %q", got.QFPay.Key)
 	}
-	if got.QFPay.AppCode != "NEWAPP" || got.RelayURL != "wss://relay/ws" || got.RelayToken != "" || got.ExpiryMinutes != 12 || got.Sound == nil || *got.Sound {
+	if got.QFPay.AppCode != "NEWAPP" || got.Currency != "JPY" || got.RelayURL != "wss://relay/ws" || got.RelayToken != "" || got.ExpiryMinutes != 12 || got.Sound == nil || *got.Sound {
 		t.Errorf("applied %+v", got)
 	}
 	if !slices.Equal(got.PayTypes, []string{"payme", "alipayhk"}) {

@@ -284,31 +284,25 @@ func (s *Server) handleTest(r *http.Request, sess *session) (int, any) {
 	if err != nil {
 		return http.StatusBadRequest, errorBody(err.Error())
 	}
-	f, c, refused := s.candidate(req.Change, sess)
-	if refused != nil {
-		// A value that breaks its rule is refused wherever it is; what
-		// config check says of the settings together stops only the
-		// test of the part it is about.
-		mine := sectionErrors(refused.Fields, string(req.Part))
-		if len(refused.Problems) == 0 || len(mine) > 0 {
-			if len(refused.Problems) > 0 {
-				refused.Fields, refused.Problems = mine, nil
-			}
-			return http.StatusUnprocessableEntity, refused
-		}
+	if !slices.Contains([]probe.Part{probe.PartGateway, probe.PartRelay, probe.PartPrinter}, req.Part) {
+		return http.StatusBadRequest, errorBody(`part must be "gateway", "relay" or "printer"`)
+	}
+	f, err := config.ReadFile(s.o.Path)
+	if err == nil {
+		f, err = apply(f, req.Change, s.o.HashPIN)
+	}
+	var fe FieldErrors
+	switch {
+	case errors.As(err, &fe):
+		return http.StatusUnprocessableEntity, checkAnswer{Fields: fe}
+	case err != nil:
+		return http.StatusInternalServerError, errorBody(err.Error())
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 40*time.Second)
 	defer cancel()
-	var res probe.Result
-	switch req.Part {
-	case probe.PartGateway:
-		res = probe.Gateway(ctx, c, s.o.Probe)
-	case probe.PartRelay:
-		res = probe.Relay(ctx, c, s.o.Probe)
-	case probe.PartPrinter:
-		res = probe.Printer(ctx, s.printerSettings(f, c, sess), s.o.Probe)
-	default:
-		return http.StatusBadRequest, errorBody(`part must be "gateway", "relay" or "printer"`)
+	res, refused := Test(ctx, s.o.Path, f, req.Part, sess.logo, s.o.Getenv, s.o.Probe)
+	if len(refused) > 0 {
+		return http.StatusUnprocessableEntity, checkAnswer{Fields: refused}
 	}
 	s.o.Log.Info("setup: test", "part", res.Part, "ok", res.OK, "field", res.Field)
 	return http.StatusOK, checkAnswer{OK: res.OK, Tests: []probe.Result{res}}
@@ -323,30 +317,6 @@ func sectionErrors(errs FieldErrors, section string) FieldErrors {
 		}
 	}
 	return out
-}
-
-// printerSettings are the [printer] settings of the candidate file, read
-// by key: the test slip needs the address and the paper, whatever else
-// [printer] holds.
-func (s *Server) printerSettings(f config.File, c config.Config, sess *session) probe.PrinterSettings {
-	v := reflect.ValueOf(f)
-	get := func(key string) string {
-		fv, ok := fileField(v, key)
-		if !ok {
-			return ""
-		}
-		return text(fv)
-	}
-	p := probe.PrinterSettings{Address: get("printer.address"), Width: 576, Merchant: c.MerchantName}
-	if get("printer.width_mm") == "58" {
-		p.Width = 384
-	}
-	if sess.logo != nil {
-		p.Logo = sess.logo.img
-	} else if c.Logo != "" {
-		p.Logo = readLogo(c.Logo)
-	}
-	return p
 }
 
 func (s *Server) handleSave(r *http.Request, sess *session) (int, any) {
