@@ -209,6 +209,7 @@ func (w *windows) cashierDeps(k *kiosk.Kiosk, ctx context.Context, size fyne.Siz
 		Start: func(req payment.CreateRequest, observe func(payment.Event)) (*payment.Order, error) {
 			return k.Start(req, observe)
 		},
+		Till:     k.Till,
 		Journal:  k.Journal,
 		Refunder: k.Gateway,
 		// Refunds need the manager PIN; demo mode has a default one.

@@ -10,6 +10,7 @@ import (
 
 	"qrkiosk/display"
 	"qrkiosk/internal/journal"
+	"qrkiosk/internal/kiosk"
 	"qrkiosk/internal/pin"
 	"qrkiosk/internal/sound"
 	"qrkiosk/payment"
@@ -28,6 +29,9 @@ type cashierDeps struct {
 	GoodsName string
 	Prefs     fyne.Preferences
 	Start     startFunc
+	// Till is the kiosk's one till, which the shop's POS drives too
+	// (nil: a till of the pane's own over Start).
+	Till *kiosk.Till
 	// Journal holds every sale: the recent charges, the history view and
 	// the alerts read it.
 	Journal *journal.Journal
@@ -94,8 +98,12 @@ type cashier struct {
 	demo     *demoRow
 	dialogs  *dialogs
 	manager  *managerTools
+	// posRefund is the POS's refund waiting for the manager PIN; nil
+	// when none.
+	posRefund *posRefund
 
 	stopAlerts func()
+	stopTill   func()
 	layout     *paneLayout
 	content    fyne.CanvasObject // the whole pane
 }
@@ -113,6 +121,9 @@ func (deps cashierDeps) withDefaults() cashierDeps {
 	}
 	if deps.Log == nil {
 		deps.Log = slog.New(slog.DiscardHandler)
+	}
+	if deps.Till == nil {
+		deps.Till = kiosk.NewTill(kiosk.StartFunc(deps.Start), deps.Log)
 	}
 	if deps.Show == nil {
 		deps.Show = func(payment.Snapshot) {}
@@ -178,11 +189,18 @@ func newCashier(deps cashierDeps) *cashier {
 	c.stopAlerts = deps.Journal.OnAlert(func(a journal.Alert) {
 		c.deps.Do(func() { c.onAlert(a) })
 	})
+	// The till reports from the order machines' goroutines and the POS's.
+	c.stopTill = deps.Till.Observe(func(ev kiosk.TillEvent) {
+		c.deps.Do(func() { c.onTill(ev) })
+	})
 	return c
 }
 
-// close stops the journal's alerts to this pane.
-func (c *cashier) close() { c.stopAlerts() }
+// close stops the journal's alerts and the till's events to this pane.
+func (c *cashier) close() {
+	c.stopAlerts()
+	c.stopTill()
+}
 
 const readyText = "Ready — type the amount and press Enter"
 

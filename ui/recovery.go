@@ -8,6 +8,7 @@ import (
 // hold stops charging until release: the start-up recovery may give a
 // pending order back to the screen.
 func (c *cashier) hold(reason string) {
+	c.deps.Till.Hold(reason)
 	c.sale.holding = reason
 	c.sale.status.SetText(reason)
 	c.refreshControls()
@@ -40,6 +41,7 @@ func (c *cashier) onRecovered(orders []*payment.Order, records []journal.Order, 
 		})
 	}
 	if resume < 0 {
+		c.deps.Till.Release()
 		if c.sale.live == "" {
 			c.sale.status.SetText(readyText)
 		}
@@ -53,9 +55,14 @@ func (c *cashier) onRecovered(orders []*payment.Order, records []journal.Order, 
 	c.wallets.choose(snap.PayType.Code)
 	c.amount.set(snap.Amount.String())
 	c.deps.Log.Info("resumed an order left unfinished", "out_trade_no", snap.OutTradeNo)
-	o.Observe(func(ev payment.Event) {
-		c.deps.Do(func() { c.onEvent(ev) })
-	})
+	// The till takes it back as its live sale (a POS's sale keeps its
+	// reference) and passes its events on.
+	ref, err := c.deps.Journal.POSRef(c.deps.Ctx, snap.OutTradeNo)
+	if err != nil {
+		c.deps.Log.Warn("reading the POS reference of a resumed order", "out_trade_no", snap.OutTradeNo, "err", err)
+	}
+	c.sale.posRef = ref
+	c.deps.Till.Resume(o, ref, ref != "")
 	// Read after observing: no change can fall between the two.
 	c.show(o.Snapshot())
 	if c.sale.live != "" && c.sale.order.Snapshot().State == payment.StateCreating {

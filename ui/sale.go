@@ -1,11 +1,13 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/widget"
 
+	"qrkiosk/internal/kiosk"
 	"qrkiosk/internal/sound"
 	"qrkiosk/payment"
 )
@@ -21,6 +23,9 @@ type sale struct {
 	// holding says why charging waits (the start-up recovery); "" = it
 	// does not.
 	holding string
+	// posRef is the POS's reference of the live (or last) sale when the
+	// shop's POS sent it; "" for the cashier's own.
+	posRef  string
 	status  *widget.Label
 	message *widget.Label
 }
@@ -74,16 +79,24 @@ func (c *cashier) start(req payment.CreateRequest) {
 	// Never the scanned code: it is the customer's, and used once.
 	c.deps.Log.Info("charge", "out_trade_no", req.OutTradeNo, "amount", req.Amount.String(), "currency", req.Amount.Currency.Code,
 		"pay_type", req.PayType.Code, "scanned_code", req.AuthCode != "")
-	o, err := c.deps.Start(req, func(ev payment.Event) {
-		c.deps.Do(func() { c.onEvent(ev) })
-	})
-	if err != nil {
+	// Its events come through the till (onTill).
+	s, err := c.deps.Till.Start(req, "", false)
+	switch {
+	case errors.Is(err, kiosk.ErrBusy):
+		c.sale.message.SetText(err.Error())
+		return
+	case err != nil:
 		c.deps.Log.Error("charge not recorded", "out_trade_no", req.OutTradeNo, "err", err)
 		c.sale.message.SetText("The sale could not be recorded, so nothing was charged: " + err.Error())
 		return
 	}
-	c.sale.live, c.sale.order = req.OutTradeNo, o
-	c.show(o.Snapshot())
+	snap := s.Order.Snapshot()
+	c.sale.posRef = ""
+	if s.FromPOS { // the cashier scanned the code the POS's sale waited for
+		c.sale.posRef = posRefText(s.POSRef, snap.OutTradeNo)
+	}
+	c.sale.live, c.sale.order = snap.OutTradeNo, s.Order
+	c.show(snap)
 }
 
 // onCancel withdraws the live order (Esc), or clears the amount when idle.
@@ -97,7 +110,10 @@ func (c *cashier) onCancel() {
 		c.onKey(keyClear)
 		return
 	}
-	c.sale.order.Cancel() // its EventCancelling says so on the status line
+	// Its EventCancelling says so on the status line.
+	if !c.deps.Till.Cancel("cancelled at the kiosk", false) {
+		c.sale.order.Cancel()
+	}
 }
 
 // onEvent shows an order's change. Called on the Fyne goroutine.
@@ -119,7 +135,7 @@ func (c *cashier) onEvent(ev payment.Event) {
 			if c.sale.live == "" && !c.scan.waiting && ev.OutTradeNo == c.sale.last.OutTradeNo && c.sale.last.State != payment.StatePaid {
 				c.sale.last = ev.Snapshot
 				c.screens.show(ev.Snapshot)
-				c.sale.status.SetText(statusText(ev.Snapshot))
+				c.sale.status.SetText(c.sale.statusText(ev.Snapshot))
 			}
 		}
 		return
@@ -130,7 +146,7 @@ func (c *cashier) onEvent(ev payment.Event) {
 // show puts the live order's snapshot on the screens and the pane.
 func (c *cashier) show(snap payment.Snapshot) {
 	c.screens.show(snap)
-	c.sale.status.SetText(statusText(snap))
+	c.sale.status.SetText(c.sale.statusText(snap))
 	if snap.State.Final() {
 		c.sale.live, c.sale.order, c.sale.last = "", nil, snap
 		c.recent.refresh(c.sale.live)
@@ -145,6 +161,14 @@ func (c *cashier) show(snap payment.Snapshot) {
 		}
 	}
 	c.refreshControls()
+}
+
+// statusText is statusText, naming the POS's reference for its sale.
+func (s *sale) statusText(snap payment.Snapshot) string {
+	if s.posRef == "" {
+		return statusText(snap)
+	}
+	return "POS sale " + s.posRef + " — " + statusText(snap)
 }
 
 // statusText is the cashier's one-line account of a snapshot.

@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"qrkiosk/internal/kiosk"
 	"qrkiosk/payment"
 )
 
@@ -31,6 +32,7 @@ const (
 // code, and a button of its bar opens the dialog).
 type scanFlow struct {
 	waiting  bool
+	waitID   uint64 // the till's wait (kiosk.Till.AskForCode)
 	amount   payment.Amount
 	codePad  *pinPad
 	byButton bool
@@ -118,10 +120,22 @@ func (c *cashier) onScan() {
 		c.sale.message.SetText(err.Error())
 		return
 	}
+	tk, err := c.deps.Till.AskForCode(kiosk.Wait{Amount: amt})
+	if err != nil {
+		c.sale.message.SetText(err.Error())
+		return
+	}
 	c.sale.message.SetText("")
+	c.sale.posRef = ""
 	c.tabs.onShowSale()
-	c.scan.waiting, c.scan.amount = true, amt
-	c.sale.status.SetText(scanWaitText + amt.Display() + " (Esc or Cancel stops)")
+	c.beginWait(tk.ID(), amt, "")
+}
+
+// beginWait shows the till's wait for a customer's code (the cashier's,
+// or the POS's: prefix names it) and offers to type the code.
+func (c *cashier) beginWait(id uint64, amt payment.Amount, prefix string) {
+	c.scan.waiting, c.scan.waitID, c.scan.amount = true, id, amt
+	c.sale.status.SetText(prefix + scanWaitText + amt.Display() + " (Esc or Cancel stops)")
 	c.screens.ask(amt)
 	c.refreshControls()
 	if !c.scan.byButton {
@@ -187,6 +201,12 @@ func (c *cashier) endScan() {
 	if !c.scan.waiting {
 		return
 	}
+	c.deps.Till.EndWait(c.scan.waitID, "cancelled at the kiosk")
+	c.stopWaiting()
+}
+
+// stopWaiting is the pane's side of a wait that ended without a sale.
+func (c *cashier) stopWaiting() {
 	c.scan.waiting = false
 	c.scan.closePad()
 	c.sale.status.SetText(readyText)

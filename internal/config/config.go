@@ -93,6 +93,8 @@ type File struct {
 		TerminalNo string `toml:"terminal_no"`
 		NotifyURL  string `toml:"notify_url"`
 	} `toml:"scanforpay"`
+	// ECR is the POS endpoint (ecr.go).
+	ECR ecrFile `toml:"ecr"`
 }
 
 // Config is the checked configuration the kiosk runs with.
@@ -123,6 +125,8 @@ type Config struct {
 	// Logo is the path of the merchant's logo ("" = none), checked to be
 	// a PNG or JPEG image.
 	Logo string
+	// ECR is the POS endpoint: QFPay's ECR protocol (ecr.go).
+	ECR ECR
 	// Warnings are settings that work but put something at risk (a token
 	// sent in clear, a key others can read); config check prints them and
 	// the kiosk logs them at start.
@@ -284,6 +288,7 @@ func fromFile(path string, f File, getenv func(string) string) (Config, error) {
 		c.readSound(get),
 		c.readLogo(get),
 		c.checkRelay(),
+		c.readECR(get),
 	))
 	c.Warnings = append(c.Warnings, fileModeWarning(path, f)...)
 	if len(probs) > 0 {

@@ -52,6 +52,7 @@ func fileSettings(path string, f File) map[string]string {
 		EnvRelayToken:     f.RelayToken,
 		EnvLogo:           f.Logo,
 	}
+	f.ECR.settings(file)
 	if f.Sound != nil {
 		file[EnvSound] = strconv.FormatBool(*f.Sound)
 	}
@@ -207,7 +208,7 @@ func loopback(host string) bool {
 // fileModeWarning warns of a file that holds secrets and that other users
 // can read.
 func fileModeWarning(path string, f File) []string {
-	if path == "" || (f.QFPay.Key == "" && f.ScanForPay.Key == "" && f.RelayToken == "" && f.PIN == "") {
+	if path == "" || (f.QFPay.Key == "" && f.ScanForPay.Key == "" && f.RelayToken == "" && f.PIN == "" && !f.ECR.secrets()) {
 		return nil
 	}
 	if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o077 != 0 {

@@ -296,6 +296,9 @@ CREATE INDEX IF NOT EXISTS events_order ON events(out_trade_no);
 	// a new one for the same sale; each names the other.
 	`ALTER TABLE orders ADD COLUMN replaced_by TEXT NOT NULL DEFAULT '';
 	ALTER TABLE orders ADD COLUMN replaces TEXT NOT NULL DEFAULT '';`,
+	// 4: sales and refunds a POS sent (QFPay's ECR protocol), and the
+	// notifications that carry their results to the POS (pos.go).
+	posSchema,
 }
 
 // SchemaVersion is the journal schema this build writes.

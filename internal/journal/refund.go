@@ -35,6 +35,9 @@ type Refund struct {
 	Code           payment.Code
 	Reason         string
 	OrigTxTime     time.Time // when the payment was rung up
+	// FromPOS: the shop's POS asked for it (its result is notified to
+	// the POS).
+	FromPOS bool
 }
 
 // Request is the refund as the gateway is asked for it.
@@ -51,6 +54,17 @@ func (r Refund) Request() payment.RefundRequest {
 // payment: it returns the amount to refund (minor units), or an error that
 // records nothing. An order the journal does not hold is ErrNotFound.
 func (j *Journal) AddRefund(ctx context.Context, outTradeNo string, at time.Time, allow func(Order) (int64, error)) (Refund, error) {
+	return j.addRefund(ctx, outTradeNo, at, false, allow)
+}
+
+// AddPOSRefund is AddRefund for a refund the shop's POS asked for: it is
+// marked so, in the same transaction, and its result is notified to the
+// POS.
+func (j *Journal) AddPOSRefund(ctx context.Context, outTradeNo string, at time.Time, allow func(Order) (int64, error)) (Refund, error) {
+	return j.addRefund(ctx, outTradeNo, at, true, allow)
+}
+
+func (j *Journal) addRefund(ctx context.Context, outTradeNo string, at time.Time, pos bool, allow func(Order) (int64, error)) (Refund, error) {
 	j.wmu.Lock()
 	defer j.wmu.Unlock()
 	if err := j.flushLocked(); err != nil {
@@ -75,11 +89,11 @@ func (j *Journal) AddRefund(ctx context.Context, outTradeNo string, at time.Time
 	r := Refund{
 		OutTradeNo: payment.NewOutTradeNo("RF", at), OrigOutTradeNo: o.OutTradeNo, OrigSysSN: o.SysSN,
 		Amount: payment.Amount{Minor: amt, Currency: o.Amount.Currency}, PayType: o.PayType, TxTime: at, State: RefundPending,
-		OrigTxTime: o.TxTime,
+		OrigTxTime: o.TxTime, FromPOS: pos,
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO refunds (out_trade_no, orig_out_trade_no, orig_syssn, txamt, currency,
-		tx_time, day, state, updated) VALUES (?,?,?,?,?,?,?,?,?)`, r.OutTradeNo, r.OrigOutTradeNo, r.OrigSysSN, amt,
-		r.Amount.Currency.Code, at.UnixNano(), at.In(j.loc).Format(payment.DayLayout), string(RefundPending), at.UnixNano()); err != nil {
+		tx_time, day, state, updated, pos) VALUES (?,?,?,?,?,?,?,?,?,?)`, r.OutTradeNo, r.OrigOutTradeNo, r.OrigSysSN, amt,
+		r.Amount.Currency.Code, at.UnixNano(), at.In(j.loc).Format(payment.DayLayout), string(RefundPending), at.UnixNano(), pos); err != nil {
 		return Refund{}, err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO events (at, out_trade_no, source, kind, state, detail) VALUES (?,?,?,?,?,?)`,
@@ -143,7 +157,7 @@ func (j *Journal) LookupRefund(ctx context.Context, outTradeNo string) (Refund, 
 
 func (j *Journal) refunds(ctx context.Context, where string, args ...any) ([]Refund, error) {
 	rows, err := j.db.QueryContext(ctx, `SELECT r.out_trade_no, r.orig_out_trade_no, r.orig_syssn, r.txamt, r.currency,
-		o.pay_type, o.gateway, r.tx_time, r.state, r.syssn, r.respcd, r.reason, o.tx_time FROM refunds r JOIN orders o ON o.out_trade_no = r.orig_out_trade_no
+		o.pay_type, o.gateway, r.tx_time, r.state, r.syssn, r.respcd, r.reason, o.tx_time, r.pos FROM refunds r JOIN orders o ON o.out_trade_no = r.orig_out_trade_no
 		WHERE `+where+" ORDER BY r.tx_time, r.out_trade_no", args...)
 	if err != nil {
 		return nil, err
@@ -154,7 +168,7 @@ func (j *Journal) refunds(ctx context.Context, where string, args ...any) ([]Ref
 		var r Refund
 		var cur, pt, gw, state, code string
 		var tx, origTx int64
-		if err := rows.Scan(&r.OutTradeNo, &r.OrigOutTradeNo, &r.OrigSysSN, &r.Amount.Minor, &cur, &pt, &gw, &tx, &state, &r.SysSN, &code, &r.Reason, &origTx); err != nil {
+		if err := rows.Scan(&r.OutTradeNo, &r.OrigOutTradeNo, &r.OrigSysSN, &r.Amount.Minor, &cur, &pt, &gw, &tx, &state, &r.SysSN, &code, &r.Reason, &origTx, &r.FromPOS); err != nil {
 			return nil, err
 		}
 		if r.Amount.Currency, err = payment.LookupCurrency(cur); err != nil {

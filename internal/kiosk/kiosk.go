@@ -51,6 +51,10 @@ type Settings struct {
 	// DataDir is the journal's directory (demo mode: the demo/
 	// subdirectory, so simulated sales never mix with real ones).
 	DataDir string
+	// RootDir is the data directory itself, demo or not: what outlives
+	// a switch out of demo mode (the LAN certificates a POS trusts) is
+	// kept there.
+	RootDir string
 }
 
 // Demo credentials for the kiosk itself: the exit PIN and the manager PIN
@@ -88,8 +92,10 @@ func LoadSettings(opts Options) (Settings, error) {
 			return s, err
 		}
 	}
+	s.RootDir = s.DataDir
 	if s.Demo {
 		s.DataDir = filepath.Join(s.DataDir, "demo")
+		demoECR(&s.Config.ECR, s.Config.Gateway, opts.DemoHost)
 	}
 	return s, nil
 }
@@ -104,6 +110,9 @@ type Kiosk struct {
 	Gateway payment.Gateway
 	// Demo plays the customer in demo mode; nil otherwise.
 	Demo *Demo
+	// Till is the kiosk's one till: the window's sales and the POS's go
+	// through it, never two at once.
+	Till *Till
 
 	log    *slog.Logger
 	getenv func(string) string
@@ -115,6 +124,9 @@ type Kiosk struct {
 
 	mu     sync.Mutex
 	orders map[*payment.Order]struct{} // machines still running
+
+	lanOnce sync.Once
+	lan     *LANServer
 }
 
 // Getenv reads the process environment the kiosk was opened with.
@@ -154,6 +166,9 @@ func OpenWith(s Settings, opts Options) (*Kiosk, error) {
 	}
 	k := &Kiosk{Settings: s, log: log, getenv: opts.Getenv, orders: map[*payment.Order]struct{}{}}
 	k.ordersCtx, k.stopOrders = context.WithCancel(context.Background())
+	k.Till = NewTill(func(req payment.CreateRequest, observe func(payment.Event)) (*payment.Order, error) {
+		return k.Start(req, observe)
+	}, log)
 	// The journal first: a second kiosk on the same journal stops here,
 	// before it starts anything; it closes last.
 	j, err := journal.Open(journal.Options{Dir: s.DataDir, UDID: s.Config.UDID, Gateway: s.Config.Gateway, PayTypes: s.Config.Catalog(), Logger: log})
@@ -331,6 +346,27 @@ func (k *Kiosk) Refund(ctx context.Context, outTradeNo string, amount int64) (jo
 		return journal.Refund{}, fmt.Errorf("%w: set %v", ErrNoGateway, k.Config.Missing())
 	}
 	return settle.Refund(ctx, k.Journal, k.Gateway, outTradeNo, amount)
+}
+
+// RefundForPOS is Refund for a refund the shop's POS asked for, after the
+// manager approved it at the kiosk: its result is notified to the POS.
+func (k *Kiosk) RefundForPOS(ctx context.Context, outTradeNo string, amount int64) (journal.Refund, error) {
+	if k.Gateway == nil {
+		return journal.Refund{}, fmt.Errorf("%w: set %v", ErrNoGateway, k.Config.Missing())
+	}
+	return settle.RefundForPOS(ctx, k.Journal, k.Gateway, outTradeNo, amount)
+}
+
+// Order is the running machine of the order outTradeNo, if it still runs.
+func (k *Kiosk) Order(outTradeNo string) (*payment.Order, bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for o := range k.orders {
+		if o.Snapshot().OutTradeNo == outTradeNo {
+			return o, true
+		}
+	}
+	return nil, false
 }
 
 // FollowRefund asks about a refund whose answer was lost until the gateway

@@ -69,7 +69,20 @@ func CheckRefund(o journal.Order, amount int64) (int64, error) {
 // the call. A refusal before anything is sent is a *RefusedError; a lost
 // answer or a "processing" one leaves the refund pending (ErrRefundProcessing).
 func Refund(ctx context.Context, j *journal.Journal, gw payment.Refunder, outTradeNo string, amount int64) (journal.Refund, error) {
-	r, err := j.AddRefund(ctx, outTradeNo, j.Now(), func(o journal.Order) (int64, error) {
+	return refund(ctx, j, gw, outTradeNo, amount, j.AddRefund)
+}
+
+// RefundForPOS is Refund for a refund the shop's POS asked for (approved
+// at the kiosk with the manager PIN): journaled as the POS's, so that its
+// result is notified to the POS.
+func RefundForPOS(ctx context.Context, j *journal.Journal, gw payment.Refunder, outTradeNo string, amount int64) (journal.Refund, error) {
+	return refund(ctx, j, gw, outTradeNo, amount, j.AddPOSRefund)
+}
+
+type addRefund func(ctx context.Context, outTradeNo string, at time.Time, allow func(journal.Order) (int64, error)) (journal.Refund, error)
+
+func refund(ctx context.Context, j *journal.Journal, gw payment.Refunder, outTradeNo string, amount int64, add addRefund) (journal.Refund, error) {
+	r, err := add(ctx, outTradeNo, j.Now(), func(o journal.Order) (int64, error) {
 		amt, err := CheckRefund(o, amount)
 		if err == nil && o.SysSN == "" {
 			return 0, &RefusedError{Err: ErrNotPaid, Msg: fmt.Sprintf("order %s has no gateway transaction number recorded; refund it from the merchant portal", outTradeNo)}
