@@ -142,12 +142,4 @@ func openWindow(ctx context.Context, env Env, args []string, dataDir string, win
 }
 
 // checkWindow refuses flag combinations the settings cannot honour.
-func checkWindow(f windowFlags, s kiosk.Settings) error {
-	switch {
-	case f.DemoCharge != "" && !s.Demo:
-		return errors.New("--demo-charge works in demo mode only")
-	case f.Kiosk && s.Config.PIN == "":
-		return errors.New("--kiosk needs a PIN to exit: set pin in config.toml or QRKIOSK_PIN")
-	}
-	return nil
-}
+func checkWindow(f windowFlags, s kiosk.Settings) error { return f.WindowOptions.Check(s) }

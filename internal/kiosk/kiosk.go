@@ -19,6 +19,7 @@ import (
 	"qrkiosk/internal/config"
 	"qrkiosk/internal/journal"
 	"qrkiosk/internal/settle"
+	"qrkiosk/internal/setup"
 	"qrkiosk/payment"
 	"qrkiosk/relay/relayclient"
 )
@@ -116,6 +117,7 @@ type Kiosk struct {
 
 	log    *slog.Logger
 	getenv func(string) string
+	opts   Options             // what it was opened with: Reopen opens with them again
 	relay  *relayclient.Client // nil: orders are followed by polling alone
 
 	ordersCtx  context.Context // order machines run on it until Close
@@ -127,6 +129,9 @@ type Kiosk struct {
 
 	lanOnce sync.Once
 	lan     *LANServer
+
+	setupMu sync.Mutex
+	setup   *setup.Server // the setup page, once asked for
 }
 
 // Getenv reads the process environment the kiosk was opened with.
@@ -164,7 +169,7 @@ func OpenWith(s Settings, opts Options) (*Kiosk, error) {
 	for _, w := range s.Config.Warnings {
 		log.Warn("config: " + w)
 	}
-	k := &Kiosk{Settings: s, log: log, getenv: opts.Getenv, orders: map[*payment.Order]struct{}{}}
+	k := &Kiosk{Settings: s, log: log, getenv: opts.Getenv, opts: opts, orders: map[*payment.Order]struct{}{}}
 	k.ordersCtx, k.stopOrders = context.WithCancel(context.Background())
 	k.Till = NewTill(func(req payment.CreateRequest, observe func(payment.Event)) (*payment.Order, error) {
 		return k.Start(req, observe)

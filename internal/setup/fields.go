@@ -60,6 +60,9 @@ type Field struct {
 	Max int `json:"max,omitempty"`
 	// Wallets are a KindWallets field's choices, by gateway.
 	Wallets map[string][]Choice `json:"wallets,omitempty"`
+	// Plain keeps a KindPIN as typed rather than hashed: the kiosk's exit
+	// PIN, which config.toml holds as it is.
+	Plain bool `json:"-"`
 }
 
 // Section is a group of fields with its own Test.
@@ -81,7 +84,7 @@ func Sections() []Section {
 		{ID: "sale", Title: Label{"Sales", "收款", "收款"}, Help: "What the customer sees and how long a QR code can be paid."},
 		{ID: "printer", Title: Label{"Receipt printer", "收據打印機", "收据打印机"}, Help: "A network (tcp://192.168.1.50:9100) or USB (/dev/usb/lp0) receipt printer.", Test: probe.PartPrinter, TestLabel: "Print a test slip"},
 		{ID: "pos", Title: Label{"POS connection", "POS 連接", "POS 连接"}, Help: "Lets the shop's POS (Odoo's QFPay module) send amounts to this kiosk."},
-		{ID: "pin", Title: Label{"Manager PIN", "經理密碼", "经理密码"}, Help: "Guards refunds and these settings on the kiosk."},
+		{ID: "pin", Title: Label{"PINs", "密碼", "密码"}, Help: "The manager PIN guards refunds and these settings on the kiosk; the exit PIN closes the full-screen kiosk."},
 	}
 }
 
@@ -155,6 +158,8 @@ func catalogFields() []Field {
 
 		{Key: "manager_pin_hash", Section: "pin", Kind: KindPIN, Optional: true, Label: Label{"New manager PIN", "新經理密碼", "新经理密码"},
 			Help: "4 to 12 digits, typed twice. Leave empty to keep the current PIN."},
+		{Key: "pin", Section: "pin", Kind: KindPIN, Plain: true, Optional: true, Label: Label{"New exit PIN", "新離開密碼", "新离开密码"},
+			Help: "Closes the full-screen kiosk (the service starts it again). 4 to 12 digits, typed twice; leave empty to keep it. Demo mode's is 0000; a kiosk taking real money needs its own."},
 	}
 }
 

@@ -152,7 +152,7 @@ func apply(f config.File, ch Change, hashPIN func(string) (string, error)) (conf
 		if keep {
 			continue
 		}
-		if fd.Kind == KindPIN {
+		if fd.Kind == KindPIN && !fd.Plain {
 			h, err := hashPIN(val)
 			if err != nil {
 				errs = append(errs, FieldError{key, err.Error()})

@@ -56,7 +56,7 @@ func TestApply(t *testing.T) {
 	f := shopFile()
 	got, err := apply(f, Change{Values: map[string]string{
 		"qfpay.key": "", "qfpay.appcode": " NEWAPP ", "relay_url": "wss://relay/ws",
-		"pay_types": "payme, alipayhk,payme", "expiry_minutes": "12", "currency": "jpy", "sound": "false", "manager_pin_hash": "2468",
+		"pay_types": "payme, alipayhk,payme", "expiry_minutes": "12", "currency": "jpy", "sound": "false", "manager_pin_hash": "2468", "pin": "1357",
 	}, Clear: []string{"relay_token"}}, fakeHash)
 	if err != nil {
 		t.Fatal(err)
@@ -69,6 +69,9 @@ func TestApply(t *testing.T) {
 	}
 	if !slices.Equal(got.PayTypes, []string{"payme", "alipayhk"}) {
 		t.Errorf("wallets %v, want the order typed, each once", got.PayTypes)
+	}
+	if got.PIN != "1357" {
+		t.Errorf("exit PIN kept as %q, want it as typed", got.PIN)
 	}
 	if err := pin.Verify(got.ManagerPINHash, "2468"); err != nil {
 		t.Errorf("manager PIN stored as %q: %v", got.ManagerPINHash, err)

@@ -252,6 +252,11 @@ func (s *Server) candidate(ch Change, sess *session) (config.File, config.Config
 		return f, config.Config{}, &checkAnswer{Fields: fe}
 	}
 	c, _, err := config.Check(s.o.Path, f, s.o.Getenv)
+	if err == nil && s.o.Check != nil {
+		if err = s.o.Check(c); err != nil {
+			err = config.Problems{err.Error()}
+		}
+	}
 	var probs config.Problems
 	if errors.As(err, &probs) {
 		return f, c, &checkAnswer{Problems: probs, Fields: problemFields(probs)}

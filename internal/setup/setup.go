@@ -38,6 +38,10 @@ type Options struct {
 	// Fingerprint is the LAN CA's fingerprint the POS section shows, to
 	// compare with what the POS imported (nil: not shown).
 	Fingerprint func() string
+	// Check is what the running kiosk needs of settings besides config
+	// check (the full-screen kiosk's exit PIN); a refusal is a problem of
+	// the save, the setting named (nil: none).
+	Check func(config.Config) error
 }
 
 // EventKind is what the kiosk's screen is told.
