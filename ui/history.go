@@ -43,6 +43,8 @@ type historyDeps struct {
 	// OnPanel is told when the refund panel opens or closes (the pane
 	// lays itself out again).
 	OnPanel func()
+	// Tools are the manager's buttons over the day (nil: none).
+	Tools fyne.CanvasObject
 }
 
 // historyView is the cashier's view of today's business from the journal:
@@ -108,7 +110,11 @@ func (h *historyView) build() {
 	totalsTitle := widget.NewLabelWithStyle("Totals (paid − refunded)", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	// One scroll for all of it: the refund panel, the totals and the list
 	// fit any window, and the panel opens at the top.
-	h.scroll = container.NewVScroll(container.NewVBox(h.title, h.panel, totalsTitle, h.totals, h.list))
+	parts := []fyne.CanvasObject{h.title, h.panel, totalsTitle, h.totals, h.list}
+	if h.deps.Tools != nil {
+		parts = append([]fyne.CanvasObject{h.deps.Tools}, parts...)
+	}
+	h.scroll = container.NewVScroll(container.NewVBox(parts...))
 	h.content = h.scroll
 }
 
