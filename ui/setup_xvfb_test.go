@@ -2,15 +2,22 @@ package ui
 
 import (
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"image"
 	"image/color"
+	"image/draw"
 	"image/png"
+	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
+	neturl "net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -26,11 +33,15 @@ type word struct {
 	box  image.Rectangle
 }
 
-// ocr reads the words of img with tesseract (make deps installs it).
+// ocr reads the words of img with tesseract (make deps installs it), each
+// where it is on the screen.
 func ocr(t *testing.T, img image.Image) []word {
 	t.Helper()
+	// Grey reads better: red on dark grey is dark on darker in colour.
+	gray := image.NewGray(img.Bounds())
+	draw.Draw(gray, gray.Bounds(), img, img.Bounds().Min, draw.Src)
 	var b bytes.Buffer
-	png.Encode(&b, img)
+	png.Encode(&b, gray)
 	cmd := exec.Command("tesseract", "stdin", "stdout", "--psm", "11", "tsv")
 	cmd.Stdin = &b
 	out, err := cmd.Output()
@@ -47,9 +58,18 @@ func ocr(t *testing.T, img image.Image) []word {
 		for i := range n {
 			n[i], _ = strconv.Atoi(f[6+i])
 		}
-		words = append(words, word{strings.TrimSpace(f[11]), image.Rect(n[0], n[1], n[0]+n[2], n[1]+n[3])})
+		// tesseract counts from the image's corner, the screen from its own.
+		words = append(words, word{strings.TrimSpace(f[11]), image.Rect(n[0], n[1], n[0]+n[2], n[1]+n[3]).Add(img.Bounds().Min)})
 	}
 	return words
+}
+
+// tapWhenSettled taps r's centre once the screen that just appeared has
+// settled, as a person's finger comes: a tap in the frame a dialog closes
+// in can go to the dialog on its way out.
+func (s *xsession) tapWhenSettled(r image.Rectangle) {
+	time.Sleep(700 * time.Millisecond)
+	s.tap(center(r))
 }
 
 // find is where a word is drawn.
@@ -60,6 +80,47 @@ func find(words []word, text string) (image.Rectangle, bool) {
 		}
 	}
 	return image.Rectangle{}, false
+}
+
+// typePIN types a PIN on the open PIN dialog's own keys, tapped where
+// they are drawn, then taps Open. Keys typed on the keyboard would do too,
+// but X hands them over in a bunch when the window is slow to draw, and a
+// burst of digits is a scanner's. The keys are found by their face's
+// colour, which is the colour of the dialog's Cancel button (read by OCR
+// in any theme): twelve keys in four rows, 0 the middle of the last; Open
+// is beside Cancel, under the keys.
+func (s *xsession) typePIN(r image.Rectangle, digits string) {
+	s.t.Helper()
+	img := s.shot()
+	cancel, ok := find(ocr(s.t, sub(img, r)), "Cancel")
+	if !ok {
+		s.t.Fatal("no Cancel on the PIN dialog")
+	}
+	face := color.NRGBAModel.Convert(img.At(cancel.Max.X+12, (cancel.Min.Y+cancel.Max.Y)/2)).(color.NRGBA)
+	var keys []image.Rectangle
+	for _, b := range blobs(img, r, face, 3000) {
+		if b.Max.Y < cancel.Min.Y-10 && b.Dx() < r.Dx()/4 {
+			keys = append(keys, b)
+		}
+	}
+	if len(keys) != 12 {
+		s.t.Fatalf("%d keys of colour %v on the PIN dialog, want 12", len(keys), face)
+	}
+	slices.SortFunc(keys, func(a, b image.Rectangle) int {
+		if d := a.Min.Y - b.Min.Y; abs(d) > 10 {
+			return d
+		}
+		return a.Min.X - b.Min.X
+	})
+	at := map[rune]image.Point{'0': center(keys[10])}
+	for i, d := range "123456789" {
+		at[d] = center(keys[i])
+	}
+	for _, d := range digits {
+		s.tap(at[d])
+		time.Sleep(150 * time.Millisecond)
+	}
+	s.tap(image.Pt((keys[0].Min.X+keys[11].Max.X)/2, (cancel.Min.Y+cancel.Max.Y)/2))
 }
 
 var threeDigits = regexp.MustCompile(`^[0-9]{3}$`)
@@ -135,17 +196,13 @@ func TestSetUpFromAPhone(t *testing.T) {
 
 	// The manager: Today & refunds, the PIN, Set up from a phone, the PIN.
 	tab, _ := find(ocr(t, img), "refunds")
-	s.tap(center(tab))
+	s.tapWhenSettled(tab)
 	managerPIN := func() {
 		s.waitFor("the manager PIN", 10*time.Second, func(img image.Image) bool {
 			_, ok := find(ocr(t, img), "PIN:")
 			return ok
 		})
-		// At a person's pace: a burst would be a scanner's.
-		s.xdotool("mousemove", "640", "2")
-		s.xdotool("type", "--delay", "150", "0000")
-		time.Sleep(200 * time.Millisecond)
-		s.keys("Return")
+		s.typePIN(screen, "0000")
 	}
 	managerPIN()
 	img, _ = s.waitFor("Set up from a phone", 10*time.Second, func(img image.Image) bool {
@@ -153,7 +210,7 @@ func TestSetUpFromAPhone(t *testing.T) {
 		return ok
 	})
 	button, _ := find(ocr(t, img), "phone")
-	s.tap(center(button))
+	s.tapWhenSettled(button)
 	managerPIN()
 	var url, code string
 	s.waitFor("the setup page's QR code and code", 15*time.Second, func(img image.Image) bool {
@@ -235,4 +292,102 @@ func TestSetUpFromAPhone(t *testing.T) {
 	if demoBanner(img) {
 		t.Error("the DEMO strip is back")
 	}
+}
+
+// TestSettingsWaitForTheSale: settings saved while a sale is live are
+// applied only once it ends — the dual layout, a demo sale's QR on the
+// screens, the setup page saved meanwhile (by a phone's requests): the
+// DEMO strip stays and the pane says the settings wait; the cashier
+// withdraws the sale (Esc), and the kiosk leaves demo mode.
+func TestSettingsWaitForTheSale(t *testing.T) {
+	needX(t)
+	if _, err := exec.LookPath("tesseract"); err != nil {
+		t.Skip("tesseract is not installed (make deps installs it)")
+	}
+	sim := qfpaysim.New(qfpaysim.Config{AppCode: standInApp, Key: standInKey})
+	gateway := httptest.NewServer(sim)
+	t.Cleanup(func() { gateway.Close(); sim.Close() })
+	cfg := filepath.Join(t.TempDir(), "config.toml")
+	os.WriteFile(cfg, []byte("merchant_name = \"Shop\"\n"), 0o600)
+	s := startKiosk(t, 1280, 800, []string{"QRKIOSK_CONFIG=" + cfg, "QRKIOSK_ECR_LISTEN=127.0.0.1:0"}, "--layout", "dual")
+	cw := s.window("cashier")
+	s.xdotool("windowmove", cw, "0", "0")
+	cashier := s.bounds(cw)
+	// The DEMO strip across the top of the cashier's pane.
+	demo := func(img image.Image) bool {
+		box, ok := find(ocr(t, sub(img, cashier)), "DEMO")
+		return ok && box.Min.Y < cashier.Min.Y+40
+	}
+	img, _ := s.waitFor("the demo", 20*time.Second, func(img image.Image) bool {
+		_, ok := find(ocr(t, sub(img, cashier)), "refunds")
+		return ok && demo(img)
+	})
+	// A sale: its QR on the cashier's mirror.
+	s.xdotool("mousemove", fmt.Sprint(cashier.Min.X+200), fmt.Sprint(cashier.Min.Y+2))
+	s.xdotool("type", "--delay", "150", "5")
+	time.Sleep(200 * time.Millisecond)
+	s.keys("Return")
+	img, _ = s.waitFor("the demo sale's QR", 15*time.Second, func(img image.Image) bool {
+		return strings.HasPrefix(customerState(img, cashier), "qr:")
+	})
+	tab, _ := find(ocr(t, sub(img, cashier)), "refunds")
+	s.tapWhenSettled(tab)
+	img, _ = s.waitFor("Set up from a phone", 10*time.Second, func(img image.Image) bool {
+		_, ok := find(ocr(t, sub(img, cashier)), "phone")
+		return ok
+	})
+	button, _ := find(ocr(t, sub(img, cashier)), "phone")
+	s.tapWhenSettled(button)
+	s.waitFor("the manager PIN", 10*time.Second, func(img image.Image) bool {
+		_, ok := find(ocr(t, sub(img, cashier)), "PIN:")
+		return ok
+	})
+	s.typePIN(cashier, "0000")
+	var url, code string
+	s.waitFor("the code", 15*time.Second, func(img image.Image) bool {
+		url, code = decodeQR(sub(img, cashier)), codeOnScreen(ocr(t, sub(img, cashier)))
+		return strings.HasSuffix(url, "/setup/") && code != ""
+	})
+	phone := phoneClient(t, filepath.Join(s.cmd.Args[2], "lan", "ca.crt"))
+	if resp, err := phone.PostForm(url+"unlock", neturl.Values{"code": {code}}); err != nil || resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("unlock: %v %v", resp, err)
+	}
+	body := fmt.Sprintf(`{"values":{"gateway":"qfpay","qfpay.base_url":%q,"qfpay.appcode":%q,"qfpay.key":%q}}`, gateway.URL, standInApp, standInKey)
+	req, _ := http.NewRequest(http.MethodPost, url+"api/save", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if resp, err := phone.Do(req); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("save: %v %v", resp, err)
+	}
+	// Saved, the sale still live: the demo goes on, and says why.
+	time.Sleep(2 * time.Second)
+	message := image.Rect(cashier.Min.X, cashier.Min.Y+100, cashier.Min.X+cashier.Dx()/2, cashier.Min.Y+160)
+	img, _ = s.waitFor("the settings waiting for the sale", 10*time.Second, func(img image.Image) bool {
+		_, ok := find(ocr(t, sub(img, message)), "applied")
+		return ok && demo(img)
+	})
+	if strings.Contains(s.log.String(), "settings applied") {
+		t.Fatal("the settings were applied during the sale")
+	}
+	// The cashier withdraws the sale: the new settings go in.
+	s.xdotool("mousemove", fmt.Sprint(cashier.Min.X+200), fmt.Sprint(cashier.Min.Y+2))
+	s.keys("Escape")
+	s.waitFor("out of demo mode after the sale", 30*time.Second, func(img image.Image) bool { return !demo(img) })
+	if !strings.Contains(s.log.String(), `msg="settings applied" demo=false`) {
+		t.Fatalf("log:\n%s", s.log.String())
+	}
+}
+
+// phoneClient is a phone that trusts the kiosk's CA and keeps its cookie.
+func phoneClient(t *testing.T, caPath string) *http.Client {
+	t.Helper()
+	pem, err := os.ReadFile(caPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, Timeout: 60 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		Transport:     &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 }
