@@ -49,8 +49,9 @@ func (p *phoneSetup) open() {
 	if p.dlg != nil {
 		p.dlg.close()
 	}
-	p.dlg = newPhoneDialog(w.cashier.m, w.cashier.dialogs.canvas, url, w.do, p.newCode, p.close)
+	p.dlg = newPhoneDialog(w.cashier.m, w.cashier.dialogs.canvas, url, time.Now, p.newCode, p.close)
 	p.dlg.setCode(code, until)
+	go p.dlg.tick(w.do)
 	w.log.Info("setup page on", "url", url)
 }
 
@@ -156,15 +157,15 @@ type phoneDialog struct {
 	newBtn   *widget.Button
 	closeBtn *widget.Button
 	until    time.Time
+	now      func() time.Time
 	stop     chan struct{}
-	do       func(func())
 }
 
 // phoneTitle is the dialog's title in the three languages a cashier reads.
 const phoneTitle = "Set up from a phone · 用手機設定 · 用手机设置"
 
-func newPhoneDialog(m metrics, cv fyne.Canvas, url string, do func(func()), onNew, onClose func()) *phoneDialog {
-	d := &phoneDialog{m: m, stop: make(chan struct{}), do: do}
+func newPhoneDialog(m metrics, cv fyne.Canvas, url string, now func() time.Time, onNew, onClose func()) *phoneDialog {
+	d := &phoneDialog{m: m, stop: make(chan struct{}), now: now}
 	size := cv.Size()
 	w, h := min(size.Width*0.96, 1000), min(size.Height*0.96, 680)
 	title := widget.NewLabelWithStyle(phoneTitle, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
@@ -197,7 +198,6 @@ func newPhoneDialog(m metrics, cv fyne.Canvas, url string, do func(func()), onNe
 	d.popup = widget.NewModalPopUp(container.NewStack(bg, frame), cv)
 	d.popup.Resize(fyne.NewSize(w, h))
 	d.popup.Show()
-	go d.tick()
 	return d
 }
 
@@ -237,12 +237,13 @@ func (d *phoneDialog) showLeft() {
 		d.left.SetText("")
 		return
 	}
-	left := max(time.Until(d.until).Round(time.Second), 0)
+	left := max(d.until.Sub(d.now()).Round(time.Second), 0)
 	d.left.SetText(fmt.Sprintf("The page works for %d:%02d more.", int(left.Minutes()), int(left.Seconds())%60))
 }
 
-// tick counts the code's time down until the dialog closes.
-func (d *phoneDialog) tick() {
+// tick counts the code's time down, through do (fyne.Do), until the
+// dialog closes.
+func (d *phoneDialog) tick(do func(func())) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
@@ -250,7 +251,7 @@ func (d *phoneDialog) tick() {
 		case <-d.stop:
 			return
 		case <-t.C:
-			d.do(d.showLeft)
+			do(d.showLeft)
 		}
 	}
 }
