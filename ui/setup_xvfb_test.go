@@ -262,6 +262,17 @@ func TestSetUpFromAPhone(t *testing.T) {
 		t.Fatalf("the phone says %q for a wrong key", verdict)
 	}
 	set("in-qfpay.key", standInKey)
+	// The demo's manager PIN goes with demo mode: saving without one is
+	// refused, the rule under the field.
+	p.Eval(`document.getElementById('save').click()`, nil)
+	js("the manager PIN asked for", `document.getElementById('field-manager_pin_hash').classList.contains('bad')`)
+	var rule string
+	p.Eval(`document.querySelector('#field-manager_pin_hash .rule').textContent`, &rule)
+	if !strings.Contains(rule, "set a manager PIN") {
+		t.Fatalf("the PIN's field says %q", rule)
+	}
+	set("in-manager_pin_hash", "2468")
+	p.Eval(`document.querySelectorAll('#field-manager_pin_hash input')[1].value = '2468'`, nil)
 	p.Eval(`document.getElementById('save').click()`, nil)
 	js("saved", `document.getElementById('saved')`)
 
@@ -352,7 +363,7 @@ func TestSettingsWaitForTheSale(t *testing.T) {
 	if resp, err := phone.PostForm(url+"unlock", neturl.Values{"code": {code}}); err != nil || resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("unlock: %v %v", resp, err)
 	}
-	body := fmt.Sprintf(`{"values":{"gateway":"qfpay","qfpay.base_url":%q,"qfpay.appcode":%q,"qfpay.key":%q}}`, gateway.URL, standInApp, standInKey)
+	body := fmt.Sprintf(`{"values":{"gateway":"qfpay","qfpay.base_url":%q,"qfpay.appcode":%q,"qfpay.key":%q,"manager_pin_hash":"2468"}}`, gateway.URL, standInApp, standInKey)
 	req, _ := http.NewRequest(http.MethodPost, url+"api/save", strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	if resp, err := phone.Do(req); err != nil || resp.StatusCode != 200 {

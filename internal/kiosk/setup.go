@@ -1,6 +1,7 @@
 package kiosk
 
 import (
+	"errors"
 	"fmt"
 
 	"qrkiosk/internal/config"
@@ -30,6 +31,11 @@ func (k *Kiosk) SetupPage(check func(Settings) error, onEvent func(setup.Event))
 	k.setup = setup.New(setup.Options{
 		Path: path, Getenv: k.getenv, Log: k.log, OnEvent: onEvent, Fingerprint: l.Fingerprint,
 		Check: func(c config.Config) error {
+			// The demo's 0000 goes with demo mode: without a PIN of its
+			// own, the kiosk could not open this page again.
+			if !c.Demo() && c.ManagerPINHash == "" {
+				return errors.New("QRKIOSK_MANAGER_PIN_HASH/manager_pin_hash: set a manager PIN: once the kiosk takes real money it guards refunds and this setup page")
+			}
 			if check == nil {
 				return nil
 			}
