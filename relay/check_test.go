@@ -31,7 +31,7 @@ func TestClientCheck(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := relayclient.Check(ctx, relayclient.Config{URL: tr.wsURL(), Token: tc.token, UDID: tc.udid})
-			var ref *relayclient.RefusedError
+			var ref *relayclient.ConnectRefusedError
 			switch {
 			case tc.status == 0 && err != nil:
 				t.Fatalf("refused: %v", err)
@@ -43,7 +43,7 @@ func TestClientCheck(t *testing.T) {
 	notRelay := httptest.NewServer(http.NotFoundHandler())
 	defer notRelay.Close()
 	err := relayclient.Check(ctx, relayclient.Config{URL: "ws" + strings.TrimPrefix(notRelay.URL, "http") + "/ws", Token: testToken})
-	var ref *relayclient.RefusedError
+	var ref *relayclient.ConnectRefusedError
 	if !errors.As(err, &ref) || ref.Status != http.StatusNotFound {
 		t.Errorf("a server that is not a relay: %v", err)
 	}

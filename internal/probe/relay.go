@@ -26,7 +26,7 @@ func Relay(ctx context.Context, c config.Config, o Options) Result {
 	ctx, cancel := context.WithTimeout(ctx, o.timeout())
 	defer cancel()
 	err := relayclient.Check(ctx, relayclient.Config{URL: c.RelayURL, Token: c.RelayToken, UDID: c.UDID})
-	var ref *relayclient.RefusedError
+	var ref *relayclient.ConnectRefusedError
 	switch {
 	case err == nil:
 		r.OK, r.Text = true, fmt.Sprintf("The relay at %s took this kiosk's token.", c.RelayURL)
@@ -44,7 +44,7 @@ func Relay(ctx context.Context, c config.Config, o Options) Result {
 	return r
 }
 
-func relaySays(e *relayclient.RefusedError) string {
+func relaySays(e *relayclient.ConnectRefusedError) string {
 	if s := strings.TrimSpace(e.RelaySays); s != "" {
 		return strings.TrimSuffix(s, ".")
 	}

@@ -13,26 +13,26 @@ import (
 	"qrkiosk/relay/wire"
 )
 
-// RefusedError: the relay answered and did not take the kiosk (an
+// ConnectRefusedError: the relay answered and did not take the kiosk (an
 // unknown or revoked token, another device's token, too many
 // connections), or what answered is not a relay's /ws.
-type RefusedError struct {
+type ConnectRefusedError struct {
 	Status    int    // the HTTP status of the answer
 	RelaySays string // the answer's text, as the relay words its refusal
 	Err       error
 }
 
-func (e *RefusedError) Error() string {
+func (e *ConnectRefusedError) Error() string {
 	if e.RelaySays != "" {
 		return fmt.Sprintf("HTTP %d: %s", e.Status, e.RelaySays)
 	}
 	return fmt.Sprintf("HTTP %d: %v", e.Status, e.Err)
 }
 
-func (e *RefusedError) Unwrap() error { return e.Err }
+func (e *ConnectRefusedError) Unwrap() error { return e.Err }
 
 // dial opens one websocket to the relay with the kiosk's token and udid:
-// a *RefusedError when the relay answered no, another error when nothing
+// a *ConnectRefusedError when the relay answered no, another error when nothing
 // answered.
 func (c *Client) dial(ctx context.Context) (*websocket.Conn, error) {
 	hdr := http.Header{}
@@ -60,11 +60,11 @@ func (c *Client) dial(ctx context.Context) (*websocket.Conn, error) {
 	// The relay says why it refused.
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 	resp.Body.Close()
-	return nil, &RefusedError{Status: resp.StatusCode, RelaySays: strings.TrimSpace(string(b)), Err: err}
+	return nil, &ConnectRefusedError{Status: resp.StatusCode, RelaySays: strings.TrimSpace(string(b)), Err: err}
 }
 
 // Check connects to the relay once, as Run would, and hangs up: nil when
-// the relay takes the kiosk (its token, for its udid), a *RefusedError
+// the relay takes the kiosk (its token, for its udid), a *ConnectRefusedError
 // when it refuses, another error when it cannot be reached. It subscribes
 // to nothing.
 func Check(ctx context.Context, cfg Config) error {

@@ -161,7 +161,7 @@ func backoff(attempt int, min, max time.Duration) time.Duration {
 func (c *Client) session(ctx context.Context) (connected bool) {
 	ws, err := c.dial(ctx)
 	if err != nil {
-		var ref *RefusedError
+		var ref *ConnectRefusedError
 		if errors.As(err, &ref) {
 			c.log.Warn("relay: connect failed", "err", ref.Err, "status", ref.Status, "relay_says", ref.RelaySays)
 		} else {
