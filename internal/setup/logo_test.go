@@ -100,3 +100,27 @@ func TestLogoOfAFailedSave(t *testing.T) {
 		t.Errorf("file %q", b)
 	}
 }
+
+// FuzzNewLogo: whatever bytes arrive as a logo, they are refused, or what
+// is kept is a PNG of at most 2000 pixels a side that decodes.
+func FuzzNewLogo(f *testing.F) {
+	f.Add(pngOf(3, 2), "png")
+	f.Add([]byte("GIF89a"), "")
+	f.Add(pngOf(2001, 1), "png")
+	f.Fuzz(func(t *testing.T, raw []byte, format string) {
+		l, err := NewLogo(raw, format)
+		if err != nil {
+			if err.Error() == "" {
+				t.Fatal("refused without a reason")
+			}
+			return
+		}
+		img, err := png.Decode(bytes.NewReader(l.png))
+		if err != nil {
+			t.Fatalf("kept a logo that does not decode: %v", err)
+		}
+		if b := img.Bounds(); b.Dx() < 1 || b.Dy() < 1 || b.Dx() > maxLogoSide || b.Dy() > maxLogoSide {
+			t.Fatalf("kept a %v logo", b)
+		}
+	})
+}
