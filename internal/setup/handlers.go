@@ -186,7 +186,6 @@ type settingsAnswer struct {
 	Until       time.Time         `json:"until"`
 	Logo        bool              `json:"logo"` // a logo is set
 	Fingerprint string            `json:"fingerprint,omitempty"`
-	Path        string            `json:"path"`
 }
 
 func (s *Server) handleSettings(r *http.Request, sess *session) (int, any) {
@@ -197,7 +196,7 @@ func (s *Server) handleSettings(r *http.Request, sess *session) (int, any) {
 	s.mu.Lock()
 	until := s.until
 	s.mu.Unlock()
-	a := settingsAnswer{Sections: Sections(), Fields: Fields(), Values: Values(f), Secrets: SecretsSet(f), Until: until, Logo: f.Logo != "", Path: s.o.Path}
+	a := settingsAnswer{Sections: Sections(), Fields: Fields(), Values: Values(f), Secrets: SecretsSet(f), Until: until, Logo: f.Logo != ""}
 	if s.o.Fingerprint != nil {
 		a.Fingerprint = s.o.Fingerprint()
 	}
