@@ -130,6 +130,11 @@ func TestPackageContents(t *testing.T) {
 	if !strings.Contains(string(post), "install -m 0600 -o qrkiosk -g qrkiosk /usr/share/qrkiosk/config.toml /etc/qrkiosk/config.toml") {
 		t.Error("postinst does not create /etc/qrkiosk/config.toml 0600 for qrkiosk")
 	}
+	// The setup page replaces config.toml by renaming a new file over it:
+	// the kiosk's user must be able to create files in its directory.
+	if !strings.Contains(string(post), "install -d -m 0755 -o qrkiosk -g qrkiosk /etc/qrkiosk") {
+		t.Error("postinst does not give /etc/qrkiosk to qrkiosk")
+	}
 }
 
 // optionalLibs are libraries GLFW may dlopen that the kiosk does without.

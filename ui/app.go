@@ -51,10 +51,18 @@ func Run(ctx context.Context, k *kiosk.Kiosk, o kiosk.WindowOptions) int {
 	rctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	w := newWindows(a, k, o, rctx)
+	w.runCtx = ctx
 	// Fyne ends its loop by itself on SIGTERM too: from then on fyne.Do
 	// would run calls off the main thread, after the driver is gone.
 	a.Lifecycle().SetOnStopped(func() { w.stopped.Store(true) })
-	defer w.cashier.close()
+	defer func() {
+		w.cashier.close()
+		// A kiosk the saved settings opened is this window's to close;
+		// the one it was given is its caller's.
+		if w.kiosk != k {
+			w.kiosk.Close()
+		}
+	}()
 	// Charging waits for the recovery: a pending order may take the
 	// screens back.
 	w.cashier.hold("Checking what the last run left unfinished…")
@@ -109,6 +117,18 @@ type windows struct {
 	wins    []fyne.Window
 	single  *singleLayout
 	log     *slog.Logger
+	// kiosk is the one shown; saved settings replace it (setup.go).
+	kiosk *kiosk.Kiosk
+	// ctx ends with the windows; paneCtx with the kiosk shown (its
+	// refunds and their checks); runCtx is Run's (SIGINT/SIGTERM).
+	ctx, runCtx context.Context
+	paneCtx     context.Context
+	paneCancel  context.CancelFunc
+	// The windows' sizes, from the monitors at start.
+	cashierSize, customerSize fyne.Size
+	player                    *sound.Player
+	playerOn                  bool
+	phone                     *phoneSetup
 	// quitting: a live order is being withdrawn before the app closes.
 	quitting bool
 	// After the event loop has ended (Fyne quits by itself on SIGTERM),
@@ -157,37 +177,19 @@ func (w *windows) afterRun() {
 }
 
 func newWindows(a fyne.App, k *kiosk.Kiosk, o kiosk.WindowOptions, ctx context.Context) *windows {
-	cfg := k.Config
-	w := &windows{app: a, cfg: cfg, opts: o, log: k.Logger(), late: make(chan func(), 64), exitPINs: pin.NewGuard(nil)}
-	title := "qrkiosk"
-	if cfg.MerchantName != "" {
-		title += " — " + cfg.MerchantName
-	}
-	if k.Demo != nil {
-		title += " — DEMO"
-	}
-	single := o.Layout == config.LayoutSingle
-	first := title + " — cashier"
-	if single {
-		first = title
-	}
+	w := &windows{app: a, opts: o, log: k.Logger(), late: make(chan func(), 64), exitPINs: pin.NewGuard(nil), ctx: ctx, runCtx: ctx}
 	// The first window starts the driver: only then can the monitors be
 	// asked, and every size below derives from them.
-	cw := a.NewWindow(first)
-	cashierSize, customerSize := windowSizes(monitors(), o)
+	cw := a.NewWindow("qrkiosk")
+	w.wins = []fyne.Window{cw}
+	w.cashierSize, w.customerSize = windowSizes(monitors(), o)
 
 	// The tablet's one window is the customer's: a light app theme clears
 	// it to the customer screen's white, so that screen paints no
 	// background of its own. Set before any widget is built.
-	m := metricsFor(cashierSize)
-	a.Settings().SetTheme(&paneTheme{Theme: display.Theme(theme.DefaultTheme()), text: m.text, light: single})
-	screenCfg := display.ScreenConfig{MerchantName: cfg.MerchantName, Wallets: cfg.PayTypes, Demo: k.Demo != nil, OnWhite: single, Logo: loadLogo(cfg.Logo, w.log)}
-	deps := w.cashierDeps(k, ctx, cashierSize)
-	if single {
-		w.openSingle(cw, display.NewScreen(screenCfg), deps, cashierSize)
-	} else {
-		w.openDual(cw, title, screenCfg, deps, cashierSize, customerSize)
-	}
+	m := metricsFor(w.cashierSize)
+	a.Settings().SetTheme(&paneTheme{Theme: display.Theme(theme.DefaultTheme()), text: m.text, light: o.Layout == config.LayoutSingle})
+	w.show(k)
 	for _, win := range w.wins {
 		win.SetCloseIntercept(w.onClose)
 	}
@@ -195,11 +197,41 @@ func newWindows(a fyne.App, k *kiosk.Kiosk, o kiosk.WindowOptions, ctx context.C
 	return w
 }
 
+// show puts kiosk k on the windows — their titles, the customer screens
+// and the cashier pane, built for it — in place of what they showed (the
+// kiosk saved settings replaced). The layout stays the one the windows
+// were opened with.
+func (w *windows) show(k *kiosk.Kiosk) {
+	cfg := k.Config
+	w.kiosk, w.cfg = k, cfg
+	w.paneCtx, w.paneCancel = context.WithCancel(w.ctx)
+	title := "qrkiosk"
+	if cfg.MerchantName != "" {
+		title += " — " + cfg.MerchantName
+	}
+	if k.Demo != nil {
+		title += " — DEMO"
+	}
+	cw := w.wins[0]
+	screenCfg := display.ScreenConfig{MerchantName: cfg.MerchantName, Wallets: cfg.PayTypes, Demo: k.Demo != nil, OnWhite: w.opts.Layout == config.LayoutSingle, Logo: loadLogo(cfg.Logo, w.log)}
+	deps := w.cashierDeps(k, w.paneCtx, w.cashierSize)
+	if w.opts.Layout == config.LayoutSingle {
+		cw.SetTitle(title)
+		w.openSingle(cw, display.NewScreen(screenCfg), deps, w.cashierSize)
+	} else {
+		cw.SetTitle(title + " — cashier")
+		w.openDual(cw, title, screenCfg, deps, w.cashierSize, w.customerSize)
+	}
+}
+
 // cashierDeps are the cashier pane's dependencies on the kiosk, but for
 // the customer screens, which depend on the layout.
 func (w *windows) cashierDeps(k *kiosk.Kiosk, ctx context.Context, size fyne.Size) cashierDeps {
 	cfg := k.Config
-	player := sound.New(cfg.Sound, w.log)
+	if w.player == nil || w.playerOn != cfg.Sound {
+		w.player, w.playerOn = sound.New(cfg.Sound, w.log), cfg.Sound
+	}
+	player := w.player
 	deps := cashierDeps{
 		Currency:  cfg.Currency,
 		Wallets:   cfg.PayTypes,
@@ -225,6 +257,7 @@ func (w *windows) cashierDeps(k *kiosk.Kiosk, ctx context.Context, size fyne.Siz
 	}
 	deps.CPM = cpmPayType(k.Gateway)
 	deps.POSLink = posLink(k)
+	deps.SetupPhone = w.openPhoneSetup
 	return deps
 }
 
@@ -276,7 +309,13 @@ func (w *windows) openDual(cw fyne.Window, title string, screenCfg display.Scree
 	cw.SetPadded(false)
 	cw.SetContent(w.cashier.content)
 	cw.Resize(cashierSize)
-	xw := w.app.NewWindow(title + " — customer display")
+	var xw fyne.Window
+	if len(w.wins) > 1 {
+		xw = w.wins[1] // the same window shows the kiosk that replaced one
+	} else {
+		xw = w.app.NewWindow("")
+	}
+	xw.SetTitle(title + " — customer display")
 	xw.SetPadded(false)
 	xw.SetContent(customer.Content())
 	xw.Resize(customerSize)

@@ -75,6 +75,9 @@ type cashierDeps struct {
 	// stop: the scanner's bursts are told from typing by them.
 	KeyNow    func() time.Time
 	AfterFunc func(d time.Duration, f func()) (stop func() bool)
+	// SetupPhone opens "Set up from a phone" once the manager PIN is
+	// typed (nil: the pane has no such button).
+	SetupPhone func()
 }
 
 // cashier is the cashier's pane, in parts that each own their widgets and
@@ -171,7 +174,7 @@ func newCashier(deps cashierDeps) *cashier {
 	c.dialogs = &dialogs{m: m}
 	// One count of wrong manager PINs, wherever they are typed.
 	pins := pin.NewGuard(deps.Now)
-	c.manager = &managerTools{hash: deps.ManagerPINHash, pins: pins, dialogs: c.dialogs, do: deps.Do, log: deps.Log}
+	c.manager = &managerTools{hash: deps.ManagerPINHash, pins: pins, dialogs: c.dialogs, do: deps.Do, log: deps.Log, setupPhone: deps.SetupPhone}
 	relayout := func() {
 		if c.content != nil {
 			c.content.Refresh()
@@ -180,7 +183,7 @@ func newCashier(deps cashierDeps) *cashier {
 	c.tabs = newTabs(newHistoryView(historyDeps{
 		Journal: deps.Journal, Refunder: deps.Refunder, PINHash: deps.ManagerPINHash, PINs: pins,
 		Ctx: deps.Ctx, Do: deps.Do, Log: deps.Log, Now: deps.Now, Touch: m.touch,
-		OnPanel: relayout, POSLink: deps.POSLink,
+		OnPanel: relayout, POSLink: deps.POSLink, Tools: c.manager.toolbar(m.touch),
 	}), relayout)
 	c.alerts = newAlertBar(deps.Journal.Location(), m, c.tabs.openRefund)
 	c.build()

@@ -158,8 +158,10 @@ func newHarness(t *testing.T, o harnessOpt) *harness {
 			}
 			return o, err
 		},
-		Journal:        j,
-		Refunder:       o.refunder,
+		Journal:  j,
+		Refunder: o.refunder,
+		// The real pane's Today & refunds has Set up from a phone.
+		SetupPhone:     func() {},
 		ManagerPINHash: o.pinHash,
 		Ctx:            ctx,
 		Size:           o.size,

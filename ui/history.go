@@ -47,6 +47,8 @@ type historyDeps struct {
 	// imports (its fingerprint to compare); "" when the kiosk answers no
 	// POS.
 	POSLink string
+	// Tools are the manager's buttons over the day (nil: none).
+	Tools fyne.CanvasObject
 }
 
 // historyView is the cashier's view of today's business from the journal:
@@ -112,13 +114,16 @@ func (h *historyView) build() {
 	totalsTitle := widget.NewLabelWithStyle("Totals (paid − refunded)", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	// One scroll for all of it: the refund panel, the totals and the list
 	// fit any window, and the panel opens at the top.
-	box := container.NewVBox(h.title, h.panel, totalsTitle, h.totals, h.list)
+	parts := []fyne.CanvasObject{h.title, h.panel, totalsTitle, h.totals, h.list}
+	if h.deps.Tools != nil {
+		parts = append([]fyne.CanvasObject{h.deps.Tools}, parts...)
+	}
 	if h.deps.POSLink != "" {
 		link := widget.NewLabel(h.deps.POSLink)
 		link.Wrapping = fyne.TextWrapWord
-		box.Add(link)
+		parts = append(parts, link)
 	}
-	h.scroll = container.NewVScroll(box)
+	h.scroll = container.NewVScroll(container.NewVBox(parts...))
 	h.content = h.scroll
 }
 

@@ -134,6 +134,12 @@ var paneStates = []paneState{
 		h.typeAt(scannerGap, scannedCode+"\n")
 		h.confirming()
 	}},
+	// Set up from a phone: the code and the page's address as a QR code.
+	{"setup_phone", func(t *testing.T, h *harness) {
+		d := newPhoneDialog(h.c.m, h.c.dialogs.canvas, "https://192.168.1.23:9001/setup/", h.clk.Now, func() {}, func() {})
+		d.setCode("482913", h.clk.Now().Add(10*time.Minute))
+		d.setStatus("Too many wrong codes from 192.168.1.77: it is refused for 1 min.", true)
+	}},
 	{"exitpin", func(t *testing.T, h *harness) {
 		h.c.dialogs.askExitPIN("2468", pin.NewGuard(nil), slog.New(slog.DiscardHandler), func() {})
 		for _, k := range []string{"1", "2"} {

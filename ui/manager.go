@@ -6,29 +6,59 @@ import (
 	"log/slog"
 	"time"
 
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
 	"qrkiosk/internal/pin"
 )
 
-// managerTools are what the pane opens only after the manager PIN: for now
-// the tablet's Today & refunds, whose screen faces customers. The refund
-// panel checks the same PIN against the same lock-out (pins), so wrong
-// tries add up wherever they are typed.
+// managerTools are what the pane opens only after the manager PIN: the
+// tablet's Today & refunds, whose screen faces customers, and "Set up from
+// a phone". The refund panel checks the same PIN against the same
+// lock-out (pins), so wrong tries add up wherever they are typed.
 type managerTools struct {
 	hash    string // the manager PIN's salted hash; "" = none configured
 	pins    *pin.Guard
 	dialogs *dialogs
 	do      func(func())
 	log     *slog.Logger
+	// setupPhone opens the setup page's code (nil: no button for it).
+	setupPhone func()
+	setupTool  *widget.Button
 }
 
 // askPIN asks for the manager PIN before open runs (the tablet's
 // "Today & refunds": all the day's sales, on a screen customers see).
-// The hash check is slow by design, so it runs off the Fyne goroutine.
 func (t *managerTools) askPIN(open func()) {
+	t.ask("Today & refunds", "Today's sales are shown here only after the manager PIN", "Manager PIN: today's sales are private on a screen customers see.", "today's sales", open)
+}
+
+// toolbar is the manager's row over the day's sales; nil when there is
+// nothing in it.
+func (t *managerTools) toolbar(touch float32) fyne.CanvasObject {
+	if t.setupPhone == nil {
+		return nil
+	}
+	t.setupTool = widget.NewButtonWithIcon("Set up from a phone", theme.SettingsIcon(), t.onSetupPhone)
+	return container.New(fixed{h: touch}, t.setupTool)
+}
+
+// onSetupPhone: the settings (gateway keys among them) change only after
+// the manager PIN, wherever the tab stands.
+func (t *managerTools) onSetupPhone() {
+	t.ask("Set up from a phone", "The kiosk's settings can be changed only after the manager PIN", "Manager PIN: the setup page changes the kiosk's gateway, keys and PINs.", "the setup page", t.setupPhone)
+}
+
+// ask asks for the manager PIN before open runs; without one configured it
+// says so (none: why not). The hash check is slow by design, so it runs
+// off the Fyne goroutine.
+func (t *managerTools) ask(title, none, explain, what string, open func()) {
 	if t.hash == "" {
 		t.dialogs.openPad(pinPadSpec{
-			title:      "Today & refunds",
-			explain:    "Today's sales are shown here only after the manager PIN, and no manager PIN is configured (manager_pin_hash in config.toml; qrkiosk config hash-pin makes it).",
+			title:      title,
+			explain:    none + ", and no manager PIN is configured (manager_pin_hash in config.toml; qrkiosk config hash-pin makes it).",
 			okText:     "OK",
 			cancelText: "Close",
 			onOK:       func(p *pinPad, _ string) { p.finish() },
@@ -36,8 +66,8 @@ func (t *managerTools) askPIN(open func()) {
 		return
 	}
 	t.dialogs.openPad(pinPadSpec{
-		title:      "Today & refunds",
-		explain:    "Manager PIN: today's sales are private on a screen customers see.",
+		title:      title,
+		explain:    explain,
 		okText:     "Open",
 		cancelText: "Cancel",
 		withKeypad: true,
@@ -55,7 +85,7 @@ func (t *managerTools) askPIN(open func()) {
 					p.finish()
 					open()
 				case errors.Is(err, pin.ErrWrong):
-					t.log.Warn("wrong manager PIN for today's sales", "locked_for", locked)
+					t.log.Warn("wrong manager PIN for "+what, "locked_for", locked)
 					msg := "Wrong manager PIN."
 					if locked > 0 {
 						msg = fmt.Sprintf("Wrong manager PIN. Too many wrong: locked for %s.", pin.LockedText(locked))

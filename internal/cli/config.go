@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"qrkiosk/internal/kiosk"
 	"qrkiosk/internal/lan"
 	"qrkiosk/internal/pin"
+	"qrkiosk/internal/probe"
 )
 
 // Exit codes of `qrkiosk config check`.
@@ -23,6 +25,8 @@ const (
 
 // ConfigUsage is the help of `qrkiosk config`.
 const ConfigUsage = `usage: qrkiosk [--data DIR] config check      what the kiosk would run with, and what is missing
+       qrkiosk config test        test each configured part (gateway, relay) with calls that move no
+                                  money: exit 0 when all work, else 1 with a sentence for each that does not
        qrkiosk config hash-pin    read a manager PIN (4+ digits) on stdin, print its salted hash
                                   for manager_pin_hash in config.toml`
 
@@ -33,6 +37,8 @@ func ConfigCmd(env Env, args []string, dataDir string) int {
 		return hashPIN(env)
 	case len(args) == 1 && args[0] == "check":
 		return configCheck(env, dataDir)
+	case len(args) == 1 && args[0] == "test":
+		return configTest(context.Background(), env, dataDir, probe.Options{})
 	}
 	fmt.Fprintln(env.Stderr, ConfigUsage)
 	return CheckInvalid

@@ -13,7 +13,8 @@ const Usage = `usage: qrkiosk [--data DIR] [SUBCOMMAND] [FLAGS]
 
   (none)     open the kiosk window (demo mode when no gateway is configured;
              its journal is then DIR/demo); qrkiosk --help lists its flags
-  config     qrkiosk config check | qrkiosk config hash-pin (manager PIN from stdin)
+  config     qrkiosk config check | config test | config hash-pin (manager PIN from stdin)
+  setup      ask for the settings on stdin, test each part, write config.toml
   charge     charge one amount from the terminal: qrkiosk charge --amount 12.34 [--json]
   history    a day's orders and totals: qrkiosk history [--date YYYY-MM-DD] [--json | --csv] [--demo]
   refund     give money back: qrkiosk refund --out-trade-no X [--amount A] [--json]
@@ -51,6 +52,8 @@ func Main(ctx context.Context, env Env, args []string, window Window) int {
 		return ChargeCmd(ctx, env, args[1:], dataDir)
 	case "config":
 		return ConfigCmd(env, args[1:], dataDir)
+	case "setup":
+		return SetupCmd(ctx, env, args[1:])
 	case "history":
 		return History(ctx, env, args[1:], dataDir)
 	case "refund":

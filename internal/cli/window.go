@@ -107,6 +107,14 @@ func openWindow(ctx context.Context, env Env, args []string, dataDir string, win
 		return ExitNoDisplay
 	}
 	opts := kiosk.Options{DataDir: dataDir, Getenv: env.Getenv, Logger: env.Logger(), DemoIfUnconfigured: true, ForceDemo: f.demo, DemoGateway: f.demoGateway, DemoHost: f.demoHost}
+	// The POS endpoint follows the kiosk: a kiosk the setup page reopens
+	// on new settings answers the POS on them.
+	opts.Serve = func(k *kiosk.Kiosk) func() {
+		if term := serveECR(env, k); term != nil {
+			return term.Close
+		}
+		return nil
+	}
 	s, err := kiosk.LoadSettings(opts)
 	if err == nil {
 		err = checkWindow(f, s)
@@ -125,9 +133,6 @@ func openWindow(ctx context.Context, env Env, args []string, dataDir string, win
 		return code
 	}
 	defer k.Close()
-	if term := serveECR(env, k); term != nil {
-		defer term.Close()
-	}
 	if f.Layout == "" {
 		f.Layout = k.Config.Layout
 	}
@@ -146,15 +151,7 @@ func openWindow(ctx context.Context, env Env, args []string, dataDir string, win
 }
 
 // checkWindow refuses flag combinations the settings cannot honour.
-func checkWindow(f windowFlags, s kiosk.Settings) error {
-	switch {
-	case f.DemoCharge != "" && !s.Demo:
-		return errors.New("--demo-charge works in demo mode only")
-	case f.Kiosk && s.Config.PIN == "":
-		return errors.New("--kiosk needs a PIN to exit: set pin in config.toml or QRKIOSK_PIN")
-	}
-	return nil
-}
+func checkWindow(f windowFlags, s kiosk.Settings) error { return f.WindowOptions.Check(s) }
 
 // serveECR answers the shop's POS when [ecr] is on (the demo: always). A
 // POS endpoint that cannot start is logged; the kiosk runs on. The till

@@ -108,7 +108,7 @@ type Config struct {
 	UDID         string // this kiosk's device id (≤ 40 characters)
 	MerchantName string
 	Currency     payment.Currency
-	PayTypes     []payment.PayType // enabled, in catalog order, as the gateway treats them
+	PayTypes     []payment.PayType // enabled, in the order pay_types lists them (else the catalog's), as the gateway treats them
 	// payTypesSetting is pay_types as written, kept to apply it to another
 	// gateway (WithGateway).
 	payTypesSetting string

@@ -58,8 +58,8 @@ key = "FILEKEY"
 	for _, w := range c.PayTypes {
 		wallets = append(wallets, w.Wallet)
 	}
-	// Catalog order, not the file's.
-	if got := strings.Join(wallets, ","); got != "alipayhk,payme,fps" {
+	// The file's order: the merchant's choice of what comes first.
+	if got := strings.Join(wallets, ","); got != "payme,fps,alipayhk" {
 		t.Fatalf("wallets %s", got)
 	}
 	if c.MerchantName != "陳記茶餐廳" || c.Expiry != 10*time.Minute || c.PIN != "2468" || c.Layout != LayoutDual || c.Path != p {

@@ -218,13 +218,14 @@ func fileModeWarning(path string, f File) []string {
 }
 
 // payTypes parses a comma-separated list of wallets or codes against the
-// gateway's catalog; empty means every wallet of it a customer can scan.
+// gateway's catalog, in the order given; empty means every wallet of it a
+// customer can scan, in the catalog's order.
 func payTypes(s string, cat payment.Catalog) ([]payment.PayType, error) {
 	all := cat.MPM()
 	if s == "" {
 		return all, nil
 	}
-	want := map[string]bool{}
+	var out []payment.PayType
 	for _, w := range strings.Split(s, ",") {
 		w = strings.TrimSpace(w)
 		if w == "" {
@@ -240,9 +241,13 @@ func payTypes(s string, cat payment.Catalog) ([]payment.PayType, error) {
 		if p.Mode != payment.MPM {
 			return nil, fmt.Errorf("%q is scanned by the cashier, not shown as a QR; use one of %s", w, strings.Join(cat.MPMWallets(), ", "))
 		}
-		want[p.Code] = true
+		// The merchant's order is the cashier's: the first is preselected
+		// and the customer screen lists them so. A wallet named twice
+		// (by name and by code) is listed once, where first named.
+		if !slices.ContainsFunc(out, func(q payment.PayType) bool { return q.Code == p.Code }) {
+			out = append(out, p)
+		}
 	}
-	out := slices.DeleteFunc(all, func(p payment.PayType) bool { return !want[p.Code] })
 	if len(out) == 0 {
 		return nil, errors.New("at least one wallet is required")
 	}

@@ -19,6 +19,7 @@ import (
 	"qrkiosk/internal/config"
 	"qrkiosk/internal/journal"
 	"qrkiosk/internal/settle"
+	"qrkiosk/internal/setup"
 	"qrkiosk/payment"
 	"qrkiosk/relay/relayclient"
 )
@@ -41,6 +42,11 @@ type Options struct {
 	// DemoGateway runs the demo on this gateway's simulator ("qfpay",
 	// "scanforpay"); "" = the configured gateway.
 	DemoGateway string
+	// Serve, when set, starts what answers on the kiosk's LAN server (the
+	// POS endpoint) for each kiosk opened with these options — the first
+	// and every one Reopen opens — and gives what stops it, run first at
+	// Close.
+	Serve func(*Kiosk) (stop func())
 }
 
 // Settings are the checked configuration and what follows from it.
@@ -116,6 +122,7 @@ type Kiosk struct {
 
 	log    *slog.Logger
 	getenv func(string) string
+	opts   Options             // what it was opened with: Reopen opens with them again
 	relay  *relayclient.Client // nil: orders are followed by polling alone
 
 	ordersCtx  context.Context // order machines run on it until Close
@@ -127,6 +134,9 @@ type Kiosk struct {
 
 	lanOnce sync.Once
 	lan     *LANServer
+
+	setupMu sync.Mutex
+	setup   *setup.Server // the setup page, once asked for
 }
 
 // Getenv reads the process environment the kiosk was opened with.
@@ -164,7 +174,7 @@ func OpenWith(s Settings, opts Options) (*Kiosk, error) {
 	for _, w := range s.Config.Warnings {
 		log.Warn("config: " + w)
 	}
-	k := &Kiosk{Settings: s, log: log, getenv: opts.Getenv, orders: map[*payment.Order]struct{}{}}
+	k := &Kiosk{Settings: s, log: log, getenv: opts.Getenv, opts: opts, orders: map[*payment.Order]struct{}{}}
 	k.ordersCtx, k.stopOrders = context.WithCancel(context.Background())
 	k.Till = NewTill(func(req payment.CreateRequest, observe func(payment.Event)) (*payment.Order, error) {
 		return k.Start(req, observe)
@@ -195,6 +205,11 @@ func OpenWith(s Settings, opts Options) (*Kiosk, error) {
 		}
 		env, base := s.Config.Endpoint()
 		log.Info("gateway", "name", s.Config.Gateway, "environment", env, "base_url", base)
+	}
+	if opts.Serve != nil {
+		if stop := opts.Serve(k); stop != nil {
+			k.closers = append(k.closers, stop)
+		}
 	}
 	return k, nil
 }

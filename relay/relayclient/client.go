@@ -6,10 +6,9 @@ package relayclient
 import (
 	"context"
 	"encoding/json"
-	"io"
+	"errors"
 	"log/slog"
 	"math/rand/v2"
-	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -160,33 +159,14 @@ func backoff(attempt int, min, max time.Duration) time.Duration {
 
 // session runs one connection; connected reports whether the dial worked.
 func (c *Client) session(ctx context.Context) (connected bool) {
-	hdr := http.Header{}
-	if c.cfg.Token != "" {
-		hdr.Set("Authorization", "Bearer "+c.cfg.Token)
-	}
-	if c.cfg.UDID != "" {
-		hdr.Set(wire.HeaderUDID, c.cfg.UDID)
-	}
-	d := websocket.Dialer{
-		Proxy:            http.ProxyFromEnvironment,
-		HandshakeTimeout: 10 * time.Second,
-		ReadBufferSize:   4096,
-		WriteBufferSize:  1024,
-	}
-	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	ws, resp, err := d.DialContext(dctx, c.cfg.URL, hdr)
-	cancel()
+	ws, err := c.dial(ctx)
 	if err != nil {
-		status, why := 0, ""
-		if resp != nil {
-			// The relay says why it refused (unknown or revoked token,
-			// another device's token, too many connections).
-			status = resp.StatusCode
-			b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-			resp.Body.Close()
-			why = strings.TrimSpace(string(b))
+		var ref *ConnectRefusedError
+		if errors.As(err, &ref) {
+			c.log.Warn("relay: connect failed", "err", ref.Err, "status", ref.Status, "relay_says", ref.RelaySays)
+		} else {
+			c.log.Warn("relay: connect failed", "err", err, "status", 0, "relay_says", "")
 		}
-		c.log.Warn("relay: connect failed", "err", err, "status", status, "relay_says", why)
 		return false
 	}
 	ws.SetReadLimit(1 << 20) // a 64 KiB body, base64-encoded, in JSON
