@@ -6,6 +6,7 @@ import (
 	"image"
 	_ "image/jpeg" // logo formats
 	_ "image/png"
+	"maps"
 	"net"
 	"net/url"
 	"os"
@@ -52,6 +53,7 @@ func fileSettings(path string, f File) map[string]string {
 		EnvRelayToken:     f.RelayToken,
 		EnvLogo:           f.Logo,
 	}
+	maps.Copy(file, printerSettings(f.Printer))
 	if f.Sound != nil {
 		file[EnvSound] = strconv.FormatBool(*f.Sound)
 	}
