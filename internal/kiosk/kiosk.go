@@ -108,6 +108,8 @@ type Kiosk struct {
 	log    *slog.Logger
 	getenv func(string) string
 	relay  *relayclient.Client // nil: orders are followed by polling alone
+	// printer prints receipts off the sale path (printer.go).
+	printer *Printer
 
 	ordersCtx  context.Context // order machines run on it until Close
 	stopOrders context.CancelFunc
@@ -162,6 +164,8 @@ func OpenWith(s Settings, opts Options) (*Kiosk, error) {
 	}
 	k.Journal = j
 	k.closers = append(k.closers, func() { j.Close() })
+	k.printer = newPrinter(k)
+	k.closers = append(k.closers, k.printer.close)
 	switch {
 	case s.Demo:
 		d, err := startDemo(k, opts.DemoHost)
@@ -229,7 +233,9 @@ func (k *Kiosk) Start(req payment.CreateRequest, observers ...func(payment.Event
 			return nil, err // refused before it is recorded: nothing happened
 		}
 	}
-	o, err := settle.Start(k.ordersCtx, k.Journal, k.machine(), req, observers...)
+	// After the journal's observer (settle.Start puts it first): a
+	// receipt is made once the sale is recorded paid.
+	o, err := settle.Start(k.ordersCtx, k.Journal, k.machine(), req, append(observers, k.afterSale)...)
 	if err != nil {
 		return nil, err
 	}
