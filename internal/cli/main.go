@@ -16,6 +16,7 @@ const Usage = `usage: qrkiosk [--data DIR] [SUBCOMMAND] [FLAGS]
   config     qrkiosk config check | qrkiosk config hash-pin (manager PIN from stdin)
   charge     charge one amount from the terminal: qrkiosk charge --amount 12.34 [--json]
   history    a day's orders and totals: qrkiosk history [--date YYYY-MM-DD] [--json | --csv] [--demo]
+             the end of day: qrkiosk history --summary [--date D | --from D --to D] [--json | --csv] [--print]
   refund     give money back: qrkiosk refund --out-trade-no X [--amount A] [--json]
   reconcile  compare a day with the gateway: qrkiosk reconcile [--date YYYY-MM-DD] [--json]
 
