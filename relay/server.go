@@ -61,9 +61,12 @@ type Server struct {
 	lastFailure atomic.Pointer[writeFailure] // nil while the last notification write succeeded
 
 	sources  *sourceLimiter
-	wsLog    *logSampler // handshake refusals
-	subLog   *logSampler // subscription refusals
-	notifLog *logSampler // refused notifications
+	misses   *sourceLimiter // receipt pages not found, per source
+	wsLog    *logSampler    // handshake refusals
+	subLog   *logSampler    // subscription refusals
+	notifLog *logSampler    // refused notifications
+	// receiptLog samples refused receipts and pages not found.
+	receiptLog *logSampler
 
 	hintMu sync.Mutex
 	hinted map[netip.Addr]time.Time // proxy hints logged, per peer
@@ -105,8 +108,8 @@ func newServer(cfg Config) (*Server, int64, error) {
 		replaySlots: make(chan struct{}, max(1, cfg.ReplayMemory/replayPageCost)),
 		hinted:      make(map[netip.Addr]time.Time), fanWait: make(chan struct{}),
 		sources: newSourceLimiter(cfg.RefusalsPerMinute), wsLog: newLogSampler(), subLog: newLogSampler(),
-		notifLog: newLogSampler(),
-		shared:   &credential{scope: store.Scope{Merchant: DefaultMerchant}, limit: cfg.MaxConnsShared},
+		notifLog: newLogSampler(), misses: newSourceLimiter(cfg.RefusalsPerMinute), receiptLog: newLogSampler(),
+		shared: &credential{scope: store.Scope{Merchant: DefaultMerchant}, limit: cfg.MaxConnsShared},
 		upgrader: websocket.Upgrader{
 			HandshakeTimeout: 10 * time.Second,
 			// Small buffers, and a write buffer borrowed only while writing:
@@ -156,6 +159,7 @@ func (s *Server) routes() {
 		s.handleNotify(w, r, r.PathValue("gateway"), r.PathValue("merchant"))
 	})
 	s.mux.HandleFunc("GET /ws", s.handleWS)
+	s.mux.HandleFunc("GET /r/{id}", s.handleReceiptPage)
 	s.mux.HandleFunc("GET /healthz", s.handleHealth)
 	s.mux.HandleFunc("GET /readyz", s.handleReady)
 	if s.cfg.Metrics != nil {
@@ -163,7 +167,8 @@ func (s *Server) routes() {
 	}
 }
 
-// Handler serves /notify/…, /ws, /healthz, /readyz and /metrics.
+// Handler serves /notify/…, /ws, /r/… (e-receipts), /healthz, /readyz and
+// /metrics.
 func (s *Server) Handler() http.Handler { return s.mux }
 
 // Storage is the store's Kind: "sqlite" or "postgres".
