@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/skip2/go-qrcode"
 
@@ -69,13 +70,15 @@ type pageData struct {
 	Heading  wire.Names
 	AmountOf wire.Names
 	Amount   string
-	Status   wire.Names
-	Refunded bool // a sale's status is not plain PAID
-	Fields   []pageField
-	QR       template.HTML // an inline SVG of the sale's syssn
-	Show     wire.Names
-	Thanks   wire.Names
-	Gone     wire.Names
+	// AmountSize fits the amount on one line of the narrowest phone.
+	AmountSize template.CSS
+	Status     wire.Names
+	Refunded   bool // a sale's status is not plain PAID
+	Fields     []pageField
+	QR         template.HTML // an inline SVG of the sale's syssn
+	Show       wire.Names
+	Thanks     wire.Names
+	Gone       wire.Names
 }
 
 // handleReceiptPage serves a customer's e-receipt. A page that is not
@@ -160,8 +163,9 @@ func pageOf(r wire.Receipt) (pageData, error) {
 	if err != nil {
 		return pageData{}, err
 	}
+	amount := payment.Amount{Minor: r.Amount, Currency: cur}.Display()
 	d := pageData{Found: true, Merchant: r.Merchant, Title: lblReceipt, Heading: lblReceipt, AmountOf: lblAmount,
-		Amount: payment.Amount{Minor: r.Amount, Currency: cur}.Display(), Status: statusNames[r.Status],
+		Amount: amount, AmountSize: amountSize(amount), Status: statusNames[r.Status],
 		Refunded: r.Status != wire.ReceiptPaid, Show: lblShow, Thanks: lblThanks}
 	one := func(s string) wire.Names { return wire.Names{En: s} }
 	add := func(label wire.Names, value wire.Names) { d.Fields = append(d.Fields, pageField{label, value}) }
@@ -190,6 +194,14 @@ func pageOf(r wire.Receipt) (pageData, error) {
 	}
 	d.QR = qr
 	return d, nil
+}
+
+// amountSize is the amount's font size: its largest, or what fits its
+// characters (a bold digit is about 0.7 em wide in phones' fonts) in the slip's width on a
+// phone (the page's margins take 4.6 rem).
+func amountSize(amount string) template.CSS {
+	n := 0.72 * float64(utf8.RuneCountInString(amount))
+	return template.CSS(fmt.Sprintf("font-size:min(2.6rem,calc((min(100vw,26rem) - 4.6rem) / %.2f))", n)) // our numbers only
 }
 
 // qrSVG draws text as a QR code in SVG, one unit a module: sharp at any

@@ -10,4 +10,5 @@ func (k *Kiosk) afterSale(ev payment.Event) {
 		return
 	}
 	k.printer.onPaid(ev.Snapshot)
+	k.sendEReceipt(ev.Snapshot)
 }

@@ -108,8 +108,10 @@ type Kiosk struct {
 	log    *slog.Logger
 	getenv func(string) string
 	relay  *relayclient.Client // nil: orders are followed by polling alone
-	// printer prints receipts off the sale path (printer.go).
-	printer *Printer
+	// printer prints receipts off the sale path (printer.go); ereceipts
+	// sends them to the relay for the customer (ereceipt.go).
+	printer   *Printer
+	ereceipts *eReceipts
 
 	ordersCtx  context.Context // order machines run on it until Close
 	stopOrders context.CancelFunc
@@ -154,7 +156,7 @@ func OpenWith(s Settings, opts Options) (*Kiosk, error) {
 	for _, w := range s.Config.Warnings {
 		log.Warn("config: " + w)
 	}
-	k := &Kiosk{Settings: s, log: log, getenv: opts.Getenv, orders: map[*payment.Order]struct{}{}}
+	k := &Kiosk{Settings: s, log: log, getenv: opts.Getenv, orders: map[*payment.Order]struct{}{}, ereceipts: newEReceipts()}
 	k.ordersCtx, k.stopOrders = context.WithCancel(context.Background())
 	// The journal first: a second kiosk on the same journal stops here,
 	// before it starts anything; it closes last.
@@ -185,6 +187,9 @@ func OpenWith(s Settings, opts Options) (*Kiosk, error) {
 		env, base := s.Config.Endpoint()
 		log.Info("gateway", "name", s.Config.Gateway, "environment", env, "base_url", base)
 	}
+	// Before the relay link and the journal close: a receipt on its way
+	// ends with the orders' context.
+	k.closers = append(k.closers, k.ereceipts.wg.Wait)
 	return k, nil
 }
 
