@@ -164,3 +164,17 @@ func TestHistorySummaryOfAPeriodWithoutGateway(t *testing.T) {
 		}
 	}
 }
+
+// `qrkiosk charge` with auto printing ends once its slip is printed, even
+// on a printer that takes its time (one that never answers a status
+// query costs half a second before each slip).
+func TestChargePrintsItsReceiptBeforeExiting(t *testing.T) {
+	fake := escpostest.Start(t)
+	fake.Set(t, escpostest.Silent)
+	sim, getenv := simKiosk(t, "[printer]\naddress = \""+fake.Addr()+"\"\nauto = true\n")
+	chargePaid(t, sim, getenv, t.TempDir(), "3.50")
+	doc, err := escpostest.Decode(fake.Next(t, 5*time.Second))
+	if err != nil || doc.Raster == nil {
+		t.Fatalf("the printer got %v (%v): the slip was cut off when charge ended", doc, err)
+	}
+}

@@ -50,8 +50,8 @@ func (k *Kiosk) OnEReceipt(fn func(outTradeNo, link string)) (stop func()) {
 
 // sendEReceipt sends a paid sale's receipt, off the machine's goroutine.
 func (k *Kiosk) sendEReceipt(snap payment.Snapshot) {
-	if k.relay == nil {
-		return
+	if k.relay == nil || !k.ereceipts.watched() {
+		return // nobody shows it (a subcommand): the relay keeps nothing
 	}
 	select {
 	case k.ereceipts.inFlight <- struct{}{}:
@@ -79,6 +79,12 @@ func (k *Kiosk) sendEReceipt(snap payment.Snapshot) {
 		k.log.Info("e-receipt kept by the relay", "out_trade_no", snap.OutTradeNo)
 		k.ereceipts.tell(snap.OutTradeNo, link)
 	}()
+}
+
+func (e *eReceipts) watched() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.watchers) > 0
 }
 
 func (e *eReceipts) tell(outTradeNo, link string) {

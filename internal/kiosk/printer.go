@@ -36,6 +36,9 @@ const (
 	JobSale    = "sale"
 	JobRefund  = "refund"
 	JobSummary = "summary"
+	// jobDrain prints nothing: once it is taken, every slip queued before
+	// it is done.
+	jobDrain = "drain"
 )
 
 // PrintResult is the outcome of one slip, as the cashier pane shows it.
@@ -205,6 +208,10 @@ func (p *Printer) run() {
 		case <-p.stop:
 			return
 		case j := <-p.jobs:
+			if j.kind == jobDrain {
+				j.result <- nil
+				continue
+			}
 			err := p.print(j)
 			if j.result != nil {
 				j.result <- err
@@ -292,8 +299,13 @@ func (p *Printer) report(r PrintResult) {
 	}
 }
 
-// close stops the printer's goroutine: a slip being printed is abandoned
-// (it can be printed again at the next start).
+// closeWait bounds how long Close lets the slips already queued print
+// (`qrkiosk charge` ends the moment its sale is paid).
+const closeWait = 5 * time.Second
+
+// close lets the queued slips print for up to closeWait, then stops the
+// printer's goroutine: a slip still printing is abandoned (it can be
+// printed again from the journal).
 func (p *Printer) close() {
 	p.mu.Lock()
 	if p.closed {
@@ -302,6 +314,16 @@ func (p *Printer) close() {
 	}
 	p.closed = true
 	p.mu.Unlock()
+	drained := make(chan error, 1)
+	select {
+	case p.jobs <- printJob{kind: jobDrain, result: drained}:
+		select {
+		case <-drained:
+		case <-time.After(closeWait):
+			p.k.log.Warn("receipts still queued at exit are not printed")
+		}
+	default:
+	}
 	close(p.stop)
 	<-p.done
 }
