@@ -55,6 +55,7 @@ func Run(ctx context.Context, k *kiosk.Kiosk, o kiosk.WindowOptions) int {
 	// would run calls off the main thread, after the driver is gone.
 	a.Lifecycle().SetOnStopped(func() { w.stopped.Store(true) })
 	defer w.cashier.close()
+	defer w.followEReceipts(k)()
 	// Charging waits for the recovery: a pending order may take the
 	// screens back.
 	w.cashier.hold("Checking what the last run left unfinished…")
@@ -223,6 +224,9 @@ func (w *windows) cashierDeps(k *kiosk.Kiosk, ctx context.Context, size fyne.Siz
 		deps.Demo = k.Demo
 	}
 	deps.CPM = cpmPayType(k.Gateway)
+	if k.Printer().Configured() {
+		deps.Printer = k.Printer()
+	}
 	return deps
 }
 
@@ -230,7 +234,7 @@ func (w *windows) cashierDeps(k *kiosk.Kiosk, ctx context.Context, size fyne.Siz
 // customer screen taking turns in it.
 func (w *windows) openSingle(cw fyne.Window, customer *display.Screen, deps cashierDeps, size fyne.Size) {
 	w.single = newSingleLayout(customer, display.DefaultResultHold, w.do)
-	deps.Show = w.single.onSnapshot
+	deps.Show, deps.ShowReceipt = w.single.onSnapshot, w.single.onReceipt
 	w.cashier = newCashier(deps)
 	// All the day's sales on a screen that faces customers: only
 	// after the manager PIN.
@@ -254,7 +258,7 @@ func (w *windows) openDual(cw fyne.Window, title string, screenCfg display.Scree
 	customer := display.NewScreen(screenCfg)
 	deps.Mirror = display.NewScreen(screenCfg)
 	deps.Show = customer.Show
-	deps.Ask, deps.Idle = customer.AskForCode, customer.Idle
+	deps.Ask, deps.Idle, deps.ShowReceipt = customer.AskForCode, customer.Idle, customer.ShowReceipt
 	w.cashier = newCashier(deps)
 	cw.SetPadded(false)
 	cw.SetContent(w.cashier.content)

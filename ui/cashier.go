@@ -68,6 +68,11 @@ type cashierDeps struct {
 	// stop: the scanner's bursts are told from typing by them.
 	KeyNow    func() time.Time
 	AfterFunc func(d time.Duration, f func()) (stop func() bool)
+	// Printer prints receipts (nil: no printer); ShowReceipt puts a paid
+	// sale's e-receipt link on the customer screen, on the Fyne goroutine
+	// (receipt.go).
+	Printer     receiptPrinter
+	ShowReceipt func(outTradeNo, link string)
 }
 
 // cashier is the cashier's pane, in parts that each own their widgets and
@@ -94,6 +99,7 @@ type cashier struct {
 	demo     *demoRow
 	dialogs  *dialogs
 	manager  *managerTools
+	receipt  *receiptRow
 
 	stopAlerts func()
 	layout     *paneLayout
@@ -135,6 +141,9 @@ func (deps cashierDeps) withDefaults() cashierDeps {
 	if deps.KeyNow == nil {
 		deps.KeyNow = time.Now
 	}
+	if deps.ShowReceipt == nil {
+		deps.ShowReceipt = func(string, string) {}
+	}
 	if deps.AfterFunc == nil {
 		deps.AfterFunc = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
 	}
@@ -152,6 +161,7 @@ func newCashier(deps cashierDeps) *cashier {
 	c.scan = newScanFlow(deps.CPM != nil, c.onScan)
 	c.wallets = newWalletPicker(deps.Wallets, deps.Prefs, m, c.onWallet, c.scan.button)
 	c.screens = newCustomerScreens(deps.Mirror, deps.Show, deps.Ask, deps.Idle)
+	c.screens.onReceipt = deps.ShowReceipt
 	c.recent = newRecentCharges(deps.Journal, deps.Ctx)
 	c.demo = newDemoRow(deps.Demo, c.sale)
 	c.dialogs = &dialogs{m: m}
@@ -166,8 +176,9 @@ func newCashier(deps cashierDeps) *cashier {
 	c.tabs = newTabs(newHistoryView(historyDeps{
 		Journal: deps.Journal, Refunder: deps.Refunder, PINHash: deps.ManagerPINHash, PINs: pins,
 		Ctx: deps.Ctx, Do: deps.Do, Log: deps.Log, Now: deps.Now, Touch: m.touch,
-		OnPanel: relayout,
+		OnPanel: relayout, Printer: deps.Printer,
 	}), relayout)
+	c.receipt = newReceiptRow(deps.Printer, deps.Ctx, deps.Do, c.tabs.history.printStatus)
 	c.alerts = newAlertBar(deps.Journal.Location(), m, c.tabs.openRefund)
 	c.build()
 	c.amount.refresh()
@@ -181,8 +192,11 @@ func newCashier(deps cashierDeps) *cashier {
 	return c
 }
 
-// close stops the journal's alerts to this pane.
-func (c *cashier) close() { c.stopAlerts() }
+// close stops the journal's alerts and the printer's reports to this pane.
+func (c *cashier) close() {
+	c.stopAlerts()
+	c.receipt.stop()
+}
 
 const readyText = "Ready — type the amount and press Enter"
 
@@ -190,7 +204,7 @@ const readyText = "Ready — type the amount and press Enter"
 func (c *cashier) build() {
 	c.layout = &paneLayout{c: c}
 	objs := []fyne.CanvasObject{c.alerts.content, c.tabs.box, c.amount.box, c.sale.message, c.keypad.box, c.wallets.grid, c.sale.status, c.recent.box, c.tabs.history.content}
-	for _, o := range []fyne.CanvasObject{c.demo.mark, c.demo.row, c.screens.box} {
+	for _, o := range []fyne.CanvasObject{c.demo.mark, c.demo.row, c.screens.box, c.receipt.row} {
 		if o != nil {
 			objs = append(objs, o)
 		}
@@ -226,4 +240,5 @@ func (c *cashier) refreshControls() {
 	c.wallets.refresh(ready)
 	c.scan.refresh(ready && c.sale.holding == "")
 	c.demo.refresh(ready)
+	c.receipt.refresh(ready)
 }
