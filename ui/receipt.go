@@ -210,7 +210,10 @@ func (h *historyView) printStatus(text string, imp widget.Importance) {
 	}
 	h.printed.Importance = imp
 	h.printed.SetText(text)
-	h.printed.Show()
+	if !h.printed.Visible() {
+		h.printed.Show()
+		h.scroll.Content.Refresh() // laid out while it was hidden
+	}
 }
 
 // printRefundSlip prints a refund's slip the moment the gateway confirms

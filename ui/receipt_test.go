@@ -156,6 +156,9 @@ func TestPrintFromTodayAndRefunds(t *testing.T) {
 	}
 	test.Tap(row.print)
 	h.pump("the reprint", func() bool { return hv.printed.Visible() && hv.printed.Text == "Receipt printed" })
+	if title, said := hv.title.Position().Y+hv.title.Size().Height, hv.printed.Position().Y; said < title {
+		t.Errorf("the print status is drawn over the title (at %v, the title ends at %v)", said, title)
+	}
 
 	test.Tap(row.refund)
 	if msg := h.refund("10.00", "2468"); !strings.Contains(msg, "REFUNDED") {
