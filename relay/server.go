@@ -1,13 +1,15 @@
 // Package relay is the notify relay's server: it takes payment gateways'
 // notifications, proves each genuine with its merchant's key, stores it,
-// and pushes it over websockets to the kiosk whose order it is.
+// and pushes it over websockets to the kiosk whose order it is; it also
+// keeps the kiosks' e-receipts for their customers' phones.
 //
 // Files by job: config.go (Config and its defaults), server.go (the
 // routes, start and shutdown), notify.go and source.go (notification
 // intake), feed.go and replay.go (fan-out to the kiosks, live and
 // stored), handshake.go and auth.go (who may connect), pumps.go and
 // subscribe.go (each kiosk's connection), hub.go (who follows what),
-// health.go, retention.go. The kiosk's side is relay/relayclient; the
+// receipts.go and receipt_page.go (customers' e-receipts), health.go,
+// retention.go. The kiosk's side is relay/relayclient; the
 // stores are relay/sqlitestore and relay/pgstore.
 package relay
 
