@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"image"
+	"image/png"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -240,5 +243,48 @@ func TestNoReceiptWithoutAPaidSale(t *testing.T) {
 	k2 := openDemo(t)
 	if err := k2.Printer().PrintSale(ctx, "QK-1"); !errors.Is(err, ErrNoPrinter) || k2.Printer().Configured() {
 		t.Errorf("no printer configured: %v", err)
+	}
+}
+
+// The merchant's logo (config's logo, as on the idle screen) tops the
+// slip.
+func TestSlipCarriesTheLogo(t *testing.T) {
+	logo := filepath.Join(t.TempDir(), "logo.png")
+	img := image.NewGray(image.Rect(0, 0, 300, 120)) // black: every dot prints
+	f, err := os.Create(logo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	png.Encode(f, img)
+	f.Close()
+	heights := map[bool]int{}
+	for _, withLogo := range []bool{false, true} {
+		fake := escpostest.Start(t)
+		var vars []string
+		if withLogo {
+			vars = []string{"QRKIOSK_LOGO", logo}
+		}
+		k := openDemoPrinting(t, fake, vars...)
+		s := paidSale(t, k, 880)
+		if err := k.Printer().PrintSale(context.Background(), s.OutTradeNo); err != nil {
+			t.Fatal(err)
+		}
+		paper := paper(t, fake, "kiosk-logo.png")
+		heights[withLogo] = paper.Bounds().Dy()
+		if withLogo {
+			// The logo's black block, scaled into the slip's top.
+			dark := 0
+			for x := 0; x < paper.Bounds().Dx(); x++ {
+				if r, _, _, _ := paper.At(x, 40).RGBA(); r < 0x8000 {
+					dark++
+				}
+			}
+			if dark < 200 {
+				t.Errorf("row 40 of the slip has %d dots: no logo at the top", dark)
+			}
+		}
+	}
+	if heights[true] <= heights[false]+100 {
+		t.Errorf("slip %d dots with the logo, %d without", heights[true], heights[false])
 	}
 }
