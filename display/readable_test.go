@@ -29,6 +29,8 @@ type customerState struct {
 	name string
 	snap *payment.Snapshot
 	ask  bool
+	// receipt is the e-receipt link shown over the snapshot's result.
+	receipt string
 }
 
 func (st customerState) apply(s *Screen) {
@@ -37,6 +39,9 @@ func (st customerState) apply(s *Screen) {
 		s.AskForCode(st.snap.Amount)
 	case st.snap != nil:
 		s.Show(*st.snap)
+	}
+	if st.receipt != "" {
+		s.ShowReceipt(st.snap.OutTradeNo, st.receipt)
 	}
 }
 
@@ -65,6 +70,7 @@ func customerStates(t *testing.T) []customerState {
 		{name: "qr", snap: ptr(order(t))},
 		{name: "cancelling", snap: cancelling(order(t))},
 		{name: "paid", snap: with(order(t), payment.StatePaid)},
+		{name: "paid_receipt", snap: with(order(t), payment.StatePaid), receipt: testReceiptLink},
 		{name: "failed", snap: &failed},
 		{name: "expired", snap: withdrawn(with(order(t), payment.StateExpired))},
 		{name: "cancelled", snap: withdrawn(with(order(t), payment.StateCancelled))},

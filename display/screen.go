@@ -88,6 +88,8 @@ type Screen struct {
 	stopHold        context.CancelFunc
 	// resultFor is the order and state of the last result shown.
 	resultFor string
+	// receipt is the e-receipt's QR over a Paid page (receipt.go).
+	receipt *receiptCard
 }
 
 // NewScreen builds the customer screen, showing idle.
@@ -376,7 +378,7 @@ func (s *Screen) buildResult() {
 	bands := []band{spacer(0.25), {obj: s.resultIcon.box, weight: 2.1}, spacer(0.3)}
 	bands = append(bands, titleBands...)
 	bands = append(bands, spacer(0.25), band{obj: container.NewStack(amount, s.resultDetailBox), weight: 2.1}, spacer(0.2))
-	s.result = column(0.05, bands...)
+	s.result = s.withReceipt(column(0.05, bands...))
 }
 
 func (s *Screen) showResult(snap payment.Snapshot) {
@@ -412,6 +414,7 @@ func (s *Screen) showResult(snap payment.Snapshot) {
 			detail = txtDoNotConfirm
 		}
 	}
+	s.receipt.hide()
 	s.resultIcon.set(icon, col)
 	s.resultTitle.set(title)
 	s.resultTitle.setColor(col)
@@ -423,10 +426,13 @@ func (s *Screen) showResult(snap payment.Snapshot) {
 
 // startHold goes back to idle after the result hold, unless another Show
 // comes first.
-func (s *Screen) startHold() {
+func (s *Screen) startHold() { s.holdFor(s.cfg.ResultHold) }
+
+// holdFor goes back to idle after hold, unless another Show comes first.
+func (s *Screen) holdFor(hold time.Duration) {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stopHold = cancel
-	clk, hold := s.clk, s.cfg.ResultHold
+	clk := s.clk
 	go func() {
 		select {
 		case <-ctx.Done():

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"net/url"
 	"os"
 	"time"
 
@@ -88,6 +89,16 @@ type Config struct {
 	// FeedPoll is how often the store is read for new notifications even
 	// without a signal (PostgreSQL's LISTEN down).
 	FeedPoll time.Duration
+	// ReceiptRetain is how long an e-receipt's page is served (and the
+	// receipt kept); negative turns e-receipts off.
+	ReceiptRetain time.Duration
+	// Receipts bound the e-receipts a device, and a merchant, may store a
+	// day; each zero field takes its default.
+	Receipts store.ReceiptLimits
+	// PublicURL is where customers' phones reach this relay
+	// ("https://relay.example"): receipt links start with it. "" = https://
+	// and the host the kiosk connected to.
+	PublicURL string
 }
 
 // Defaults are the values Config's zero fields take, and the defaults of
@@ -119,6 +130,11 @@ func Defaults() Config {
 		ReplayMemory:   32 << 20,
 		RevocationPoll: 2 * time.Second,
 		FeedPoll:       time.Second,
+		// A month to find a receipt again in the phone's history.
+		ReceiptRetain: 30 * 24 * time.Hour,
+		// A receipt for every sale a kiosk may start (Claims.PerDevice),
+		// a day, and their refunds.
+		Receipts: store.ReceiptLimits{PerDevice: 4000, PerMerchant: 200000},
 	}
 }
 
@@ -151,6 +167,11 @@ func (c Config) withDefaults() Config {
 	orDefault(&c.ReplayMemory, d.ReplayMemory)
 	orDefault(&c.RevocationPoll, d.RevocationPoll)
 	orDefault(&c.FeedPoll, d.FeedPoll)
+	if c.ReceiptRetain == 0 { // negative: no e-receipts
+		c.ReceiptRetain = d.ReceiptRetain
+	}
+	orDefault(&c.Receipts.PerDevice, d.Receipts.PerDevice)
+	orDefault(&c.Receipts.PerMerchant, d.Receipts.PerMerchant)
 	return c
 }
 
@@ -170,8 +191,25 @@ func (c Config) check() (map[string]map[string]Merchant, error) {
 	if c.Store == nil {
 		return nil, errors.New("relay: a Store is required (relay/sqlitestore or relay/pgstore)")
 	}
+	if err := CheckPublicURL(c.PublicURL); err != nil {
+		return nil, fmt.Errorf("relay: PublicURL %v", err)
+	}
 	if c.Retain > 0 && c.Retain < c.ReplayWindow {
 		return nil, fmt.Errorf("relay: Retain (%v) must be at least ReplayWindow (%v): a reconnecting kiosk replays that far back", c.Retain, c.ReplayWindow)
 	}
 	return merchants, nil
+}
+
+// CheckPublicURL checks Config.PublicURL: "" or https://HOST[:PORT]
+// (http:// for a relay on a local network), nothing after the host.
+func CheckPublicURL(s string) error {
+	if s == "" {
+		return nil
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || (u.Path != "" && u.Path != "/") ||
+		u.RawQuery != "" || u.Fragment != "" || u.User != nil || u.Opaque != "" {
+		return fmt.Errorf("%q: must be https://HOST[:PORT] (http:// on a local network), nothing after the host", s)
+	}
+	return nil
 }

@@ -83,6 +83,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := newWSConn(ws, s.cfg.SendQueue, remote, udid, cred)
+	c.host = r.Host
 	if err := s.hub.add(c, s.cfg.MaxConns, &s.wg); err != nil {
 		// Passed admits, then lost a race for the last place.
 		code, text := websocket.CloseGoingAway, "relay shutting down"

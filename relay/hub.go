@@ -267,6 +267,7 @@ type wsConn struct {
 	send   chan *outbound
 	remote string
 	udid   string      // as the kiosk announced itself, for logs
+	host   string      // the Host it connected to: its receipts' links
 	cred   *credential // shared by every connection of the shared token
 	since  int64       // Unix seconds: kept small, there may be 10,000 of these
 

@@ -54,6 +54,8 @@ func (s *Server) readPump(c *wsConn) {
 			continue
 		}
 		switch {
+		case req.Type == wire.TypeReceipt:
+			s.storeReceipt(c, req)
 		case len(req.OutTradeNo) > wire.MaxOutTradeNo || len(req.UDID) > wire.MaxUDID:
 			s.reply(c, wire.RelayFrame{Type: wire.TypeError, Error: "out_trade_no or udid too long"})
 		case req.OutTradeNo == "" && req.UDID == "":

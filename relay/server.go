@@ -1,13 +1,15 @@
 // Package relay is the notify relay's server: it takes payment gateways'
 // notifications, proves each genuine with its merchant's key, stores it,
-// and pushes it over websockets to the kiosk whose order it is.
+// and pushes it over websockets to the kiosk whose order it is; it also
+// keeps the kiosks' e-receipts for their customers' phones.
 //
 // Files by job: config.go (Config and its defaults), server.go (the
 // routes, start and shutdown), notify.go and source.go (notification
 // intake), feed.go and replay.go (fan-out to the kiosks, live and
 // stored), handshake.go and auth.go (who may connect), pumps.go and
 // subscribe.go (each kiosk's connection), hub.go (who follows what),
-// health.go, retention.go. The kiosk's side is relay/relayclient; the
+// receipts.go and receipt_page.go (customers' e-receipts), health.go,
+// retention.go. The kiosk's side is relay/relayclient; the
 // stores are relay/sqlitestore and relay/pgstore.
 package relay
 
@@ -61,9 +63,12 @@ type Server struct {
 	lastFailure atomic.Pointer[writeFailure] // nil while the last notification write succeeded
 
 	sources  *sourceLimiter
-	wsLog    *logSampler // handshake refusals
-	subLog   *logSampler // subscription refusals
-	notifLog *logSampler // refused notifications
+	misses   *sourceLimiter // receipt pages not found, per source
+	wsLog    *logSampler    // handshake refusals
+	subLog   *logSampler    // subscription refusals
+	notifLog *logSampler    // refused notifications
+	// receiptLog samples refused receipts and pages not found.
+	receiptLog *logSampler
 
 	hintMu sync.Mutex
 	hinted map[netip.Addr]time.Time // proxy hints logged, per peer
@@ -105,8 +110,8 @@ func newServer(cfg Config) (*Server, int64, error) {
 		replaySlots: make(chan struct{}, max(1, cfg.ReplayMemory/replayPageCost)),
 		hinted:      make(map[netip.Addr]time.Time), fanWait: make(chan struct{}),
 		sources: newSourceLimiter(cfg.RefusalsPerMinute), wsLog: newLogSampler(), subLog: newLogSampler(),
-		notifLog: newLogSampler(),
-		shared:   &credential{scope: store.Scope{Merchant: DefaultMerchant}, limit: cfg.MaxConnsShared},
+		notifLog: newLogSampler(), misses: newSourceLimiter(cfg.RefusalsPerMinute), receiptLog: newLogSampler(),
+		shared: &credential{scope: store.Scope{Merchant: DefaultMerchant}, limit: cfg.MaxConnsShared},
 		upgrader: websocket.Upgrader{
 			HandshakeTimeout: 10 * time.Second,
 			// Small buffers, and a write buffer borrowed only while writing:
@@ -156,6 +161,7 @@ func (s *Server) routes() {
 		s.handleNotify(w, r, r.PathValue("gateway"), r.PathValue("merchant"))
 	})
 	s.mux.HandleFunc("GET /ws", s.handleWS)
+	s.mux.HandleFunc("GET /r/{id}", s.handleReceiptPage)
 	s.mux.HandleFunc("GET /healthz", s.handleHealth)
 	s.mux.HandleFunc("GET /readyz", s.handleReady)
 	if s.cfg.Metrics != nil {
@@ -163,7 +169,8 @@ func (s *Server) routes() {
 	}
 }
 
-// Handler serves /notify/…, /ws, /healthz, /readyz and /metrics.
+// Handler serves /notify/…, /ws, /r/… (e-receipts), /healthz, /readyz and
+// /metrics.
 func (s *Server) Handler() http.Handler { return s.mux }
 
 // Storage is the store's Kind: "sqlite" or "postgres".

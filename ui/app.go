@@ -57,6 +57,7 @@ func Run(ctx context.Context, k *kiosk.Kiosk, o kiosk.WindowOptions) int {
 	a.Lifecycle().SetOnStopped(func() { w.stopped.Store(true) })
 	defer func() {
 		w.cashier.close()
+		w.stopEReceipts()
 		// A kiosk the saved settings opened is this window's to close;
 		// the one it was given is its caller's.
 		if w.kiosk != k {
@@ -124,6 +125,8 @@ type windows struct {
 	ctx, runCtx context.Context
 	paneCtx     context.Context
 	paneCancel  context.CancelFunc
+	// stopEReceipts ends the shown kiosk's e-receipt links to the screens.
+	stopEReceipts func()
 	// The windows' sizes, from the monitors at start.
 	cashierSize, customerSize fyne.Size
 	player                    *sound.Player
@@ -205,6 +208,10 @@ func (w *windows) show(k *kiosk.Kiosk) {
 	cfg := k.Config
 	w.kiosk, w.cfg = k, cfg
 	w.paneCtx, w.paneCancel = context.WithCancel(w.ctx)
+	if w.stopEReceipts != nil {
+		w.stopEReceipts()
+	}
+	w.stopEReceipts = w.followEReceipts(k)
 	title := "qrkiosk"
 	if cfg.MerchantName != "" {
 		title += " — " + cfg.MerchantName
@@ -258,6 +265,9 @@ func (w *windows) cashierDeps(k *kiosk.Kiosk, ctx context.Context, size fyne.Siz
 	deps.CPM = cpmPayType(k.Gateway)
 	deps.POSLink = posLink(k)
 	deps.SetupPhone = w.openPhoneSetup
+	if k.Printer().Configured() {
+		deps.Printer = k.Printer()
+	}
 	return deps
 }
 
@@ -280,7 +290,7 @@ func posLink(k *kiosk.Kiosk) string {
 // customer screen taking turns in it.
 func (w *windows) openSingle(cw fyne.Window, customer *display.Screen, deps cashierDeps, size fyne.Size) {
 	w.single = newSingleLayout(customer, display.DefaultResultHold, w.do)
-	deps.Show = w.single.onSnapshot
+	deps.Show, deps.ShowReceipt = w.single.onSnapshot, w.single.onReceipt
 	w.cashier = newCashier(deps)
 	// All the day's sales on a screen that faces customers: only
 	// after the manager PIN.
@@ -304,7 +314,7 @@ func (w *windows) openDual(cw fyne.Window, title string, screenCfg display.Scree
 	customer := display.NewScreen(screenCfg)
 	deps.Mirror = display.NewScreen(screenCfg)
 	deps.Show = customer.Show
-	deps.Ask, deps.Idle = customer.AskForCode, customer.Idle
+	deps.Ask, deps.Idle, deps.ShowReceipt = customer.AskForCode, customer.Idle, customer.ShowReceipt
 	w.cashier = newCashier(deps)
 	cw.SetPadded(false)
 	cw.SetContent(w.cashier.content)

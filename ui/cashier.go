@@ -78,6 +78,11 @@ type cashierDeps struct {
 	// SetupPhone opens "Set up from a phone" once the manager PIN is
 	// typed (nil: the pane has no such button).
 	SetupPhone func()
+	// Printer prints receipts (nil: no printer); ShowReceipt puts a paid
+	// sale's e-receipt link on the customer screen, on the Fyne goroutine
+	// (receipt.go).
+	Printer     receiptPrinter
+	ShowReceipt func(outTradeNo, link string)
 }
 
 // cashier is the cashier's pane, in parts that each own their widgets and
@@ -107,6 +112,7 @@ type cashier struct {
 	// posRefund is the POS's refund waiting for the manager PIN; nil
 	// when none.
 	posRefund *posRefund
+	receipt  *receiptRow
 
 	stopAlerts func()
 	stopTill   func()
@@ -152,6 +158,9 @@ func (deps cashierDeps) withDefaults() cashierDeps {
 	if deps.KeyNow == nil {
 		deps.KeyNow = time.Now
 	}
+	if deps.ShowReceipt == nil {
+		deps.ShowReceipt = func(string, string) {}
+	}
 	if deps.AfterFunc == nil {
 		deps.AfterFunc = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
 	}
@@ -169,6 +178,7 @@ func newCashier(deps cashierDeps) *cashier {
 	c.scan = newScanFlow(deps.CPM != nil, c.onScan)
 	c.wallets = newWalletPicker(deps.Wallets, deps.Prefs, m, c.onWallet, c.scan.button)
 	c.screens = newCustomerScreens(deps.Mirror, deps.Show, deps.Ask, deps.Idle)
+	c.screens.onReceipt = deps.ShowReceipt
 	c.recent = newRecentCharges(deps.Journal, deps.Ctx)
 	c.demo = newDemoRow(deps.Demo, c.sale)
 	c.dialogs = &dialogs{m: m}
@@ -183,8 +193,9 @@ func newCashier(deps cashierDeps) *cashier {
 	c.tabs = newTabs(newHistoryView(historyDeps{
 		Journal: deps.Journal, Refunder: deps.Refunder, PINHash: deps.ManagerPINHash, PINs: pins,
 		Ctx: deps.Ctx, Do: deps.Do, Log: deps.Log, Now: deps.Now, Touch: m.touch,
-		OnPanel: relayout, POSLink: deps.POSLink, Tools: c.manager.toolbar(m.touch),
+		OnPanel: relayout, POSLink: deps.POSLink, Tools: c.manager.toolbar(m.touch), Printer: deps.Printer,
 	}), relayout)
+	c.receipt = newReceiptRow(deps.Printer, deps.Ctx, deps.Do, c.tabs.history.printStatus)
 	c.alerts = newAlertBar(deps.Journal.Location(), m, c.tabs.openRefund)
 	c.build()
 	c.amount.refresh()
@@ -202,10 +213,12 @@ func newCashier(deps cashierDeps) *cashier {
 	return c
 }
 
-// close stops the journal's alerts and the till's events to this pane.
+// close stops the journal's alerts, the till's events and the printer's
+// reports to this pane.
 func (c *cashier) close() {
 	c.stopAlerts()
 	c.stopTill()
+	c.receipt.stop()
 }
 
 const readyText = "Ready — type the amount and press Enter"
@@ -214,7 +227,7 @@ const readyText = "Ready — type the amount and press Enter"
 func (c *cashier) build() {
 	c.layout = &paneLayout{c: c}
 	objs := []fyne.CanvasObject{c.alerts.content, c.tabs.box, c.amount.box, c.sale.message, c.keypad.box, c.wallets.grid, c.sale.status, c.recent.box, c.tabs.history.content}
-	for _, o := range []fyne.CanvasObject{c.demo.mark, c.demo.row, c.screens.box} {
+	for _, o := range []fyne.CanvasObject{c.demo.mark, c.demo.row, c.screens.box, c.receipt.row} {
 		if o != nil {
 			objs = append(objs, o)
 		}
@@ -250,4 +263,5 @@ func (c *cashier) refreshControls() {
 	c.wallets.refresh(ready)
 	c.scan.refresh(ready && c.sale.holding == "")
 	c.demo.refresh(ready)
+	c.receipt.refresh(ready)
 }

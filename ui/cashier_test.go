@@ -89,6 +89,8 @@ type harnessOpt struct {
 	single bool
 	// noCPM: a gateway that takes no scanned customer codes.
 	noCPM bool
+	// printer is the receipt printer (nil: none).
+	printer receiptPrinter
 }
 
 func newHarness(t *testing.T, o harnessOpt) *harness {
@@ -189,6 +191,7 @@ func newHarness(t *testing.T, o harnessOpt) *harness {
 	if o.demo {
 		deps.Demo = fakeDemo{h.gw}
 	}
+	deps.Printer = o.printer
 	content := func() fyne.CanvasObject { return h.c.content }
 	if o.single {
 		customer := display.NewScreen(display.ScreenConfig{MerchantName: "Test Shop", Wallets: wallets, Demo: o.demo, OnWhite: true,

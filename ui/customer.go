@@ -19,6 +19,8 @@ type customerScreens struct {
 	onShow func(payment.Snapshot)
 	onAsk  func(payment.Amount)
 	onIdle func()
+	// onReceipt puts a paid sale's e-receipt link on the customer screen.
+	onReceipt func(outTradeNo, link string)
 }
 
 func newCustomerScreens(mirror *display.Screen, show func(payment.Snapshot), ask func(payment.Amount), idle func()) *customerScreens {
@@ -52,4 +54,12 @@ func (s *customerScreens) idle() {
 		s.mirror.Idle()
 	}
 	s.onIdle()
+}
+
+// showReceipt puts a paid sale's e-receipt QR over its Paid page.
+func (s *customerScreens) showReceipt(outTradeNo, link string) {
+	if s.mirror != nil {
+		s.mirror.ShowReceipt(outTradeNo, link)
+	}
+	s.onReceipt(outTradeNo, link)
 }

@@ -49,6 +49,9 @@ type historyDeps struct {
 	POSLink string
 	// Tools are the manager's buttons over the day (nil: none).
 	Tools fyne.CanvasObject
+	// Printer reprints receipts and prints the day's summary (nil: no
+	// printer; receipt.go).
+	Printer receiptPrinter
 }
 
 // historyView is the cashier's view of today's business from the journal:
@@ -58,9 +61,12 @@ type historyDeps struct {
 type historyView struct {
 	deps historyDeps
 
-	title  *widget.Label
-	totals *fyne.Container
-	list   *fyne.Container
+	title *widget.Label
+	// printed says how the last slip printed from here went (hidden
+	// until one is).
+	printed *widget.Label
+	totals  *fyne.Container
+	list    *fyne.Container
 	// rows are the orders listed, newest first (tests read them).
 	rows []historyRow
 
@@ -76,6 +82,9 @@ type historyRow struct {
 	order  journal.Order
 	text   string
 	refund *widget.Button // nil unless the order was paid
+	// print and refundSlip print its receipt and its last refund's slip
+	// (nil without a printer, or without a refund).
+	print, refundSlip *widget.Button
 }
 
 func newHistoryView(deps historyDeps) *historyView {
@@ -108,13 +117,19 @@ func newHistoryView(deps historyDeps) *historyView {
 
 func (h *historyView) build() {
 	h.title = widget.NewLabelWithStyle("Today", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	h.printed = widget.NewLabel("")
+	h.printed.Wrapping = fyne.TextWrapWord
+	h.printed.Hide()
 	h.totals = container.NewGridWithColumns(4)
 	h.list = container.NewVBox()
 
-	totalsTitle := widget.NewLabelWithStyle("Totals (paid − refunded)", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	var totalsTitle fyne.CanvasObject = widget.NewLabelWithStyle("Totals (paid − refunded)", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	if b := h.summaryButton(); b != nil {
+		totalsTitle = container.NewBorder(nil, nil, nil, b, totalsTitle)
+	}
 	// One scroll for all of it: the refund panel, the totals and the list
 	// fit any window, and the panel opens at the top.
-	parts := []fyne.CanvasObject{h.title, h.panel, totalsTitle, h.totals, h.list}
+	parts := []fyne.CanvasObject{h.title, h.printed, h.panel, totalsTitle, h.totals, h.list}
 	if h.deps.Tools != nil {
 		parts = append([]fyne.CanvasObject{h.deps.Tools}, parts...)
 	}
@@ -210,15 +225,19 @@ func (h *historyView) orderRow(o journal.Order) (historyRow, fyne.CanvasObject) 
 		label.Importance = widget.DangerImportance
 	}
 	var right fyne.CanvasObject
+	buttons := h.printButtons(o, &row)
 	switch {
 	case o.State == payment.StatePaid && o.PayType.Refundable:
 		otn := o.OutTradeNo
 		row.refund = widget.NewButton("Refund…", func() { h.onRefundOrder(otn) })
-		right = container.New(fixed{h: h.deps.Touch}, row.refund)
+		buttons = append(buttons, row.refund)
 	case o.State == payment.StatePaid:
 		// No button that the journal would refuse: say what to do.
 		row.text += "\n" + o.PayType.Name.En + ": no gateway refund — give money back by bank transfer"
 		label.SetText(row.text)
+	}
+	if len(buttons) > 0 {
+		right = container.New(fixed{h: h.deps.Touch}, container.NewHBox(buttons...))
 	}
 	return row, container.NewBorder(nil, nil, nil, right, label)
 }

@@ -109,7 +109,7 @@ func (l *paneLayout) showAll() {
 func (l *paneLayout) parts() []fyne.CanvasObject {
 	c := l.c
 	objs := []fyne.CanvasObject{c.tabs.box, c.amount.box, c.sale.message, c.keypad.box, c.wallets.grid, c.sale.status, c.recent.box}
-	for _, o := range []fyne.CanvasObject{c.demo.row, c.screens.box} {
+	for _, o := range []fyne.CanvasObject{c.demo.row, c.screens.box, c.receipt.row} {
 		if o != nil {
 			objs = append(objs, o)
 		}
@@ -189,7 +189,7 @@ func (l *paneLayout) layoutPortrait(x, y, w, h float32) {
 func (l *paneLayout) sidePanel(x, y, w, h float32) {
 	c, m := l.c, l.c.m
 	if c.tabs.onHistory() {
-		for _, o := range []fyne.CanvasObject{c.sale.status, c.demo.row, c.screens.box, c.recent.box} {
+		for _, o := range []fyne.CanvasObject{c.sale.status, c.demo.row, c.screens.box, c.recent.box, c.receipt.row} {
 			if o != nil {
 				o.Hide()
 			}
@@ -206,6 +206,11 @@ func (l *paneLayout) sidePanel(x, y, w, h float32) {
 	place(c.sale.status, x, y, w, sh)
 	y += sh
 	h -= sh
+	if c.receipt.row != nil {
+		place(c.receipt.row, x, y, w, m.touch)
+		y += m.touch + m.pad
+		h -= m.touch + m.pad
+	}
 	if c.screens.box != nil {
 		mh := min(w*9/16+lines(1, m.text), h-lines(4, m.text))
 		if mh >= 140 {

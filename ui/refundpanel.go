@@ -309,6 +309,7 @@ func (p *refundPanel) showRefund(r journal.Refund, err error) {
 		p.refundMsg.Importance = widget.SuccessImportance
 		p.refundMsg.SetText(fmt.Sprintf("REFUNDED %s of order %s (refund %s)", r.Amount.Display(), r.OrigOutTradeNo, r.OutTradeNo))
 		p.refundGo.Disable()
+		p.printRefundSlip(r)
 	case err != nil:
 		var refused *settle.RefusedError
 		if errors.As(err, &refused) {

@@ -153,6 +153,7 @@ func (c *cashier) show(snap payment.Snapshot) {
 		// However the sale ended, the next starts from zero: Enter must
 		// never charge a customer again by itself (one who paid late, say).
 		c.amount.set("")
+		c.receipt.onSale(snap)
 		switch snap.State {
 		case payment.StatePaid:
 			c.deps.Sound(sound.Paid)

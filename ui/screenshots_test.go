@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2/theme"
+
+	"qrkiosk/internal/escpos/escpostest"
 )
 
 var screenshots = flag.String("screenshots", "", "write screenshots of the real app in every layout, size and state to this folder (make screenshots)")
@@ -84,9 +86,11 @@ func shootLayout(t *testing.T, layout string, w, h int) {
 		args = append(args, "--kiosk")
 	}
 	// One kiosk with every wallet (Alipay HK preselected, withdrawn on
-	// cancel), one with PayMe only (no cancel: payable after, paid late).
+	// cancel) and a receipt printer that prints each paid sale, one with
+	// PayMe only (no cancel: payable after, paid late).
+	printer := escpostest.Start(t)
 	for _, run := range []string{"alipay", "payme"} {
-		env := []string{"QRKIOSK_PAY_TYPES=alipayhk,wechat,payme,fps,octopus"}
+		env := []string{"QRKIOSK_PAY_TYPES=alipayhk,wechat,payme,fps,octopus", "QRKIOSK_PRINTER=" + printer.Addr(), "QRKIOSK_PRINTER_AUTO=true"}
 		if run == "payme" {
 			env = []string{"QRKIOSK_PAY_TYPES=payme"}
 		}

@@ -35,6 +35,9 @@ type singleLayout struct {
 	// shown counts snapshots, so a pending return to the keypad is
 	// dropped when a newer order has started meanwhile.
 	shown int
+	// paid is the sale whose Paid page shows ("" = none): its receipt
+	// QR may still come (receipt.go).
+	paid string
 }
 
 func newSingleLayout(customer *display.Screen, hold time.Duration, do func(func())) *singleLayout {
@@ -103,23 +106,33 @@ func (s *singleLayout) onSnapshot(snap payment.Snapshot) {
 	s.customer.Show(snap)
 	s.keypad.Hide()
 	s.charging.Show()
+	s.paid = ""
+	if snap.State == payment.StatePaid {
+		s.paid = snap.OutTradeNo
+	}
 	if snap.State.Final() {
 		s.showBar(append([]*widget.Button{s.next}, s.demo...)...)
 		s.tapAway.Show()
-		n := s.shown
-		time.AfterFunc(s.hold, func() {
-			s.do(func() {
-				if n == s.shown {
-					s.showKeypad()
-				}
-			})
-		})
+		s.backToKeypad(s.hold)
 		s.content.Refresh()
 		return
 	}
 	s.showBar(append([]*widget.Button{s.cancel}, s.demo...)...)
 	s.tapAway.Hide()
 	s.content.Refresh()
+}
+
+// backToKeypad shows the keypad after d, unless another snapshot (or a
+// receipt, which keeps the Paid page longer) comes first.
+func (s *singleLayout) backToKeypad(d time.Duration) {
+	n := s.shown
+	time.AfterFunc(d, func() {
+		s.do(func() {
+			if n == s.shown {
+				s.showKeypad()
+			}
+		})
+	})
 }
 
 // barLayout: the customer screen above, the cashier's bar (a touch target

@@ -54,7 +54,7 @@ type serveFlagSet struct {
 	fs                                                        *flag.FlagSet
 	listen, key, keyFile, sfpKey, sfpKeyFile, merchantsFile   *string
 	token, tokenFile, instance, cert, certKey, allow, proxies *string
-	retain, unpaid                                            *string
+	retain, unpaid, receiptDays, publicURL                    *string
 	noAuth, debug                                             *bool
 	store                                                     storeFlags
 	limits                                                    []limitFlag
@@ -82,6 +82,8 @@ func newServeFlagSet(stderr io.Writer) *serveFlagSet {
 		proxies:       fs.String("trusted-proxy", env("QRKIOSK_RELAY_TRUSTED_PROXY", ""), "reverse proxies (IPs/CIDRs) whose X-Forwarded-For is believed (env QRKIOSK_RELAY_TRUSTED_PROXY)"),
 		retain:        fs.String("retain-days", env("QRKIOSK_RELAY_RETAIN_DAYS", strconv.Itoa(int(d.Retain/(24*time.Hour)))), "days a notification is kept, 0 = for ever (env QRKIOSK_RELAY_RETAIN_DAYS)"),
 		unpaid:        fs.String("unpaid-claim-hours", env("QRKIOSK_RELAY_UNPAID_CLAIM_HOURS", strconv.Itoa(int(d.Claims.TTL/time.Hour))), "hours a kiosk's claim of an order without a notification is kept, 3 to 720 (env QRKIOSK_RELAY_UNPAID_CLAIM_HOURS)"),
+		receiptDays:   fs.String("receipt-days", env("QRKIOSK_RELAY_RECEIPT_DAYS", strconv.Itoa(int(d.ReceiptRetain/(24*time.Hour)))), "days a customer's e-receipt page is kept, 1 to 3650; 0 = no e-receipts (env QRKIOSK_RELAY_RECEIPT_DAYS)"),
+		publicURL:     fs.String("public-url", env("QRKIOSK_RELAY_PUBLIC_URL", ""), "where phones reach this relay, https://HOST: e-receipt links start with it; default https:// and the host kiosks connect to (env QRKIOSK_RELAY_PUBLIC_URL)"),
 		limits: []limitFlag{
 			{"max-subscriptions", "QRKIOSK_RELAY_MAX_SUBSCRIPTIONS", d.MaxSubscriptions, "subscriptions one kiosk connection may hold",
 				func(c *relay.Config, n int) { c.MaxSubscriptions = n }, nil},
@@ -97,6 +99,10 @@ func newServeFlagSet(stderr io.Writer) *serveFlagSet {
 				func(c *relay.Config, n int) { c.Claims.PerDevice = n }, nil},
 			{"max-claims-per-merchant", "QRKIOSK_RELAY_MAX_CLAIMS_PER_MERCHANT", d.Claims.PerMerchant, "orders all of a merchant's kiosk devices together may newly follow per --unpaid-claim-hours",
 				func(c *relay.Config, n int) { c.Claims.PerMerchant = n }, nil},
+			{"max-receipts-per-device", "QRKIOSK_RELAY_MAX_RECEIPTS_PER_DEVICE", d.Receipts.PerDevice, "e-receipts one kiosk device may store a day",
+				func(c *relay.Config, n int) { c.Receipts.PerDevice = n }, nil},
+			{"max-receipts-per-merchant", "QRKIOSK_RELAY_MAX_RECEIPTS_PER_MERCHANT", d.Receipts.PerMerchant, "e-receipts all of a merchant's kiosk devices together may store a day",
+				func(c *relay.Config, n int) { c.Receipts.PerMerchant = n }, nil},
 			{"replay-memory-mib", "QRKIOSK_RELAY_REPLAY_MEMORY_MIB", int(d.ReplayMemory >> 20), "MiB of replayed notifications in flight on this instance",
 				func(c *relay.Config, n int) { c.ReplayMemory = int64(n) << 20 }, nil},
 		},
@@ -158,6 +164,13 @@ func (f *serveFlagSet) check(log *slog.Logger) (serveFlags, error) {
 	}
 	if c.Claims.TTL, err = unpaidClaimHours(*f.unpaid); err != nil {
 		return sf, errors.New("--unpaid-claim-hours (or QRKIOSK_RELAY_UNPAID_CLAIM_HOURS): " + err.Error())
+	}
+	if c.ReceiptRetain, err = receiptDays(*f.receiptDays); err != nil {
+		return sf, errors.New("--receipt-days (or QRKIOSK_RELAY_RECEIPT_DAYS): " + err.Error())
+	}
+	c.PublicURL = strings.TrimSpace(*f.publicURL)
+	if err := relay.CheckPublicURL(c.PublicURL); err != nil {
+		return sf, errors.New("--public-url (or QRKIOSK_RELAY_PUBLIC_URL): " + err.Error())
 	}
 	for _, l := range f.limits {
 		n, err := strconv.Atoi(strings.TrimSpace(*l.value))
@@ -253,6 +266,21 @@ func retainDays(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("%d: must be 0 (keep every notification) or at least %d days", n, minRetainDays)
 	case n > 100*365:
 		return 0, fmt.Errorf("%d: more than 100 years; use 0 to keep every notification", n)
+	}
+	return time.Duration(n) * 24 * time.Hour, nil
+}
+
+// receiptDays parses --receipt-days: 0 turns e-receipts off (a negative
+// ReceiptRetain for the server), else 1 to 3650 days.
+func receiptDays(s string) (time.Duration, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("%q is not a whole number of days", s)
+	case n == 0:
+		return -1, nil
+	case n < 0 || n > 3650:
+		return 0, fmt.Errorf("%d: must be 0 (no e-receipts) or 1 to 3650 days", n)
 	}
 	return time.Duration(n) * 24 * time.Hour, nil
 }

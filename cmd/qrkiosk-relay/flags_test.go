@@ -102,7 +102,8 @@ func TestStartRelayServesMetrics(t *testing.T) {
 func FuzzParseServe(f *testing.F) {
 	flags := []string{"max-subscriptions", "max-conns-per-token", "max-conns-shared-token", "max-conns",
 		"refusals-per-minute", "max-claims-per-device", "max-claims-per-merchant", "replay-memory-mib",
-		"retain-days", "unpaid-claim-hours", "allow-ip", "trusted-proxy"}
+		"retain-days", "unpaid-claim-hours", "allow-ip", "trusted-proxy", "max-receipts-per-device", "max-receipts-per-merchant",
+		"receipt-days", "public-url"}
 	for i, v := range []string{"1", " 8 ", "1000000", "0", "-3", "x", "90", "720", "qfpay,10.0.0.0/8", "::1", "1e3", ""} {
 		f.Add(uint8(i), v)
 	}
@@ -117,13 +118,19 @@ func FuzzParseServe(f *testing.F) {
 		}
 		c := sf.relay
 		for _, n := range []int{c.MaxSubscriptions, c.MaxConnsPerToken, c.MaxConnsShared, c.MaxConns, c.RefusalsPerMinute,
-			c.Claims.PerDevice, c.Claims.PerMerchant, int(c.ReplayMemory >> 20)} {
+			c.Claims.PerDevice, c.Claims.PerMerchant, int(c.ReplayMemory >> 20), c.Receipts.PerDevice, c.Receipts.PerMerchant} {
 			if n < 1 || n > 1_000_000 {
 				t.Fatalf("--%s=%q gave a limit of %d", name, value, n)
 			}
 		}
 		if c.Retain != -1 && (c.Retain < 7*24*time.Hour || c.Retain > 100*365*24*time.Hour) {
 			t.Fatalf("--%s=%q gave Retain %v", name, value, c.Retain)
+		}
+		if c.ReceiptRetain != -1 && (c.ReceiptRetain < 24*time.Hour || c.ReceiptRetain > 3650*24*time.Hour) {
+			t.Fatalf("--%s=%q gave ReceiptRetain %v", name, value, c.ReceiptRetain)
+		}
+		if relay.CheckPublicURL(c.PublicURL) != nil {
+			t.Fatalf("--%s=%q gave a public URL %q the relay refuses", name, value, c.PublicURL)
 		}
 		if c.Claims.TTL < 3*time.Hour || c.Claims.TTL > 720*time.Hour {
 			t.Fatalf("--%s=%q gave an unpaid-claim TTL of %v", name, value, c.Claims.TTL)

@@ -104,7 +104,7 @@ func runRelay(sf serveFlags, tlsCfg *tls.Config, log *slog.Logger, stdout io.Wri
 	}
 	log.Info("relay up", "addr", ln.Addr().String(), "instance", cfg.Instance, "store", where, "tls", tlsCfg != nil,
 		"merchants", len(cfg.Merchants)+btoi(sf.qfpay)+btoi(sf.scanforpay), "qfpay", sf.qfpay, "scanforpay", sf.scanforpay,
-		"allow_ips", len(cfg.AllowIPs), "retain_days", sf.retainDays)
+		"allow_ips", len(cfg.AllowIPs), "retain_days", sf.retainDays, "receipts", describeReceipts(cfg))
 
 	code := 0
 	select {
@@ -165,6 +165,18 @@ func describeAuth(shared, none bool) string {
 		return "with the shared token or their own (token add)"
 	}
 	return "with their own tokens (token add)"
+}
+
+// describeReceipts says where e-receipt links lead, and for how long.
+func describeReceipts(c relay.Config) string {
+	if c.ReceiptRetain < 0 {
+		return "off"
+	}
+	where := c.PublicURL
+	if where == "" {
+		where = "https://<the host kiosks connect to>"
+	}
+	return fmt.Sprintf("%s/r/… for %d days", strings.TrimSuffix(where, "/"), int(c.ReceiptRetain/(24*time.Hour)))
 }
 
 func describeStore(database, data string) string {

@@ -138,6 +138,7 @@ func printSettings(out io.Writer, s kiosk.Settings) {
 	} else {
 		fmt.Fprintln(out, "relay: none (orders are followed by polling every 2 s)")
 	}
+	fmt.Fprintln(out, "printer:", printerText(c.Printer))
 	printECR(out, s)
 }
 
@@ -169,4 +170,16 @@ func printECR(out io.Writer, s kiosk.Settings) {
 	} else {
 		fmt.Fprintf(out, "pos CA: not made yet (the kiosk makes %s at its first start; qrkiosk ecr cert makes it now)\n", ca)
 	}
+}
+
+// printerText says what the kiosk prints on, for config check.
+func printerText(p config.Printer) string {
+	if p.Address == "" {
+		return "none (no receipts on paper; [printer] address sets one)"
+	}
+	when := "when the cashier taps Print receipt"
+	if p.Auto {
+		when = "every paid sale, by itself"
+	}
+	return fmt.Sprintf("%s, %d mm paper, prints %s", p.Address, p.WidthMM, when)
 }

@@ -20,7 +20,8 @@ import (
 	"qrkiosk/payment"
 )
 
-// History runs `qrkiosk history [--date YYYY-MM-DD] [--json | --csv]`.
+// History runs `qrkiosk history [--date YYYY-MM-DD] [--json | --csv]`, and
+// with --summary the end-of-day summary of a day or a period.
 func History(ctx context.Context, env Env, args []string, dataDir string) int {
 	fs := flag.NewFlagSet("history", flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
@@ -28,6 +29,8 @@ func History(ctx context.Context, env Env, args []string, dataDir string) int {
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	asCSV := fs.Bool("csv", false, "print CSV: orders, refunds, then totals (column record says which)")
 	demo := fs.Bool("demo", false, "the sales made in demo mode (kept apart from real ones, in the data directory's demo/)")
+	var sum summaryFlags
+	sum.add(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return ExitUsage
@@ -36,14 +39,23 @@ func History(ctx context.Context, env Env, args []string, dataDir string) int {
 		return ExitUsage
 	}
 	if fs.NArg() > 0 || (*asJSON && *asCSV) {
-		fmt.Fprintln(env.Stderr, "qrkiosk history: usage: qrkiosk history [--date YYYY-MM-DD] [--json | --csv] [--demo]")
+		fmt.Fprintln(env.Stderr, "qrkiosk history: usage: qrkiosk history [--date YYYY-MM-DD] [--json | --csv] [--demo]\n"+
+			"       qrkiosk history --summary [--date YYYY-MM-DD | --from YYYY-MM-DD --to YYYY-MM-DD] [--json | --csv] [--print]")
+		return ExitUsage
+	}
+	if problem := sum.check(*date, *demo); problem != "" {
+		fmt.Fprintln(env.Stderr, "qrkiosk history:", problem)
 		return ExitUsage
 	}
 	if _, err := time.Parse(payment.DayLayout, *date); *date != "" && err != nil {
 		fmt.Fprintf(env.Stderr, "qrkiosk history: --date %q: must be a date as YYYY-MM-DD\n", *date)
 		return ExitUsage
 	}
-	show := func(ctx context.Context, j *journal.Journal) int {
+	show := func(ctx context.Context, j *journal.Journal, k *kiosk.Kiosk) int {
+		if sum.on {
+			from, to := sum.period(*date)
+			return showSummary(ctx, env, j, k, from, to, format(*asJSON, *asCSV), sum.print)
+		}
 		day, err := j.Day(ctx, *date)
 		if err != nil {
 			fmt.Fprintln(env.Stderr, "qrkiosk history:", err)
@@ -80,7 +92,7 @@ func History(ctx context.Context, env Env, args []string, dataDir string) int {
 		}
 		defer j.Close()
 		fmt.Fprintf(env.Stderr, "qrkiosk history: %s is read-only: showing the journal as it is, nothing is checked with the gateway\n", s.DataDir)
-		return show(ctx, j)
+		return show(ctx, j, nil)
 	}
 	return withSettings(ctx, env, "history", opts, s, false, func(ctx context.Context, k *kiosk.Kiosk) int {
 		if k.Gateway == nil {
@@ -88,13 +100,13 @@ func History(ctx context.Context, env Env, args []string, dataDir string) int {
 				fmt.Fprintln(env.Stderr, "qrkiosk history: the demo's sales are apart: qrkiosk history --demo")
 			}
 		}
-		return show(ctx, k.Journal)
+		return show(ctx, k.Journal, k)
 	})
 }
 
 // demoHistory shows the demo's journal. Nothing is checked with a gateway:
 // the demo's simulator lives only while the kiosk runs.
-func demoHistory(env Env, opts kiosk.Options, show func(context.Context, *journal.Journal) int) int {
+func demoHistory(env Env, opts kiosk.Options, show func(context.Context, *journal.Journal, *kiosk.Kiosk) int) int {
 	opts.ForceDemo = true
 	s, err := kiosk.LoadSettings(opts)
 	if err != nil {
@@ -117,7 +129,7 @@ func demoHistory(env Env, opts kiosk.Options, show func(context.Context, *journa
 	}
 	defer j.Close()
 	fmt.Fprintf(env.Stderr, "qrkiosk history: the demo's sales (simulated, no real money), %s\n", s.DataDir)
-	return show(context.Background(), j)
+	return show(context.Background(), j, nil)
 }
 
 // writable says whether this process may create files in dir (a missing

@@ -17,6 +17,7 @@ const Usage = `usage: qrkiosk [--data DIR] [SUBCOMMAND] [FLAGS]
   setup      ask for the settings on stdin, test each part, write config.toml
   charge     charge one amount from the terminal: qrkiosk charge --amount 12.34 [--json]
   history    a day's orders and totals: qrkiosk history [--date YYYY-MM-DD] [--json | --csv] [--demo]
+             the end of day: qrkiosk history --summary [--date D | --from D --to D] [--json | --csv] [--print]
   refund     give money back: qrkiosk refund --out-trade-no X [--amount A] [--json]
   reconcile  compare a day with the gateway: qrkiosk reconcile [--date YYYY-MM-DD] [--json]
   ecr        the shop's POS (QFPay's ECR protocol): qrkiosk ecr cert | qrkiosk ecr send --to …

@@ -40,7 +40,7 @@ func Reconcile(ctx context.Context, env Env, args []string, dataDir string) int 
 	}
 	return withKiosk(ctx, env, "reconcile", dataDir, true, func(ctx context.Context, k *kiosk.Kiosk) int {
 		j := k.Journal
-		start, end, err := j.DayBounds(*date)
+		start, _, err := j.DayBounds(*date)
 		if err != nil {
 			fmt.Fprintln(env.Stderr, "qrkiosk reconcile:", err)
 			return ExitUsage
@@ -48,21 +48,15 @@ func Reconcile(ctx context.Context, env Env, args []string, dataDir string) int 
 		// A gateway that lists a day's transactions is compared with that
 		// list (which also finds sales missing from this journal); one that
 		// cannot is asked about each journal record by name.
-		var txns []payment.Transaction
-		lister, listed := k.Gateway.(payment.DayLister)
-		if listed {
-			if txns, err = lister.ListTransactions(ctx, start, end); err != nil {
-				fmt.Fprintln(env.Stderr, "qrkiosk reconcile: asking the gateway:", err)
-				return ExitFailed
-			}
-		} else {
+		check, err := settle.ReconcileDay(ctx, j, *date, k.Gateway)
+		if !check.Listed {
 			fmt.Fprintf(env.Stderr, "qrkiosk reconcile: gateway %s cannot list a day's transactions: each order and refund of the journal is checked by query instead, so sales on this account that are not in this journal cannot be found\n", k.Gateway.Name())
 		}
-		diffs, err := settle.Reconcile(ctx, j, *date, txns, k.Gateway)
 		if err != nil {
 			fmt.Fprintln(env.Stderr, "qrkiosk reconcile:", err)
 			return ExitFailed
 		}
+		diffs := check.Differences
 		day := start.Format(payment.DayLayout)
 		for _, d := range diffs {
 			if *asJSON {
@@ -83,8 +77,8 @@ func Reconcile(ctx context.Context, env Env, args []string, dataDir string) int 
 				unconfirmed++
 			}
 		}
-		checked := fmt.Sprintf("%d gateway transactions", len(txns))
-		if !listed {
+		checked := fmt.Sprintf("%d gateway transactions", check.Transactions)
+		if !check.Listed {
 			checked = "journal records checked one by one"
 		}
 		if unconfirmed > 0 {

@@ -76,8 +76,10 @@ type File struct {
 	Sound *bool `toml:"sound"`
 	// Logo is a PNG or JPEG shown on the customer's idle screen; a
 	// relative path is read from the config file's folder.
-	Logo  string `toml:"logo"`
-	QFPay struct {
+	Logo string `toml:"logo"`
+	// Printer is the receipt printer ([printer]).
+	Printer PrinterFile `toml:"printer"`
+	QFPay   struct {
 		Env      string `toml:"env"`
 		BaseURL  string `toml:"base_url"`
 		AppCode  string `toml:"appcode"`
@@ -127,6 +129,8 @@ type Config struct {
 	Logo string
 	// ECR is the POS endpoint: QFPay's ECR protocol (ecr.go).
 	ECR ECR
+	// Printer is the receipt printer; Address "" = none.
+	Printer Printer
 	// Warnings are settings that work but put something at risk (a token
 	// sent in clear, a key others can read); config check prints them and
 	// the kiosk logs them at start.
@@ -289,6 +293,7 @@ func fromFile(path string, f File, getenv func(string) string) (Config, error) {
 		c.readLogo(get),
 		c.checkRelay(),
 		c.readECR(get),
+		c.readPrinter(get),
 	))
 	c.Warnings = append(c.Warnings, fileModeWarning(path, f)...)
 	if len(probs) > 0 {

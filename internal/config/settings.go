@@ -6,6 +6,7 @@ import (
 	"image"
 	_ "image/jpeg" // logo formats
 	_ "image/png"
+	"maps"
 	"net"
 	"net/url"
 	"os"
@@ -53,6 +54,7 @@ func fileSettings(path string, f File) map[string]string {
 		EnvLogo:           f.Logo,
 	}
 	f.ECR.settings(file)
+	maps.Copy(file, printerSettings(f.Printer))
 	if f.Sound != nil {
 		file[EnvSound] = strconv.FormatBool(*f.Sound)
 	}

@@ -59,18 +59,27 @@ func startDemo(k *Kiosk, host string) (*Demo, error) {
 		relayLn.Close()
 		return nil, fmt.Errorf("demo gateway: %w", err)
 	}
+	// The relay's e-receipt pages where phones reach the simulator.
+	receiptLn, err := net.Listen("tcp", net.JoinHostPort(simLn.Addr().(*net.TCPAddr).IP.String(), "0"))
+	if err != nil {
+		relayLn.Close()
+		simLn.Close()
+		return nil, fmt.Errorf("demo receipts: %w", err)
+	}
 	dir, err := os.MkdirTemp("", "qrkiosk-demo-relay-")
 	if err != nil {
 		relayLn.Close()
 		simLn.Close()
+		receiptLn.Close()
 		return nil, err
 	}
 	k.closers = append(k.closers, func() { os.RemoveAll(dir) })
 	token := randomToken()
-	rs, err := newDemoRelay(dir, token, qfpaysim.DemoKey, sfpsim.DemoKey, log)
+	rs, err := newDemoRelay(dir, token, qfpaysim.DemoKey, sfpsim.DemoKey, "http://"+receiptLn.Addr().String(), log)
 	if err != nil {
 		relayLn.Close()
 		simLn.Close()
+		receiptLn.Close()
 		return nil, fmt.Errorf("demo relay: %w", err)
 	}
 	relayURL := "http://" + relayLn.Addr().String()
@@ -87,12 +96,14 @@ func startDemo(k *Kiosk, host string) (*Demo, error) {
 	if err != nil {
 		relayLn.Close()
 		simLn.Close()
+		receiptLn.Close()
 		return nil, err
 	}
 	serve(k, relayLn, rs.Handler(), log, func(ctx context.Context) { rs.Shutdown(ctx) })
+	serve(k, receiptLn, receiptPages(rs.Handler()), log, func(context.Context) {}) // closed before the relay
 	serve(k, simLn, sim, log, func(context.Context) { closeSim() })
 	k.startRelay(relayclient.Config{URL: "ws://" + relayLn.Addr().String() + "/ws", Token: token, UDID: "qrkiosk-demo", Logger: log})
-	log.Info("demo mode", "gateway_name", k.Config.Gateway, "gateway", simURL, "relay", relayURL)
+	log.Info("demo mode", "gateway_name", k.Config.Gateway, "gateway", simURL, "relay", relayURL, "receipts", "http://"+receiptLn.Addr().String())
 	return d, nil
 }
 

@@ -124,6 +124,10 @@ type Kiosk struct {
 	getenv func(string) string
 	opts   Options             // what it was opened with: Reopen opens with them again
 	relay  *relayclient.Client // nil: orders are followed by polling alone
+	// printer prints receipts off the sale path (printer.go); ereceipts
+	// sends them to the relay for the customer (ereceipt.go).
+	printer   *Printer
+	ereceipts *eReceipts
 
 	ordersCtx  context.Context // order machines run on it until Close
 	stopOrders context.CancelFunc
@@ -174,7 +178,7 @@ func OpenWith(s Settings, opts Options) (*Kiosk, error) {
 	for _, w := range s.Config.Warnings {
 		log.Warn("config: " + w)
 	}
-	k := &Kiosk{Settings: s, log: log, getenv: opts.Getenv, opts: opts, orders: map[*payment.Order]struct{}{}}
+	k := &Kiosk{Settings: s, log: log, getenv: opts.Getenv, opts: opts, orders: map[*payment.Order]struct{}{}, ereceipts: newEReceipts()}
 	k.ordersCtx, k.stopOrders = context.WithCancel(context.Background())
 	k.Till = NewTill(func(req payment.CreateRequest, observe func(payment.Event)) (*payment.Order, error) {
 		return k.Start(req, observe)
@@ -187,6 +191,8 @@ func OpenWith(s Settings, opts Options) (*Kiosk, error) {
 	}
 	k.Journal = j
 	k.closers = append(k.closers, func() { j.Close() })
+	k.printer = newPrinter(k)
+	k.closers = append(k.closers, k.printer.close)
 	switch {
 	case s.Demo:
 		d, err := startDemo(k, opts.DemoHost)
@@ -206,6 +212,9 @@ func OpenWith(s Settings, opts Options) (*Kiosk, error) {
 		env, base := s.Config.Endpoint()
 		log.Info("gateway", "name", s.Config.Gateway, "environment", env, "base_url", base)
 	}
+	// Before the relay link and the journal close: a receipt on its way
+	// ends with the orders' context.
+	k.closers = append(k.closers, k.ereceipts.wg.Wait)
 	if opts.Serve != nil {
 		if stop := opts.Serve(k); stop != nil {
 			k.closers = append(k.closers, stop)
@@ -259,7 +268,9 @@ func (k *Kiosk) Start(req payment.CreateRequest, observers ...func(payment.Event
 			return nil, err // refused before it is recorded: nothing happened
 		}
 	}
-	o, err := settle.Start(k.ordersCtx, k.Journal, k.machine(), req, observers...)
+	// After the journal's observer (settle.Start puts it first): a
+	// receipt is made once the sale is recorded paid.
+	o, err := settle.Start(k.ordersCtx, k.Journal, k.machine(), req, append(observers, k.afterSale)...)
 	if err != nil {
 		return nil, err
 	}

@@ -12,7 +12,7 @@ import (
 // env is a process environment with only the given variables, and a
 // config file of its own (empty unless body says otherwise), so no
 // setting of the machine running the test leaks in.
-func env(t *testing.T, body string, vars ...string) func(string) string {
+func env(t testing.TB, body string, vars ...string) func(string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "config.toml")
 	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {

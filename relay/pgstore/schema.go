@@ -72,6 +72,27 @@ var pgMigrations = []string{
 		id   bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
 		body bytea  NOT NULL
 	);`,
+
+	// 4: e-receipts under their secret ids, one per device and key, and
+	// the receipts each device and merchant stored, by the hour, for
+	// store.ReceiptLimits.
+	`CREATE TABLE receipts (
+		id         text        PRIMARY KEY,
+		merchant   text        NOT NULL,
+		udid       text        NOT NULL,
+		rkey       text        NOT NULL,
+		data       bytea       NOT NULL,
+		created_at timestamptz NOT NULL DEFAULT now(),
+		UNIQUE (merchant, udid, rkey)
+	);
+	CREATE INDEX receipts_created_at ON receipts (created_at);
+	CREATE TABLE receipt_quota (
+		merchant text    NOT NULL,
+		udid     text    NOT NULL,
+		hour     bigint  NOT NULL,
+		claims   integer NOT NULL,
+		PRIMARY KEY (merchant, udid, hour)
+	);`,
 }
 
 // Store keeps everything in PostgreSQL, shared by every relay instance.

@@ -44,6 +44,10 @@ type Client struct {
 	ws      *websocket.Conn                       // nil while down
 	pending map[string]bool                       // resubscriptions not yet acknowledged
 	up      bool
+	// receipts are the receipt frames waiting for the relay's answer, by
+	// ref (receipt.go).
+	receipts   map[string]chan receiptAnswer
+	receiptSeq uint64
 
 	writeMu  sync.Mutex // one writer of data frames at a time
 	linkMu   sync.Mutex
@@ -241,6 +245,7 @@ func (c *Client) session(ctx context.Context) (connected bool) {
 	pinger.Wait()
 	c.mu.Lock()
 	c.ws, c.pending = nil, nil
+	c.dropReceipts()
 	wasUp := c.up
 	c.up = false
 	c.mu.Unlock()
@@ -298,8 +303,18 @@ func (c *Client) handle(data []byte) {
 		if becameUp {
 			c.signal(true)
 		}
+	case wire.TypeReceiptStored:
+		c.mu.Lock()
+		c.answerReceipt(m.Ref, receiptAnswer{url: m.URL})
+		c.mu.Unlock()
 	case wire.TypeError:
-		c.log.Warn("relay: error from relay", "error", m.Error, "out_trade_no", m.OutTradeNo)
+		c.log.Warn("relay: error from relay", "error", m.Error, "out_trade_no", m.OutTradeNo, "ref", m.Ref)
+		if m.Ref != "" {
+			c.mu.Lock()
+			c.answerReceipt(m.Ref, receiptAnswer{err: &RefusedError{Msg: m.Error}})
+			c.mu.Unlock()
+			return
+		}
 		// A refused subscription is never acknowledged: stop waiting for it
 		// so the link can count as up, and tell its followers, whose
 		// order then gets no push and must be polled as if the link were

@@ -97,6 +97,27 @@ var sqliteMigrations = []string{
 		id   INTEGER PRIMARY KEY,
 		body BLOB    NOT NULL
 	);`,
+
+	// 5: e-receipts under their secret ids, one per device and key, and
+	// the receipts each device and merchant stored, by the hour, for
+	// store.ReceiptLimits.
+	`CREATE TABLE receipts (
+		id         TEXT    PRIMARY KEY,
+		merchant   TEXT    NOT NULL,
+		udid       TEXT    NOT NULL,
+		rkey       TEXT    NOT NULL,
+		data       BLOB    NOT NULL,
+		created_at INTEGER NOT NULL,
+		UNIQUE (merchant, udid, rkey)
+	);
+	CREATE INDEX receipts_created_at ON receipts (created_at);
+	CREATE TABLE receipt_quota (
+		merchant TEXT    NOT NULL,
+		udid     TEXT    NOT NULL,
+		hour     INTEGER NOT NULL,
+		claims   INTEGER NOT NULL,
+		PRIMARY KEY (merchant, udid, hour)
+	);`,
 }
 
 // createPrivate creates the journal file 0600 before SQLite does (SQLite

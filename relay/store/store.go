@@ -140,10 +140,43 @@ type Store interface {
 	// store's clock, and returns that clock's now for the next call.
 	RevokedSince(ctx context.Context, since time.Time) (ids []int64, now time.Time, err error)
 
+	// PutReceipt stores an e-receipt under r.ID and returns the id it is
+	// kept under: the one given, or, when the device already stored one
+	// with the same Key (the kiosk sending it again), that one's, whose
+	// Data it replaces. A new receipt past limits is not stored:
+	// ErrDeviceReceiptLimit or ErrMerchantReceiptLimit.
+	PutReceipt(ctx context.Context, r *Receipt, limits ReceiptLimits) (id string, err error)
+	// Receipt finds a receipt by id; ErrReceiptNotFound if none.
+	Receipt(ctx context.Context, id string) (*Receipt, error)
+	// PruneReceipts deletes the receipts created before a time, and the
+	// quota counts of days gone.
+	PruneReceipts(ctx context.Context, before time.Time) (deleted int64, err error)
+
 	// Close stops taking appends, finishes those already queued, and
 	// closes the database.
 	Close() error
 }
+
+// Receipt is an e-receipt as stored: what the customer's page shows
+// (Data: wire.Receipt's JSON, checked), whose it is, and its id, the
+// secret of its URL.
+type Receipt struct {
+	ID        string
+	Merchant  string
+	UDID      string // the device that sent it ("" for the shared token)
+	Key       string // the device's own name for it: the same sale's receipt sent again replaces it
+	Data      []byte
+	CreatedAt time.Time
+}
+
+// ReceiptLimits bound the receipts one kiosk device, and all of one
+// merchant's devices, may store a day; 0 = unbounded.
+type ReceiptLimits struct {
+	PerDevice, PerMerchant int
+}
+
+// MaxReceiptData is the largest receipt the stores take.
+const MaxReceiptData = 8 << 10
 
 var (
 	// ErrClosed: the relay is shutting down and stores nothing more.
@@ -154,6 +187,12 @@ var (
 	// ClaimLimits.PerDevice or PerMerchant.
 	ErrDeviceClaimLimit   = errors.New("relay: the device has claimed as many orders as it may")
 	ErrMerchantClaimLimit = errors.New("relay: the merchant's devices have claimed as many orders as they may")
+	// ErrReceiptNotFound: no receipt has that id.
+	ErrReceiptNotFound = errors.New("relay: receipt not found")
+	// ErrDeviceReceiptLimit, ErrMerchantReceiptLimit: a new receipt would
+	// pass ReceiptLimits.PerDevice or PerMerchant.
+	ErrDeviceReceiptLimit   = errors.New("relay: the device has stored as many receipts as it may today")
+	ErrMerchantReceiptLimit = errors.New("relay: the merchant's devices have stored as many receipts as they may today")
 )
 
 // ClaimLimits bound what one kiosk token can make the relay store (the

@@ -16,6 +16,11 @@ const (
 	TypeSubscribed   = "subscribed"   // relay → kiosk: replay for that subscription is complete
 	TypeNotification = "notification" // relay → kiosk
 	TypeError        = "error"        // relay → kiosk
+	// TypeReceipt stores an e-receipt (KioskFrame.Receipt) for the
+	// customer to open; the relay answers TypeReceiptStored with its URL,
+	// or TypeError, each carrying the frame's Ref.
+	TypeReceipt       = "receipt"        // kiosk → relay
+	TypeReceiptStored = "receipt_stored" // relay → kiosk
 )
 
 // HeaderUDID is the handshake header in which a kiosk names its device
@@ -25,9 +30,11 @@ const HeaderUDID = "X-QRKiosk-UDID"
 // Limits on what a kiosk may send: QFPay caps out_trade_no at 128 bytes
 // and udid at 40.
 const (
-	MaxOutTradeNo   = 128
-	MaxUDID         = 64
-	MaxInboundFrame = 1024 // one kiosk → relay frame, in bytes
+	MaxOutTradeNo = 128
+	MaxUDID       = 64
+	// MaxInboundFrame is one kiosk → relay frame, in bytes: a receipt's
+	// eight texts of MaxReceiptText bytes fit even escaped as JSON.
+	MaxInboundFrame = 16 << 10
 )
 
 // KioskFrame is a kiosk → relay frame. A subscription names at least one
@@ -37,6 +44,9 @@ type KioskFrame struct {
 	Type       string `json:"type"`
 	OutTradeNo string `json:"out_trade_no,omitempty"`
 	UDID       string `json:"udid,omitempty"`
+	// Ref names a receipt frame; the relay's answer carries it back.
+	Ref     string   `json:"ref,omitempty"`
+	Receipt *Receipt `json:"receipt,omitempty"`
 }
 
 // RelayFrame is a relay → kiosk frame. An error about a subscription
@@ -57,4 +67,7 @@ type RelayFrame struct {
 	Replay     bool       `json:"replay,omitempty"`
 	Replayed   *int       `json:"replayed,omitempty"`
 	Error      string     `json:"error,omitempty"`
+	// Ref and URL answer a receipt frame: where the customer opens it.
+	Ref string `json:"ref,omitempty"`
+	URL string `json:"url,omitempty"`
 }

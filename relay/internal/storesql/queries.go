@@ -35,21 +35,45 @@ func CountClaim(l store.ClaimLimits, quota func(args ...any) (int, error), merch
 	if l.TTL <= 0 {
 		return nil
 	}
+	return countQuota(quota, merchant, now, ClaimHours(l.TTL), "new orders within "+l.TTL.String(),
+		limit{udid, l.PerDevice, store.ErrDeviceClaimLimit}, limit{"", l.PerMerchant, store.ErrMerchantClaimLimit})
+}
+
+// ReceiptQuotaSQL is ClaimQuotaSQL for the receipts' own counts.
+var ReceiptQuotaSQL = strings.ReplaceAll(ClaimQuotaSQL, "claim_quota", "receipt_quota")
+
+// ReceiptDay is the window the receipt limits count in.
+const ReceiptDay = 24 * time.Hour
+
+// CountReceipt is CountClaim for a new receipt, within a day; quota runs
+// ReceiptQuotaSQL.
+func CountReceipt(l store.ReceiptLimits, quota func(args ...any) (int, error), merchant, udid string, now time.Time) error {
+	return countQuota(quota, merchant, now, ClaimHours(ReceiptDay), "new receipts within 24h",
+		limit{udid, l.PerDevice, store.ErrDeviceReceiptLimit}, limit{"", l.PerMerchant, store.ErrMerchantReceiptLimit})
+}
+
+// limit is one count a quota keeps: a device's (or, udid "", the
+// merchant's), at most max (0 = unbounded), err past it.
+type limit struct {
+	udid string
+	max  int
+	err  error
+}
+
+// countQuota counts one more in each limit's hourly bucket and checks the
+// sum of the last hours buckets.
+func countQuota(quota func(args ...any) (int, error), merchant string, now time.Time, hours int64, what string, limits ...limit) error {
 	hour := ClaimHour(now)
-	for _, c := range []struct {
-		udid  string
-		limit int
-		err   error
-	}{{udid, l.PerDevice, store.ErrDeviceClaimLimit}, {"", l.PerMerchant, store.ErrMerchantClaimLimit}} {
-		if c.limit <= 0 {
+	for _, c := range limits {
+		if c.max <= 0 {
 			continue
 		}
-		n, err := quota(merchant, c.udid, hour, hour-ClaimHours(l.TTL))
+		n, err := quota(merchant, c.udid, hour, hour-hours)
 		if err != nil {
-			return fmt.Errorf("relay: claim: %w", err)
+			return fmt.Errorf("relay: quota: %w", err)
 		}
-		if n > c.limit {
-			return fmt.Errorf("%w: %d new orders within %v, at most %d", c.err, n-1, l.TTL, c.limit)
+		if n > c.max {
+			return fmt.Errorf("%w: %d %s, at most %d", c.err, n-1, what, c.max)
 		}
 	}
 	return nil
