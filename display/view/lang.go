@@ -155,15 +155,19 @@ func (l Languages) Default() Order {
 // Lines are the texts to stack for n in order o, each language once: a
 // line the same as one above it is left out (most wallet names, and many
 // short texts, are written the same in both Chinese scripts).
-func Lines(n payment.Names, o Order) []string {
-	out := make([]string, 0, 3)
+func Lines(n payment.Names, o Order) []string { return TextOf(n, o, Ink).Lines }
+
+// TextOf is n's lines in order o, each with its language, in tone.
+func TextOf(n payment.Names, o Order, tone Tone) Text {
+	t := Text{Tone: tone}
 	for _, l := range o {
 		s := l.of(n)
-		if s != "" && !slices.Contains(out, s) {
-			out = append(out, s)
+		if s != "" && !slices.Contains(t.Lines, s) {
+			t.Lines = append(t.Lines, s)
+			t.Langs = append(t.Langs, l)
 		}
 	}
-	return out
+	return t
 }
 
 // Inline joins a short label's languages on one line.

@@ -56,10 +56,11 @@ const (
 	SignMinus Sign = "minus" // cancelled
 )
 
-// Text is a message's lines, one a language in the view's order, and its
-// colour.
+// Text is a message's lines, one a language in the view's order, the
+// language of each, and its colour.
 type Text struct {
 	Lines []string
+	Langs []Lang
 	Tone  Tone
 }
 
@@ -193,7 +194,7 @@ func (m *Model) AskForCode(amount payment.Amount) View {
 	v := m.base(o)
 	v.AmountLabel, v.Amount = Inline(txtAmount, o), amount.Display()
 	v.Page = PageCreating
-	v.Title = Text{Lines: Lines(txtShowCode, o), Tone: Primary}
+	v.Title = TextOf(txtShowCode, o, Primary)
 	v.Note = Text{Tone: Muted}
 	m.cur = m.next(v)
 	return m.cur
@@ -238,7 +239,7 @@ func (m *Model) idle() View {
 	v.Merchant = m.cfg.MerchantName
 	v.Welcome, v.Accept = Inline(txtWelcome, o), Inline(txtWeAccept, o)
 	for _, w := range m.cfg.Wallets {
-		v.Wallets = append(v.Wallets, Text{Lines: Lines(w.Name, o), Tone: Ink})
+		v.Wallets = append(v.Wallets, TextOf(w.Name, o, Ink))
 	}
 	return v
 }
@@ -251,11 +252,11 @@ func (m *Model) order(snap payment.Snapshot) View {
 	v.AmountLabel, v.Amount = Inline(txtAmount, o), snap.Amount.Display()
 	creating := func(title, note payment.Names, act bool) View {
 		v.Page = PageCreating
-		v.Title = Text{Lines: Lines(title, o), Tone: Ink}
+		v.Title = TextOf(title, o, Ink)
 		if act {
 			v.Title.Tone = Primary
 		}
-		v.Note = Text{Lines: Lines(note, o), Tone: Muted}
+		v.Note = TextOf(note, o, Muted)
 		return v
 	}
 	switch {
@@ -286,20 +287,20 @@ func (m *Model) order(snap payment.Snapshot) View {
 func (m *Model) awaiting(v View, snap payment.Snapshot) View {
 	o := v.Order
 	v.Page = PageAwaiting
-	v.Wallet = Text{Lines: Lines(snap.PayType.Name, o), Tone: Ink}
+	v.Wallet = TextOf(snap.PayType.Name, o, Ink)
 	v.Created, v.Deadline = snap.Created, snap.Deadline
 	v.ExpiresLabel = expiresLabel(o)
 	modules, err := m.modules(snap.QRCode)
 	switch {
 	case err != nil:
 		// The QR cannot be drawn: the shop's problem, said as such.
-		v.Title = Text{Lines: Lines(reasonShop, o), Tone: Primary}
+		v.Title = TextOf(reasonShop, o, Primary)
 	case snap.Cancelling:
 		// The QR must not be scanned any more: take it away rather than
 		// let a customer pay an order being withdrawn.
-		v.Title = Text{Lines: Lines(txtCancelling, o), Tone: Primary}
+		v.Title = TextOf(txtCancelling, o, Primary)
 	default:
-		v.Title = Text{Lines: Lines(txtScanToPay, o), Tone: Primary}
+		v.Title = TextOf(txtScanToPay, o, Primary)
 		v.QR, v.Modules = snap.QRCode, modules
 	}
 	return v
@@ -317,16 +318,17 @@ func (m *Model) result(v View, snap payment.Snapshot) View {
 	o := v.Order
 	v.Page, v.Hold = PageResult, m.cfg.ResultHold
 	var title, detail payment.Names
+	var tone Tone
 	amount := ""
 	switch snap.State {
 	case payment.StatePaid:
-		v.Sign, v.Title.Tone, title, amount = SignCheck, Success, txtPaid, snap.Amount.Display()
+		v.Sign, tone, title, amount = SignCheck, Success, txtPaid, snap.Amount.Display()
 	case payment.StateFailed:
-		v.Sign, v.Title.Tone, title, detail = SignCross, Error, txtFailed, failureReason(snap.Code)
+		v.Sign, tone, title, detail = SignCross, Error, txtFailed, failureReason(snap.Code)
 	case payment.StateExpired:
-		v.Sign, v.Title.Tone, title, detail = SignClock, Warning, txtExpired, txtAskCashier
+		v.Sign, tone, title, detail = SignClock, Warning, txtExpired, txtAskCashier
 	default:
-		v.Sign, v.Title.Tone, title = SignMinus, Muted, txtCancelled
+		v.Sign, tone, title = SignMinus, Muted, txtCancelled
 	}
 	if (snap.State == payment.StateExpired || snap.State == payment.StateCancelled) && !snap.Withdrawn {
 		// The gateway could not withdraw the QR (or the scanned payment
@@ -344,9 +346,9 @@ func (m *Model) result(v View, snap payment.Snapshot) View {
 			detail = txtDoNotConfirm
 		}
 	}
-	v.Title.Lines = Lines(title, o)
+	v.Title = TextOf(title, o, tone)
 	v.Amount = amount
-	v.Note = Text{Lines: Lines(detail, o), Tone: Ink}
+	v.Note = TextOf(detail, o, Ink)
 	return v
 }
 
