@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"qrkiosk/display/view"
 	"qrkiosk/internal/chromiumtest"
 	"qrkiosk/internal/golden"
 	"qrkiosk/internal/webdisplay"
@@ -60,6 +61,14 @@ func testLogo() image.Image {
 		}
 	}
 	return img
+}
+
+// viewConfig is a shop named name (the test's default when "").
+func viewConfig(name string) view.Config {
+	if name == "" {
+		name = "Lucky Star Café 福星茶餐廳"
+	}
+	return view.Config{MerchantName: name}
 }
 
 // open makes the displays of a kiosk whose data directory is dir.

@@ -117,6 +117,7 @@ type State struct {
 	Page          string   `json:"page"`
 	Order         string   `json:"order"`
 	QR            bool     `json:"qr"`
+	QRDraws       int      `json:"qrDraws"`
 	LastMessageAt float64  `json:"lastMessageAt"`
 	QRHiddenAt    float64  `json:"qrHiddenAt"`
 	QRHiddenFor   string   `json:"qrHiddenFor"`

@@ -12,6 +12,7 @@ const state = {
   link: 'connecting', // connecting | live | stale | pairing
   seq: 0, page: '', order: '',
   qr: false, // a QR is drawn
+  qrDraws: 0, // how many times one was drawn
   lastMessageAt: 0, // performance.now() of the kiosk's last message
   qrHiddenAt: 0, qrHiddenFor: '', // when and why the QR was last taken away
   cues: [],
@@ -171,6 +172,8 @@ function show() {
   if (v.page === 'awaiting' && v.qr) {
     drawQR();
     tick();
+  } else {
+    hideQR(v.page === 'awaiting' ? 'withdrawn' : v.page);
   }
 }
 
@@ -204,7 +207,6 @@ function showAwaiting(v) {
   }));
   $('countdown').hidden = !v.qr;
   $('qrph').hidden = !!v.qr;
-  if (!v.qr) hideQR('withdrawn');
 }
 
 const STROKES = { // the Fyne screen's signs, in a 100×100 box
@@ -330,6 +332,7 @@ function drawQR() {
   });
   c.hidden = false;
   state.qr = true;
+  state.qrDraws++;
   $('countdown').style.width = (m * n) / dpr + 'px';
 }
 
