@@ -16,6 +16,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"qrkiosk/display/view"
 	"qrkiosk/payment"
 	"qrkiosk/payment/qfpay"
 	"qrkiosk/payment/scanforpay"
@@ -47,6 +48,9 @@ const (
 	EnvSound = "QRKIOSK_SOUND"
 	// EnvLogo is the merchant's logo on the customer's idle screen.
 	EnvLogo = "QRKIOSK_LOGO"
+	// EnvLanguages orders the customer screens' languages: "wallet" (each
+	// order's wallet decides) or a fixed "en,zh-Hant,zh-Hans".
+	EnvLanguages = "QRKIOSK_LANGUAGES"
 )
 
 // Gateways the kiosk can charge through.
@@ -76,8 +80,10 @@ type File struct {
 	Sound *bool `toml:"sound"`
 	// Logo is a PNG or JPEG shown on the customer's idle screen; a
 	// relative path is read from the config file's folder.
-	Logo  string `toml:"logo"`
-	QFPay struct {
+	Logo string `toml:"logo"`
+	// Languages orders the customer screens' texts (see EnvLanguages).
+	Languages string `toml:"languages"`
+	QFPay     struct {
 		Env      string `toml:"env"`
 		BaseURL  string `toml:"base_url"`
 		AppCode  string `toml:"appcode"`
@@ -123,6 +129,8 @@ type Config struct {
 	// Logo is the path of the merchant's logo ("" = none), checked to be
 	// a PNG or JPEG image.
 	Logo string
+	// Languages orders every customer screen's texts.
+	Languages view.Languages
 	// Warnings are settings that work but put something at risk (a token
 	// sent in clear, a key others can read); config check prints them and
 	// the kiosk logs them at start.
@@ -283,6 +291,7 @@ func fromFile(path string, f File, getenv func(string) string) (Config, error) {
 		c.readLayout(get),
 		c.readSound(get),
 		c.readLogo(get),
+		c.readLanguages(get),
 		c.checkRelay(),
 	))
 	c.Warnings = append(c.Warnings, fileModeWarning(path, f)...)

@@ -51,6 +51,7 @@ func fileSettings(path string, f File) map[string]string {
 		EnvRelayURL:       f.RelayURL,
 		EnvRelayToken:     f.RelayToken,
 		EnvLogo:           f.Logo,
+		EnvLanguages:      f.Languages,
 	}
 	if f.Sound != nil {
 		file[EnvSound] = strconv.FormatBool(*f.Sound)

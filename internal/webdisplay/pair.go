@@ -131,7 +131,8 @@ func deviceName(ua string, taken []string) string {
 }
 
 // tokenFrom is the display token the websocket request offers beside the
-// displays' subprotocol; "" when it offers none, or not exactly one.
+// displays' subprotocol; "" when it offers none, not exactly one, or one
+// not shaped as a token.
 func tokenFrom(r *http.Request) string {
 	var token string
 	found, proto := 0, false
@@ -144,7 +145,7 @@ func tokenFrom(r *http.Request) string {
 			found++
 		}
 	}
-	if !proto || found != 1 {
+	if !proto || found != 1 || !validToken(token) {
 		return ""
 	}
 	return token
