@@ -193,7 +193,7 @@ func TestPairingCode(t *testing.T) {
 	if status, a := c.pair(fmt.Sprintf(`{"code": %q}`, wrong)); status != http.StatusForbidden || a["error"] != "wrong code: 4 tries left" {
 		t.Errorf("wrong code: %d %v", status, a)
 	}
-	for _, body := range []string{``, `{}`, `{"code": 123456}`, `{"code": "1", "token": "x"}`, `[]`, `{"code": "1"} {}`} {
+	for _, body := range []string{``, `{}`, `{"code": 123456}`, `{"code": "1", "token": "x"}`, `[]`, `{"code": "1"} {}`, `{"code": "1"}}`, `{"Code": "1"}`} {
 		if status, _ := c.pair(body); status != http.StatusBadRequest {
 			t.Errorf("body %q: %d, want 400", body, status)
 		}

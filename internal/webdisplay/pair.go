@@ -29,18 +29,25 @@ const (
 	tokenPrefix = "token."
 )
 
-// parsePairRequest reads {"code": "..."}: one JSON object with the one
-// field, a string. The code itself is checked by lan.Codes.
+// parsePairRequest reads {"code": "..."}: one JSON object with that one
+// member, a string, named exactly so. The code itself is checked by
+// lan.Codes.
 func parsePairRequest(body []byte) (string, error) {
-	var req struct {
-		Code *string `json:"code"`
-	}
+	bad := errors.New(`the request must be {"code": "<the 6 digits shown on the kiosk>"}`)
+	var req map[string]json.RawMessage
 	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil || dec.More() || req.Code == nil {
-		return "", errors.New(`the request must be {"code": "<the 6 digits shown on the kiosk>"}`)
+	if err := dec.Decode(&req); err != nil || len(req) != 1 {
+		return "", bad
 	}
-	return *req.Code, nil
+	if _, err := dec.Token(); err != io.EOF { // nothing after the object
+		return "", bad
+	}
+	raw, ok := req["code"]
+	var code string
+	if !ok || json.Unmarshal(raw, &code) != nil {
+		return "", bad
+	}
+	return code, nil
 }
 
 // pairAnswer is the pairing's answer: the token, or why not.

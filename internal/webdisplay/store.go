@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -84,8 +85,8 @@ func parseStore(b []byte) ([]Display, error) {
 	if err := dec.Decode(&f); err != nil {
 		return nil, err
 	}
-	if dec.More() {
-		return nil, errors.New("more than one JSON value")
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("more after the list")
 	}
 	if len(f.Displays) > MaxDisplays {
 		return nil, fmt.Errorf("%d displays, at most %d", len(f.Displays), MaxDisplays)

@@ -94,6 +94,7 @@ func TestDamagedStore(t *testing.T) {
 		"bad hash":     mustJSON(t, []Display{{ID: good.ID, Name: "x", Hash: "00"}}),
 		"control name": mustJSON(t, []Display{{ID: good.ID, Name: "a\x1b[2J", Hash: good.Hash}}),
 		"two values":   `{"displays": []} {}`,
+		"trailing":     `{"displays": []}}`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
