@@ -181,8 +181,10 @@ func newWindows(a fyne.App, k *kiosk.Kiosk, o kiosk.WindowOptions, ctx context.C
 	// background of its own. Set before any widget is built.
 	m := metricsFor(cashierSize)
 	a.Settings().SetTheme(&paneTheme{Theme: display.Theme(theme.DefaultTheme()), text: m.text, light: single})
-	screenCfg := display.ScreenConfig{MerchantName: cfg.MerchantName, Wallets: cfg.PayTypes, Demo: k.Demo != nil, OnWhite: single, Logo: loadLogo(cfg.Logo, w.log)}
+	screenCfg := display.ScreenConfig{MerchantName: cfg.MerchantName, Wallets: cfg.PayTypes, Demo: k.Demo != nil, OnWhite: single, Logo: loadLogo(cfg.Logo, w.log),
+		Languages: cfg.Languages}
 	deps := w.cashierDeps(k, ctx, cashierSize)
+	deps.Displays, deps.ServeDisplays = w.displays(k, screenCfg.Logo)
 	if single {
 		w.openSingle(cw, display.NewScreen(screenCfg), deps, cashierSize)
 	} else {

@@ -16,6 +16,7 @@ import (
 	"qrkiosk/internal/journal"
 	"qrkiosk/internal/scan"
 	"qrkiosk/internal/settle"
+	"qrkiosk/internal/webdisplay"
 	"qrkiosk/payment"
 	"qrkiosk/payment/paymenttest"
 	"qrkiosk/payment/qfpay"
@@ -89,6 +90,9 @@ type harnessOpt struct {
 	single bool
 	// noCPM: a gateway that takes no scanned customer codes.
 	noCPM bool
+	// displays are browser displays served by serveDisplays.
+	displays      *webdisplay.Displays
+	serveDisplays func() (string, error)
 }
 
 func newHarness(t *testing.T, o harnessOpt) *harness {
@@ -187,6 +191,7 @@ func newHarness(t *testing.T, o harnessOpt) *harness {
 	if o.demo {
 		deps.Demo = fakeDemo{h.gw}
 	}
+	deps.Displays, deps.ServeDisplays = o.displays, o.serveDisplays
 	content := func() fyne.CanvasObject { return h.c.content }
 	if o.single {
 		customer := display.NewScreen(display.ScreenConfig{MerchantName: "Test Shop", Wallets: wallets, Demo: o.demo, OnWhite: true,

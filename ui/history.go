@@ -43,6 +43,8 @@ type historyDeps struct {
 	// OnPanel is told when the refund panel opens or closes (the pane
 	// lays itself out again).
 	OnPanel func()
+	// Tools are the manager's other tools, under the title (nil: none).
+	Tools fyne.CanvasObject
 }
 
 // historyView is the cashier's view of today's business from the journal:
@@ -108,7 +110,12 @@ func (h *historyView) build() {
 	totalsTitle := widget.NewLabelWithStyle("Totals (paid − refunded)", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	// One scroll for all of it: the refund panel, the totals and the list
 	// fit any window, and the panel opens at the top.
-	h.scroll = container.NewVScroll(container.NewVBox(h.title, h.panel, totalsTitle, h.totals, h.list))
+	var top fyne.CanvasObject = h.title
+	if h.deps.Tools != nil {
+		// Under the title, which is long enough on its own.
+		top = container.NewVBox(h.title, container.NewHBox(h.deps.Tools))
+	}
+	h.scroll = container.NewVScroll(container.NewVBox(top, h.panel, totalsTitle, h.totals, h.list))
 	h.content = h.scroll
 }
 

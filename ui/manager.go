@@ -9,10 +9,10 @@ import (
 	"qrkiosk/internal/pin"
 )
 
-// managerTools are what the pane opens only after the manager PIN: for now
-// the tablet's Today & refunds, whose screen faces customers. The refund
-// panel checks the same PIN against the same lock-out (pins), so wrong
-// tries add up wherever they are typed.
+// managerTools are what the pane opens only after the manager PIN: the
+// tablet's Today & refunds, whose screen faces customers, and the customer
+// displays. The refund panel checks the same PIN against the same lock-out
+// (pins), so wrong tries add up wherever they are typed.
 type managerTools struct {
 	hash    string // the manager PIN's salted hash; "" = none configured
 	pins    *pin.Guard
@@ -21,14 +21,32 @@ type managerTools struct {
 	log     *slog.Logger
 }
 
-// askPIN asks for the manager PIN before open runs (the tablet's
-// "Today & refunds": all the day's sales, on a screen customers see).
-// The hash check is slow by design, so it runs off the Fyne goroutine.
-func (t *managerTools) askPIN(open func()) {
+// managerGate is one tool behind the manager PIN: its title and why it
+// asks for the PIN.
+type managerGate struct {
+	title string
+	why   string // what the PIN protects, said on the PIN pad
+	none  string // what stays closed when no manager PIN is configured
+}
+
+// todaysSales guards the tablet's Today & refunds.
+var todaysSales = managerGate{
+	title: "Today & refunds",
+	why:   "Manager PIN: today's sales are private on a screen customers see.",
+	none:  "Today's sales are shown here only after the manager PIN",
+}
+
+// askPIN asks for the manager PIN before the tablet's Today & refunds
+// opens (all the day's sales, on a screen that faces customers).
+func (t *managerTools) askPIN(open func()) { t.askPINFor(todaysSales, open) }
+
+// askPINFor asks for the manager PIN before open runs. The hash check is
+// slow by design, so it runs off the Fyne goroutine.
+func (t *managerTools) askPINFor(g managerGate, open func()) {
 	if t.hash == "" {
 		t.dialogs.openPad(pinPadSpec{
-			title:      "Today & refunds",
-			explain:    "Today's sales are shown here only after the manager PIN, and no manager PIN is configured (manager_pin_hash in config.toml; qrkiosk config hash-pin makes it).",
+			title:      g.title,
+			explain:    g.none + ", and no manager PIN is configured (manager_pin_hash in config.toml; qrkiosk config hash-pin makes it).",
 			okText:     "OK",
 			cancelText: "Close",
 			onOK:       func(p *pinPad, _ string) { p.finish() },
@@ -36,8 +54,8 @@ func (t *managerTools) askPIN(open func()) {
 		return
 	}
 	t.dialogs.openPad(pinPadSpec{
-		title:      "Today & refunds",
-		explain:    "Manager PIN: today's sales are private on a screen customers see.",
+		title:      g.title,
+		explain:    g.why,
 		okText:     "Open",
 		cancelText: "Cancel",
 		withKeypad: true,
@@ -55,7 +73,7 @@ func (t *managerTools) askPIN(open func()) {
 					p.finish()
 					open()
 				case errors.Is(err, pin.ErrWrong):
-					t.log.Warn("wrong manager PIN for today's sales", "locked_for", locked)
+					t.log.Warn("wrong manager PIN", "for", g.title, "locked_for", locked)
 					msg := "Wrong manager PIN."
 					if locked > 0 {
 						msg = fmt.Sprintf("Wrong manager PIN. Too many wrong: locked for %s.", pin.LockedText(locked))
