@@ -319,3 +319,88 @@ func cssColor(t *testing.T, s string) color.Color {
 	}
 	return color.NRGBA{R: r, G: g, B: b, A: 0xff}
 }
+
+// TestInstallableFullScreen: the browser reads the page's manifest without
+// a complaint, as a full-screen app with home-screen icons.
+func TestInstallableFullScreen(t *testing.T) {
+	d := open(t, t.TempDir(), webdisplay.Config{})
+	_, tab := pairedTablet(t, d, tablet)
+	var m struct {
+		URL    string `json:"url"`
+		Errors []struct {
+			Message string `json:"message"`
+		} `json:"errors"`
+		Parsed struct {
+			Display string `json:"display"`
+			Icons   []struct {
+				Sizes string `json:"sizes"`
+			} `json:"icons"`
+		} `json:"parsed"`
+		Data string `json:"data"`
+	}
+	if err := tab.Page.Call("Page.getAppManifest", nil, &m); err != nil {
+		t.Fatal(err)
+	}
+	if m.URL == "" || len(m.Errors) > 0 || !strings.Contains(m.Data, `"display": "fullscreen"`) {
+		t.Errorf("manifest %s: errors %+v\n%s", m.URL, m.Errors, m.Data)
+	}
+	var viewport, apple string
+	tab.Eval(`document.querySelector('meta[name=viewport]').content`, &viewport)
+	tab.Eval(`document.querySelector('meta[name=apple-mobile-web-app-capable]').content`, &apple)
+	if !strings.Contains(viewport, "width=device-width") || apple != "yes" {
+		t.Errorf("viewport %q, apple-mobile-web-app-capable %q", viewport, apple)
+	}
+}
+
+// TestPageIdlesQuietly: on the welcome the page lays nothing out again
+// (its only timer waits for the heartbeat), and a countdown redraws once a
+// second at most.
+func TestPageIdlesQuietly(t *testing.T) {
+	d := open(t, t.TempDir(), webdisplay.Config{})
+	_, tab := pairedTablet(t, d, tablet)
+	if err := tab.Page.Call("Performance.enable", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	metrics := func() (layouts, styles float64) {
+		var r struct {
+			Metrics []struct {
+				Name  string  `json:"name"`
+				Value float64 `json:"value"`
+			} `json:"metrics"`
+		}
+		if err := tab.Page.Call("Performance.getMetrics", nil, &r); err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range r.Metrics {
+			switch m.Name {
+			case "LayoutCount":
+				layouts = m.Value
+			case "RecalcStyleCount":
+				styles = m.Value
+			}
+		}
+		return layouts, styles
+	}
+	// Counted over the page's own heartbeats, not a wall-clock wait.
+	heartbeats := func(n int) {
+		start := tab.State().LastMessageAt
+		tab.Wait(fmt.Sprintf("%d heartbeats", n), func(s displaytest.State) bool { return s.LastMessageAt-start >= float64(n)*600-50 })
+	}
+	heartbeats(1)
+	l0, s0 := metrics()
+	heartbeats(5)
+	if l1, s1 := metrics(); l1 != l0 || s1 != s0 {
+		t.Errorf("the welcome laid out %v times and restyled %v times over five heartbeats, want none", l1-l0, s1-s0)
+	}
+	d.Show(order(t, "alipayhk"))
+	tab.Wait("the QR", func(s displaytest.State) bool { return s.QR })
+	heartbeats(1)
+	l0, _ = metrics()
+	start := tab.State().LastMessageAt
+	heartbeats(5) // three seconds
+	l1, _ := metrics()
+	secs := (tab.State().LastMessageAt - start) / 1000
+	if n := l1 - l0; n > secs+1 {
+		t.Errorf("the countdown laid out %v times in %.1f s, want at most one a second", n, secs)
+	}
+}

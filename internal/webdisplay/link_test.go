@@ -447,3 +447,38 @@ func TestAPageReadsAllItAsks(t *testing.T) {
 		}
 	}
 }
+
+// TestSilentDisplayDropped: a display whose network went quiet answers no
+// ping: its link is dropped (a frozen tablet holds nothing of the kiosk's
+// open), and it comes back as a new link when the network does.
+func TestSilentDisplayDropped(t *testing.T) {
+	d := open(t, t.TempDir(), webdisplay.Config{Timing: webdisplay.Timing{PongWait: 900 * time.Millisecond, WriteWait: 300 * time.Millisecond}})
+	k := displaytest.Serve(t, d, displaytest.Options{})
+	c := newClient(t, k)
+	code, _ := d.NewCode()
+	ws := c.connect(c.pairWith(code))
+	// The Go client answers pings while it reads.
+	go func() {
+		for {
+			if _, _, err := ws.NextReader(); err != nil {
+				return
+			}
+		}
+	}()
+	links := func() int { return d.Paired()[0].Links }
+	waitFor(t, "the link counted", func() bool { return links() == 1 })
+	k.Link.Freeze()
+	waitFor(t, "the silent link dropped", func() bool { return links() == 0 })
+	k.Link.Thaw()
+}
+
+// waitFor polls cond for up to 10 s (a bound for a stuck test, not a
+// timing requirement).
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for end := time.Now().Add(10 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatalf("%s: not within 10 s", what)
+		}
+	}
+}
