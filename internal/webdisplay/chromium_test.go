@@ -1,6 +1,7 @@
 package webdisplay_test
 
 import (
+	"context"
 	"fmt"
 	"image/color"
 	"math"
@@ -402,5 +403,35 @@ func TestPageIdlesQuietly(t *testing.T) {
 	secs := (tab.State().LastMessageAt - start) / 1000
 	if n := l1 - l0; n > secs+1 {
 		t.Errorf("the countdown laid out %v times in %.1f s, want at most one a second", n, secs)
+	}
+}
+
+// TestTabletComesBack: a paired tablet needs nobody after a restart of
+// either side: reopened, it connects with its token; the kiosk restarted
+// (its displays read from the same data directory), it finds it again.
+func TestTabletComesBack(t *testing.T) {
+	dir := t.TempDir()
+	d := open(t, dir, webdisplay.Config{})
+	k, tab := pairedTablet(t, d, tablet)
+
+	// The tablet restarts: the page opens again from its home screen.
+	if err := tab.Page.Navigate(k.URL()); err != nil {
+		t.Fatal(err)
+	}
+	tab.Wait("live again without pairing", func(s displaytest.State) bool { return s.Link == "live" })
+
+	// The kiosk restarts.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	k.Stop(ctx)
+	d.Close()
+	d2 := open(t, dir, webdisplay.Config{})
+	k2 := displaytest.Serve(t, d2, displaytest.Options{Certs: k.Certs})
+	k.Link.Retarget(k2.Addr)
+	snap := order(t, "alipayhk")
+	d2.Show(snap)
+	tab.Wait("the restarted kiosk's QR", func(s displaytest.State) bool { return s.Link == "live" && s.QR })
+	if got := displaytest.DecodeQR(tab.Screenshot()); got != snap.QRCode {
+		t.Errorf("after the kiosk's restart the tablet reads %q", got)
 	}
 }

@@ -45,15 +45,21 @@ type Options struct {
 	Log *slog.Logger
 	// Now is the clock of the server's rate limits (nil: time.Now).
 	Now func() time.Time
+	// Certs are the server's (nil: a new CA and certificate); a kiosk
+	// restarted keeps its own.
+	Certs *lan.Certs
 }
 
 // Serve starts a LAN server on 127.0.0.1 with d's routes, and the proxy
 // in front of it; both stop when the test ends.
 func Serve(t testing.TB, d *webdisplay.Displays, o Options) *Kiosk {
 	t.Helper()
-	certs, err := lan.EnsureCerts(t.TempDir(), time.Now(), lan.Hosts{Name: "kiosk-test"})
-	if err != nil {
-		t.Fatal(err)
+	certs := o.Certs
+	if certs == nil {
+		var err error
+		if certs, err = lan.EnsureCerts(t.TempDir(), time.Now(), lan.Hosts{Name: "kiosk-test"}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
@@ -71,13 +77,16 @@ func Serve(t testing.TB, d *webdisplay.Displays, o Options) *Kiosk {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		s.Shutdown(ctx)
+		k.Stop(ctx)
 		if err := <-served; !errors.Is(err, http.ErrServerClosed) {
 			t.Errorf("Serve: %v", err)
 		}
 	})
 	return k
 }
+
+// Stop shuts the server down (the kiosk quits); the proxy stays.
+func (k *Kiosk) Stop(ctx context.Context) { k.Server.Shutdown(ctx) }
 
 // Tablet is a headless Chromium page showing the display.
 type Tablet struct {

@@ -54,6 +54,14 @@ func (p *Proxy) Thaw() {
 	p.mu.Unlock()
 }
 
+// Retarget relays new links to target (the kiosk restarted elsewhere on
+// this machine; the tablets still reach it at Addr).
+func (p *Proxy) Retarget(target string) {
+	p.mu.Lock()
+	p.target = target
+	p.mu.Unlock()
+}
+
 // Cut closes every open link at once (new ones are still accepted).
 func (p *Proxy) Cut() {
 	p.mu.Lock()
@@ -74,7 +82,10 @@ func (p *Proxy) accept() {
 }
 
 func (p *Proxy) relay(c net.Conn) {
-	up, err := net.Dial("tcp", p.target)
+	p.mu.Lock()
+	target := p.target
+	p.mu.Unlock()
+	up, err := net.Dial("tcp", target)
 	if err != nil {
 		c.Close()
 		return
