@@ -51,6 +51,11 @@ func TestTabletShowsTheKiosksQR(t *testing.T) {
 	if got := displaytest.DecodeQR(tab.Screenshot()); got != "" {
 		t.Errorf("a QR is still readable after the payment: %q", got)
 	}
+	for _, line := range tab.Page.Console() {
+		if strings.HasPrefix(line, "error") || strings.HasPrefix(line, "exception") {
+			t.Errorf("the page's console: %s", line)
+		}
+	}
 }
 
 // TestLostLinkHidesTheQR: when the link goes quiet (Wi-Fi gone), is cut,
@@ -229,16 +234,18 @@ func TestTabletSizes(t *testing.T) {
 	failed.State, failed.Code = payment.StateFailed, qfpay.CodeSlowNetworkDontRepay
 	payable := order(t, "fps")
 	payable.State = payment.StateCancelled
-	urgent := order(t, "wechat")
-	urgent.Amount.Minor = 123456789
-	urgent.Deadline = time.Now().Add(25 * time.Second)
 	states := []struct {
 		name string
 		show func(d *webdisplay.Displays)
 	}{
 		{"idle", func(d *webdisplay.Displays) { d.Idle() }},
 		{"qr_alipayhk", func(d *webdisplay.Displays) { d.Show(order(t, "alipayhk")) }},
-		{"qr_wechat_urgent", func(d *webdisplay.Displays) { d.Show(urgent) }},
+		{"qr_wechat_urgent", func(d *webdisplay.Displays) {
+			urgent := order(t, "wechat")
+			urgent.Amount.Minor = 123456789
+			urgent.Deadline = time.Now().Add(25 * time.Second)
+			d.Show(urgent)
+		}},
 		{"paid", func(d *webdisplay.Displays) {
 			s := order(t, "alipayhk")
 			s.State = payment.StatePaid
