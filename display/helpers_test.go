@@ -186,3 +186,14 @@ func assertGolden(t *testing.T, name string, img *image.NRGBA) {
 	t.Helper()
 	golden.Assert(t, name, img, *update)
 }
+
+// shown is the lines a trilingual text shows, top to bottom.
+func shown(t trilingual) []string {
+	var out []string
+	for _, line := range t {
+		if line.Visible() {
+			out = append(out, line.Text)
+		}
+	}
+	return out
+}

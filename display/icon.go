@@ -6,6 +6,8 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+
+	"qrkiosk/display/view"
 )
 
 // resultIcon is the big sign of a result drawn with shapes (no icon font or
@@ -24,6 +26,10 @@ var (
 	strokesCross = [][2]fyne.Position{{{X: 0.34, Y: 0.34}, {X: 0.66, Y: 0.66}}, {{X: 0.66, Y: 0.34}, {X: 0.34, Y: 0.66}}}
 	strokesClock = [][2]fyne.Position{{{X: 0.5, Y: 0.5}, {X: 0.5, Y: 0.25}}, {{X: 0.5, Y: 0.5}, {X: 0.69, Y: 0.6}}}
 	strokesMinus = [][2]fyne.Position{{{X: 0.3, Y: 0.5}, {X: 0.7, Y: 0.5}}}
+
+	signStrokes = map[view.Sign][][2]fyne.Position{
+		view.SignCheck: strokesCheck, view.SignCross: strokesCross, view.SignClock: strokesClock, view.SignMinus: strokesMinus,
+	}
 )
 
 func newResultIcon() *resultIcon {

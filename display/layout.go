@@ -11,7 +11,6 @@ import (
 	"fyne.io/fyne/v2/theme"
 
 	"qrkiosk/assets"
-	"qrkiosk/payment"
 )
 
 // The customer screen is laid out in proportions of whatever size it gets,
@@ -191,12 +190,12 @@ func (l *columnLayout) Layout(_ []fyne.CanvasObject, size fyne.Size) {
 
 func (l *columnLayout) MinSize([]fyne.CanvasObject) fyne.Size { return fyne.NewSize(1, 1) }
 
-// trilingual is a text shown as stacked lines: English, Traditional and
-// Simplified Chinese, the last hidden where it is the same as the one above.
+// trilingual is a text shown as stacked lines, one a language in the
+// order the view gives (view.Lines), the unused ones hidden.
 type trilingual [3]*canvas.Text
 
-// newTrilingual makes the three lines with their bands: English at weight
-// en, each Chinese line at zh.
+// newTrilingual makes the three lines with their bands: the first (the
+// language read first) at weight en, each of the others at zh.
 func newTrilingual(en, zh float32, group int, bold bool, c color.Color) (trilingual, []band) {
 	var t trilingual
 	bands := make([]band, 3)
@@ -211,8 +210,12 @@ func newTrilingual(en, zh float32, group int, bold bool, c color.Color) (triling
 	return t, bands
 }
 
-func (t trilingual) set(n payment.Names) {
-	ls := lines(n)
+func (t trilingual) set(ls []string) {
+	if len(ls) == 0 {
+		// One empty line keeps its band: the page is laid out the same
+		// with or without a note.
+		ls = []string{""}
+	}
 	for i, line := range t {
 		if i < len(ls) {
 			setText(line, ls[i])

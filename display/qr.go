@@ -4,13 +4,11 @@ import (
 	"fmt"
 	"image"
 
-	qrcode "github.com/skip2/go-qrcode"
+	"qrkiosk/display/view"
 )
 
-// quietZone is the white margin around the symbol, in modules, that
-// ISO/IEC 18004 asks for. Wallet scanners are tolerant, but the counter's
-// glare and a phone held at an angle are not: keep the whole zone.
-const quietZone = 4
+// quietZone is the white margin around the symbol, in modules.
+const quietZone = view.QuietZone
 
 // QRImage encodes content as a QR code (error correction M) and draws it
 // black on white into a size×size image. Every module is the same whole
@@ -19,22 +17,11 @@ const quietZone = 4
 // pixel (canvas.ImageScalePixels, at its own size): scaling it by a
 // non-integer factor or smoothing it makes modules uneven and blurs edges.
 func QRImage(content string, size int) (*image.Gray, error) {
-	bm, err := qrBitmap(content)
+	bm, err := view.QRModules(content)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("display: %w", err)
 	}
 	return rasterQR(bm, size)
-}
-
-// qrBitmap encodes content without a border: the quiet zone is drawn by
-// rasterQR, which knows the pixel size.
-func qrBitmap(content string) ([][]bool, error) {
-	q, err := qrcode.New(content, qrcode.Medium)
-	if err != nil {
-		return nil, fmt.Errorf("display: encode QR: %w", err)
-	}
-	q.DisableBorder = true
-	return q.Bitmap(), nil
 }
 
 // moduleSize is the pixels per module for an n-module symbol in size pixels,

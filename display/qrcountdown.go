@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"image"
+	"slices"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -11,12 +12,11 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"qrkiosk/payment"
+	"qrkiosk/display/view"
 )
 
-// urgentBelow is when the countdown turns red: half a minute is about what a
-// customer needs to open a wallet app and scan.
-const urgentBelow = 30 * time.Second
+// urgentBelow is when the countdown turns red.
+const urgentBelow = view.UrgentBelow
 
 // clock is the time and the timers the screen uses: the real ones in the app,
 // fakes in tests (Fyne's test driver runs fyne.Do on the calling goroutine,
@@ -49,6 +49,8 @@ type QRCountdown struct {
 	bitmap   [][]bool
 	created  time.Time
 	deadline time.Time
+	// label is the countdown's label, in the order's languages.
+	label []string
 }
 
 func newQRCountdown(clk clock) *QRCountdown {
@@ -57,19 +59,12 @@ func newQRCountdown(clk clock) *QRCountdown {
 	return q
 }
 
-// SetOrder shows content as a QR code counting down to deadline. created is
-// when the order was rung up: the bar shows the share of the time left.
-func (q *QRCountdown) SetOrder(content string, created, deadline time.Time) error {
-	if content != q.content {
-		bm, err := qrBitmap(content)
-		if err != nil {
-			return err
-		}
-		q.content, q.bitmap = content, bm
-	}
-	q.created, q.deadline = created, deadline
+// setOrder shows the view's QR counting down to its deadline; the bar
+// shows the share of the time since the order was rung up that is left.
+func (q *QRCountdown) setOrder(v view.View) {
+	q.content, q.bitmap = v.QR, v.Modules
+	q.created, q.deadline, q.label = v.Created, v.Deadline, v.ExpiresLabel
 	q.Refresh()
-	return nil
 }
 
 // Remaining is the time left to scan, never negative. It is measured on the
@@ -126,28 +121,28 @@ func (q *QRCountdown) CreateRenderer() fyne.WidgetRenderer {
 	r.img.ScaleMode = canvas.ImageScalePixels
 	r.img.FillMode = canvas.ImageFillStretch
 	r.clock.Alignment = fyne.TextAlignTrailing
-	// Two lines: English, then both Chinese scripts side by side; three
-	// would each be too small to read at a counter.
+	// Two lines (view.View.ExpiresLabel): three would each be too small
+	// to read at a counter.
 	label, labelBands := newTrilingual(1, 1, 1, false, colMuted)
 	r.label = label
 	for i := range r.label {
 		r.label[i].Alignment = fyne.TextAlignLeading
 	}
-	r.label.set(payment.Names{En: txtExpiresIn.En, ZhHant: txtExpiresIn.ZhHant + "  " + txtExpiresIn.ZhHans})
 	r.labels = column(0, labelBands...)
 	r.objects = []fyne.CanvasObject{r.img, r.labels, r.clock, r.track, r.bar}
 	return r
 }
 
 type qrRenderer struct {
-	q       *QRCountdown
-	img     *canvas.Image
-	label   trilingual
-	labels  *fyne.Container
-	clock   *canvas.Text
-	track   *canvas.Rectangle
-	bar     *canvas.Rectangle
-	objects []fyne.CanvasObject
+	q        *QRCountdown
+	img      *canvas.Image
+	label    trilingual
+	labelSet []string // the lines label shows
+	labels   *fyne.Container
+	clock    *canvas.Text
+	track    *canvas.Rectangle
+	bar      *canvas.Rectangle
+	objects  []fyne.CanvasObject
 
 	size fyne.Size
 	// what the raster in img was drawn for
@@ -262,6 +257,11 @@ func (r *qrRenderer) Refresh() {
 	}
 	r.clock.Color = ink
 	r.bar.FillColor = barCol
+	if !slices.Equal(r.labelSet, r.q.label) {
+		r.labelSet = r.q.label
+		r.label.set(r.q.label)
+		r.labels.Refresh()
+	}
 	if track, muted := th.Color(theme.ColorNameDisabled, v), th.Color(theme.ColorNamePlaceHolder, v); r.track.FillColor != track || r.label[0].Color != muted {
 		r.track.FillColor = track
 		r.label.setColor(muted)

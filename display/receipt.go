@@ -4,18 +4,18 @@ import (
 	"image"
 	"image/color"
 	"math"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 
+	"qrkiosk/display/view"
 	"qrkiosk/payment"
 )
 
 // ReceiptHold is how long the Paid page stays once its receipt QR shows:
 // time to take a phone out and scan it.
-const ReceiptHold = 10 * time.Second
+const ReceiptHold = view.ReceiptHold
 
 // txtReceipt labels the receipt QR, so it is never taken for a payment QR.
 var txtReceipt = payment.Names{En: "Receipt", ZhHant: "收據", ZhHans: "收据"}
@@ -56,22 +56,23 @@ func (s *Screen) withReceipt(page *fyne.Container) *fyne.Container {
 
 // ShowReceipt puts the e-receipt's link as a small, labelled QR on the
 // Paid page of the sale outTradeNo, and keeps that page ReceiptHold from
-// now; over any other page, or another sale's result, it shows nothing.
-// Call it on the Fyne goroutine.
+// now; over any other page, or another sale's result, it shows nothing
+// (view.Model.Receipt decides). Call it on the Fyne goroutine.
 func (s *Screen) ShowReceipt(outTradeNo, link string) {
-	if s.result.Hidden || s.resultFor != outTradeNo+"/"+payment.StatePaid.String() {
+	if v, ok := s.model.Receipt(outTradeNo, link); ok {
+		s.render(v)
+	}
+}
+
+// set shows the view's receipt QR, or takes the card away when it has
+// none (a new result has no receipt yet).
+func (r *receiptCard) set(link string, modules [][]bool) {
+	if link == "" {
+		r.hide()
 		return
 	}
-	bm, err := qrBitmap(link)
-	if err != nil {
-		return
-	}
-	s.receipt.bitmap, s.receipt.link = bm, link
-	s.receipt.setShown(true)
-	s.result.Refresh()
-	s.repaint(s.result)
-	s.cancelHold()
-	s.holdFor(ReceiptHold)
+	r.bitmap, r.link = modules, link
+	r.setShown(true)
 }
 
 // hide takes the card away: a new result has no receipt yet.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"image"
 	"image/color"
-	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -12,11 +11,12 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 
+	"qrkiosk/display/view"
 	"qrkiosk/payment"
 )
 
 // DefaultResultHold is how long a result stays on the customer screen.
-const DefaultResultHold = 5 * time.Second
+const DefaultResultHold = view.DefaultResultHold
 
 // ScreenConfig is what the customer screen shows besides the orders.
 type ScreenConfig struct {
@@ -38,21 +38,29 @@ type ScreenConfig struct {
 	// own. Under software OpenGL that full-screen fill, redrawn with every
 	// countdown tick, is about 2 points of a core.
 	OnWhite bool
+	// Languages orders every text (zero: as each order's wallet wants).
+	Languages view.Languages
+}
+
+func (cfg ScreenConfig) view() view.Config {
+	return view.Config{MerchantName: cfg.MerchantName, Wallets: cfg.Wallets, Demo: cfg.Demo, ResultHold: cfg.ResultHold, Languages: cfg.Languages}
 }
 
 // Screen is the customer-facing screen: idle (merchant name and the
 // accepted wallets), then for each order its amount, wallet, QR and
 // countdown, then the result, and back to idle by itself. Every text is in
-// English, Traditional and Simplified Chinese. It draws what Show gives it
-// and never decides an order's state.
+// English, Traditional and Simplified Chinese, in the order the wallet's
+// customers read them. It draws what its view.Model derives from what Show
+// gives it and never decides an order's state.
 //
 // A Screen is used from the Fyne goroutine only. Several can live side by
 // side (the cashier pane embeds a small one as its mirror).
 type Screen struct {
-	cfg  ScreenConfig
-	clk  clock
-	th   *customerTheme
-	root fyne.CanvasObject
+	cfg   ScreenConfig
+	model *view.Model
+	clk   clock
+	th    *customerTheme
+	root  fyne.CanvasObject
 	// canvas is the window showing the screen (SetCanvas); nil: found
 	// through the driver.
 	canvas fyne.Canvas
@@ -65,12 +73,14 @@ type Screen struct {
 	// creating also asks for the customer's payment code (AskForCode) and
 	// follows a scanned code's payment, which has no QR.
 	creating       *fyne.Container
+	creatingLabel  *canvas.Text
 	creatingAmount *canvas.Text
 	creatingWallet trilingual
 	creatingNote   trilingual
 
 	awaiting      *fyne.Container
 	awaitHeading  trilingual
+	awaitLabel    *canvas.Text
 	awaitAmount   *canvas.Text
 	awaitWallet   trilingual
 	qr            *QRCountdown
@@ -86,8 +96,6 @@ type Screen struct {
 	resultDetail    trilingual
 	resultDetailBox *fyne.Container
 	stopHold        context.CancelFunc
-	// resultFor is the order and state of the last result shown.
-	resultFor string
 	// receipt is the e-receipt's QR over a Paid page (receipt.go).
 	receipt *receiptCard
 }
@@ -98,13 +106,7 @@ func NewScreen(cfg ScreenConfig) *Screen {
 }
 
 func newScreen(cfg ScreenConfig, clk clock) *Screen {
-	if cfg.ResultHold <= 0 {
-		cfg.ResultHold = DefaultResultHold
-	}
-	if cfg.Wallets == nil {
-		cfg.Wallets = payment.MPMPayTypes()
-	}
-	s := &Screen{cfg: cfg, clk: clk, th: newCustomerTheme()}
+	s := &Screen{cfg: cfg, model: view.NewModel(cfg.view()), clk: clk, th: newCustomerTheme()}
 	s.buildIdle()
 	s.buildCreating()
 	s.buildAwaiting()
@@ -112,7 +114,7 @@ func newScreen(cfg ScreenConfig, clk clock) *Screen {
 	s.pages = container.NewStack(s.idle, s.creating, s.awaiting, s.result)
 
 	bannerText := newText(true, color.White)
-	setText(bannerText, inline(txtDemo))
+	setText(bannerText, s.model.Current().Banner)
 	s.banner = container.NewStack(flat(s.color(theme.ColorNameWarning)),
 		column(0.18, band{obj: bannerText, weight: 1}))
 	s.banner.Hidden = !cfg.Demo
@@ -126,7 +128,7 @@ func newScreen(cfg ScreenConfig, clk clock) *Screen {
 	// Built whole before the override: objects added later would not get
 	// the customer theme.
 	s.root = container.NewThemeOverride(content, s.th)
-	s.showPage(s.idle)
+	s.render(s.model.Current())
 	return s
 }
 
@@ -141,87 +143,70 @@ func (s *Screen) SetCanvas(c fyne.Canvas) { s.canvas = c }
 // Show draws the order as the snapshot describes it. Call it on the Fyne
 // goroutine (fyne.Do from an observer) with every new snapshot of the order.
 func (s *Screen) Show(snap payment.Snapshot) {
-	key := snap.OutTradeNo + "/" + snap.State.String()
-	if snap.State.Final() && key == s.resultFor {
-		return // already shown: a repeat neither extends its hold nor brings it back
-	}
-	s.cancelHold()
-	switch {
-	case snap.State.Final():
-		s.cancelTick()
-		s.showResult(snap)
-		s.resultFor = key
-		s.startHold()
-	case snap.State == payment.StateAwaitingPayment && snap.ConfirmingPaid && !snap.Cancelling:
-		// A push says paid and the gateway is asked: the customer who
-		// just paid is not shown the QR again, nor "paid" before it is.
-		s.cancelTick()
-		s.showCreating(snap.Amount, walletName(snap.PayType), txtProcessing, false)
-	case snap.State == payment.StateAwaitingPayment && snap.QRCode != "":
-		s.showAwaiting(snap)
-	case snap.PayType.Mode == payment.CPM:
-		// A scanned code: no QR, and the customer may have to approve
-		// the payment in the wallet app.
-		s.cancelTick()
-		switch {
-		case snap.Cancelling:
-			s.showCreating(snap.Amount, txtCancelling, payment.Names{}, false)
-		case snap.Confirming:
-			s.showCreating(snap.Amount, txtConfirmOnPhone, txtConfirmHint, true)
-		default:
-			s.showCreating(snap.Amount, walletName(snap.PayType), txtProcessing, false)
-		}
-	default: // creating, or awaiting before the QR is known
-		s.cancelTick()
-		s.showCreating(snap.Amount, snap.PayType.Name, txtPreparing, false)
+	if v, changed := s.model.Show(snap); changed {
+		s.render(v)
 	}
 }
 
 // AskForCode asks the customer to show the wallet's payment code to the
 // cashier's scanner, for amount. The next Show (the scanned code's order)
 // or Idle replaces it.
-func (s *Screen) AskForCode(amount payment.Amount) {
-	s.cancelHold()
-	s.cancelTick()
-	s.resultFor = ""
-	s.showCreating(amount, txtShowCode, payment.Names{}, true)
-}
+func (s *Screen) AskForCode(amount payment.Amount) { s.render(s.model.AskForCode(amount)) }
 
 // Idle shows the welcome screen at once (the cashier stopped waiting for
 // a scan, say).
-func (s *Screen) Idle() {
+func (s *Screen) Idle() { s.render(s.model.Idle()) }
+
+// render draws v: its page, the countdown while it offers a QR, the hold
+// of a result.
+func (s *Screen) render(v view.View) {
 	s.cancelHold()
-	s.cancelTick()
-	s.resultFor = ""
-	s.showPage(s.idle)
+	if !v.QRShown() {
+		s.cancelTick()
+	}
+	switch v.Page {
+	case view.PageCreating:
+		s.showCreating(v)
+	case view.PageAwaiting:
+		s.showAwaiting(v)
+	case view.PageResult:
+		s.showResult(v)
+		s.startHold(v.Seq, v.Hold)
+	default:
+		s.showPage(s.idle)
+	}
 }
 
-// showCreating shows the amount with a heading under it (what to do, in
+// showCreating shows the amount with a title under it (what to do, in
 // the primary colour when the customer has something to do) and a note.
-func (s *Screen) showCreating(amount payment.Amount, heading, note payment.Names, act bool) {
-	setText(s.creatingAmount, amount.Display())
-	s.creatingWallet.set(heading)
-	if act {
-		s.creatingWallet.setColor(s.color(theme.ColorNamePrimary))
-	} else {
-		s.creatingWallet.setColor(s.color(theme.ColorNameForeground))
-	}
-	s.creatingNote.set(note)
+func (s *Screen) showCreating(v view.View) {
+	setText(s.creatingLabel, v.AmountLabel)
+	setText(s.creatingAmount, v.Amount)
+	s.creatingWallet.set(v.Title.Lines)
+	s.creatingWallet.setColor(s.tone(v.Title.Tone))
+	s.creatingNote.set(v.Note.Lines)
 	s.showPage(s.creating)
-}
-
-// walletName names an order's wallet; the all-in-one type of a scanned
-// code, whose wallet the gateway tells from the code, is just "Payment
-// code".
-func walletName(p payment.PayType) payment.Names {
-	if p.Code == payment.AllInOneCPM {
-		return txtPaymentCode
-	}
-	return p.Name
 }
 
 func (s *Screen) color(n fyne.ThemeColorName) color.Color {
 	return s.th.Color(n, theme.VariantLight)
+}
+
+// tone is the customer theme's colour for a view's tone.
+func (s *Screen) tone(t view.Tone) color.Color {
+	switch t {
+	case view.Muted:
+		return s.color(theme.ColorNamePlaceHolder)
+	case view.Primary:
+		return s.color(theme.ColorNamePrimary)
+	case view.Success:
+		return s.color(theme.ColorNameSuccess)
+	case view.Error:
+		return s.color(theme.ColorNameError)
+	case view.Warning:
+		return s.color(theme.ColorNameWarning)
+	}
+	return s.color(theme.ColorNameForeground)
 }
 
 func (s *Screen) showPage(p *fyne.Container) {
@@ -251,22 +236,25 @@ func (s *Screen) repaint(obj fyne.CanvasObject) {
 
 func (s *Screen) buildIdle() {
 	ink, muted := s.color(theme.ColorNameForeground), s.color(theme.ColorNamePlaceHolder)
+	// The welcome is the same every time: drawn once, from the model's
+	// first view.
+	idle := s.model.Current()
 	merchant := newText(true, ink)
-	setText(merchant, s.cfg.MerchantName)
-	merchant.Hidden = s.cfg.MerchantName == ""
+	setText(merchant, idle.Merchant)
+	merchant.Hidden = idle.Merchant == ""
 	logo := canvas.NewImageFromImage(s.cfg.Logo)
 	logo.FillMode = canvas.ImageFillContain
 	logo.ScaleMode = canvas.ImageScaleSmooth
 	logo.Hidden = s.cfg.Logo == nil
 	welcome := newText(false, s.color(theme.ColorNamePrimary))
-	setText(welcome, inline(txtWelcome))
+	setText(welcome, idle.Welcome)
 	accept := newText(false, muted)
-	setText(accept, inline(txtWeAccept))
+	setText(accept, idle.Accept)
 
 	tiles := &walletTiles{aspect: 2.3, gap: 0.18}
-	for _, w := range s.cfg.Wallets {
-		names, _ := newTrilingual(1, 1, 0, true, ink)
-		names.set(w.Name)
+	for _, w := range idle.Wallets {
+		names, _ := newTrilingual(1, 1, 0, true, s.tone(w.Tone))
+		names.set(w.Lines)
 		tiles.tiles = append(tiles.tiles, walletTile{bg: canvas.NewRectangle(s.color(theme.ColorNameInputBackground)), names: names})
 	}
 	s.idle = column(0.05,
@@ -283,15 +271,13 @@ func (s *Screen) buildIdle() {
 
 func (s *Screen) buildCreating() {
 	ink, muted := s.color(theme.ColorNameForeground), s.color(theme.ColorNamePlaceHolder)
-	label := newText(false, muted)
-	setText(label, inline(txtAmount))
+	s.creatingLabel = newText(false, muted)
 	s.creatingAmount = newText(true, ink)
 	wallet, walletBands := newTrilingual(0.75, 0.6, 1, true, ink)
 	s.creatingWallet = wallet
 	preparing, preparingBands := newTrilingual(0.6, 0.5, 2, false, muted)
-	preparing.set(txtPreparing)
 	s.creatingNote = preparing
-	bands := []band{spacer(0.6), {obj: label, weight: 0.5}, {obj: s.creatingAmount, weight: 2}}
+	bands := []band{spacer(0.6), {obj: s.creatingLabel, weight: 0.5}, {obj: s.creatingAmount, weight: 2}}
 	bands = append(bands, walletBands...)
 	bands = append(bands, spacer(0.7))
 	bands = append(bands, preparingBands...)
@@ -303,15 +289,15 @@ func (s *Screen) buildAwaiting() {
 	ink, muted := s.color(theme.ColorNameForeground), s.color(theme.ColorNamePlaceHolder)
 	heading, headingBands := newTrilingual(0.95, 0.7, 1, true, s.color(theme.ColorNamePrimary))
 	s.awaitHeading = heading
-	label := newText(false, muted)
-	setText(label, inline(txtAmount))
+	s.awaitLabel = newText(false, muted)
 	s.awaitAmount = newText(true, ink)
-	wallet, walletBands := newTrilingual(0.85, 0.65, 2, true, ink)
+	// English may come second: 0.7 keeps it readable on an upright screen.
+	wallet, walletBands := newTrilingual(0.85, 0.7, 2, true, ink)
 	s.awaitWallet = wallet
 
 	bands := []band{spacer(0.3)}
 	bands = append(bands, headingBands...)
-	bands = append(bands, spacer(0.4), band{obj: label, weight: 0.6}, band{obj: s.awaitAmount, weight: 1.8}, spacer(0.3))
+	bands = append(bands, spacer(0.4), band{obj: s.awaitLabel, weight: 0.6}, band{obj: s.awaitAmount, weight: 1.8}, spacer(0.3))
 	bands = append(bands, walletBands...)
 	bands = append(bands, spacer(0.3))
 	info := column(0.06, bands...)
@@ -324,30 +310,23 @@ func (s *Screen) buildAwaiting() {
 	s.awaiting = container.New(splitLayout{}, info, qrArea)
 }
 
-func (s *Screen) showAwaiting(snap payment.Snapshot) {
-	setText(s.awaitAmount, snap.Amount.Display())
-	s.awaitWallet.set(snap.PayType.Name)
-
-	err := s.qr.SetOrder(snap.QRCode, snap.Created, snap.Deadline)
-	if snap.Cancelling || err != nil {
-		// The QR must not be scanned any more (or cannot be drawn): take it
-		// away rather than let a customer pay an order being withdrawn.
-		s.cancelTick()
-		if err != nil {
-			s.awaitHeading.set(reasonShop)
-		} else {
-			s.awaitHeading.set(txtCancelling)
-		}
+func (s *Screen) showAwaiting(v view.View) {
+	setText(s.awaitLabel, v.AmountLabel)
+	setText(s.awaitAmount, v.Amount)
+	s.awaitWallet.set(v.Wallet.Lines)
+	s.awaitHeading.set(v.Title.Lines)
+	s.qr.setOrder(v)
+	if !v.QRShown() {
+		// Withdrawn, or it cannot be drawn: a placeholder where it was.
 		s.qr.Hide()
 		s.qrPlaceholder.Show()
 		s.showPage(s.awaiting)
 		return
 	}
-	s.awaitHeading.set(txtScanToPay)
 	s.qrPlaceholder.Hide()
 	s.qr.Show()
 	s.showPage(s.awaiting)
-	order := snap.OutTradeNo + "/" + snap.QRCode + "/" + snap.Deadline.String()
+	order := v.OutTradeNo + "/" + v.QR + "/" + v.Deadline.String()
 	if s.stopTick == nil || s.tickFor != order {
 		s.cancelTick()
 		ctx, cancel := context.WithCancel(context.Background())
@@ -381,55 +360,23 @@ func (s *Screen) buildResult() {
 	s.result = s.withReceipt(column(0.05, bands...))
 }
 
-func (s *Screen) showResult(snap payment.Snapshot) {
-	var (
-		icon          [][2]fyne.Position
-		col           color.Color
-		title, detail payment.Names
-		amount        string
-	)
-	switch snap.State {
-	case payment.StatePaid:
-		icon, col, title, amount = strokesCheck, s.color(theme.ColorNameSuccess), txtPaid, snap.Amount.Display()
-	case payment.StateFailed:
-		icon, col, title, detail = strokesCross, s.color(theme.ColorNameError), txtFailed, failureReason(snap.Code)
-	case payment.StateExpired:
-		icon, col, title, detail = strokesClock, s.color(theme.ColorNameWarning), txtExpired, txtAskCashier
-	default:
-		icon, col, title = strokesMinus, s.color(theme.ColorNamePlaceHolder), txtCancelled
-	}
-	if (snap.State == payment.StateExpired || snap.State == payment.StateCancelled) && !snap.Withdrawn {
-		// The gateway could not withdraw the QR (or the scanned payment
-		// still open on the customer's phone): say so, whatever else.
-		detail = txtDoNotPay
-		if snap.PayType.Mode == payment.CPM {
-			detail = txtDoNotConfirm
-		}
-	}
-	if snap.NotConfirmed {
-		detail = reasonNotConfirmed
-		if !snap.Withdrawn {
-			// Still open on the phone: approving it now would charge a
-			// customer the cashier is about to charge again.
-			detail = txtDoNotConfirm
-		}
-	}
-	s.receipt.hide()
-	s.resultIcon.set(icon, col)
-	s.resultTitle.set(title)
+// showResult shows the result's sign and title in its colour, with the
+// amount paid or what to do next under them.
+func (s *Screen) showResult(v view.View) {
+	col := s.tone(v.Title.Tone)
+	s.resultIcon.set(signStrokes[v.Sign], col)
+	s.resultTitle.set(v.Title.Lines)
+	s.receipt.set(v.Receipt, v.ReceiptModules)
 	s.resultTitle.setColor(col)
-	setText(s.resultAmount, amount)
-	s.resultDetail.set(detail)
-	s.resultDetailBox.Hidden = amount != ""
+	setText(s.resultAmount, v.Amount)
+	s.resultDetail.set(v.Note.Lines)
+	s.resultDetailBox.Hidden = v.Amount != ""
 	s.showPage(s.result)
 }
 
-// startHold goes back to idle after the result hold, unless another Show
-// comes first.
-func (s *Screen) startHold() { s.holdFor(s.cfg.ResultHold) }
-
-// holdFor goes back to idle after hold, unless another Show comes first.
-func (s *Screen) holdFor(hold time.Duration) {
+// startHold goes back to idle after the hold of view seq, unless another
+// view comes first.
+func (s *Screen) startHold(seq uint64, hold time.Duration) {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stopHold = cancel
 	clk := s.clk
@@ -438,8 +385,11 @@ func (s *Screen) holdFor(hold time.Duration) {
 		case <-ctx.Done():
 		case <-clk.after(hold):
 			clk.do(func() {
-				if ctx.Err() == nil {
-					s.showPage(s.idle)
+				if ctx.Err() != nil {
+					return
+				}
+				if v, ok := s.model.EndHold(seq); ok {
+					s.render(v)
 				}
 			})
 		}
@@ -452,6 +402,3 @@ func (s *Screen) cancelHold() {
 		s.stopHold = nil
 	}
 }
-
-// inline joins the languages of a short label on one line.
-func inline(n payment.Names) string { return strings.Join(lines(n), "   ") }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"slices"
 	"testing"
 	"time"
 
@@ -161,7 +162,7 @@ func TestResultHold(t *testing.T) {
 	s.Show(late)
 	late.State, late.Late = payment.StatePaid, true
 	s.Show(late)
-	if !s.result.Visible() || s.resultTitle[0].Text != txtPaid.En {
+	if !s.result.Visible() || !slices.Equal(shown(s.resultTitle), []string{"付款成功，謝謝！", "Paid — thank you", "支付成功，谢谢！"}) {
 		t.Error("paid late: not shown as paid")
 	}
 
@@ -197,7 +198,7 @@ func TestCancellingHidesQR(t *testing.T) {
 	s.Show(snap)
 	snap.Cancelling = true
 	s.Show(snap)
-	if s.qr.Visible() || s.awaitHeading[0].Text != txtCancelling.En {
+	if s.qr.Visible() || !slices.Equal(shown(s.awaitHeading), []string{"正在取消⋯", "Cancelling…"}) {
 		t.Error("cancelling: the QR is still offered")
 	}
 	img := capture(w)
@@ -215,8 +216,8 @@ func TestConfirmingPaidHidesQR(t *testing.T) {
 	s.Show(snap)
 	snap.ConfirmingPaid = true
 	s.Show(snap)
-	if !s.creating.Visible() || s.awaiting.Visible() || s.creatingNote[0].Text != txtProcessing.En {
-		t.Errorf("confirming a pushed payment: note %q, want %q without the QR", s.creatingNote[0].Text, txtProcessing.En)
+	if want := []string{"正在處理付款⋯", "Processing payment…", "正在处理付款⋯"}; !s.creating.Visible() || s.awaiting.Visible() || !slices.Equal(shown(s.creatingNote), want) {
+		t.Errorf("confirming a pushed payment: note %q, want %q without the QR", shown(s.creatingNote), want)
 	}
 	if box, _ := blackBox(capture(w)); !box.Empty() {
 		t.Errorf("confirming a pushed payment: QR modules still drawn at %v", box)
@@ -233,8 +234,9 @@ func TestFailedShowsReason(t *testing.T) {
 	snap := order(t)
 	snap.State, snap.Code, snap.Reason = payment.StateFailed, qfpay.CodeBankBusy, "The banking system is busy"
 	s.Show(snap)
-	if s.resultDetail[0].Text != reasonBusy.En || s.resultDetail[1].Text != reasonBusy.ZhHant || s.resultDetail[2].Text != reasonBusy.ZhHans {
-		t.Errorf("failed: detail %q, want the busy reason in three languages", s.resultDetail[0].Text)
+	// Alipay HK: Traditional Chinese first.
+	if want := []string{"付款系統繁忙，請稍後再試。", "The payment system is busy. Please try again in a moment.", "支付系统繁忙，请稍后再试。"}; !slices.Equal(shown(s.resultDetail), want) {
+		t.Errorf("failed: detail %q, want the busy reason in three languages, %q", shown(s.resultDetail), want)
 	}
 	if s.resultTitle[0].Color != s.color(theme.ColorNameError) {
 		t.Error("failed: title not red")
@@ -249,8 +251,8 @@ func TestCancelledScanStillOpenSaysDoNotConfirm(t *testing.T) {
 	snap := with(order(t), payment.StateCancelled)
 	snap.QRCode, snap.PayType, snap.Withdrawn = "", cpmType(t, "805808"), false
 	s.Show(*snap)
-	if s.resultDetail[0].Text != txtDoNotConfirm.En || s.resultDetail[1].Text != txtDoNotConfirm.ZhHant {
-		t.Errorf("cancelled scanned code, not withdrawn: detail %q, want %q", s.resultDetail[0].Text, txtDoNotConfirm.En)
+	if got := shown(s.resultDetail); len(got) != 3 || got[1] != "Do not approve it on your phone. Approved? Tell the cashier." || got[0] != "請勿在手機上批准。如已批准，請告知收銀員。" {
+		t.Errorf("cancelled scanned code, not withdrawn: detail %q, want do-not-approve, Traditional Chinese first (PayMe)", got)
 	}
 }
 

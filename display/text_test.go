@@ -12,16 +12,16 @@ import (
 	"fyne.io/fyne/v2/theme"
 
 	"qrkiosk/assets"
+	"qrkiosk/display/view"
 	"qrkiosk/payment"
-	"qrkiosk/payment/qfpay"
 )
 
-// allTexts is every customer text: each payment.Names literal in text.go
-// (read from the source, so a text added there is checked without being
-// listed here) and the wallet names.
+// allTexts is every customer text: each payment.Names literal in
+// view/text.go (read from the source, so a text added there is checked
+// without being listed here) and the wallet names.
 func allTexts(t *testing.T) []payment.Names {
 	t.Helper()
-	f, err := parser.ParseFile(token.NewFileSet(), "text.go", nil, 0)
+	f, err := parser.ParseFile(token.NewFileSet(), "view/text.go", nil, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func allTexts(t *testing.T) []payment.Names {
 		return false
 	})
 	if len(out) < 20 {
-		t.Fatalf("found %d texts in text.go", len(out))
+		t.Fatalf("found %d texts in view/text.go", len(out))
 	}
 	for _, p := range append(payment.MPMPayTypes(), payment.CPMPayTypes()...) {
 		out = append(out, p.Name)
@@ -66,22 +66,6 @@ func TestTextsAreTrilingual(t *testing.T) {
 	for _, n := range allTexts(t) {
 		if n.En == "" || n.ZhHant == "" || n.ZhHans == "" {
 			t.Errorf("%+v: every customer text needs English, Traditional and Simplified Chinese", n)
-		}
-	}
-}
-
-func TestFailureReason(t *testing.T) {
-	if got := failureReason(qfpay.CodeInsufficientBalance); got != reasonInsufficient {
-		t.Errorf("insufficient balance: got %q", got.En)
-	}
-	for _, c := range []payment.Code{"", "9999", qfpay.CodeSuccess} {
-		if got := failureReason(c); got != reasonDefault {
-			t.Errorf("code %q: got %q, want the default", c, got.En)
-		}
-	}
-	for c := range failureReasons {
-		if !qfpay.Known(c) {
-			t.Errorf("reason for %q, which is not in the gateway's table", c)
 		}
 	}
 }
@@ -108,8 +92,8 @@ func TestTextsHaveGlyphs(t *testing.T) {
 	}
 	texts := []string{"HK$1,234,567.89", "US$0.50", "¥1,500", "€12.00", "฿99.00", "00:00", "Lucky Star Café 福星茶餐廳"}
 	for _, n := range allTexts(t) {
-		texts = append(texts, lines(n)...)
-		texts = append(texts, inline(n))
+		texts = append(texts, view.Lines(n, view.DefaultOrder)...)
+		texts = append(texts, view.Inline(n, view.DefaultOrder))
 	}
 	for _, s := range texts {
 		for _, bold := range []bool{false, true} {

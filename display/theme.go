@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 
 	"qrkiosk/assets"
+	"qrkiosk/display/view"
 )
 
 // Theme returns base with the bundled font (Latin and Chinese) for every
@@ -27,24 +28,23 @@ func (t *fontTheme) Font(s fyne.TextStyle) fyne.Resource {
 }
 
 // customerTheme is the customer screen's look whatever the app's theme and
-// the OS's dark mode: light, so the QR sits in white and reads as a printed
-// code, with darker text and result colours than Fyne's light palette, which
-// is pale from a metre away.
+// the OS's dark mode: view's palette, light.
 type customerTheme struct{ fontTheme }
 
 func newCustomerTheme() *customerTheme {
 	return &customerTheme{fontTheme{Theme: theme.DefaultTheme()}}
 }
 
+// The customer screens' palette (view's, shared with the browser display).
 var (
-	colInk     = color.NRGBA{R: 0x1a, G: 0x1a, B: 0x1a, A: 0xff}
-	colMuted   = color.NRGBA{R: 0x5f, G: 0x63, B: 0x68, A: 0xff}
-	colPrimary = color.NRGBA{R: 0x00, G: 0x69, B: 0x5c, A: 0xff}
-	colSuccess = color.NRGBA{R: 0x2e, G: 0x7d, B: 0x32, A: 0xff}
-	colError   = color.NRGBA{R: 0xc6, G: 0x28, B: 0x28, A: 0xff}
-	colWarning = color.NRGBA{R: 0xa8, G: 0x4a, B: 0x00, A: 0xff}
-	colPanel   = color.NRGBA{R: 0xf1, G: 0xf3, B: 0xf4, A: 0xff}
-	colTrack   = color.NRGBA{R: 0xdd, G: 0xe1, B: 0xe3, A: 0xff}
+	colInk     = view.Ink.Color()
+	colMuted   = view.Muted.Color()
+	colPrimary = view.Primary.Color()
+	colSuccess = view.Success.Color()
+	colError   = view.Error.Color()
+	colWarning = view.Warning.Color()
+	colPanel   = view.Panel
+	colTrack   = view.Track
 )
 
 func (t *customerTheme) Color(n fyne.ThemeColorName, _ fyne.ThemeVariant) color.Color {

@@ -220,8 +220,10 @@ func (w *windows) show(k *kiosk.Kiosk) {
 		title += " — DEMO"
 	}
 	cw := w.wins[0]
-	screenCfg := display.ScreenConfig{MerchantName: cfg.MerchantName, Wallets: cfg.PayTypes, Demo: k.Demo != nil, OnWhite: w.opts.Layout == config.LayoutSingle, Logo: loadLogo(cfg.Logo, w.log)}
+	screenCfg := display.ScreenConfig{MerchantName: cfg.MerchantName, Wallets: cfg.PayTypes, Demo: k.Demo != nil, OnWhite: w.opts.Layout == config.LayoutSingle, Logo: loadLogo(cfg.Logo, w.log),
+		Languages: cfg.Languages}
 	deps := w.cashierDeps(k, w.paneCtx, w.cashierSize)
+	deps.Displays, deps.ServeDisplays = w.displays(k, screenCfg.Logo)
 	if w.opts.Layout == config.LayoutSingle {
 		cw.SetTitle(title)
 		w.openSingle(cw, display.NewScreen(screenCfg), deps, w.cashierSize)

@@ -13,6 +13,7 @@ import (
 	"qrkiosk/internal/kiosk"
 	"qrkiosk/internal/pin"
 	"qrkiosk/internal/sound"
+	"qrkiosk/internal/webdisplay"
 	"qrkiosk/payment"
 )
 
@@ -70,6 +71,12 @@ type cashierDeps struct {
 	// Fyne goroutine. The mirror is asked by the pane itself.
 	Ask  func(payment.Amount)
 	Idle func()
+	// Displays are the paired browser customer displays, and
+	// ServeDisplays starts the kiosk's LAN server with their routes and
+	// says its address; both nil: none (the pane offers no Customer
+	// displays).
+	Displays      *webdisplay.Displays
+	ServeDisplays func() (string, error)
 	// KeyNow is when a key is pressed (nil: time.Now), and AfterFunc runs f
 	// after d on another goroutine (nil: time.AfterFunc), returning its
 	// stop: the scanner's bursts are told from typing by them.
@@ -113,6 +120,7 @@ type cashier struct {
 	// when none.
 	posRefund *posRefund
 	receipt  *receiptRow
+	displays *displayTools // nil without browser displays
 
 	stopAlerts func()
 	stopTill   func()
@@ -169,6 +177,11 @@ func (deps cashierDeps) withDefaults() cashierDeps {
 
 func newCashier(deps cashierDeps) *cashier {
 	deps = deps.withDefaults()
+	var web customerScreen
+	if deps.Displays != nil && deps.ServeDisplays != nil {
+		web = deps.Displays
+		deps.Sound = withDisplayCues(deps.Sound, deps.Displays)
+	}
 	m := metricsFor(deps.Size)
 	c := &cashier{deps: deps, m: m}
 	c.sale = newSale()
@@ -177,7 +190,7 @@ func newCashier(deps cashierDeps) *cashier {
 	c.keyboard = &keyboard{now: deps.KeyNow, after: deps.AfterFunc, do: deps.Do, act: c.act}
 	c.scan = newScanFlow(deps.CPM != nil, c.onScan)
 	c.wallets = newWalletPicker(deps.Wallets, deps.Prefs, m, c.onWallet, c.scan.button)
-	c.screens = newCustomerScreens(deps.Mirror, deps.Show, deps.Ask, deps.Idle)
+	c.screens = newCustomerScreens(deps.Mirror, web, deps.Show, deps.Ask, deps.Idle)
 	c.screens.onReceipt = deps.ShowReceipt
 	c.recent = newRecentCharges(deps.Journal, deps.Ctx)
 	c.demo = newDemoRow(deps.Demo, c.sale)
@@ -185,6 +198,14 @@ func newCashier(deps cashierDeps) *cashier {
 	// One count of wrong manager PINs, wherever they are typed.
 	pins := pin.NewGuard(deps.Now)
 	c.manager = &managerTools{hash: deps.ManagerPINHash, pins: pins, dialogs: c.dialogs, do: deps.Do, log: deps.Log, setupPhone: deps.SetupPhone}
+	var tools []fyne.CanvasObject
+	if web != nil {
+		c.displays = newDisplayTools(deps.Displays, deps.ServeDisplays, c.manager, c.dialogs, deps.Do, deps.Log, m)
+		tools = append(tools, c.displays.tool())
+	}
+	if t := c.manager.toolbar(m.touch); t != nil {
+		tools = append(tools, t)
+	}
 	relayout := func() {
 		if c.content != nil {
 			c.content.Refresh()
@@ -193,7 +214,7 @@ func newCashier(deps cashierDeps) *cashier {
 	c.tabs = newTabs(newHistoryView(historyDeps{
 		Journal: deps.Journal, Refunder: deps.Refunder, PINHash: deps.ManagerPINHash, PINs: pins,
 		Ctx: deps.Ctx, Do: deps.Do, Log: deps.Log, Now: deps.Now, Touch: m.touch,
-		OnPanel: relayout, POSLink: deps.POSLink, Tools: c.manager.toolbar(m.touch), Printer: deps.Printer,
+		OnPanel: relayout, POSLink: deps.POSLink, Tools: tools, Printer: deps.Printer,
 	}), relayout)
 	c.receipt = newReceiptRow(deps.Printer, deps.Ctx, deps.Do, c.tabs.history.printStatus)
 	c.alerts = newAlertBar(deps.Journal.Location(), m, c.tabs.openRefund)

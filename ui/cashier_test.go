@@ -16,6 +16,7 @@ import (
 	"qrkiosk/internal/journal"
 	"qrkiosk/internal/scan"
 	"qrkiosk/internal/settle"
+	"qrkiosk/internal/webdisplay"
 	"qrkiosk/payment"
 	"qrkiosk/payment/paymenttest"
 	"qrkiosk/payment/qfpay"
@@ -91,6 +92,9 @@ type harnessOpt struct {
 	noCPM bool
 	// printer is the receipt printer (nil: none).
 	printer receiptPrinter
+	// displays are browser displays served by serveDisplays.
+	displays      *webdisplay.Displays
+	serveDisplays func() (string, error)
 }
 
 func newHarness(t *testing.T, o harnessOpt) *harness {
@@ -192,6 +196,7 @@ func newHarness(t *testing.T, o harnessOpt) *harness {
 		deps.Demo = fakeDemo{h.gw}
 	}
 	deps.Printer = o.printer
+	deps.Displays, deps.ServeDisplays = o.displays, o.serveDisplays
 	content := func() fyne.CanvasObject { return h.c.content }
 	if o.single {
 		customer := display.NewScreen(display.ScreenConfig{MerchantName: "Test Shop", Wallets: wallets, Demo: o.demo, OnWhite: true,

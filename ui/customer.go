@@ -11,10 +11,12 @@ import (
 
 // customerScreens are where a sale shows to the customer: the customer
 // screen the app gave (onShow, onAsk and onIdle: its own window, or the
-// tablet's layout) and the cashier's small copy of it, the mirror (nil on
-// the tablet, whose one window is the customer's).
+// tablet's layout), the cashier's small copy of it, the mirror (nil on
+// the tablet, whose one window is the customer's), and the paired browser
+// displays (nil without them).
 type customerScreens struct {
 	mirror *display.Screen
+	web    customerScreen
 	box    fyne.CanvasObject // "Customer screen" over the mirror; nil without one
 	onShow func(payment.Snapshot)
 	onAsk  func(payment.Amount)
@@ -23,8 +25,16 @@ type customerScreens struct {
 	onReceipt func(outTradeNo, link string)
 }
 
-func newCustomerScreens(mirror *display.Screen, show func(payment.Snapshot), ask func(payment.Amount), idle func()) *customerScreens {
-	s := &customerScreens{mirror: mirror, onShow: show, onAsk: ask, onIdle: idle}
+// customerScreen is a screen a sale shows on, as display.Screen is.
+type customerScreen interface {
+	Show(payment.Snapshot)
+	AskForCode(payment.Amount)
+	Idle()
+	ShowReceipt(outTradeNo, link string)
+}
+
+func newCustomerScreens(mirror *display.Screen, web customerScreen, show func(payment.Snapshot), ask func(payment.Amount), idle func()) *customerScreens {
+	s := &customerScreens{mirror: mirror, web: web, onShow: show, onAsk: ask, onIdle: idle}
 	if mirror != nil {
 		title := widget.NewLabelWithStyle("Customer screen", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 		s.box = container.NewBorder(title, nil, nil, nil, container.New(aspect{w: 16, h: 9}, mirror.Content()))
@@ -37,6 +47,9 @@ func (s *customerScreens) show(snap payment.Snapshot) {
 	if s.mirror != nil {
 		s.mirror.Show(snap)
 	}
+	if s.web != nil {
+		s.web.Show(snap)
+	}
 	s.onShow(snap)
 }
 
@@ -44,6 +57,9 @@ func (s *customerScreens) show(snap payment.Snapshot) {
 func (s *customerScreens) ask(amount payment.Amount) {
 	if s.mirror != nil {
 		s.mirror.AskForCode(amount)
+	}
+	if s.web != nil {
+		s.web.AskForCode(amount)
 	}
 	s.onAsk(amount)
 }
@@ -53,6 +69,9 @@ func (s *customerScreens) idle() {
 	if s.mirror != nil {
 		s.mirror.Idle()
 	}
+	if s.web != nil {
+		s.web.Idle()
+	}
 	s.onIdle()
 }
 
@@ -60,6 +79,9 @@ func (s *customerScreens) idle() {
 func (s *customerScreens) showReceipt(outTradeNo, link string) {
 	if s.mirror != nil {
 		s.mirror.ShowReceipt(outTradeNo, link)
+	}
+	if s.web != nil {
+		s.web.ShowReceipt(outTradeNo, link)
 	}
 	s.onReceipt(outTradeNo, link)
 }

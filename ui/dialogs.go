@@ -69,6 +69,8 @@ func (d *dialogs) openPad(spec pinPadSpec) *pinPad {
 			objs = append(objs, b)
 		}
 		keys = withTextSize(container.New(&gridLayout{cols: 3, gap: m.pad}, objs...), m.keyText)
+	} else if spec.content != nil {
+		keys = spec.content
 	}
 	frame := container.New(&padLayout{m: m, title: title, explain: explain, dots: dotsBox, message: p.message, keys: keys, ok: p.ok, cancel: p.cancel},
 		nonNil(title, explain, dotsBox, p.message, keys, p.ok, p.cancel)...)
@@ -76,7 +78,7 @@ func (d *dialogs) openPad(spec pinPadSpec) *pinPad {
 	p.popup = widget.NewModalPopUp(container.NewStack(bg, frame), d.canvas)
 	size := d.canvas.Size()
 	w, h := min(size.Width*0.94, 920), min(size.Height*0.94, 620)
-	if !spec.withKeypad {
+	if !spec.withKeypad && spec.content == nil {
 		h = min(size.Height*0.94, 360)
 	}
 	p.popup.Resize(fyne.NewSize(w, h))

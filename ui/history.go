@@ -47,8 +47,9 @@ type historyDeps struct {
 	// imports (its fingerprint to compare); "" when the kiosk answers no
 	// POS.
 	POSLink string
-	// Tools are the manager's buttons over the day (nil: none).
-	Tools fyne.CanvasObject
+	// Tools are the manager's buttons, in a row under the title (none:
+	// no row).
+	Tools []fyne.CanvasObject
 	// Printer reprints receipts and prints the day's summary (nil: no
 	// printer; receipt.go).
 	Printer receiptPrinter
@@ -129,10 +130,12 @@ func (h *historyView) build() {
 	}
 	// One scroll for all of it: the refund panel, the totals and the list
 	// fit any window, and the panel opens at the top.
-	parts := []fyne.CanvasObject{h.title, h.printed, h.panel, totalsTitle, h.totals, h.list}
-	if h.deps.Tools != nil {
-		parts = append([]fyne.CanvasObject{h.deps.Tools}, parts...)
+	var top fyne.CanvasObject = h.title
+	if len(h.deps.Tools) > 0 {
+		// Under the title, which is long enough on its own.
+		top = container.NewVBox(h.title, container.NewHBox(h.deps.Tools...))
 	}
+	parts := []fyne.CanvasObject{top, h.printed, h.panel, totalsTitle, h.totals, h.list}
 	if h.deps.POSLink != "" {
 		link := widget.NewLabel(h.deps.POSLink)
 		link.Wrapping = fyne.TextWrapWord

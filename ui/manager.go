@@ -15,9 +15,10 @@ import (
 )
 
 // managerTools are what the pane opens only after the manager PIN: the
-// tablet's Today & refunds, whose screen faces customers, and "Set up from
-// a phone". The refund panel checks the same PIN against the same
-// lock-out (pins), so wrong tries add up wherever they are typed.
+// tablet's Today & refunds, whose screen faces customers, the customer
+// displays and "Set up from a phone". The refund panel checks the same PIN
+// against the same lock-out (pins), so wrong tries add up wherever they
+// are typed.
 type managerTools struct {
 	hash    string // the manager PIN's salted hash; "" = none configured
 	pins    *pin.Guard
@@ -29,36 +30,50 @@ type managerTools struct {
 	setupTool  *widget.Button
 }
 
-// askPIN asks for the manager PIN before open runs (the tablet's
-// "Today & refunds": all the day's sales, on a screen customers see).
-func (t *managerTools) askPIN(open func()) {
-	t.ask("Today & refunds", "Today's sales are shown here only after the manager PIN", "Manager PIN: today's sales are private on a screen customers see.", "today's sales", open)
+// managerGate is one tool behind the manager PIN: its title and why it
+// asks for the PIN.
+type managerGate struct {
+	title string
+	why   string // what the PIN protects, said on the PIN pad
+	none  string // what stays closed when no manager PIN is configured
 }
 
-// toolbar is the manager's row over the day's sales; nil when there is
-// nothing in it.
+// todaysSales guards the tablet's Today & refunds.
+var todaysSales = managerGate{
+	title: "Today & refunds",
+	why:   "Manager PIN: today's sales are private on a screen customers see.",
+	none:  "Today's sales are shown here only after the manager PIN",
+}
+
+// setupGate guards "Set up from a phone": the settings (gateway keys among
+// them) change only after the manager PIN.
+var setupGate = managerGate{
+	title: "Set up from a phone",
+	why:   "Manager PIN: the setup page changes the kiosk's gateway, keys and PINs.",
+	none:  "The kiosk's settings can be changed only after the manager PIN",
+}
+
+// toolbar is the manager's "Set up from a phone" over the day's sales; nil
+// when there is nothing in it.
 func (t *managerTools) toolbar(touch float32) fyne.CanvasObject {
 	if t.setupPhone == nil {
 		return nil
 	}
-	t.setupTool = widget.NewButtonWithIcon("Set up from a phone", theme.SettingsIcon(), t.onSetupPhone)
+	t.setupTool = widget.NewButtonWithIcon("Set up from a phone", theme.SettingsIcon(), func() { t.askPINFor(setupGate, t.setupPhone) })
 	return container.New(fixed{h: touch}, t.setupTool)
 }
 
-// onSetupPhone: the settings (gateway keys among them) change only after
-// the manager PIN, wherever the tab stands.
-func (t *managerTools) onSetupPhone() {
-	t.ask("Set up from a phone", "The kiosk's settings can be changed only after the manager PIN", "Manager PIN: the setup page changes the kiosk's gateway, keys and PINs.", "the setup page", t.setupPhone)
-}
+// askPIN asks for the manager PIN before the tablet's Today & refunds
+// opens (all the day's sales, on a screen that faces customers).
+func (t *managerTools) askPIN(open func()) { t.askPINFor(todaysSales, open) }
 
-// ask asks for the manager PIN before open runs; without one configured it
-// says so (none: why not). The hash check is slow by design, so it runs
-// off the Fyne goroutine.
-func (t *managerTools) ask(title, none, explain, what string, open func()) {
+// askPINFor asks for the manager PIN before open runs. The hash check is
+// slow by design, so it runs off the Fyne goroutine.
+func (t *managerTools) askPINFor(g managerGate, open func()) {
 	if t.hash == "" {
 		t.dialogs.openPad(pinPadSpec{
-			title:      title,
-			explain:    none + ", and no manager PIN is configured (manager_pin_hash in config.toml; qrkiosk config hash-pin makes it).",
+			title:      g.title,
+			explain:    g.none + ", and no manager PIN is configured (manager_pin_hash in config.toml; qrkiosk config hash-pin makes it).",
 			okText:     "OK",
 			cancelText: "Close",
 			onOK:       func(p *pinPad, _ string) { p.finish() },
@@ -66,8 +81,8 @@ func (t *managerTools) ask(title, none, explain, what string, open func()) {
 		return
 	}
 	t.dialogs.openPad(pinPadSpec{
-		title:      title,
-		explain:    explain,
+		title:      g.title,
+		explain:    g.why,
 		okText:     "Open",
 		cancelText: "Cancel",
 		withKeypad: true,
@@ -85,7 +100,7 @@ func (t *managerTools) ask(title, none, explain, what string, open func()) {
 					p.finish()
 					open()
 				case errors.Is(err, pin.ErrWrong):
-					t.log.Warn("wrong manager PIN for "+what, "locked_for", locked)
+					t.log.Warn("wrong manager PIN", "for", g.title, "locked_for", locked)
 					msg := "Wrong manager PIN."
 					if locked > 0 {
 						msg = fmt.Sprintf("Wrong manager PIN. Too many wrong: locked for %s.", pin.LockedText(locked))

@@ -42,8 +42,11 @@ type pinPadSpec struct {
 	withKeypad     bool // a PIN is typed
 	plain          bool // shown as typed (a payment code), not as dots
 	maxLen         int  // 0: 12
-	onOK           func(p *pinPad, typed string)
-	onCancel       func()
+	// content takes the keypad's place in a dialog without one (the
+	// customer displays' pairing code and list).
+	content  fyne.CanvasObject
+	onOK     func(p *pinPad, typed string)
+	onCancel func()
 }
 
 // groupDigits spaces a long code in fours, as wallet apps show it.

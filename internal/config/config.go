@@ -16,6 +16,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"qrkiosk/display/view"
 	"qrkiosk/payment"
 	"qrkiosk/payment/qfpay"
 	"qrkiosk/payment/scanforpay"
@@ -47,6 +48,9 @@ const (
 	EnvSound = "QRKIOSK_SOUND"
 	// EnvLogo is the merchant's logo on the customer's idle screen.
 	EnvLogo = "QRKIOSK_LOGO"
+	// EnvLanguages orders the customer screens' languages: "wallet" (each
+	// order's wallet decides) or a fixed "en,zh-Hant,zh-Hans".
+	EnvLanguages = "QRKIOSK_LANGUAGES"
 )
 
 // Gateways the kiosk can charge through.
@@ -79,7 +83,9 @@ type File struct {
 	Logo string `toml:"logo"`
 	// Printer is the receipt printer ([printer]).
 	Printer PrinterFile `toml:"printer"`
-	QFPay   struct {
+	// Languages orders the customer screens' texts (see EnvLanguages).
+	Languages string `toml:"languages"`
+	QFPay     struct {
 		Env      string `toml:"env"`
 		BaseURL  string `toml:"base_url"`
 		AppCode  string `toml:"appcode"`
@@ -131,6 +137,8 @@ type Config struct {
 	ECR ECR
 	// Printer is the receipt printer; Address "" = none.
 	Printer Printer
+	// Languages orders every customer screen's texts.
+	Languages view.Languages
 	// Warnings are settings that work but put something at risk (a token
 	// sent in clear, a key others can read); config check prints them and
 	// the kiosk logs them at start.
@@ -291,6 +299,7 @@ func fromFile(path string, f File, getenv func(string) string) (Config, error) {
 		c.readLayout(get),
 		c.readSound(get),
 		c.readLogo(get),
+		c.readLanguages(get),
 		c.checkRelay(),
 		c.readECR(get),
 		c.readPrinter(get),

@@ -52,6 +52,7 @@ func fileSettings(path string, f File) map[string]string {
 		EnvRelayURL:       f.RelayURL,
 		EnvRelayToken:     f.RelayToken,
 		EnvLogo:           f.Logo,
+		EnvLanguages:      f.Languages,
 	}
 	f.ECR.settings(file)
 	maps.Copy(file, printerSettings(f.Printer))

@@ -82,6 +82,7 @@ func TestSections(t *testing.T) {
 		sound    section = (*Config).readSound
 		wallets  section = (*Config).readPayTypes
 		logo     section = (*Config).readLogo
+		langs    section = (*Config).readLanguages
 	)
 	for _, tc := range []struct {
 		name    string
@@ -113,6 +114,9 @@ func TestSections(t *testing.T) {
 		{"wallets kept as written", wallets, map[string]string{EnvPayTypes: "payme"}, func(c Config) any { return c.payTypesSetting }, "payme", ""},
 		{"no logo", logo, nil, func(c Config) any { return c.Logo }, "", ""},
 		{"a logo that is not there", logo, map[string]string{EnvLogo: "/nonexistent/logo.png"}, nil, nil, `QRKIOSK_LOGO/logo "/nonexistent/logo.png": cannot be read`},
+		{"languages follow the wallet by default", langs, nil, func(c Config) any { return c.Languages.String() }, "wallet", ""},
+		{"languages fixed", langs, map[string]string{EnvLanguages: "zh-hant, en, zh-hans"}, func(c Config) any { return c.Languages.String() }, "zh-Hant,en,zh-Hans", ""},
+		{"languages without English", langs, map[string]string{EnvLanguages: "zh-Hant,zh-Hans"}, nil, nil, `QRKIOSK_LANGUAGES/languages "zh-Hant,zh-Hans": must be "wallet" or the three languages en, zh-Hant and zh-Hans in the order to show them, separated by commas`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var c Config

@@ -1,7 +1,7 @@
 // Package sound plays the kiosk's two cues: a short chime when a payment
 // is received and a distinct low tone when one fails, expires or arrives
-// late. Both are synthesized by gen.go in this folder (CC0, see
-// LICENSE-sounds.txt) and embedded.
+// late. Both are synthesized by cuewav/gen.go (CC0, see
+// cuewav/LICENSE-sounds.txt) and embedded there.
 //
 // Audio goes through Ebitengine's oto (ALSA on Linux). The device is opened
 // at the first cue, not at start, and suspended between cues, so an idle
@@ -11,7 +11,6 @@ package sound
 
 import (
 	"bytes"
-	_ "embed"
 	"encoding/binary"
 	"errors"
 	"log/slog"
@@ -19,6 +18,8 @@ import (
 	"time"
 
 	"github.com/ebitengine/oto/v3"
+
+	"qrkiosk/internal/sound/cuewav"
 )
 
 // Cue is a sound the kiosk plays.
@@ -43,10 +44,8 @@ func (c Cue) String() string {
 }
 
 var (
-	//go:embed paid.wav
-	paidWAV []byte
-	//go:embed problem.wav
-	problemWAV []byte
+	paidWAV    = cuewav.Paid()
+	problemWAV = cuewav.Problem()
 )
 
 // Format of the embedded sounds.

@@ -1,4 +1,4 @@
-package display
+package view
 
 import (
 	"qrkiosk/payment"
@@ -6,9 +6,10 @@ import (
 )
 
 // Every text the customer reads, in the three languages a Hong Kong counter
-// shows: English first and largest, then Traditional and Simplified Chinese.
-// The bundled CJK font holds exactly these characters plus the common hanzi:
-// after editing a text run assets/subset.sh (TestTextsHaveGlyphs says when).
+// shows; each screen stacks them in the order the order's wallet wants
+// (Order). The bundled CJK font holds exactly these characters plus the
+// common hanzi: after editing a text run assets/subset.sh
+// (display's TestTextsHaveGlyphs says when).
 var (
 	txtWelcome   = payment.Names{En: "Welcome", ZhHant: "歡迎光臨", ZhHans: "欢迎光临"}
 	txtWeAccept  = payment.Names{En: "We accept", ZhHant: "接受以下付款方式", ZhHans: "接受以下付款方式"}
@@ -151,18 +152,4 @@ func failureReason(c payment.Code) payment.Names {
 		return r
 	}
 	return reasonDefault
-}
-
-// lines returns the texts to stack on screen: English, Traditional Chinese,
-// and Simplified Chinese only where it differs (most wallet names and many
-// short texts are written the same in both).
-func lines(n payment.Names) []string {
-	out := []string{n.En}
-	if n.ZhHant != "" && n.ZhHant != n.En {
-		out = append(out, n.ZhHant)
-	}
-	if n.ZhHans != "" && n.ZhHans != n.ZhHant && n.ZhHans != n.En {
-		out = append(out, n.ZhHans)
-	}
-	return out
 }
