@@ -68,6 +68,10 @@ type viewMsg struct {
 	LeftMs  int64    `json:"left_ms,omitempty"`
 	TotalMs int64    `json:"total_ms,omitempty"`
 	Expires []string `json:"expires,omitempty"`
+
+	// Receipt is the e-receipt's QR, only on the Paid result it belongs
+	// to: never on a page that asks for a payment.
+	Receipt *qrMsg `json:"receipt,omitempty"`
 }
 
 // hbMsg: the link is alive; LeftMs is the time left of view Seq's QR by
@@ -119,6 +123,9 @@ func viewMessage(v view.View, now time.Time, logo bool) viewMsg {
 		m.QR = packQR(v.Modules)
 		m.LeftMs = l.Milliseconds()
 		m.TotalMs = max(v.Deadline.Sub(v.Created), l).Milliseconds()
+	}
+	if v.Page == view.PageResult && v.Receipt != "" && len(v.ReceiptModules) > 0 {
+		m.Receipt = packQR(v.ReceiptModules)
 	}
 	return m
 }
