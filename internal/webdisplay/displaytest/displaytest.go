@@ -127,6 +127,7 @@ type State struct {
 	Order         string   `json:"order"`
 	QR            bool     `json:"qr"`
 	QRDraws       int      `json:"qrDraws"`
+	Receipt       bool     `json:"receipt"` // the e-receipt's QR is drawn
 	LastMessageAt float64  `json:"lastMessageAt"`
 	QRHiddenAt    float64  `json:"qrHiddenAt"`
 	QRHiddenFor   string   `json:"qrHiddenFor"`

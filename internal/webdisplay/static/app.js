@@ -13,6 +13,7 @@ const state = {
   seq: 0, page: '', order: '',
   qr: false, // a QR is drawn
   qrDraws: 0, // how many times one was drawn
+  receipt: false, // the e-receipt's QR is drawn
   lastMessageAt: 0, // performance.now() of the kiosk's last message
   qrHiddenAt: 0, qrHiddenFor: '', // when and why the QR was last taken away
   cues: [],
@@ -145,6 +146,7 @@ function render(m) {
   state.order = m.order || '';
   deadline = m.qr ? performance.now() + m.left_ms : 0;
   if (m.qr) m.modules = unpack(m.qr);
+  if (m.receipt) m.receiptModules = unpack(m.receipt);
   if (state.link === 'live') show();
 }
 
@@ -168,6 +170,7 @@ function show() {
     case 'awaiting': showAwaiting(v); break;
     case 'result': showResult(v); break;
   }
+  showReceipt(v);
   fit();
   if (v.page === 'awaiting' && v.qr) {
     drawQR();
@@ -226,6 +229,28 @@ function showResult(v) {
   $('r-amount').hidden = !v.amount;
   lines($('r-note'), v.note);
   $('r-note').hidden = !!v.amount;
+}
+
+// showReceipt puts the e-receipt's QR, a quarter of the screen's shorter
+// side in a labelled card, beside the result (under it upright), so that
+// it is never taken for a payment QR; on any other view the card goes.
+function showReceipt(v) {
+  const card = $('receipt'), c = $('rqr'), page = $('result');
+  const n = v.page === 'result' && v.receipt ? v.receipt.n : 0;
+  const m = Math.floor(Math.min(innerWidth, innerHeight) * (window.devicePixelRatio || 1) / 4 / (n + 8));
+  if (!n || !paint(c, v.receiptModules, n, m * (n + 8))) {
+    card.hidden = true;
+    c.width = c.height = 0;
+    page.classList.remove('with-receipt');
+    state.receipt = false;
+    return;
+  }
+  card.hidden = false;
+  const r = card.getBoundingClientRect();
+  page.style.setProperty('--card-w', r.width + 'px');
+  page.style.setProperty('--card-h', r.height + 'px');
+  page.classList.add('with-receipt');
+  state.receipt = true;
 }
 
 // lines fills el with a text's lines, each marked with its language so
@@ -297,23 +322,14 @@ function unpack(qr) {
   return rows;
 }
 
-// drawQR draws the QR in device pixels, every module the same whole number
-// of them, with the four-module quiet zone, as large as its box allows.
-function drawQR() {
-  if (!view || !view.qr || state.link !== 'live' || deadline <= performance.now()) {
-    hideQR(view && view.qr ? 'deadline' : 'none');
-    return;
-  }
-  const box = $('qrbox').getBoundingClientRect();
+// paint draws a QR symbol of n×n modules on canvas c, px device pixels a
+// side, every module the same whole number of them, centred in the
+// four-module quiet zone. It returns the pixels a module, 0 when px is too
+// small to draw it (then c is left as it was).
+function paint(c, modules, n, px) {
   const dpr = window.devicePixelRatio || 1;
-  const px = Math.floor(Math.min(box.width, box.height) * dpr);
-  const n = view.qr.n;
   const m = Math.floor(px / (n + 8));
-  const c = $('qr');
-  if (m < 1) {
-    hideQR('too small');
-    return;
-  }
+  if (m < 1) return 0;
   c.width = c.height = px;
   c.style.width = c.style.height = px / dpr + 'px';
   const g = c.getContext('2d');
@@ -321,7 +337,7 @@ function drawQR() {
   g.fillRect(0, 0, px, px);
   g.fillStyle = '#000';
   const off = Math.floor((px - m * n) / 2);
-  view.modules.forEach((row, y) => {
+  modules.forEach((row, y) => {
     for (let x = 0; x < n; x++) {
       if (!row[x]) continue;
       let end = x;
@@ -330,10 +346,28 @@ function drawQR() {
       x = end;
     }
   });
+  return m;
+}
+
+// drawQR draws the payment QR as large as its box allows.
+function drawQR() {
+  if (!view || !view.qr || state.link !== 'live' || deadline <= performance.now()) {
+    hideQR(view && view.qr ? 'deadline' : 'none');
+    return;
+  }
+  const box = $('qrbox').getBoundingClientRect();
+  const px = Math.floor(Math.min(box.width, box.height) * (window.devicePixelRatio || 1));
+  const n = view.qr.n;
+  const c = $('qr');
+  const m = paint(c, view.modules, n, px);
+  if (!m) {
+    hideQR('too small');
+    return;
+  }
   c.hidden = false;
   state.qr = true;
   state.qrDraws++;
-  $('countdown').style.width = (m * n) / dpr + 'px';
+  $('countdown').style.width = (m * n) / (window.devicePixelRatio || 1) + 'px';
 }
 
 // tick redraws the countdown when its seconds change, and takes the QR
@@ -439,6 +473,7 @@ addEventListener('pointerdown', onTouch);
 addEventListener('contextmenu', (e) => e.preventDefault());
 addEventListener('resize', () => {
   if (state.link !== 'live' || !view) return;
+  showReceipt(view);
   fit();
   if (view.page === 'awaiting' && view.qr) drawQR();
 });
