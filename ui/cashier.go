@@ -119,8 +119,8 @@ type cashier struct {
 	// posRefund is the POS's refund waiting for the manager PIN; nil
 	// when none.
 	posRefund *posRefund
-	receipt  *receiptRow
-	displays *displayTools // nil without browser displays
+	receipt   *receiptRow
+	displays  *displayTools // nil without browser displays
 
 	stopAlerts func()
 	stopTill   func()
