@@ -1,14 +1,19 @@
 package kiosk
 
 import (
+	"crypto/tls"
 	"errors"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"qrkiosk/internal/lan"
 	"qrkiosk/payment"
 	"qrkiosk/sim/qfpaysim"
 )
@@ -107,5 +112,56 @@ func TestHoldIdle(t *testing.T) {
 	}
 	if till.HoldIdle("again") {
 		t.Error("held twice")
+	}
+}
+
+// What Options.Serve starts on the LAN server (the POS endpoint) follows
+// the kiosk: the kiosk Reopen opens answers there, from itself, and the
+// closed one's is stopped — a POS never talks to a closed kiosk.
+func TestReopenedKioskServesTheLAN(t *testing.T) {
+	sim := qfpaysim.New(qfpaysim.Config{AppCode: reopenApp, Key: reopenKey})
+	srv := httptest.NewServer(sim)
+	t.Cleanup(func() { srv.Close(); sim.Close() })
+	getenv := env(t, "[ecr]\nlisten = \"127.0.0.1:0\"\n")
+	var served, stopped []string
+	opts := Options{DataDir: t.TempDir(), Getenv: getenv, DemoIfUnconfigured: true, DemoHost: "127.0.0.1",
+		Serve: func(k *Kiosk) func() {
+			who := "demo"
+			if k.Demo == nil {
+				who = "gateway"
+			}
+			served = append(served, who)
+			k.LAN().Handle("GET /who", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, who) }), lan.Route{})
+			return func() { stopped = append(stopped, who) }
+		}}
+	k, err := Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}, Timeout: 5 * time.Second}
+	who := func(k *Kiosk) string {
+		t.Helper()
+		res, err := client.Get(k.LAN().URL() + "/who")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return string(b)
+	}
+	if got := who(k); got != "demo" {
+		t.Fatalf("the first kiosk's LAN server answers %q", got)
+	}
+	os.WriteFile(getenv("QRKIOSK_CONFIG"), []byte("[ecr]\nlisten = \"127.0.0.1:0\"\n[qfpay]\nbase_url = \""+srv.URL+"\"\nappcode = \""+reopenApp+"\"\nkey = \""+reopenKey+"\"\n"), 0o600)
+	nk, err := k.Reopen(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nk.Close()
+	if got := who(nk); got != "gateway" {
+		t.Errorf("the reopened kiosk's LAN server answers %q", got)
+	}
+	if !slices.Equal(served, []string{"demo", "gateway"}) || !slices.Equal(stopped, []string{"demo"}) {
+		t.Errorf("served %v, stopped %v; want the demo's stopped before the gateway's served", served, stopped)
 	}
 }
