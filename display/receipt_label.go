@@ -4,7 +4,6 @@ import (
 	"image"
 	"image/color"
 	"image/draw"
-	"sync"
 
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/opentype"
@@ -17,20 +16,11 @@ import (
 // font lacks; the receipts' companion font has it. Fyne draws a text with
 // one font, so this line is drawn here, glyph by glyph from whichever of
 // the two fonts has it, into an image at the canvas's own pixels.
-var labelFonts = sync.OnceValues(func() ([2]*opentype.Font, error) {
-	var f [2]*opentype.Font
-	var err error
-	if f[0], err = opentype.Parse(fontdata.KioskSans()); err != nil {
-		return f, err
-	}
-	f[1], err = opentype.Parse(fontdata.KioskSansSC())
-	return f, err
-})
 
 // textImage draws s px pixels high in c on a transparent ground; nil when
 // the fonts cannot be read.
 func textImage(s string, px int, c color.Color) *image.NRGBA {
-	fs, err := labelFonts()
+	fs, err := fontdata.Parsed()
 	if err != nil || px < 1 {
 		return nil
 	}

@@ -5,7 +5,12 @@
 // The slices are shared: callers must not modify them.
 package fontdata
 
-import _ "embed"
+import (
+	_ "embed"
+	"sync"
+
+	"golang.org/x/image/font/opentype"
+)
 
 // KioskSans.ttf: WenQuanYi Micro Hei (Apache-2.0, see
 // assets/LICENSE-KioskSans.txt) cut down by assets/subset.sh to Latin,
@@ -30,3 +35,16 @@ func KioskSans() []byte { return kioskSans }
 // KioskSansSC is the companion font of simplified hanzi that KioskSans lacks;
 // text drawn with KioskSans falls back to it glyph by glyph.
 func KioskSansSC() []byte { return kioskSansSC }
+
+// Parsed are KioskSans and KioskSansSC parsed, once, for code that draws
+// text glyph by glyph from whichever of the two has it (the receipts, the
+// customer screen's receipt label).
+var Parsed = sync.OnceValues(func() ([2]*opentype.Font, error) {
+	var f [2]*opentype.Font
+	var err error
+	if f[0], err = opentype.Parse(kioskSans); err != nil {
+		return f, err
+	}
+	f[1], err = opentype.Parse(kioskSansSC)
+	return f, err
+})

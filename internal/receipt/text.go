@@ -3,7 +3,6 @@ package receipt
 import (
 	"image"
 	"strings"
-	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -13,18 +12,6 @@ import (
 
 	"qrkiosk/assets/fontdata"
 )
-
-// fonts are the bundled fonts, parsed once: KioskSans, then KioskSansSC for
-// the simplified hanzi it lacks.
-var fonts = sync.OnceValues(func() ([2]*opentype.Font, error) {
-	var f [2]*opentype.Font
-	var err error
-	if f[0], err = opentype.Parse(fontdata.KioskSans()); err != nil {
-		return f, err
-	}
-	f[1], err = opentype.Parse(fontdata.KioskSansSC())
-	return f, err
-})
 
 // ink is a pixel that prints: 1 in the slips' palette.
 const (
@@ -48,7 +35,7 @@ type face struct {
 }
 
 func newFace(size int, bold bool) (*face, error) {
-	fs, err := fonts()
+	fs, err := fontdata.Parsed()
 	if err != nil {
 		return nil, err
 	}
