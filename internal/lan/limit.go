@@ -75,7 +75,7 @@ func (l *limiter) evict(now time.Time) {
 type capListener struct {
 	net.Listener
 	max int
-	ref *sampler
+	ref *Sampler
 
 	mu    sync.Mutex
 	conns map[*capConn]struct{}

@@ -68,7 +68,7 @@ type Server struct {
 	log *slog.Logger
 	mux *http.ServeMux
 	srv *http.Server
-	ref *sampler
+	ref *Sampler
 
 	handlers sync.WaitGroup // requests being served, websockets included
 
@@ -104,7 +104,7 @@ func New(cfg Config, log *slog.Logger) *Server {
 		cfg.Now = time.Now
 	}
 	s := &Server{cfg: cfg, log: log, mux: http.NewServeMux()}
-	s.ref = newSampler(log, cfg.Now, cfg.LogEvery)
+	s.ref = NewSampler(log, "lan", sampleFirst, cfg.LogEvery, cfg.Now)
 	s.srv = &http.Server{
 		Handler:           http.HandlerFunc(s.serveHTTP),
 		TLSConfig:         cfg.TLS,
@@ -203,7 +203,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			err = ctx.Err()
 		}
 	}
-	s.ref.flush()
+	s.ref.Flush()
 	return err
 }
 
@@ -336,7 +336,7 @@ func sourceAddr(r *http.Request) netip.Addr {
 
 // sampledWriter takes http.Server's own error lines (TLS handshake errors
 // from whatever probes the port) into the sampled refusal log.
-type sampledWriter struct{ s *sampler }
+type sampledWriter struct{ s *Sampler }
 
 func (w sampledWriter) Write(p []byte) (int, error) {
 	w.s.refuse("http server", slog.String("error", strings.TrimSpace(string(p))))

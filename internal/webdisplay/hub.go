@@ -69,7 +69,7 @@ type Hub struct {
 
 func newHub(cfg view.Config, timing Timing, logo bool, now func() time.Time, after func(time.Duration, func()) func() bool, log *slog.Logger, change func()) *Hub {
 	m := view.NewModel(cfg)
-	return &Hub{refusals: &refusals{log: log, now: now}, log: log, now: now, after: after, timing: timing.withDefaults(), logo: logo, change: change,
+	return &Hub{refusals: newRefusals(log, now), log: log, now: now, after: after, timing: timing.withDefaults(), logo: logo, change: change,
 		model: m, cur: m.Current(), clients: map[*client]struct{}{}}
 }
 

@@ -2,45 +2,25 @@ package webdisplay
 
 import (
 	"log/slog"
-	"sync"
 	"time"
+
+	"qrkiosk/internal/lan"
 )
 
-// refusedFirst refusals a minute are logged in full; the rest are counted
-// and logged with the next minute's first, so a flood of bad codes or
-// tokens cannot fill the disk.
+// refusedFirst refusals of a kind a minute are logged in full; the rest
+// are counted and logged with that kind's next minute, so a flood of bad
+// codes or tokens cannot fill the disk.
 const refusedFirst = 5
 
 // refusals samples the log of refused requests.
-type refusals struct {
-	log *slog.Logger
-	now func() time.Time
+type refusals struct{ s *lan.Sampler }
 
-	mu         sync.Mutex
-	start      time.Time
-	logged     int
-	suppressed int
+func newRefusals(log *slog.Logger, now func() time.Time) *refusals {
+	return &refusals{s: lan.NewSampler(log, "display", refusedFirst, time.Minute, now)}
 }
 
-// refused logs one refusal, sampled. Never pass a code or a token.
+// refused logs one refusal, sampled by msg (a constant of the code). Never
+// pass a code or a token.
 func (r *refusals) refused(msg string, args ...any) {
-	now := r.now()
-	r.mu.Lock()
-	left := 0
-	if now.Sub(r.start) >= time.Minute {
-		left, r.start, r.logged, r.suppressed = r.suppressed, now, 0, 0
-	}
-	full := r.logged < refusedFirst
-	if full {
-		r.logged++
-	} else {
-		r.suppressed++
-	}
-	r.mu.Unlock()
-	if left > 0 {
-		r.log.Warn("display: more refusals not logged", "count", left, "within", time.Minute)
-	}
-	if full {
-		r.log.Warn("display: refused: "+msg, args...)
-	}
+	r.s.Refuse(msg, "display: refused: "+msg, args...)
 }

@@ -58,7 +58,7 @@ type Terminal struct {
 	keys ecr.Keys
 	opts Options
 	log  *slog.Logger
-	ref  *refusals
+	ref  *lan.Sampler
 	box  *outbox
 
 	// startMu makes looking up a POS's reference and starting its sale one
@@ -220,7 +220,7 @@ func (t *Terminal) serve(w http.ResponseWriter, r *http.Request, endpoint string
 // refuse logs a refused request (sampled; never the body, a key or a
 // digest) and returns its answer.
 func (t *Terminal) refuse(src, endpoint string, a ecr.Answer) ecr.Answer {
-	t.ref.refuse(slog.String("endpoint", endpoint), slog.String("source", src), slog.String("respcd", string(a.Respcd)), slog.String("resperr", a.Resperr))
+	t.ref.Refuse("request", "ecr: request refused", "endpoint", endpoint, "source", src, "respcd", string(a.Respcd), "resperr", a.Resperr)
 	return a
 }
 
