@@ -107,7 +107,7 @@ func (t *Terminal) printReceipt(ctx context.Context, req *ecr.PrintReceipt) ecr.
 	if err != nil {
 		return ecr.Refused(ecr.CodeRequestError, "no payment "+req.OrderID+" on this kiosk")
 	}
-	if err := t.opts.Printer.PrintReceipt(ctx, o.OutTradeNo); err != nil {
+	if err := t.opts.Printer.PrintSale(ctx, o.OutTradeNo); err != nil {
 		return ecr.Refused(ecr.CodeRequestError, "the receipt was not printed: "+err.Error())
 	}
 	a, _ := ecr.Accepted(nil)
@@ -119,7 +119,7 @@ func (t *Terminal) printSummary(ctx context.Context) ecr.Answer {
 	if t.opts.Printer == nil {
 		return noPrinter
 	}
-	if err := t.opts.Printer.PrintSummary(ctx); err != nil {
+	if err := t.opts.Printer.PrintSummary(ctx, "", ""); err != nil {
 		return ecr.Refused(ecr.CodeRequestError, "the summary was not printed: "+err.Error())
 	}
 	a, _ := ecr.Accepted(nil)

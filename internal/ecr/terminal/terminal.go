@@ -19,16 +19,17 @@ import (
 	"qrkiosk/internal/lan"
 )
 
-// Printer prints on the kiosk's receipt printer (3001, 3002); nil: the
-// kiosk has none, and the POS is told so.
+// Printer prints on the kiosk's receipt printer (3001, 3002), as
+// *kiosk.Printer does; nil: the kiosk has none, and the POS is told so.
 type Printer interface {
-	PrintReceipt(ctx context.Context, outTradeNo string) error
-	PrintSummary(ctx context.Context) error
+	PrintSale(ctx context.Context, outTradeNo string) error
+	PrintSummary(ctx context.Context, from, to string) error
 }
 
 // Options are the terminal's choices beyond [ecr]; zero fields take the
 // defaults in brackets.
 type Options struct {
+	// Printer [the kiosk's receipt printer, when [printer] names one].
 	Printer Printer
 	// RefundWait is how long a POS's refund waits for the manager PIN on
 	// the kiosk before it is refused [2m].
@@ -93,6 +94,9 @@ func Serve(k *kiosk.Kiosk, opts Options) (*Terminal, error) {
 	l := k.LAN()
 	if err := l.Err(); err != nil {
 		return nil, err
+	}
+	if opts.Printer == nil && k.Printer().Configured() {
+		opts.Printer = k.Printer()
 	}
 	t := newTerminal(k, keys, opts)
 	l.Handle("/api/pos/{endpoint}", t, Route)

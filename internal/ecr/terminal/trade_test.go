@@ -2,6 +2,7 @@ package terminal
 
 import (
 	"context"
+	"image"
 	"log/slog"
 	"net"
 	"path/filepath"
@@ -9,7 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/makiuchi-d/gozxing"
+	gozxingqr "github.com/makiuchi-d/gozxing/qrcode"
+
 	"qrkiosk/internal/ecr/posclient"
+	"qrkiosk/internal/escpos/escpostest"
 	"qrkiosk/internal/journal"
 	"qrkiosk/internal/lan"
 	"qrkiosk/payment"
@@ -294,4 +299,59 @@ func TestTradeHeldPastServerTimeouts(t *testing.T) {
 	if a := r.answer(answer); !a.OK() {
 		t.Fatalf("answer %+v", a)
 	}
+}
+
+// With [printer] set, the POS's print receipt (3001) and print summary
+// (3002) come out of the kiosk's own printer: a slip for the payment the
+// POS names by syssn, and the day's summary; an unknown payment prints
+// nothing.
+func TestPOSPrintsOnTheKiosksPrinter(t *testing.T) {
+	printer := escpostest.Start(t)
+	r := newRig(t, rigOpt{config: "[printer]\naddress = \"" + printer.Addr() + "\"\nwidth_mm = 58\n"})
+	answer := r.sendAsync("trade", trade(12.34, "wx", tradeNo))
+	s := r.live()
+	r.k.Demo.Pay(s.Order.Snapshot())
+	paid := data(t, r.answer(answer))
+
+	pr := posclient.Payload{{Key: "func_type", Value: posclient.Int(3001)}, {Key: "orderId", Value: posclient.Str(paid["syssn"])}}
+	if a := r.send("print_receipt", pr); !a.OK() {
+		t.Fatalf("print receipt: %+v", a)
+	}
+	doc, err := escpostest.Decode(printer.Next(t, 10*time.Second))
+	if err != nil || doc.Raster == nil {
+		t.Fatalf("the receipt the printer got: %v", err)
+	}
+	if w := doc.Raster.Bounds().Dx(); w != 384 {
+		t.Errorf("the slip is %d dots wide; 58 mm paper takes 384", w)
+	}
+	if got := slipQR(doc.Raster); got != paid["syssn"] {
+		t.Errorf("the slip's QR reads %q, want the syssn %q", got, paid["syssn"])
+	}
+	unknown := posclient.Payload{{Key: "func_type", Value: posclient.Int(3001)}, {Key: "orderId", Value: posclient.Str("20990101000000000000")}}
+	if a := r.send("print_receipt", unknown); a.OK() || !strings.Contains(a.Resperr, "no payment") {
+		t.Fatalf("print an unknown payment: %+v", a)
+	}
+	sum := posclient.Payload{{Key: "func_type", Value: posclient.Int(3002)}}
+	if a := r.send("transaction_info", sum); !a.OK() {
+		t.Fatalf("print summary: %+v", a)
+	}
+	if _, err := escpostest.Decode(printer.Next(t, 10*time.Second)); err != nil {
+		t.Fatalf("the summary the printer got: %v", err)
+	}
+	if n := printer.Pending(); n != 0 {
+		t.Errorf("%d more jobs printed", n)
+	}
+}
+
+// slipQR is the text of the QR code on a printed slip ("" when none reads).
+func slipQR(img image.Image) string {
+	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+	if err != nil {
+		return ""
+	}
+	res, err := gozxingqr.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true})
+	if err != nil {
+		return ""
+	}
+	return res.GetText()
 }
