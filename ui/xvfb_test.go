@@ -95,6 +95,8 @@ func startKiosk(t *testing.T, w, h int, env []string, args ...string) *xsession 
 	s.cmd.Env = append([]string{
 		"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "XDG_CONFIG_HOME=" + dir, "XDG_DATA_HOME=" + dir,
 		"XDG_CACHE_HOME=" + filepath.Join(dir, "cache"), "DISPLAY=" + s.display, "QRKIOSK_LOG=info",
+		// The demo answers a POS: its LAN server stays on this machine.
+		"QRKIOSK_ECR_LISTEN=127.0.0.1:0",
 	}, env...)
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	if err := s.cmd.Start(); err != nil {
