@@ -83,7 +83,9 @@ test: deps
 test-arm64: deps-arm64
 	QRKIOSK_TEST_ARCH=arm64 $(GO) test -count=1 -timeout 20m -v ./packaging/
 
-# Go benchmarks; the notify relay under load on loopback (cmd/relay-bench,
+# Go benchmarks (among them a POS payment over the ECR protocol, Paid to
+# the receipt printer's first byte, and the browser display's CPU in
+# headless Chromium beside the Fyne customer screen, about 2.5 min); the notify relay under load on loopback (cmd/relay-bench,
 # about 30 s), its replay memory (15 s), two relays on PostgreSQL beside one
 # on SQLite (50 s) and one of two killed mid-stream (25 s); then the kiosk vs
 # Chromium in kiosk mode showing the same QR screen, and hello-world Fyne
@@ -91,7 +93,7 @@ test-arm64: deps-arm64
 # and machine notes: BENCHMARKS.md.
 bench:
 	$(MAKE) deps
-	$(GO) test -run '^$$' -bench . -benchmem ./payment/... ./display/... ./journal/... ./internal/receipt/...
+	$(GO) test -run '^$$' -bench . -benchmem ./payment/... ./display/... ./internal/journal/ ./internal/receipt/ ./internal/kiosk/ ./internal/ecr/terminal/ ./internal/webdisplay/
 	$(GO) run ./cmd/relay-bench
 	$(GO) run ./cmd/relay-bench -replay-memory
 	$(GO) run ./cmd/relay-bench -scenario multi
