@@ -60,7 +60,7 @@ func (c *Config) readPrinter(get func(string) string) []string {
 	var probs []string
 	p := Printer{Address: get(EnvPrinter), WidthMM: 80}
 	if p.Address != "" {
-		if _, err := escpos.Open(p.Address, escpos.Options{}); err != nil {
+		if err := escpos.CheckAddress(p.Address); err != nil {
 			probs = append(probs, fmt.Sprintf("%s/[printer] address: %v", EnvPrinter, err))
 		}
 	}

@@ -27,6 +27,8 @@ func TestPrinterTable(t *testing.T) {
 			Printer{Address: "tcp://10.0.0.9", WidthMM: 80}, ""},
 		{"an address that is neither", "[printer]\naddress = \"192.168.1.50\"\n", nil, Printer{}, `QRKIOSK_PRINTER/[printer] address: printer address "192.168.1.50" must start with tcp://`},
 		{"a bad port", "[printer]\naddress = \"tcp://printer:91000\"\n", nil, Printer{}, "QRKIOSK_PRINTER/[printer] address: printer address \"tcp://printer:91000\" has a bad port"},
+		{"a regular file, not a device", "[printer]\naddress = \"/etc/hostname\"\n", nil, Printer{}, `QRKIOSK_PRINTER/[printer] address: printer address "/etc/hostname" is a regular file, not a printer's device file`},
+		{"a directory, not a device", "[printer]\naddress = \"/etc\"\n", nil, Printer{}, `is a directory, not a printer's device file`},
 		{"a relative device path", "[printer]\naddress = \"/dev/usb/../lp0\"\n", nil, Printer{}, "must be a clean absolute path"},
 		{"paper of another width", "[printer]\naddress = \"/dev/usb/lp0\"\nwidth_mm = 76\n", nil, Printer{}, `QRKIOSK_PRINTER_WIDTH_MM/[printer] width_mm "76": must be 58 or 80`},
 		{"auto neither true nor false", "[printer]\naddress = \"/dev/usb/lp0\"\n", map[string]string{EnvPrinterAuto: "always"}, Printer{}, `QRKIOSK_PRINTER_AUTO/[printer] auto "always": must be true or false`},

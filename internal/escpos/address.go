@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -53,4 +54,19 @@ func parseAddress(s string) (address, error) {
 		return address{tcp: net.JoinHostPort(host, port)}, nil
 	}
 	return address{}, bad("must start with tcp:// (a network printer) or / (a USB printer's device file)")
+}
+
+// CheckAddress refuses what Open refuses, and a device path that names an
+// existing regular file or directory (a device file that is missing is
+// fine: the printer may be unplugged). config check calls it, so a save
+// that would point the printer at config.toml is refused before it is kept.
+func CheckAddress(s string) error {
+	a, err := parseAddress(s)
+	if err != nil || a.device == "" {
+		return err
+	}
+	if fi, err := os.Stat(a.device); err == nil && !printerFile(fi.Mode()) {
+		return fmt.Errorf("printer address %q is a %s, not a printer's device file (such as /dev/usb/lp0)", s, fileKind(fi.Mode()))
+	}
+	return nil
 }

@@ -22,6 +22,9 @@ var (
 	// ErrNoPermission: the kiosk may not open the device file (the user is
 	// not in the lp group).
 	ErrNoPermission = errors.New("no permission to use the printer")
+	// ErrNotADevice: the address names a regular file or a directory, not a
+	// printer's device file; nothing is written to it.
+	ErrNotADevice = errors.New("not a printer's device file")
 )
 
 // Error is a failed print or status query: Err is one of the ErrXxx above,

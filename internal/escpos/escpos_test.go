@@ -357,3 +357,24 @@ func TestUSBPrinterStaleAnswer(t *testing.T) {
 		t.Fatalf("%v, want out of paper", err)
 	}
 }
+
+// A device path that names a regular file (config.toml, a journal) or a
+// directory is refused before anything is written: a print job would
+// destroy the file.
+func TestRegularFileIsNotAPrinter(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "config.toml")
+	const was = "gateway = \"qfpay\"\n"
+	if err := os.WriteFile(file, []byte(was), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{file, dir} {
+		p := open(t, path)
+		if err := p.Print(ctxFor(t), slip(8, 8, 10)); !errors.Is(err, escpos.ErrNotADevice) {
+			t.Errorf("printing to %s: %v, want %v", path, err, escpos.ErrNotADevice)
+		}
+	}
+	if b, _ := os.ReadFile(file); string(b) != was {
+		t.Fatalf("the file now holds %d bytes: %q…", len(b), b[:min(len(b), 20)])
+	}
+}

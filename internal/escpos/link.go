@@ -3,6 +3,7 @@ package escpos
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"net"
@@ -54,6 +55,9 @@ func openDevice(ctx context.Context, path string) (*link, error) {
 	if err != nil {
 		return nil, openError(err)
 	}
+	if !printerFile(fi.Mode()) {
+		return nil, kindError(ErrNotADevice, fmt.Errorf("%s is a %s", path, fileKind(fi.Mode())))
+	}
 	var f *os.File
 	readable := fi.Mode()&fs.ModeCharDevice != 0
 	if readable {
@@ -68,10 +72,34 @@ func openDevice(ctx context.Context, path string) (*link, error) {
 	if err != nil {
 		return nil, openError(err)
 	}
+	// Only a device or a FIFO is a printer: a print job written into a
+	// regular file (config.toml, the journal) would destroy it. Checked on
+	// what was opened, so a path swapped after the Stat is caught too.
+	if fi, err := f.Stat(); err != nil || !printerFile(fi.Mode()) {
+		f.Close()
+		if err == nil {
+			err = fmt.Errorf("%s is a %s", path, fileKind(fi.Mode()))
+		}
+		return nil, kindError(ErrNotADevice, err)
+	}
 	dl, _ := ctx.Deadline()
-	// A regular file has no deadlines (os.ErrNoDeadline): it never blocks.
+	// A device without deadlines (os.ErrNoDeadline) is written blocking.
 	f.SetWriteDeadline(dl)
 	return &link{rw: f, deadline: dl, done: ctx.Done(), readable: readable, device: true}, nil
+}
+
+// printerFile: only a device or a FIFO (a spooler's) can be a printer.
+func printerFile(m fs.FileMode) bool { return m&(fs.ModeCharDevice|fs.ModeNamedPipe) != 0 }
+
+// fileKind names what a path is, for a refusal.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "directory"
+	case m.IsRegular():
+		return "regular file"
+	}
+	return "file of mode " + m.Type().String()
 }
 
 func openError(err error) error {
@@ -148,7 +176,7 @@ func (l *link) status(timeout time.Duration) (Status, error) {
 		case errors.Is(err, os.ErrDeadlineExceeded):
 			return Status{}, nil // silent: the job's own writes tell whether it is there
 		case errors.Is(err, io.EOF) && l.device:
-			return Status{}, nil // a regular file or a printer that cannot answer
+			return Status{}, nil // a FIFO or a printer that cannot answer
 		case err != nil:
 			return Status{}, l.ioError(err)
 		case !validStatus(b[0]):
