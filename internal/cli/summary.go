@@ -115,6 +115,11 @@ type SummaryPeriod struct {
 // against the gateway (and printed, with print). Exit 1 when the journal
 // and the gateway disagree, or the slip did not print.
 func showSummary(ctx context.Context, env Env, j *journal.Journal, k *kiosk.Kiosk, from, to string, f outputFormat, print bool) int {
+	if print && k == nil {
+		// The journal was opened read-only, without the kiosk's settings.
+		fmt.Fprintln(env.Stderr, "qrkiosk history: --print needs the kiosk's printer, and the journal here is read-only: run it as the kiosk's user")
+		return ExitUsage
+	}
 	s, err := settle.Summarize(ctx, j, from, to)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "qrkiosk history:", err)

@@ -178,3 +178,19 @@ func TestChargePrintsItsReceiptBeforeExiting(t *testing.T) {
 		t.Fatalf("the printer got %v (%v): the slip was cut off when charge ended", doc, err)
 	}
 }
+
+// history --summary --print on a journal read without the kiosk (a
+// read-only data directory) is refused with what to do, instead of
+// reaching for a printer it does not have.
+func TestSummaryPrintNeedsTheKiosk(t *testing.T) {
+	j, err := journal.Open(journal.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	var out, errb bytes.Buffer
+	code := showSummary(context.Background(), Env{Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }}, j, nil, "", "", asText, true)
+	if code != ExitUsage || !strings.Contains(errb.String(), "--print needs the kiosk's printer") || out.Len() != 0 {
+		t.Fatalf("exit %d, stderr %q, stdout %q", code, errb.String(), out.String())
+	}
+}

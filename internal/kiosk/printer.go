@@ -28,8 +28,8 @@ const printQueue = 16
 
 // PrintTimeout bounds one slip: dialling, the status query and the data.
 // A printer that takes longer is reported, and its slip can be printed
-// again.
-const PrintTimeout = 20 * time.Second
+// again. A variable for tests.
+var PrintTimeout = 20 * time.Second
 
 // What a print job prints.
 const (
@@ -223,7 +223,7 @@ func (p *Printer) run() {
 
 // print makes the job's slip and prints it.
 func (p *Printer) print(j printJob) error {
-	ctx, cancel := context.WithTimeout(context.Background(), PrintTimeout)
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() {
 		select {
@@ -232,12 +232,23 @@ func (p *Printer) print(j printJob) error {
 		case <-ctx.Done():
 		}
 	}()
-	img, err := p.slip(ctx, j)
+	// Making the slip and printing it have a limit each: a summary first
+	// asks the gateway (up to SummaryWait, then it prints unchecked), and
+	// that wait must not eat the printer's time.
+	limit := PrintTimeout
+	if j.kind == JobSummary {
+		limit = SummaryWait + PrintTimeout
+	}
+	mctx, mcancel := context.WithTimeout(ctx, limit)
+	img, err := p.slip(mctx, j)
+	mcancel()
 	if err != nil {
 		p.k.log.Error("receipt not made", "job", j.kind, "out_trade_no", j.outTradeNo, "err", err)
 		return err
 	}
-	if err := p.dev.Print(ctx, img); err != nil {
+	pctx, pcancel := context.WithTimeout(ctx, PrintTimeout)
+	defer pcancel()
+	if err := p.dev.Print(pctx, img); err != nil {
 		p.k.log.Warn("receipt not printed", "job", j.kind, "out_trade_no", j.outTradeNo, "printer", p.dev.Addr(), "err", err)
 		return err
 	}

@@ -288,3 +288,29 @@ func TestSlipCarriesTheLogo(t *testing.T) {
 		t.Errorf("slip %d dots with the logo, %d without", heights[true], heights[false])
 	}
 }
+
+// hangingLister is a gateway whose day listing never answers.
+type hangingLister struct{ payment.Gateway }
+
+func (hangingLister) ListTransactions(ctx context.Context, start, end time.Time) ([]payment.Transaction, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// A gateway that does not answer the summary's check costs the check its
+// own wait, then the slip prints, saying it was not checked: the wait is
+// not taken from the printer's time (it was, and a healthy printer was
+// reported offline with nothing printed).
+func TestSummaryPrintsWhenTheGatewayHangs(t *testing.T) {
+	defer func(p, s time.Duration) { PrintTimeout, SummaryWait = p, s }(PrintTimeout, SummaryWait)
+	PrintTimeout, SummaryWait = 2*time.Second, 3*time.Second
+	fake := escpostest.Start(t)
+	k := openDemoPrinting(t, fake)
+	k.Gateway = hangingLister{k.Gateway}
+	if err := k.Printer().PrintSummary(context.Background(), "", ""); err != nil {
+		t.Fatalf("the summary did not print: %v", err)
+	}
+	if _, err := escpostest.Decode(fake.Next(t, time.Second)); err != nil {
+		t.Fatalf("the printer got: %v", err)
+	}
+}

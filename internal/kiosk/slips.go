@@ -82,8 +82,8 @@ func (k *Kiosk) RefundSlip(ctx context.Context, refundOutTradeNo string) (receip
 }
 
 // SummaryWait bounds the check of a summary against the gateway: past it
-// the slip says it was not checked, and why.
-const SummaryWait = 30 * time.Second
+// the slip says it was not checked, and why. A variable for tests.
+var SummaryWait = 30 * time.Second
 
 // Summary is the end-of-day slip of a period (from and to as YYYY-MM-DD,
 // "" today; see settle.Period): the journal's totals, checked against the
