@@ -117,6 +117,40 @@ func TestLostLinkHidesTheQR(t *testing.T) {
 	}
 }
 
+// A tablet that is put to sleep (the page hidden) drops its QR at once,
+// and on waking draws one only after the kiosk's next word: its clocks
+// may not have counted the time asleep.
+func TestSleepingTabletDropsTheQR(t *testing.T) {
+	d := open(t, t.TempDir(), webdisplay.Config{})
+	k, tab := pairedTablet(t, d, tablet)
+	d.Show(order(t, "alipayhk"))
+	tab.Wait("the QR", func(s displaytest.State) bool { return s.QR })
+	setHidden := func(hidden bool) {
+		t.Helper()
+		js := fmt.Sprintf(`Object.defineProperty(document, 'hidden', {value: %v, configurable: true});
+			document.dispatchEvent(new Event('visibilitychange')); true`, hidden)
+		var ok bool
+		if err := tab.Page.Eval(js, &ok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	k.Link.Freeze() // the kiosk says nothing while the tablet sleeps and wakes
+	setHidden(true)
+	if s := tab.State(); s.QR || s.QRHiddenFor != "asleep" {
+		t.Fatalf("asleep: QR %v (hidden for %q)", s.QR, s.QRHiddenFor)
+	}
+	draws := tab.State().QRDraws
+	setHidden(false)
+	if s := tab.State(); s.QR || s.QRDraws != draws {
+		t.Fatalf("a QR came back on waking before the kiosk said anything (draws %d → %d)", draws, s.QRDraws)
+	}
+	if got := displaytest.DecodeQR(tab.Screenshot()); got != "" {
+		t.Fatalf("a QR is readable on waking: %q", got)
+	}
+	k.Link.Thaw()
+	tab.Wait("the QR after the kiosk's next word", func(s displaytest.State) bool { return s.QR && s.Link == "live" })
+}
+
 // TestNoQRPastTheKiosksDeadline: the countdown is the kiosk's, whatever the
 // tablet's clock says, and a QR whose time is up on the kiosk's clock is
 // taken away.

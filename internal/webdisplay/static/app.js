@@ -25,6 +25,11 @@ let hello = null; // this socket's timing
 let view = null; // this socket's last view
 let deadline = 0; // performance.now() when the QR's time is up, by the kiosk's word
 let staleTimer = 0, tickTimer = 0, retryTimer = 0, retries = 0;
+// awake is false from the page being hidden (the tablet asleep, another
+// app in front) until the kiosk's first word after it is visible again:
+// a tablet that wakes shows no QR from before it slept, whatever its
+// clocks say (some do not count the time asleep).
+let awake = !document.hidden;
 
 function setLink(link) {
   state.link = link;
@@ -87,8 +92,12 @@ function onMessage(data) {
   }
   if (!hello) return;
   armStale();
+  const woke = !awake && !document.hidden;
+  if (woke) awake = true;
   if (view && state.link !== 'live') {
     setLink('live');
+    show();
+  } else if (woke && view) {
     show();
   }
 }
@@ -351,8 +360,8 @@ function paint(c, modules, n, px) {
 
 // drawQR draws the payment QR as large as its box allows.
 function drawQR() {
-  if (!view || !view.qr || state.link !== 'live' || deadline <= performance.now()) {
-    hideQR(view && view.qr ? 'deadline' : 'none');
+  if (!view || !view.qr || state.link !== 'live' || !awake || deadline <= performance.now()) {
+    hideQR(!awake ? 'asleep' : view && view.qr ? 'deadline' : 'none');
     return;
   }
   const box = $('qrbox').getBoundingClientRect();
@@ -477,10 +486,18 @@ addEventListener('resize', () => {
   fit();
   if (view.page === 'awaiting' && view.qr) drawQR();
 });
+// Hidden, the page drops its QR at once; shown again, it waits for the
+// kiosk's next message (a heartbeat comes every 0.6 s) to draw one.
+function asleep() {
+  awake = false;
+  hideQR('asleep');
+}
 document.addEventListener('visibilitychange', () => {
-  checkStale();
+  if (document.hidden) asleep();
+  else checkStale();
   keepAwake();
 });
+addEventListener('pagehide', asleep);
 addEventListener('pageshow', checkStale);
 keepAwake();
 unlockAudio();
