@@ -2,6 +2,7 @@ package setup
 
 import (
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 
 	"qrkiosk/internal/config"
 	"qrkiosk/internal/pin"
+	"qrkiosk/payment"
 )
 
 // Change is what the owner typed: values by field key (a secret or a PIN
@@ -66,6 +68,11 @@ func Values(f config.File) map[string]string {
 		}
 		out[fd.Key] = s
 	}
+	// As the kiosk reads them: the gateway in lower case, the wallets by
+	// the names the page offers (a file may name them by code or in any
+	// case), so that saving the page unchanged keeps what the file meant.
+	out["gateway"] = strings.ToLower(out["gateway"])
+	out["pay_types"] = walletNames(out["gateway"], out["pay_types"])
 	if out["pay_types"] == "" {
 		var all []string
 		fd, _ := field("pay_types")
@@ -75,6 +82,32 @@ func Values(f config.File) map[string]string {
 		out["pay_types"] = strings.Join(all, ",")
 	}
 	return out
+}
+
+// walletNames are the pay types listed (comma-separated, by wallet or
+// code) as the wallets of gateway the page offers, in order, each once;
+// an entry the page does not offer is kept as written, for the save's
+// check to name.
+func walletNames(gateway, listed string) string {
+	fd, _ := field("pay_types")
+	offered := choiceValues(fd.Wallets[gateway])
+	var out []string
+	for _, w := range strings.Split(listed, ",") {
+		w = strings.TrimSpace(w)
+		if w == "" {
+			continue
+		}
+		name := w
+		if p, err := payment.LookupPayType(w); err == nil && slices.Contains(offered, p.Wallet) {
+			name = p.Wallet
+		} else if i := slices.IndexFunc(offered, func(o string) bool { return strings.EqualFold(o, w) }); i >= 0 {
+			name = offered[i]
+		}
+		if !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	return strings.Join(out, ",")
 }
 
 // SecretsSet says which write-only settings the file has a value for.
@@ -126,13 +159,15 @@ func Apply(f config.File, ch Change) (config.File, error) {
 }
 
 func apply(f config.File, ch Change, hashPIN func(string) (string, error)) (config.File, error) {
+	was := Values(f)
 	f = clone(f)
 	v := reflect.ValueOf(&f).Elem()
 	var errs FieldErrors
-	gateway := ch.Values["gateway"]
+	gateway := strings.ToLower(strings.TrimSpace(ch.Values["gateway"]))
 	if gateway == "" {
-		gateway = orDefault(f.Gateway, defaults["gateway"])
+		gateway = was["gateway"]
 	}
+	typed := map[string]bool{} // the secrets typed in this change
 	keys := make([]string, 0, len(ch.Values))
 	for k := range ch.Values {
 		keys = append(keys, k)
@@ -144,6 +179,11 @@ func apply(f config.File, ch Change, hashPIN func(string) (string, error)) (conf
 			errs = append(errs, FieldError{key, "is not a setting of this kiosk"})
 			continue
 		}
+		if old, shown := was[key]; shown && strings.TrimSpace(ch.Values[key]) == old {
+			// As the page showed it: the file keeps what it has, even
+			// where the page's rule is stricter than the kiosk's.
+			continue
+		}
 		val, keep, rule := check(fd, ch.Values[key], gateway)
 		if rule != "" {
 			errs = append(errs, FieldError{key, rule})
@@ -151,6 +191,9 @@ func apply(f config.File, ch Change, hashPIN func(string) (string, error)) (conf
 		}
 		if keep {
 			continue
+		}
+		if fd.Kind == KindSecret {
+			typed[key] = true
 		}
 		if fd.Kind == KindPIN && !fd.Plain {
 			h, err := hashPIN(val)
@@ -176,10 +219,34 @@ func apply(f config.File, ch Change, hashPIN func(string) (string, error)) (conf
 		fv, _ := fileField(v, key)
 		fv.SetZero()
 	}
+	now := Values(f)
+	for _, secret := range slices.Sorted(maps.Keys(sentTo)) {
+		where := sentTo[secret]
+		fv, _ := fileField(v, secret)
+		if typed[secret] || fv.IsZero() {
+			continue
+		}
+		for _, dest := range where {
+			if now[dest] != was[dest] {
+				errs = append(errs, FieldError{secret, "type it again: " + dest + " changed, and a key kept from before goes only where it was set"})
+				break
+			}
+		}
+	}
 	if len(errs) > 0 {
 		return config.File{}, errs
 	}
 	return f, nil
+}
+
+// sentTo are the settings that say where a write-only key or token goes
+// (a Test sends it there): one of them changed, a key kept from before
+// must be typed again, or the page would hand the stored key to any
+// address typed into it.
+var sentTo = map[string][]string{
+	"relay_token":    {"relay_url"},
+	"qfpay.key":      {"qfpay.env", "qfpay.base_url"},
+	"scanforpay.key": {"scanforpay.base_url"},
 }
 
 // check reads one typed value against its field's rule: the value to set,
