@@ -304,7 +304,7 @@ func (s *Server) handleTest(r *http.Request, sess *session) (int, any) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 40*time.Second)
 	defer cancel()
-	res, refused := Test(ctx, s.o.Path, f, req.Part, sess.logo, s.o.Getenv, s.o.Probe)
+	res, refused := Test(ctx, s.o.Path, f, req.Part, s.logoOf(sess), s.o.Getenv, s.o.Probe)
 	if len(refused) > 0 {
 		return http.StatusUnprocessableEntity, checkAnswer{Fields: refused}
 	}
@@ -353,7 +353,13 @@ func (s *Server) handleSave(r *http.Request, sess *session) (int, any) {
 			return http.StatusConflict, checkAnswer{Tests: tests}
 		}
 	}
-	c, err = Save(s.o.Path, f, sess.logo, s.o.Getenv)
+	// The tests take up to 40 s: a page the kiosk closed, or whose code
+	// expired, meanwhile saves nothing.
+	if !s.current(sess) {
+		return http.StatusForbidden, errorBody("The setup page was closed on the kiosk or its time ran out while testing: nothing was saved.")
+	}
+	logo := s.logoOf(sess)
+	c, err = Save(s.o.Path, f, logo, s.o.Getenv)
 	if err != nil {
 		var probs config.Problems
 		if errors.As(err, &probs) {
@@ -362,8 +368,8 @@ func (s *Server) handleSave(r *http.Request, sess *session) (int, any) {
 		s.o.Log.Error("setup: saving config.toml", "path", s.o.Path, "err", err)
 		return http.StatusInternalServerError, errorBody("The settings could not be written, and the old ones stay in force: " + err.Error())
 	}
-	if sess.logo != nil {
-		f.Logo = sess.logo.name
+	if logo != nil {
+		f.Logo = logo.name
 	}
 	s.o.Log.Info("setup: saved", "path", s.o.Path, "changed", changedKeys(old, f), "demo", c.Demo(), "forced", req.Force)
 	s.codes.Withdraw()
@@ -372,6 +378,21 @@ func (s *Server) handleSave(r *http.Request, sess *session) (int, any) {
 	s.mu.Unlock()
 	s.o.OnEvent(Event{Kind: EventSaved, Config: c})
 	return http.StatusOK, checkAnswer{OK: true, Warnings: c.Warnings, Demo: c.Demo()}
+}
+
+// current says whether sess is still the page's open session.
+func (s *Server) current(sess *session) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.open && s.sess == sess && s.o.Now().Before(s.until)
+}
+
+// logoOf is the logo the session uploaded (nil: none), read under the
+// lock it is written under.
+func (s *Server) logoOf(sess *session) *Logo {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return sess.logo
 }
 
 // saveTests prove the parts a save sets up that can be proven without

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/http/httputil"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -553,5 +554,43 @@ func TestTestPrinter(t *testing.T) {
 	}
 	if job := p.Next(t, 5*time.Second); len(job) == 0 {
 		t.Fatal("nothing printed")
+	}
+}
+
+// A save whose tests outlast the page (the kiosk closed it meanwhile, or
+// its code ran out) writes nothing: the owner's session is over.
+func TestSaveAfterThePageClosedWritesNothing(t *testing.T) {
+	k := startKiosk(t, "")
+	reached, release := make(chan struct{}, 1), make(chan struct{})
+	sim, _ := url.Parse(k.sim)
+	proxy := httputil.NewSingleHostReverseProxy(sim)
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case reached <- struct{}{}:
+		default:
+		}
+		<-release
+		proxy.ServeHTTP(w, r)
+	}))
+	defer slow.Close()
+	c := k.unlocked()
+	done := make(chan int, 1)
+	go func() {
+		status, _ := k.postJSON(c, "/setup/api/save", map[string]any{"values": gatewayValues(slow.URL, simApp, simKey)})
+		done <- status
+	}()
+	<-reached // the save is testing the gateway
+	k.s.Close()
+	close(release)
+	if status := <-done; status != http.StatusForbidden {
+		t.Errorf("the save answered %d after the page closed", status)
+	}
+	if _, err := os.Stat(k.path); !os.IsNotExist(err) {
+		t.Fatal("a save after the page closed wrote config.toml")
+	}
+	for _, e := range k.eventKinds() {
+		if e == EventSaved {
+			t.Fatal("the kiosk was told of a save")
+		}
 	}
 }
