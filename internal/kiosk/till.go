@@ -191,6 +191,7 @@ func (t *Till) Start(req payment.CreateRequest, posRef string, fromPOS bool) (Sa
 	var w *codeWait
 	if req.AuthCode != "" && t.wait != nil && t.live == nil && t.holding == "" {
 		w = t.wait
+		w.claimed = true // no Cancel or EndWait ends it from here on
 		req.Amount = w.Amount
 		if w.PayType.Code != "" {
 			req.PayType = w.PayType
@@ -233,7 +234,7 @@ func (t *Till) Start(req payment.CreateRequest, posRef string, fromPOS bool) (Sa
 		}
 		t.mu.Unlock()
 		if w != nil {
-			t.endWait(w, fmt.Errorf("the sale could not be recorded, so nothing was charged: %w", err))
+			t.closeWait(w, fmt.Errorf("the sale could not be recorded, so nothing was charged: %w", err), true)
 		}
 		return Sale{}, err
 	}
@@ -296,8 +297,9 @@ func (t *Till) Cancel(why string, fromPOS bool) bool {
 		live.Order.Cancel()
 		return true
 	case w != nil && (!fromPOS || w.FromPOS):
-		t.endWait(w, errors.New(why))
-		return true
+		// false when a scanned code took the wait meanwhile: its sale
+		// goes on, and whoever waited learns its outcome.
+		return t.endWait(w, errors.New(why))
 	}
 	return false
 }

@@ -26,10 +26,24 @@ type RefundAsk struct {
 	POSRef string
 }
 
-// refundState is a refund ask as the till keeps it until decided.
+// refundState is a refund ask as the till keeps it until it is over.
 type refundState struct {
 	RefundAsk
-	decided chan error // buffered: the first decision wins
+	decided chan error // buffered; written once, when done is set
+	done    bool       // decided (approved, declined, withdrawn or timed out), under t.mu
+}
+
+// decide settles r with err (nil: approved) unless it is settled already;
+// it reports whether this was the decision.
+func (t *Till) decide(r *refundState, err error) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.refund != r || r.done {
+		return false
+	}
+	r.done = true
+	r.decided <- err
+	return true
 }
 
 // AskRefund shows the POS's refund on the cashier pane and waits until the
@@ -53,7 +67,10 @@ func (t *Till) AskRefund(ctx context.Context, ask RefundAsk) (RefundAsk, error) 
 	select {
 	case err = <-r.decided:
 	case <-ctx.Done():
-		err = fmt.Errorf("%w: nobody entered the manager PIN in time", ErrRefundDeclined)
+		// Nobody in time, unless a decision came first: then it is
+		// waiting in decided.
+		t.decide(r, fmt.Errorf("%w: nobody entered the manager PIN in time", ErrRefundDeclined))
+		err = <-r.decided
 	}
 	if err != nil {
 		t.endRefund(r, err.Error())
@@ -74,26 +91,17 @@ func (t *Till) DecideRefund(id uint64, approved bool, why string) {
 	if !approved {
 		err = fmt.Errorf("%w: %s", ErrRefundDeclined, why)
 	}
-	select {
-	case r.decided <- err:
-	default:
-	}
+	t.decide(r, err)
 }
 
 // CancelRefund withdraws a refund ask not yet decided (the POS's
-// cancel_request); it reports whether there was one.
+// cancel_request); it reports whether it did. A refund the manager already
+// approved goes on: the POS is not told it was cancelled.
 func (t *Till) CancelRefund(why string) bool {
 	t.mu.Lock()
 	r := t.refund
 	t.mu.Unlock()
-	if r == nil {
-		return false
-	}
-	select {
-	case r.decided <- fmt.Errorf("%w: %s", ErrRefundDeclined, why):
-	default:
-	}
-	return true
+	return r != nil && t.decide(r, fmt.Errorf("%w: %s", ErrRefundDeclined, why))
 }
 
 // RefundDone frees the till after an approved refund, telling the pane what

@@ -313,3 +313,87 @@ func TestTillHold(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A scanned code that takes the POS's wait for a code is the sale from
+// then on: the POS's cancel_request or its payment_timeout arriving while
+// the sale is being recorded ends nothing, so the POS is never told
+// "cancelled" for a sale that goes on (and may be paid).
+func TestClaimedWaitIsNotEnded(t *testing.T) {
+	started, block := make(chan struct{}), make(chan struct{})
+	till := NewTill(func(req payment.CreateRequest, observe func(payment.Event)) (*payment.Order, error) {
+		close(started)
+		<-block
+		return nil, errors.New("the disk is full")
+	}, nil)
+	tk, err := till.AskForCode(Wait{Amount: payment.Amount{Minor: 1234}, FromPOS: true, POSRef: "pos-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Cancel and EndWait read the wait, then end it: here one read it just
+	// before the scanned code took it.
+	till.mu.Lock()
+	readBefore := till.wait
+	till.mu.Unlock()
+	go till.Start(payment.CreateRequest{AuthCode: "287654321098765432"}, "", false)
+	<-started
+	if till.endWait(readBefore, errors.New("cancelled by the POS")) {
+		t.Error("a cancel that read the wait before the scan ended the sale's wait")
+	}
+	if till.Cancel("cancelled by the POS", true) {
+		t.Error("the POS's cancel_request said it cancelled a sale being recorded")
+	}
+	till.EndWait(tk.ID(), "payment_timeout")
+	select {
+	case <-tk.Done():
+		t.Fatal("the wait ended while its sale was being recorded")
+	default:
+	}
+	close(block)
+	if _, err := tk.Result(); err == nil || !strings.Contains(err.Error(), "could not be recorded") {
+		t.Fatalf("the wait ended with %v, want the sale's own failure", err)
+	}
+}
+
+// A refund the manager approved goes on: the POS's cancel_request does
+// not say it was cancelled. One still waiting for the PIN is withdrawn.
+func TestCancelRefundOnlyBeforeTheDecision(t *testing.T) {
+	till := NewTill(func(payment.CreateRequest, func(payment.Event)) (*payment.Order, error) {
+		return nil, errors.New("not recorded")
+	}, nil)
+	asks := make(chan RefundAsk, 2)
+	stop := till.Observe(func(ev TillEvent) {
+		if ev.Kind == TillRefundAsked {
+			asks <- ev.Refund
+		}
+	})
+	defer stop()
+	done := make(chan error, 1)
+	go func() {
+		_, err := till.AskRefund(t.Context(), RefundAsk{Order: "A"})
+		done <- err
+	}()
+	ask := <-asks
+	till.DecideRefund(ask.ID, true, "")
+	if err := <-done; err != nil {
+		t.Fatalf("approved: %v", err)
+	}
+	if till.CancelRefund("cancelled by the POS") {
+		t.Error("an approved refund was said to be cancelled")
+	}
+	till.RefundDone(ask, "refunded")
+
+	go func() {
+		_, err := till.AskRefund(t.Context(), RefundAsk{Order: "B"})
+		done <- err
+	}()
+	<-asks
+	if !till.CancelRefund("cancelled by the POS") {
+		t.Error("a refund waiting for the PIN was not withdrawn")
+	}
+	if err := <-done; !errors.Is(err, ErrRefundDeclined) {
+		t.Errorf("withdrawn: %v", err)
+	}
+	if _, err := till.Start(payment.CreateRequest{}, "", false); errors.Is(err, ErrBusy) {
+		t.Error("the till stays busy after the refunds")
+	}
+}

@@ -29,6 +29,9 @@ type codeWait struct {
 	sale   Sale
 	err    error
 	closed bool
+	// claimed: a scanned code took the wait (Start); only Start may end
+	// it now, with its sale or its failure. Under t.mu.
+	claimed bool
 }
 
 // AskForCode makes the till wait for the customer's payment code for w's
@@ -60,11 +63,19 @@ func (t *Till) EndWait(id uint64, why string) {
 	}
 }
 
-func (t *Till) endWait(w *codeWait, err error) {
+// endWait ends w without a sale, unless it has ended or a scanned code
+// has taken it; it reports whether it ended it.
+func (t *Till) endWait(w *codeWait, err error) bool {
+	return t.closeWait(w, err, false)
+}
+
+// closeWait ends w with err; byStart is Start's own failure, which may
+// end a wait it claimed.
+func (t *Till) closeWait(w *codeWait, err error, byStart bool) bool {
 	t.mu.Lock()
-	if w.closed {
+	if w.closed || (w.claimed && !byStart) {
 		t.mu.Unlock()
-		return
+		return false
 	}
 	w.closed, w.err = true, err
 	if t.wait == w {
@@ -73,6 +84,7 @@ func (t *Till) endWait(w *codeWait, err error) {
 	close(w.done)
 	t.mu.Unlock()
 	t.send(TillEvent{Kind: TillWaitEnded, Wait: w.Wait, Why: err.Error()})
+	return true
 }
 
 func (t *Till) finishWait(w *codeWait, s Sale) {

@@ -59,7 +59,12 @@ func (t *Terminal) refund(w http.ResponseWriter, r *http.Request, req *ecr.Refun
 	cancel()
 	switch {
 	case ctx.Err() != nil:
-		return ecr.Answer{} // the POS went away: nothing moved
+		// The POS went away: nothing moves, even if the manager approved
+		// at that moment, and the till is free again.
+		if err == nil {
+			t.k.Till.RefundDone(ask, "not refunded: the POS withdrew its request before the refund was sent")
+		}
+		return ecr.Answer{}
 	case errors.Is(err, kiosk.ErrRefundDeclined) && strings.Contains(err.Error(), "cancelled by the POS"):
 		return ecr.Cancelled(err.Error())
 	case errors.Is(err, kiosk.ErrRefundDeclined) && nobody:

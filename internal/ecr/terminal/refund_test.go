@@ -2,10 +2,13 @@ package terminal
 
 import (
 	"context"
+	"errors"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"qrkiosk/internal/ecr"
 	"qrkiosk/internal/ecr/posclient"
 	"qrkiosk/internal/kiosk"
 	"qrkiosk/payment"
@@ -133,5 +136,32 @@ func TestRefundChecks(t *testing.T) {
 	}
 	if a := r.send("cancel", posclient.Refund(paid["syssn"], "10.01")); a.Respcd != "6002" || !strings.Contains(a.Resperr, "has 10.00 left to refund") {
 		t.Fatalf("too much %+v", a)
+	}
+}
+
+// The manager approves just as the POS drops its request: nothing is
+// refunded (the POS would not know of it) and the till is free again. It
+// stayed busy with "a refund waits for the manager PIN" until a restart.
+func TestRefundApprovedAsThePOSLeaves(t *testing.T) {
+	r := newRig(t, rigOpt{})
+	paid := r.paidSale(12.34)
+	for i := range 20 {
+		ctx, cancel := context.WithCancel(context.Background())
+		stop := r.k.Till.Observe(func(ev kiosk.TillEvent) {
+			if ev.Kind == kiosk.TillRefundAsked {
+				r.k.Till.DecideRefund(ev.Refund.ID, true, "")
+				cancel() // Odoo's fetch is dropped at the same moment
+			}
+		})
+		req := httptest.NewRequest("POST", "/api/pos/cancel", nil).WithContext(ctx)
+		r.term.refund(httptest.NewRecorder(), req, &ecr.Refund{OrderID: paid["syssn"], Amount: &payment.Amount{Minor: 100, Currency: payment.Currency{Code: "HKD", Exponent: 2}}})
+		stop()
+		cancel()
+		if _, err := r.k.Till.Start(payment.CreateRequest{}, "", false); errors.Is(err, kiosk.ErrBusy) {
+			t.Fatalf("try %d: the till refuses every sale: %v", i, err)
+		}
+	}
+	if rfs, err := r.k.Journal.Refunds(context.Background(), paid["out_trade_no"]); err != nil || len(rfs) != 0 {
+		t.Fatalf("refunds recorded: %v %v", rfs, err)
 	}
 }
