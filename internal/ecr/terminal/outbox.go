@@ -73,16 +73,22 @@ func (b *outbox) run(ctx context.Context) {
 		if err != nil && ctx.Err() == nil {
 			b.log.Warn("ecr: reading the outbox", "err", err)
 		}
+		recorded := true
 		for _, n := range due {
 			if ctx.Err() != nil {
 				return
 			}
-			b.deliver(ctx, n)
+			recorded = b.deliver(ctx, n) && recorded
 		}
-		if len(due) > 0 {
+		if len(due) > 0 && recorded {
 			continue // what was sent is due again later: ask when
 		}
 		sleep := idle
+		if !recorded {
+			// The journal cannot be written (a full disk): what was sent
+			// is still due, so wait before sending it again.
+			next = b.j.Now().Add(b.backoff[0])
+		}
 		if !next.IsZero() {
 			sleep = min(sleep, max(0, next.Sub(b.j.Now())))
 		}
@@ -98,18 +104,20 @@ func (b *outbox) run(ctx context.Context) {
 	}
 }
 
-// deliver posts one notification and records how it went.
-func (b *outbox) deliver(ctx context.Context, n journal.POSNotice) {
+// deliver posts one notification and records how it went; false when the
+// journal could not record it.
+func (b *outbox) deliver(ctx context.Context, n journal.POSNotice) bool {
 	err := b.post(ctx, n)
 	if ctx.Err() != nil {
-		return // shutting down: not an attempt
+		return true // shutting down: not an attempt
 	}
 	if err == nil {
 		b.log.Info("ecr: notification delivered", "key", n.Key, "attempts", n.Attempts+1)
 		if rerr := b.j.RecordPOSNoticeAttempt(n.Key, true, "", time.Time{}, false); rerr != nil {
 			b.log.Error("ecr: recording a delivered notification", "key", n.Key, "err", rerr)
+			return false
 		}
-		return
+		return true
 	}
 	now := b.j.Now()
 	wait := b.backoff[min(n.Attempts, len(b.backoff)-1)]
@@ -121,7 +129,9 @@ func (b *outbox) deliver(ctx context.Context, n journal.POSNotice) {
 	}
 	if rerr := b.j.RecordPOSNoticeAttempt(n.Key, false, err.Error(), now.Add(wait), givenUp); rerr != nil {
 		b.log.Error("ecr: recording a notification attempt", "key", n.Key, "err", rerr)
+		return false
 	}
+	return true
 }
 
 // post sends n as QFPay sends a notification; nil only when the POS

@@ -238,7 +238,7 @@ func (t *Terminal) await(ctx context.Context, f follow) ecr.Answer {
 		case !ok:
 			return closingAnswer
 		}
-		o, err := t.k.Journal.Order(ctx, snap.OutTradeNo)
+		o, err := t.journaled(ctx, snap.OutTradeNo)
 		if err != nil {
 			t.log.Error("ecr: reading the sale's record", "out_trade_no", snap.OutTradeNo, "err", err)
 			return ecr.Refused(ecr.CodeOther, "the kiosk cannot read its journal")
@@ -246,6 +246,26 @@ func (t *Terminal) await(ctx context.Context, f follow) ecr.Answer {
 		f.over = &o
 	}
 	return t.outcome(ctx, f.ref, *f.over)
+}
+
+// journaled is the sale's record once the journal has its final state.
+// The machine shows a state in its snapshot just before its observers (the
+// journal's first) record it, so a final snapshot can briefly come with a
+// record that is not final yet: read again for a moment rather than tell
+// the POS a paid sale is "still being settled".
+func (t *Terminal) journaled(ctx context.Context, outTradeNo string) (journal.Order, error) {
+	until := time.Now().Add(2 * time.Second)
+	for {
+		o, err := t.k.Journal.Order(ctx, outTradeNo)
+		if err != nil || o.State.Final() || time.Now().After(until) {
+			return o, err
+		}
+		select {
+		case <-time.After(10 * time.Millisecond):
+		case <-ctx.Done():
+			return o, nil
+		}
+	}
 }
 
 // waitFinal waits for o's final state; ok false when ctx or stop ended
